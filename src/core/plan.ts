@@ -1,0 +1,58 @@
+/**
+ * Sequence planning: from a completed treatment to the instants each stage is due. Days are
+ * counted on the clinic's calendar (not in 24 h blocks), so a stage keeps its local send time
+ * across daylight-saving changes.
+ */
+import { addDays, fromLocal, localDate, parseClock } from './zoned-time.js';
+import {
+  REACTIVATION_STAGE_KEY,
+  REBOOK_GRACE_DAYS,
+  type PlannedStage,
+  type SequencePlan,
+  type StageChannel,
+  type TreatmentTypeDefinition,
+} from './types.js';
+
+export interface PlanOptions {
+  timeZone: string;
+  /** Local clock time at which stages become due, "HH:MM". */
+  sendTime: string;
+  /** Channel of the single reactivation touch after a "not now" reply. */
+  reactivationChannel?: StageChannel;
+}
+
+/** Instant of `clock` on the local calendar day `days` after the instant `anchorMs`. */
+export function localDayAt(anchorMs: number, days: number, clock: string, timeZone: string): number {
+  const date = addDays(localDate(anchorMs, timeZone), days);
+  return fromLocal({ ...date, ...parseClock(clock) }, timeZone);
+}
+
+export function planSequence(type: TreatmentTypeDefinition, completedAt: string, opts: PlanOptions): SequencePlan {
+  const anchorMs = Date.parse(completedAt);
+  if (Number.isNaN(anchorMs)) throw new RangeError('completedAt is not a valid instant');
+  const ordered = [...type.stages].sort((a, b) => a.day - b.day);
+  const stages: PlannedStage[] = ordered.map((s) => {
+    // Never due before the treatment itself, even for a day-0 stage booked late in the day.
+    const due = Math.max(localDayAt(anchorMs, s.day, opts.sendTime, opts.timeZone), anchorMs);
+    return { ...s, dueAt: new Date(due).toISOString() };
+  });
+  const graceDay = type.intervalDays + REBOOK_GRACE_DAYS;
+  return {
+    treatmentType: type.key,
+    intervalDays: type.intervalDays,
+    anchorAt: new Date(anchorMs).toISOString(),
+    stages,
+    windowEndsAt: new Date(localDayAt(anchorMs, graceDay, '23:59', opts.timeZone)).toISOString(),
+    reactivationAt: new Date(localDayAt(anchorMs, graceDay, opts.sendTime, opts.timeZone)).toISOString(),
+  };
+}
+
+/** The reactivation touch as a stage of its own (one message, fresh booking link). */
+export function reactivationStage(plan: SequencePlan, channel: StageChannel = 'sms'): PlannedStage {
+  return { key: REACTIVATION_STAGE_KEY, day: plan.intervalDays + REBOOK_GRACE_DAYS, channel, purpose: 'reactivation', dueAt: plan.reactivationAt };
+}
+
+/** True when a treatment is too old to enroll: its rebooking window has closed. */
+export function windowPassed(type: TreatmentTypeDefinition, completedAt: string, nowMs: number): boolean {
+  return Date.parse(completedAt) + (type.intervalDays + REBOOK_GRACE_DAYS) * 86_400_000 < nowMs;
+}

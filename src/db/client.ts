@@ -1,0 +1,87 @@
+/**
+ * One PostgreSQL dialect, two engines: node-postgres against a server when DATABASE_URL is set
+ * (production, CI's Postgres job), PGlite in-process under .data/ otherwise (the embedded
+ * default). Both go through the same Drizzle schema and the same SQL migrations.
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  engine: 'postgres' | 'pglite';
+  /** Cheap round trip for readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatabaseOptions = { url: string } | { pgliteDir: string } | { pgliteMemory: true };
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  let database: Database;
+  if ('url' in opts) {
+    const { default: pg } = await import('pg');
+    const { drizzle } = await import('drizzle-orm/node-postgres');
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    const db = drizzle(pool, { schema }) as unknown as Db;
+    database = { db, engine: 'postgres', ping: async () => void (await pool.query('select 1')), close: () => pool.end() };
+  } else {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { drizzle } = await import('drizzle-orm/pglite');
+    let client: InstanceType<typeof PGlite>;
+    if ('pgliteDir' in opts) {
+      mkdirSync(opts.pgliteDir, { recursive: true });
+      client = await PGlite.create(opts.pgliteDir);
+    } else {
+      client = await PGlite.create();
+    }
+    const db = drizzle(client, { schema }) as unknown as Db;
+    database = { db, engine: 'pglite', ping: async () => void (await client.query('select 1')), close: () => client.close() };
+  }
+  await migrate(database.db);
+  return database;
+}
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** Arbitrary constant: serializes concurrent migrators (several servers/workers starting at once). */
+const MIGRATION_LOCK = 727_001;
+
+/** Applies every migrations/NNNN_*.sql not yet recorded, each in its own transaction. */
+export async function migrate(db: Db): Promise<string[]> {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort();
+  const applied: string[] = [];
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    await tx.execute(sql`create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())`);
+    const done = await tx.execute<{ version: string }>(sql`select version from schema_migrations`);
+    const have = new Set(rows(done).map((r) => r.version));
+    for (const f of files) {
+      if (have.has(f)) continue;
+      // One statement per execute: extended-protocol drivers reject multi-statement strings.
+      for (const statement of splitStatements(readFileSync(join(MIGRATIONS_DIR, f), 'utf8'))) await tx.execute(sql.raw(statement));
+      await tx.execute(sql`insert into schema_migrations (version) values (${f})`);
+      applied.push(f);
+    }
+  });
+  return applied;
+}
+
+/** Splits a migration file on statement-ending semicolons (at end of line; migrations keep that form). */
+function splitStatements(text: string): string[] {
+  return text
+    .split(/;[ \t]*(?:\r?\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter(Boolean);
+}
+
+/** node-postgres and PGlite shape `execute` results differently; both carry `rows`. */
+export function rows<T>(result: unknown): T[] {
+  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[];
+}
