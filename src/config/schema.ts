@@ -55,7 +55,7 @@ export const clinicSchema = z.strictObject({
     })
     .default({ synonyms: {}, ids: {} }),
   staff: z.strictObject({ notify: z.strictObject({ email: z.email().optional(), sms: z.string().optional() }).default({}) }).default({ notify: {} }),
-  templates: z.record(z.string(), z.record(z.enum(['email', 'sms', 'staff']), templateSchema)).default({}),
+  templates: z.record(z.string(), z.partialRecord(z.enum(['email', 'sms', 'staff']), templateSchema)).default({}),
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;

@@ -61,7 +61,7 @@ export async function migrate(db: Db): Promise<string[]> {
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     await tx.execute(sql`create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())`);
     const done = await tx.execute<{ version: string }>(sql`select version from schema_migrations`);
-    const have = new Set(rows(done).map((r) => r.version));
+    const have = new Set(rows<{ version: string }>(done).map((r) => r.version));
     for (const f of files) {
       if (have.has(f)) continue;
       // One statement per execute: extended-protocol drivers reject multi-statement strings.

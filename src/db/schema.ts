@@ -43,6 +43,7 @@ export const inboxEvents = pgTable('inbox_events', {
   result: jsonb('result'),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
+  lockedUntil: tz('locked_until'),
   receivedAt: tz('received_at').notNull().defaultNow(),
   processedAt: tz('processed_at'),
 });

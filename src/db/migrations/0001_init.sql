@@ -40,6 +40,7 @@ CREATE TABLE inbox_events (
   result jsonb,
   attempts integer NOT NULL DEFAULT 0,
   last_error text,
+  locked_until timestamptz,
   received_at timestamptz NOT NULL DEFAULT now(),
   processed_at timestamptz,
   UNIQUE (clinic_id, source, dedupe_key)

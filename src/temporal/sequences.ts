@@ -1,0 +1,38 @@
+/** Client-side operations on sequence workflows (the server and the forwarder use these). */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  bookedSignal,
+  searchAttributes,
+  SEQUENCE_WORKFLOW,
+  treatmentCompletedSignal,
+  type BookingSignal,
+  type SequenceInput,
+  type TreatmentSignal,
+} from '../../workflows/definitions.js';
+
+export async function enrollSequence(client: Client, taskQueue: string, input: SequenceInput, workflowId: string, treatment: TreatmentSignal): Promise<void> {
+  // signal-with-start: starts the workflow if it is not running, else only signals it; the
+  // workflow itself dedupes repeated appointments (the call is not idempotent on its own).
+  await client.workflow.signalWithStart(SEQUENCE_WORKFLOW, {
+    workflowId,
+    taskQueue,
+    args: [input],
+    signal: treatmentCompletedSignal,
+    signalArgs: [treatment],
+    typedSearchAttributes: [
+      { key: searchAttributes.clinicId, value: input.clinicId },
+      { key: searchAttributes.treatmentType, value: input.treatmentType },
+    ],
+  });
+}
+
+/** Signals a booking; false when the workflow is no longer running. */
+export async function signalBooking(client: Client, workflowId: string, booking: BookingSignal): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).signal(bookedSignal, booking);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The public surface of the sequence workflow: its id, signals and query. Clients (the HTTP
+ * server, the forwarder, tests) import this module; it holds no workflow logic.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SequenceOutcome, SequencePlan } from '../src/core/types.js';
+
+export const SEQUENCE_WORKFLOW = 'rebookSequence';
+
+/**
+ * Workflow ids carry only opaque ids: the clinic slug, our internal client uuid and the
+ * treatment type. No name, phone or vendor field ever reaches Temporal's visibility store.
+ */
+export function sequenceWorkflowId(clinicId: string, clientId: string, treatmentType: string): string {
+  return `rebook/${clinicId}/${clientId}/${treatmentType}`;
+}
+
+export interface SequenceInput {
+  clinicId: string;
+  clientId: string;
+  treatmentType: string;
+  /** Present only when the workflow continued as new. */
+  carried?: CarriedState;
+}
+
+/** A completed treatment of this sequence's type (opaque ids and instants only). */
+export interface TreatmentSignal {
+  appointmentId: string;
+  completedAt: string;
+}
+
+export interface BookingSignal {
+  appointmentId: string;
+  startAt: string;
+}
+
+export interface SnoozeSignal {
+  /** Why: a "not now" reply, a staff call-back… (free text is not allowed: a fixed code). */
+  reason: 'not_now_reply' | 'staff_call_back' | 'api';
+}
+
+export interface EndSignal {
+  outcome: 'not_interested' | 'cancelled';
+}
+
+export interface HistoryEntry {
+  at: string;
+  stage: string;
+  event: 'planned' | 'sent' | 'deferred' | 'suppressed' | 'escalated' | 'booked' | 'restarted' | 'snoozed' | 'ended';
+  detail?: string;
+}
+
+export interface SequenceStatus {
+  clinicId: string;
+  treatmentType: string;
+  anchorAppointmentId?: string;
+  anchorAt?: string;
+  stage: string;
+  nextActionAt?: string;
+  outcome: SequenceOutcome;
+  outcomeStage?: string;
+  history: HistoryEntry[];
+}
+
+/** What survives continue-as-new. */
+export interface CarriedState {
+  anchor?: TreatmentSignal;
+  pending?: TreatmentSignal;
+  booking?: BookingSignal;
+  snoozed?: SnoozeSignal;
+  ended?: EndSignal;
+  seen: string[];
+  history: HistoryEntry[];
+  /** Where the run was: index of the next stage to handle, or the snooze phase. */
+  stageIndex: number;
+  phase: 'sequence' | 'reactivation' | 'grace';
+  lastTouch?: string;
+  reactivationDone?: boolean;
+  /** The schedule is fixed when planned: config edits change content, never a running plan. */
+  plan?: SequencePlan;
+}
+
+export const treatmentCompletedSignal = defineSignal<[TreatmentSignal]>('treatmentCompleted');
+export const bookedSignal = defineSignal<[BookingSignal]>('booked');
+export const snoozeSignal = defineSignal<[SnoozeSignal]>('snooze');
+export const endSignal = defineSignal<[EndSignal]>('end');
+export const statusQuery = defineQuery<SequenceStatus>('status');
+
+/** Custom search attributes (no PHI); registered by `rebook dev` and listed in temporal.yaml. */
+export const searchAttributes = {
+  clinicId: defineSearchAttributeKey('ClinicId', SearchAttributeType.KEYWORD),
+  treatmentType: defineSearchAttributeKey('TreatmentType', SearchAttributeType.KEYWORD),
+  stage: defineSearchAttributeKey('SequenceStage', SearchAttributeType.KEYWORD),
+  outcome: defineSearchAttributeKey('SequenceOutcome', SearchAttributeType.KEYWORD),
+  nextActionAt: defineSearchAttributeKey('NextActionAt', SearchAttributeType.DATETIME),
+};
