@@ -14,7 +14,7 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { SequenceActivities, SequenceRef } from '../src/activities/types.js';
-import { reactivationStage } from '../src/core/plan.js';
+import { firstCurrentStageIndex, reactivationStage } from '../src/core/plan.js';
 import type { PlannedStage, SequenceOutcome, SequencePlan } from '../src/core/types.js';
 import {
   bookedSignal,
@@ -210,6 +210,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     if (!plan) {
       plan = await acts.planSequence({ clinicId: input.clinicId, treatmentType: input.treatmentType, completedAt: st.anchor!.completedAt });
       st.plan = plan;
+      st.stageIndex = firstCurrentStageIndex(plan, Date.now());
+      for (const skipped of plan.stages.slice(0, st.stageIndex)) note(skipped.key, 'suppressed', 'past_due_at_enrollment');
       continue; // signals may have arrived while planning
     }
 

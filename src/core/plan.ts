@@ -56,3 +56,17 @@ export function reactivationStage(plan: SequencePlan, channel: StageChannel = 's
 export function windowPassed(type: TreatmentTypeDefinition, completedAt: string, nowMs: number): boolean {
   return Date.parse(completedAt) + (type.intervalDays + REBOOK_GRACE_DAYS) * 86_400_000 < nowMs;
 }
+
+/** How late a stage may be at enrollment and still be sent (a same-day webhook, a short backlog). */
+export const LATE_STAGE_TOLERANCE_MS = 24 * 3_600_000;
+
+/**
+ * Index of the first stage still worth sending when a sequence is planned at `nowMs`. A
+ * treatment imported or delivered long after the fact starts at the right point: stages whose
+ * day has clearly passed are skipped, never sent late. (Stages that fall due later, while a
+ * worker is down, are still sent once it is back: this applies at planning time only.)
+ */
+export function firstCurrentStageIndex(plan: SequencePlan, nowMs: number, toleranceMs = LATE_STAGE_TOLERANCE_MS): number {
+  const i = plan.stages.findIndex((s) => Date.parse(s.dueAt) >= nowMs - toleranceMs);
+  return i === -1 ? plan.stages.length : i;
+}

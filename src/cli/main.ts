@@ -1,0 +1,176 @@
+/**
+ * The `rebook` command.
+ *   rebook dev       embedded Temporal dev server + PGlite + worker + HTTP, demo clinic
+ *   rebook server    HTTP API and inbox forwarder (TEMPORAL_ADDRESS, DATABASE_URL)
+ *   rebook worker    sequence worker (TEMPORAL_ADDRESS, DATABASE_URL)
+ *   rebook config validate [dir]
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadConfig, ConfigError } from '../config/load.js';
+import { createConfigStore } from '../config/store.js';
+import { parseEnv, type Env } from '../env.js';
+import { createLogger, type Logger } from '../log.js';
+import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../processes.js';
+import { newEncryptionKeySpec } from '../temporal/codec.js';
+import { connectClient, connectWorker } from '../temporal/connection.js';
+import { startDevServer } from '../temporal/dev-server.js';
+import { registerSearchAttributes } from '../temporal/search-attributes.js';
+import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
+
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]>`;
+
+function onShutdown(log: Logger, parts: Stoppable[]): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    // Reverse start order: stop taking requests, drain the worker, then close the stores.
+    for (const p of [...parts].reverse()) {
+      try {
+        await p.stop();
+      } catch (err) {
+        log.warn({ errorName: (err as Error).name }, 'error while stopping');
+      }
+    }
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Dev-only secrets kept under .data/ so restarts keep the same key (and can decrypt history). */
+function devSecrets(env: Env, settings: TemporalSettings): { apiKey: string; generated: boolean } {
+  mkdirSync(env.REBOOK_DATA_DIR, { recursive: true });
+  const file = join(env.REBOOK_DATA_DIR, 'dev-secrets.json');
+  const stored: { apiKey?: string; encryptionKeys?: string } = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  stored.apiKey ??= `rbk_dev_${randomBytes(18).toString('base64url')}`;
+  stored.encryptionKeys ??= newEncryptionKeySpec('dev1');
+  writeFileSync(file, JSON.stringify(stored, null, 2));
+  chmodSync(file, 0o600);
+  process.env[settings.encryption.keysEnv] ??= stored.encryptionKeys;
+  const generated = !env.REBOOK_API_KEY;
+  process.env.REBOOK_API_KEY ??= stored.apiKey;
+  return { apiKey: process.env.REBOOK_API_KEY!, generated };
+}
+
+async function dev(env: Env, log: Logger): Promise<void> {
+  const settings = loadTemporalSettings(env.REBOOK_TEMPORAL_CONFIG);
+  const config = createConfigStore(env.REBOOK_CONFIG_DIR);
+  const { apiKey, generated } = devSecrets(env, settings);
+  const parts: Stoppable[] = [];
+  onShutdown(log, parts);
+
+  const temporalServer = await startDevServer(settings, env.REBOOK_DATA_DIR);
+  parts.push(temporalServer);
+  const devSettings: TemporalSettings = { ...settings, address: temporalServer.address, namespace: settings.devServer.namespace, tls: { ...settings.tls, enabled: false } };
+  const client = await connectClient(devSettings);
+  await registerSearchAttributes(client.connection as Connection, devSettings.namespace, devSettings.searchAttributes);
+  const database = await openConfiguredDatabase(env);
+  parts.push({ stop: () => database.close() });
+  const connection = await connectWorker(devSettings);
+  parts.push({ stop: () => connection.close() });
+  const worker = await runWorker({ settings: devSettings, connection, database, config, log, secrets: process.env });
+  parts.push(worker);
+  const server = await runServer({ env, settings: devSettings, database, config, temporal: client, log, secrets: process.env });
+  parts.push(server);
+
+  const clinicIds = [...config.current().clinics.keys()].join(', ');
+  process.stdout.write(
+    [
+      '',
+      `  Rebook is running (${database.engine} database, embedded Temporal).`,
+      `  API          ${server.url}/v1/clinics/demo-clinic/events   clinics: ${clinicIds}`,
+      `  API key      ${generated ? `${apiKey}  (generated; set REBOOK_API_KEY to choose your own)` : '(from REBOOK_API_KEY)'}`,
+      `  Temporal UI  ${temporalServer.uiUrl}`,
+      `  Outbox       GET ${server.url}/v1/clinics/demo-clinic/messages  (no SMS/email credentials: messages are held there)`,
+      `  Data         ${env.REBOOK_DATA_DIR}/  (Ctrl-C stops; the next start resumes every sequence)`,
+      '',
+    ].join('\n') + '\n',
+  );
+  await worker.done;
+}
+
+async function server(env: Env, log: Logger): Promise<void> {
+  requireDatabaseUrl(env);
+  const settings = loadTemporalSettings(env.REBOOK_TEMPORAL_CONFIG);
+  const config = createConfigStore(env.REBOOK_CONFIG_DIR);
+  const parts: Stoppable[] = [];
+  onShutdown(log, parts);
+  const client = await connectClient(settings);
+  parts.push({ stop: () => client.connection.close() });
+  const database = await openConfiguredDatabase(env);
+  parts.push({ stop: () => database.close() });
+  const srv = await runServer({ env, settings, database, config, temporal: client, log, secrets: process.env });
+  parts.push(srv);
+  log.info({ url: srv.url, namespace: settings.namespace, taskQueue: settings.taskQueue }, 'server listening');
+}
+
+async function worker(env: Env, log: Logger): Promise<void> {
+  requireDatabaseUrl(env);
+  const settings = loadTemporalSettings(env.REBOOK_TEMPORAL_CONFIG);
+  const config = createConfigStore(env.REBOOK_CONFIG_DIR);
+  const parts: Stoppable[] = [];
+  onShutdown(log, parts);
+  const connection = await connectWorker(settings);
+  parts.push({ stop: () => connection.close() });
+  const database = await openConfiguredDatabase(env);
+  parts.push({ stop: () => database.close() });
+  const w = await runWorker({ settings, connection, database, config, log, secrets: process.env });
+  parts.push(w);
+  log.info({ namespace: settings.namespace, taskQueue: settings.taskQueue }, 'worker running');
+  await w.done;
+}
+
+function requireDatabaseUrl(env: Env): void {
+  // PGlite is one process's database: separate server and worker processes need PostgreSQL.
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required for `rebook server` and `rebook worker` (use `rebook dev` for the embedded database)');
+}
+
+function validateConfig(dir: string): void {
+  try {
+    const cfg = loadConfig(dir);
+    process.stdout.write(`config ok: ${Object.keys(cfg.catalog.treatmentTypes).length} treatment types, ${cfg.clinics.size} clinic(s)\n`);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** Routes the Temporal SDK's own logs (worker state, bundling) through pino at warn and above. */
+function quietTemporalRuntime(log: Logger): void {
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => log.warn({ sdk: entry.meta?.sdkComponent }, entry.message)),
+  });
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'config' && rest[0] === 'validate') return validateConfig(rest[1] ?? parseEnv().REBOOK_CONFIG_DIR);
+  const env = parseEnv();
+  const log = createLogger({ level: env.LOG_LEVEL });
+  quietTemporalRuntime(log);
+  switch (command) {
+    case 'dev':
+      return dev(env, log);
+    case 'server':
+      return server(env, log);
+    case 'worker':
+      return worker(env, log);
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`rebook: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+/** Process environment, parsed once at start (nothing deeper reads process.env). */
+import { z } from 'zod';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().url().optional(),
+  REBOOK_CONFIG_DIR: z.string().default('config'),
+  REBOOK_DATA_DIR: z.string().default('.data'),
+  REBOOK_TEMPORAL_CONFIG: z.string().default('temporal.yaml'),
+  REBOOK_API_KEY: z.string().min(16, 'REBOOK_API_KEY must be at least 16 characters').optional(),
+  REBOOK_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const r = envSchema.safeParse(source);
+  if (!r.success) {
+    throw new Error(`invalid environment:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  return r.data;
+}

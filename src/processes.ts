@@ -1,0 +1,102 @@
+/**
+ * The long-running pieces: the HTTP server (with the inbox forwarder) and the sequence worker.
+ * `rebook server` and `rebook worker` run one each against a cluster and PostgreSQL; `rebook dev`
+ * runs both in one process against the embedded stack.
+ */
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import type { ConfigStore } from './config/store.js';
+import { openDatabase, type Database } from './db/client.js';
+import type { Env } from './env.js';
+import { createIngest } from './ingest/service.js';
+import type { Logger } from './log.js';
+import { createOutboxProvider } from './messaging/outbox/index.js';
+import { buildApp } from './server/app.js';
+import { dataConverterFor } from './temporal/connection.js';
+import type { TemporalSettings } from './temporal/settings.js';
+import { createWorker } from './temporal/worker.js';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export function openConfiguredDatabase(env: Env): Promise<Database> {
+  return env.DATABASE_URL ? openDatabase({ url: env.DATABASE_URL }) : openDatabase({ pgliteDir: join(env.REBOOK_DATA_DIR, 'pglite') });
+}
+
+export async function runServer(opts: {
+  env: Env;
+  settings: TemporalSettings;
+  database: Database;
+  config: ConfigStore;
+  temporal: Client;
+  log: Logger;
+  secrets: NodeJS.ProcessEnv;
+}): Promise<Stoppable & { url: string }> {
+  const { env, database, log } = opts;
+  const ingest = createIngest({ db: database.db, config: opts.config, temporal: opts.temporal, taskQueue: opts.settings.taskQueue, log });
+  const app = await buildApp({
+    db: database.db,
+    config: opts.config,
+    ingest,
+    log,
+    secrets: opts.secrets,
+    readiness: {
+      database: () => database.ping(),
+      temporal: async () => void (await opts.temporal.connection.workflowService.getSystemInfo({})),
+    },
+  });
+  const url = await app.listen({ port: env.PORT, host: env.HOST });
+
+  // The forwarder: inbox rows that could not reach Temporal when they arrived.
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const n = await ingest.forwardPending();
+      if (n > 0) log.info({ delivered: n }, 'inbox events forwarded');
+    } catch (err) {
+      log.warn({ errorName: (err as Error).name }, 'inbox forwarding failed; will retry');
+    } finally {
+      busy = false;
+    }
+  }, env.REBOOK_FORWARD_INTERVAL_MS);
+
+  return {
+    url,
+    async stop() {
+      clearInterval(timer);
+      await app.close();
+    },
+  };
+}
+
+export async function runWorker(opts: {
+  settings: TemporalSettings;
+  connection: NativeConnection;
+  database: Database;
+  config: ConfigStore;
+  log: Logger;
+  secrets: NodeJS.ProcessEnv;
+}): Promise<Stoppable & { done: Promise<void> }> {
+  const outbox = createOutboxProvider(opts.log);
+  const dataConverter = dataConverterFor(opts.settings, opts.secrets);
+  const worker = await createWorker({
+    connection: opts.connection,
+    namespace: opts.settings.namespace,
+    taskQueue: opts.settings.taskQueue,
+    tuning: opts.settings.worker,
+    ...(dataConverter ? { dataConverter } : {}),
+    deps: { db: opts.database.db, config: opts.config, providers: { sms: outbox, email: outbox }, log: opts.log },
+  });
+  const done = worker.run();
+  return {
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The HTTP app. Everything is injected so `app.inject` tests, `rebook server` and `rebook dev`
+ * build the same thing. One error handler maps every failure to a coded JSON error.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { ConfigStore } from '../config/store.js';
+import type { Db } from '../db/client.js';
+import { RebookError } from '../errors.js';
+import type { Ingest } from '../ingest/service.js';
+import type { Logger } from '../log.js';
+import { authorizeClinic } from './auth.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerReadRoutes } from './routes/reads.js';
+import { clinicOrThrow } from '../config/load.js';
+import type { ClinicConfig } from '../config/schema.js';
+
+export interface AppDeps {
+  db: Db;
+  config: ConfigStore;
+  ingest: Ingest;
+  log: Logger;
+  /** Where API-key variables are read from (process.env in processes, a map in tests). */
+  secrets: NodeJS.ProcessEnv;
+  /** Readiness probes: each resolves when its dependency answers. */
+  readiness?: Record<string, () => Promise<void>>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+    /** Resolves the :clinicId param to its config and checks the API key. */
+    clinicFor(req: FastifyRequest): ClinicConfig;
+  }
+}
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's own type is narrower than fastify's base logger type; the instance is the same.
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+  }) as unknown as FastifyInstance;
+  app.decorate('deps', deps);
+  app.decorate('clinicFor', (req: FastifyRequest) => {
+    const { clinicId } = req.params as { clinicId?: string };
+    const clinic = clinicOrThrow(deps.config.current(), clinicId ?? '');
+    authorizeClinic(req, clinic, deps.secrets);
+    return clinic;
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    let e: RebookError;
+    if (err instanceof RebookError) e = err;
+    else if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new RebookError('payload_too_large', `body exceeds ${BODY_LIMIT_BYTES} bytes`);
+    else if ((err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new RebookError('unsupported_media_type', 'send application/json');
+    else if ((err as { code?: string }).code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err as { statusCode?: number }).statusCode === 400)
+      e = new RebookError('invalid_json', 'request body is not valid JSON', { field: 'body' });
+    else {
+      // Unknown failures: log the class only (messages from drivers may quote client data).
+      req.log.error({ errorName: (err as Error).name, code: (err as { code?: string }).code }, 'unhandled error');
+      const name = (err as Error).name;
+      e = /Connection|ECONNREFUSED|pg|PGlite/i.test(String((err as { code?: string }).code ?? name))
+        ? new RebookError('database_unavailable', 'database unavailable, retry later')
+        : new RebookError('internal', 'internal error');
+    }
+    if (e.retryable) reply.header('retry-after', '30');
+    return reply.status(e.status).send(e.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(new RebookError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ok = true;
+    for (const [name, probe] of Object.entries(deps.readiness ?? {})) {
+      try {
+        await probe();
+        checks[name] = 'ok';
+      } catch {
+        checks[name] = 'unavailable';
+        ok = false;
+      }
+    }
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
+  });
+
+  await app.register(registerEventRoutes);
+  await app.register(registerReadRoutes);
+  return app;
+}

