@@ -14,11 +14,13 @@ export const TEMPLATE_TOKENS = [
 export type TemplateToken = (typeof TEMPLATE_TOKENS)[number];
 
 const TOKEN_RE = /\{\{\s*([a-zA-Z]+)\s*\}\}/g;
+// Any `{{…}}`, so a misspelt placeholder ("{{first_name}}") is reported rather than sent as is.
+const PLACEHOLDER_RE = /\{\{([^{}]*)\}\}/g;
 
-/** Tokens a template uses that are not in the closed set. */
+/** Placeholders a template uses that are not in the closed set of tokens. */
 export function unknownTokens(template: string): string[] {
   const known = new Set<string>(TEMPLATE_TOKENS);
-  return [...template.matchAll(TOKEN_RE)].map((m) => m[1]!).filter((t) => !known.has(t));
+  return [...template.matchAll(PLACEHOLDER_RE)].map((m) => m[1]!.trim()).filter((t) => !known.has(t));
 }
 
 export function renderTemplate(template: string, values: Partial<Record<TemplateToken, string>>): string {
