@@ -1,0 +1,72 @@
+import { readdirSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, rows, type Db } from '../../src/db/client.js';
+import { engines, type ScratchDatabase } from './engines.js';
+
+const migrationFiles = readdirSync(new URL('../../src/db/migrations/', import.meta.url))
+  .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+  .sort();
+const productTables = ['appointments', 'clients', 'inbox_events', 'messages', 'sequences', 'staff_tasks', 'unmapped_services'];
+
+async function tables(db: Db): Promise<string[]> {
+  const r = await db.execute(sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`);
+  return rows<{ table_name: string }>(r).map((t) => t.table_name);
+}
+
+async function recorded(db: Db): Promise<string[]> {
+  return rows<{ version: string }>(await db.execute(sql`select version from schema_migrations order by version`)).map((r) => r.version);
+}
+
+describe.each(engines)('migrations on $name', (engine) => {
+  let scratch: ScratchDatabase;
+  beforeEach(async () => {
+    scratch = await engine.create();
+  });
+  afterEach(async () => {
+    await scratch?.drop();
+  });
+
+  it('applies every migration to an empty database, in order', async () => {
+    const raw = await scratch.raw();
+    try {
+      expect(await tables(raw.db)).toEqual([]);
+      expect(await migrate(raw.db)).toEqual(migrationFiles);
+      expect(await tables(raw.db)).toEqual([...productTables, 'schema_migrations'].sort());
+      expect(await recorded(raw.db)).toEqual(migrationFiles);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('applies nothing the second time, in the same process or after reopening', async () => {
+    const first = await openDatabase(scratch.options);
+    expect(first.engine).toBe(engine.name);
+    expect(await migrate(first.db)).toEqual([]);
+    await first.close();
+
+    const second = await openDatabase(scratch.options);
+    try {
+      expect(await migrate(second.db)).toEqual([]);
+      expect(await recorded(second.db)).toEqual(migrationFiles);
+      await second.ping();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('lets concurrent migrators race without failing: one applies, the others wait and apply nothing', async () => {
+    // Postgres: separate pools, as when several servers and workers start at once. PGlite has
+    // a single connection per directory, so its migrators share one instance.
+    const handles = engine.name === 'postgres' ? await Promise.all([scratch.raw(), scratch.raw(), scratch.raw()]) : [await scratch.raw()];
+    try {
+      const dbs = engine.name === 'postgres' ? handles.map((h) => h.db) : [handles[0]!.db, handles[0]!.db, handles[0]!.db];
+      const results = await Promise.all(dbs.map((db) => migrate(db)));
+      expect(results.flat().sort()).toEqual(migrationFiles);
+      expect(results.filter((r) => r.length > 0)).toHaveLength(1);
+      expect(await recorded(dbs[0]!)).toEqual(migrationFiles);
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+});
