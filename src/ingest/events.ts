@@ -44,12 +44,9 @@ export const appointmentCancelledSchema = z.strictObject({
 
 export const canonicalEventSchema = z.discriminatedUnion('type', [treatmentCompletedSchema, appointmentBookedSchema, appointmentCancelledSchema]);
 
-/** A body is one event, an array of events, or `{ events: [...] }`; at most 500 per call. */
-export const eventBatchSchema = z.union([
-  z.array(canonicalEventSchema).min(1).max(500),
-  z.strictObject({ events: z.array(canonicalEventSchema).min(1).max(500) }).transform((b) => b.events),
-  canonicalEventSchema.transform((e) => [e]),
-]);
+const MAX_BATCH = 500;
+export const eventArraySchema = z.array(canonicalEventSchema).min(1).max(MAX_BATCH);
+export const eventEnvelopeSchema = z.strictObject({ events: eventArraySchema });
 
 export type CanonicalEvent = z.infer<typeof canonicalEventSchema>;
 export type TreatmentCompleted = z.infer<typeof treatmentCompletedSchema>;

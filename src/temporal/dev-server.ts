@@ -43,7 +43,7 @@ async function waitForServer(address: string, child: ChildProcess, timeoutMs: nu
   throw new Error(`temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
 }
 
-export async function startDevServer(s: TemporalSettings, dataDir: string): Promise<DevServer> {
+export async function startDevServer(s: TemporalSettings, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<DevServer> {
   const address = `127.0.0.1:${s.devServer.port}`;
   try {
     const probe = await Connection.connect({ address, connectTimeout: 500 });
@@ -55,7 +55,7 @@ export async function startDevServer(s: TemporalSettings, dataDir: string): Prom
   const dbFile = join(dataDir, s.devServer.dbFile);
   mkdirSync(dirname(dbFile), { recursive: true });
   const logFd = openSync(join(dataDir, 'temporal.log'), 'a');
-  const cli = temporalCliPath(dataDir);
+  const cli = temporalCliPath(dataDir, env);
   const child = spawn(
     cli,
     [

@@ -1,13 +1,23 @@
 /** POST /v1/clinics/:clinicId/events — the canonical ingestion path (connectors use it too). */
 import type { FastifyInstance } from 'fastify';
-import { eventBatchSchema } from '../../ingest/events.js';
+import { canonicalEventSchema, eventArraySchema, eventEnvelopeSchema, type CanonicalEvent } from '../../ingest/events.js';
 import { parseOr400 } from '../validate.js';
 
 export async function registerEventRoutes(app: FastifyInstance): Promise<void> {
   app.post('/v1/clinics/:clinicId/events', async (req, reply) => {
     const clinic = app.clinicFor(req);
-    const events = parseOr400(eventBatchSchema, req.body, 'body');
+    const events = parseBatch(req.body);
     const results = await app.deps.ingest.accept(clinic.id, events, 'api');
     return reply.status(202).send({ results });
   });
+}
+
+/**
+ * A body is one event, an array of events, or `{ events: [...] }`. Each shape is parsed with
+ * its own schema so error paths point at the failing field, not at "no union member matched".
+ */
+function parseBatch(body: unknown): CanonicalEvent[] {
+  if (Array.isArray(body)) return parseOr400(eventArraySchema, body, 'body');
+  if (body !== null && typeof body === 'object' && 'events' in body) return parseOr400(eventEnvelopeSchema, body, 'body').events;
+  return [parseOr400(canonicalEventSchema, body, 'body')];
 }
