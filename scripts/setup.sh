@@ -14,7 +14,13 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund >&2
+  # The registry reachable here lacks some other platforms' optional packages (@swc/core's darwin
+  # and win32 builds), so the lock file cannot list them and `npm ci` calls it out of sync.
+  # `npm install --no-save` installs the same locked versions and leaves the lock file untouched.
+  npm ci --no-audit --no-fund >&2 || {
+    log "npm ci refused the lock file; installing with npm install --no-save"
+    npm install --no-save --no-audit --no-fund >&2
+  }
 fi
 
 resolve() { # $1 env var value, $2 binary name on PATH, $3 venv binary
