@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
 import type { z } from 'zod';
 import { catalogSchema, clinicSchema, type Catalog, type ClinicConfig } from './schema.js';
 import type { TreatmentTypeDefinition } from '../core/types.js';
@@ -31,58 +31,99 @@ export class ConfigError extends Error {
   }
 }
 
-function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
-  }
-  return undefined;
+function nodeLine(node: unknown, lc: LineCounter): number | undefined {
+  return isNode(node) && node.range ? lc.linePos(node.range[0]).line : undefined;
 }
 
-function parseFile<S extends z.ZodType>(dir: string, file: string, schema: S, problems: ConfigProblem[]): z.infer<S> | undefined {
+/** Line of the entry at `path`: the key's line for a map entry (its value may start lines later), else the nearest enclosing node's. */
+function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): number | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const parent = doc.getIn(path.slice(0, n - 1), true);
+    const seg = path[n - 1];
+    let line: number | undefined;
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      line = nodeLine(pair?.key, lc);
+    } else if (isSeq(parent) && typeof seg === 'number') {
+      line = nodeLine(parent.items[seg], lc);
+    }
+    if (line !== undefined) return line;
+  }
+  return nodeLine(doc.contents, lc);
+}
+
+interface ParsedFile<T> {
+  rel: string;
+  /** The validated value, when the file is valid. */
+  data?: T;
+  /** The plain value, when the file is YAML at all (valid or not). */
+  raw?: unknown;
+  lineOf(path: (string | number)[]): number | undefined;
+}
+
+function parseFile<S extends z.ZodType>(file: string, schema: S, problems: ConfigProblem[]): ParsedFile<z.infer<S>> {
   const rel = relative(process.cwd(), file) || file;
   const lc = new LineCounter();
   const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lc, prettyErrors: false });
+  const out: ParsedFile<z.infer<S>> = { rel, lineOf: (path) => lineOf(doc, lc, path) };
   if (doc.errors.length > 0) {
-    for (const e of doc.errors) problems.push({ file: rel, line: e.linePos?.[0]?.line, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
-    return undefined;
+    // linePos is only filled in with prettyErrors, so the line comes from the offset.
+    for (const e of doc.errors) problems.push({ file: rel, line: lc.linePos(e.pos[0]).line, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+    return out;
   }
-  const result = schema.safeParse(doc.toJS());
+  out.raw = doc.toJS();
+  const result = schema.safeParse(out.raw);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+      if (issue.code === 'unrecognized_keys') {
+        // One problem per key, at the key's own line rather than its parent's.
+        for (const key of issue.keys) problems.push({ file: rel, line: lineOf(doc, lc, [...path, key]), path: [...path, key].join('.'), message: `unknown key "${key}"` });
+        continue;
+      }
       problems.push({ file: rel, line: lineOf(doc, lc, path), path: path.join('.'), message: issue.message });
     }
-    return undefined;
+    return out;
   }
-  void dir;
-  return result.data;
+  out.data = result.data;
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function loadConfig(dir: string): LoadedConfig {
   const problems: ConfigProblem[] = [];
   const catalogFile = join(dir, 'catalog.yaml');
   let catalog: Catalog | undefined;
+  // Type keys clinics may reference; taken from the raw file when the catalog itself has problems,
+  // so a clinic's bad references are reported in the same run.
+  let knownTypes: Set<string> | undefined;
   if (!existsSync(catalogFile)) problems.push({ file: catalogFile, path: '', message: 'missing treatment catalog' });
-  else catalog = parseFile(dir, catalogFile, catalogSchema, problems);
+  else {
+    const parsed = parseFile(catalogFile, catalogSchema, problems);
+    catalog = parsed.data;
+    const types = catalog?.treatmentTypes ?? (isPlainObject(parsed.raw) ? parsed.raw.treatmentTypes : undefined);
+    if (isPlainObject(types)) knownTypes = new Set(Object.keys(types));
+  }
 
   const clinics = new Map<string, ClinicConfig>();
   const clinicsDir = join(dir, 'clinics');
   const files = existsSync(clinicsDir) ? readdirSync(clinicsDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
   for (const f of files) {
-    const file = join(clinicsDir, f);
-    const clinic = parseFile(dir, file, clinicSchema, problems);
+    const { data: clinic, rel, lineOf: lineAt } = parseFile(join(clinicsDir, f), clinicSchema, problems);
     if (!clinic) continue;
-    const rel = relative(process.cwd(), file) || file;
-    if (clinics.has(clinic.id)) problems.push({ file: rel, path: 'id', message: `duplicate clinic id "${clinic.id}"` });
-    if (catalog) {
-      const known = new Set(Object.keys(catalog.treatmentTypes));
-      const refs: [string, string][] = [
-        ...(clinic.treatmentTypes ?? []).map((t, i) => [`treatmentTypes.${i}`, t] as [string, string]),
-        ...Object.keys(clinic.services.synonyms).map((t) => [`services.synonyms.${t}`, t] as [string, string]),
-        ...Object.entries(clinic.services.ids).map(([id, t]) => [`services.ids.${id}`, t] as [string, string]),
+    if (clinics.has(clinic.id)) problems.push({ file: rel, line: lineAt(['id']), path: 'id', message: `duplicate clinic id "${clinic.id}"` });
+    if (knownTypes) {
+      const refs: [(string | number)[], string][] = [
+        ...(clinic.treatmentTypes ?? []).map((t, i) => [['treatmentTypes', i], t] as [(string | number)[], string]),
+        ...Object.keys(clinic.services.synonyms).map((t) => [['services', 'synonyms', t], t] as [(string | number)[], string]),
+        ...Object.entries(clinic.services.ids).map(([id, t]) => [['services', 'ids', id], t] as [(string | number)[], string]),
       ];
-      for (const [path, t] of refs) if (!known.has(t)) problems.push({ file: rel, path, message: `unknown treatment type "${t}"` });
+      for (const [path, t] of refs) {
+        if (!knownTypes.has(t)) problems.push({ file: rel, line: lineAt(path), path: path.join('.'), message: `unknown treatment type "${t}"` });
+      }
     }
     clinics.set(clinic.id, clinic);
   }

@@ -1,6 +1,7 @@
 /** zod schemas for everything under config/: the types are inferred from them. */
 import { z } from 'zod';
 import { isValidTimeZone } from '../core/zoned-time.js';
+import { TEMPLATE_TOKENS, unknownTokens } from '../core/templates.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_" only');
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h)');
@@ -34,7 +35,11 @@ export const catalogSchema = z.strictObject({
   treatmentTypes: z.record(slug, treatmentTypeSchema),
 });
 
-const templateSchema = z.strictObject({ subject: z.string().optional(), body: z.string().min(1) });
+// A placeholder outside the closed token set would reach clients as "Hi ," or as raw braces.
+const templateText = z.string().superRefine((text, ctx) => {
+  for (const t of unknownTokens(text)) ctx.addIssue({ code: 'custom', message: `unknown placeholder "{{${t}}}" (known: ${TEMPLATE_TOKENS.join(', ')})` });
+});
+const templateSchema = z.strictObject({ subject: templateText.optional(), body: templateText.min(1) });
 
 export const clinicSchema = z.strictObject({
   id: slug,
