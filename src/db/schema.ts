@@ -14,6 +14,8 @@ export const clients = pgTable('clients', {
   consentSms: boolean('consent_sms').notNull().default(false),
   consentEmail: boolean('consent_email').notNull().default(false),
   updatedAt: tz('updated_at').notNull().defaultNow(),
+  /** 0002: event time of the last vendor update applied. */
+  sourceUpdatedAt: tz('source_updated_at'),
 });
 
 export const appointments = pgTable(
@@ -28,6 +30,8 @@ export const appointments = pgTable(
     treatmentType: text('treatment_type'),
     priceCents: integer('price_cents'),
     updatedAt: tz('updated_at').notNull().defaultNow(),
+    /** 0002: event time of the last vendor update applied. */
+    sourceUpdatedAt: tz('source_updated_at'),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.externalId] })],
 );
@@ -46,6 +50,8 @@ export const inboxEvents = pgTable('inbox_events', {
   lockedUntil: tz('locked_until'),
   receivedAt: tz('received_at').notNull().defaultNow(),
   processedAt: tz('processed_at'),
+  /** 0002: the vendor's event time. */
+  occurredAt: tz('occurred_at'),
 });
 
 export const sequences = pgTable('sequences', {
@@ -110,4 +116,41 @@ export const unmappedServices = pgTable(
     lastSeenAt: tz('last_seen_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.serviceKey] })],
+);
+
+// 0002_connectors.sql
+
+export const connectorState = pgTable(
+  'connector_state',
+  {
+    clinicId: text('clinic_id').notNull(),
+    platform: text('platform').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.platform, t.key] })],
+);
+
+export const connectorClientRefs = pgTable(
+  'connector_client_refs',
+  {
+    clinicId: text('clinic_id').notNull(),
+    platform: text('platform').notNull(),
+    externalId: text('external_id').notNull(),
+    vendorRef: text('vendor_ref').notNull(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.platform, t.externalId] })],
+);
+
+export const clientAliases = pgTable(
+  'client_aliases',
+  {
+    clinicId: text('clinic_id').notNull(),
+    aliasExternalId: text('alias_external_id').notNull(),
+    externalId: text('external_id').notNull(),
+    mergedAt: tz('merged_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.aliasExternalId] })],
 );
