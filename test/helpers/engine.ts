@@ -3,23 +3,36 @@
  * database with the real migrations, the repo's config, the real activities and ingest code.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { createConfigStore } from '../../src/config/store.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import { messages, staffTasks, sequences } from '../../src/db/schema.js';
+import { clients, messages, staffTasks, sequences } from '../../src/db/schema.js';
 import { createIngest, type Ingest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
 import { createWorker, WORKFLOWS_PATH } from '../../src/temporal/worker.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
+import { sequenceWorkflowId, type SequenceStatus } from '../../workflows/definitions.js';
 import { temporalBinaries } from './binaries.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { loadTemporalSettings } from '../../src/temporal/settings.js';
 
+export const CLINIC_ID = 'demo-clinic';
+export const DAY_MS = 86_400_000;
+
+export interface EngineOptions {
+  /** Payload codec(s) used by the worker and by the client ingest signals through. */
+  dataConverter?: DataConverter;
+}
+
 export interface Engine {
   env: TestWorkflowEnvironment;
+  /** The client ingest uses (the environment's time-skipping client, with the engine's data converter). */
+  client: Client;
   database: Database;
   ingest: Ingest;
   worker: Worker;
@@ -27,19 +40,32 @@ export interface Engine {
   /** Server time (ms) of the time-skipping environment. */
   now(): number;
   sleep(duration: string | number): Promise<void>;
+  /** Advances server time to the instant `ms` (no-op when already past it). */
+  sleepUntil(ms: number): Promise<void>;
   send(...events: CanonicalEvent[]): ReturnType<Ingest['accept']>;
   messages(): Promise<(typeof messages.$inferSelect)[]>;
   tasks(): Promise<(typeof staffTasks.$inferSelect)[]>;
   sequences(): Promise<(typeof sequences.$inferSelect)[]>;
+  /** Our internal client uuid for a demo-clinic client's external id. */
+  clientUuid(externalId: string): Promise<string>;
+  /** The sequence workflow id of a demo-clinic client (by external id) and treatment type. */
+  workflowIdFor(externalId: string, treatmentType?: string): Promise<string>;
+  /**
+   * The result of a sequence that has already completed (fails if it is still running). Read
+   * through a plain client: the time-skipping client's result() unlocks skipping, and the test
+   * server then jumps years ahead, firing every other test's timers.
+   */
+  result(workflowId: string): Promise<SequenceStatus>;
   stop(): Promise<void>;
 }
 
 let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
-export async function startEngine(): Promise<Engine> {
+export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalBinaries().testServer } },
+    ...(opts.dataConverter ? { client: { dataConverter: opts.dataConverter } } : {}),
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default', loadTemporalSettings('temporal.yaml').searchAttributes);
   const database = await openDatabase({ pgliteMemory: true });
@@ -54,12 +80,23 @@ export async function startEngine(): Promise<Engine> {
     taskQueue,
     workflowBundle: bundle,
     deps: { db: database.db, config, providers: { sms: outbox, email: outbox }, log },
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
   let clock = Date.now();
   const ingest = createIngest({ db: database.db, config, temporal: env.client, taskQueue, log, now: () => clock });
   const running = worker.run();
+  const plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}) });
+  const clientUuid = async (externalId: string) => {
+    const [row] = await database.db
+      .select({ id: clients.id })
+      .from(clients)
+      .where(and(eq(clients.clinicId, CLINIC_ID), eq(clients.externalId, externalId)));
+    if (!row) throw new Error(`no client ${externalId} in the database`);
+    return row.id;
+  };
   const engine: Engine = {
     env,
+    client: env.client,
     database,
     ingest,
     worker,
@@ -69,10 +106,25 @@ export async function startEngine(): Promise<Engine> {
       await env.sleep(duration);
       clock = await env.currentTimeMs();
     },
-    send: (...events) => ingest.accept('demo-clinic', events),
+    async sleepUntil(ms) {
+      const current = await env.currentTimeMs();
+      if (ms > current) await env.sleep(ms - current);
+      clock = await env.currentTimeMs();
+    },
+    send: (...events) => ingest.accept(CLINIC_ID, events),
     messages: () => database.db.select().from(messages).orderBy(asc(messages.dueAt)),
-    tasks: () => database.db.select().from(staffTasks),
+    tasks: () => database.db.select().from(staffTasks).orderBy(asc(staffTasks.dueAt)),
     sequences: () => database.db.select().from(sequences),
+    clientUuid,
+    async workflowIdFor(externalId, treatmentType = 'neuromodulator') {
+      return sequenceWorkflowId(CLINIC_ID, await clientUuid(externalId), treatmentType);
+    },
+    async result(workflowId) {
+      const handle = plainClient.workflow.getHandle<(input: unknown) => Promise<SequenceStatus>>(workflowId);
+      const { status } = await handle.describe();
+      if (status.name === 'RUNNING') throw new Error(`sequence ${workflowId} is still running`);
+      return handle.result();
+    },
     async stop() {
       worker.shutdown();
       await running;
@@ -81,18 +133,29 @@ export async function startEngine(): Promise<Engine> {
     },
   };
   clock = await env.currentTimeMs();
-  void eq;
   return engine;
 }
 
 /** A treatment.completed event for the demo clinic with a reachable, consenting client. */
-export function treatment(over: Partial<{ clientId: string; appointmentId: string; service: string; completedAt: string; email: string | null; phone: string | null; consent: { sms: boolean; email: boolean } }> = {}): CanonicalEvent {
+export function treatment(
+  over: Partial<{
+    clientId: string;
+    appointmentId: string;
+    service: string;
+    completedAt: string;
+    firstName: string;
+    lastName: string;
+    email: string | null;
+    phone: string | null;
+    consent: { sms: boolean; email: boolean };
+  }> = {},
+): CanonicalEvent {
   return {
     type: 'treatment.completed',
     client: {
       id: over.clientId ?? 'client-1',
-      firstName: 'Avery',
-      lastName: 'Quinton',
+      firstName: over.firstName ?? 'Avery',
+      lastName: over.lastName ?? 'Quinton',
       email: over.email === undefined ? 'avery.quinton@example.com' : over.email,
       phone: over.phone === undefined ? '+12125550123' : over.phone,
       consent: over.consent ?? { sms: true, email: true },
@@ -101,4 +164,9 @@ export function treatment(over: Partial<{ clientId: string; appointmentId: strin
     service: { name: over.service ?? 'Botox 20u' },
     completedAt: over.completedAt ?? new Date().toISOString(),
   };
+}
+
+/** An appointment.booked event for a demo-clinic client (by external id). */
+export function booking(clientId: string, appointmentId: string, startAt: number | string): CanonicalEvent {
+  return { type: 'appointment.booked', clientId, appointmentId, startAt: new Date(startAt).toISOString() };
 }

@@ -1,0 +1,150 @@
+/**
+ * Exit on booking: a booking stops every pending stage of every sequence of the client, whether
+ * it arrives as an event (signal) or is only found by the re-check right before a send.
+ */
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { appointments, sequences } from '../../src/db/schema.js';
+import { statusQuery } from '../../workflows/definitions.js';
+import { demoDue } from '../helpers/clinic-time.js';
+import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+
+let e: Engine;
+beforeAll(async () => {
+  e = await startEngine();
+});
+afterAll(async () => {
+  await e?.stop();
+});
+
+const MINUTE = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
+const tasksOf = async (workflowId: string) => (await e.tasks()).filter((t) => t.workflowId === workflowId);
+const rowOf = async (workflowId: string) => (await e.sequences()).find((s) => s.workflowId === workflowId);
+const describeStatus = async (workflowId: string) => (await e.client.workflow.getHandle(workflowId).describe()).status.name;
+
+/** Enrolls a Botox treatment completed now; returns its instant and workflow id. */
+async function enroll(clientId: string, service = 'Botox 20u') {
+  const t0 = e.now();
+  const [res] = await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, service, completedAt: iso(t0) }));
+  expect(res).toMatchObject({ status: 'accepted', enrolled: true });
+  return { t0, wf: await e.workflowIdFor(clientId) };
+}
+
+it('a booking on day 85 ends the sequence after the reminder: booked at stage reminder, nothing more is sent', async () => {
+  const { t0, wf } = await enroll('book85');
+  await e.sleepUntil(t0 + 85 * DAY_MS);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder']);
+
+  const res = await e.send(booking('book85', 'book85-next', e.now() + 7 * DAY_MS));
+  expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 }]);
+  // It ends at the booking, not at some later timer.
+  await e.sleep('1m');
+
+  const result = await e.result(wf);
+  expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder', stage: 'reminder', anchorAppointmentId: 'book85-appt' });
+  expect(result.history.at(-1)).toMatchObject({ stage: 'reminder', event: 'booked' });
+  expect(await describeStatus(wf)).toBe('COMPLETED');
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder', running: false, nextActionAt: null });
+
+  await e.sleepUntil(t0 + 151 * DAY_MS);
+  const msgs = await ledger(wf);
+  expect(msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()])).toEqual([['reminder', 'email', demoDue(t0, 80)]]);
+  expect(msgs.every((m) => m.dueAt.getTime() <= t0 + 85 * DAY_MS)).toBe(true);
+  expect(await tasksOf(wf)).toEqual([]);
+});
+
+it('a booking before day 80 means nothing is ever sent: booked before the first touch', async () => {
+  const { t0, wf } = await enroll('book10');
+  await e.sleepUntil(t0 + 10 * DAY_MS);
+  const res = await e.send(booking('book10', 'book10-next', e.now() + 14 * DAY_MS));
+  expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 }]);
+  await e.sleep('1m');
+
+  const result = await e.result(wf);
+  expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch' });
+  expect(result.history.map((h) => h.event)).toEqual(['planned', 'booked']);
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch', running: false });
+
+  await e.sleepUntil(t0 + 151 * DAY_MS);
+  expect(await ledger(wf)).toEqual([]);
+  expect(await tasksOf(wf)).toEqual([]);
+});
+
+it('re-checks the booking platform before a send: a booking that never reached the workflow stops stage 1', async () => {
+  const { t0, wf } = await enroll('recheck-db');
+  await e.sleepUntil(t0 + 50 * DAY_MS);
+  // Stored by a poll (or a lost signal): the workflow is not told.
+  await e.database.db.insert(appointments).values({ clinicId: CLINIC_ID, externalId: 'recheck-db-next', clientExternalId: 'recheck-db', status: 'booked', startAt: new Date(e.now() + 40 * DAY_MS) });
+
+  await e.sleepUntil(demoDue(t0, 80) - MINUTE);
+  expect(await describeStatus(wf)).toBe('RUNNING');
+  await e.sleepUntil(demoDue(t0, 80) + MINUTE);
+  expect(await describeStatus(wf)).toBe('COMPLETED');
+  const result = await e.result(wf);
+  expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch' });
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', running: false });
+
+  await e.sleepUntil(t0 + 151 * DAY_MS);
+  expect(await ledger(wf)).toEqual([]);
+  expect(await tasksOf(wf)).toEqual([]);
+});
+
+it('re-checks before stage 2: a booked event that found no running sequence to signal still stops the incentive', async () => {
+  const { t0, wf } = await enroll('recheck-evt');
+  await e.sleepUntil(t0 + 85 * DAY_MS);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder']);
+  // The database mirror says "not running" (stale), so ingest signals nobody.
+  await e.database.db.update(sequences).set({ running: false }).where(eq(sequences.workflowId, wf));
+  const res = await e.send(booking('recheck-evt', 'recheck-evt-next', e.now() + 5 * DAY_MS));
+  expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 0 }]);
+
+  await e.sleepUntil(demoDue(t0, 90) - MINUTE);
+  expect(await describeStatus(wf)).toBe('RUNNING');
+  await e.sleepUntil(demoDue(t0, 90) + MINUTE);
+  const result = await e.result(wf);
+  expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder' });
+
+  await e.sleepUntil(t0 + 151 * DAY_MS);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder']);
+  expect(await tasksOf(wf)).toEqual([]);
+});
+
+it('runs Botox and lip filler of the same day as two independent sequences, and one booking stops both', async () => {
+  const t0 = e.now();
+  const res = await e.send(
+    treatment({ clientId: 'pair', appointmentId: 'pair-botox', service: 'Botox 20u', completedAt: iso(t0) }),
+    treatment({ clientId: 'pair', appointmentId: 'pair-lips', service: 'Juvederm lips', completedAt: iso(t0) }),
+  );
+  const botox = await e.workflowIdFor('pair', 'neuromodulator');
+  const lips = await e.workflowIdFor('pair', 'lip_filler');
+  expect(botox).not.toBe(lips);
+  expect(res).toEqual([
+    { index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: botox, treatmentType: 'neuromodulator' },
+    { index: 1, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: lips, treatmentType: 'lip_filler' },
+  ]);
+
+  await e.sleepUntil(t0 + 81 * DAY_MS);
+  expect(await e.client.workflow.getHandle(botox).query(statusQuery)).toMatchObject({ stage: 'reminder', nextActionAt: iso(demoDue(t0, 90)), anchorAppointmentId: 'pair-botox' });
+  expect(await e.client.workflow.getHandle(lips).query(statusQuery)).toMatchObject({ stage: 'enrolled', nextActionAt: iso(demoDue(t0, 160)), anchorAppointmentId: 'pair-lips' });
+  expect((await ledger(botox)).map((m) => m.stage)).toEqual(['reminder']);
+  expect(await ledger(lips)).toEqual([]);
+
+  await e.sleepUntil(t0 + 85 * DAY_MS);
+  const booked = await e.send(booking('pair', 'pair-next', e.now() + 3 * DAY_MS));
+  expect(booked).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 2 }]);
+  await e.sleep('1m');
+  expect(await e.result(botox)).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder', treatmentType: 'neuromodulator' });
+  expect(await e.result(lips)).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch', treatmentType: 'lip_filler' });
+  const rows = (await e.sequences()).filter((s) => s.workflowId === botox || s.workflowId === lips);
+  expect(rows.map((r) => [r.treatmentType, r.outcome, r.running]).sort()).toEqual([
+    ['lip_filler', 'booked', false],
+    ['neuromodulator', 'booked', false],
+  ]);
+
+  await e.sleepUntil(t0 + 211 * DAY_MS);
+  expect((await ledger(botox)).map((m) => m.stage)).toEqual(['reminder']);
+  expect(await ledger(lips)).toEqual([]);
+  expect(await e.database.db.select().from(appointments).where(and(eq(appointments.clinicId, CLINIC_ID), eq(appointments.clientExternalId, 'pair')))).toHaveLength(3);
+});

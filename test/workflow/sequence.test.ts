@@ -1,0 +1,222 @@
+/**
+ * The sequence as a client lives it, on the real time-skipping server: the four Botox stages at
+ * clinic-local 10:00 of treatment day + N, staff escalation for unreachable clients, the
+ * enrollment refusals, and the search attributes Temporal's visibility store gets.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unmappedServices } from '../../src/db/schema.js';
+import { searchAttributes, statusQuery } from '../../workflows/definitions.js';
+import { demoDayEnd, demoDue } from '../helpers/clinic-time.js';
+import { CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+
+let e: Engine;
+beforeAll(async () => {
+  e = await startEngine();
+});
+afterAll(async () => {
+  await e?.stop();
+});
+
+const MINUTE = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
+const tasksOf = async (workflowId: string) => (await e.tasks()).filter((t) => t.workflowId === workflowId);
+const rowOf = async (workflowId: string) => (await e.sequences()).find((s) => s.workflowId === workflowId);
+const status = (workflowId: string) => e.client.workflow.getHandle(workflowId).query(statusQuery);
+
+describe('a Botox treatment', () => {
+  it('sends reminder (email, day 80), incentive (SMS, day 90), check-in (email, day 95) and escalates to staff on day 100, at clinic-local 10:00', async () => {
+    const t0 = e.now();
+    const [res] = await e.send(treatment({ clientId: 'full-1', appointmentId: 'full-1-appt', completedAt: iso(t0), firstName: 'Marisol', lastName: 'Ferreira-Lind', email: 'marisol.fl@example.com', phone: '+13055550142' }));
+    const wf = await e.workflowIdFor('full-1');
+    expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator' });
+
+    const due = { reminder: demoDue(t0, 80), incentive: demoDue(t0, 90), checkin: demoDue(t0, 95), staff: demoDue(t0, 100) };
+    // Sanity of the independent expectation: 10:00 in New York is 14:00 or 15:00 UTC.
+    for (const ms of Object.values(due)) expect([14, 15]).toContain(new Date(ms).getUTCHours());
+
+    await e.sleep('1h');
+    expect(await status(wf)).toMatchObject({ stage: 'enrolled', nextActionAt: iso(due.reminder), outcome: 'running', anchorAppointmentId: 'full-1-appt', anchorAt: iso(t0) });
+    expect(await rowOf(wf)).toMatchObject({ clinicId: CLINIC_ID, treatmentType: 'neuromodulator', stage: 'enrolled', nextActionAt: new Date(due.reminder), anchorAppointmentId: 'full-1-appt', anchorAt: new Date(t0), outcome: 'running', running: true });
+
+    // Nothing leaves a minute before each due instant; exactly one more message a minute after.
+    const expectedStages: [number, string[]][] = [
+      [due.reminder, ['reminder']],
+      [due.incentive, ['reminder', 'incentive']],
+      [due.checkin, ['reminder', 'incentive', 'results_checkin']],
+    ];
+    let before: string[] = [];
+    for (const [at, stages] of expectedStages) {
+      await e.sleepUntil(at - MINUTE);
+      expect((await ledger(wf)).map((m) => m.stage)).toEqual(before);
+      await e.sleepUntil(at + MINUTE);
+      expect((await ledger(wf)).map((m) => m.stage)).toEqual(stages);
+      before = stages;
+    }
+    await e.sleepUntil(due.staff - MINUTE);
+    expect(await tasksOf(wf)).toEqual([]);
+    await e.sleepUntil(t0 + 101 * DAY_MS);
+
+    const msgs = await ledger(wf);
+    expect(msgs.map((m) => ({ stage: m.stage, channel: m.channel, status: m.status, provider: m.provider, dueAt: m.dueAt.getTime(), recipient: m.recipient }))).toEqual([
+      { stage: 'reminder', channel: 'email', status: 'outbox', provider: 'outbox', dueAt: due.reminder, recipient: 'marisol.fl@example.com' },
+      { stage: 'incentive', channel: 'sms', status: 'outbox', provider: 'outbox', dueAt: due.incentive, recipient: '+13055550142' },
+      { stage: 'results_checkin', channel: 'email', status: 'outbox', provider: 'outbox', dueAt: due.checkin, recipient: 'marisol.fl@example.com' },
+      { stage: 'staff_escalation', channel: 'staff_email', status: 'outbox', provider: 'outbox', dueAt: due.staff, recipient: 'frontdesk@example.com' },
+    ]);
+    for (const m of msgs) {
+      // Sent when due (workflow time), not a day early or late.
+      expect(m.sentAt!.getTime() - m.dueAt.getTime()).toBeGreaterThanOrEqual(0);
+      expect(m.sentAt!.getTime() - m.dueAt.getTime()).toBeLessThan(MINUTE);
+      expect(m.providerMessageId).toBe(`outbox-${m.id}`);
+      expect(m.idempotencyKey.startsWith(`${wf}|full-1-appt|`)).toBe(true);
+    }
+    const [reminder, incentive, checkin, alert] = msgs as [(typeof msgs)[number], (typeof msgs)[number], (typeof msgs)[number], (typeof msgs)[number]];
+    expect(reminder.subject).toBe('Marisol, your Botox window is opening');
+    expect(reminder.body).toContain('https://book.example.com/glow-aesthetics');
+    expect(incentive.subject).toBeNull();
+    expect(incentive.body).toBe('Glow Aesthetics (demo): Hi Marisol, time for your next visit? Book this week and save with your code. https://book.example.com/glow-aesthetics Reply STOP to opt out.');
+    expect(checkin.subject).toBe('How are your results, Marisol?');
+    // The staff alert says "open the task list", never who or what.
+    expect(alert.subject).toBe('Call needed: client with no response to automated touches');
+    expect(`${alert.subject} ${alert.body}`).not.toMatch(/Marisol|Ferreira|marisol\.fl|3055550142|Botox/);
+
+    const tasks = await tasksOf(wf);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({
+      clinicId: CLINIC_ID,
+      treatmentType: 'neuromodulator',
+      reason: 'no_response',
+      status: 'open',
+      idempotencyKey: `${wf}|full-1-appt|escalation`,
+      details: { stage: 'staff_escalation', touches: ['reminder', 'incentive', 'results_checkin'], appointmentId: 'full-1-appt', lastTreatmentAt: iso(t0) },
+    });
+    expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeGreaterThanOrEqual(0);
+    expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeLessThan(MINUTE);
+
+    const windowEnds = demoDayEnd(t0, 120);
+    const st = await status(wf);
+    expect(st).toMatchObject({ stage: 'staff_escalation', nextActionAt: iso(windowEnds), outcome: 'running' });
+    expect(st.history.map((h) => [h.stage, h.event, h.detail])).toEqual([
+      ['enrolled', 'planned', undefined],
+      ['reminder', 'sent', 'email'],
+      ['incentive', 'sent', 'sms'],
+      ['results_checkin', 'sent', 'email'],
+      ['staff_escalation', 'escalated', 'no_response'],
+    ]);
+    expect(await rowOf(wf)).toMatchObject({ stage: 'staff_escalation', nextActionAt: new Date(windowEnds), outcome: 'running', running: true });
+
+    // No booking by the end of the rebooking window (day 120, 23:59 local): churned, not a minute early.
+    await e.sleepUntil(windowEnds - MINUTE);
+    await expect(e.result(wf)).rejects.toThrow('still running');
+    await e.sleepUntil(windowEnds + MINUTE);
+    const result = await e.result(wf);
+    expect(result).toMatchObject({ outcome: 'churned', outcomeStage: 'staff_escalation', anchorAppointmentId: 'full-1-appt' });
+    expect(await rowOf(wf)).toMatchObject({ outcome: 'churned', outcomeStage: 'staff_escalation', running: false, nextActionAt: null });
+    expect(await ledger(wf)).toHaveLength(4);
+  });
+
+  it('hands a client with neither phone nor email to staff on day 80 (no_usable_channel) and messages nobody', async () => {
+    const t0 = e.now();
+    const [res] = await e.send(treatment({ clientId: 'nochan-1', appointmentId: 'nochan-1-appt', completedAt: iso(t0), email: null, phone: null }));
+    const wf = await e.workflowIdFor('nochan-1');
+    expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator', staffEscalationOnly: true });
+
+    const day80 = demoDue(t0, 80);
+    await e.sleepUntil(day80 - MINUTE);
+    expect(await tasksOf(wf)).toEqual([]);
+    await e.sleepUntil(day80 + MINUTE);
+    const tasks = await tasksOf(wf);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({ reason: 'no_usable_channel', status: 'open', details: { stage: 'staff_escalation', touches: [], appointmentId: 'nochan-1-appt', lastTreatmentAt: iso(t0) } });
+    expect(tasks[0]!.dueAt!.getTime() - day80).toBeGreaterThanOrEqual(0);
+    expect(tasks[0]!.dueAt!.getTime() - day80).toBeLessThan(MINUTE);
+
+    // Through the whole plan: still one task, and the only ledger row is the staff alert.
+    await e.sleepUntil(t0 + 101 * DAY_MS);
+    expect(await tasksOf(wf)).toHaveLength(1);
+    const msgs = await ledger(wf);
+    expect(msgs.map((m) => [m.channel, m.stage, m.recipient])).toEqual([['staff_email', 'staff_escalation', 'frontdesk@example.com']]);
+    expect(msgs[0]!.dueAt.getTime() - day80).toBeGreaterThanOrEqual(0);
+    expect(msgs[0]!.dueAt.getTime() - day80).toBeLessThan(MINUTE);
+    expect((await status(wf)).history.map((h) => [h.stage, h.event, h.detail])).toEqual([
+      ['enrolled', 'planned', undefined],
+      ['reminder', 'suppressed', 'no_usable_channel'],
+      ['staff_escalation', 'escalated', 'no_usable_channel'],
+    ]);
+  });
+});
+
+describe('enrollment refusals', () => {
+  it('does not enroll a treatment older than interval + 30 days (window_passed)', async () => {
+    const completedAt = e.now() - 121 * DAY_MS;
+    const res = await e.send(treatment({ clientId: 'old-1', appointmentId: 'old-1-appt', completedAt: iso(completedAt) }));
+    expect(res).toEqual([{ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: false, reason: 'window_passed' }]);
+    const wf = await e.workflowIdFor('old-1');
+    expect(await rowOf(wf)).toBeUndefined();
+    await expect(e.client.workflow.getHandle(wf).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('does not enroll an unknown service and reports it in unmapped_services (unclassified_service)', async () => {
+    const res = await e.send(
+      treatment({ clientId: 'consult-1', appointmentId: 'consult-1-appt', service: 'Consultation', completedAt: iso(e.now()) }),
+      treatment({ clientId: 'consult-2', appointmentId: 'consult-2-appt', service: 'CONSULTATION', completedAt: iso(e.now()) }),
+    );
+    expect(res).toEqual([
+      { index: 0, type: 'treatment.completed', status: 'accepted', enrolled: false, reason: 'unclassified_service' },
+      { index: 1, type: 'treatment.completed', status: 'accepted', enrolled: false, reason: 'unclassified_service' },
+    ]);
+    const unmapped = await e.database.db
+      .select()
+      .from(unmappedServices)
+      .where(and(eq(unmappedServices.clinicId, CLINIC_ID), eq(unmappedServices.serviceKey, 'name:consultation')));
+    expect(unmapped).toHaveLength(1);
+    expect(unmapped[0]).toMatchObject({ serviceId: null, serviceName: 'CONSULTATION', occurrences: 2 });
+    for (const client of ['consult-1', 'consult-2']) {
+      const uuid = await e.clientUuid(client);
+      expect((await e.sequences()).filter((s) => s.clientId === uuid)).toEqual([]);
+      // No sequence of any type was started for the client.
+      const ids = (await e.sequences()).map((s) => s.workflowId);
+      expect(ids.some((id) => id.includes(uuid))).toBe(false);
+      await expect(e.client.workflow.getHandle(await e.workflowIdFor(client)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    }
+  });
+});
+
+describe('visibility', () => {
+  it('publishes ClinicId, TreatmentType, SequenceStage and NextActionAt, and no client data in ids or search attributes', async () => {
+    const t0 = e.now();
+    const client = { clientId: 'sa-ext-7731', firstName: 'Oksana', lastName: 'Vandermeer', email: 'oksana.v@example.com', phone: '+14155550199' };
+    await e.send(treatment({ ...client, appointmentId: 'sa-appt-7731', completedAt: iso(t0) }));
+    const wf = await e.workflowIdFor('sa-ext-7731');
+    await e.sleep('1h');
+
+    const handle = e.client.workflow.getHandle(wf);
+    let d = await handle.describe();
+    expect(d.typedSearchAttributes.get(searchAttributes.clinicId)).toBe(CLINIC_ID);
+    expect(d.typedSearchAttributes.get(searchAttributes.treatmentType)).toBe('neuromodulator');
+    expect(d.typedSearchAttributes.get(searchAttributes.stage)).toBe('enrolled');
+    expect(d.typedSearchAttributes.get(searchAttributes.outcome)).toBe('running');
+    expect(d.typedSearchAttributes.get(searchAttributes.nextActionAt)?.getTime()).toBe(demoDue(t0, 80));
+
+    await e.sleepUntil(demoDue(t0, 80) + 60_000);
+    d = await handle.describe();
+    expect(d.typedSearchAttributes.get(searchAttributes.stage)).toBe('reminder');
+    expect(d.typedSearchAttributes.get(searchAttributes.nextActionAt)?.getTime()).toBe(demoDue(t0, 90));
+
+    const uuid = await e.clientUuid('sa-ext-7731');
+    expect(wf).toBe(`rebook/${CLINIC_ID}/${uuid}/neuromodulator`);
+    const visible = JSON.stringify({
+      workflowId: d.workflowId,
+      typed: d.typedSearchAttributes.getAll(),
+      untyped: d.searchAttributes,
+      memo: d.memo ?? null,
+    });
+    expect(visible).toContain('neuromodulator');
+    for (const phi of [client.firstName, client.lastName, client.email, client.phone, client.phone.slice(2), client.clientId]) {
+      expect(visible.toLowerCase()).not.toContain(phi.toLowerCase());
+    }
+  });
+});

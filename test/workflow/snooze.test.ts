@@ -1,0 +1,95 @@
+/**
+ * "Not now": a snooze stops the sequence and leaves exactly one reactivation touch at
+ * interval + 30 days (day 120 for Botox), which a booking in between cancels too.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { snoozeSignal, statusQuery } from '../../workflows/definitions.js';
+import { demoDue } from '../helpers/clinic-time.js';
+import { booking, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+
+let e: Engine;
+beforeAll(async () => {
+  e = await startEngine();
+});
+afterAll(async () => {
+  await e?.stop();
+});
+
+const MINUTE = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
+const tasksOf = async (workflowId: string) => (await e.tasks()).filter((t) => t.workflowId === workflowId);
+const rowOf = async (workflowId: string) => (await e.sequences()).find((s) => s.workflowId === workflowId);
+const shape = (msgs: Awaited<ReturnType<typeof ledger>>) => msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()]);
+
+/** Enrolls a Botox treatment completed now, runs it to day 91 and snoozes it there. */
+async function snoozedOnDay91(clientId: string) {
+  const t0 = e.now();
+  await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0), phone: '+12125550166', email: `${clientId}@example.com` }));
+  const wf = await e.workflowIdFor(clientId);
+  await e.sleepUntil(t0 + 91 * DAY_MS);
+  expect(shape(await ledger(wf))).toEqual([
+    ['reminder', 'email', demoDue(t0, 80)],
+    ['incentive', 'sms', demoDue(t0, 90)],
+  ]);
+  await e.client.workflow.getHandle(wf).signal(snoozeSignal, { reason: 'not_now_reply' });
+  await e.sleep('1m');
+  return { t0, wf };
+}
+
+it('a snooze on day 91 leaves exactly one reactivation touch on day 120 and nothing else', async () => {
+  const { t0, wf } = await snoozedOnDay91('snooze');
+  const reactivationAt = demoDue(t0, 120);
+  expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({ stage: 'snoozed', outcome: 'snoozed', nextActionAt: iso(reactivationAt) });
+  expect(await rowOf(wf)).toMatchObject({ stage: 'snoozed', outcome: 'snoozed', nextActionAt: new Date(reactivationAt), running: true });
+
+  // Day 95 (check-in) and day 100 (staff) pass without a touch.
+  await e.sleepUntil(reactivationAt - MINUTE);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive']);
+  expect(await tasksOf(wf)).toEqual([]);
+
+  await e.sleepUntil(reactivationAt + MINUTE);
+  const msgs = await ledger(wf);
+  expect(shape(msgs)).toEqual([
+    ['reminder', 'email', demoDue(t0, 80)],
+    ['incentive', 'sms', demoDue(t0, 90)],
+    ['reactivation', 'sms', reactivationAt],
+  ]);
+  expect(msgs[2]).toMatchObject({ recipient: '+12125550166', idempotencyKey: `${wf}|snooze-appt|reactivation` });
+  expect(msgs[2]!.body).toContain('https://book.example.com/glow-aesthetics');
+
+  // Then a 30-day grace for a booking, and the sequence ends as churned, with no further touch.
+  const graceEnd = reactivationAt + 30 * DAY_MS;
+  await e.sleepUntil(graceEnd - MINUTE);
+  await expect(e.result(wf)).rejects.toThrow('still running');
+  await e.sleepUntil(graceEnd + MINUTE);
+  const result = await e.result(wf);
+  expect(result).toMatchObject({ outcome: 'churned', outcomeStage: 'reactivation' });
+  expect(result.history.map((h) => `${h.stage}:${h.event}`)).toEqual([
+    'enrolled:planned',
+    'reminder:sent',
+    'incentive:sent',
+    'incentive:snoozed',
+    'reactivation:sent',
+    'reactivation:ended',
+  ]);
+  expect(await ledger(wf)).toHaveLength(3);
+  expect(await tasksOf(wf)).toEqual([]);
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'churned', outcomeStage: 'reactivation', running: false });
+});
+
+it('a booking on day 100 after a snooze cancels the reactivation touch', async () => {
+  const { t0, wf } = await snoozedOnDay91('snooze-book');
+  await e.sleepUntil(t0 + 100 * DAY_MS);
+  const res = await e.send(booking('snooze-book', 'snooze-book-next', e.now() + 10 * DAY_MS));
+  expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 }]);
+  await e.sleep('1m');
+
+  const result = await e.result(wf);
+  expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'incentive' });
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'incentive', running: false });
+
+  await e.sleepUntil(t0 + 151 * DAY_MS);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive']);
+  expect(await tasksOf(wf)).toEqual([]);
+});
