@@ -1,0 +1,121 @@
+/**
+ * What an inbound SMS reply means. Pure and table-tested: the webhook handler acts on the intent
+ * (opt-out, opt-in, help, snooze, staff task), this only reads the text.
+ *
+ * Order matters: the carrier keywords first (exact whole message, any case), then a free-text
+ * request to stop (FCC: revocation by any reasonable means), then appointment changes (a staff
+ * matter, never an opt-out), then "not now", then interest in booking, else a human reads it.
+ */
+
+export type ReplyIntent =
+  | 'opt_out' // STOP and its carrier synonyms
+  | 'opt_in' // START / UNSTOP
+  | 'help' // HELP / INFO
+  | 'opt_out_free_text' // "please stop texting me": opt out and have staff review
+  | 'appointment_change' // "cancel my appointment": staff, not an opt-out
+  | 'snooze' // "not now": one reactivation touch later
+  | 'hot_lead' // "yes, book me": staff call while the sequence waits for the booking
+  | 'other'; // anything else: staff inbox
+
+/** Twilio's default opt-out keywords plus REVOKE/OPTOUT (CTIA, FCC 2024 order). */
+export const OPT_OUT_KEYWORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE'] as const;
+export const OPT_IN_KEYWORDS = ['START', 'UNSTOP'] as const;
+export const HELP_KEYWORDS = ['HELP', 'INFO'] as const;
+
+/** Upper case, punctuation and emoji off the ends, inner whitespace collapsed. */
+function keywordForm(text: string): string {
+  return text
+    .normalize('NFKC')
+    .trim()
+    .replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '')
+    .replace(/\s+/g, ' ')
+    .toUpperCase();
+}
+
+function words(text: string): string {
+  return ` ${text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[’‘`]/g, "'")
+    .replace(/[^\p{L}\p{N}' ]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()} `;
+}
+
+const FREE_TEXT_STOP: RegExp[] = [
+  // A stop keyword padded with courtesy words or repeated: "Stop please", "STOP STOP", "pls stop!!".
+  /^ ((please|pls|plz|now|thanks|thank you|stop|unsubscribe|quit|optout|ok) )*(stop|unsubscribe|quit|optout)( (please|pls|plz|now|thanks|thank you|stop|unsubscribe|quit|ok))* $/,
+  /\b(stop|quit|no more|don'?t|do not|dont) (text|txt|messag|contact|email|send|spam|call)/,
+  /\bstop (sending|texting|messaging|contacting|emailing|spamming|bugging|bothering)\b/,
+  /\bstop it\b/,
+  /\b(remove|take) me (off|from)\b/,
+  /\bunsubscribe me\b/,
+  /\bopt (me )?out\b/,
+  /\b(leave|let) me (alone|be)\b/,
+  /\bno (more )?(texts|messages|msgs)\b/,
+  /\bdo not contact\b/,
+  /\bwrong (number|person)\b/,
+  /\blose my number\b/,
+  /\bnot interested\b/,
+  /\bdelete my (number|info|information|details)\b/,
+];
+
+const APPOINTMENT_CHANGE: RegExp[] = [
+  /\b(cancel|reschedul\w*|move|change|push back|postpone)\b.{0,20}\b(appointment|appt|booking|visit|session)\b/,
+  /\b(appointment|appt|booking)\b.{0,20}\b(cancel\w*|reschedul\w*|moved?)\b/,
+  /\bcan'?t make (it|my)\b/,
+];
+
+const SNOOZE: RegExp[] = [
+  /\bnot (now|yet|right now|ready|at the moment|this (month|time|week))\b/,
+  /\b(maybe|perhaps|possibly) (later|next (month|time|year|week))\b/,
+  /\blater\b/,
+  /\bin a (few|couple( of)?) (weeks|months)\b/,
+  /\bnext month\b/,
+  /\b(i'?ll|i will) (let you know|reach out|get back|call|be in touch|book later)\b/,
+  /\b(too soon|too early|still (look|have|holding))\b/,
+  /\b(busy|traveling|travelling|out of town|away) (right now|now|this month|at the moment|for a while)\b/,
+  /\bhold off\b/,
+  /\bno thanks? for now\b/,
+];
+
+const HOT_LEAD: RegExp[] = [
+  /^ (yes|yeah|yep|yup|sure|ok|okay|absolutely|definitely|please|y)( please)?( thanks?| thank you)?( [a-z]+)? $/,
+  /\bbook (me|it|an?|my)\b/,
+  /\b(can|could|may) i (come|come in|get in|book|schedule|stop by|pop in)\b/,
+  /\b(i'?d|i would|i want|i wanna|want) (to|like to)? ?(book|come in|schedule|make an appointment)\b/,
+  /\b(schedule|set up|make) (me|an appointment|an appt)\b/,
+  /\b(any|what) (openings|availability|times|slots)\b/,
+  /\bavailab(le|ility)\b/,
+  /\b(is|are) (there|you) (any|open)\b/,
+  /\b(monday|tuesday|wednesday|thursday|friday|saturday|tomorrow|next week)\b.{0,20}\?/,
+  /\binterested\b/,
+  /\bsign me up\b/,
+  /\bready to book\b/,
+];
+
+/** Classifies one inbound reply. */
+export function classifyReply(text: string): ReplyIntent {
+  const kw = keywordForm(text);
+  if ((OPT_OUT_KEYWORDS as readonly string[]).includes(kw)) return 'opt_out';
+  if ((OPT_IN_KEYWORDS as readonly string[]).includes(kw)) return 'opt_in';
+  if ((HELP_KEYWORDS as readonly string[]).includes(kw)) return 'help';
+  const w = words(text);
+  if (w.trim() === '') return 'other';
+  // "Can I stop by Tuesday?" is interest, not a stop request: read it before the stop patterns.
+  const stopBy = /\bstop (by|in|over)\b/.test(w);
+  if (!stopBy && FREE_TEXT_STOP.some((re) => re.test(w))) return 'opt_out_free_text';
+  if (APPOINTMENT_CHANGE.some((re) => re.test(w))) return 'appointment_change';
+  if (SNOOZE.some((re) => re.test(w))) return 'snooze';
+  if (HOT_LEAD.some((re) => re.test(w))) return 'hot_lead';
+  return 'other';
+}
+
+/**
+ * The HELP answer carriers require: who is texting, how to reach them, how often, that rates
+ * may apply, how to stop. https://www.twilio.com/docs/messaging/compliance/toll-free/console-onboarding
+ */
+export function helpText(clinic: { name: string; phone?: string; bookingUrl: string }): string {
+  const contact = clinic.phone ? `call ${clinic.phone}` : `visit ${clinic.bookingUrl}`;
+  return `${clinic.name}: treatment reminders, up to 2 msgs/month. For help ${contact}. Msg & data rates may apply. Reply STOP to opt out.`;
+}
