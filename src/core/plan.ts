@@ -52,9 +52,12 @@ export function reactivationStage(plan: SequencePlan, channel: StageChannel = 's
   return { key: REACTIVATION_STAGE_KEY, day: plan.intervalDays + REBOOK_GRACE_DAYS, channel, purpose: 'reactivation', dueAt: plan.reactivationAt };
 }
 
-/** True when a treatment is too old to enroll: its rebooking window has closed. */
-export function windowPassed(type: TreatmentTypeDefinition, completedAt: string, nowMs: number): boolean {
-  return Date.parse(completedAt) + (type.intervalDays + REBOOK_GRACE_DAYS) * 86_400_000 < nowMs;
+/**
+ * True when a treatment is too old to enroll: its rebooking window (which closes at the end of
+ * day interval + 30 on the clinic's calendar, as `planSequence` says) has closed.
+ */
+export function windowPassed(type: TreatmentTypeDefinition, completedAt: string, nowMs: number, timeZone: string): boolean {
+  return localDayAt(Date.parse(completedAt), type.intervalDays + REBOOK_GRACE_DAYS, '23:59', timeZone) < nowMs;
 }
 
 /** How late a stage may be at enrollment and still be sent (a same-day webhook, a short backlog). */

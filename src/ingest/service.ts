@@ -107,7 +107,7 @@ export function createIngest(deps: IngestDeps) {
     }
     const type = treatmentTypesFor(cfg, clinic).get(cls.treatmentType);
     if (!type) return { status: 'accepted', enrolled: false, reason: 'treatment_type_disabled' };
-    if (windowPassed(type, e.completedAt, now())) return { status: 'accepted', enrolled: false, reason: 'window_passed' };
+    if (windowPassed(type, e.completedAt, now(), clinic.timeZone)) return { status: 'accepted', enrolled: false, reason: 'window_passed' };
 
     const workflowId = sequenceWorkflowId(clinicId, clientId, type.key);
     await db

@@ -272,25 +272,31 @@ describe('reactivationStage', () => {
 });
 
 describe('windowPassed', () => {
-  // Botox: interval 90 + 30 grace = 120 days of 24 h from the completion instant.
+  // Botox: interval 90 + 30 grace = the window closes at 23:59 clinic time on day 120.
   const completedAt = '2026-01-15T15:00:00Z';
-  const end = Date.parse('2026-05-15T15:00:00Z'); // 120 × 24 h later (UTC has no DST)
+  const end = Date.parse('2026-05-15T23:59:00Z'); // day 120 in UTC
   it.each([
     ['before the treatment', Date.parse('2026-01-01T00:00:00Z'), false],
     ['right after the treatment', Date.parse(completedAt), false],
     ['day 100', Date.parse('2026-04-25T15:00:00Z'), false],
     ['day 119', Date.parse('2026-05-14T15:00:00Z'), false],
+    ['day 120, evening', Date.parse('2026-05-15T20:00:00Z'), false],
     ['exactly at the end', end, false],
     ['1 ms after the end', end + 1, true],
     ['day 121', Date.parse('2026-05-16T15:00:00Z'), true],
     ['a year later', Date.parse('2027-01-15T15:00:00Z'), true],
   ])('%s → %s', (_, now, passed) => {
-    expect(windowPassed(type('neuromodulator'), completedAt, now)).toBe(passed);
+    expect(windowPassed(type('neuromodulator'), completedAt, now, 'UTC')).toBe(passed);
+  });
+
+  it('counts calendar days in the clinic zone (New York: 23:59 EDT = 03:59Z next day)', () => {
+    expect(windowPassed(type('neuromodulator'), completedAt, Date.parse('2026-05-16T03:59:00Z'), 'America/New_York')).toBe(false);
+    expect(windowPassed(type('neuromodulator'), completedAt, Date.parse('2026-05-16T03:59:00.001Z'), 'America/New_York')).toBe(true);
   });
 
   it('scales with the interval (Kybella 42 + 30 = 72 days)', () => {
-    expect(windowPassed(type('kybella'), completedAt, Date.parse('2026-03-28T15:00:00Z'))).toBe(false);
-    expect(windowPassed(type('kybella'), completedAt, Date.parse('2026-03-28T15:00:00.001Z'))).toBe(true);
+    expect(windowPassed(type('kybella'), completedAt, Date.parse('2026-03-28T23:59:00Z'), 'UTC')).toBe(false);
+    expect(windowPassed(type('kybella'), completedAt, Date.parse('2026-03-28T23:59:00.001Z'), 'UTC')).toBe(true);
   });
 });
 
