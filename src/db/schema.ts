@@ -16,6 +16,10 @@ export const clients = pgTable('clients', {
   updatedAt: tz('updated_at').notNull().defaultNow(),
   /** 0002: event time of the last vendor update applied. */
   sourceUpdatedAt: tz('source_updated_at'),
+  /** 0003: the phone as E.164 (clinic's default country), set when first validated. */
+  phoneE164: text('phone_e164'),
+  /** 0003: the client's IANA zone when known (send windows use it over the clinic's). */
+  timeZone: text('time_zone'),
 });
 
 export const appointments = pgTable(
@@ -88,6 +92,11 @@ export const messages = pgTable('messages', {
   dueAt: tz('due_at').notNull(),
   sentAt: tz('sent_at'),
   createdAt: tz('created_at').notNull().defaultNow(),
+  /** 0003: workflow time of the send attempt (what frequency caps count). */
+  attemptedAt: tz('attempted_at'),
+  /** 0003: the provider's error code, if any. */
+  errorCode: text('error_code'),
+  statusUpdatedAt: tz('status_updated_at'),
 });
 
 export const staffTasks = pgTable('staff_tasks', {
@@ -102,6 +111,13 @@ export const staffTasks = pgTable('staff_tasks', {
   details: jsonb('details').notNull().default({}),
   dueAt: tz('due_at'),
   createdAt: tz('created_at').notNull().defaultNow(),
+  /** 0003: staff task workflow and links to the ledger and to the reply that raised it. */
+  claimedBy: text('claimed_by'),
+  claimedAt: tz('claimed_at'),
+  resolvedAt: tz('resolved_at'),
+  outcome: text('outcome'),
+  messageId: uuid('message_id'),
+  inboundMessageId: uuid('inbound_message_id'),
 });
 
 export const unmappedServices = pgTable(
@@ -154,3 +170,77 @@ export const clientAliases = pgTable(
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.aliasExternalId] })],
 );
+
+// 0003_messaging.sql
+
+export const consentEvents = pgTable('consent_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  clinicId: text('clinic_id').notNull(),
+  clientId: uuid('client_id').notNull(),
+  channel: text('channel', { enum: ['sms', 'email'] }).notNull(),
+  action: text('action', { enum: ['granted', 'revoked'] }).notNull(),
+  source: text('source').notNull(),
+  ref: text('ref'),
+  occurredAt: tz('occurred_at').notNull().defaultNow(),
+});
+
+export const clientChannels = pgTable(
+  'client_channels',
+  {
+    clientId: uuid('client_id').notNull(),
+    channel: text('channel', { enum: ['sms', 'email'] }).notNull(),
+    optedOutAt: tz('opted_out_at'),
+    optOutSource: text('opt_out_source'),
+    undeliverableAt: tz('undeliverable_at'),
+    undeliverableCode: text('undeliverable_code'),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.channel] })],
+);
+
+export const providerEvents = pgTable(
+  'provider_events',
+  {
+    provider: text('provider').notNull(),
+    eventId: text('event_id').notNull(),
+    receivedAt: tz('received_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.eventId] })],
+);
+
+export const messageEvents = pgTable('message_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  messageId: uuid('message_id').notNull(),
+  event: text('event').notNull(),
+  occurredAt: tz('occurred_at').notNull(),
+});
+
+export const inboundMessages = pgTable('inbound_messages', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  clinicId: text('clinic_id').notNull(),
+  clientId: uuid('client_id'),
+  provider: text('provider').notNull(),
+  providerMessageId: text('provider_message_id').notNull(),
+  fromAddress: text('from_address').notNull(),
+  body: text('body').notNull(),
+  intent: text('intent').notNull(),
+  receivedAt: tz('received_at').notNull().defaultNow(),
+});
+
+export const incentives = pgTable('incentives', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  code: text('code').notNull().unique(),
+  idempotencyKey: text('idempotency_key').notNull().unique(),
+  clinicId: text('clinic_id').notNull(),
+  clientId: uuid('client_id').notNull(),
+  workflowId: text('workflow_id').notNull(),
+  runKey: text('run_key').notNull(),
+  offer: jsonb('offer').notNull(),
+  description: text('description').notNull(),
+  expiresAt: tz('expires_at').notNull(),
+  messageId: uuid('message_id'),
+  redeemedAt: tz('redeemed_at'),
+  redeemedRef: text('redeemed_ref'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+});
+
