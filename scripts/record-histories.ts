@@ -1,0 +1,88 @@
+/**
+ * Records representative sequence histories on the time-skipping server into
+ * test/fixtures/histories/*.json. test/workflow/replay.test.ts replays them against the current
+ * workflow code, so a change that would break running workflows (non-determinism) fails CI.
+ * Re-record only when a deliberate, versioned change makes old histories obsolete:
+ *   npx tsx scripts/record-histories.ts
+ * Clients are fictitious; histories hold opaque ids and instants only.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { snoozeSignal } from '../workflows/definitions.js';
+import { booking, DAY_MS, startEngine, treatment, type Engine } from '../test/helpers/engine.js';
+import { historyToJson } from '../test/helpers/history-json.js';
+
+const OUT_DIR = join('test', 'fixtures', 'histories');
+
+interface Scenario {
+  name: string;
+  /** Drives one sequence to completion; returns its workflow id. */
+  run(e: Engine): Promise<string>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+async function runToEnd(e: Engine, workflowId: string, until: number): Promise<void> {
+  await e.sleepUntil(until);
+  await e.result(workflowId); // throws when the scenario did not complete the workflow
+}
+
+const scenarios: Scenario[] = [
+  {
+    // Every stage: three client touches, the staff escalation, the grace period, churned.
+    name: 'botox-full-sequence-churned',
+    async run(e) {
+      const t0 = e.now();
+      await e.send(treatment({ clientId: 'rec-full', appointmentId: 'rec-full-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-full');
+      await runToEnd(e, wf, t0 + 122 * DAY_MS);
+      return wf;
+    },
+  },
+  {
+    // A retreatment on day 50 restarts the clock; a booking after the new reminder ends it.
+    name: 'botox-restarted-then-booked',
+    async run(e) {
+      const t0 = e.now();
+      await e.send(treatment({ clientId: 'rec-book', appointmentId: 'rec-book-a', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-book');
+      await e.sleepUntil(t0 + 50 * DAY_MS);
+      await e.send(treatment({ clientId: 'rec-book', appointmentId: 'rec-book-b', completedAt: iso(e.now()) }));
+      await e.sleepUntil(t0 + 135 * DAY_MS);
+      await e.send(booking('rec-book', 'rec-book-next', e.now() + 7 * DAY_MS));
+      await runToEnd(e, wf, e.now() + 60_000);
+      return wf;
+    },
+  },
+  {
+    // "Not now" on day 91: one reactivation touch on day 120, then the grace period, churned.
+    name: 'botox-snoozed-reactivated',
+    async run(e) {
+      const t0 = e.now();
+      await e.send(treatment({ clientId: 'rec-snooze', appointmentId: 'rec-snooze-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-snooze');
+      await e.sleepUntil(t0 + 91 * DAY_MS);
+      await e.client.workflow.getHandle(wf).signal(snoozeSignal, { reason: 'not_now_reply' });
+      await runToEnd(e, wf, t0 + 152 * DAY_MS);
+      return wf;
+    },
+  },
+];
+
+async function main(): Promise<void> {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const e = await startEngine();
+  try {
+    for (const s of scenarios) {
+      const wf = await s.run(e);
+      const history = await e.client.workflow.getHandle(wf).fetchHistory();
+      const file = join(OUT_DIR, `${s.name}.json`);
+      writeFileSync(file, historyToJson(history));
+      console.log(`${file}: ${history.events?.length ?? 0} events`);
+    }
+  } finally {
+    await e.stop();
+  }
+}
+
+await main();
