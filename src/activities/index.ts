@@ -3,7 +3,8 @@
  * processes wire them the same way; every failure leaves through `toActivityFailure`.
  */
 import { and, eq, sql } from 'drizzle-orm';
-import { connectors } from '../../connectors/registry.js';
+import { createBookingChecker } from '../../connectors/registry.js';
+import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import type { ConfigStore } from '../config/store.js';
 import { chooseChannel } from '../core/channels.js';
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   config: ConfigStore;
   providers: { sms: MessageProvider; email: MessageProvider };
   log: Logger;
+  /** The booking check through the clinic's connector (built with the process's secrets); generic-only default. */
+  checkBooking?: ReturnType<typeof createBookingChecker>;
 }
 
 function guarded<T extends object>(impl: T): T {
@@ -40,6 +43,7 @@ function guarded<T extends object>(impl: T): T {
 
 export function createActivities(deps: ActivityDeps): SequenceActivities {
   const { db, config, log } = deps;
+  const bookingCheck = deps.checkBooking ?? createBookingChecker(createConnectorRuntime({ secrets: {}, log }));
 
   async function loadClient(ref: { clinicId: string; clientId: string }) {
     const [client] = await db.select().from(clients).where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
@@ -134,7 +138,7 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
     async checkBooking({ clinicId, clientId, after, excludeAppointmentId }) {
       const clinic = clinicOrThrow(config.current(), clinicId);
       const client = await loadClient({ clinicId, clientId });
-      return connectors[clinic.platform].hasUpcomingAppointment({ db, clinic }, { clientExternalId: client.externalId, after, excludeAppointmentId });
+      return bookingCheck({ db, clinic }, { clientExternalId: client.externalId, after, excludeAppointmentId });
     },
 
     deliverStage,

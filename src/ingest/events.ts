@@ -2,10 +2,13 @@
  * Canonical events: the one vocabulary every connector, CSV import and custom integration
  * speaks. Validated with zod at the boundary; the inferred types are the domain's.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 const id = z.string().trim().min(1).max(200);
 const instant = z.iso.datetime({ offset: true, message: 'an ISO 8601 instant with offset, e.g. 2026-03-01T15:30:00-05:00' });
+/** When the platform says the change happened; ordering uses it (stale updates are ignored), never receive time. */
+const occurredAt = instant.optional();
 
 export const clientSchema = z.strictObject({
   id,
@@ -19,6 +22,7 @@ export const clientSchema = z.strictObject({
 export const treatmentCompletedSchema = z.strictObject({
   type: z.literal('treatment.completed'),
   eventId: id.optional(),
+  occurredAt,
   client: clientSchema,
   appointmentId: id,
   service: z.strictObject({ id: id.nullish(), name: z.string().trim().min(1).max(200) }),
@@ -30,6 +34,7 @@ export const treatmentCompletedSchema = z.strictObject({
 export const appointmentBookedSchema = z.strictObject({
   type: z.literal('appointment.booked'),
   eventId: id.optional(),
+  occurredAt,
   clientId: id,
   appointmentId: id,
   startAt: instant,
@@ -38,11 +43,44 @@ export const appointmentBookedSchema = z.strictObject({
 export const appointmentCancelledSchema = z.strictObject({
   type: z.literal('appointment.cancelled'),
   eventId: id.optional(),
+  occurredAt,
   clientId: id,
   appointmentId: id,
 });
 
-export const canonicalEventSchema = z.discriminatedUnion('type', [treatmentCompletedSchema, appointmentBookedSchema, appointmentCancelledSchema]);
+/** Contact or consent changed on the platform; only the fields given are changed. */
+export const clientUpdatedSchema = z.strictObject({
+  type: z.literal('client.updated'),
+  eventId: id.optional(),
+  occurredAt,
+  client: z.strictObject({
+    id,
+    firstName: z.string().trim().min(1).max(100).optional(),
+    lastName: z.string().trim().max(100).optional(),
+    email: z.email().max(254).nullish(),
+    phone: z.string().trim().min(5).max(32).nullish(),
+    consent: z.strictObject({ sms: z.boolean().optional(), email: z.boolean().optional() }).optional(),
+  }),
+  /** Create the client when unknown (needs firstName; consent not given counts as none). Default: update known clients only. */
+  createIfMissing: z.boolean().optional(),
+});
+
+/** Two client profiles merged on the platform: events naming the removed id now apply to the kept one. */
+export const clientMergedSchema = z.strictObject({
+  type: z.literal('client.merged'),
+  eventId: id.optional(),
+  occurredAt,
+  keptClientId: id,
+  removedClientId: id,
+});
+
+export const canonicalEventSchema = z.discriminatedUnion('type', [
+  treatmentCompletedSchema,
+  appointmentBookedSchema,
+  appointmentCancelledSchema,
+  clientUpdatedSchema,
+  clientMergedSchema,
+]);
 
 const MAX_BATCH = 500;
 export const eventArraySchema = z.array(canonicalEventSchema).min(1).max(MAX_BATCH);
@@ -50,6 +88,7 @@ export const eventEnvelopeSchema = z.strictObject({ events: eventArraySchema });
 
 export type CanonicalEvent = z.infer<typeof canonicalEventSchema>;
 export type TreatmentCompleted = z.infer<typeof treatmentCompletedSchema>;
+export type ClientUpdated = z.infer<typeof clientUpdatedSchema>;
 
 /** Same event delivered twice → same key, so the inbox keeps one. */
 export function dedupeKey(e: CanonicalEvent): string {
@@ -61,12 +100,19 @@ export function dedupeKey(e: CanonicalEvent): string {
       return `appointment.booked:${e.appointmentId}:${e.startAt}`;
     case 'appointment.cancelled':
       return `appointment.cancelled:${e.appointmentId}`;
+    case 'client.updated':
+      // A digest, not the contact itself: dedupe keys outlive the payload and must carry no PHI.
+      return `client.updated:${e.client.id}:${e.occurredAt ?? createHash('sha256').update(JSON.stringify(e.client)).digest('base64url')}`;
+    case 'client.merged':
+      return `client.merged:${e.removedClientId}:${e.keptClientId}`;
   }
 }
 
 export type EventResult =
   | { index: number; type: string; status: 'accepted'; enrolled: true; sequenceId: string; treatmentType: string; staffEscalationOnly?: boolean }
   | { index: number; type: string; status: 'accepted'; enrolled: false; reason: 'unclassified_service' | 'window_passed' | 'treatment_type_disabled' }
-  | { index: number; type: string; status: 'accepted'; sequencesSignalled: number }
+  | { index: number; type: string; status: 'accepted'; sequencesSignalled: number; stale?: true }
+  | { index: number; type: string; status: 'accepted'; clientsUpdated: number; stale?: true }
+  | { index: number; type: string; status: 'accepted'; events: unknown[] }
   | { index: number; type: string; status: 'duplicate'; enrolled: false; reason: 'duplicate' }
   | { index: number; type: string; status: 'queued'; reason: 'temporal_unavailable' };

@@ -3,18 +3,19 @@
  * state + Temporal signals). When Temporal cannot be reached the event stays pending and the
  * forwarder delivers it later, so an event answered 2xx is never lost.
  */
-import { and, eq, inArray, lt, or, isNull, sql, asc } from 'drizzle-orm';
+import { and, eq, inArray, lt, or, isNull, sql, asc, gt, ne } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { classificationRulesFor, clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import type { ConfigStore } from '../config/store.js';
+import type { ClinicConfig } from '../config/schema.js';
 import { classifyService, normalizeServiceName } from '../core/classify.js';
 import { windowPassed } from '../core/plan.js';
 import type { Db } from '../db/client.js';
-import { appointments, clients, inboxEvents, sequences, unmappedServices } from '../db/schema.js';
+import { appointments, clientAliases, clients, inboxEvents, sequences, unmappedServices } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import { enrollSequence, signalBooking } from '../temporal/sequences.js';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
-import { dedupeKey, type CanonicalEvent, type EventResult, type TreatmentCompleted } from './events.js';
+import { dedupeKey, type CanonicalEvent, type ClientUpdated, type EventResult, type TreatmentCompleted } from './events.js';
 import { RebookError } from '../errors.js';
 
 export interface IngestDeps {
@@ -25,6 +26,30 @@ export interface IngestDeps {
   log: Logger;
   /** Injected clock (tests drive it with the time-skipping server's time). */
   now?: () => number;
+  /**
+   * Turns a stored vendor event (webhook, poll) into canonical events, re-reading the platform's
+   * API when the delivery lacks what we need (connectors/registry.ts `resolveVendorEvent`).
+   */
+  resolveVendorEvent?: (clinic: ClinicConfig, event: VendorEvent) => Promise<CanonicalEvent[]>;
+}
+
+/** A vendor event as the inbox keeps it until processed: the fields we need, not the raw delivery. */
+export interface VendorEvent {
+  platform: string;
+  kind: string;
+  data: Record<string, unknown>;
+}
+
+/** One entry for the inbox from a webhook or a poll; the dedupe key carries the vendor's event id. */
+export interface InboxItem {
+  dedupeKey: string;
+  eventType: string;
+  occurredAt?: string;
+  vendor: VendorEvent;
+}
+
+function isVendorPayload(p: unknown): p is { vendor: VendorEvent } {
+  return typeof p === 'object' && p !== null && 'vendor' in p;
 }
 
 type Applied = Exclude<EventResult, { status: 'duplicate' } | { status: 'queued' }>;
@@ -47,8 +72,22 @@ export function createIngest(deps: IngestDeps) {
     if (issues.length) throw new RebookError('validation_failed', 'invalid events', { issues });
   }
 
+  /** An update older than the last one applied (by vendor event time) changes nothing. */
+  const fresher = (col: typeof clients.sourceUpdatedAt | typeof appointments.sourceUpdatedAt, at: Date | undefined) =>
+    at ? sql`(${col} is null or ${col} <= ${at.toISOString()}::timestamptz)` : sql`true`;
+
+  /** The kept client's id when `externalId` was merged into another profile. */
+  async function canonicalClientId(clinicId: string, externalId: string): Promise<string> {
+    const [alias] = await db
+      .select({ id: clientAliases.externalId })
+      .from(clientAliases)
+      .where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.aliasExternalId, externalId)));
+    return alias?.id ?? externalId;
+  }
+
   async function upsertClient(clinicId: string, e: TreatmentCompleted): Promise<string> {
     const c = e.client;
+    const at = e.occurredAt ? new Date(e.occurredAt) : undefined;
     const values = {
       firstName: c.firstName,
       lastName: c.lastName,
@@ -57,26 +96,82 @@ export function createIngest(deps: IngestDeps) {
       consentSms: c.consent.sms,
       consentEmail: c.consent.email,
       updatedAt: new Date(),
+      ...(at ? { sourceUpdatedAt: at } : {}),
     };
     const [row] = await db
       .insert(clients)
       .values({ clinicId, externalId: c.id, ...values })
-      .onConflictDoUpdate({ target: [clients.clinicId, clients.externalId], set: values })
+      .onConflictDoUpdate({ target: [clients.clinicId, clients.externalId], set: values, setWhere: fresher(clients.sourceUpdatedAt, at) })
       .returning({ id: clients.id });
-    return row!.id;
+    if (row) return row.id;
+    // A newer contact update was applied already: keep it, only look the client up.
+    const [existing] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id)));
+    return existing!.id;
   }
 
-  async function recordAppointment(clinicId: string, v: { externalId: string; clientExternalId: string; status: 'booked' | 'cancelled' | 'completed'; startAt?: Date; serviceName?: string; treatmentType?: string | null; priceCents?: number | null }) {
-    const set = { ...v, updatedAt: new Date() };
+  async function applyClientUpdate(clinicId: string, e: ClientUpdated): Promise<AppliedBody> {
+    const c = e.client;
+    const at = e.occurredAt ? new Date(e.occurredAt) : undefined;
+    const set = {
+      ...(c.firstName !== undefined ? { firstName: c.firstName } : {}),
+      ...(c.lastName !== undefined ? { lastName: c.lastName } : {}),
+      ...(c.email !== undefined ? { email: c.email } : {}),
+      ...(c.phone !== undefined ? { phone: c.phone } : {}),
+      ...(c.consent?.sms !== undefined ? { consentSms: c.consent.sms } : {}),
+      ...(c.consent?.email !== undefined ? { consentEmail: c.consent.email } : {}),
+      ...(at ? { sourceUpdatedAt: at } : {}),
+      updatedAt: new Date(),
+    };
+    // Known clients only, unless asked: a treatment event brings the full record for new ones
+    // (and we keep no contact data of people who never had a treatment).
+    if (e.createIfMissing && c.firstName) {
+      await db
+        .insert(clients)
+        .values({ clinicId, externalId: c.id, firstName: c.firstName, lastName: c.lastName ?? '', email: c.email ?? null, phone: c.phone ?? null, consentSms: c.consent?.sms ?? false, consentEmail: c.consent?.email ?? false, sourceUpdatedAt: at ?? null })
+        .onConflictDoNothing();
+    }
+    const updated = await db
+      .update(clients)
+      .set(set)
+      .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id), fresher(clients.sourceUpdatedAt, at)))
+      .returning({ id: clients.id });
+    return { status: 'accepted', clientsUpdated: updated.length };
+  }
+
+  async function applyMerge(clinicId: string, kept: string, removed: string): Promise<AppliedBody> {
     await db
+      .insert(clientAliases)
+      .values({ clinicId, aliasExternalId: removed, externalId: kept })
+      .onConflictDoUpdate({ target: [clientAliases.clinicId, clientAliases.aliasExternalId], set: { externalId: kept } });
+    // Earlier aliases of the removed profile now point at the kept one too.
+    await db.update(clientAliases).set({ externalId: kept }).where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.externalId, removed)));
+    await db.update(appointments).set({ clientExternalId: kept }).where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, removed)));
+    const [keptRow] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, kept)));
+    // The kept id is new to us: the removed profile's row (and its sequences) becomes the kept one.
+    const renamed = keptRow
+      ? []
+      : await db.update(clients).set({ externalId: kept, updatedAt: new Date() }).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed))).returning({ id: clients.id });
+    return { status: 'accepted', clientsUpdated: renamed.length };
+  }
+
+  /** Records what we know of an appointment; false when the update was stale and changed nothing. */
+  async function recordAppointment(
+    clinicId: string,
+    v: { externalId: string; clientExternalId: string; status: 'booked' | 'cancelled' | 'completed'; startAt?: Date; serviceName?: string; treatmentType?: string | null; priceCents?: number | null; sourceUpdatedAt?: Date },
+  ): Promise<boolean> {
+    const set = { ...v, updatedAt: new Date() };
+    const written = await db
       .insert(appointments)
       .values({ clinicId, ...v })
       .onConflictDoUpdate({
         target: [appointments.clinicId, appointments.externalId],
         set,
-        // A completed appointment is final: a late "booked" or "cancelled" for it is stale.
-        setWhere: sql`${appointments.status} <> 'completed'`,
-      });
+        // A completed appointment is final: a late "booked" or "cancelled" for it is stale; so is
+        // any update older (by vendor event time) than the one already applied.
+        setWhere: v.status === 'completed' ? fresher(appointments.sourceUpdatedAt, undefined) : sql`${appointments.status} <> 'completed' and ${fresher(appointments.sourceUpdatedAt, v.sourceUpdatedAt)}`,
+      })
+      .returning({ id: appointments.externalId });
+    return written.length > 0;
   }
 
   async function applyTreatment(clinicId: string, e: TreatmentCompleted): Promise<AppliedBody> {
@@ -87,6 +182,7 @@ export function createIngest(deps: IngestDeps) {
     await recordAppointment(clinicId, {
       externalId: e.appointmentId,
       clientExternalId: e.client.id,
+      ...(e.occurredAt ? { sourceUpdatedAt: new Date(e.occurredAt) } : {}),
       status: 'completed',
       startAt: new Date(e.completedAt),
       serviceName: e.service.name,
@@ -118,16 +214,40 @@ export function createIngest(deps: IngestDeps) {
       appointmentId: e.appointmentId,
       completedAt: new Date(e.completedAt).toISOString(),
     });
+    // A booking that reached us before this completion (out of order) ends the new sequence at once.
+    const [laterBooking] = await db
+      .select({ id: appointments.externalId, startAt: appointments.startAt })
+      .from(appointments)
+      .where(
+        and(
+          eq(appointments.clinicId, clinicId),
+          eq(appointments.clientExternalId, e.client.id),
+          eq(appointments.status, 'booked'),
+          gt(appointments.startAt, new Date(e.completedAt)),
+          ne(appointments.externalId, e.appointmentId),
+        ),
+      )
+      .orderBy(asc(appointments.startAt))
+      .limit(1);
+    if (laterBooking?.startAt) await signalBooking(deps.temporal, workflowId, { appointmentId: laterBooking.id, startAt: laterBooking.startAt.toISOString() });
     const reachable = (e.client.email && e.client.consent.email) || (e.client.phone && e.client.consent.sms);
     return { status: 'accepted', enrolled: true, sequenceId: workflowId, treatmentType: type.key, ...(reachable ? {} : { staffEscalationOnly: true }) };
   }
 
-  async function apply(clinicId: string, e: CanonicalEvent): Promise<AppliedBody> {
+  async function apply(clinicId: string, event: CanonicalEvent): Promise<AppliedBody> {
+    const e = await withCanonicalClient(clinicId, event);
+    const at = e.occurredAt ? { sourceUpdatedAt: new Date(e.occurredAt) } : {};
     switch (e.type) {
       case 'treatment.completed':
         return applyTreatment(clinicId, e);
+      case 'client.updated':
+        return applyClientUpdate(clinicId, e);
+      case 'client.merged':
+        return applyMerge(clinicId, e.keptClientId, e.removedClientId);
       case 'appointment.booked': {
-        await recordAppointment(clinicId, { externalId: e.appointmentId, clientExternalId: e.clientId, status: 'booked', startAt: new Date(e.startAt) });
+        const fresh = await recordAppointment(clinicId, { externalId: e.appointmentId, clientExternalId: e.clientId, status: 'booked', startAt: new Date(e.startAt), ...at });
+        // Stale (older than a cancellation or a completion already applied): no signal.
+        if (!fresh) return { status: 'accepted', sequencesSignalled: 0, stale: true };
         const running = await db
           .select({ workflowId: sequences.workflowId })
           .from(sequences)
@@ -137,23 +257,55 @@ export function createIngest(deps: IngestDeps) {
         const results = await Promise.all(running.map((s) => signalBooking(deps.temporal, s.workflowId, { appointmentId: e.appointmentId, startAt: new Date(e.startAt).toISOString() })));
         return { status: 'accepted', sequencesSignalled: results.filter(Boolean).length };
       }
-      case 'appointment.cancelled':
-        await recordAppointment(clinicId, { externalId: e.appointmentId, clientExternalId: e.clientId, status: 'cancelled' });
-        return { status: 'accepted', sequencesSignalled: 0 };
+      case 'appointment.cancelled': {
+        const fresh = await recordAppointment(clinicId, { externalId: e.appointmentId, clientExternalId: e.clientId, status: 'cancelled', ...at });
+        return { status: 'accepted', sequencesSignalled: 0, ...(fresh ? {} : { stale: true as const }) };
+      }
     }
+  }
+
+  /** Rewrites client ids of merged profiles to the kept profile's id. */
+  async function withCanonicalClient(clinicId: string, e: CanonicalEvent): Promise<CanonicalEvent> {
+    switch (e.type) {
+      case 'treatment.completed': {
+        const id = await canonicalClientId(clinicId, e.client.id);
+        return id === e.client.id ? e : { ...e, client: { ...e.client, id } };
+      }
+      case 'client.updated': {
+        const id = await canonicalClientId(clinicId, e.client.id);
+        return id === e.client.id ? e : { ...e, client: { ...e.client, id } };
+      }
+      case 'appointment.booked':
+      case 'appointment.cancelled': {
+        const id = await canonicalClientId(clinicId, e.clientId);
+        return id === e.clientId ? e : { ...e, clientId: id };
+      }
+      case 'client.merged':
+        return e;
+    }
+  }
+
+  /** A vendor event: resolved to canonical events (maybe re-reading the platform), each applied. */
+  async function applyVendor(clinicId: string, v: VendorEvent): Promise<AppliedBody> {
+    if (!deps.resolveVendorEvent) throw new RebookError('config_invalid', 'no connector resolver configured for vendor events');
+    const clinic = clinicOrThrow(config.current(), clinicId);
+    const events = await deps.resolveVendorEvent(clinic, v);
+    const results: unknown[] = [];
+    for (const e of events) results.push({ type: e.type, ...(await apply(clinicId, e)) });
+    return { status: 'accepted', events: results };
   }
 
   /** Applies one inbox row; on failure leaves it pending for the forwarder. */
   async function processRow(row: { id: number; clinicId: string; payload: unknown }): Promise<AppliedBody | { status: 'queued'; reason: 'temporal_unavailable' }> {
-    const event = row.payload as CanonicalEvent;
     try {
-      const result = await apply(row.clinicId, event);
+      const result = isVendorPayload(row.payload) ? await applyVendor(row.clinicId, row.payload.vendor) : await apply(row.clinicId, row.payload as CanonicalEvent);
       // Processed: drop the payload (it carries PHI) and keep only the outcome.
       await db.update(inboxEvents).set({ status: 'done', payload: null, result, processedAt: new Date(), lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
       return result;
     } catch (err) {
       if (err instanceof RebookError && !err.retryable) {
-        await db.update(inboxEvents).set({ status: 'rejected', payload: null, lastError: err.code, processedAt: new Date(), lockedUntil: null }).where(eq(inboxEvents.id, row.id));
+        // The reason stays with the row (our own message: never vendor text, never PHI).
+        await db.update(inboxEvents).set({ status: 'rejected', payload: null, lastError: `${err.code}: ${err.message}`, processedAt: new Date(), lockedUntil: null }).where(eq(inboxEvents.id, row.id));
         throw err;
       }
       const code = err instanceof Error ? err.name : 'Error';
@@ -189,6 +341,47 @@ export function createIngest(deps: IngestDeps) {
         out.push({ index, type: e.type, ...r } as EventResult);
       }
       return out;
+    },
+
+    /**
+     * Stores vendor events durably (duplicates of a vendor event id are dropped by the unique
+     * key) and returns the new rows, locked for the caller to process right after answering.
+     */
+    async store(clinicId: string, source: string, items: InboxItem[]): Promise<{ stored: number[]; duplicates: number }> {
+      if (items.length === 0) return { stored: [], duplicates: 0 };
+      const rows = await db
+        .insert(inboxEvents)
+        .values(
+          items.map((i) => ({
+            clinicId,
+            source,
+            dedupeKey: i.dedupeKey,
+            eventType: i.eventType,
+            occurredAt: i.occurredAt ? new Date(i.occurredAt) : null,
+            payload: { vendor: i.vendor },
+            lockedUntil: new Date(Date.now() + 60_000),
+          })),
+        )
+        .onConflictDoNothing()
+        .returning({ id: inboxEvents.id });
+      return { stored: rows.map((r) => r.id), duplicates: items.length - rows.length };
+    },
+
+    /** Processes rows `store` returned (in event-time order); failures stay pending for the forwarder. */
+    async processStored(ids: number[]): Promise<void> {
+      if (ids.length === 0) return;
+      const rows = await db
+        .select({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, occurredAt: inboxEvents.occurredAt })
+        .from(inboxEvents)
+        .where(and(inArray(inboxEvents.id, ids), eq(inboxEvents.status, 'pending')));
+      rows.sort((a, b) => (a.occurredAt?.getTime() ?? 0) - (b.occurredAt?.getTime() ?? 0) || a.id - b.id);
+      for (const row of rows) {
+        try {
+          await processRow(row);
+        } catch {
+          // rejected rows are recorded by processRow
+        }
+      }
     },
 
     /** Delivers pending inbox rows (oldest first); returns how many were applied. */

@@ -1,0 +1,71 @@
+/**
+ * Mindbody facts we depend on. Items marked (unconfirmed) are hypotheses from public docs and
+ * public client code: each is a named constant with its source and a test pinning it, so a
+ * correction is a one-line change. https://developers.mindbodyonline.com/PublicDocumentation/V6
+ */
+
+/** https://developers.mindbodyonline.com/PublicDocumentation/V6#base-url */
+export const MINDBODY_API_BASE = 'https://api.mindbodyonline.com/public/v6';
+
+/** Webhooks subscriptions API. https://developers.mindbodyonline.com/WebhooksDocumentation#subscriptions */
+export const MINDBODY_PUSH_API_BASE = 'https://mb-api.mindbodyonline.com/push/api/v1';
+
+export const MINDBODY_SIGNATURE_HEADER = 'x-mindbody-signature';
+export const MINDBODY_SIGNATURE_PREFIX = 'sha256=';
+
+/**
+ * (unconfirmed) How the subscription's `messageSignatureKey` keys the HMAC: its UTF-8 bytes as
+ * given ('utf8') or the bytes it decodes to ('base64'). The docs' sample hashes the key string
+ * as UTF-8, so that is the default.
+ * https://developers.mindbodyonline.com/WebhooksDocumentation#x-mindbody-signature-header
+ */
+export const MINDBODY_SIGNATURE_KEY_ENCODING: 'utf8' | 'base64' = 'utf8';
+
+/**
+ * (unconfirmed) Staff user tokens from POST /usertoken/issue are documented as lasting 7 days;
+ * we renew after 6 and on any 401.
+ * https://developers.mindbodyonline.com/PublicDocumentation/V6#user-tokens
+ */
+export const MINDBODY_TOKEN_TTL_MS = 6 * 86_400_000;
+
+/** (unconfirmed) `request.limit` above 100 is clamped by the API; we page at 100. */
+export const MINDBODY_PAGE_LIMIT = 100;
+
+/** `request.clientIDs` accepts at most 20 ids per call. */
+export const MINDBODY_CLIENT_IDS_PER_CALL = 20;
+
+/** API v6 appointment statuses. */
+export const MINDBODY_STATUSES = ['None', 'Requested', 'Booked', 'Completed', 'Confirmed', 'Arrived', 'NoShow', 'Cancelled', 'LateCancelled'] as const;
+
+/**
+ * Statuses that are not a live booking. The webhook reports a new booking as "Scheduled", which
+ * the API calls "Booked" (seen in public handler tests).
+ */
+export const MINDBODY_NOT_BOOKED = new Set(['Cancelled', 'LateCancelled', 'NoShow', 'None']);
+
+/** Webhook event types we act on; any other type is answered 200 and ignored. */
+export const MINDBODY_EVENT_TYPES = [
+  'appointmentBooking.created',
+  'appointmentBooking.updated',
+  'appointmentBooking.cancelled',
+  'client.created',
+  'client.updated',
+  'clientProfileMerger.created',
+] as const;
+
+/** Events we subscribe to (the CLI helper's default list). */
+export const MINDBODY_SUBSCRIBED_EVENTS = [...MINDBODY_EVENT_TYPES];
+
+/**
+ * Polling safety net. Appointments are listed by date, not by modification, so each poll looks
+ * back this far to catch appointments marked Completed hours after they started.
+ */
+export const MINDBODY_POLL_LOOKBACK_MS = 24 * 3_600_000;
+/** Overlap with the previous window for client modifications (clock skew, late commits). */
+export const MINDBODY_POLL_OVERLAP_MS = 3_600_000;
+/** A poller down for longer than this catches up over this much history at most. */
+export const MINDBODY_POLL_MAX_CATCHUP_MS = 7 * 86_400_000;
+/** How far ahead the booking check looks for an upcoming appointment. */
+export const MINDBODY_BOOKING_HORIZON_MS = 400 * 86_400_000;
+/** The session-type catalog changes rarely; re-read at most this often. */
+export const MINDBODY_CATALOG_TTL_MS = 12 * 3_600_000;

@@ -1,0 +1,109 @@
+/**
+ * Mindbody payloads as zod schemas: the webhook envelope and event data (camelCase), and the
+ * Public API v6 records (PascalCase, site-local times without offset). Ids are kept as strings.
+ * https://developers.mindbodyonline.com/WebhooksDocumentation#event-payloads
+ * https://developers.mindbodyonline.com/PublicDocumentation/V6
+ */
+import { z } from 'zod';
+
+/** Ids arrive as numbers or strings depending on the event; we keep strings everywhere. */
+const vendorId = z.union([z.string().min(1), z.number()]).transform(String);
+const text = z.string().nullish();
+
+export const webhookEnvelopeSchema = z.object({
+  messageId: z.string().min(1),
+  eventId: z.string().min(1),
+  eventSchemaVersion: z.number().optional(),
+  eventInstanceOriginationDateTime: z.string().min(1),
+  eventData: z.object({ siteId: vendorId }).loose(),
+});
+
+export const appointmentEventDataSchema = z.object({
+  siteId: vendorId,
+  appointmentId: vendorId,
+  status: text,
+  isConfirmed: z.boolean().nullish(),
+  hasArrived: z.boolean().nullish(),
+  locationId: vendorId.nullish(),
+  clientId: vendorId.nullish(),
+  clientUniqueId: vendorId.nullish(),
+  startDateTime: text,
+  endDateTime: text,
+  sessionTypeId: vendorId.nullish(),
+  staffId: vendorId.nullish(),
+});
+
+export const clientEventDataSchema = z.object({
+  siteId: vendorId,
+  clientId: vendorId.nullish(),
+  clientUniqueId: vendorId,
+  firstName: text,
+  lastName: text,
+  email: text,
+  mobilePhone: text,
+  sendPromotionalEmails: z.boolean().nullish(),
+  sendPromotionalTexts: z.boolean().nullish(),
+});
+
+export const mergerEventDataSchema = z.object({
+  siteId: vendorId,
+  keptClientId: vendorId.nullish(),
+  keptClientUniqueId: vendorId,
+  removedClientUniqueId: vendorId,
+  mergeDateTime: text,
+});
+
+export const paginationSchema = z.object({
+  RequestedLimit: z.number().optional(),
+  RequestedOffset: z.number().optional(),
+  PageSize: z.number().optional(),
+  TotalResults: z.number(),
+});
+
+export const apiAppointmentSchema = z.object({
+  Id: vendorId,
+  Status: z.string(),
+  StartDateTime: z.string(),
+  EndDateTime: z.string().nullish(),
+  SessionTypeId: vendorId.nullish(),
+  ClientId: vendorId,
+  LocationId: vendorId.nullish(),
+  StaffId: vendorId.nullish(),
+});
+
+export const apiClientSchema = z.object({
+  Id: vendorId,
+  UniqueId: vendorId,
+  FirstName: z.string().nullish(),
+  LastName: z.string().nullish(),
+  Email: z.string().nullish(),
+  MobilePhone: z.string().nullish(),
+  SendPromotionalEmails: z.boolean().nullish(),
+  SendPromotionalTexts: z.boolean().nullish(),
+  LastModifiedDateTime: z.string().nullish(),
+});
+
+export const apiSessionTypeSchema = z.object({
+  Id: vendorId,
+  Name: z.string(),
+  ProgramId: vendorId.nullish(),
+  Category: z.string().nullish(),
+});
+
+export const staffAppointmentsResponse = z.object({ PaginationResponse: paginationSchema, Appointments: z.array(apiAppointmentSchema) });
+export const clientsResponse = z.object({ PaginationResponse: paginationSchema, Clients: z.array(apiClientSchema) });
+export const sessionTypesResponse = z.object({ PaginationResponse: paginationSchema.optional(), SessionTypes: z.array(apiSessionTypeSchema) });
+export const userTokenResponse = z.object({ AccessToken: z.string().min(1) });
+
+export const subscriptionSchema = z.object({
+  subscriptionId: z.string(),
+  status: z.string(),
+  webhookUrl: z.string(),
+  eventIds: z.array(z.string()),
+  referenceId: z.string().nullish(),
+  messageSignatureKey: z.string().nullish(),
+});
+export const subscriptionListResponse = z.object({ items: z.array(subscriptionSchema) });
+
+export type ApiAppointment = z.infer<typeof apiAppointmentSchema>;
+export type ApiClient = z.infer<typeof apiClientSchema>;

@@ -1,0 +1,94 @@
+/** Pieces every connector uses: secrets by reference, constant-time comparison, vendor time, state. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { ClinicConfig } from '../src/config/schema.js';
+import { fromLocal } from '../src/core/zoned-time.js';
+import type { Db } from '../src/db/client.js';
+import { connectorClientRefs, connectorState } from '../src/db/schema.js';
+import { RebookError } from '../src/errors.js';
+import { ApiCallCounter } from './http.js';
+import type { ConnectorRuntime } from './types.js';
+import type { Logger } from '../src/log.js';
+
+/** The value of the clinic's credential `name`, or undefined when unnamed or unset. */
+export function credential(clinic: ClinicConfig, name: string, secrets: NodeJS.ProcessEnv): string | undefined {
+  const envName = clinic.connector?.credentials[name];
+  const v = envName ? secrets[envName] : undefined;
+  return v && v.length > 0 ? v : undefined;
+}
+
+export function requireCredential(clinic: ClinicConfig, name: string, secrets: NodeJS.ProcessEnv): string {
+  const v = credential(clinic, name, secrets);
+  if (!v) throw new RebookError('config_invalid', `credential "${name}" for platform ${clinic.platform} is not set (see connector.credentials in the clinic config)`);
+  return v;
+}
+
+/** Equal-length digests first, so neither the content nor the length leaks through timing. */
+export function constantTimeEqual(a: string | Buffer, b: string | Buffer): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+const LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
+
+/**
+ * A vendor timestamp as an ISO instant. With an offset or `Z` it is taken as is; without one
+ * it is wall-clock time in `timeZone` (Mindbody API v6 returns site-local times).
+ */
+export function vendorInstant(value: string, timeZone: string): string {
+  const m = LOCAL.exec(value.trim());
+  if (m) {
+    const ms = fromLocal({ year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: +m[4]!, minute: +m[5]! }, timeZone) + Number(m[6] ?? 0) * 1000;
+    return new Date(ms).toISOString();
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new RebookError('validation_failed', 'unreadable vendor timestamp');
+  return new Date(t).toISOString();
+}
+
+export async function readState(db: Db, clinicId: string, platform: string, key: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ value: connectorState.value })
+    .from(connectorState)
+    .where(and(eq(connectorState.clinicId, clinicId), eq(connectorState.platform, platform), eq(connectorState.key, key)));
+  return row?.value;
+}
+
+export async function writeState(db: Db, clinicId: string, platform: string, key: string, value: string): Promise<void> {
+  await db
+    .insert(connectorState)
+    .values({ clinicId, platform, key, value })
+    .onConflictDoUpdate({ target: [connectorState.clinicId, connectorState.platform, connectorState.key], set: { value, updatedAt: sql`now()` } });
+}
+
+export async function saveClientRef(db: Db, clinicId: string, platform: string, externalId: string, vendorRef: string): Promise<void> {
+  await db
+    .insert(connectorClientRefs)
+    .values({ clinicId, platform, externalId, vendorRef })
+    .onConflictDoUpdate({ target: [connectorClientRefs.clinicId, connectorClientRefs.platform, connectorClientRefs.externalId], set: { vendorRef, updatedAt: sql`now()` } });
+}
+
+export async function clientRef(db: Db, clinicId: string, platform: string, externalId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ ref: connectorClientRefs.vendorRef })
+    .from(connectorClientRefs)
+    .where(and(eq(connectorClientRefs.clinicId, clinicId), eq(connectorClientRefs.platform, platform), eq(connectorClientRefs.externalId, externalId)));
+  return row?.ref;
+}
+
+/** The runtime processes build once: secrets, logger, call counter, memoized API clients. */
+export function createConnectorRuntime(o: { secrets: NodeJS.ProcessEnv; log: Logger; now?: () => number; sleep?: (ms: number) => Promise<void>; counter?: ApiCallCounter }): ConnectorRuntime {
+  const memo = new Map<string, unknown>();
+  return {
+    secrets: o.secrets,
+    log: o.log,
+    counter: o.counter ?? new ApiCallCounter(),
+    now: o.now ?? Date.now,
+    sleep: o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    memo<T>(key: string, build: () => T): T {
+      if (!memo.has(key)) memo.set(key, build());
+      return memo.get(key) as T;
+    },
+  };
+}
