@@ -10,6 +10,7 @@ import { catalogSchema, clinicSchema, type Catalog, type ClinicConfig } from './
 import type { TreatmentTypeDefinition } from '../core/types.js';
 import type { ClassificationRules } from '../core/classify.js';
 import { RebookError } from '../errors.js';
+import { messagingErrors, messagingWarnings } from './messaging.js';
 
 export interface ConfigProblem {
   file: string;
@@ -22,6 +23,8 @@ export interface LoadedConfig {
   dir: string;
   catalog: Catalog;
   clinics: Map<string, ClinicConfig>;
+  /** Problems that do not stop the load (SMS segment counts, caps a sequence can never meet). */
+  warnings: ConfigProblem[];
 }
 
 export class ConfigError extends Error {
@@ -95,6 +98,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 export function loadConfig(dir: string): LoadedConfig {
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const catalogFile = join(dir, 'catalog.yaml');
   let catalog: Catalog | undefined;
   // Type keys clinics may reference; taken from the raw file when the catalog itself has problems,
@@ -125,10 +129,15 @@ export function loadConfig(dir: string): LoadedConfig {
         if (!knownTypes.has(t)) problems.push({ file: rel, line: lineAt(path), path: path.join('.'), message: `unknown treatment type "${t}"` });
       }
     }
+    for (const m of messagingErrors(clinic)) problems.push({ file: rel, line: lineAt(m.path), path: m.path.join('.'), message: m.message });
+    if (catalog) {
+      const types = treatmentTypesFor({ dir, catalog, clinics, warnings }, clinic);
+      for (const m of messagingWarnings(clinic, types)) warnings.push({ file: rel, line: lineAt(m.path), path: m.path.join('.'), message: m.message });
+    }
     clinics.set(clinic.id, clinic);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { dir, catalog: catalog!, clinics };
+  return { dir, catalog: catalog!, clinics, warnings };
 }
 
 /** The treatment types a clinic runs, as the pure core wants them. */

@@ -230,7 +230,7 @@ address: 1 E Street
     ['an empty file', '', 'clinics/x.yaml:? '],
     [
       'a template with an unknown placeholder',
-      clinic('x', 'templates:\n  reminder:\n    email:\n      subject: "Hi {{first_name}}"\n      body: "Book: {{bookingUrl}}"\n'),
+      clinic('x', 'templates:\n  reminder:\n    email:\n      subject: "Hi {{first_name}}"\n      body: "Book: {{bookingUrl}} {{clinicAddress}} {{unsubscribeUrl}}"\n'),
       'clinics/x.yaml:9 templates.reminder.email.subject',
     ],
     ['an empty template body', clinic('x', 'templates:\n  incentive:\n    sms:\n      body: ""\n'), 'clinics/x.yaml:9 templates.incentive.sms.body'],
