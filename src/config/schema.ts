@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { isValidTimeZone } from '../core/zoned-time.js';
 import { TEMPLATE_TOKENS, unknownTokens } from '../core/templates.js';
+import { messagingFields } from './messaging.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_" only');
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h)');
@@ -41,6 +42,29 @@ const templateText = z.string().superRefine((text, ctx) => {
 });
 const templateSchema = z.strictObject({ subject: templateText.optional(), body: templateText.min(1) });
 
+/** Booking platforms with a connector (connectors/registry.ts is typed against this list). */
+export const platforms = ['generic', 'mindbody', 'vagaro', 'jane'] as const;
+
+/**
+ * How Rebook reaches the clinic's booking platform. Secrets are env-var names; which names a
+ * platform needs is listed in its connector's README section (`credentials` keys).
+ */
+export const connectorSettingsSchema = z.strictObject({
+  /** Mindbody site id (webhooks are routed by it). */
+  siteId: z.string().regex(/^-?\d+$/, 'a Mindbody site id, e.g. "123456" (sandbox "-99")').optional(),
+  /** Vagaro business id (checked against webhook payloads) and API region. */
+  businessId: z.string().min(1).optional(),
+  region: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  /** Jane clinic guid (checked against webhook payloads). */
+  clinicGuid: z.string().min(1).optional(),
+  /** Overrides the vendor API base URL (sandboxes, tests; Jane's per-clinic https://{clinic}.janeapp.com/api/…). */
+  apiBaseUrl: z.url().optional(),
+  credentials: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), envName).default({}),
+  pollIntervalMinutes: z.number().int().min(1).max(1440).default(15),
+  /** Consent assumed when the platform has no marketing-consent flag (Vagaro, CSV imports). */
+  assumedConsent: z.strictObject({ sms: z.boolean().default(false), email: z.boolean().default(true) }).default({ sms: false, email: true }),
+});
+
 export const clinicSchema = z.strictObject({
   id: slug,
   name: z.string().min(1),
@@ -48,7 +72,8 @@ export const clinicSchema = z.strictObject({
   bookingUrl: z.url(),
   address: z.string().min(1),
   phone: z.string().optional(),
-  platform: z.enum(['generic']).default('generic'),
+  platform: z.enum(platforms).default('generic'),
+  connector: connectorSettingsSchema.optional(),
   apiKeys: z.array(z.strictObject({ name: z.string().min(1), env: envName })).default([]),
   sendTime: clock.default('10:00'),
   /** Treatment types this clinic runs; all catalog types when absent. */
@@ -61,8 +86,26 @@ export const clinicSchema = z.strictObject({
     .default({ synonyms: {}, ids: {} }),
   staff: z.strictObject({ notify: z.strictObject({ email: z.email().optional(), sms: z.string().optional() }).default({}) }).default({ notify: {} }),
   templates: z.record(z.string(), z.partialRecord(z.enum(['email', 'sms', 'staff']), templateSchema)).default({}),
+  /** Messaging and compliance (issue 4): providers, caps, send window, incentives, discreet mode. */
+  ...messagingFields,
+}).superRefine((c, ctx) => {
+  // What each platform needs to route webhooks and reach its API (secrets by env-var name).
+  const need: Record<(typeof platforms)[number], string[]> = {
+    generic: [],
+    mindbody: ['siteId', 'credentials.apiKey', 'credentials.webhookSignatureKey'],
+    vagaro: ['businessId', 'credentials.webhookToken'],
+    jane: ['apiBaseUrl', 'credentials.clientId', 'credentials.refreshToken', 'credentials.webhookSecret'],
+  };
+  for (const field of need[c.platform]) {
+    const [a, b] = field.split('.') as [string, string | undefined];
+    const v = (c.connector as Record<string, unknown> | undefined)?.[a];
+    if (v === undefined || (b && (v as Record<string, unknown>)[b] === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['connector', ...field.split('.')], message: `required for platform "${c.platform}"` });
+    }
+  }
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;
 export type ClinicConfig = z.infer<typeof clinicSchema>;
 export type TemplateConfig = z.infer<typeof templateSchema>;
+export type ConnectorSettings = z.infer<typeof connectorSettingsSchema>;
