@@ -13,6 +13,10 @@ import { createIngest } from './ingest/service.js';
 import type { Logger } from './log.js';
 import { createOutboxProvider } from './messaging/outbox/index.js';
 import { buildApp } from './server/app.js';
+import { createPoller } from '../connectors/poller.js';
+import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
+import { createConnectorRuntime } from '../connectors/shared.js';
+import type { ConnectorRuntime } from '../connectors/types.js';
 import { dataConverterFor } from './temporal/connection.js';
 import type { TemporalSettings } from './temporal/settings.js';
 import { createWorker } from './temporal/worker.js';
@@ -33,9 +37,14 @@ export async function runServer(opts: {
   temporal: Client;
   log: Logger;
   secrets: NodeJS.ProcessEnv;
+  /** Booking-platform connectors (secrets, API call counter); built from `secrets` when absent. */
+  connectorRuntime?: ConnectorRuntime;
+  /** How often the poller checks which clinics are due (each clinic has its own interval). */
+  pollTickMs?: number;
 }): Promise<Stoppable & { url: string }> {
   const { env, database, log } = opts;
-  const ingest = createIngest({ db: database.db, config: opts.config, temporal: opts.temporal, taskQueue: opts.settings.taskQueue, log });
+  const runtime = opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log });
+  const ingest = createIngest({ db: database.db, config: opts.config, temporal: opts.temporal, taskQueue: opts.settings.taskQueue, log, resolveVendorEvent: vendorResolver(database.db, runtime) });
   const app = await buildApp({
     db: database.db,
     config: opts.config,
@@ -64,10 +73,19 @@ export async function runServer(opts: {
     }
   }, env.REBOOK_FORWARD_INTERVAL_MS);
 
+  // The polling safety net for platforms with an API (connectors/poller.ts).
+  const poller = createPoller({ db: database.db, config: opts.config, ingest, runtime, log });
+  let polling: Promise<unknown> = Promise.resolve();
+  const pollTimer = setInterval(() => {
+    polling = polling.then(() => poller.tick()).catch(() => undefined);
+  }, opts.pollTickMs ?? 60_000);
+
   return {
     url,
     async stop() {
       clearInterval(timer);
+      clearInterval(pollTimer);
+      await polling;
       await app.close();
     },
   };
@@ -80,6 +98,7 @@ export async function runWorker(opts: {
   config: ConfigStore;
   log: Logger;
   secrets: NodeJS.ProcessEnv;
+  connectorRuntime?: ConnectorRuntime;
 }): Promise<Stoppable & { done: Promise<void> }> {
   const outbox = createOutboxProvider(opts.log);
   const dataConverter = dataConverterFor(opts.settings, opts.secrets);
@@ -89,7 +108,13 @@ export async function runWorker(opts: {
     taskQueue: opts.settings.taskQueue,
     tuning: opts.settings.worker,
     ...(dataConverter ? { dataConverter } : {}),
-    deps: { db: opts.database.db, config: opts.config, providers: { sms: outbox, email: outbox }, log: opts.log },
+    deps: {
+      db: opts.database.db,
+      config: opts.config,
+      providers: { sms: outbox, email: outbox },
+      log: opts.log,
+      checkBooking: createBookingChecker(opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log: opts.log })),
+    },
   });
   const done = worker.run();
   return {

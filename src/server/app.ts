@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { authorizeClinic } from './auth.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerReadRoutes } from './routes/reads.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import { clinicOrThrow } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 
@@ -60,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // Unknown failures: log the class only (messages from drivers may quote client data).
       req.log.error({ errorName: (err as Error).name, code: (err as { code?: string }).code }, 'unhandled error');
       const name = (err as Error).name;
-      e = /Connection|ECONNREFUSED|pg|PGlite/i.test(String((err as { code?: string }).code ?? name))
+      e = isDatabaseUnavailable(err) || /Connection|ECONNREFUSED|pg|PGlite/i.test(String((err as { code?: string }).code ?? name))
         ? new RebookError('database_unavailable', 'database unavailable, retry later')
         : new RebookError('internal', 'internal error');
     }
@@ -86,6 +87,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(registerEventRoutes);
+  // Encapsulated: webhook routes parse raw bytes (signatures cover them); /v1 keeps its JSON parser.
+  await app.register(registerWebhookRoutes);
   await app.register(registerReadRoutes);
   return app;
+}
+
+/**
+ * True when a failure means the database cannot be reached (so the caller should retry: 503).
+ * Drizzle wraps driver errors, so the cause chain is walked: node-postgres reports socket codes
+ * and SQLSTATE class 08 / 57P0x; PGlite reports a closed instance by message only.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === 'object' && depth < 6; depth++, e = (e as { cause?: unknown }).cause) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    const message = String((e as { message?: unknown }).message ?? '');
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code) || /^(08\w{3}|57P0[1-3]|53300)$/.test(code)) return true;
+    if (/^(PGlite is closed|Connection terminated|Client has encountered a connection error|Cannot use a pool after calling end)/i.test(message)) return true;
+  }
+  return false;
 }
