@@ -9,15 +9,49 @@ export interface OutboundMessage {
   to: string;
   subject?: string;
   body: string;
+  /** Email: the one-click unsubscribe URL (List-Unsubscribe, RFC 8058). */
+  unsubscribeUrl?: string;
+  /** Reporting tags without client data (clinic, stage purpose). */
+  categories?: string[];
 }
 
 export interface SendReceipt {
-  /** `outbox`: recorded for a human to see, nothing left the building. */
-  status: 'sent' | 'outbox';
+  /**
+   * `outbox`: recorded for a human to see, nothing left the building. `queued`/`accepted`: the
+   * provider took it; delivery arrives later through its callbacks.
+   */
+  status: 'sent' | 'queued' | 'accepted' | 'outbox';
   providerMessageId: string;
+}
+
+/**
+ * What a failed send means for us, decided by the provider from its own error codes:
+ * - `undeliverable`: this address/number can never work (invalid, landline): fall back for good;
+ * - `opted_out`: the recipient opted out at the provider (Twilio 21610): record it, no retry;
+ * - `retryable`: nothing was sent and a later attempt may work (429, 5xx, network);
+ * - `rejected`: nothing was sent and retrying will not help (bad request, account problem);
+ * - `unknown`: no answer after the request left (timeout, reset): it may have been sent. The
+ *   ledger treats it as the crash window and does not send again (at most once).
+ */
+export type ProviderFailure = 'undeliverable' | 'opted_out' | 'retryable' | 'rejected' | 'unknown';
+
+/** Connection errors that happen before a request reaches the provider: safe to retry. */
+export const NOT_SENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/** A failed send and what it means. Messages carry codes only, never recipient data. */
+export class ProviderError extends Error {
+  constructor(
+    readonly failure: ProviderFailure,
+    /** The vendor's code (Twilio error code, HTTP status), as a string. */
+    readonly code: string,
+  ) {
+    super(`provider refused the message (${failure}, code ${code})`);
+    this.name = 'ProviderError';
+  }
 }
 
 export interface MessageProvider {
   readonly name: string;
+  /** Resolves when the provider accepted the message; throws ProviderError when it definitely did not. */
   send(message: OutboundMessage): Promise<SendReceipt>;
 }
