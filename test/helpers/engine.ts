@@ -5,9 +5,12 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { and, asc, eq } from 'drizzle-orm';
+import { createBookingChecker } from '../../connectors/registry.js';
+import { createConnectorRuntime } from '../../connectors/shared.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { clients, messages, staffTasks, sequences } from '../../src/db/schema.js';
@@ -61,6 +64,19 @@ export interface Engine {
 
 let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
+/**
+ * The clock the booking check's short cache ages by: the server time at which the running
+ * activity was scheduled. On wall time, day 80's answer would still be fresh at day 90 (the
+ * test server skips ten days in milliseconds) and a later booking would go unseen.
+ */
+function activityServerTime(): number {
+  try {
+    return Context.current().info.currentAttemptScheduledTimestampMs;
+  } catch {
+    return Date.now();
+  }
+}
+
 export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -79,7 +95,13 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
     namespace: env.namespace ?? 'default',
     taskQueue,
     workflowBundle: bundle,
-    deps: { db: database.db, config, providers: { sms: outbox, email: outbox }, log },
+    deps: {
+      db: database.db,
+      config,
+      providers: { sms: outbox, email: outbox },
+      log,
+      checkBooking: createBookingChecker(createConnectorRuntime({ secrets: {}, log, now: activityServerTime })),
+    },
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
   let clock = Date.now();
