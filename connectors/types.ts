@@ -56,7 +56,7 @@ export interface WebhookSpec {
   path: string;
   /** Answer HEAD on the path with 200 (Mindbody checks the URL before activating a subscription). */
   answersHead?: boolean;
-  /** For deliveries that name their clinic only in the body (Mindbody: `eventData.siteId`). */
+  /** For deliveries that name their clinic only in the body (Mindbody: `eventData.siteId`); throws `validation_failed` for a body that is not an envelope. */
   clinicFromBody?(body: unknown, clinics: Iterable<ClinicConfig>): ClinicConfig | undefined;
   /** Throws `unauthorized` unless the delivery is authentic; a missing secret authorizes nothing. */
   verify(d: WebhookDelivery, clinic: ClinicConfig, secrets: NodeJS.ProcessEnv, nowMs: number): void;

@@ -28,6 +28,10 @@ export function verifyMindbody(d: WebhookDelivery, clinic: ClinicConfig, secrets
 }
 
 type EventType = (typeof MINDBODY_EVENT_TYPES)[number];
+
+function envelopeError(e: { issues: { path: PropertyKey[]; message: string }[] }): RebookError {
+  return new RebookError('validation_failed', 'not a Mindbody webhook envelope', { issues: e.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })) });
+}
 const known = new Set<string>(MINDBODY_EVENT_TYPES);
 
 /** The fields each event needs downstream, and nothing else (names and contact only for client events). */
@@ -53,7 +57,7 @@ export const mindbodyWebhook: WebhookSpec = {
   answersHead: true,
   clinicFromBody(body, clinics) {
     const r = webhookEnvelopeSchema.safeParse(body);
-    if (!r.success) return undefined;
+    if (!r.success) throw envelopeError(r.error);
     const siteId = r.data.eventData.siteId;
     for (const c of clinics) if (c.platform === 'mindbody' && c.connector?.siteId === siteId) return c;
     return undefined;
@@ -61,9 +65,7 @@ export const mindbodyWebhook: WebhookSpec = {
   verify: (d, clinic, secrets) => verifyMindbody(d, clinic, secrets),
   toInbox(body, clinic) {
     const r = webhookEnvelopeSchema.safeParse(body);
-    if (!r.success) {
-      throw new RebookError('validation_failed', 'not a Mindbody webhook envelope', { issues: r.error.issues.map((i) => ({ path: ['body', ...i.path].join('.'), message: i.message })) });
-    }
+    if (!r.success) throw envelopeError(r.error);
     const env = r.data;
     if (!known.has(env.eventId)) return { items: [], ignoredType: env.eventId };
     const occurredAt = vendorInstant(env.eventInstanceOriginationDateTime, clinic.timeZone);

@@ -48,7 +48,7 @@ export interface InboxItem {
   vendor: VendorEvent;
 }
 
-function isVendorPayload(p: unknown): p is { vendor: VendorEvent } {
+function isVendorPayload(p: unknown): p is { vendor: VendorEvent; resolved?: CanonicalEvent[] } {
   return typeof p === 'object' && p !== null && 'vendor' in p;
 }
 
@@ -285,11 +285,19 @@ export function createIngest(deps: IngestDeps) {
     }
   }
 
-  /** A vendor event: resolved to canonical events (maybe re-reading the platform), each applied. */
-  async function applyVendor(clinicId: string, v: VendorEvent): Promise<AppliedBody> {
-    if (!deps.resolveVendorEvent) throw new RebookError('config_invalid', 'no connector resolver configured for vendor events');
-    const clinic = clinicOrThrow(config.current(), clinicId);
-    const events = await deps.resolveVendorEvent(clinic, v);
+  /**
+   * A vendor event: resolved to canonical events (maybe re-reading the platform), each applied.
+   * The resolution is saved on the row first, so a retry (Temporal down) applies it again
+   * without calling the vendor's API again.
+   */
+  async function applyVendor(rowId: number, clinicId: string, payload: { vendor: VendorEvent; resolved?: CanonicalEvent[] }): Promise<AppliedBody> {
+    let events = payload.resolved;
+    if (!events) {
+      if (!deps.resolveVendorEvent) throw new RebookError('config_invalid', 'no connector resolver configured for vendor events');
+      const clinic = clinicOrThrow(config.current(), clinicId);
+      events = await deps.resolveVendorEvent(clinic, payload.vendor);
+      await db.update(inboxEvents).set({ payload: { vendor: payload.vendor, resolved: events } }).where(eq(inboxEvents.id, rowId));
+    }
     const results: unknown[] = [];
     for (const e of events) results.push({ type: e.type, ...(await apply(clinicId, e)) });
     return { status: 'accepted', events: results };
@@ -298,7 +306,7 @@ export function createIngest(deps: IngestDeps) {
   /** Applies one inbox row; on failure leaves it pending for the forwarder. */
   async function processRow(row: { id: number; clinicId: string; payload: unknown }): Promise<AppliedBody | { status: 'queued'; reason: 'temporal_unavailable' }> {
     try {
-      const result = isVendorPayload(row.payload) ? await applyVendor(row.clinicId, row.payload.vendor) : await apply(row.clinicId, row.payload as CanonicalEvent);
+      const result = isVendorPayload(row.payload) ? await applyVendor(row.id, row.clinicId, row.payload) : await apply(row.clinicId, row.payload as CanonicalEvent);
       // Processed: drop the payload (it carries PHI) and keep only the outcome.
       await db.update(inboxEvents).set({ status: 'done', payload: null, result, processedAt: new Date(), lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
       return result;

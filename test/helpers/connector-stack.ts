@@ -107,7 +107,7 @@ export async function startConnectorStack(opts: { forwardIntervalMs?: number } =
     runtime,
     counter,
     async post(path, body, headers = {}) {
-      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
@@ -141,7 +141,8 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    // An empty list is "not yet".
+    if (v && !(Array.isArray(v) && v.length === 0)) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
