@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snoozeSignal } from '../workflows/definitions.js';
 import { booking, DAY_MS, startEngine, treatment, type Engine } from '../test/helpers/engine.js';
+import { treatmentSlot } from '../test/helpers/clinic-time.js';
 import { historyToJson } from '../test/helpers/history-json.js';
 
 const OUT_DIR = join('test', 'fixtures', 'histories');
@@ -32,7 +33,7 @@ const scenarios: Scenario[] = [
     // Every stage: three client touches, the staff escalation, the grace period, churned.
     name: 'botox-full-sequence-churned',
     async run(e) {
-      const t0 = e.now();
+      const t0 = await treatmentSlot(e);
       await e.send(treatment({ clientId: 'rec-full', appointmentId: 'rec-full-appt', completedAt: iso(t0) }));
       const wf = await e.workflowIdFor('rec-full');
       await runToEnd(e, wf, t0 + 122 * DAY_MS);
@@ -43,7 +44,7 @@ const scenarios: Scenario[] = [
     // A retreatment on day 50 restarts the clock; a booking after the new reminder ends it.
     name: 'botox-restarted-then-booked',
     async run(e) {
-      const t0 = e.now();
+      const t0 = await treatmentSlot(e);
       await e.send(treatment({ clientId: 'rec-book', appointmentId: 'rec-book-a', completedAt: iso(t0) }));
       const wf = await e.workflowIdFor('rec-book');
       await e.sleepUntil(t0 + 50 * DAY_MS);
@@ -58,7 +59,7 @@ const scenarios: Scenario[] = [
     // "Not now" on day 91: one reactivation touch on day 120, then the grace period, churned.
     name: 'botox-snoozed-reactivated',
     async run(e) {
-      const t0 = e.now();
+      const t0 = await treatmentSlot(e);
       await e.send(treatment({ clientId: 'rec-snooze', appointmentId: 'rec-snooze-appt', completedAt: iso(t0) }));
       const wf = await e.workflowIdFor('rec-snooze');
       await e.sleepUntil(t0 + 91 * DAY_MS);

@@ -43,3 +43,36 @@ export function demoDue(anchorMs: number, days: number): number {
 export function demoDayEnd(anchorMs: number, days: number): number {
   return localTimeOnDay(anchorMs, days, '23:59', 'America/New_York');
 }
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** Day of the week (0 = Sunday) of an instant on the clocks of `timeZone`. */
+export function localWeekday(ms: number, timeZone: string): number {
+  return WEEKDAYS.indexOf(new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short' }).format(new Date(ms)));
+}
+
+/** The first instant after `fromMs` at which clocks in `timeZone` read `hhmm` on the given weekday. */
+export function nextLocalWeekdayAt(fromMs: number, weekday: number, hhmm: string, timeZone: string): number {
+  for (let d = 0; d <= 7; d++) {
+    const at = localTimeOnDay(fromMs, d, hhmm, timeZone);
+    if (at > fromMs && localWeekday(at, timeZone) === weekday) return at;
+  }
+  throw new Error('unreachable: a weekday recurs within 8 days');
+}
+
+/**
+ * A treatment slot for workflow tests: the next Tuesday, 15:00 in the demo clinic. From a Tuesday
+ * every Botox stage day used in the tests (80, 85, 90, 95, 100, 120, 130, 150) falls Monday to
+ * Saturday, inside the default send window, so stages go out exactly at 10:00 of their day
+ * whatever the date the suite runs on.
+ */
+export function demoTreatmentSlot(fromMs: number): number {
+  return nextLocalWeekdayAt(fromMs, 2, '15:00', 'America/New_York');
+}
+
+/** Advances a test engine to the next treatment slot and returns that instant. */
+export async function treatmentSlot(e: { now(): number; sleepUntil(ms: number): Promise<void> }): Promise<number> {
+  const at = demoTreatmentSlot(e.now());
+  await e.sleepUntil(at);
+  return at;
+}

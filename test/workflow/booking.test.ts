@@ -6,7 +6,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appointments, sequences } from '../../src/db/schema.js';
 import { statusQuery } from '../../workflows/definitions.js';
-import { demoDue } from '../helpers/clinic-time.js';
+import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
@@ -26,7 +26,7 @@ const describeStatus = async (workflowId: string) => (await e.client.workflow.ge
 
 /** Enrolls a Botox treatment completed now; returns its instant and workflow id. */
 async function enroll(clientId: string, service = 'Botox 20u') {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   const [res] = await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, service, completedAt: iso(t0) }));
   expect(res).toMatchObject({ status: 'accepted', enrolled: true });
   return { t0, wf: await e.workflowIdFor(clientId) };
@@ -112,7 +112,7 @@ it('re-checks before stage 2: a booked event that found no running sequence to s
 });
 
 it('runs Botox and lip filler of the same day as two independent sequences, and one booking stops both', async () => {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   const res = await e.send(
     treatment({ clientId: 'pair', appointmentId: 'pair-botox', service: 'Botox 20u', completedAt: iso(t0) }),
     treatment({ clientId: 'pair', appointmentId: 'pair-lips', service: 'Juvederm lips', completedAt: iso(t0) }),

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { searchAttributes, statusQuery, treatmentCompletedSignal } from '../../workflows/definitions.js';
-import { demoDue } from '../helpers/clinic-time.js';
+import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
@@ -21,7 +21,7 @@ const MINUTE = 60_000;
 const REPEATED_SIGNALS = 4_500;
 
 it('continues as new past the history limit and keeps plan, touches, dedupe memory and search attributes', async () => {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   const completedAt = new Date(t0).toISOString();
   await e.send(treatment({ clientId: 'can', appointmentId: 'can-appt', completedAt }));
   const wf = await e.workflowIdFor('can');

@@ -9,7 +9,7 @@ import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AesGcmPayloadCodec, parseEncryptionKeys } from '../../src/temporal/codec.js';
 import { statusQuery } from '../../workflows/definitions.js';
-import { demoDue } from '../helpers/clinic-time.js';
+import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import { startEngine, treatment, type Engine } from '../helpers/engine.js';
 
 const KEY_ID = 'wftest';
@@ -51,7 +51,7 @@ async function rawHistory(workflowId: string): Promise<temporal.api.history.v1.I
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString('utf8');
 
 it('stores only encrypted payloads in the history while the sequence runs normally', async () => {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   const person = { firstName: 'Ingrid', lastName: 'Kowalczyk', email: 'ingrid.kowalczyk@example.com', phone: '+16175550188' };
   const [res] = await e.send(treatment({ clientId: 'enc-client', appointmentId: 'enc-appt-5521', completedAt: new Date(t0).toISOString(), ...person }));
   expect(res).toMatchObject({ status: 'accepted', enrolled: true });

@@ -8,7 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unmappedServices } from '../../src/db/schema.js';
 import { searchAttributes, statusQuery } from '../../workflows/definitions.js';
-import { demoDayEnd, demoDue } from '../helpers/clinic-time.js';
+import { demoDayEnd, demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import { CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
@@ -28,7 +28,7 @@ const status = (workflowId: string) => e.client.workflow.getHandle(workflowId).q
 
 describe('a Botox treatment', () => {
   it('sends reminder (email, day 80), incentive (SMS, day 90), check-in (email, day 95) and escalates to staff on day 100, at clinic-local 10:00', async () => {
-    const t0 = e.now();
+    const t0 = await treatmentSlot(e);
     const [res] = await e.send(treatment({ clientId: 'full-1', appointmentId: 'full-1-appt', completedAt: iso(t0), firstName: 'Marisol', lastName: 'Ferreira-Lind', email: 'marisol.fl@example.com', phone: '+13055550142' }));
     const wf = await e.workflowIdFor('full-1');
     expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator' });
@@ -122,7 +122,7 @@ describe('a Botox treatment', () => {
   });
 
   it('hands a client with neither phone nor email to staff on day 80 (no_usable_channel) and messages nobody', async () => {
-    const t0 = e.now();
+    const t0 = await treatmentSlot(e);
     const [res] = await e.send(treatment({ clientId: 'nochan-1', appointmentId: 'nochan-1-appt', completedAt: iso(t0), email: null, phone: null }));
     const wf = await e.workflowIdFor('nochan-1');
     expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator', staffEscalationOnly: true });
@@ -155,7 +155,7 @@ describe('a Botox treatment', () => {
 describe('late and refused enrollments', () => {
   it('skips stages more than a day overdue when a treatment arrives 97 days late: no burst of old messages, staff on day 100', async () => {
     // Day 95's 10:00 is 38 to 62 hours back whatever the time of day: past the 24 h tolerance.
-    const t0 = e.now() - 97 * DAY_MS;
+    const t0 = (await treatmentSlot(e)) - 97 * DAY_MS;
     const [res] = await e.send(treatment({ clientId: 'late-97', appointmentId: 'late-97-appt', completedAt: iso(t0) }));
     const wf = await e.workflowIdFor('late-97');
     expect(res).toMatchObject({ status: 'accepted', enrolled: true, sequenceId: wf });
@@ -213,7 +213,7 @@ describe('late and refused enrollments', () => {
 
 describe('visibility', () => {
   it('publishes ClinicId, TreatmentType, SequenceStage and NextActionAt, and no client data in ids or search attributes', async () => {
-    const t0 = e.now();
+    const t0 = await treatmentSlot(e);
     const client = { clientId: 'sa-ext-7731', firstName: 'Oksana', lastName: 'Vandermeer', email: 'oksana.v@example.com', phone: '+14155550199' };
     await e.send(treatment({ ...client, appointmentId: 'sa-appt-7731', completedAt: iso(t0) }));
     const wf = await e.workflowIdFor('sa-ext-7731');

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snoozeSignal, statusQuery } from '../../workflows/definitions.js';
-import { demoDue } from '../helpers/clinic-time.js';
+import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import { booking, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
@@ -24,7 +24,7 @@ const shape = (msgs: Awaited<ReturnType<typeof ledger>>) => msgs.map((m) => [m.s
 
 /** Enrolls a Botox treatment completed now, runs it to day 91 and snoozes it there. */
 async function snoozedOnDay91(clientId: string) {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0), phone: '+12125550166', email: `${clientId}@example.com` }));
   const wf = await e.workflowIdFor(clientId);
   await e.sleepUntil(t0 + 91 * DAY_MS);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clients } from '../../src/db/schema.js';
 import { enrollSequence } from '../../src/temporal/sequences.js';
 import { sequenceWorkflowId, statusQuery } from '../../workflows/definitions.js';
-import { demoDue } from '../helpers/clinic-time.js';
+import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import { CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
@@ -35,7 +35,7 @@ const fullSet = (t0: number) => [
 const shape = (msgs: Awaited<ReturnType<typeof ledger>>) => msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()]);
 
 it('restarts the clock on a newer Botox treatment: day-50 retreatment moves stage 1 to day 130, nothing on day 80', async () => {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   await e.send(treatment({ clientId: 'restart', appointmentId: 'restart-a', completedAt: iso(t0) }));
   const wf = await e.workflowIdFor('restart');
 
@@ -69,7 +69,7 @@ it('restarts the clock on a newer Botox treatment: day-50 retreatment moves stag
 });
 
 it('ignores an older treatment that arrives after a newer one', async () => {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   await e.send(treatment({ clientId: 'late', appointmentId: 'late-new', completedAt: iso(t0) }));
   const wf = await e.workflowIdFor('late');
   await e.sleep('1h');
@@ -91,7 +91,7 @@ it('ignores an older treatment that arrives after a newer one', async () => {
 });
 
 it('accepts the same event twice as one sequence with one set of messages (inbox dedupe)', async () => {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   const event = treatment({ clientId: 'twice', appointmentId: 'twice-appt', completedAt: iso(t0) });
   const first = await e.send(event);
   const wf = await e.workflowIdFor('twice');
@@ -109,7 +109,7 @@ it('accepts the same event twice as one sequence with one set of messages (inbox
 });
 
 it('treats the same appointment signalled twice through signal-with-start as one sequence (workflow dedupe)', async () => {
-  const t0 = e.now();
+  const t0 = await treatmentSlot(e);
   // The client exists, but the event never went through the inbox: a forwarder retrying the start.
   const [client] = await e.database.db
     .insert(clients)
