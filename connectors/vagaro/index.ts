@@ -109,7 +109,9 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
   let a: Record<string, unknown> = d;
   const appointmentId = str(d.appointmentId)!;
   // Fields we need and the delivery lacks: re-read the appointment.
-  if (!str(a.bookingStatus) || !str(a.customerId) || !str(a.startTime)) {
+  const status0 = str(a.bookingStatus);
+  const needsTime = !status0 || VAGARO_COMPLETED.has(status0) || VAGARO_BOOKED.has(status0);
+  if (!status0 || !str(a.customerId) || (needsTime && !str(a.startTime))) {
     const read = e.kind === 'appointment.deleted' ? undefined : await vagaroClient(ctx).appointment(appointmentId);
     if (read) a = { ...read, ...Object.fromEntries(Object.entries(d).filter(([, v]) => v != null)) };
   }
