@@ -12,6 +12,8 @@ import type { Env } from './env.js';
 import { createIngest } from './ingest/service.js';
 import type { Logger } from './log.js';
 import { createOutboxProvider } from './messaging/outbox/index.js';
+import { createProviderRegistry } from './messaging/registry.js';
+import { UNSUBSCRIBE_SECRET_ENV } from './messaging/unsubscribe.js';
 import { buildApp } from './server/app.js';
 import { createPoller } from '../connectors/poller.js';
 import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
@@ -112,6 +114,9 @@ export async function runWorker(opts: {
       db: opts.database.db,
       config: opts.config,
       providers: { sms: outbox, email: outbox },
+      // Clinics whose Twilio/SendGrid credentials are present send for real; the rest use the outbox.
+      clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
+      unsubscribeSecret: opts.secrets[UNSUBSCRIBE_SECRET_ENV],
       log: opts.log,
       checkBooking: createBookingChecker(opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log: opts.log })),
     },

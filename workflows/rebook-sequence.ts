@@ -135,6 +135,19 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
   }
 
   /**
+   * Until when a stage is worth sending (the next stage's due instant, else the end of the
+   * rebooking window or of the reactivation grace) and when its offer expires. Activity input
+   * only: computed from the plan, adds no workflow command.
+   */
+  function stageExpiry(stage: PlannedStage): { expiresAt?: string; offerExpiresAt?: string } {
+    if (!plan) return {};
+    const i = plan.stages.findIndex((s) => s.key === stage.key);
+    const next = i >= 0 ? plan.stages[i + 1] : undefined;
+    const end = i >= 0 ? plan.windowEndsAt : new Date(Date.parse(plan.reactivationAt) + REACTIVATION_GRACE_MS).toISOString();
+    return { expiresAt: next?.dueAt ?? end, offerExpiresAt: plan.windowEndsAt };
+  }
+
+  /**
    * Runs one due stage. Returns false when interrupted (a booking, a newer treatment, a snooze)
    * before the stage finished: the main loop then decides what happens.
    */
@@ -157,7 +170,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
         return false;
       }
       if (interrupted()) return false;
-      const result = await acts.deliverStage({ ref: ref(), stage, now: now(), anchorAt: st.anchor!.completedAt });
+      const result = await acts.deliverStage({ ref: ref(), stage, now: now(), anchorAt: st.anchor!.completedAt, ...stageExpiry(stage) });
       if (result.status === 'sent') {
         note(stage.key, 'sent', result.channel);
         st.lastTouch = stage.key;

@@ -2,27 +2,21 @@
  * Activities: the I/O around the pure core. Built from injected dependencies so tests and
  * processes wire them the same way; every failure leaves through `toActivityFailure`.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import type { ConfigStore } from '../config/store.js';
-import { chooseChannel } from '../core/channels.js';
 import { planSequence } from '../core/plan.js';
-import { renderTemplate } from '../core/templates.js';
-import type { PlannedStage } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { clients, messages, sequences, staffTasks } from '../db/schema.js';
 import { RebookError, toActivityFailure } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { MessageProvider } from '../messaging/types.js';
-import type { DeliveryResult, SequenceActivities, SequenceRef } from './types.js';
+import { createDelivery, providerFor, type DeliveryDeps } from './deliver.js';
+import { createStaffTask, type StaffTaskReason } from './staff.js';
+import type { SequenceActivities } from './types.js';
 
-export interface ActivityDeps {
-  db: Db;
-  config: ConfigStore;
-  providers: { sms: MessageProvider; email: MessageProvider };
-  log: Logger;
+export interface ActivityDeps extends DeliveryDeps {
   /** The booking check through the clinic's connector (built with the process's secrets); generic-only default. */
   checkBooking?: ReturnType<typeof createBookingChecker>;
 }
@@ -43,87 +37,13 @@ function guarded<T extends object>(impl: T): T {
 
 export function createActivities(deps: ActivityDeps): SequenceActivities {
   const { db, config, log } = deps;
+  const { deliverStage } = createDelivery(deps);
   const bookingCheck = deps.checkBooking ?? createBookingChecker(createConnectorRuntime({ secrets: {}, log }));
 
   async function loadClient(ref: { clinicId: string; clientId: string }) {
     const [client] = await db.select().from(clients).where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
     if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
     return client;
-  }
-
-  function stageContent(clinicId: string, treatmentType: string, stage: PlannedStage, channel: string, firstName: string) {
-    const cfg = config.current();
-    const clinic = clinicOrThrow(cfg, clinicId);
-    const type = treatmentTypesFor(cfg, clinic).get(treatmentType);
-    const template = clinic.templates[stage.purpose]?.[channel as 'email' | 'sms' | 'staff'];
-    if (!template) throw new RebookError('config_invalid', `clinic has no ${channel} template for stage purpose "${stage.purpose}"`);
-    const values = {
-      firstName,
-      clinicName: clinic.name,
-      treatmentLabel: type?.label ?? 'treatment',
-      bookingUrl: clinic.bookingUrl,
-      clinicAddress: clinic.address,
-    };
-    return {
-      subject: template.subject ? renderTemplate(template.subject, values) : undefined,
-      body: renderTemplate(template.body, values),
-    };
-  }
-
-  async function deliverStage(input: { ref: SequenceRef; stage: PlannedStage; now: string; anchorAt: string }): Promise<DeliveryResult> {
-    const { ref, stage } = input;
-    const idempotencyKey = `${ref.workflowId}|${ref.runKey}|${stage.key}`;
-    // A retried activity or a restarted worker finds its earlier reservation and does not send again.
-    const [existing] = await db.select().from(messages).where(eq(messages.idempotencyKey, idempotencyKey));
-    if (existing && existing.status !== 'reserved') return { status: 'sent', messageId: existing.id, channel: existing.channel };
-
-    const client = await loadClient(ref);
-    const preferred = stage.channel === 'staff' ? 'email' : stage.channel;
-    const choice = chooseChannel(preferred, {
-      email: !!client.email && client.consentEmail,
-      sms: !!client.phone && client.consentSms,
-    });
-    if (choice.channel === null) return { status: 'suppressed', reason: 'no_usable_channel', noUsableChannel: true };
-
-    const content = stageContent(ref.clinicId, ref.treatmentType, stage, choice.channel, client.firstName);
-    const recipient = choice.channel === 'sms' ? client.phone! : client.email!;
-    const [row] = existing
-      ? [existing]
-      : await db
-          .insert(messages)
-          .values({
-            idempotencyKey,
-            clinicId: ref.clinicId,
-            clientId: ref.clientId,
-            workflowId: ref.workflowId,
-            treatmentType: ref.treatmentType,
-            stage: stage.key,
-            channel: choice.channel,
-            status: 'reserved',
-            provider: deps.providers[choice.channel].name,
-            recipient,
-            subject: content.subject,
-            body: content.body,
-            dueAt: new Date(stage.dueAt),
-          })
-          .onConflictDoNothing()
-          .returning();
-    if (!row) return { status: 'sent', messageId: 'concurrent', channel: choice.channel };
-
-    const receipt = await deps.providers[choice.channel].send({
-      messageId: row.id,
-      clinicId: ref.clinicId,
-      channel: choice.channel,
-      to: recipient,
-      subject: content.subject,
-      body: content.body,
-    });
-    await db
-      .update(messages)
-      .set({ status: receipt.status, providerMessageId: receipt.providerMessageId, sentAt: new Date(input.now) })
-      .where(eq(messages.id, row.id));
-    log.info({ messageId: row.id, workflowId: ref.workflowId, stage: stage.key, channel: choice.channel, status: receipt.status }, 'stage delivered');
-    return { status: 'sent', messageId: row.id, channel: choice.channel };
   }
 
   return guarded<SequenceActivities>({
@@ -145,51 +65,30 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
 
     async escalateToStaff({ ref, stage, now, anchorAt, reason, touches }) {
       const clinic = clinicOrThrow(config.current(), ref.clinicId);
-      const idempotencyKey = `${ref.workflowId}|${ref.runKey}|escalation`;
-      const inserted = await db
-        .insert(staffTasks)
-        .values({
-          idempotencyKey,
+      const template = clinic.templates.escalation?.staff;
+      const [last] = await db
+        .select({ id: messages.id })
+        .from(messages)
+        .where(and(eq(messages.workflowId, ref.workflowId), inArray(messages.channel, ['sms', 'email'])))
+        .orderBy(desc(messages.dueAt))
+        .limit(1);
+      const taskId = await createStaffTask(
+        { db, log, provider: (clinicId, channel) => providerFor(deps, clinicId, channel) },
+        clinic,
+        {
+          idempotencyKey: `${ref.workflowId}|${ref.runKey}|escalation`,
           clinicId: ref.clinicId,
           clientId: ref.clientId,
           workflowId: ref.workflowId,
           treatmentType: ref.treatmentType,
-          reason,
+          reason: reason as StaffTaskReason,
           details: { lastTreatmentAt: anchorAt, appointmentId: ref.runKey, touches, stage: stage.key },
           dueAt: new Date(now),
-        })
-        .onConflictDoNothing()
-        .returning({ id: staffTasks.id });
-      const [task] = inserted.length ? inserted : await db.select({ id: staffTasks.id }).from(staffTasks).where(eq(staffTasks.idempotencyKey, idempotencyKey));
-      if (inserted.length && clinic.staff.notify.email) {
-        // Staff alert: the content says "open the task list", never who or what.
-        const template = clinic.templates.escalation?.staff;
-        const [alert] = await db
-          .insert(messages)
-          .values({
-            idempotencyKey: `${idempotencyKey}|notify`,
-            clinicId: ref.clinicId,
-            clientId: ref.clientId,
-            workflowId: ref.workflowId,
-            treatmentType: ref.treatmentType,
-            stage: stage.key,
-            channel: 'staff_email',
-            status: 'reserved',
-            provider: deps.providers.email.name,
-            recipient: clinic.staff.notify.email,
-            subject: template?.subject ?? 'A client needs a call',
-            body: template?.body ?? 'Open the staff task list for details.',
-            dueAt: new Date(stage.dueAt),
-          })
-          .onConflictDoNothing()
-          .returning();
-        if (alert) {
-          const receipt = await deps.providers.email.send({ messageId: alert.id, clinicId: ref.clinicId, channel: 'staff_email', to: alert.recipient!, subject: alert.subject ?? undefined, body: alert.body ?? '' });
-          await db.update(messages).set({ status: receipt.status, providerMessageId: receipt.providerMessageId, sentAt: new Date(now) }).where(eq(messages.id, alert.id));
-        }
-      }
-      log.info({ taskId: task?.id, workflowId: ref.workflowId, reason }, 'staff task created');
-      return { taskId: task!.id };
+          messageId: last?.id ?? null,
+        },
+        { subject: template?.subject, body: template?.body, stage: stage.key, now: new Date(now), dueAt: new Date(stage.dueAt) },
+      );
+      return { taskId };
     },
 
     async recordProgress({ ref, anchorAt, stage, nextActionAt, outcome, outcomeStage, running }) {

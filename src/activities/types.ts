@@ -21,7 +21,16 @@ export interface SequenceActivities {
   /** Asks the clinic's booking platform whether the client already has an upcoming appointment. */
   checkBooking(input: { clinicId: string; clientId: string; after: string; excludeAppointmentId: string }): Promise<{ booked: boolean; appointmentId?: string; startAt?: string }>;
   /** Delivers one client-facing stage: reserve in the ledger, render, hand to the provider. */
-  deliverStage(input: { ref: SequenceRef; stage: PlannedStage; now: string; anchorAt: string }): Promise<DeliveryResult>;
+  deliverStage(input: {
+    ref: SequenceRef;
+    stage: PlannedStage;
+    now: string;
+    anchorAt: string;
+    /** From here on the stage is not worth sending (the next stage is due, or the window ends): caps suppress instead of deferring. */
+    expiresAt?: string;
+    /** When the sequence's offer expires (interval + 30 days). */
+    offerExpiresAt?: string;
+  }): Promise<DeliveryResult>;
   /** Creates the staff task for a stage (idempotent per sequence run and reason) and notifies staff. */
   escalateToStaff(input: { ref: SequenceRef; stage: PlannedStage; now: string; anchorAt: string; reason: string; touches: string[] }): Promise<{ taskId: string }>;
   /** Mirrors the workflow's progress into the database for the read API and reports. */

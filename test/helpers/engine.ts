@@ -15,7 +15,8 @@ import { createConfigStore } from '../../src/config/store.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
 import { clients, messages, staffTasks, sequences } from '../../src/db/schema.js';
 import { createIngest, type Ingest } from '../../src/ingest/service.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import type { ProviderSet } from '../../src/activities/deliver.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
 import { createWorker, WORKFLOWS_PATH } from '../../src/temporal/worker.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
@@ -30,7 +31,14 @@ export const DAY_MS = 86_400_000;
 export interface EngineOptions {
   /** Payload codec(s) used by the worker and by the client ingest signals through. */
   dataConverter?: DataConverter;
+  /** Providers the worker sends through instead of the outbox (messaging tests: real SDKs behind nock). */
+  providers?: Partial<ProviderSet>;
+  /** The logger activities and ingest write to (silent by default). */
+  log?: Logger;
 }
+
+/** The unsubscribe-link secret the engine's worker signs with. */
+export const TEST_UNSUBSCRIBE_SECRET = 'test-unsubscribe-secret-0123456789';
 
 export interface Engine {
   env: TestWorkflowEnvironment;
@@ -86,7 +94,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   await registerSearchAttributes(env.connection, env.namespace ?? 'default', loadTemporalSettings('temporal.yaml').searchAttributes);
   const database = await openDatabase({ pgliteMemory: true });
   const config = createConfigStore('config');
-  const log = createLogger({ level: 'silent' });
+  const log = opts.log ?? createLogger({ level: 'silent' });
   const outbox = createOutboxProvider(log);
   const taskQueue = `test-${Math.random().toString(36).slice(2)}`;
   bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
@@ -98,7 +106,8 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
     deps: {
       db: database.db,
       config,
-      providers: { sms: outbox, email: outbox },
+      providers: { sms: opts.providers?.sms ?? outbox, email: opts.providers?.email ?? outbox },
+      unsubscribeSecret: TEST_UNSUBSCRIBE_SECRET,
       log,
       checkBooking: createBookingChecker(createConnectorRuntime({ secrets: {}, log, now: activityServerTime })),
     },

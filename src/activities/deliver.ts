@@ -1,0 +1,322 @@
+/**
+ * Delivering one client-facing stage: channel resolution (consent, opt-outs, deliverability,
+ * fallback), the send window, frequency caps enforced atomically per client, the incentive,
+ * rendering, and the ledger around the provider call.
+ *
+ * The ledger protocol, and the one crash window left:
+ *   1. reserve: inside a transaction holding the client's row lock (`SELECT … FOR UPDATE`), count
+ *      the client's recent messages against the caps and insert the row as `sending` under the
+ *      stage's idempotency key. Two sequences of one client serialize here, so they cannot both
+ *      slip past a cap; a retried activity finds its row and never reserves twice.
+ *   2. call the provider.
+ *   3. record the provider's id and status.
+ * A failure the provider reports as "not sent" (429, 5xx, refused connection) turns the row into
+ * `retry_pending` and the activity is retried. A crash (or an unanswered request) between 2 and
+ * 3 leaves the row `sending`: we cannot know whether the provider sent it, and Twilio has no
+ * idempotency key. We choose at most once: the retry marks the row `unconfirmed` and does not
+ * send again. The status callback, which carries our ledger id, later fills in the truth.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
+import { capRulesFor, incentiveTiersFor, sendWindowFor } from '../config/messaging.js';
+import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
+import type { ClinicConfig } from '../config/schema.js';
+import type { ConfigStore } from '../config/store.js';
+import { checkCaps, type SendRecord } from '../core/caps.js';
+import { describeOffer, incentiveCode, offerFor } from '../core/incentives.js';
+import { normalizePhone } from '../core/phone.js';
+import { planSequence } from '../core/plan.js';
+import { nextOpening } from '../core/send-window.js';
+import { renderTemplate } from '../core/templates.js';
+import type { Channel, PlannedStage } from '../core/types.js';
+import { toLocal } from '../core/zoned-time.js';
+import type { Db } from '../db/client.js';
+import { appointments, clients, incentives, messages } from '../db/schema.js';
+import { RebookError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { channelFlags, markUndeliverable, recordOptOut } from '../messaging/channel-state.js';
+import { ProviderError, type MessageProvider } from '../messaging/types.js';
+import { signUnsubscribeToken } from '../messaging/unsubscribe.js';
+import type { DeliveryResult, SequenceRef } from './types.js';
+
+export interface ProviderSet {
+  sms: MessageProvider;
+  email: MessageProvider;
+}
+
+export interface DeliveryDeps {
+  db: Db;
+  config: ConfigStore;
+  /** Default providers (the outbox when no credentials are configured). */
+  providers: ProviderSet;
+  /** Per-clinic providers built from the clinic's credentials, when it has any. */
+  clinicProviders?: (clinicId: string) => Partial<ProviderSet> | undefined;
+  /** Secret signing one-click unsubscribe tokens; emails cannot be sent without it. */
+  unsubscribeSecret?: string;
+  log: Logger;
+  /** Randomness for incentive codes (crypto by default). */
+  random?: (bytes: number) => Uint8Array;
+}
+
+/** Ledger statuses that never reached the client: they do not count toward caps and may be replaced. */
+const NOT_SENT = ['rejected'];
+const OTHER: Record<Channel, Channel> = { sms: 'email', email: 'sms' };
+
+export type Unusable = 'no_address' | 'no_consent' | 'opted_out' | 'undeliverable' | 'invalid_number';
+
+export interface DeliverInput {
+  ref: SequenceRef;
+  stage: PlannedStage;
+  now: string;
+  anchorAt: string;
+  /** The stage is not worth sending from this instant on (next stage due, or the window's end). */
+  expiresAt?: string;
+  /** When the sequence's offer expires (interval + 30 days). */
+  offerExpiresAt?: string;
+}
+
+export function providerFor(deps: DeliveryDeps, clinicId: string, channel: Channel): MessageProvider {
+  return deps.clinicProviders?.(clinicId)?.[channel] ?? deps.providers[channel];
+}
+
+export function createDelivery(deps: DeliveryDeps) {
+  const { db, config, log } = deps;
+  const random = deps.random ?? ((n: number) => randomBytes(n));
+
+  async function usability(client: typeof clients.$inferSelect, clinic: ClinicConfig, rejectedHere: Set<string>): Promise<Record<Channel, Unusable | null>> {
+    const flags = await channelFlags(db, client.id);
+    let sms: Unusable | null = null;
+    if (!client.phone) sms = 'no_address';
+    else if (!client.consentSms) sms = 'no_consent';
+    else if (flags.sms.optedOut) sms = 'opted_out';
+    else if (flags.sms.undeliverable || rejectedHere.has('sms')) sms = 'undeliverable';
+    else {
+      const phone = normalizePhone(client.phone, clinic.defaultCountry);
+      if (!phone.ok) {
+        // Never reaches Twilio; remembered so every later stage goes straight to email.
+        await markUndeliverable(db, client.id, 'sms', phone.reason, new Date());
+        sms = 'invalid_number';
+      } else if (client.phoneE164 !== phone.e164) {
+        await db.update(clients).set({ phoneE164: phone.e164 }).where(eq(clients.id, client.id));
+        client.phoneE164 = phone.e164;
+      }
+    }
+    let email: Unusable | null = null;
+    if (!client.email) email = 'no_address';
+    else if (!client.consentEmail) email = 'no_consent';
+    else if (flags.email.optedOut) email = 'opted_out';
+    else if (flags.email.undeliverable || rejectedHere.has('email')) email = 'undeliverable';
+    return { sms, email };
+  }
+
+  function expiryOf(input: DeliverInput, clinic: ClinicConfig): { stageEnds: number; offerEnds: number } {
+    if (input.expiresAt && input.offerExpiresAt) return { stageEnds: Date.parse(input.expiresAt), offerEnds: Date.parse(input.offerExpiresAt) };
+    // Histories from before these fields existed: re-plan from the anchor with today's config.
+    const type = treatmentTypesFor(config.current(), clinic).get(input.ref.treatmentType);
+    const windowEnds = type ? Date.parse(planSequence(type, input.anchorAt, { timeZone: clinic.timeZone, sendTime: clinic.sendTime }).windowEndsAt) : Number.POSITIVE_INFINITY;
+    return { stageEnds: input.expiresAt ? Date.parse(input.expiresAt) : windowEnds, offerEnds: input.offerExpiresAt ? Date.parse(input.offerExpiresAt) : windowEnds };
+  }
+
+  async function incentiveFor(ref: SequenceRef, clinic: ClinicConfig, expiresAt: number) {
+    const key = `${ref.workflowId}|${ref.runKey}`;
+    const [existing] = await db.select().from(incentives).where(eq(incentives.idempotencyKey, key));
+    if (existing) return existing;
+    const [appt] = await db
+      .select({ priceCents: appointments.priceCents })
+      .from(appointments)
+      .where(and(eq(appointments.clinicId, ref.clinicId), eq(appointments.externalId, ref.runKey)));
+    const { tiers, unknown } = incentiveTiersFor(clinic);
+    const offer = offerFor(appt?.priceCents ?? null, tiers, unknown);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [row] = await db
+        .insert(incentives)
+        .values({
+          code: incentiveCode(random(10)),
+          idempotencyKey: key,
+          clinicId: ref.clinicId,
+          clientId: ref.clientId,
+          workflowId: ref.workflowId,
+          runKey: ref.runKey,
+          offer,
+          description: describeOffer(offer),
+          expiresAt: new Date(expiresAt),
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (row) return row;
+      const [again] = await db.select().from(incentives).where(eq(incentives.idempotencyKey, key));
+      if (again) return again; // a concurrent attempt won; otherwise the random code collided: draw again
+    }
+    throw new RebookError('internal', 'could not allocate an incentive code');
+  }
+
+  function formatDate(ms: number, timeZone: string): string {
+    const l = toLocal(ms, timeZone);
+    return `${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][l.month - 1]} ${l.day}`;
+  }
+
+  /** Reserves the ledger row if every cap allows it now: one client at a time (row lock). */
+  async function reserve(values: typeof messages.$inferInsert, channel: Channel, nowMs: number, clinic: ClinicConfig): Promise<{ row: typeof messages.$inferSelect } | { allowedAt: number; rule: string } | { raced: true }> {
+    const rules = capRulesFor(clinic);
+    const horizon = Math.max(...rules.map((r) => r.windowMs));
+    return db.transaction(async (tx) => {
+      await tx.execute(sql`select id from clients where id = ${values.clientId} for update`);
+      const at = sql<Date>`coalesce(${messages.attemptedAt}, ${messages.sentAt})`;
+      const recent = await tx
+        .select({ at, channel: messages.channel })
+        .from(messages)
+        .where(and(eq(messages.clientId, values.clientId), inArray(messages.channel, ['sms', 'email']), notInArray(messages.status, NOT_SENT), gt(at, new Date(nowMs - horizon))));
+      const sends: SendRecord[] = recent.map((r) => ({ at: new Date(r.at).getTime(), channel: r.channel as Channel }));
+      const decision = checkCaps(rules, sends, channel, nowMs);
+      if (!decision.allowed) return { allowedAt: decision.allowedAt, rule: `${decision.rule.max}/${decision.rule.windowMs / 3_600_000}h${decision.rule.channel ? `/${decision.rule.channel}` : ''}` };
+      const [row] = await tx.insert(messages).values(values).onConflictDoNothing().returning();
+      return row ? { row } : { raced: true as const };
+    });
+  }
+
+  async function deliverStage(input: DeliverInput): Promise<DeliveryResult> {
+    const { ref, stage } = input;
+    const nowMs = Date.parse(input.now);
+    const base = `${ref.workflowId}|${ref.runKey}|${stage.key}`;
+    const keys = [base, `${base}|sms`, `${base}|email`];
+    const clinic = clinicOrThrow(config.current(), ref.clinicId);
+
+    for (let round = 0; round < 3; round++) {
+      const rows = await db.select().from(messages).where(inArray(messages.idempotencyKey, keys));
+      const live = rows.find((r) => !NOT_SENT.includes(r.status) && r.status !== 'retry_pending');
+      if (live) {
+        if (live.status === 'sending') {
+          // The crash window: the provider may or may not have sent it. At most once: never again.
+          await db.update(messages).set({ status: 'unconfirmed', statusUpdatedAt: new Date(input.now) }).where(and(eq(messages.id, live.id), eq(messages.status, 'sending')));
+          log.warn({ messageId: live.id, workflowId: ref.workflowId, stage: stage.key }, 'send outcome unknown after a crash; not sending again');
+        }
+        return { status: 'sent', messageId: live.id, channel: live.channel };
+      }
+      const retry = rows.find((r) => r.status === 'retry_pending');
+      const rejectedHere = new Set(rows.filter((r) => NOT_SENT.includes(r.status)).map((r) => r.channel));
+
+      const [client] = await db.select().from(clients).where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
+      if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
+      const unusable = await usability(client, clinic, rejectedHere);
+      const preferred: Channel = stage.channel === 'staff' ? 'email' : stage.channel;
+      let channel: Channel | null = null;
+      if (retry && !unusable[retry.channel as Channel]) channel = retry.channel as Channel;
+      else if (!unusable[preferred]) channel = preferred;
+      else if (clinic.fallback[preferred] !== 'none' && !unusable[OTHER[preferred]]) channel = OTHER[preferred];
+      if (!channel) {
+        const none = !!unusable.sms && !!unusable.email;
+        return { status: 'suppressed', reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`, ...(none ? { noUsableChannel: true } : {}) };
+      }
+
+      // Send window in the client's zone when known, else the clinic's.
+      const zone = client.timeZone ?? clinic.timeZone;
+      const window = sendWindowFor(clinic);
+      const { stageEnds, offerEnds } = expiryOf(input, clinic);
+      const opening = nextOpening(nowMs, window, zone);
+      if (opening > nowMs) return { status: 'deferred', until: new Date(opening).toISOString(), reason: 'send_window' };
+
+      let row: typeof messages.$inferSelect;
+      if (retry) {
+        [row] = (await db.update(messages).set({ status: 'sending', attemptedAt: new Date(nowMs) }).where(and(eq(messages.id, retry.id), eq(messages.status, 'retry_pending'))).returning()) as [typeof messages.$inferSelect];
+        if (!row) continue;
+      } else {
+        const cfg = config.current();
+        const type = treatmentTypesFor(cfg, clinic).get(ref.treatmentType);
+        const template = clinic.templates[stage.purpose]?.[channel];
+        if (!template) throw new RebookError('config_invalid', `clinic has no ${channel} template for stage purpose "${stage.purpose}"`);
+        const messageId = randomUUID();
+        let unsubscribeUrl: string | undefined;
+        if (channel === 'email') {
+          if (!clinic.publicBaseUrl || !deps.unsubscribeSecret) throw new RebookError('config_invalid', 'email needs publicBaseUrl and an unsubscribe secret for its one-click unsubscribe link');
+          unsubscribeUrl = `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, messageId)}`;
+        }
+        const incentive = stage.purpose === 'incentive' || /\{\{\s*incentive\s*\}\}/.test(template.body) ? await incentiveFor(ref, clinic, offerEnds) : undefined;
+        const values = {
+          firstName: client.firstName,
+          clinicName: clinic.name,
+          // Discreet clinics: nothing on a lock screen says what the client had done.
+          treatmentLabel: channel === 'sms' && clinic.discreet ? 'treatment' : (type?.label ?? 'treatment'),
+          providerName: clinic.name,
+          bookingUrl: clinic.bookingUrl,
+          incentive: incentive ? `${incentive.description} with code ${incentive.code}` : '',
+          expiresOn: formatDate(incentive ? incentive.expiresAt.getTime() : offerEnds, clinic.timeZone),
+          unsubscribeUrl: unsubscribeUrl ?? '',
+          clinicAddress: clinic.address,
+        };
+        const key = rows.some((r) => r.idempotencyKey === base) ? `${base}|${channel}` : base;
+        const reserved = await reserve(
+          {
+            id: messageId,
+            idempotencyKey: key,
+            clinicId: ref.clinicId,
+            clientId: ref.clientId,
+            workflowId: ref.workflowId,
+            treatmentType: ref.treatmentType,
+            stage: stage.key,
+            channel,
+            status: 'sending',
+            provider: providerFor(deps, ref.clinicId, channel).name,
+            recipient: channel === 'sms' ? client.phoneE164! : client.email!,
+            subject: template.subject ? renderTemplate(template.subject, values) : undefined,
+            body: renderTemplate(template.body, values),
+            dueAt: new Date(stage.dueAt),
+            attemptedAt: new Date(nowMs),
+          },
+          channel,
+          nowMs,
+          clinic,
+        );
+        if ('raced' in reserved) continue;
+        if ('allowedAt' in reserved) {
+          const at = nextOpening(reserved.allowedAt, window, zone);
+          log.info({ workflowId: ref.workflowId, stage: stage.key, rule: reserved.rule }, 'held back by a frequency cap');
+          return at < stageEnds ? { status: 'deferred', until: new Date(at).toISOString(), reason: 'capped' } : { status: 'suppressed', reason: 'capped' };
+        }
+        row = reserved.row;
+        if (incentive && !incentive.messageId) await db.update(incentives).set({ messageId: row.id }).where(eq(incentives.id, incentive.id));
+      }
+
+      try {
+        const receipt = await providerFor(deps, ref.clinicId, channel).send({
+          messageId: row.id,
+          clinicId: ref.clinicId,
+          channel,
+          to: row.recipient!,
+          subject: row.subject ?? undefined,
+          body: row.body ?? '',
+          ...(channel === 'email' && clinic.publicBaseUrl && deps.unsubscribeSecret ? { unsubscribeUrl: `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, row.id)}` } : {}),
+          categories: ['rebook', ref.clinicId, stage.purpose],
+        });
+        await db.update(messages).set({ status: receipt.status, providerMessageId: receipt.providerMessageId, sentAt: new Date(input.now), statusUpdatedAt: new Date(input.now) }).where(eq(messages.id, row.id));
+        log.info({ messageId: row.id, workflowId: ref.workflowId, stage: stage.key, channel, status: receipt.status }, 'stage delivered');
+        return { status: 'sent', messageId: row.id, channel };
+      } catch (err) {
+        if (!(err instanceof ProviderError)) throw err; // row stays `sending`: the crash window
+        const setStatus = (status: string) => db.update(messages).set({ status, errorCode: err.code, statusUpdatedAt: new Date(input.now) }).where(eq(messages.id, row.id));
+        log.warn({ messageId: row.id, workflowId: ref.workflowId, stage: stage.key, channel, failure: err.failure, code: err.code }, 'provider did not take the message');
+        switch (err.failure) {
+          case 'retryable':
+            await setStatus('retry_pending');
+            throw new RebookError('provider_unavailable', `provider unavailable (code ${err.code})`);
+          case 'unknown':
+            await setStatus('unconfirmed');
+            return { status: 'sent', messageId: row.id, channel };
+          case 'undeliverable':
+            await setStatus('rejected');
+            await markUndeliverable(db, ref.clientId, channel, err.code, new Date(input.now));
+            continue; // the other channel, for this stage and the rest of the sequence
+          case 'opted_out':
+            await setStatus('rejected');
+            await recordOptOut(db, { clinicId: ref.clinicId, clientIds: [ref.clientId] }, channel, 'provider', new Date(input.now), row.id);
+            continue;
+          case 'rejected':
+            await setStatus('rejected');
+            return { status: 'suppressed', reason: `provider_rejected_${err.code}` };
+        }
+      }
+    }
+    return { status: 'suppressed', reason: 'no_usable_channel', noUsableChannel: true };
+  }
+
+  return { deliverStage };
+}
