@@ -4,6 +4,8 @@
  *   rebook server    HTTP API and inbox forwarder (TEMPORAL_ADDRESS, DATABASE_URL)
  *   rebook worker    sequence worker (TEMPORAL_ADDRESS, DATABASE_URL)
  *   rebook config validate [dir]
+ *   rebook import --clinic X --format jane|mindbody|vagaro|generic [--dry-run] FILE.csv
+ *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,8 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, ConfigError } from '../config/load.js';
+import { importCommand } from '../../connectors/csv/cli.js';
+import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
 import { createConfigStore } from '../config/store.js';
 import { parseEnv, type Env } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
@@ -21,7 +25,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -156,6 +160,9 @@ export async function main(argv: string[]): Promise<void> {
   if (command === 'config' && rest[0] === 'validate') return validateConfig(rest[1] ?? parseEnv().REBOOK_CONFIG_DIR);
   const env = parseEnv();
   const log = createLogger({ level: env.LOG_LEVEL });
+  // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
+  if (command === 'import') process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
+  if (command === 'mindbody' && rest[0] === 'subscriptions') process.exit(await subscriptionsCommand(rest.slice(1), { configDir: env.REBOOK_CONFIG_DIR, secrets: process.env, log }));
   quietTemporalRuntime(log);
   switch (command) {
     case 'dev':

@@ -1,0 +1,98 @@
+/**
+ * Column presets for appointment exports. (unconfirmed) Header names come from public help
+ * articles and sample exports; each field lists the headers tried in order (case-insensitive),
+ * and `--map field=Header` overrides any of them for a file that differs.
+ * Jane: https://jane.app/guide/reports/appointments-report
+ * Mindbody: https://support.mindbodyonline.com/s/article/203261653-Appointments-report
+ * Vagaro: https://support.vagaro.com/hc/en-us/articles/360019955033-Appointments-Summary-Report
+ */
+
+export const CSV_FIELDS = ['appointmentId', 'clientId', 'firstName', 'lastName', 'fullName', 'email', 'phone', 'service', 'serviceId', 'date', 'time', 'completedAt', 'status', 'price', 'smsConsent', 'emailConsent'] as const;
+export type CsvField = (typeof CSV_FIELDS)[number];
+export type ColumnPreset = Partial<Record<CsvField, string[]>>;
+
+export const CSV_FORMATS = ['jane', 'mindbody', 'vagaro', 'generic'] as const;
+export type CsvFormat = (typeof CSV_FORMATS)[number];
+
+export const presets: Record<CsvFormat, ColumnPreset> = {
+  jane: {
+    appointmentId: ['Appointment ID', 'Appointment Id'],
+    clientId: ['Patient ID', 'Patient Id', 'Patient Number'],
+    firstName: ['Patient First Name', 'First Name', 'Preferred Name'],
+    lastName: ['Patient Last Name', 'Last Name'],
+    fullName: ['Patient', 'Patient Name'],
+    email: ['Patient Email', 'Email'],
+    phone: ['Patient Mobile Phone', 'Mobile Phone', 'Phone'],
+    service: ['Treatment', 'Treatment Name'],
+    date: ['Date', 'Appointment Date'],
+    time: ['Start Time', 'Time'],
+    completedAt: ['Start At', 'Start'],
+    status: ['State', 'Status'],
+    price: ['Price', 'Fee'],
+    emailConsent: ['Email Marketing', 'Send Marketing Emails'],
+  },
+  mindbody: {
+    appointmentId: ['Appointment ID', 'Visit ID'],
+    clientId: ['Client ID', 'ID'],
+    firstName: ['First Name', 'Client First Name'],
+    lastName: ['Last Name', 'Client Last Name'],
+    fullName: ['Client', 'Client Name'],
+    email: ['Email', 'Client Email'],
+    phone: ['Mobile Phone', 'Cell Phone', 'Phone'],
+    service: ['Appointment Type', 'Session Type', 'Service'],
+    serviceId: ['Session Type ID'],
+    date: ['Date', 'Appointment Date'],
+    time: ['Start Time', 'Time'],
+    status: ['Status', 'Appointment Status'],
+    price: ['Price', 'Amount'],
+    smsConsent: ['Send Promotional Texts', 'Promotional Texts'],
+    emailConsent: ['Send Promotional Emails', 'Promotional Emails'],
+  },
+  vagaro: {
+    appointmentId: ['Appointment ID', 'Appt ID'],
+    clientId: ['Customer ID'],
+    firstName: ['Customer First Name', 'First Name'],
+    lastName: ['Customer Last Name', 'Last Name'],
+    fullName: ['Customer', 'Customer Name'],
+    email: ['Email', 'Customer Email'],
+    phone: ['Cell Phone', 'Mobile Phone', 'Phone'],
+    service: ['Service', 'Service Title'],
+    date: ['Appointment Date', 'Date'],
+    time: ['Start Time', 'Time'],
+    status: ['Status', 'Booking Status'],
+    price: ['Amount', 'Price', 'Service Price'],
+  },
+  generic: {
+    appointmentId: ['appointment_id'],
+    clientId: ['client_id'],
+    firstName: ['first_name'],
+    lastName: ['last_name'],
+    email: ['email'],
+    phone: ['phone'],
+    service: ['service'],
+    serviceId: ['service_id'],
+    completedAt: ['completed_at'],
+    date: ['date'],
+    time: ['time'],
+    status: ['status'],
+    price: ['price'],
+    smsConsent: ['sms_consent'],
+    emailConsent: ['email_consent'],
+  },
+};
+
+/** Status words that mean "the treatment happened", across platforms' exports (lower-cased). */
+export const COMPLETED_STATUSES = new Set(['completed', 'complete', 'arrived', 'checked out', 'checked-out', 'service completed', 'service complete', 'show', 'attended', 'paid']);
+
+/** `field=Header,field=Header` → overrides on top of a preset. */
+export function parseMapping(spec: string | undefined): ColumnPreset {
+  if (!spec) return {};
+  const out: ColumnPreset = {};
+  for (const part of spec.split(',')) {
+    const [k, ...rest] = part.split('=');
+    const field = k?.trim() as CsvField;
+    if (!(CSV_FIELDS as readonly string[]).includes(field) || rest.length === 0) throw new Error(`--map: "${part}" is not field=Header (fields: ${CSV_FIELDS.join(', ')})`);
+    out[field] = [rest.join('=').trim()];
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * CSV import end to end: a Jane appointments export → planned rows (enrolled / skipped and why)
+ * → the /v1 events API of the real server → sequences on the dev server at the right stage.
+ * Importing the same file again changes nothing.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importCommand } from '../../connectors/csv/cli.js';
+import { exportInstant, planImport, sendImport } from '../../connectors/csv/import.js';
+import { parseCsv } from '../../connectors/csv/parse.js';
+import { parseMapping } from '../../connectors/csv/presets.js';
+import { clinicOrThrow } from '../../src/config/load.js';
+import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
+import { clients, sequences } from '../../src/db/schema.js';
+import { statusQuery } from '../../workflows/definitions.js';
+import { API_KEY, connectorConfigDir, SECRETS, startConnectorStack, until, type ConnectorStack } from '../helpers/connector-stack.js';
+
+const DAY = 86_400_000;
+const CLINIC = 'mb-clinic';
+const TZ = 'America/Los_Angeles';
+
+/** M/D/YYYY and h:mm AM/PM in the clinic's zone, as Jane's export writes them. */
+function janeDate(ms: number): [string, string] {
+  const f = new Intl.DateTimeFormat('en-US', { timeZone: TZ, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: '2-digit', hour12: true });
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  return [`${p.month}/${p.day}/${p.year}`, `${p.hour}:${p.minute} ${p.dayPeriod}`];
+}
+
+function janeExport(now: number): string {
+  const row = (id: string, patientId: string, name: string, email: string, treatment: string, state: string, atMs: number) => {
+    const [d, t] = janeDate(atMs);
+    return [id, patientId, `"${name}"`, email, '+16045550133', treatment, d, t, state, '525.00'].join(',');
+  };
+  return [
+    'Appointment ID,Patient ID,Patient,Patient Email,Patient Mobile Phone,Treatment,Date,Start Time,State,Price',
+    row('J-1', 'P-1', 'Nakamura-Reilly, Siobhán', 'shiv.nr@example.ca', 'Botox Cosmetic – 3 areas', 'Arrived', now - 10 * DAY),
+    row('J-2', 'P-2', 'Okonkwo, Adaeze', 'adaeze.o@example.ca', 'Dysport', 'Arrived', now - 85 * DAY),
+    row('J-3', 'P-3', 'Lindqvist, Maja', 'maja.l@example.ca', 'Juvederm Volbella – lips', 'Arrived', now - 30 * DAY),
+    row('J-4', 'P-4', 'Haddad, Rami', 'rami.h@example.ca', 'Botox', 'Arrived', now - 130 * DAY),
+    row('J-5', 'P-5', 'Moreau, Élise', 'elise.m@example.ca', 'Botox', 'Cancelled', now - 5 * DAY),
+    row('J-6', 'P-6', 'Tanaka, Ken', 'ken.t@example.ca', 'Botox', 'Booked', now + 5 * DAY),
+    row('J-7', 'P-7', 'Quispe, Rosa', 'rosa.q@example.ca', 'New patient consultation', 'Arrived', now - 3 * DAY),
+    row('J-8', 'P-8', 'Byrne, Aoife', 'not-an-email', 'Botox', 'Arrived', now - 3 * DAY),
+  ].join('\r\n');
+}
+
+let stack: ConnectorStack;
+beforeAll(async () => {
+  stack = await startConnectorStack();
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('CSV parsing', () => {
+  it('handles quotes, doubled quotes, commas and CRLF, and a BOM', () => {
+    expect(parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n\r\nlast,\n')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['last', ''],
+    ]);
+  });
+  it('reads export dates in the clinic zone unless they carry an offset', () => {
+    expect(new Date(exportInstant('3/8/2026', '9:30 AM', TZ)!).toISOString()).toBe('2026-03-08T16:30:00.000Z');
+    expect(new Date(exportInstant('2026-03-08 21:30', undefined, TZ)!).toISOString()).toBe('2026-03-09T04:30:00.000Z');
+    expect(new Date(exportInstant('2026-03-08T09:30:00-05:00', undefined, TZ)!).toISOString()).toBe('2026-03-08T14:30:00.000Z');
+    expect(exportInstant('13/45/2026', undefined, TZ)).toBeUndefined();
+  });
+  it('--map names columns a preset does not know, and refuses unknown fields', () => {
+    expect(parseMapping('service=Procedure,date=Visit Day')).toEqual({ service: ['Procedure'], date: ['Visit Day'] });
+    expect(() => parseMapping('colour=Red')).toThrow(/not field=Header/);
+  });
+});
+
+describe('rebook import', () => {
+  it('--dry-run prints what would be enrolled, skipped and why, and sends nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebook-csv-'));
+    const configDir = connectorConfigDir();
+    try {
+      writeFileSync(join(dir, 'export.csv'), janeExport(Date.now()));
+      let printed = '';
+      const out = { write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
+      const code = await importCommand(['--clinic', CLINIC, '--format', 'jane', '--dry-run', join(dir, 'export.csv')], { configDir, port: 1, secrets: SECRETS }, out, out);
+      expect(code).toBe(0);
+      const lines = printed.trim().split('\n');
+      expect(lines.slice(0, 8)).toEqual([
+        expect.stringMatching(/^line 2\tenroll\tneuromodulator from stage reminder\t/),
+        expect.stringMatching(/^line 3\tenroll\tneuromodulator from stage incentive\t/),
+        expect.stringMatching(/^line 4\tenroll\tlip_filler from stage reminder\t/),
+        expect.stringMatching(/^line 5\tskip\twindow_passed\t/),
+        expect.stringMatching(/^line 6\tskip\tnot_completed\t/),
+        expect.stringMatching(/^line 7\tskip\tnot_completed\t/),
+        expect.stringMatching(/^line 8\tskip\tunclassified_service\t/),
+        expect.stringMatching(/^line 9\tskip\tinvalid_row: client.email\t/),
+      ]);
+      expect(lines[8]).toBe('dry run: 8 rows, 3 would be enrolled, 5 skipped (nothing was sent)');
+      expect(printed).not.toMatch(/Siobhán|Nakamura|example\.ca|555/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  });
+
+  it('enrolls open windows at the right stage through the API; a second import changes nothing', async () => {
+    const now = Date.now();
+    const text = janeExport(now);
+    const cfg = stack.config.current();
+    const plan = planImport({ text, format: 'jane', clinic: clinicOrThrow(cfg, CLINIC), config: cfg, now });
+    const send = async (events: CanonicalEvent[]): Promise<EventResult[]> => {
+      const res = await fetch(`${stack.url}/v1/clinics/${CLINIC}/events`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { results: EventResult[] }).results;
+    };
+    const progress: string[] = [];
+    const first = await sendImport(plan, send, (d, t) => progress.push(`${d}/${t}`), 2);
+    expect(first).toMatchObject({ rows: 8, enrolled: 3, duplicates: 0, queued: 0 });
+    expect(first.skipped).toMatchObject({ window_passed: 1, not_completed: 2, unclassified_service: 1, invalid_row: 1 });
+    expect(progress).toEqual(['2/4', '4/4']);
+
+    const wf = async (patientId: string, type: string) => {
+      const [row] = await stack.database.db
+        .select({ id: sequences.workflowId })
+        .from(sequences)
+        .innerJoin(clients, eq(clients.id, sequences.clientId))
+        .where(and(eq(sequences.clinicId, CLINIC), eq(clients.externalId, patientId), eq(sequences.treatmentType, type)));
+      return row?.id;
+    };
+    // Treated 85 days ago: the day-80 reminder is past, so the next action is the day-90 incentive.
+    const late = stack.client.workflow.getHandle((await wf('P-2', 'neuromodulator'))!);
+    const s = await until('P-2 scheduled', async () => {
+      const st = await late.query(statusQuery);
+      return st.nextActionAt ? st : undefined;
+    });
+    expect(s.history.map((h) => `${h.stage}:${h.event}`)).not.toContain('reminder:sent');
+    expect(Date.parse(s.nextActionAt!) - now).toBeGreaterThan(3 * DAY);
+    expect(Date.parse(s.nextActionAt!) - now).toBeLessThan(6 * DAY);
+    expect(await wf('P-1', 'neuromodulator')).toBeDefined();
+    expect(await wf('P-3', 'lip_filler')).toBeDefined();
+    expect(await wf('P-4', 'neuromodulator')).toBeUndefined();
+
+    const before = await stack.database.db.select().from(sequences);
+    const second = await sendImport(planImport({ text, format: 'jane', clinic: clinicOrThrow(cfg, CLINIC), config: cfg, now: Date.now() }), send);
+    expect(second).toMatchObject({ enrolled: 0, duplicates: 4 });
+    expect((await stack.database.db.select().from(sequences)).map((r) => r.workflowId).sort()).toEqual(before.map((r) => r.workflowId).sort());
+  });
+});
