@@ -13,6 +13,8 @@ export const errorCodes = {
   clinic_not_found: { status: 404, retryable: false },
   not_found: { status: 404, retryable: false },
   conflict: { status: 409, retryable: false },
+  incentive_redeemed: { status: 409, retryable: false },
+  incentive_expired: { status: 410, retryable: false },
   payload_too_large: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   unclassified_service: { status: 422, retryable: false },

@@ -14,6 +14,7 @@ import type { Logger } from './log.js';
 import { createOutboxProvider } from './messaging/outbox/index.js';
 import { createProviderRegistry } from './messaging/registry.js';
 import { UNSUBSCRIBE_SECRET_ENV } from './messaging/unsubscribe.js';
+import { createSequenceSignals } from './temporal/sequence-signals.js';
 import { buildApp } from './server/app.js';
 import { createPoller } from '../connectors/poller.js';
 import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
@@ -53,6 +54,8 @@ export async function runServer(opts: {
     ingest,
     log,
     secrets: opts.secrets,
+    signals: createSequenceSignals(opts.temporal),
+    clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
     readiness: {
       database: () => database.ping(),
       temporal: async () => void (await opts.temporal.connection.workflowService.getSystemInfo({})),

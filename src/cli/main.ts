@@ -6,6 +6,7 @@
  *   rebook config validate [dir]
  *   rebook import --clinic X --format jane|mindbody|vagaro|generic [--dry-run] FILE.csv
  *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
+ *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,17 +16,19 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, ConfigError } from '../config/load.js';
 import { importCommand } from '../../connectors/csv/cli.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
+import { simulateCommand } from './simulate.js';
 import { createConfigStore } from '../config/store.js';
 import { parseEnv, type Env } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../processes.js';
+import { UNSUBSCRIBE_SECRET_ENV } from '../messaging/unsubscribe.js';
 import { newEncryptionKeySpec } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …|simulate …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -51,12 +54,14 @@ function onShutdown(log: Logger, parts: Stoppable[]): void {
 function devSecrets(env: Env, settings: TemporalSettings): { apiKey: string; generated: boolean } {
   mkdirSync(env.REBOOK_DATA_DIR, { recursive: true });
   const file = join(env.REBOOK_DATA_DIR, 'dev-secrets.json');
-  const stored: { apiKey?: string; encryptionKeys?: string } = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const stored: { apiKey?: string; encryptionKeys?: string; unsubscribeSecret?: string } = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   stored.apiKey ??= `rbk_dev_${randomBytes(18).toString('base64url')}`;
   stored.encryptionKeys ??= newEncryptionKeySpec('dev1');
+  stored.unsubscribeSecret ??= randomBytes(32).toString('base64url');
   writeFileSync(file, JSON.stringify(stored, null, 2));
   chmodSync(file, 0o600);
   process.env[settings.encryption.keysEnv] ??= stored.encryptionKeys;
+  process.env[UNSUBSCRIBE_SECRET_ENV] ??= stored.unsubscribeSecret;
   const generated = !env.REBOOK_API_KEY;
   process.env.REBOOK_API_KEY ??= stored.apiKey;
   return { apiKey: process.env.REBOOK_API_KEY!, generated };
@@ -163,6 +168,8 @@ export async function main(argv: string[]): Promise<void> {
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
   if (command === 'import') process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
   if (command === 'mindbody' && rest[0] === 'subscriptions') process.exit(await subscriptionsCommand(rest.slice(1), { configDir: env.REBOOK_CONFIG_DIR, secrets: process.env, log }));
+  // The simulator runs the pure core only: no Temporal, no database.
+  if (command === 'simulate') return simulateCommand(rest, env);
   quietTemporalRuntime(log);
   switch (command) {
     case 'dev':

@@ -11,6 +11,14 @@ import type { Logger } from '../log.js';
 import { authorizeClinic } from './auth.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerReadRoutes } from './routes/reads.js';
+import { registerStaffWorkRoutes } from './routes/staff-work.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { sendgridWebhooks } from './routes/webhooks-sendgrid.js';
+import { twilioWebhooks } from './routes/webhooks-twilio.js';
+import type { ProviderSet } from '../activities/deliver.js';
+import { createInbound } from '../messaging/inbound.js';
+import { createOutboxProvider } from '../messaging/outbox/index.js';
+import type { SequenceSignals } from '../temporal/sequence-signals.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { clinicOrThrow } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
@@ -24,6 +32,10 @@ export interface AppDeps {
   secrets: NodeJS.ProcessEnv;
   /** Readiness probes: each resolves when its dependency answers. */
   readiness?: Record<string, () => Promise<void>>;
+  /** Signals to running sequences (replies, staff outcomes); without it those answer 503. */
+  signals?: SequenceSignals;
+  /** Per-clinic providers for staff alerts raised by webhooks (the outbox by default). */
+  clinicProviders?: (clinicId: string) => Partial<ProviderSet> | undefined;
 }
 
 declare module 'fastify' {
@@ -90,6 +102,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Encapsulated: webhook routes parse raw bytes (signatures cover them); /v1 keeps its JSON parser.
   await app.register(registerWebhookRoutes);
   await app.register(registerReadRoutes);
+  // Messaging (issue 4): provider webhooks and unsubscribe parse raw bodies in their own scopes.
+  const outbox = createOutboxProvider(deps.log);
+  const inbound = createInbound({ db: deps.db, log: deps.log, ...(deps.signals ? { signals: deps.signals } : {}), provider: (clinicId, channel) => deps.clinicProviders?.(clinicId)?.[channel] ?? outbox });
+  await app.register(twilioWebhooks(inbound));
+  await app.register(sendgridWebhooks(inbound));
+  await app.register(unsubscribeRoutes(inbound));
+  await app.register(registerStaffWorkRoutes);
   return app;
 }
 
