@@ -11,7 +11,7 @@ import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
 import { planImport, progressBar, sendImport } from './import.js';
 import { CSV_FORMATS, parseMapping, type CsvFormat } from './presets.js';
 
-export async function importCommand(argv: string[], env: { configDir: string; port: number; secrets: NodeJS.ProcessEnv }, out = process.stdout, err = process.stderr): Promise<number> {
+export async function importCommand(argv: string[], env: { configDir: string; port: number; secrets: NodeJS.ProcessEnv }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -15,7 +15,7 @@ import { requireCredential } from '../shared.js';
 import { MINDBODY_PUSH_API_BASE, MINDBODY_SUBSCRIBED_EVENTS } from './constants.js';
 import { subscriptionListResponse, subscriptionSchema } from './schemas.js';
 
-export async function subscriptionsCommand(argv: string[], env: { configDir: string; secrets: NodeJS.ProcessEnv; log: Logger; pushApiBase?: string }, out = process.stdout): Promise<number> {
+export async function subscriptionsCommand(argv: string[], env: { configDir: string; secrets: NodeJS.ProcessEnv; log: Logger; pushApiBase?: string }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { clinic: { type: 'string' }, 'webhook-url': { type: 'string' }, id: { type: 'string' } } });
   const action = positionals[0];
   if (!values.clinic || !['list', 'create', 'activate', 'delete'].includes(action ?? '')) {
