@@ -199,10 +199,12 @@ export function createDelivery(deps: DeliveryDeps) {
       if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
       const unusable = await usability(client, clinic, rejectedHere);
       const preferred: Channel = stage.channel === 'staff' ? 'email' : stage.channel;
+      // A channel the clinic has no template for (this stage's purpose) is no fallback either.
+      const hasTemplate = (c: Channel) => !!clinic.templates[stage.purpose]?.[c];
       let channel: Channel | null = null;
       if (retry && !unusable[retry.channel as Channel]) channel = retry.channel as Channel;
       else if (!unusable[preferred]) channel = preferred;
-      else if (clinic.fallback[preferred] !== 'none' && !unusable[OTHER[preferred]]) channel = OTHER[preferred];
+      else if (clinic.fallback[preferred] !== 'none' && !unusable[OTHER[preferred]] && hasTemplate(OTHER[preferred])) channel = OTHER[preferred];
       if (!channel) {
         const none = !!unusable.sms && !!unusable.email;
         return { status: 'suppressed', reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`, ...(none ? { noUsableChannel: true } : {}) };

@@ -36,6 +36,8 @@ export interface AppDeps {
   signals?: SequenceSignals;
   /** Per-clinic providers for staff alerts raised by webhooks (the outbox by default). */
   clinicProviders?: (clinicId: string) => Partial<ProviderSet> | undefined;
+  /** Injected clock (tests drive it with the time-skipping server's time). */
+  now?: () => number;
 }
 
 declare module 'fastify' {
@@ -104,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registerReadRoutes);
   // Messaging (issue 4): provider webhooks and unsubscribe parse raw bodies in their own scopes.
   const outbox = createOutboxProvider(deps.log);
-  const inbound = createInbound({ db: deps.db, log: deps.log, ...(deps.signals ? { signals: deps.signals } : {}), provider: (clinicId, channel) => deps.clinicProviders?.(clinicId)?.[channel] ?? outbox });
+  const inbound = createInbound({ db: deps.db, log: deps.log, ...(deps.now ? { now: () => new Date(deps.now!()) } : {}), ...(deps.signals ? { signals: deps.signals } : {}), provider: (clinicId, channel) => deps.clinicProviders?.(clinicId)?.[channel] ?? outbox });
   await app.register(twilioWebhooks(inbound));
   await app.register(sendgridWebhooks(inbound));
   await app.register(unsubscribeRoutes(inbound));

@@ -17,6 +17,7 @@ import { clients, messages, staffTasks, sequences } from '../../src/db/schema.js
 import { createIngest, type Ingest } from '../../src/ingest/service.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { ProviderSet } from '../../src/activities/deliver.js';
+import { createProviderRegistry } from '../../src/messaging/registry.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
 import { createWorker, WORKFLOWS_PATH } from '../../src/temporal/worker.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
@@ -35,6 +36,10 @@ export interface EngineOptions {
   providers?: Partial<ProviderSet>;
   /** The logger activities and ingest write to (silent by default). */
   log?: Logger;
+  /** Configuration directory (the repo's config/ by default). */
+  configDir?: string;
+  /** Secrets the worker builds per-clinic providers from (Twilio/SendGrid credentials by env-var name). */
+  secrets?: NodeJS.ProcessEnv;
 }
 
 /** The unsubscribe-link secret the engine's worker signs with. */
@@ -93,7 +98,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default', loadTemporalSettings('temporal.yaml').searchAttributes);
   const database = await openDatabase({ pgliteMemory: true });
-  const config = createConfigStore('config');
+  const config = createConfigStore(opts.configDir ?? 'config');
   const log = opts.log ?? createLogger({ level: 'silent' });
   const outbox = createOutboxProvider(log);
   const taskQueue = `test-${Math.random().toString(36).slice(2)}`;
@@ -108,6 +113,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
       config,
       providers: { sms: opts.providers?.sms ?? outbox, email: opts.providers?.email ?? outbox },
       unsubscribeSecret: TEST_UNSUBSCRIBE_SECRET,
+      ...(opts.secrets ? { clinicProviders: createProviderRegistry(() => config.current(), { secrets: opts.secrets, keepAlive: false }) } : {}),
       log,
       checkBooking: createBookingChecker(createConnectorRuntime({ secrets: {}, log, now: activityServerTime })),
     },

@@ -16,6 +16,7 @@ const redeemBody = z.strictObject({ ref: z.string().trim().min(1).max(200).optio
 
 export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<void> {
   const { db } = app.deps;
+  const now = () => new Date(app.deps.now ? app.deps.now() : Date.now());
 
   async function taskOf(clinicId: string, taskId: string) {
     if (!/^[0-9a-f-]{36}$/i.test(taskId)) throw new RebookError('not_found', 'unknown task', { field: 'taskId' });
@@ -30,7 +31,7 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     const t = await taskOf(clinic.id, (req.params as { taskId: string }).taskId);
     if (t.status === 'resolved') throw new RebookError('conflict', 'task already resolved');
     if (t.status === 'claimed' && t.claimedBy !== body.by) throw new RebookError('conflict', 'task claimed by someone else');
-    await db.update(staffTasks).set({ status: 'claimed', claimedBy: body.by, claimedAt: new Date() }).where(eq(staffTasks.id, t.id));
+    await db.update(staffTasks).set({ status: 'claimed', claimedBy: body.by, claimedAt: now() }).where(eq(staffTasks.id, t.id));
     return { id: t.id, status: 'claimed', claimedBy: body.by };
   });
 
@@ -44,7 +45,7 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     }
     const updated = await db
       .update(staffTasks)
-      .set({ status: 'resolved', outcome: body.outcome, resolvedAt: new Date(), ...(body.by ? { claimedBy: t.claimedBy ?? body.by } : {}) })
+      .set({ status: 'resolved', outcome: body.outcome, resolvedAt: now(), ...(body.by ? { claimedBy: t.claimedBy ?? body.by } : {}) })
       .where(and(eq(staffTasks.id, t.id), eq(staffTasks.status, t.status)))
       .returning({ id: staffTasks.id });
     if (updated.length === 0) throw new RebookError('conflict', 'task changed concurrently; retry');
@@ -56,7 +57,7 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     for (const s of running) {
       const ok =
         body.outcome === 'booked'
-          ? await signals.booked(s.workflowId, { appointmentId: `staff-task:${t.id}`, startAt: new Date().toISOString() })
+          ? await signals.booked(s.workflowId, { appointmentId: `staff-task:${t.id}`, startAt: now().toISOString() })
           : body.outcome === 'not_interested'
             ? await signals.end(s.workflowId, { outcome: 'not_interested' })
             : await signals.snooze(s.workflowId, { reason: 'staff_call_back' });
@@ -71,7 +72,7 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     if (!i) throw new RebookError('not_found', 'unknown incentive code', { field: 'code' });
     return i;
   }
-  const view = (i: typeof incentives.$inferSelect) => ({ code: i.code, offer: i.offer, description: i.description, expiresAt: i.expiresAt.toISOString(), redeemedAt: i.redeemedAt?.toISOString() ?? null, status: i.redeemedAt ? 'redeemed' : i.expiresAt.getTime() < Date.now() ? 'expired' : 'valid' });
+  const view = (i: typeof incentives.$inferSelect) => ({ code: i.code, offer: i.offer, description: i.description, expiresAt: i.expiresAt.toISOString(), redeemedAt: i.redeemedAt?.toISOString() ?? null, status: i.redeemedAt ? 'redeemed' : i.expiresAt.getTime() < now().getTime() ? 'expired' : 'valid' });
 
   app.get('/v1/clinics/:clinicId/incentives/:code', async (req) => {
     const clinic = app.clinicFor(req);
@@ -83,9 +84,9 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     const body = parseOr400(redeemBody, req.body ?? {}, 'body');
     const i = await incentiveOf(clinic.id, (req.params as { code: string }).code);
     if (i.redeemedAt) throw new RebookError('incentive_redeemed', `code already redeemed on ${i.redeemedAt.toISOString().slice(0, 10)}`, { field: 'code' });
-    if (i.expiresAt.getTime() < Date.now()) throw new RebookError('incentive_expired', `code expired on ${i.expiresAt.toISOString().slice(0, 10)}`, { field: 'code' });
+    if (i.expiresAt.getTime() < now().getTime()) throw new RebookError('incentive_expired', `code expired on ${i.expiresAt.toISOString().slice(0, 10)}`, { field: 'code' });
     // Single use even under concurrent redemptions: only the update that finds it unredeemed wins.
-    const [row] = await db.update(incentives).set({ redeemedAt: new Date(), redeemedRef: body.ref ?? null }).where(and(eq(incentives.id, i.id), isNull(incentives.redeemedAt))).returning();
+    const [row] = await db.update(incentives).set({ redeemedAt: now(), redeemedRef: body.ref ?? null }).where(and(eq(incentives.id, i.id), isNull(incentives.redeemedAt))).returning();
     if (!row) throw new RebookError('incentive_redeemed', 'code already redeemed', { field: 'code' });
     return view(row);
   });
