@@ -6,6 +6,7 @@
  *   rebook config validate [dir]
  *   rebook import --clinic X --format jane|mindbody|vagaro|generic [--dry-run] FILE.csv
  *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
+ *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, ConfigError } from '../config/load.js';
 import { importCommand } from '../../connectors/csv/cli.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
+import { simulateCommand } from './simulate.js';
 import { createConfigStore } from '../config/store.js';
 import { parseEnv, type Env } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
@@ -26,7 +28,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …|simulate …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -166,6 +168,8 @@ export async function main(argv: string[]): Promise<void> {
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
   if (command === 'import') process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
   if (command === 'mindbody' && rest[0] === 'subscriptions') process.exit(await subscriptionsCommand(rest.slice(1), { configDir: env.REBOOK_CONFIG_DIR, secrets: process.env, log }));
+  // The simulator runs the pure core only: no Temporal, no database.
+  if (command === 'simulate') return simulateCommand(rest, env);
   quietTemporalRuntime(log);
   switch (command) {
     case 'dev':

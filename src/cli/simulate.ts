@@ -1,0 +1,192 @@
+/**
+ * `rebook simulate`: the simulator's shell. Reads the clinic's configuration and a treatment
+ * history CSV, runs the pure engine (src/simulator/engine.ts), prints a summary table and writes
+ * simulation.json, weekly.csv and chart.svg. The file format is documented in
+ * src/simulator/history-csv.ts.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Env } from '../env.js';
+import { RebookError } from '../errors.js';
+import { parseBookingRates } from '../simulator/booking-rates.js';
+import { renderChart } from '../simulator/chart.js';
+import { simulationClinic } from '../simulator/clinic.js';
+import { simulate, type SimulationResult } from '../simulator/engine.js';
+import { HistoryFormatError, parseHistoryCsv, type ParsedHistory } from '../simulator/history-csv.js';
+import { renderSummary } from '../simulator/report.js';
+
+export const SIMULATE_USAGE = `usage: rebook simulate --clinic ID --history FILE.csv [options]
+
+  --clinic ID              clinic whose configuration (catalog, caps, send window, …) applies
+  --history FILE.csv       treatment history: client_id, appointment_id, service_name,
+                           completed_at, price?, email?, phone?, sms_consent?, email_consent?
+  --booking-rates LIST     stage=rate pairs by stage key or purpose, e.g. reminder=0.25,incentive=40%
+                           (defaults: reminder 0.22, incentive 0.35, checkin 0.12, escalation 0.30)
+  --months N               length of the simulated period (default 12)
+  --from YYYY-MM-DD        first day counted (default: the earliest treatment)
+  --seed N                 seed of the booking draws (default 1)
+  --lead-days N            how long before a later treatment in the history it was booked (default 14)
+  --out DIR                output directory (default $REBOOK_DATA_DIR/simulations/<timestamp>)
+  --config DIR             configuration directory (default $REBOOK_CONFIG_DIR)
+  --trace CLIENT_ID        record every event of this client in the JSON (repeatable)
+`;
+
+/** What simulation.json holds: the result plus what was read from the history file. */
+export interface SimulationFile extends SimulationResult {
+  format: 'rebook-simulation/1';
+  history: { file: string; rows: number; malformedRows: number; header: boolean; ignoredColumns: string[]; problems: ParsedHistory['problems'] };
+}
+
+function fail(message: string, code = 2): void {
+  process.stderr.write(`rebook simulate: ${message}\n`);
+  process.exitCode = code;
+}
+
+function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new RangeError(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** A one-line progress bar on stderr, redrawn with a carriage return (terminals only). */
+function progressBar(stream: NodeJS.WriteStream) {
+  let last = 0;
+  return {
+    update(done: number, total: number) {
+      const now = performance.now();
+      if (done < total && now - last < 100) return;
+      last = now;
+      const width = 30;
+      const filled = Math.round((done / Math.max(1, total)) * width);
+      stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor((done / Math.max(1, total)) * 100)).padStart(3)}%  ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} clients`);
+    },
+    clear() {
+      stream.write(`\r${' '.repeat(72)}\r`);
+    },
+  };
+}
+
+export async function simulateCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR'>): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        clinic: { type: 'string' },
+        history: { type: 'string' },
+        'booking-rates': { type: 'string' },
+        months: { type: 'string' },
+        from: { type: 'string' },
+        seed: { type: 'string' },
+        'lead-days': { type: 'string' },
+        out: { type: 'string' },
+        config: { type: 'string' },
+        trace: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${SIMULATE_USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(SIMULATE_USAGE);
+    return;
+  }
+  if (!args.clinic || !args.history) return fail(`--clinic and --history are required\n${SIMULATE_USAGE}`);
+
+  let months: number, seed: number, leadDays: number;
+  try {
+    months = wholeNumber('months', args.months, 12, 1, 120);
+    seed = wholeNumber('seed', args.seed, 1, 0, 2 ** 32 - 1);
+    leadDays = wholeNumber('lead-days', args['lead-days'], 14, 0, 365);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+
+  let clinic;
+  try {
+    const config = loadConfig(args.config ?? env.REBOOK_CONFIG_DIR);
+    clinic = simulationClinic(config, args.clinic);
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message, 1);
+    if (err instanceof RebookError && err.code === 'clinic_not_found') return fail(`unknown clinic "${args.clinic}"`, 1);
+    throw err;
+  }
+
+  let rates;
+  try {
+    rates = parseBookingRates(args['booking-rates'] ?? '', clinic.types.values());
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+
+  let text: string;
+  try {
+    text = readFileSync(args.history, 'utf8');
+  } catch (err) {
+    return fail(`cannot read ${args.history}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 1);
+  }
+  const started = performance.now();
+  let history: ParsedHistory;
+  try {
+    history = parseHistoryCsv(text, clinic.timeZone);
+  } catch (err) {
+    if (err instanceof HistoryFormatError) return fail(`${args.history}: ${err.message}`, 1);
+    throw err;
+  }
+  if (history.problems.length) {
+    const shown = history.problems.slice(0, 20).map((p) => `  line ${p.line}: ${p.message}`);
+    const more = history.problems.length > 20 ? [`  … and ${history.problems.length - 20} more (all listed in simulation.json)`] : [];
+    process.stderr.write(`${args.history}: ${history.problems.length} row(s) could not be read and were skipped:\n${[...shown, ...more].join('\n')}\n`);
+  }
+  if (history.ignoredColumns.length) process.stderr.write(`${args.history}: ignored column(s) ${history.ignoredColumns.join(', ')}\n`);
+
+  const bar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
+  let result: SimulationResult;
+  try {
+    result = simulate(history.rows, clinic, {
+      months,
+      seed,
+      rates,
+      leadDays,
+      ...(args.from ? { from: args.from } : {}),
+      ...(args.trace?.length ? { traceClients: new Set(args.trace) } : {}),
+      ...(bar ? { onProgress: (d: number, t: number) => bar.update(d, t) } : {}),
+    });
+  } catch (err) {
+    bar?.clear();
+    if (err instanceof RangeError) return fail(err.message);
+    throw err;
+  }
+  bar?.clear();
+  const elapsed = performance.now() - started;
+
+  const out = args.out ?? join(env.REBOOK_DATA_DIR, 'simulations', new Date().toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(out, { recursive: true });
+  const file: SimulationFile = {
+    format: 'rebook-simulation/1',
+    history: {
+      file: basename(args.history),
+      rows: history.rows.length + history.problems.length,
+      malformedRows: history.problems.length,
+      header: history.header,
+      ignoredColumns: history.ignoredColumns,
+      problems: history.problems,
+    },
+    ...result,
+  };
+  writeFileSync(join(out, 'simulation.json'), JSON.stringify(file, null, 2) + '\n');
+  writeFileSync(join(out, 'chart.svg'), renderChart(result));
+  const columns = ['weekStart', 'email', 'sms', 'staffTasks', 'offers', 'deferredBySendWindow', 'deferredByCaps', 'suppressedByCaps', 'rebookings', 'enrolled'] as const;
+  writeFileSync(join(out, 'weekly.csv'), [columns.join(','), ...result.weekly.map((w) => columns.map((c) => w[c]).join(','))].join('\n') + '\n');
+
+  process.stdout.write(renderSummary(result, { malformedRows: history.problems.length }));
+  process.stdout.write(`\nWrote ${join(out, 'simulation.json')}, ${join(out, 'weekly.csv')} and ${join(out, 'chart.svg')}\n`);
+  process.stderr.write(`simulated ${history.rows.length.toLocaleString('en-US')} rows in ${(elapsed / 1000).toFixed(2)} s\n`);
+}
