@@ -51,7 +51,7 @@ describe('vendor HTTP', () => {
   it('gives up after the attempts with a retryable coded error that quotes nothing from the vendor', async () => {
     const { http } = client();
     nock(BASE).get('/x').times(4).reply(503, 'client Jane Doe jane@example.com');
-    const err = await http.request({ url: '/x' }, z.unknown()).catch((e) => e);
+    const err = (await http.request({ url: '/x' }, z.unknown()).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ code: 'provider_unavailable', retryable: true });
     expect(err.message).not.toMatch(/Jane|example/);
   });
