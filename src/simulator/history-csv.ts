@@ -3,9 +3,10 @@
  *
  *   client_id, appointment_id, service_name, completed_at, price, email, phone, sms_consent, email_consent
  *
- * The first four columns are required, the rest optional. With a header row (its first cell is
- * `client_id`) columns may come in any order, unknown ones are ignored and listed; without one
- * they are read in the order above. Fields follow RFC 4180 (quotes, doubled quotes, CRLF). A row
+ * The first four columns are required, the rest optional. With a header row (a first row with a
+ * `client_id` cell) columns may come in any order, unknown ones are ignored and listed, and every
+ * row has the header's number of fields; without one they are read in the order above and the
+ * optional trailing columns may be left off. Fields follow RFC 4180 (quotes, doubled quotes, CRLF). A row
  * that cannot be read is reported with its line number and skipped; the others are kept.
  *
  *   completed_at   2026-03-02T15:30:00Z or with an offset (exact instant); 2026-03-02T10:30 or
@@ -187,7 +188,7 @@ export function parseHistoryCsv(text: string, timeZone: string): ParsedHistory {
   for (const { line, fields } of csvRecords(text)) {
     if (!columns) {
       const names = fields.map((f) => f.trim().toLowerCase().replace(/[\s-]+/g, '_'));
-      if (names[0] === 'client_id') {
+      if (names.includes('client_id')) {
         header = true;
         columns = names.map((name) => ((HISTORY_COLUMNS as readonly string[]).includes(name) ? (name as HistoryColumn) : null));
         names.forEach((name, i) => {
@@ -201,17 +202,16 @@ export function parseHistoryCsv(text: string, timeZone: string): ParsedHistory {
       }
       columns = [...HISTORY_COLUMNS];
     }
-    const row = readRow(line, fields, columns, timeZone);
+    const row = readRow(line, fields, columns, header, timeZone);
     if ('message' in row) problems.push(row);
     else rows.push(row);
   }
   return { rows, problems, header, ignoredColumns };
 }
 
-function readRow(line: number, fields: string[], columns: (HistoryColumn | null)[], timeZone: string): HistoryRow | RowProblem {
+function readRow(line: number, fields: string[], columns: (HistoryColumn | null)[], header: boolean, timeZone: string): HistoryRow | RowProblem {
   const fail = (message: string): RowProblem => ({ line, message });
-  // Without a header the optional trailing columns may be left off; with one, the count must match.
-  const headerless = columns.length === HISTORY_COLUMNS.length && columns.every((c, i) => c === HISTORY_COLUMNS[i]);
+  const headerless = !header;
   if (headerless ? fields.length < REQUIRED.length || fields.length > columns.length : fields.length !== columns.length) {
     return fail(`expected ${headerless ? `${REQUIRED.length} to ${columns.length}` : columns.length} fields, found ${fields.length}`);
   }

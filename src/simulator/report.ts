@@ -2,6 +2,7 @@
 import type { SimulationResult } from './engine.js';
 
 const num = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const oneDecimal = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const money = (cents: number) => `$${Math.round(cents / 100).toLocaleString('en-US')}`;
 
 function table(rows: (string | number)[][], align: ('l' | 'r')[]): string[] {
@@ -54,8 +55,8 @@ export function renderSummary(result: SimulationResult, extra: { malformedRows: 
     ...table(
       [
         ['Rebookings by stage', 'rate', 'reached', 'booked', 'expected'],
-        ...result.byStage.filter((r) => r.reached > 0 || r.rate > 0).map((r) => [`  ${r.stage}`, r.rate.toFixed(2), r.reached, r.rebookings, r.expectedRebookings.toFixed(1)]),
-        ['  total', '', '', s.rebookings.simulated, s.rebookings.expected.toFixed(1)],
+        ...result.byStage.filter((r) => r.reached > 0 || r.rate > 0).map((r) => [`  ${r.stage}`, r.rate.toFixed(2), r.reached, r.rebookings, oneDecimal(r.expectedRebookings)]),
+        ['  total', '', '', s.rebookings.simulated, oneDecimal(s.rebookings.expected)],
       ],
       ['l', 'r', 'r', 'r', 'r'],
     ),
