@@ -41,11 +41,14 @@ export const BOOKING_CHECK_TTL_MS = 60_000;
 export function createBookingChecker(runtime: ConnectorRuntime, ttlMs = BOOKING_CHECK_TTL_MS) {
   const cache = new Map<string, { at: number; answer: BookingCheck }>();
   return async (ctx: { db: Db; clinic: ClinicConfig }, q: { clientExternalId: string; after: string; excludeAppointmentId: string }): Promise<BookingCheck> => {
+    const connector: BookingConnector = connectors[ctx.clinic.platform];
+    // Database reads are cheap and always current: only vendor API answers are cached.
+    if (!connector.remoteBookingCheck) return connector.hasUpcomingAppointment({ ...ctx, runtime }, q);
     const key = `${ctx.clinic.id}|${q.clientExternalId}|${q.after}|${q.excludeAppointmentId}`;
     const now = runtime.now();
     const hit = cache.get(key);
     if (hit && now - hit.at < ttlMs) return hit.answer;
-    const answer = await connectors[ctx.clinic.platform].hasUpcomingAppointment({ ...ctx, runtime }, q);
+    const answer = await connector.hasUpcomingAppointment({ ...ctx, runtime }, q);
     cache.set(key, { at: now, answer });
     if (cache.size > 10_000) for (const [k, v] of cache) if (now - v.at >= ttlMs) cache.delete(k);
     return answer;

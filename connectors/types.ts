@@ -75,6 +75,8 @@ export interface PollResult {
 
 export interface BookingConnector {
   readonly platform: string;
+  /** The booking check calls the vendor's API (cached briefly, counted); otherwise it reads our database. */
+  readonly remoteBookingCheck?: boolean;
   /**
    * Whether the client has an appointment booked after `after` (other than the treatment that
    * anchors the sequence). Throws when the platform cannot answer: callers never send blind.

@@ -190,6 +190,7 @@ async function poll(ctx: ApiContext) {
 
 export const janeConnector: BookingConnector = {
   platform: PLATFORM,
+  remoteBookingCheck: true,
   webhook: janeWebhook,
   resolve,
   poll,

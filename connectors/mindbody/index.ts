@@ -267,6 +267,7 @@ const pollKey = (appointmentId: string) => `mindbody:poll:appointment:${appointm
 
 export const mindbodyConnector: BookingConnector = {
   platform: PLATFORM,
+  remoteBookingCheck: true,
   webhook: mindbodyWebhook,
   resolve,
   poll,
