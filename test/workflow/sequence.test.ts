@@ -80,6 +80,9 @@ describe('a Botox treatment', () => {
     expect(incentive.body).toMatch(/^Glow Aesthetics \(demo\): Hi Marisol, /);
     expect(incentive.body).toContain('https://book.example.com/glow-aesthetics');
     expect(incentive.body).toContain('Reply STOP to opt out.');
+    // The offer expires with the rebooking window (day 120), not some days after the SMS.
+    const day120 = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', month: 'short', day: 'numeric' }).format(new Date(demoDue(t0, 120)));
+    expect(incentive.body).toContain(`valid until ${day120}.`);
     for (const m of msgs) expect(`${m.subject ?? ''} ${m.body}`).not.toContain('{{');
     expect(checkin.subject).toBe('How are your results, Marisol?');
     // The staff alert says "open the task list", never who or what.
