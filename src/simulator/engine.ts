@@ -247,19 +247,24 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
   const leadMs = options.leadDays * DAY_MS;
 
   // Memoized core calls: these depend only on their arguments.
-  // Every zone's offset is a whole number of quarter hours, so local midnight always falls on a
-  // UTC quarter hour and all instants of one quarter hour share their local date.
+  // Today's offsets are whole quarter hours, so all instants of a UTC quarter hour share their
+  // local date; a quarter hour that straddles local midnight (old local mean times) is not cached.
   const QUARTER_HOUR = 900_000;
-  const localDates = new Map<number, LocalDate>();
+  const localDates = new Map<number, LocalDate | null>();
+  const dateOf = (ms: number): LocalDate => {
+    const l = toLocal(ms, tz);
+    return { year: l.year, month: l.month, day: l.day };
+  };
   const localDateOf = (ms: number): LocalDate => {
     const bucket = Math.floor(ms / QUARTER_HOUR);
     let d = localDates.get(bucket);
-    if (!d) {
-      const l = toLocal(bucket * QUARTER_HOUR, tz);
-      d = { year: l.year, month: l.month, day: l.day };
+    if (d === undefined) {
+      const first = dateOf(bucket * QUARTER_HOUR);
+      const last = dateOf((bucket + 1) * QUARTER_HOUR - 1);
+      d = first.day === last.day ? first : null;
       localDates.set(bucket, d);
     }
-    return d;
+    return d ?? dateOf(ms);
   };
   const openings = new Map<number, number>();
   const opening = (ms: number): number => {
@@ -282,7 +287,8 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
 
   // The counted period, in whole local weeks starting on Monday.
   const earliest = rows.reduce((m, r) => Math.min(m, r.completedAtMs), Number.POSITIVE_INFINITY);
-  const fromDate = options.from ? parseLocalDate(options.from) : Number.isFinite(earliest) ? localDateOf(earliest) : parseLocalDate('2026-01-05');
+  if (!options.from && !Number.isFinite(earliest)) throw new RangeError('the history has no readable rows (and no start date was given)');
+  const fromDate = options.from ? parseLocalDate(options.from) : localDateOf(earliest);
   const toDate = addMonths(fromDate, months);
   const fromMs = fromLocal({ ...fromDate, hour: 0, minute: 0 }, tz);
   const toMs = fromLocal({ ...toDate, hour: 0, minute: 0 }, tz);

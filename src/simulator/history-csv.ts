@@ -20,7 +20,7 @@
  * one); an empty cell in a column that is there means the client has none. Problems name the
  * line and the column, never the value (a history is client data).
  */
-import { addDays, fromLocal, toLocal } from '../core/zoned-time.js';
+import { addDays, fromLocal } from '../core/zoned-time.js';
 
 export const HISTORY_COLUMNS = ['client_id', 'appointment_id', 'service_name', 'completed_at', 'price', 'email', 'phone', 'sms_consent', 'email_consent'] as const;
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];

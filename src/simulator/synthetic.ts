@@ -97,8 +97,8 @@ export function generateHistory(opts: SyntheticOptions): SyntheticRow[] {
   }
 
   // Each client × type is a renewal process: visits every gap × pace × stretch days from its
-  // first visit. One pass measures the total; a second stretches the gaps so the total lands
-  // near the target; the last few visits are then added or removed at random.
+  // first visit. The stretch is tuned until the total is near the target; the last few visits
+  // are then added or removed at random.
   const visitsWith = (stretch: number): Visit[] => {
     const r = mulberry32(seed ^ 0x5bd1e995);
     const out: Visit[] = [];
@@ -193,10 +193,4 @@ export function historyToCsv(rows: readonly SyntheticRow[]): string {
   const lines = [HISTORY_COLUMNS.join(',')];
   for (const r of rows) lines.push(HISTORY_COLUMNS.map((c) => csvField(r[c])).join(','));
   return lines.join('\n') + '\n';
-}
-
-/** Standard normal draw (Box–Muller). */
-function gaussian(rnd: () => number): number {
-  const u = Math.max(rnd(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd());
 }

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { effectiveRules } from '../../src/core/caps.js';
 import type { SimulationClinic } from '../../src/simulator/clinic.js';
-import type { TraceEvent } from '../../src/simulator/engine.js';
+import { simulate, type TraceEvent } from '../../src/simulator/engine.js';
 import { csv, events, fixtureClinic, ratesOf, run, sends } from './helpers.js';
 
 const D = 86_400_000;
@@ -290,6 +290,15 @@ describe('history oddities', () => {
     expect(sends(r.trace)).toHaveLength(3);
     // The latest appointment's price sets the offer: $100 → $20 (the $25 tier capped at 20 %).
     expect(r.summary.offers.byOffer).toEqual({ '$20 off': 1 });
+  });
+});
+
+describe('an empty history', () => {
+  it('needs a start date; with one it reports empty weeks', () => {
+    expect(() => simulate([], clinic, { months: 12, seed: 1, rates: ratesOf(clinic), leadDays: 14 })).toThrow(/no readable rows/);
+    const r = simulate([], clinic, { from: '2026-03-04', months: 2, seed: 1, rates: ratesOf(clinic), leadDays: 14 });
+    expect(r.weekly.map((w) => w.weekStart)).toEqual(['2026-03-02', '2026-03-09', '2026-03-16', '2026-03-23', '2026-03-30', '2026-04-06', '2026-04-13', '2026-04-20', '2026-04-27']);
+    expect(r.summary.messages.total).toBe(0);
   });
 });
 
