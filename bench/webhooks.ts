@@ -127,7 +127,7 @@ async function main() {
       '',
     ].join('\n'),
   );
-  const secrets = { BENCH_MB_API_KEY: 'k', BENCH_MB_SIGNING_KEY: SIGNING_KEY, BENCH_MB_USER: 'u', BENCH_MB_PASSWORD: 'p' } as NodeJS.ProcessEnv;
+  const secrets = { REBOOK_UNSUBSCRIBE_SECRET: 'bench-unsubscribe-secret-0123456789', BENCH_MB_API_KEY: 'k', BENCH_MB_SIGNING_KEY: SIGNING_KEY, BENCH_MB_USER: 'u', BENCH_MB_PASSWORD: 'p' } as NodeJS.ProcessEnv;
   const config = createConfigStore(configDir);
 
   const base = loadTemporalSettings(join(ROOT, 'temporal.yaml'));

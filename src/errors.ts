@@ -18,7 +18,9 @@ export const errorCodes = {
   payload_too_large: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   unclassified_service: { status: 422, retryable: false },
-  config_invalid: { status: 500, retryable: false },
+  // Retryable: a stage blocked by a config mistake resumes once the config is fixed and reloaded,
+  // instead of failing its sequence for good.
+  config_invalid: { status: 500, retryable: true },
   database_unavailable: { status: 503, retryable: true },
   temporal_unavailable: { status: 503, retryable: true },
   provider_unavailable: { status: 503, retryable: true },

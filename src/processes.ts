@@ -105,6 +105,9 @@ export async function runWorker(opts: {
   secrets: NodeJS.ProcessEnv;
   connectorRuntime?: ConnectorRuntime;
 }): Promise<Stoppable & { done: Promise<void> }> {
+  // Every email stage carries a signed one-click unsubscribe link: refuse to start rather than
+  // fail sends later.
+  if (!opts.secrets[UNSUBSCRIBE_SECRET_ENV]) throw new Error(`${UNSUBSCRIBE_SECRET_ENV} is required (any long random string, the same for server and worker): email stages carry a signed unsubscribe link`);
   const outbox = createOutboxProvider(opts.log);
   const dataConverter = dataConverterFor(opts.settings, opts.secrets);
   const worker = await createWorker({

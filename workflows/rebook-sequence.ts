@@ -12,6 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  patched,
 } from '@temporalio/workflow';
 import type { SequenceActivities, SequenceRef } from '../src/activities/types.js';
 import { firstCurrentStageIndex, reactivationStage } from '../src/core/plan.js';
@@ -151,24 +152,31 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
    * Runs one due stage. Returns false when interrupted (a booking, a newer treatment, a snooze)
    * before the stage finished: the main loop then decides what happens.
    */
+  /** Asks the booking platform; a booking found is recorded exactly like a booking signal. */
+  async function bookedMeanwhile(): Promise<boolean> {
+    const check = await acts.checkBooking({
+      clinicId: input.clinicId,
+      clientId: input.clientId,
+      after: st.anchor!.completedAt,
+      excludeAppointmentId: st.anchor!.appointmentId,
+    });
+    if (check.booked) st.booking ??= { appointmentId: check.appointmentId ?? 'unknown', startAt: check.startAt ?? now() };
+    return check.booked;
+  }
+
   async function runStage(stage: PlannedStage): Promise<boolean> {
     if (stage.channel === 'staff') {
-      await escalate(stage, 'no_response');
+      // A front-desk call to a client who already booked embarrasses the clinic as much as a
+      // reminder does. Histories recorded before this check replay without it.
+      if (patched('recheck-booking-before-escalation') && (await bookedMeanwhile())) return false;
+      const delivered = st.history.some((h) => h.event === 'sent');
+      await escalate(stage, delivered ? 'no_response' : 'no_touch_delivered');
       return true;
     }
     for (;;) {
       // The worst failure of this product is a reminder to someone who already booked: ask
       // the booking platform right before every client-facing send, not only via events.
-      const check = await acts.checkBooking({
-        clinicId: input.clinicId,
-        clientId: input.clientId,
-        after: st.anchor!.completedAt,
-        excludeAppointmentId: st.anchor!.appointmentId,
-      });
-      if (check.booked) {
-        st.booking ??= { appointmentId: check.appointmentId ?? 'unknown', startAt: check.startAt ?? now() };
-        return false;
-      }
+      if (await bookedMeanwhile()) return false;
       if (interrupted()) return false;
       const result = await acts.deliverStage({ ref: ref(), stage, now: now(), anchorAt: st.anchor!.completedAt, ...stageExpiry(stage) });
       if (result.status === 'sent') {

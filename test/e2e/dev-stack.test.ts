@@ -33,7 +33,7 @@ let workerConn: NativeConnection;
 let worker: Stoppable;
 const log = createLogger({ level: 'silent' });
 const config = createConfigStore('config');
-const secrets = { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv;
+const secrets = { REBOOK_API_KEY: API_KEY, REBOOK_UNSUBSCRIBE_SECRET: 'e2e-unsubscribe-secret-0123456789' } as NodeJS.ProcessEnv;
 
 async function startWorker() {
   workerConn = await connectWorker(settings);

@@ -111,6 +111,19 @@ it('re-checks before stage 2: a booked event that found no running sequence to s
   expect(await tasksOf(wf)).toEqual([]);
 });
 
+it('re-checks before the staff escalation: no call task for a client who booked after the last touch', async () => {
+  const { t0, wf } = await enroll('recheck-staff');
+  await e.sleepUntil(t0 + 97 * DAY_MS);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
+  await e.database.db.insert(appointments).values({ clinicId: CLINIC_ID, externalId: 'recheck-staff-next', clientExternalId: 'recheck-staff', status: 'booked', startAt: new Date(e.now() + 10 * DAY_MS) });
+
+  await e.sleepUntil(demoDue(t0, 100) + MINUTE);
+  const result = await e.result(wf);
+  expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'results_checkin' });
+  expect(await tasksOf(wf)).toEqual([]);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
+});
+
 it('runs Botox and lip filler of the same day as two independent sequences, and one booking stops both', async () => {
   const t0 = await treatmentSlot(e);
   const res = await e.send(

@@ -176,7 +176,7 @@ describe('late and refused enrollments', () => {
     expect((await ledger(wf)).map((m) => m.channel)).toEqual(['staff_email']);
     const tasks = await tasksOf(wf);
     expect(tasks).toHaveLength(1);
-    expect(tasks[0]).toMatchObject({ reason: 'no_response', details: { touches: [], stage: 'staff_escalation' } });
+    expect(tasks[0]).toMatchObject({ reason: 'no_touch_delivered', details: { touches: [], stage: 'staff_escalation' } });
   });
 
   it('does not enroll a treatment older than interval + 30 days (window_passed)', async () => {
