@@ -39,6 +39,8 @@ export const SECRETS = {
   JANE_CLIENT_ID: 'jane-partner-client',
   JANE_REFRESH_TOKEN: 'jane-refresh-0001',
   JANE_WEBHOOK_SECRET: 'jane-webhook-secret-77',
+  // The worker refuses to start without it (email stages carry a signed unsubscribe link).
+  REBOOK_UNSUBSCRIBE_SECRET: 'connector-tests-unsubscribe-secret-0123456789',
 } as NodeJS.ProcessEnv;
 
 /** The catalog, the demo clinic and one test clinic per platform, in a fresh directory. */
