@@ -28,7 +28,6 @@ export const API_KEY = 'connector-test-key-0123456789';
 /** Test credentials, by the variable names the test clinics reference (MB_NOKEY_… is deliberately unset). */
 export const SECRETS = {
   REBOOK_API_KEY: API_KEY,
-  REBOOK_UNSUBSCRIBE_SECRET: 'connector-tests-unsubscribe-secret-0123',
   MB_API_KEY: 'mb-api-key-0f3c9a',
   MB_SIGNATURE_KEY: 'whsec_Zm9yLXRlc3RzLW9ubHk6bWluZGJvZHk=',
   MB_USERNAME: 'rebook.integration',
