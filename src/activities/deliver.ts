@@ -27,9 +27,8 @@ import { describeOffer, incentiveCode, offerFor } from '../core/incentives.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { nextOpening } from '../core/send-window.js';
-import { renderTemplate } from '../core/templates.js';
+import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
 import type { Channel, PlannedStage } from '../core/types.js';
-import { toLocal } from '../core/zoned-time.js';
 import type { Db } from '../db/client.js';
 import { appointments, clients, incentives, messages } from '../db/schema.js';
 import { RebookError } from '../errors.js';
@@ -60,7 +59,6 @@ export interface DeliveryDeps {
 
 /** Ledger statuses that never reached the client: they do not count toward caps and may be replaced. */
 const NOT_SENT = ['rejected'];
-const OTHER: Record<Channel, Channel> = { sms: 'email', email: 'sms' };
 
 export type Unusable = 'no_address' | 'no_consent' | 'opted_out' | 'undeliverable' | 'invalid_number';
 
@@ -150,11 +148,6 @@ export function createDelivery(deps: DeliveryDeps) {
     throw new RebookError('internal', 'could not allocate an incentive code');
   }
 
-  function formatDate(ms: number, timeZone: string): string {
-    const l = toLocal(ms, timeZone);
-    return `${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][l.month - 1]} ${l.day}`;
-  }
-
   /** Reserves the ledger row if every cap allows it now: one client at a time (row lock). */
   async function reserve(values: typeof messages.$inferInsert, channel: Channel, nowMs: number, clinic: ClinicConfig): Promise<{ row: typeof messages.$inferSelect } | { allowedAt: number; rule: string } | { raced: true }> {
     const rules = capRulesFor(clinic);
@@ -201,10 +194,7 @@ export function createDelivery(deps: DeliveryDeps) {
       const preferred: Channel = stage.channel === 'staff' ? 'email' : stage.channel;
       // A channel the clinic has no template for (this stage's purpose) is no fallback either.
       const hasTemplate = (c: Channel) => !!clinic.templates[stage.purpose]?.[c];
-      let channel: Channel | null = null;
-      if (retry && !unusable[retry.channel as Channel]) channel = retry.channel as Channel;
-      else if (!unusable[preferred]) channel = preferred;
-      else if (clinic.fallback[preferred] !== 'none' && !unusable[OTHER[preferred]] && hasTemplate(OTHER[preferred])) channel = OTHER[preferred];
+      const channel: Channel | null = retry && !unusable[retry.channel as Channel] ? (retry.channel as Channel) : stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
       if (!channel) {
         const none = !!unusable.sms && !!unusable.email;
         return { status: 'suppressed', reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`, ...(none ? { noUsableChannel: true } : {}) };
@@ -232,19 +222,18 @@ export function createDelivery(deps: DeliveryDeps) {
           if (!clinic.publicBaseUrl || !deps.unsubscribeSecret) throw new RebookError('config_invalid', 'email needs publicBaseUrl and an unsubscribe secret for its one-click unsubscribe link');
           unsubscribeUrl = `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, messageId)}`;
         }
-        const incentive = stage.purpose === 'incentive' || /\{\{\s*incentive\s*\}\}/.test(template.body) ? await incentiveFor(ref, clinic, offerEnds) : undefined;
-        const values = {
-          firstName: client.firstName,
-          clinicName: clinic.name,
-          // Discreet clinics: nothing on a lock screen says what the client had done.
-          treatmentLabel: channel === 'sms' && clinic.discreet ? 'treatment' : (type?.label ?? 'treatment'),
-          providerName: clinic.name,
-          bookingUrl: clinic.bookingUrl,
-          incentive: incentive ? `${incentive.description} with code ${incentive.code}` : '',
-          expiresOn: formatDate(incentive ? incentive.expiresAt.getTime() : offerEnds, clinic.timeZone),
-          unsubscribeUrl: unsubscribeUrl ?? '',
-          clinicAddress: clinic.address,
-        };
+        const incentive = needsIncentive(stage.purpose, template.body) ? await incentiveFor(ref, clinic, offerEnds) : undefined;
+        const content = renderStageContent(
+          template,
+          stageTemplateValues(clinic, {
+            channel,
+            firstName: client.firstName,
+            ...(type ? { treatmentLabel: type.label } : {}),
+            ...(incentive ? { incentive: { description: incentive.description, code: incentive.code, expiresAtMs: incentive.expiresAt.getTime() } } : {}),
+            offerExpiresAtMs: offerEnds,
+            ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+          }),
+        );
         const key = rows.some((r) => r.idempotencyKey === base) ? `${base}|${channel}` : base;
         const reserved = await reserve(
           {
@@ -259,8 +248,8 @@ export function createDelivery(deps: DeliveryDeps) {
             status: 'sending',
             provider: providerFor(deps, ref.clinicId, channel).name,
             recipient: channel === 'sms' ? client.phoneE164! : client.email!,
-            subject: template.subject ? renderTemplate(template.subject, values) : undefined,
-            body: renderTemplate(template.body, values),
+            subject: content.subject,
+            body: content.body,
             dueAt: new Date(stage.dueAt),
             attemptedAt: new Date(nowMs),
           },

@@ -1,0 +1,73 @@
+/**
+ * What a client-facing stage says: the template values the delivery activity renders at send time
+ * and the preview renders ahead of time, from the same clinic settings. Pure.
+ */
+import { renderTemplate, type TemplateToken } from './templates.js';
+import type { Channel } from './types.js';
+import { toLocal } from './zoned-time.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "Jun 3" on the clinic's calendar: how an offer's expiry reads in a message. */
+export function shortLocalDate(ms: number, timeZone: string): string {
+  const l = toLocal(ms, timeZone);
+  return `${MONTHS[l.month - 1]} ${l.day}`;
+}
+
+/** The clinic fields a message shows. */
+export interface ContentClinic {
+  name: string;
+  bookingUrl: string;
+  address: string;
+  timeZone: string;
+  /** Keeps treatment names out of SMS (lock screens). */
+  discreet: boolean;
+}
+
+export interface StageContentInput {
+  channel: Channel;
+  firstName: string;
+  /** The treatment type's label; absent when the type is no longer configured. */
+  treatmentLabel?: string;
+  incentive?: { description: string; code: string; expiresAtMs: number };
+  /** When the sequence's offer expires (used for {{expiresOn}} when there is no incentive). */
+  offerExpiresAtMs: number;
+  unsubscribeUrl?: string;
+}
+
+/** Values of every template token for one message. */
+export function stageTemplateValues(clinic: ContentClinic, m: StageContentInput): Record<TemplateToken, string> {
+  return {
+    firstName: m.firstName,
+    clinicName: clinic.name,
+    // Discreet clinics: nothing on a lock screen says what the client had done.
+    treatmentLabel: m.channel === 'sms' && clinic.discreet ? 'treatment' : (m.treatmentLabel ?? 'treatment'),
+    providerName: clinic.name,
+    bookingUrl: clinic.bookingUrl,
+    incentive: m.incentive ? `${m.incentive.description} with code ${m.incentive.code}` : '',
+    expiresOn: shortLocalDate(m.incentive ? m.incentive.expiresAtMs : m.offerExpiresAtMs, clinic.timeZone),
+    unsubscribeUrl: m.unsubscribeUrl ?? '',
+    clinicAddress: clinic.address,
+  };
+}
+
+/** Whether a stage's template asks for an incentive code (the incentive stage always does). */
+export function needsIncentive(purpose: string, templateBody: string): boolean {
+  return purpose === 'incentive' || /\{\{\s*incentive\s*\}\}/.test(templateBody);
+}
+
+export function renderStageContent(template: { subject?: string; body: string }, values: Partial<Record<TemplateToken, string>>): { subject?: string; body: string } {
+  return { ...(template.subject ? { subject: renderTemplate(template.subject, values) } : {}), body: renderTemplate(template.body, values) };
+}
+
+/**
+ * The channel a stage goes out on: its own when usable, else the other one when the clinic's
+ * fallback allows it and the clinic has a template for it, else none. `unusable[c]` is the reason
+ * channel `c` cannot be used, or null.
+ */
+export function stageChannel(preferred: Channel, unusable: Record<Channel, unknown>, fallback: Record<Channel, string>, hasTemplate: (c: Channel) => boolean): Channel | null {
+  if (!unusable[preferred]) return preferred;
+  const other: Channel = preferred === 'sms' ? 'email' : 'sms';
+  if (fallback[preferred] !== 'none' && !unusable[other] && hasTemplate(other)) return other;
+  return null;
+}

@@ -1,0 +1,32 @@
+/**
+ * What the preview needs to know about a clinic: the simulator's view (types, classification,
+ * caps, send window, fallback, incentive tiers — built through the same config helpers the
+ * activities use) plus what a message shows (name, links, address, discreet wording, templates).
+ */
+import { clinicOrThrow, type LoadedConfig } from '../config/load.js';
+import type { TemplateConfig } from '../config/schema.js';
+import { simulationClinic, type SimulationClinic } from '../simulator/clinic.js';
+
+export interface PreviewClinic extends SimulationClinic {
+  name: string;
+  bookingUrl: string;
+  address: string;
+  discreet: boolean;
+  /** Stage purpose → channel → template. */
+  templates: Record<string, Partial<Record<'email' | 'sms' | 'staff', TemplateConfig>>>;
+  /** Base of the one-click unsubscribe link in emails. */
+  publicBaseUrl?: string;
+}
+
+export function previewClinic(config: LoadedConfig, clinicId: string): PreviewClinic {
+  const clinic = clinicOrThrow(config, clinicId);
+  return {
+    ...simulationClinic(config, clinicId),
+    name: clinic.name,
+    bookingUrl: clinic.bookingUrl,
+    address: clinic.address,
+    discreet: clinic.discreet,
+    templates: clinic.templates,
+    ...(clinic.publicBaseUrl ? { publicBaseUrl: clinic.publicBaseUrl } : {}),
+  };
+}

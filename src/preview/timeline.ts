@@ -1,0 +1,271 @@
+/**
+ * Preview: the whole timeline one treatment would produce, computed ahead of time with the same
+ * pure core the workflow and the delivery activity use — planning in the clinic's time zone, the
+ * channel after consent and the clinic's fallback, the send window in the client's zone, the
+ * frequency caps (assuming the client is in no other sequence), the incentive tier and expiry,
+ * and the rendered text. Pure: no database, no clock, no provider; the incentive code is a
+ * placeholder of the real code's length (codes are drawn at send time).
+ *
+ * Semantics follow workflows/rebook-sequence.ts and src/activities/deliver.ts: stages run one
+ * after another (a stage held past the next one's due instant delays it); a held stage is tried
+ * again when the window opens or the caps allow, and suppressed when that is past the next stage;
+ * a client with no usable channel goes to staff at the first client-facing stage and the rest is
+ * skipped; the staff escalation says `no_touch_delivered` when no message went out.
+ */
+import { checkCaps, describeRule, type SendRecord } from '../core/caps.js';
+import { classifyService } from '../core/classify.js';
+import { describeOffer, offerFor, percentOfPrice, type Offer } from '../core/incentives.js';
+import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
+import { normalizePhone } from '../core/phone.js';
+import { planSequence, reactivationStage } from '../core/plan.js';
+import { nextOpening, WEEKDAY_NAMES } from '../core/send-window.js';
+import { smsSegments, type SegmentInfo } from '../core/sms-segments.js';
+import type { Channel, PlannedStage, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
+import { toLocal } from '../core/zoned-time.js';
+import { RebookError } from '../errors.js';
+import type { PreviewClinic } from './clinic.js';
+
+/** Same length and alphabet as a real code (`incentiveCode`), so SMS segment counts are true. */
+export const SAMPLE_INCENTIVE_CODE = 'XXXX-XXXX-XXXX-XXXX';
+/** A realistic length for the signed one-click unsubscribe token. */
+const SAMPLE_UNSUBSCRIBE_TOKEN = 'x'.repeat(64);
+/** Days a sequence waits for a booking after the reactivation touch (workflows/rebook-sequence.ts). */
+const REACTIVATION_GRACE_MS = 30 * 86_400_000;
+
+export interface PreviewInput {
+  /** A configured treatment type key, or a service name classified as at enrollment. */
+  treatmentType?: string;
+  service?: { id?: string; name: string };
+  /** Instant the treatment was completed. */
+  completedAtMs: number;
+  client: {
+    firstName?: string;
+    email?: string | null;
+    phone?: string | null;
+    consent: { sms: boolean; email: boolean };
+    /** IANA zone; send windows use it over the clinic's. */
+    timeZone?: string | null;
+  };
+  priceCents?: number | null;
+}
+
+export type Unusable = 'no_address' | 'no_consent' | 'invalid_number';
+
+export interface LocalTime {
+  at: string;
+  /** "2026-05-20 Wed 10:00" on the clock the message is timed by. */
+  local: string;
+}
+
+export interface Hold {
+  reason: 'send_window' | 'capped';
+  from: string;
+  until: string;
+  /** For caps: the rule that held the message. */
+  rule?: string;
+}
+
+export interface PreviewContent {
+  subject?: string;
+  body: string;
+  sms?: SegmentInfo;
+}
+
+export interface PreviewStage {
+  key: string;
+  day: number;
+  purpose: StageDefinition['purpose'];
+  /** The channel the catalog gives the stage. */
+  plannedChannel: StageDefinition['channel'];
+  due: LocalTime;
+  /**
+   * sent: goes out at `at` on `channel`; staff_task: the front desk gets a task at `at`;
+   * suppressed: nothing goes out (`reason`); skipped: not reached (the client went to staff
+   * earlier); config_error: the clinic's configuration cannot send it (`reason`).
+   */
+  outcome: 'sent' | 'staff_task' | 'suppressed' | 'skipped' | 'config_error';
+  at?: LocalTime;
+  channel?: Channel;
+  /** Sent on the other channel because the stage's own is unusable. */
+  fallback?: boolean;
+  reason?: string;
+  /** What held the message back before it went out (or was suppressed). */
+  holds: Hold[];
+  /** Cap outcome, assuming no other sequence of the client: allowed, deferred or suppressed. */
+  caps?: 'allowed' | 'deferred' | 'suppressed';
+  content?: PreviewContent;
+}
+
+export interface PreviewResult {
+  clinicId: string;
+  treatmentType: string;
+  label: string;
+  classification?: { service: string; by: 'service_id' | 'synonym' | 'type'; synonym?: string };
+  completedAt: LocalTime;
+  intervalDays: number;
+  clinicTimeZone: string;
+  /** The zone the send window is applied in. */
+  sendTimeZone: string;
+  channels: Record<Channel, { usable: boolean; reason?: Unusable }>;
+  /** The offer of the incentive stage: tier by price, expiry at interval + 30 days. */
+  incentive: { offer: Offer; description: string; percentOfPrice: number; code: string; expiresAt: LocalTime };
+  stages: PreviewStage[];
+  /** The single touch a "not now" reply schedules (caps counted against every message above). */
+  reactivation: PreviewStage;
+  /** End of the rebooking window: offers expire, bookings until then count as rebooked on time. */
+  windowEndsAt: LocalTime;
+  assumptions: string[];
+}
+
+const titleCase = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+function localTime(ms: number, timeZone: string): LocalTime {
+  const l = toLocal(ms, timeZone);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return { at: new Date(ms).toISOString(), local: `${l.year}-${p(l.month)}-${p(l.day)} ${titleCase(WEEKDAY_NAMES[l.weekday]!)} ${p(l.hour)}:${p(l.minute)}` };
+}
+
+function resolveType(clinic: PreviewClinic, input: PreviewInput): { type: TreatmentTypeDefinition; classification?: PreviewResult['classification'] } {
+  if (input.treatmentType) {
+    const type = clinic.types.get(input.treatmentType);
+    if (!type) throw new RebookError('validation_failed', 'unknown treatment type for this clinic', { field: 'treatmentType', issues: [{ path: 'body.treatmentType', message: `not one of: ${[...clinic.types.keys()].join(', ')}` }] });
+    return { type };
+  }
+  if (!input.service) throw new RebookError('validation_failed', 'give a treatmentType or a service', { field: 'treatmentType' });
+  const c = classifyService({ ...(input.service.id ? { id: input.service.id } : {}), name: input.service.name }, clinic.classification);
+  const type = c.matched ? clinic.types.get(c.treatmentType) : undefined;
+  if (!c.matched || !type) throw new RebookError('unclassified_service', 'the service matches no treatment type of this clinic (map it in services.synonyms or services.ids)', { field: 'service' });
+  return { type, classification: { service: input.service.name, by: c.by, ...(c.synonym ? { synonym: c.synonym } : {}) } };
+}
+
+/** Address, consent and number validity: what is known before any message is sent. */
+function usability(clinic: PreviewClinic, client: PreviewInput['client']): Record<Channel, Unusable | null> {
+  let sms: Unusable | null = null;
+  if (!client.phone) sms = 'no_address';
+  else if (!client.consent.sms) sms = 'no_consent';
+  else if (!normalizePhone(client.phone, clinic.defaultCountry).ok) sms = 'invalid_number';
+  const email: Unusable | null = !client.email ? 'no_address' : !client.consent.email ? 'no_consent' : null;
+  return { sms, email };
+}
+
+export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): PreviewResult {
+  const { type, classification } = resolveType(clinic, input);
+  const clinicTz = clinic.timeZone;
+  const zone = input.client.timeZone ?? clinicTz;
+  const plan = planSequence(type, new Date(input.completedAtMs).toISOString(), { timeZone: clinicTz, sendTime: clinic.sendTime });
+  const windowEnds = Date.parse(plan.windowEndsAt);
+  const unusable = usability(clinic, input.client);
+  const offer = offerFor(input.priceCents ?? null, clinic.incentives.tiers, clinic.incentives.unknown);
+  const incentive = { description: describeOffer(offer), code: SAMPLE_INCENTIVE_CODE, expiresAtMs: windowEnds };
+  const sends: SendRecord[] = [];
+  const unsubscribeUrl = clinic.publicBaseUrl ? `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${SAMPLE_UNSUBSCRIBE_TOKEN}` : undefined;
+  const at = (ms: number) => localTime(ms, zone);
+  const base = (s: PlannedStage): PreviewStage => ({ key: s.key, day: s.day, purpose: s.purpose, plannedChannel: s.channel, due: at(Date.parse(s.dueAt)), outcome: 'skipped', holds: [] });
+
+  /** One client-facing stage from `startMs` on, until `expiresMs` (next stage due or window end). */
+  function clientStage(s: PlannedStage, startMs: number, expiresMs: number): PreviewStage & { doneMs: number; noUsableChannel?: boolean } {
+    const row = base(s);
+    const preferred: Channel = s.channel === 'staff' ? 'email' : s.channel;
+    const hasTemplate = (c: Channel) => !!clinic.templates[s.purpose]?.[c];
+    const channel = stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
+    if (!channel) {
+      const none = !!unusable.sms && !!unusable.email;
+      return { ...row, outcome: 'suppressed', reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`, doneMs: startMs, ...(none ? { noUsableChannel: true } : {}) };
+    }
+    const template = clinic.templates[s.purpose]?.[channel];
+    if (!template) return { ...row, outcome: 'config_error', channel, reason: `no ${channel} template for stage purpose "${s.purpose}"`, doneMs: startMs };
+    if (channel === 'email' && !unsubscribeUrl) return { ...row, outcome: 'config_error', channel, reason: 'email needs publicBaseUrl for its one-click unsubscribe link', doneMs: startMs };
+    let now = startMs;
+    // Bounded like the workflow's loop: each round moves `now` forward to a window opening or a cap release.
+    for (let round = 0; round < 64; round++) {
+      const open = nextOpening(now, clinic.sendWindow, zone);
+      if (open > now) {
+        row.holds.push({ reason: 'send_window', from: new Date(now).toISOString(), until: Number.isFinite(open) ? new Date(open).toISOString() : 'never' });
+        if (!Number.isFinite(open)) return { ...row, outcome: 'suppressed', channel, reason: 'send_window_never_opens', doneMs: now };
+        now = open;
+        continue;
+      }
+      const decision = checkCaps(clinic.capRules, sends, channel, now);
+      if (!decision.allowed) {
+        const next = nextOpening(decision.allowedAt, clinic.sendWindow, zone);
+        const held: Hold = { reason: 'capped', from: new Date(now).toISOString(), until: Number.isFinite(next) ? new Date(next).toISOString() : 'never', rule: describeRule(decision.rule) };
+        row.holds.push(held);
+        if (!(next < expiresMs)) return { ...row, outcome: 'suppressed', channel, reason: 'capped', caps: 'suppressed', doneMs: now };
+        now = next;
+        continue;
+      }
+      sends.push({ at: now, channel });
+      const values = stageTemplateValues(clinic, {
+        channel,
+        firstName: input.client.firstName ?? 'Alex',
+        treatmentLabel: type.label,
+        ...(needsIncentive(s.purpose, template.body) ? { incentive } : {}),
+        offerExpiresAtMs: windowEnds,
+        ...(channel === 'email' && unsubscribeUrl ? { unsubscribeUrl } : {}),
+      });
+      const content: PreviewContent = renderStageContent(template, values);
+      if (channel === 'sms') content.sms = smsSegments(content.body);
+      return { ...row, outcome: 'sent', at: at(now), channel, ...(channel !== preferred ? { fallback: true } : {}), caps: row.holds.some((h) => h.reason === 'capped') ? 'deferred' : 'allowed', content, doneMs: now };
+    }
+    return { ...row, outcome: 'suppressed', channel, reason: 'held_too_long', doneMs: now };
+  }
+
+  const stages: PreviewStage[] = [];
+  let clock = input.completedAtMs;
+  let sent = 0;
+  /** Set when no channel is usable: the client went to staff then and the rest is skipped. */
+  let escalatedAt: number | undefined;
+  for (let i = 0; i < plan.stages.length; i++) {
+    const s = plan.stages[i]!;
+    if (escalatedAt !== undefined) {
+      const first = s.channel === 'staff' && !stages.some((x) => x.outcome === 'staff_task');
+      stages.push(first ? { ...base(s), outcome: 'staff_task', at: at(escalatedAt), reason: 'no_usable_channel' } : { ...base(s), reason: 'client already handed to staff' });
+      continue;
+    }
+    const start = Math.max(Date.parse(s.dueAt), clock);
+    if (s.channel === 'staff') {
+      stages.push({ ...base(s), outcome: 'staff_task', at: at(start), reason: sent > 0 ? 'no_response' : 'no_touch_delivered' });
+      clock = start;
+      continue;
+    }
+    const next = plan.stages[i + 1];
+    const { doneMs, noUsableChannel, ...row } = clientStage(s, start, next ? Date.parse(next.dueAt) : windowEnds);
+    stages.push(row);
+    clock = doneMs;
+    if (row.outcome === 'sent') sent++;
+    if (noUsableChannel) escalatedAt = doneMs;
+  }
+  if (escalatedAt !== undefined && !stages.some((x) => x.outcome === 'staff_task')) {
+    // No staff stage in the catalog: the workflow escalates all the same.
+    stages.push({ key: 'staff_escalation', day: plan.intervalDays, purpose: 'escalation', plannedChannel: 'staff', due: at(escalatedAt), outcome: 'staff_task', at: at(escalatedAt), reason: 'no_usable_channel', holds: [] });
+  }
+
+  const reStage = reactivationStage(plan, plan.stages.find((x) => x.channel === 'sms') ? 'sms' : 'email');
+  const reStart = Date.parse(reStage.dueAt);
+  const { doneMs: _done, noUsableChannel: _none, ...reactivation } = clientStage(reStage, reStart, reStart + REACTIVATION_GRACE_MS);
+
+  return {
+    clinicId: clinic.id,
+    treatmentType: type.key,
+    label: type.label,
+    ...(classification ? { classification } : {}),
+    completedAt: localTime(input.completedAtMs, clinicTz),
+    intervalDays: type.intervalDays,
+    clinicTimeZone: clinicTz,
+    sendTimeZone: zone,
+    channels: {
+      email: unusable.email ? { usable: false, reason: unusable.email } : { usable: true },
+      sms: unusable.sms ? { usable: false, reason: unusable.sms } : { usable: true },
+    },
+    incentive: { offer, description: incentive.description, percentOfPrice: Math.round(percentOfPrice(offer, input.priceCents) * 10) / 10, code: SAMPLE_INCENTIVE_CODE, expiresAt: localTime(windowEnds, clinicTz) },
+    stages,
+    reactivation,
+    windowEndsAt: localTime(windowEnds, clinicTz),
+    assumptions: [
+      'the client is in no other sequence (caps count only the messages of this timeline)',
+      'the client does not book, reply or opt out along the way; deliveries succeed',
+      'the incentive code is a placeholder: real codes are drawn when the stage is sent',
+      'the reactivation touch happens only after a "not now" reply; its caps count every message above',
+    ],
+  };
+}
