@@ -7,6 +7,7 @@
  *   rebook import --clinic X --format jane|mindbody|vagaro|generic [--dry-run] FILE.csv
  *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
  *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
+ *   rebook preview --clinic X --service NAME --date YYYY-MM-DD [--email --phone --consent] [--json]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { loadConfig, ConfigError } from '../config/load.js';
 import { importCommand } from '../../connectors/csv/cli.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
 import { simulateCommand } from './simulate.js';
+import { previewCommand } from './preview.js';
 import { createConfigStore } from '../config/store.js';
 import { parseEnv, type Env } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
@@ -28,7 +30,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …|simulate …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …|simulate …|preview …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -170,6 +172,7 @@ export async function main(argv: string[]): Promise<void> {
   if (command === 'mindbody' && rest[0] === 'subscriptions') process.exit(await subscriptionsCommand(rest.slice(1), { configDir: env.REBOOK_CONFIG_DIR, secrets: process.env, log }));
   // The simulator runs the pure core only: no Temporal, no database.
   if (command === 'simulate') return simulateCommand(rest, env);
+  if (command === 'preview') return previewCommand(rest, env);
   quietTemporalRuntime(log);
   switch (command) {
     case 'dev':

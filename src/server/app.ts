@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { authorizeClinic } from './auth.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerReadRoutes } from './routes/reads.js';
+import { registerPreviewRoutes } from './routes/preview.js';
 import { registerStaffWorkRoutes } from './routes/staff-work.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { sendgridWebhooks } from './routes/webhooks-sendgrid.js';
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sendgridWebhooks(inbound));
   await app.register(unsubscribeRoutes(inbound));
   await app.register(registerStaffWorkRoutes);
+  await app.register(registerPreviewRoutes);
   return app;
 }
 

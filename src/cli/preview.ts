@@ -1,0 +1,99 @@
+/**
+ * `rebook preview`: the timeline one treatment would produce, from the clinic's configuration
+ * alone (no database, no Temporal): the same pure function the API's preview route runs.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Env } from '../env.js';
+import { RebookError } from '../errors.js';
+import { previewClinic } from '../preview/clinic.js';
+import { renderPreview } from '../preview/render.js';
+import { previewInput, previewRequestSchema, SAMPLE_CLIENT } from '../preview/request.js';
+import { previewTimeline } from '../preview/timeline.js';
+
+export const PREVIEW_USAGE = `usage: rebook preview --clinic ID (--service NAME | --type KEY) --date DATE [options]
+
+  --clinic ID          clinic whose configuration applies
+  --service NAME       service name as the booking platform writes it ("Botox 20u")
+  --type KEY           or a treatment type key (neuromodulator, lip_filler, …)
+  --date DATE          treatment date: YYYY-MM-DD (local noon), "YYYY-MM-DD HH:MM" (clinic clock)
+                       or an ISO 8601 instant
+  --email ADDRESS      client's email     } without both: a sample client reachable
+  --phone NUMBER       client's phone     } by email and SMS, consenting to both
+  --consent LIST       sms,email | sms | email | none (default: the channels given)
+  --name NAME          client's first name in the rendered text (default Alex)
+  --price DOLLARS      treatment price (incentive tier)
+  --time-zone ZONE     client's IANA time zone (send window)
+  --json               print the JSON the API returns
+  --config DIR         configuration directory (default $REBOOK_CONFIG_DIR)
+`;
+
+function fail(message: string, code = 2): void {
+  process.stderr.write(`rebook preview: ${message}\n`);
+  process.exitCode = code;
+}
+
+export function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR'>): void {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        clinic: { type: 'string' },
+        service: { type: 'string' },
+        type: { type: 'string' },
+        date: { type: 'string' },
+        email: { type: 'string' },
+        phone: { type: 'string' },
+        consent: { type: 'string' },
+        name: { type: 'string' },
+        price: { type: 'string' },
+        'time-zone': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        config: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${PREVIEW_USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(PREVIEW_USAGE);
+    return;
+  }
+  if (!values.clinic || !values.date || (!values.service && !values.type)) return fail(`--clinic, --date and --service or --type are required\n${PREVIEW_USAGE}`);
+  let consent = { sms: !!values.phone, email: !!values.email };
+  if (values.consent !== undefined) {
+    const list = values.consent.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    if (list.some((c) => !['sms', 'email', 'none'].includes(c))) return fail('--consent takes sms, email, both (sms,email) or none');
+    consent = { sms: list.includes('sms'), email: list.includes('email') };
+  }
+  const price = values.price === undefined ? undefined : Number(values.price.replace(/^\$/, ''));
+  if (price !== undefined && !(price >= 0)) return fail('--price must be an amount in dollars');
+  const given = values.email !== undefined || values.phone !== undefined;
+  const request = {
+    ...(values.type ? { treatmentType: values.type } : {}),
+    ...(values.service ? { service: values.service } : {}),
+    date: values.date,
+    client: {
+      ...(given ? { email: values.email ?? null, phone: values.phone ?? null, consent } : { email: SAMPLE_CLIENT.email, phone: SAMPLE_CLIENT.phone, consent: values.consent !== undefined ? consent : SAMPLE_CLIENT.consent }),
+      firstName: values.name ?? SAMPLE_CLIENT.firstName,
+      ...(values['time-zone'] ? { timeZone: values['time-zone'] } : {}),
+    },
+    ...(price !== undefined ? { price } : {}),
+  };
+  try {
+    const parsed = previewRequestSchema.safeParse(request);
+    if (!parsed.success) return fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+    const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
+    const clinic = previewClinic(config, values.clinic);
+    const result = previewTimeline(clinic, previewInput(parsed.data, clinic.timeZone));
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderPreview(result));
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message, 1);
+    if (err instanceof RebookError) return fail(`${err.message}${err.details.issues ? `: ${err.details.issues.map((i) => i.message).join('; ')}` : ''}`, 1);
+    throw err;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The preview request as the API and the CLI take it (zod), turned into the pure timeline's input
+ * on the clinic's clock. A date alone is the clinic's local noon; a wall time without offset is
+ * the clinic's clock (the simulator's history CSV reads dates the same way).
+ */
+import { z } from 'zod';
+import { isValidTimeZone } from '../core/zoned-time.js';
+import { RebookError } from '../errors.js';
+import { parseCompletedAt } from '../simulator/history-csv.js';
+import type { PreviewInput } from './timeline.js';
+
+/** Who the sample client is when the request names no channel: reachable on both, consenting. */
+export const SAMPLE_CLIENT = { firstName: 'Alex', email: 'alex@example.com', phone: '+12125550123', consent: { sms: true, email: true } } as const;
+
+export const previewRequestSchema = z
+  .strictObject({
+    treatmentType: z.string().trim().min(1).max(100).optional(),
+    /** A service name ("Botox 20u") or `{ id?, name }` as the booking platform sends it. */
+    service: z.union([z.string().trim().min(1).max(200), z.strictObject({ id: z.string().trim().min(1).max(200).optional(), name: z.string().trim().min(1).max(200) })]).optional(),
+    completedAt: z.string().trim().min(1).max(40).optional(),
+    /** Alias of completedAt. */
+    date: z.string().trim().min(1).max(40).optional(),
+    client: z
+      .strictObject({
+        firstName: z.string().trim().min(1).max(100).optional(),
+        email: z.email().max(254).nullish(),
+        phone: z.string().trim().min(5).max(32).nullish(),
+        consent: z.strictObject({ sms: z.boolean(), email: z.boolean() }),
+        timeZone: z.string().refine(isValidTimeZone, 'not an IANA time zone').nullish(),
+      })
+      .optional(),
+    /** Treatment price in dollars (incentive tier). */
+    price: z.number().nonnegative().max(1_000_000).nullish(),
+  })
+  .superRefine((b, ctx) => {
+    if (!b.treatmentType === !b.service) ctx.addIssue({ code: 'custom', path: ['treatmentType'], message: 'give exactly one of treatmentType or service' });
+    if (!b.completedAt === !b.date) ctx.addIssue({ code: 'custom', path: ['completedAt'], message: 'give exactly one of completedAt or date' });
+  });
+
+export type PreviewRequest = z.infer<typeof previewRequestSchema>;
+
+export function previewInput(req: PreviewRequest, clinicTimeZone: string): PreviewInput {
+  const raw = (req.completedAt ?? req.date)!;
+  const completedAtMs = parseCompletedAt(raw, clinicTimeZone);
+  if (completedAtMs === undefined) {
+    throw new RebookError('validation_failed', 'invalid request body', { issues: [{ path: `body.${req.completedAt ? 'completedAt' : 'date'}`, message: 'expected an ISO 8601 instant, a local "YYYY-MM-DD HH:MM" or a date YYYY-MM-DD (local noon)' }] });
+  }
+  const service = typeof req.service === 'string' ? { name: req.service } : req.service;
+  return {
+    ...(req.treatmentType ? { treatmentType: req.treatmentType } : {}),
+    ...(service ? { service: { ...(service.id ? { id: service.id } : {}), name: service.name } } : {}),
+    completedAtMs,
+    client: req.client ?? SAMPLE_CLIENT,
+    priceCents: req.price != null ? Math.round(req.price * 100) : null,
+  };
+}
