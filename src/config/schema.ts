@@ -23,17 +23,39 @@ export const treatmentTypeSchema = z
     synonyms: z.array(z.string().min(1)).default([]),
   })
   .superRefine((t, ctx) => {
+    // Stage days out of order are only a warning (the planner runs stages in day order); see load.ts.
     const keys = new Set<string>();
     t.stages.forEach((s, i) => {
       if (keys.has(s.key)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'key'], message: `duplicate stage key "${s.key}"` });
       keys.add(s.key);
-      const prev = t.stages[i - 1];
-      if (prev && s.day < prev.day) ctx.addIssue({ code: 'custom', path: ['stages', i, 'day'], message: 'stage days must not decrease' });
     });
   });
 
 export const catalogSchema = z.strictObject({
   treatmentTypes: z.record(slug, treatmentTypeSchema),
+});
+
+/**
+ * Catalog changes laid over catalog.yaml by an agency or a clinic: a new treatment type in full,
+ * or only the fields that change (objects merge, arrays replace, null removes; see merge.ts). The
+ * merged catalog is validated with `catalogSchema`.
+ */
+export const catalogOverridesSchema = z.strictObject({
+  treatmentTypes: z.record(slug, z.unknown()),
+});
+
+/** Keys of a clinic file an agency's `defaults` cannot set: they name the clinic itself. */
+export const clinicIdentityKeys = ['id', 'name', 'agency'] as const;
+
+/**
+ * config/agencies/<agency>.yaml: what an agency's clinics share. `defaults` holds any clinic
+ * setting except the identity keys; it is merged under each clinic file that names the agency,
+ * and the merged result is validated as a clinic.
+ */
+export const agencySchema = z.strictObject({
+  name: z.string().min(1),
+  catalog: catalogOverridesSchema.optional(),
+  defaults: z.record(z.string(), z.unknown()).optional(),
 });
 
 // A placeholder outside the closed token set would reach clients as "Hi ," or as raw braces.
@@ -68,6 +90,8 @@ export const connectorSettingsSchema = z.strictObject({
 export const clinicSchema = z.strictObject({
   id: slug,
   name: z.string().min(1),
+  /** The agency whose config/agencies/<agency>.yaml this clinic inherits from; none for a standalone clinic. */
+  agency: slug.optional(),
   timeZone: z.string().refine(isValidTimeZone, 'not an IANA time zone'),
   bookingUrl: z.url(),
   address: z.string().min(1),
@@ -106,6 +130,7 @@ export const clinicSchema = z.strictObject({
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;
+export type AgencyFile = z.infer<typeof agencySchema>;
 export type ClinicConfig = z.infer<typeof clinicSchema>;
 export type TemplateConfig = z.infer<typeof templateSchema>;
 export type ConnectorSettings = z.infer<typeof connectorSettingsSchema>;

@@ -123,14 +123,14 @@ describe('loadConfig: valid configuration', () => {
 describe('loadConfig: every problem in every file at once', () => {
   it('reports catalog, schema, YAML and cross-file problems together with file, line and path', () => {
     const dir = configDir({
-      // line 7: days go 80 → 70; line 12: unknown key.
+      // line 7: not a channel; line 12: unknown key.
       'catalog.yaml': `treatmentTypes:
   neuromodulator:
     label: Botox
     intervalDays: 90
     stages:
       - { key: reminder, day: 80, channel: email, purpose: reminder }
-      - { key: incentive, day: 70, channel: sms, purpose: incentive }
+      - { key: incentive, day: 90, channel: fax, purpose: incentive }
     synonyms: [botox]
   lip_filler:
     label: lip filler
@@ -191,7 +191,7 @@ address: 1 E Street
     const problems = (error as ConfigError).problems;
     expect(located(dir, problems)).toEqual(
       [
-        'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.day',
+        'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.channel',
         'catalog.yaml:12 treatmentTypes.lip_filler.colour',
         'clinics/a-zone.yaml:3 timeZone',
         'clinics/b-key.yaml:6 sendtime',
@@ -202,7 +202,7 @@ address: 1 E Street
       ].sort(),
     );
     const byPath = (path: string) => problems.find((p) => p.path === path)?.message ?? '';
-    expect(byPath('treatmentTypes.neuromodulator.stages.1.day')).toMatch(/decrease/);
+    expect(byPath('treatmentTypes.neuromodulator.stages.1.channel')).toMatch(/email|sms|staff/);
     expect(byPath('treatmentTypes.lip_filler.colour')).toMatch(/colour/);
     expect(byPath('timeZone')).toMatch(/time zone/);
     expect(byPath('sendtime')).toMatch(/sendtime/);
@@ -240,7 +240,6 @@ address: 1 E Street
   });
 
   it.each([
-    ['stage days that decrease', CATALOG.replace('day: 90', 'day: 79'), 'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.day'],
     ['a duplicate stage key', CATALOG.replace('key: incentive', 'key: reminder'), 'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.key'],
     ['an unknown stage channel', CATALOG.replace('channel: sms', 'channel: whatsapp'), 'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.channel'],
     ['an unknown key in a stage', CATALOG.replace('purpose: incentive }', 'purpose: incentive, offset: 3 }'), 'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.offset'],
@@ -250,6 +249,14 @@ address: 1 E Street
   ])('a catalog with %s is rejected at its line', (_, text, expected) => {
     const dir = configDir({ 'catalog.yaml': text, 'clinics/x.yaml': clinic('x') });
     expect(located(dir, problemsOf(dir))).toEqual([expected]);
+  });
+
+  it('loads stage days out of order with a warning at the line (the planner runs stages by day)', () => {
+    const dir = configDir({ 'catalog.yaml': CATALOG.replace('day: 90', 'day: 79'), 'clinics/x.yaml': clinic('x') });
+    const cfg = loadConfig(dir);
+    const w = cfg.warnings.filter((p) => /out of order/.test(p.message));
+    expect(located(dir, w)).toEqual(['catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.day']);
+    expect(w[0]!.message).toMatch(/"incentive" \(day 79\).*"reminder" \(day 80\)/);
   });
 
   it('reports each unknown key of an object on its own line', () => {
