@@ -244,3 +244,39 @@ export const incentives = pgTable('incentives', {
   createdAt: tz('created_at').notNull().defaultNow(),
 });
 
+
+// 0004_reports.sql
+
+/** One row per sequence run (workflow × anchor appointment); times are workflow time. */
+export const sequenceRuns = pgTable(
+  'sequence_runs',
+  {
+    workflowId: text('workflow_id').notNull(),
+    runKey: text('run_key').notNull(),
+    clinicId: text('clinic_id').notNull(),
+    clientId: uuid('client_id').notNull(),
+    treatmentType: text('treatment_type').notNull(),
+    anchorAt: tz('anchor_at'),
+    outcome: text('outcome').notNull().default('running'),
+    outcomeStage: text('outcome_stage'),
+    running: boolean('running').notNull().default(true),
+    startedAt: tz('started_at').notNull(),
+    endedAt: tz('ended_at'),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.runKey] })],
+);
+
+/** A stage deferred (send window, caps) or suppressed (caps, consent, …): first occurrence per reason. */
+export const deliveryHolds = pgTable('delivery_holds', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  clinicId: text('clinic_id').notNull(),
+  workflowId: text('workflow_id').notNull(),
+  runKey: text('run_key').notNull(),
+  treatmentType: text('treatment_type').notNull(),
+  stage: text('stage').notNull(),
+  kind: text('kind', { enum: ['deferred', 'suppressed'] }).notNull(),
+  reason: text('reason').notNull(),
+  occurredAt: tz('occurred_at').notNull(),
+  until: tz('until'),
+});
