@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { loadConfig, ConfigError } from '../config/load.js';
 import { importCommand } from '../../connectors/csv/cli.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
@@ -159,6 +159,8 @@ function validateConfig(dir: string): void {
 function quietTemporalRuntime(log: Logger): void {
   Runtime.install({
     logger: new DefaultLogger('WARN', (entry) => log.warn({ sdk: entry.meta?.sdkComponent }, entry.message)),
+    // Native (Rust core) logs print to the console by themselves unless forwarded here.
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }), forward: {} } },
   });
 }
 
