@@ -280,3 +280,31 @@ export const deliveryHolds = pgTable('delivery_holds', {
   occurredAt: tz('occurred_at').notNull(),
   until: tz('until'),
 });
+
+// 0005_admin_api.sql
+
+/** Admin API keys: SHA-256 of the key, looked up by its public prefix `id`. */
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  keyHash: text('key_hash').notNull(),
+  agencyId: text('agency_id'),
+  clinicId: text('clinic_id'),
+  role: text('role', { enum: ['admin', 'staff'] }).notNull(),
+  label: text('label'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  revokedAt: tz('revoked_at'),
+  lastUsedAt: tz('last_used_at'),
+});
+
+/** Staff decisions on unrecognised services: service key → treatment type (null: not repeatable). */
+export const serviceMappings = pgTable(
+  'service_mappings',
+  {
+    clinicId: text('clinic_id').notNull(),
+    serviceKey: text('service_key').notNull(),
+    treatmentType: text('treatment_type'),
+    mappedBy: text('mapped_by'),
+    mappedAt: tz('mapped_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.serviceKey] })],
+);

@@ -7,7 +7,7 @@ import { engines, type ScratchDatabase } from './engines.js';
 const migrationFiles = readdirSync(new URL('../../src/db/migrations/', import.meta.url))
   .filter((f) => /^\d{4}_.*\.sql$/.test(f))
   .sort();
-const productTables = ['appointments', 'client_aliases', 'client_channels', 'clients', 'connector_client_refs', 'connector_state', 'consent_events', 'delivery_holds', 'inbound_messages', 'inbox_events', 'incentives', 'message_events', 'messages', 'provider_events', 'sequence_runs', 'sequences', 'staff_tasks', 'unmapped_services'];
+const productTables = ['api_keys', 'appointments', 'client_aliases', 'client_channels', 'clients', 'connector_client_refs', 'connector_state', 'consent_events', 'delivery_holds', 'inbound_messages', 'inbox_events', 'incentives', 'message_events', 'messages', 'provider_events', 'sequence_runs', 'sequences', 'service_mappings', 'staff_tasks', 'unmapped_services'];
 
 async function tables(db: Db): Promise<string[]> {
   const r = await db.execute(sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`);
