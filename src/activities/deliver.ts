@@ -36,6 +36,7 @@ import type { Logger } from '../log.js';
 import { channelFlags, markUndeliverable, recordOptOut } from '../messaging/channel-state.js';
 import { ProviderError, type MessageProvider } from '../messaging/types.js';
 import { signUnsubscribeToken } from '../messaging/unsubscribe.js';
+import { recordHold } from '../reports/record.js';
 import type { DeliveryResult, SequenceRef } from './types.js';
 
 export interface ProviderSet {
@@ -309,5 +310,12 @@ export function createDelivery(deps: DeliveryDeps) {
     return { status: 'suppressed', reason: 'no_usable_channel', noUsableChannel: true };
   }
 
-  return { deliverStage };
+  return {
+    // Reports count what held a stage back (caps, consent, send window): recorded once per reason.
+    async deliverStage(input: DeliverInput): Promise<DeliveryResult> {
+      const result = await deliverStage(input);
+      if (result.status !== 'sent') await recordHold(db, input.ref, input.stage.key, result, Date.parse(input.now));
+      return result;
+    },
+  };
 }

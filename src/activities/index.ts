@@ -14,6 +14,7 @@ import { RebookError, toActivityFailure } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createDelivery, providerFor, type DeliveryDeps } from './deliver.js';
 import { createStaffTask, type StaffTaskReason } from './staff.js';
+import { activityTimeMs, recordRun } from '../reports/record.js';
 import type { SequenceActivities } from './types.js';
 
 export interface ActivityDeps extends DeliveryDeps {
@@ -106,6 +107,7 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
         .insert(sequences)
         .values({ workflowId: ref.workflowId, clinicId: ref.clinicId, clientId: ref.clientId, treatmentType: ref.treatmentType, ...values })
         .onConflictDoUpdate({ target: sequences.workflowId, set: values });
+      await recordRun(db, ref, { ...(anchorAt ? { anchorAt } : {}), outcome, ...(outcomeStage ? { outcomeStage } : {}), running }, activityTimeMs());
     },
   });
 }

@@ -1,0 +1,54 @@
+/**
+ * What the activities record for reports, next to what they already write: every sequence run
+ * (the `sequences` row keeps only the latest one) and every stage held back or not sent. Both
+ * are idempotent (a retried activity writes the same row), and use workflow time.
+ */
+import { Context } from '@temporalio/activity';
+import { sql } from 'drizzle-orm';
+import type { DeliveryResult, SequenceRef } from '../activities/types.js';
+import type { Db } from '../db/client.js';
+import { deliveryHolds, sequenceRuns } from '../db/schema.js';
+import type { SequenceOutcome } from '../core/types.js';
+
+/** When the workflow asked for the running activity (server time, so time-skipping tests agree); wall time outside one. */
+export function activityTimeMs(): number {
+  try {
+    return Context.current().info.scheduledTimestampMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+export async function recordRun(db: Db, ref: SequenceRef, p: { anchorAt?: string; outcome: SequenceOutcome; outcomeStage?: string; running: boolean }, atMs: number): Promise<void> {
+  const at = new Date(atMs);
+  const set = {
+    ...(p.anchorAt ? { anchorAt: new Date(p.anchorAt) } : {}),
+    outcome: p.outcome,
+    outcomeStage: p.outcomeStage ?? null,
+    running: p.running,
+    endedAt: p.running ? null : at,
+    updatedAt: sql`now()`,
+  };
+  await db
+    .insert(sequenceRuns)
+    .values({ workflowId: ref.workflowId, runKey: ref.runKey, clinicId: ref.clinicId, clientId: ref.clientId, treatmentType: ref.treatmentType, startedAt: at, ...set })
+    .onConflictDoUpdate({ target: [sequenceRuns.workflowId, sequenceRuns.runKey], set });
+}
+
+/** Records a deferral or suppression (first occurrence per run, stage, kind and reason). */
+export async function recordHold(db: Db, ref: SequenceRef, stage: string, result: Exclude<DeliveryResult, { status: 'sent' }>, atMs: number): Promise<void> {
+  await db
+    .insert(deliveryHolds)
+    .values({
+      clinicId: ref.clinicId,
+      workflowId: ref.workflowId,
+      runKey: ref.runKey,
+      treatmentType: ref.treatmentType,
+      stage,
+      kind: result.status,
+      reason: result.reason,
+      occurredAt: new Date(atMs),
+      until: result.status === 'deferred' ? new Date(result.until) : null,
+    })
+    .onConflictDoNothing();
+}
