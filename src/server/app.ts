@@ -12,6 +12,7 @@ import { authorizeClinic } from './auth.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerReadRoutes } from './routes/reads.js';
 import { registerPreviewRoutes } from './routes/preview.js';
+import { registerReportRoutes } from './routes/reports.js';
 import { registerStaffWorkRoutes } from './routes/staff-work.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { sendgridWebhooks } from './routes/webhooks-sendgrid.js';
@@ -113,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(unsubscribeRoutes(inbound));
   await app.register(registerStaffWorkRoutes);
   await app.register(registerPreviewRoutes);
+  await app.register(registerReportRoutes);
   return app;
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Reads the facts of a rebooking report from the database: the sequence runs whose treatment
+ * falls in the period, their client messages (with email opens and clicks), their staff
+ * escalation tasks, what held their stages back, and the price of each client's next completed
+ * appointment. The counting itself is pure (rebooking.ts).
+ */
+import { and, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { treatmentTypesFor, type LoadedConfig } from '../config/load.js';
+import type { ClinicConfig } from '../config/schema.js';
+import { localDayAt } from '../core/plan.js';
+import { REBOOK_GRACE_DAYS } from '../core/types.js';
+import { addDays, fromLocal, localDate } from '../core/zoned-time.js';
+import type { Db } from '../db/client.js';
+import { clients, deliveryHolds, messages, sequenceRuns, staffTasks } from '../db/schema.js';
+import { RebookError } from '../errors.js';
+import { rebookingReport, type RebookingReport, type ReportFacts, type ReportTypeInfo } from './rebooking.js';
+
+export interface Period {
+  fromMs: number;
+  toMs: number;
+}
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** Default period: the last 90 days. */
+export const DEFAULT_PERIOD_DAYS = 90;
+
+/**
+ * `from`/`to` as dates on the clinic's calendar (`to` inclusive: the whole day) or ISO instants
+ * (`to` exclusive). Default: the 90 days up to now.
+ */
+export function parsePeriod(q: { from?: string; to?: string }, timeZone: string, nowMs: number): Period {
+  const bound = (v: string, field: 'from' | 'to'): number => {
+    const m = DATE.exec(v);
+    if (m) {
+      let d = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
+      const check = addDays(d, 0);
+      if (check.month !== d.month || check.day !== d.day) throw invalid(field);
+      if (field === 'to') d = addDays(d, 1);
+      return fromLocal({ ...d, hour: 0, minute: 0 }, timeZone);
+    }
+    const ms = /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : Number.NaN;
+    if (Number.isNaN(ms)) throw invalid(field);
+    return ms;
+  };
+  const toMs = q.to ? bound(q.to, 'to') : nowMs;
+  const fromMs = q.from ? bound(q.from, 'from') : fromLocal({ ...addDays(localDate(toMs, timeZone), -DEFAULT_PERIOD_DAYS), hour: 0, minute: 0 }, timeZone);
+  if (fromMs >= toMs) throw new RebookError('validation_failed', 'invalid period', { issues: [{ path: 'query.from', message: 'must be before to' }] });
+  return { fromMs, toMs };
+}
+
+function invalid(field: string): RebookError {
+  return new RebookError('validation_failed', 'invalid period', { issues: [{ path: `query.${field}`, message: 'expected a date YYYY-MM-DD or an ISO 8601 instant' }] });
+}
+
+/** The stage order, labels and intervals of the clinic's treatment types. */
+export function reportTypes(config: LoadedConfig, clinic: ClinicConfig): Map<string, ReportTypeInfo> {
+  const out = new Map<string, ReportTypeInfo>();
+  for (const [key, t] of treatmentTypesFor(config, clinic)) out.set(key, { label: t.label, intervalDays: t.intervalDays, stages: [...t.stages].sort((a, b) => a.day - b.day) });
+  return out;
+}
+
+export async function loadReportFacts(db: Db, clinic: ClinicConfig, types: ReadonlyMap<string, ReportTypeInfo>, period: Period, treatmentType?: string): Promise<ReportFacts> {
+  const inPeriod: SQL[] = [eq(sequenceRuns.clinicId, clinic.id), gte(sequenceRuns.anchorAt, new Date(period.fromMs)), lt(sequenceRuns.anchorAt, new Date(period.toMs))];
+  if (treatmentType) inPeriod.push(eq(sequenceRuns.treatmentType, treatmentType));
+  const where = and(...inPeriod);
+  const runId = (r: { workflowId: string; runKey: string }) => `${r.workflowId}|${r.runKey}`;
+
+  // The rebooked appointment: the client's next completed one after the treatment, the same
+  // treatment type first (the booking itself carries no price).
+  const nextPrice = sql<number | null>`(select a.price_cents from appointments a
+    where a.clinic_id = ${sequenceRuns.clinicId} and a.client_external_id = ${clients.externalId} and a.status = 'completed'
+      and a.start_at > ${sequenceRuns.anchorAt} and a.external_id <> ${sequenceRuns.runKey}
+    order by (a.treatment_type is not distinct from ${sequenceRuns.treatmentType}) desc, a.start_at asc limit 1)`;
+  const runRows = await db
+    .select({ workflowId: sequenceRuns.workflowId, runKey: sequenceRuns.runKey, treatmentType: sequenceRuns.treatmentType, anchorAt: sequenceRuns.anchorAt, outcome: sequenceRuns.outcome, outcomeStage: sequenceRuns.outcomeStage, running: sequenceRuns.running, endedAt: sequenceRuns.endedAt, nextPrice })
+    .from(sequenceRuns)
+    .innerJoin(clients, eq(clients.id, sequenceRuns.clientId))
+    .where(where);
+
+  // A message belongs to the run whose "workflowId|runKey|" prefixes its idempotency key.
+  const ofRun = sql`left(${messages.idempotencyKey}, length(${sequenceRuns.workflowId}) + length(${sequenceRuns.runKey}) + 2) = ${sequenceRuns.workflowId} || '|' || ${sequenceRuns.runKey} || '|'`;
+  const messageRows = await db
+    .select({
+      workflowId: sequenceRuns.workflowId,
+      runKey: sequenceRuns.runKey,
+      stage: messages.stage,
+      channel: messages.channel,
+      status: messages.status,
+      opened: sql<boolean>`exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'open')`,
+      clicked: sql<boolean>`exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'click')`,
+    })
+    .from(messages)
+    .innerJoin(sequenceRuns, and(eq(messages.workflowId, sequenceRuns.workflowId), ofRun))
+    .where(and(where, inArray(messages.channel, ['email', 'sms'])));
+
+  const taskRows = await db
+    .select({ workflowId: sequenceRuns.workflowId, runKey: sequenceRuns.runKey, stage: sql<string | null>`${staffTasks.details} ->> 'stage'`, status: staffTasks.status, outcome: staffTasks.outcome })
+    .from(staffTasks)
+    .innerJoin(sequenceRuns, sql`${staffTasks.idempotencyKey} = ${sequenceRuns.workflowId} || '|' || ${sequenceRuns.runKey} || '|escalation'`)
+    .where(where);
+
+  const holdRows = await db
+    .select({ workflowId: sequenceRuns.workflowId, runKey: sequenceRuns.runKey, stage: deliveryHolds.stage, kind: deliveryHolds.kind, reason: deliveryHolds.reason })
+    .from(deliveryHolds)
+    .innerJoin(sequenceRuns, and(eq(deliveryHolds.workflowId, sequenceRuns.workflowId), eq(deliveryHolds.runKey, sequenceRuns.runKey)))
+    .where(where);
+
+  return {
+    runs: runRows.map((r) => {
+      const anchorAtMs = r.anchorAt ? new Date(r.anchorAt).getTime() : period.fromMs;
+      const type = types.get(r.treatmentType);
+      return {
+        id: runId(r),
+        treatmentType: r.treatmentType,
+        anchorAtMs,
+        windowEndsAtMs: type ? localDayAt(anchorAtMs, type.intervalDays + REBOOK_GRACE_DAYS, '23:59', clinic.timeZone) : Number.POSITIVE_INFINITY,
+        outcome: r.outcome,
+        outcomeStage: r.outcomeStage,
+        running: r.running,
+        endedAtMs: r.endedAt ? new Date(r.endedAt).getTime() : null,
+        nextPriceCents: r.nextPrice === null || r.nextPrice === undefined ? null : Number(r.nextPrice),
+      };
+    }),
+    messages: messageRows.map((m) => ({ runId: runId(m), stage: m.stage, channel: m.channel as 'email' | 'sms', status: m.status, opened: !!m.opened, clicked: !!m.clicked })),
+    tasks: taskRows.map((t) => ({ runId: runId(t), stage: t.stage, status: t.status, outcome: t.outcome })),
+    holds: holdRows.map((h) => ({ runId: runId(h), stage: h.stage, kind: h.kind, reason: h.reason })),
+  };
+}
+
+/** One clinic's rebooking report for a period (and optionally one treatment type). */
+export async function clinicRebookingReport(db: Db, config: LoadedConfig, clinic: ClinicConfig, q: { from?: string; to?: string; treatmentType?: string }, nowMs: number): Promise<RebookingReport> {
+  const period = parsePeriod(q, clinic.timeZone, nowMs);
+  const types = reportTypes(config, clinic);
+  if (q.treatmentType && !types.has(q.treatmentType)) throw new RebookError('validation_failed', 'unknown treatment type for this clinic', { issues: [{ path: 'query.treatmentType', message: `not one of: ${[...types.keys()].join(', ')}` }] });
+  const facts = await loadReportFacts(db, clinic, types, period, q.treatmentType);
+  return rebookingReport(facts, types, { clinics: [clinic.id], from: new Date(period.fromMs).toISOString(), to: new Date(period.toMs).toISOString(), treatmentType: q.treatmentType ?? null });
+}
