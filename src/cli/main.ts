@@ -8,6 +8,7 @@
  *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
  *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
  *   rebook preview --clinic X --service NAME --date YYYY-MM-DD [--email --phone --consent] [--json]
+ *   rebook report --clinic X | --clinics A,B [--from --to --type] [--format table|csv|json] [--url --key]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { importCommand } from '../../connectors/csv/cli.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
 import { simulateCommand } from './simulate.js';
 import { previewCommand } from './preview.js';
+import { reportCommand } from './report.js';
 import { createConfigStore } from '../config/store.js';
 import { parseEnv, type Env } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
@@ -30,7 +32,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …|simulate …|preview …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …|simulate …|preview …|report …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -175,6 +177,7 @@ export async function main(argv: string[]): Promise<void> {
   // The simulator runs the pure core only: no Temporal, no database.
   if (command === 'simulate') return simulateCommand(rest, env);
   if (command === 'preview') return previewCommand(rest, env);
+  if (command === 'report') return reportCommand(rest, env);
   quietTemporalRuntime(log);
   switch (command) {
     case 'dev':

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import { clients, messageEvents, messages } from '../../src/db/schema.js';
+import type { CanonicalEvent } from '../../src/ingest/events.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp } from '../../src/server/app.js';
 import { createSequenceSignals } from '../../src/temporal/sequence-signals.js';
@@ -17,6 +18,7 @@ import { snoozeSignal } from '../../workflows/definitions.js';
 import { treatmentSlot } from '../helpers/clinic-time.js';
 import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
 
+type TreatmentCompleted = Extract<CanonicalEvent, { type: 'treatment.completed' }>;
 const API_KEY = 'report-integration-api-key-0123';
 const HOUR = 3_600_000;
 let e: Engine;
@@ -66,7 +68,7 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
   await e.send(booking('book-incentive', 'book-incentive-2', at(98)));
   await e.sleepUntil(at(92) + HOUR);
   // The rebooked appointment completes with its price: the revenue of the first run.
-  await e.send({ ...treatment({ clientId: 'book-reminder', appointmentId: 'book-reminder-2', completedAt: iso(at(92)), email: 'book-reminder@example.com' }), price: 450 });
+  await e.send({ ...(treatment({ clientId: 'book-reminder', appointmentId: 'book-reminder-2', completedAt: iso(at(92)), email: 'book-reminder@example.com' }) as TreatmentCompleted), price: 450 });
 
   await e.sleepUntil(at(100) + HOUR);
   const staffWf = await e.workflowIdFor('staff');

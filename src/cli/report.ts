@@ -1,0 +1,104 @@
+/**
+ * `rebook report`: the rebooking report of one clinic, or several rolled up (an agency's view),
+ * read straight from the database (DATABASE_URL, or the embedded database of a stopped `rebook
+ * dev`) or through a running server's API (--url, --key).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { clinicOrThrow, ConfigError, loadConfig } from '../config/load.js';
+import { openDatabase } from '../db/client.js';
+import type { Env } from '../env.js';
+import { RebookError } from '../errors.js';
+import { clinicRebookingReport } from '../reports/query.js';
+import { rollUpReports, type RebookingReport } from '../reports/rebooking.js';
+import { renderReportCsv, renderReportTable } from '../reports/render.js';
+
+export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID,…) [options]
+
+  --clinic ID          one clinic
+  --clinics LIST       several clinics, summed per treatment type and stage (agency roll-up)
+  --from DATE          first treatment date counted (YYYY-MM-DD on the clinic's calendar, or an
+                       ISO instant); default: 90 days before --to
+  --to DATE            last treatment date counted (inclusive), default: now
+  --type KEY           one treatment type only (neuromodulator, lip_filler, …)
+  --format FORMAT      table (default), csv or json
+  --url URL            read through a running server (e.g. http://127.0.0.1:3000) instead of
+  --key KEY            the database; the API key (default $REBOOK_API_KEY)
+  --config DIR         configuration directory (default $REBOOK_CONFIG_DIR)
+
+Without --url the database is read directly: DATABASE_URL, else the embedded database under
+$REBOOK_DATA_DIR (only while \`rebook dev\` is stopped: PGlite is one process's database).
+`;
+
+function fail(message: string, code = 2): void {
+  process.stderr.write(`rebook report: ${message}\n`);
+  process.exitCode = code;
+}
+
+async function viaApi(url: string, key: string, clinicId: string, q: { from?: string; to?: string; treatmentType?: string }): Promise<RebookingReport> {
+  const params = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
+  const res = await fetch(`${url.replace(/\/$/, '')}/v1/clinics/${encodeURIComponent(clinicId)}/reports/rebooking${params.size ? `?${params}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
+  const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; issues?: { path: string; message: string }[] } };
+  if (!res.ok) throw new Error(`${clinicId}: HTTP ${res.status} ${body.error ? `${body.error.code}: ${body.error.message}${body.error.issues ? ` (${body.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}` : ''}`);
+  return body as unknown as RebookingReport;
+}
+
+export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL' | 'REBOOK_API_KEY'>): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        clinic: { type: 'string' },
+        clinics: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        type: { type: 'string' },
+        format: { type: 'string', default: 'table' },
+        url: { type: 'string' },
+        key: { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${REPORT_USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(REPORT_USAGE);
+    return;
+  }
+  const ids = [...(values.clinic ? [values.clinic] : []), ...(values.clinics ?? '').split(',').map((s) => s.trim()).filter(Boolean)];
+  if (ids.length === 0) return fail(`--clinic or --clinics is required\n${REPORT_USAGE}`);
+  if (!['table', 'csv', 'json'].includes(values.format!)) return fail('--format is table, csv or json');
+  const q = { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}), ...(values.type ? { treatmentType: values.type } : {}) };
+
+  const reports: RebookingReport[] = [];
+  try {
+    if (values.url) {
+      const key = values.key ?? env.REBOOK_API_KEY;
+      if (!key) return fail('--key (or REBOOK_API_KEY) is required with --url');
+      for (const id of ids) reports.push(await viaApi(values.url, key, id, q));
+    } else {
+      const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
+      const clinics = ids.map((id) => clinicOrThrow(config, id));
+      const pglite = join(env.REBOOK_DATA_DIR, 'pglite');
+      if (!env.DATABASE_URL && !existsSync(pglite)) return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
+      const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: pglite });
+      try {
+        for (const clinic of clinics) reports.push(await clinicRebookingReport(database.db, config, clinic, q, Date.now()));
+      } finally {
+        await database.close();
+      }
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message, 1);
+    if (err instanceof RebookError) return fail(`${err.message}${err.details.issues ? `: ${err.details.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}` : ''}`, 1);
+    return fail(err instanceof Error ? err.message : String(err), 1);
+  }
+  const report = reports.length === 1 ? reports[0]! : rollUpReports(reports);
+  process.stdout.write(values.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : values.format === 'csv' ? renderReportCsv(report) : renderReportTable(report));
+}
