@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { clinicOrThrow, loadConfig } from '../../src/config/load.js';
 import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
+import { IMPORT_SOURCE_HEADER } from '../../src/server/routes/events.js';
 import { planImport, progressBar, sendImport } from './import.js';
 import { CSV_FORMATS, parseMapping, type CsvFormat } from './presets.js';
 
@@ -40,7 +41,7 @@ export async function importCommand(argv: string[], env: { configDir: string; po
   }
   const url = values.url ?? `http://127.0.0.1:${env.port}`;
   const send = async (events: CanonicalEvent[]): Promise<EventResult[]> => {
-    const res = await fetch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    const res = await fetch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', [IMPORT_SOURCE_HEADER]: 'import' }, body: JSON.stringify({ events }) });
     const body = (await res.json()) as { results?: EventResult[]; error?: { code: string; message: string } };
     if (!res.ok || !body.results) throw new Error(`server answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`);
     return body.results;

@@ -17,6 +17,7 @@ import { enrollSequence, signalBooking } from '../temporal/sequences.js';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { dedupeKey, type CanonicalEvent, type ClientUpdated, type EventResult, type TreatmentCompleted } from './events.js';
 import { RebookError } from '../errors.js';
+import { applyPlatformContact } from '../messaging/channel-state.js';
 
 export interface IngestDeps {
   db: Db;
@@ -85,7 +86,20 @@ export function createIngest(deps: IngestDeps) {
     return alias?.id ?? externalId;
   }
 
-  async function upsertClient(clinicId: string, e: TreatmentCompleted): Promise<string> {
+  /** After a client row was written: phone as E.164 (or flagged), consent flag changes as consent events. */
+  const contactState = (clinicId: string, clientId: string, c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } }, at: Date | undefined, source: string) =>
+    applyPlatformContact(db, {
+      clinicId,
+      clientId,
+      defaultCountry: clinicOrThrow(config.current(), clinicId).defaultCountry,
+      phoneGiven: c.phone !== undefined,
+      ...(c.consent ? { consent: c.consent } : {}),
+      source: source === 'import' ? 'import' : 'platform',
+      ref: source,
+      at: at ?? new Date(now()),
+    });
+
+  async function upsertClient(clinicId: string, e: TreatmentCompleted, source: string): Promise<string> {
     const c = e.client;
     const at = e.occurredAt ? new Date(e.occurredAt) : undefined;
     const values = {
@@ -103,13 +117,16 @@ export function createIngest(deps: IngestDeps) {
       .values({ clinicId, externalId: c.id, ...values })
       .onConflictDoUpdate({ target: [clients.clinicId, clients.externalId], set: values, setWhere: fresher(clients.sourceUpdatedAt, at) })
       .returning({ id: clients.id });
-    if (row) return row.id;
+    if (row) {
+      await contactState(clinicId, row.id, c, at, source);
+      return row.id;
+    }
     // A newer contact update was applied already: keep it, only look the client up.
     const [existing] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id)));
     return existing!.id;
   }
 
-  async function applyClientUpdate(clinicId: string, e: ClientUpdated): Promise<AppliedBody> {
+  async function applyClientUpdate(clinicId: string, e: ClientUpdated, source: string): Promise<AppliedBody> {
     const c = e.client;
     const at = e.occurredAt ? new Date(e.occurredAt) : undefined;
     const set = {
@@ -135,6 +152,7 @@ export function createIngest(deps: IngestDeps) {
       .set(set)
       .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id), fresher(clients.sourceUpdatedAt, at)))
       .returning({ id: clients.id });
+    for (const u of updated) await contactState(clinicId, u.id, c, at, source);
     return { status: 'accepted', clientsUpdated: updated.length };
   }
 
@@ -174,11 +192,11 @@ export function createIngest(deps: IngestDeps) {
     return written.length > 0;
   }
 
-  async function applyTreatment(clinicId: string, e: TreatmentCompleted): Promise<AppliedBody> {
+  async function applyTreatment(clinicId: string, e: TreatmentCompleted, source: string): Promise<AppliedBody> {
     const cfg = config.current();
     const clinic = clinicOrThrow(cfg, clinicId);
     const cls = classifyService(e.service, classificationRulesFor(cfg, clinic));
-    const clientId = await upsertClient(clinicId, e);
+    const clientId = await upsertClient(clinicId, e, source);
     await recordAppointment(clinicId, {
       externalId: e.appointmentId,
       clientExternalId: e.client.id,
@@ -234,14 +252,14 @@ export function createIngest(deps: IngestDeps) {
     return { status: 'accepted', enrolled: true, sequenceId: workflowId, treatmentType: type.key, ...(reachable ? {} : { staffEscalationOnly: true }) };
   }
 
-  async function apply(clinicId: string, event: CanonicalEvent): Promise<AppliedBody> {
+  async function apply(clinicId: string, event: CanonicalEvent, source: string): Promise<AppliedBody> {
     const e = await withCanonicalClient(clinicId, event);
     const at = e.occurredAt ? { sourceUpdatedAt: new Date(e.occurredAt) } : {};
     switch (e.type) {
       case 'treatment.completed':
-        return applyTreatment(clinicId, e);
+        return applyTreatment(clinicId, e, source);
       case 'client.updated':
-        return applyClientUpdate(clinicId, e);
+        return applyClientUpdate(clinicId, e, source);
       case 'client.merged':
         return applyMerge(clinicId, e.keptClientId, e.removedClientId);
       case 'appointment.booked': {
@@ -290,7 +308,7 @@ export function createIngest(deps: IngestDeps) {
    * The resolution is saved on the row first, so a retry (Temporal down) applies it again
    * without calling the vendor's API again.
    */
-  async function applyVendor(rowId: number, clinicId: string, payload: { vendor: VendorEvent; resolved?: CanonicalEvent[] }): Promise<AppliedBody> {
+  async function applyVendor(rowId: number, clinicId: string, payload: { vendor: VendorEvent; resolved?: CanonicalEvent[] }, source: string): Promise<AppliedBody> {
     let events = payload.resolved;
     if (!events) {
       if (!deps.resolveVendorEvent) throw new RebookError('config_invalid', 'no connector resolver configured for vendor events');
@@ -299,14 +317,14 @@ export function createIngest(deps: IngestDeps) {
       await db.update(inboxEvents).set({ payload: { vendor: payload.vendor, resolved: events } }).where(eq(inboxEvents.id, rowId));
     }
     const results: unknown[] = [];
-    for (const e of events) results.push({ type: e.type, ...(await apply(clinicId, e)) });
+    for (const e of events) results.push({ type: e.type, ...(await apply(clinicId, e, source)) });
     return { status: 'accepted', events: results };
   }
 
   /** Applies one inbox row; on failure leaves it pending for the forwarder. */
-  async function processRow(row: { id: number; clinicId: string; payload: unknown }): Promise<AppliedBody | { status: 'queued'; reason: 'temporal_unavailable' }> {
+  async function processRow(row: { id: number; clinicId: string; payload: unknown; source: string }): Promise<AppliedBody | { status: 'queued'; reason: 'temporal_unavailable' }> {
     try {
-      const result = isVendorPayload(row.payload) ? await applyVendor(row.id, row.clinicId, row.payload) : await apply(row.clinicId, row.payload as CanonicalEvent);
+      const result = isVendorPayload(row.payload) ? await applyVendor(row.id, row.clinicId, row.payload, row.source) : await apply(row.clinicId, row.payload as CanonicalEvent, row.source);
       // Processed: drop the payload (it carries PHI) and keep only the outcome.
       await db.update(inboxEvents).set({ status: 'done', payload: null, result, processedAt: new Date(), lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
       return result;
@@ -345,7 +363,7 @@ export function createIngest(deps: IngestDeps) {
           out.push({ index, type: e.type, status: 'duplicate', enrolled: false, reason: 'duplicate' });
           continue;
         }
-        const r = await processRow({ id: rowId, clinicId, payload: e });
+        const r = await processRow({ id: rowId, clinicId, payload: e, source });
         out.push({ index, type: e.type, ...r } as EventResult);
       }
       return out;
@@ -379,7 +397,7 @@ export function createIngest(deps: IngestDeps) {
     async processStored(ids: number[]): Promise<void> {
       if (ids.length === 0) return;
       const rows = await db
-        .select({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, occurredAt: inboxEvents.occurredAt })
+        .select({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, occurredAt: inboxEvents.occurredAt, source: inboxEvents.source })
         .from(inboxEvents)
         .where(and(inArray(inboxEvents.id, ids), eq(inboxEvents.status, 'pending')));
       rows.sort((a, b) => (a.occurredAt?.getTime() ?? 0) - (b.occurredAt?.getTime() ?? 0) || a.id - b.id);
@@ -408,7 +426,7 @@ export function createIngest(deps: IngestDeps) {
               .limit(limit),
           ),
         )
-        .returning({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload });
+        .returning({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, source: inboxEvents.source });
       claimed.sort((a, b) => a.id - b.id);
       let applied = 0;
       for (const row of claimed) {

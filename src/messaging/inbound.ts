@@ -132,7 +132,9 @@ export function createInbound(deps: InboundDeps) {
         await recordOptIn(db, { clinicId: clinic.id, clientIds }, 'sms', 'reply', at, inbound.id);
         return undefined;
       case 'help':
-        return advanced ? undefined : helpText(clinic);
+        // Never both: Twilio answers when the clinic says Advanced Opt-Out is on, or when the
+        // webhook itself says Twilio matched its HELP keyword (a clinic config lagging behind).
+        return advanced || p.OptOutType?.toUpperCase() === 'HELP' ? undefined : helpText(clinic);
       case 'opt_out_free_text':
         await recordOptOut(db, { clinicId: clinic.id, clientIds }, 'sms', 'reply', at, inbound.id);
         await task('reply_opt_out_review');

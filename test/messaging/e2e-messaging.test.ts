@@ -138,7 +138,12 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     expect(res.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
     const [state] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'sms')));
     expect(state).toMatchObject({ optOutSource: 'reply' });
-    expect(await e.database.db.select({ action: consentEvents.action, source: consentEvents.source }).from(consentEvents).where(eq(consentEvents.clientId, uuid))).toEqual([{ action: 'revoked', source: 'reply' }]);
+    // The platform's flags at enrollment, then the STOP.
+    expect(await e.database.db.select({ channel: consentEvents.channel, action: consentEvents.action, source: consentEvents.source }).from(consentEvents).where(eq(consentEvents.clientId, uuid)).orderBy(consentEvents.id)).toEqual([
+      { channel: 'sms', action: 'granted', source: 'platform' },
+      { channel: 'email', action: 'granted', source: 'platform' },
+      { channel: 'sms', action: 'revoked', source: 'reply' },
+    ]);
 
     await e.sleepUntil(demoDue(t0, 101));
     const msgs = await ledger(wf);

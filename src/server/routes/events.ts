@@ -3,11 +3,16 @@ import type { FastifyInstance } from 'fastify';
 import { canonicalEventSchema, eventArraySchema, eventEnvelopeSchema, type CanonicalEvent } from '../../ingest/events.js';
 import { parseOr400 } from '../validate.js';
 
+/** Request header naming where a batch comes from (only `import` is recognised). */
+export const IMPORT_SOURCE_HEADER = 'x-rebook-source';
+
 export async function registerEventRoutes(app: FastifyInstance): Promise<void> {
   app.post('/v1/clinics/:clinicId/events', async (req, reply) => {
     const clinic = app.clinicFor(req);
     const events = parseBatch(req.body);
-    const results = await app.deps.ingest.accept(clinic.id, events, 'api');
+    // `rebook import` marks its batches: consent flags from an export are recorded as source `import`.
+    const source = req.headers[IMPORT_SOURCE_HEADER] === 'import' ? 'import' : 'api';
+    const results = await app.deps.ingest.accept(clinic.id, events, source);
     return reply.status(202).send({ results });
   });
 }
