@@ -1,0 +1,134 @@
+/**
+ * `rebook report` as a child process: straight from an embedded database (REBOOK_DATA_DIR) in
+ * table, CSV and JSON, two clinics rolled up, and through a running server with --url/--key.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createConfigStore } from '../../src/config/store.js';
+import { openDatabase, type Db } from '../../src/db/client.js';
+import { clients, messages, sequenceRuns } from '../../src/db/schema.js';
+import { createIngest } from '../../src/ingest/service.js';
+import { createLogger } from '../../src/log.js';
+import { clinicRebookingReport } from '../../src/reports/query.js';
+import { REPORT_CSV_COLUMNS } from '../../src/reports/render.js';
+import { buildApp } from '../../src/server/app.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const API_KEY = 'report-cli-api-key-0123456789';
+const FROM = '2026-01-01';
+const TO = '2026-01-31';
+let dir: string;
+let configDir: string;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function rebook(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const { DATABASE_URL: _ignored, ...rest } = process.env;
+    execFile('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...rest, LOG_LEVEL: 'silent', REBOOK_CONFIG_DIR: configDir, REBOOK_DATA_DIR: dir, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Two Botox runs in January for `clinicId`: one booked after the reminder, one churned. */
+async function seed(db: Db, clinicId: string) {
+  for (const [i, outcome, stage] of [[1, 'booked', 'reminder'], [2, 'churned', 'staff_escalation']] as const) {
+    const [c] = await db.insert(clients).values({ clinicId, externalId: `c${i}`, firstName: 'Sam', lastName: 'Lee', consentEmail: true }).returning();
+    const wf = `rebook/${clinicId}/${c!.id}/neuromodulator`;
+    const anchor = new Date(`2026-01-1${i}T15:00:00Z`);
+    await db.insert(sequenceRuns).values({ workflowId: wf, runKey: `a${i}`, clinicId, clientId: c!.id, treatmentType: 'neuromodulator', anchorAt: anchor, outcome, outcomeStage: stage, running: false, startedAt: anchor, endedAt: new Date(anchor.getTime() + 85 * 86_400_000) });
+    await db.insert(messages).values({ idempotencyKey: `${wf}|a${i}|reminder`, clinicId, clientId: c!.id, workflowId: wf, treatmentType: 'neuromodulator', stage: 'reminder', channel: 'email', status: 'outbox', provider: 'outbox', dueAt: anchor });
+  }
+}
+
+let table: Run, csv: Run, json: Run, both: Run, viaUrl: Run, noDb: Run;
+let expected: unknown;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rebook-report-'));
+  configDir = join(dir, 'config');
+  mkdirSync(join(configDir, 'clinics'), { recursive: true });
+  copyFileSync('config/catalog.yaml', join(configDir, 'catalog.yaml'));
+  const demo = readFileSync('config/clinics/demo-clinic.yaml', 'utf8');
+  writeFileSync(join(configDir, 'clinics', 'demo-clinic.yaml'), demo);
+  writeFileSync(join(configDir, 'clinics', 'second-clinic.yaml'), demo.replace(/^id: demo-clinic$/m, 'id: second-clinic'));
+  const database = await openDatabase({ pgliteDir: join(dir, 'pglite') });
+  await seed(database.db, 'demo-clinic');
+  await seed(database.db, 'second-clinic');
+  const config = loadConfig(configDir);
+  expected = JSON.parse(JSON.stringify(await clinicRebookingReport(database.db, config, config.clinics.get('demo-clinic')!, { from: FROM, to: TO }, Date.now())));
+  await database.close();
+
+  // PGlite is one process's database: the direct reads run one after another, with it closed here.
+  noDb = await rebook(['report', '--clinic', 'demo-clinic'], { REBOOK_DATA_DIR: join(dir, 'empty') });
+  table = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO]);
+  csv = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'csv']);
+  json = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
+  both = await rebook(['report', '--clinics', 'demo-clinic,second-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
+
+  const served = await openDatabase({ pgliteDir: join(dir, 'pglite') });
+  const store = createConfigStore(configDir);
+  const log = createLogger({ level: 'silent' });
+  const app = await buildApp({ db: served.db, config: store, ingest: createIngest({ db: served.db, config: store, temporal: new Client(), taskQueue: 'unused', log }), log, secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    viaUrl = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json', '--url', url, '--key', API_KEY]);
+  } finally {
+    await app.close();
+    await served.close();
+  }
+}, 180_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('rebook report', () => {
+  it('prints the table per treatment type and stage', () => {
+    expect(table.stderr).not.toMatch(/rebook( report)?:/);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('Rebooking report: demo-clinic — treatments completed 2026-01-01 05:00 to 2026-02-01 05:00 UTC');
+    expect(table.stdout).toContain('Botox (neuromodulator, every 90 days)');
+    expect(table.stdout).toContain('2 enrolled, 2 finished, 0 running (0 snoozed)');
+    expect(table.stdout).toContain('1 rebooked on time (50.0% of finished), 1 booked in all, 1 churned');
+    expect(table.stdout).toMatch(/^ {2}reminder\s+2\s+2\s+0\s+0\s+0\s+0\s+1\s+50\.0%/m);
+  });
+
+  it('CSV: a row per type and per stage, with the documented columns', () => {
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toBe(REPORT_CSV_COLUMNS.join(','));
+    expect(lines).toHaveLength(1 + 1 + 4);
+    const all = Object.fromEntries(REPORT_CSV_COLUMNS.map((c, i) => [c, lines[1]!.split(',')[i]]));
+    expect(all).toMatchObject({ clinics: 'demo-clinic', treatment_type: 'neuromodulator', stage: 'all', enrolled: '2', booked_on_time: '1', rebooking_rate: '0.5', churned: '1', sent_email: '2' });
+    const reminder = Object.fromEntries(REPORT_CSV_COLUMNS.map((c, i) => [c, lines[2]!.split(',')[i]]));
+    expect(reminder).toMatchObject({ stage: 'reminder', reached: '2', bookings: '1', booking_rate: '0.5', enrolled: '' });
+  });
+
+  it('JSON is the report the library computes, directly and through the server', () => {
+    expect(JSON.parse(json.stdout)).toEqual(expected);
+    expect(viaUrl.stderr).not.toMatch(/rebook( report)?:/);
+    expect(JSON.parse(viaUrl.stdout)).toEqual(expected);
+  });
+
+  it('rolls several clinics up', () => {
+    const r = JSON.parse(both.stdout);
+    expect(r.clinics).toEqual(['demo-clinic', 'second-clinic']);
+    expect(r.totals).toMatchObject({ enrolled: 4, bookedOnTime: 2, churned: 2, rebookingRate: 0.5 });
+  });
+
+  it('says how to reach a database when there is none', () => {
+    expect(noDb.code).toBe(1);
+    expect(noDb.stderr).toContain('no database: set DATABASE_URL');
+  });
+});
