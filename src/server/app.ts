@@ -22,6 +22,7 @@ import { createInbound } from '../messaging/inbound.js';
 import { createOutboxProvider } from '../messaging/outbox/index.js';
 import type { SequenceSignals } from '../temporal/sequence-signals.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
+import { metricsPlugin } from '../metrics/index.js';
 import { clinicOrThrow } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 
@@ -86,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(new RebookError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()));
 
+  // Before the routes: its hooks count the webhook requests of every route registered after it.
+  await app.register(metricsPlugin({ db: deps.db, ...(deps.secrets.REBOOK_METRICS_TOKEN ? { token: deps.secrets.REBOOK_METRICS_TOKEN } : {}) }));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
