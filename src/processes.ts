@@ -23,6 +23,7 @@ import type { ConnectorRuntime } from '../connectors/types.js';
 import { dataConverterFor } from './temporal/connection.js';
 import type { TemporalSettings } from './temporal/settings.js';
 import { createWorker } from './temporal/worker.js';
+import { watchApiCalls } from './metrics/index.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -47,6 +48,7 @@ export async function runServer(opts: {
 }): Promise<Stoppable & { url: string }> {
   const { env, database, log } = opts;
   const runtime = opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log });
+  watchApiCalls(runtime.counter);
   const ingest = createIngest({ db: database.db, config: opts.config, temporal: opts.temporal, taskQueue: opts.settings.taskQueue, log, resolveVendorEvent: vendorResolver(database.db, runtime) });
   const app = await buildApp({
     db: database.db,
@@ -109,6 +111,8 @@ export async function runWorker(opts: {
   // fail sends later.
   if (!opts.secrets[UNSUBSCRIBE_SECRET_ENV]) throw new Error(`${UNSUBSCRIBE_SECRET_ENV} is required (any long random string, the same for server and worker): email stages carry a signed unsubscribe link`);
   const outbox = createOutboxProvider(opts.log);
+  const runtime = opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log: opts.log });
+  watchApiCalls(runtime.counter);
   const dataConverter = dataConverterFor(opts.settings, opts.secrets);
   const worker = await createWorker({
     connection: opts.connection,
@@ -124,7 +128,7 @@ export async function runWorker(opts: {
       clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
       unsubscribeSecret: opts.secrets[UNSUBSCRIBE_SECRET_ENV],
       log: opts.log,
-      checkBooking: createBookingChecker(opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log: opts.log })),
+      checkBooking: createBookingChecker(runtime),
     },
   });
   const done = worker.run();
