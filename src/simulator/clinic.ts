@@ -8,7 +8,7 @@ import type { CapRule } from '../core/caps.js';
 import type { ClassificationRules } from '../core/classify.js';
 import type { IncentiveTier, Offer } from '../core/incentives.js';
 import type { SendWindow } from '../core/send-window.js';
-import type { TreatmentTypeDefinition } from '../core/types.js';
+import type { Channel, TreatmentTypeDefinition } from '../core/types.js';
 
 /** The clinic as the simulation engine sees it (plain data: tests build it by hand too). */
 export interface SimulationClinic {
@@ -22,6 +22,8 @@ export interface SimulationClinic {
   sendWindow: SendWindow;
   /** Where a stage goes when its own channel cannot be used. */
   fallback: { sms: 'email' | 'none'; email: 'sms' | 'none' };
+  /** Stage purpose → client channels the clinic has a template for (a fallback needs one). */
+  templateChannels: Record<string, Channel[]>;
   /** Consent assumed when the history does not say. */
   assumedConsent: { sms: boolean; email: boolean };
   /** Region for phone numbers written without a country code. */
@@ -40,6 +42,7 @@ export function simulationClinic(config: LoadedConfig, clinicId: string): Simula
     capRules: capRulesFor(clinic),
     sendWindow: sendWindowFor(clinic),
     fallback: clinic.fallback,
+    templateChannels: Object.fromEntries(Object.entries(clinic.templates).map(([purpose, byChannel]) => [purpose, (['email', 'sms'] as const).filter((c) => !!byChannel[c])])),
     assumedConsent: clinic.connector?.assumedConsent ?? { sms: false, email: true },
     defaultCountry: clinic.defaultCountry,
     incentives: incentiveTiersFor(clinic),

@@ -10,9 +10,10 @@
  *     repeated appointment id is a duplicate;
  *   - stages run one after another; a stage held back (send window, caps) waits, and the next
  *     stage starts no earlier than the held one finished (a late next stage runs at once);
- *   - channel: the stage's own if usable, else the other one when the clinic's fallback allows,
- *     else the stage is suppressed; with no usable channel at all the client goes to staff at
- *     once and the remaining stages are skipped;
+ *   - channel (`stageChannel`, shared with delivery): the stage's own if usable, else the other
+ *     one when the clinic's fallback allows it and has a template for it, else the stage is
+ *     suppressed; with no usable channel at all the client goes to staff at once and the
+ *     remaining stages are skipped;
  *   - send window first (deferred to the next opening), then caps (deferred to the first instant
  *     every rule allows, moved into the window; suppressed when that is past the next stage);
  *   - staff stages create a task at their due instant (no window, no caps);
@@ -31,6 +32,7 @@
 import { checkCaps, type SendRecord } from '../core/caps.js';
 import { classifyService } from '../core/classify.js';
 import { describeOffer, offerFor } from '../core/incentives.js';
+import { stageChannel } from '../core/message-content.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { nextOpening } from '../core/send-window.js';
@@ -97,7 +99,8 @@ export type TraceKind =
   | 'deferred_send_window'
   | 'deferred_caps'
   | 'suppressed_caps'
-  | 'suppressed_no_consent'
+  | 'suppressed_no_channel'
+  | 'suppressed_no_template'
   | 'staff_task'
   | 'booked'
   | 'booked_in_history'
@@ -137,7 +140,8 @@ export interface SimulationSummary {
   };
   messages: { email: number; sms: number; total: number; viaFallback: number };
   deferred: { sendWindow: number; caps: number };
-  suppressed: { caps: number; noConsent: number };
+  /** noChannel: no consent or address on the stage's channel and no fallback; noTemplate: the clinic has no template for the channel (a configuration error when it happens in production). */
+  suppressed: { caps: number; noChannel: number; noTemplate: number };
   offers: { issued: number; byOffer: Record<string, number> };
   staffTasks: { total: number; noResponse: number; noUsableChannel: number };
   rebookings: {
@@ -333,7 +337,7 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
     sequences: { enrolled: 0, restarted: 0, bookedSimulated: 0, bookedInHistory: 0, bookedInHistoryAfterATouch: 0, churned: 0, runningAtEnd: 0, noUsableChannel: 0 },
     messages: { email: 0, sms: 0, total: 0, viaFallback: 0 },
     deferred: { sendWindow: 0, caps: 0 },
-    suppressed: { caps: 0, noConsent: 0 },
+    suppressed: { caps: 0, noChannel: 0, noTemplate: 0 },
     offers: { issued: 0, byOffer: {} },
     staffTasks: { total: 0, noResponse: 0, noUsableChannel: 0 },
     rebookings: { simulated: 0, expected: 0, revenueCents: 0, withoutPrice: 0 },
@@ -497,8 +501,8 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
         return;
       }
       const preferred = stage.channel;
-      const other: Channel = preferred === 'sms' ? 'email' : 'sms';
-      const channel: Channel | null = usable[preferred] ? preferred : clinic.fallback[preferred] !== 'none' && usable[other] ? other : null;
+      const hasTemplate = (c: Channel) => clinic.templateChannels[stage.purpose]?.includes(c) ?? false;
+      const channel = stageChannel(preferred, { email: !usable.email, sms: !usable.sms }, clinic.fallback, hasTemplate);
       if (!channel) {
         if (!usable.sms && !usable.email) {
           // Nobody can be reached automatically: staff now, the rest of the sequence skipped.
@@ -507,8 +511,8 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
           seq.idx = seq.stages.length - 1;
           staffTask(seq, staffStage, now, 'no_usable_channel');
         } else {
-          if (weekOf(now) >= 0) s.suppressed.noConsent++;
-          if (tracing) note('suppressed_no_consent', seq.type.key, now, { stage: stage.key, channel: preferred });
+          if (weekOf(now) >= 0) s.suppressed.noChannel++;
+          if (tracing) note('suppressed_no_channel', seq.type.key, now, { stage: stage.key, channel: preferred });
         }
         if (running.get(seq.type.key) === seq) advance(seq, now);
         return;
@@ -519,6 +523,13 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
         seq.heldByWindow = true;
         if (tracing) note('deferred_send_window', seq.type.key, now, { stage: stage.key, channel, detail: new Date(open).toISOString() });
         seq.nextAt = open;
+        return;
+      }
+      if (!hasTemplate(channel)) {
+        // Production refuses to send without a template (config_invalid): nothing goes out.
+        if (weekOf(now) >= 0) s.suppressed.noTemplate++;
+        if (tracing) note('suppressed_no_template', seq.type.key, now, { stage: stage.key, channel });
+        advance(seq, now);
         return;
       }
       const decision = checkCaps(clinic.capRules, sends, channel, now);

@@ -35,7 +35,7 @@ describe('one Botox client, no booking', () => {
     expect(s.messages).toEqual({ email: 2, sms: 1, total: 3, viaFallback: 0 });
     expect(s.staffTasks).toEqual({ total: 1, noResponse: 1, noUsableChannel: 0 });
     expect(s.deferred).toEqual({ sendWindow: 1, caps: 0 });
-    expect(s.suppressed).toEqual({ caps: 0, noConsent: 0 });
+    expect(s.suppressed).toEqual({ caps: 0, noChannel: 0, noTemplate: 0 });
     // $400 falls in the $300–600 tier: 15 % off.
     expect(s.offers).toEqual({ issued: 1, byOffer: { '15% off': 1 } });
     expect(s.sequences).toMatchObject({ enrolled: 1, churned: 1, bookedSimulated: 0, bookedInHistory: 0, runningAtEnd: 0 });
@@ -245,8 +245,23 @@ describe('channels and consent', () => {
     const strict: SimulationClinic = { ...clinic, fallback: { sms: 'none', email: 'sms' } };
     const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', 'y', '', '', 'y']]), strict);
     expect(sends(r.trace).map((x) => x[0])).toEqual(['reminder', 'results_checkin']);
-    expect(r.summary.suppressed.noConsent).toBe(1);
+    expect(r.summary.suppressed.noChannel).toBe(1);
     expect(r.summary.offers.issued).toBe(0);
+  });
+
+  it('falls back only to a channel the clinic has a template for (as delivery does)', () => {
+    // No email template for the incentive: an email-only client gets no incentive stage.
+    const smsOnlyOffer: SimulationClinic = { ...clinic, templateChannels: { ...clinic.templateChannels, incentive: ['sms'] } };
+    const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', 'y', '', '', 'y']]), smsOnlyOffer);
+    expect(sends(r.trace).map((x) => x[0])).toEqual(['reminder', 'results_checkin']);
+    expect(events(r.trace, 'suppressed_no_channel').map((e) => e.stage)).toEqual(['incentive']);
+  });
+
+  it('counts a stage whose own channel has no template as not sent (production refuses it)', () => {
+    const noReminder: SimulationClinic = { ...clinic, templateChannels: { ...clinic.templateChannels, reminder: [] } };
+    const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', ...FULL]]), noReminder);
+    expect(sends(r.trace).map((x) => x[0])).toEqual(['incentive', 'results_checkin']);
+    expect(r.summary.suppressed.noTemplate).toBe(1);
   });
 
   it('uses the clinic\'s assumed consent when the history does not say', () => {
