@@ -10,6 +10,9 @@ const envSchema = z.object({
   REBOOK_TEMPORAL_CONFIG: z.string().default('temporal.yaml'),
   REBOOK_API_KEY: z.string().min(16, 'REBOOK_API_KEY must be at least 16 characters').optional(),
   REBOOK_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** Requests per minute and client IP on the public webhook and unsubscribe routes (0: off). */
+  REBOOK_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(3000),
+  REBOOK_RATE_LIMIT_UNSUBSCRIBE: z.coerce.number().int().min(0).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -18,6 +18,7 @@ export const errorCodes = {
   payload_too_large: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   unclassified_service: { status: 422, retryable: false },
+  rate_limited: { status: 429, retryable: true },
   // Retryable: a stage blocked by a config mistake resumes once the config is fixed and reloaded,
   // instead of failing its sequence for good.
   config_invalid: { status: 500, retryable: true },

@@ -4,6 +4,7 @@
  *   rebook server    HTTP API and inbox forwarder (TEMPORAL_ADDRESS, DATABASE_URL)
  *   rebook worker    sequence worker (TEMPORAL_ADDRESS, DATABASE_URL)
  *   rebook config validate [dir]
+ *   rebook keys create --agency A [--clinic C] [--role admin|staff] | list | revoke ID
  *   rebook import --clinic X --format jane|mindbody|vagaro|generic [--dry-run] FILE.csv
  *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
  *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
@@ -15,13 +16,15 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import { loadConfig, ConfigError } from '../config/load.js';
+import { validateConfigCommand } from './config-validate.js';
+import { keysCommand } from './keys.js';
 import { importCommand } from '../../connectors/csv/cli.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
 import { simulateCommand } from './simulate.js';
 import { previewCommand } from './preview.js';
 import { reportCommand } from './report.js';
-import { createConfigStore } from '../config/store.js';
+import { createConfigStore, watchConfig } from '../config/store.js';
+import { holdEmbeddedDatabase } from '../db/embedded-lock.js';
 import { parseEnv, type Env } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../processes.js';
@@ -32,7 +35,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|import …|mindbody subscriptions …|simulate …|preview …|report …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|import …|mindbody subscriptions …|simulate …|preview …|report …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -77,12 +80,20 @@ async function dev(env: Env, log: Logger): Promise<void> {
   const { apiKey, generated } = devSecrets(env, settings);
   const parts: Stoppable[] = [];
   onShutdown(log, parts);
+  // Edits to config/ (file change or SIGHUP) apply without a restart; a bad edit is logged and ignored.
+  const watcher = watchConfig(config, { log });
+  parts.push({ stop: async () => watcher.stop() });
 
   const temporalServer = await startDevServer(settings, env.REBOOK_DATA_DIR);
   parts.push(temporalServer);
   const devSettings: TemporalSettings = { ...settings, address: temporalServer.address, namespace: settings.devServer.namespace, tls: { ...settings.tls, enabled: false } };
   const client = await connectClient(devSettings);
   await registerSearchAttributes(client.connection as Connection, devSettings.namespace, devSettings.searchAttributes);
+  // One-shot commands (`rebook keys`, `config validate`) see that the embedded database is in use.
+  if (!env.DATABASE_URL) {
+    const lock = holdEmbeddedDatabase(env.REBOOK_DATA_DIR);
+    parts.push({ stop: async () => lock.release() });
+  }
   const database = await openConfiguredDatabase(env);
   parts.push({ stop: () => database.close() });
   const connection = await connectWorker(devSettings);
@@ -114,6 +125,9 @@ async function server(env: Env, log: Logger): Promise<void> {
   const config = createConfigStore(env.REBOOK_CONFIG_DIR);
   const parts: Stoppable[] = [];
   onShutdown(log, parts);
+  // Edits to config/ (file change or SIGHUP) apply without a restart; a bad edit is logged and ignored.
+  const watcher = watchConfig(config, { log });
+  parts.push({ stop: async () => watcher.stop() });
   const client = await connectClient(settings);
   parts.push({ stop: () => client.connection.close() });
   const database = await openConfiguredDatabase(env);
@@ -129,6 +143,9 @@ async function worker(env: Env, log: Logger): Promise<void> {
   const config = createConfigStore(env.REBOOK_CONFIG_DIR);
   const parts: Stoppable[] = [];
   onShutdown(log, parts);
+  // Edits to config/ (file change or SIGHUP) apply without a restart; a bad edit is logged and ignored.
+  const watcher = watchConfig(config, { log });
+  parts.push({ stop: async () => watcher.stop() });
   const connection = await connectWorker(settings);
   parts.push({ stop: () => connection.close() });
   const database = await openConfiguredDatabase(env);
@@ -144,19 +161,6 @@ function requireDatabaseUrl(env: Env): void {
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required for `rebook server` and `rebook worker` (use `rebook dev` for the embedded database)');
 }
 
-function validateConfig(dir: string): void {
-  try {
-    const cfg = loadConfig(dir);
-    process.stdout.write(`config ok: ${Object.keys(cfg.catalog.treatmentTypes).length} treatment types, ${cfg.clinics.size} clinic(s)\n`);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
 /** Routes the Temporal SDK's own logs (worker state, bundling) through pino at warn and above. */
 function quietTemporalRuntime(log: Logger): void {
   Runtime.install({
@@ -168,8 +172,9 @@ function quietTemporalRuntime(log: Logger): void {
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (command === 'config' && rest[0] === 'validate') return validateConfig(rest[1] ?? parseEnv().REBOOK_CONFIG_DIR);
   const env = parseEnv();
+  if (command === 'config' && rest[0] === 'validate') process.exit(await validateConfigCommand(rest[1] ?? env.REBOOK_CONFIG_DIR, env));
+  if (command === 'keys') process.exit(await keysCommand(rest, env));
   const log = createLogger({ level: env.LOG_LEVEL });
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
   if (command === 'import') process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));

@@ -2,13 +2,21 @@
  * The HTTP app. Everything is injected so `app.inject` tests, `rebook server` and `rebook dev`
  * build the same thing. One error handler maps every failure to a coded JSON error.
  */
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ConfigStore } from '../config/store.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
 import type { Ingest } from '../ingest/service.js';
 import type { Logger } from '../log.js';
-import { authorizeClinic } from './auth.js';
+import { registerAccessControl } from './auth.js';
+import { registerOpenApi } from './openapi.js';
+import { nulCharacterPaths, validationError } from './validate.js';
+import { registerClientRoutes } from './routes/clients.js';
+import { registerClinicRoutes } from './routes/clinics.js';
+import { registerSequenceRoutes } from './routes/sequences.js';
+import { registerServiceRoutes } from './routes/services.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerReadRoutes } from './routes/reads.js';
 import { registerPreviewRoutes } from './routes/preview.js';
@@ -21,9 +29,9 @@ import type { ProviderSet } from '../activities/deliver.js';
 import { createInbound } from '../messaging/inbound.js';
 import { createOutboxProvider } from '../messaging/outbox/index.js';
 import type { SequenceSignals } from '../temporal/sequence-signals.js';
+import type { SequenceStatusLookup } from '../temporal/sequence-status.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { metricsPlugin } from '../metrics/index.js';
-import { clinicOrThrow } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 
 export interface AppDeps {
@@ -41,12 +49,27 @@ export interface AppDeps {
   clinicProviders?: (clinicId: string) => Partial<ProviderSet> | undefined;
   /** Injected clock (tests drive it with the time-skipping server's time). */
   now?: () => number;
+  /** Live status of a sequence (the workflow's `status` query); without it the API says unavailable. */
+  sequenceStatus?: SequenceStatusLookup;
+  /** Requests per minute and client IP on the public routes; 0 turns a limit off. */
+  rateLimits?: RateLimits;
 }
+
+export interface RateLimits {
+  webhooksPerMinute: number;
+  unsubscribePerMinute: number;
+}
+
+/**
+ * Vendors deliver every clinic's webhooks from a few addresses (Mindbody: one subscription for
+ * all sites), so that limit is generous; an unsubscribe link is clicked once by a person.
+ */
+export const DEFAULT_RATE_LIMITS: RateLimits = { webhooksPerMinute: 3000, unsubscribePerMinute: 60 };
 
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
-    /** Resolves the :clinicId param to its config and checks the API key. */
+    /** The :clinicId of a /v1 route, already checked against the key (see auth.ts). */
     clinicFor(req: FastifyRequest): ClinicConfig;
   }
 }
@@ -60,29 +83,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
   }) as unknown as FastifyInstance;
   app.decorate('deps', deps);
-  app.decorate('clinicFor', (req: FastifyRequest) => {
-    const { clinicId } = req.params as { clinicId?: string };
-    const clinic = clinicOrThrow(deps.config.current(), clinicId ?? '');
-    authorizeClinic(req, clinic, deps.secrets);
-    return clinic;
+  await registerOpenApi(app);
+  registerAccessControl(app);
+  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
+  // Per client IP on the public routes only; set on the route before the plugin reads it.
+  app.addHook('onRoute', (route) => {
+    const perMinute = route.url.startsWith('/webhooks/') ? limits.webhooksPerMinute : route.url.startsWith('/unsubscribe/') ? limits.unsubscribePerMinute : 0;
+    if (perMinute > 0) route.config = { ...route.config, rateLimit: { max: perMinute, timeWindow: 60_000 } };
+  });
+  await app.register(rateLimit, { global: false });
+  app.addHook('preValidation', async (req) => {
+    if (!req.routeOptions.url?.startsWith('/v1/')) return;
+    const paths = [...nulCharacterPaths(req.params, 'params'), ...nulCharacterPaths(req.query, 'query'), ...nulCharacterPaths(req.body, 'body')];
+    if (paths.length > 0) throw new RebookError('validation_failed', 'text must not contain NUL characters', { issues: paths.map((path) => ({ path, message: 'contains a NUL character' })) });
   });
 
   app.setErrorHandler((err, req, reply) => {
     let e: RebookError;
     if (err instanceof RebookError) e = err;
+    else if (hasZodFastifySchemaValidationErrors(err)) e = validationError(err as Parameters<typeof validationError>[0]);
+    else if ((err as { statusCode?: number }).statusCode === 429) e = new RebookError('rate_limited', 'too many requests, retry later');
     else if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new RebookError('payload_too_large', `body exceeds ${BODY_LIMIT_BYTES} bytes`);
     else if ((err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new RebookError('unsupported_media_type', 'send application/json');
     else if ((err as { code?: string }).code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err as { statusCode?: number }).statusCode === 400)
       e = new RebookError('invalid_json', 'request body is not valid JSON', { field: 'body' });
     else {
-      // Unknown failures: log the class only (messages from drivers may quote client data).
-      req.log.error({ errorName: (err as Error).name, code: (err as { code?: string }).code }, 'unhandled error');
+      // Unknown failures: log the class only (messages from drivers may quote client data); for
+      // an answer that does not match its schema, the failing paths (never the values).
+      const responsePaths = (err as { code?: string }).code === 'FST_ERR_RESPONSE_SERIALIZATION' && isResponseSerializationError(err as never) ? ((err as { cause?: { issues?: { path: PropertyKey[] }[] } }).cause?.issues ?? []).map((i) => i.path.map(String).join('.')) : undefined;
+      req.log.error({ errorName: (err as Error).name, code: (err as { code?: string }).code, ...(responsePaths ? { responsePaths } : {}) }, 'unhandled error');
       const name = (err as Error).name;
       e = isDatabaseUnavailable(err) || /Connection|ECONNREFUSED|pg|PGlite/i.test(String((err as { code?: string }).code ?? name))
         ? new RebookError('database_unavailable', 'database unavailable, retry later')
         : new RebookError('internal', 'internal error');
     }
-    if (e.retryable) reply.header('retry-after', '30');
+    // The rate limiter sets its own Retry-After (seconds until the window resets).
+    if (e.retryable && !reply.hasHeader('retry-after')) reply.header('retry-after', '30');
     return reply.status(e.status).send(e.toJSON());
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(new RebookError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()));
@@ -109,6 +145,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Encapsulated: webhook routes parse raw bytes (signatures cover them); /v1 keeps its JSON parser.
   await app.register(registerWebhookRoutes);
   await app.register(registerReadRoutes);
+  await app.register(registerClinicRoutes);
+  await app.register(registerClientRoutes);
+  await app.register(registerSequenceRoutes);
+  await app.register(registerServiceRoutes);
   // Messaging (issue 4): provider webhooks and unsubscribe parse raw bodies in their own scopes.
   const outbox = createOutboxProvider(deps.log);
   const inbound = createInbound({ db: deps.db, log: deps.log, ...(deps.now ? { now: () => new Date(deps.now!()) } : {}), ...(deps.signals ? { signals: deps.signals } : {}), provider: (clinicId, channel) => deps.clinicProviders?.(clinicId)?.[channel] ?? outbox });

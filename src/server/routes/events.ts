@@ -1,21 +1,54 @@
 /** POST /v1/clinics/:clinicId/events — the canonical ingestion path (connectors use it too). */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { canonicalEventSchema, eventArraySchema, eventEnvelopeSchema, type CanonicalEvent } from '../../ingest/events.js';
+import { clinicParams, errorResponses, v1Doc } from '../openapi.js';
 import { parseOr400 } from '../validate.js';
 
 /** Request header naming where a batch comes from (only `import` is recognised). */
 export const IMPORT_SOURCE_HEADER = 'x-rebook-source';
 
-export async function registerEventRoutes(app: FastifyInstance): Promise<void> {
-  app.post('/v1/clinics/:clinicId/events', async (req, reply) => {
-    const clinic = app.clinicFor(req);
-    const events = parseBatch(req.body);
-    // `rebook import` marks its batches: consent flags from an export are recorded as source `import`.
-    const source = req.headers[IMPORT_SOURCE_HEADER] === 'import' ? 'import' : 'api';
-    const results = await app.deps.ingest.accept(clinic.id, events, source);
-    return reply.status(202).send({ results });
+const eventResult = z
+  .looseObject({
+    index: z.number().int(),
+    type: z.string(),
+    status: z.enum(['accepted', 'duplicate', 'queued']),
+    enrolled: z.boolean().optional(),
+    sequenceId: z.string().optional(),
+    treatmentType: z.string().optional(),
+    reason: z.string().optional().describe('unclassified_service, not_repeatable, window_passed, treatment_type_disabled, duplicate, temporal_unavailable'),
+    staffEscalationOnly: z.boolean().optional(),
+    sequencesSignalled: z.number().int().optional(),
+    clientsUpdated: z.number().int().optional(),
+    stale: z.boolean().optional(),
+  })
+  .meta({ id: 'EventResult' });
+
+const bodySchema = z.union([canonicalEventSchema, eventArraySchema, eventEnvelopeSchema]).describe('one canonical event, an array of them, or { events: [...] } (at most 500)');
+
+export const registerEventRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.post('/v1/clinics/:clinicId/events', {
+    config: { role: 'admin' },
+    schema: {
+      ...v1Doc('events', 'Ingest canonical events (treatment completed, appointment booked/cancelled, client updated/merged)', 'admin'),
+      params: clinicParams,
+      body: bodySchema,
+      response: { 202: z.object({ results: z.array(eventResult) }), ...errorResponses },
+    },
+    // The body is documented as the union but parsed by shape below, so a 400 names the failing
+    // field instead of "no union member matched".
+    validatorCompiler: (req) => (req.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(req)),
+    handler: async (req, reply) => {
+      const clinic = app.clinicFor(req);
+      const events = parseBatch(req.body);
+      // `rebook import` marks its batches: consent flags from an export are recorded as source `import`.
+      const source = req.headers[IMPORT_SOURCE_HEADER] === 'import' ? 'import' : 'api';
+      const results = await app.deps.ingest.accept(clinic.id, events, source);
+      return reply.status(202).send({ results });
+    },
   });
-}
+};
 
 /**
  * A body is one event, an array of events, or `{ events: [...] }`. Each shape is parsed with

@@ -2,19 +2,26 @@
  * Front-desk work: claim and resolve staff tasks (resolving signals the client's sequences),
  * and look up / redeem incentive codes at the point of sale.
  */
-import type { FastifyInstance } from 'fastify';
 import { and, eq, isNull } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { normalizeCode } from '../../core/incentives.js';
 import { incentives, sequences, staffTasks } from '../../db/schema.js';
 import { RebookError } from '../../errors.js';
-import { parseOr400 } from '../validate.js';
+import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
 const claimBody = z.strictObject({ by: z.string().trim().min(1).max(100) });
 const resolveBody = z.strictObject({ outcome: z.enum(['booked', 'not_interested', 'call_back']), by: z.string().trim().min(1).max(100).optional() });
 const redeemBody = z.strictObject({ ref: z.string().trim().min(1).max(200).optional() });
 
-export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<void> {
+const taskParams = clinicParams.extend({ taskId: z.string().min(1).max(100) });
+const codeParams = clinicParams.extend({ code: z.string().min(1).max(100).describe('the code as printed; case, spaces and dashes do not matter') });
+const incentiveView = z
+  .object({ code: z.string(), offer: z.unknown(), description: z.string(), expiresAt: isoTime, redeemedAt: isoTime.nullable(), status: z.enum(['valid', 'redeemed', 'expired']) })
+  .meta({ id: 'Incentive' });
+const conflict = { 409: errorResponses.default.describe('conflicting state (already resolved, claimed by someone else, redeemed)') };
+
+export const registerStaffWorkRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps;
   const now = () => new Date(app.deps.now ? app.deps.now() : Date.now());
 
@@ -25,22 +32,38 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     return t;
   }
 
-  app.post('/v1/clinics/:clinicId/tasks/:taskId/claim', async (req) => {
+  app.post('/v1/clinics/:clinicId/tasks/:taskId/claim', {
+    config: { role: 'staff' },
+    schema: {
+      ...v1Doc('tasks', 'Claim a staff task', 'staff'),
+      params: taskParams,
+      body: claimBody,
+      response: { 200: z.object({ id: z.string(), status: z.literal('claimed'), claimedBy: z.string() }), ...conflict, ...errorResponses },
+    },
+  }, async (req) => {
     const clinic = app.clinicFor(req);
-    const body = parseOr400(claimBody, req.body, 'body');
-    const t = await taskOf(clinic.id, (req.params as { taskId: string }).taskId);
+    const body = req.body;
+    const t = await taskOf(clinic.id, req.params.taskId);
     if (t.status === 'resolved') throw new RebookError('conflict', 'task already resolved');
     if (t.status === 'claimed' && t.claimedBy !== body.by) throw new RebookError('conflict', 'task claimed by someone else');
     await db.update(staffTasks).set({ status: 'claimed', claimedBy: body.by, claimedAt: now() }).where(eq(staffTasks.id, t.id));
-    return { id: t.id, status: 'claimed', claimedBy: body.by };
+    return { id: t.id, status: 'claimed' as const, claimedBy: body.by };
   });
 
-  app.post('/v1/clinics/:clinicId/tasks/:taskId/resolve', async (req) => {
+  app.post('/v1/clinics/:clinicId/tasks/:taskId/resolve', {
+    config: { role: 'staff' },
+    schema: {
+      ...v1Doc('tasks', "Resolve a staff task; the outcome reaches every running sequence of the client (booked ends them)", 'staff'),
+      params: taskParams,
+      body: resolveBody,
+      response: { 200: z.object({ id: z.string(), status: z.literal('resolved'), outcome: z.string().nullable(), sequencesSignalled: z.number().int() }), ...conflict, ...errorResponses },
+    },
+  }, async (req) => {
     const clinic = app.clinicFor(req);
-    const body = parseOr400(resolveBody, req.body, 'body');
-    const t = await taskOf(clinic.id, (req.params as { taskId: string }).taskId);
+    const body = req.body;
+    const t = await taskOf(clinic.id, req.params.taskId);
     if (t.status === 'resolved') {
-      if (t.outcome === body.outcome) return { id: t.id, status: 'resolved', outcome: t.outcome, sequencesSignalled: 0 };
+      if (t.outcome === body.outcome) return { id: t.id, status: 'resolved' as const, outcome: t.outcome, sequencesSignalled: 0 };
       throw new RebookError('conflict', 'task already resolved with another outcome');
     }
     const updated = await db
@@ -64,7 +87,7 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
       if (ok) n++;
     }
     req.log.info({ taskId: t.id, outcome: body.outcome, sequencesSignalled: n }, 'staff task resolved');
-    return { id: t.id, status: 'resolved', outcome: body.outcome, sequencesSignalled: n };
+    return { id: t.id, status: 'resolved' as const, outcome: body.outcome, sequencesSignalled: n };
   });
 
   async function incentiveOf(clinicId: string, code: string) {
@@ -72,17 +95,28 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     if (!i) throw new RebookError('not_found', 'unknown incentive code', { field: 'code' });
     return i;
   }
-  const view = (i: typeof incentives.$inferSelect) => ({ code: i.code, offer: i.offer, description: i.description, expiresAt: i.expiresAt.toISOString(), redeemedAt: i.redeemedAt?.toISOString() ?? null, status: i.redeemedAt ? 'redeemed' : i.expiresAt.getTime() < now().getTime() ? 'expired' : 'valid' });
+  const view = (i: typeof incentives.$inferSelect): z.infer<typeof incentiveView> => ({ code: i.code, offer: i.offer, description: i.description, expiresAt: i.expiresAt.toISOString(), redeemedAt: i.redeemedAt?.toISOString() ?? null, status: i.redeemedAt ? 'redeemed' : i.expiresAt.getTime() < now().getTime() ? 'expired' : 'valid' });
 
-  app.get('/v1/clinics/:clinicId/incentives/:code', async (req) => {
+  app.get('/v1/clinics/:clinicId/incentives/:code', {
+    config: { role: 'staff' },
+    schema: { ...v1Doc('incentives', 'Look up an incentive code', 'staff'), params: codeParams, response: { 200: incentiveView, ...errorResponses } },
+  }, async (req) => {
     const clinic = app.clinicFor(req);
-    return view(await incentiveOf(clinic.id, (req.params as { code: string }).code));
+    return view(await incentiveOf(clinic.id, req.params.code));
   });
 
-  app.post('/v1/clinics/:clinicId/incentives/:code/redeem', async (req) => {
+  app.post('/v1/clinics/:clinicId/incentives/:code/redeem', {
+    config: { role: 'staff' },
+    schema: {
+      ...v1Doc('incentives', 'Redeem an incentive code (single use)', 'staff'),
+      params: codeParams,
+      body: redeemBody.optional(),
+      response: { 200: incentiveView, 409: errorResponses.default.describe('already redeemed'), 410: errorResponses.default.describe('expired'), ...errorResponses },
+    },
+  }, async (req) => {
     const clinic = app.clinicFor(req);
-    const body = parseOr400(redeemBody, req.body ?? {}, 'body');
-    const i = await incentiveOf(clinic.id, (req.params as { code: string }).code);
+    const body = req.body ?? {};
+    const i = await incentiveOf(clinic.id, req.params.code);
     if (i.redeemedAt) throw new RebookError('incentive_redeemed', `code already redeemed on ${i.redeemedAt.toISOString().slice(0, 10)}`, { field: 'code' });
     if (i.expiresAt.getTime() < now().getTime()) throw new RebookError('incentive_expired', `code expired on ${i.expiresAt.toISOString().slice(0, 10)}`, { field: 'code' });
     // Single use even under concurrent redemptions: only the update that finds it unredeemed wins.
@@ -90,4 +124,4 @@ export async function registerStaffWorkRoutes(app: FastifyInstance): Promise<voi
     if (!row) throw new RebookError('incentive_redeemed', 'code already redeemed', { field: 'code' });
     return view(row);
   });
-}
+};

@@ -1,0 +1,91 @@
+/**
+ * `rebook keys`: admin API keys. A key is printed once, at creation; only its hash is stored.
+ *   rebook keys create --agency A [--clinic C] [--role admin|staff] [--label TEXT]
+ *   rebook keys create --clinic C …          (a clinic without agency)
+ *   rebook keys list [--agency A] [--clinic C] [--all]
+ *   rebook keys revoke KEY_ID
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Env } from '../env.js';
+import { RebookError } from '../errors.js';
+import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../server/api-keys.js';
+import { openCommandDatabase } from './database.js';
+import { textTable } from './text-table.js';
+
+export const KEYS_USAGE = `usage:
+  rebook keys create --agency A [--clinic C] [--role admin|staff] [--label TEXT]
+  rebook keys create --clinic C [--role admin|staff]     (a clinic without agency)
+  rebook keys list [--agency A] [--clinic C] [--all]     (--all: revoked keys too)
+  rebook keys revoke KEY_ID
+
+An agency key sees every clinic of the agency; a clinic key one clinic. admin (default) can do
+everything in its scope; staff reads sequences, messages and clients and works tasks and
+incentives. The key is shown once: store it in your secret manager.
+`;
+
+function fail(message: string, code = 2): number {
+  process.stderr.write(`rebook keys: ${message}\n`);
+  return code;
+}
+
+export async function keysCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'>): Promise<number> {
+  const [sub, ...rest] = argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: sub === 'revoke',
+      options: { agency: { type: 'string' }, clinic: { type: 'string' }, role: { type: 'string' }, label: { type: 'string' }, all: { type: 'boolean', default: false }, config: { type: 'string' } },
+    });
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${KEYS_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') return fail(KEYS_USAGE);
+  const role = (values.role ?? 'admin') as Role;
+  if (!roles.includes(role)) return fail(`--role must be admin or staff\n${KEYS_USAGE}`);
+  if (sub === 'revoke' && positionals.length !== 1) return fail(`revoke takes one key id\n${KEYS_USAGE}`);
+
+  const opened = await openCommandDatabase(env, sub === 'list' ? 'read' : 'write');
+  if (!opened.database) return fail(opened.why, 1);
+  const { database } = opened;
+  try {
+    if (sub === 'create') {
+      let config;
+      try {
+        config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
+      } catch (err) {
+        if (err instanceof ConfigError) return fail(`the configuration does not load (run \`rebook config validate\`):\n${err.message}`, 1);
+        throw err;
+      }
+      const { key, record } = await createApiKey(database.db, config, {
+        role,
+        ...(values.agency ? { agencyId: values.agency } : {}),
+        ...(values.clinic ? { clinicId: values.clinic } : {}),
+        ...(values.label ? { label: values.label } : {}),
+      });
+      const scope = record.clinicId ? `clinic ${record.clinicId}${record.agencyId ? ` (agency ${record.agencyId})` : ''}` : `agency ${record.agencyId}`;
+      process.stdout.write(`${key}\n`);
+      process.stderr.write(`created key ${record.id}: ${record.role} of ${scope}. It is shown only now; store it safely.\n`);
+      return 0;
+    }
+    if (sub === 'list') {
+      const keys = await listApiKeys(database.db, { ...(values.agency ? { agencyId: values.agency } : {}), ...(values.clinic ? { clinicId: values.clinic } : {}), includeRevoked: values.all });
+      const day = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
+      const rows = [['id', 'role', 'agency', 'clinic', 'label', 'created', 'last used', 'revoked'], ...keys.map((k) => [k.id, k.role, k.agencyId ?? '-', k.clinicId ?? '(all)', k.label ?? '', day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)])];
+      process.stdout.write(`${textTable(rows, ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'l']).join('\n')}\n`);
+      return 0;
+    }
+    const id = positionals[0]!;
+    if (!(await revokeApiKey(database.db, id))) return fail(`no live key "${id}"`, 1);
+    process.stdout.write(`revoked ${id}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof RebookError) return fail(err.message, 1);
+    throw err;
+  } finally {
+    await opened.close();
+  }
+}
