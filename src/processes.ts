@@ -15,7 +15,6 @@ import { createOutboxProvider } from './messaging/outbox/index.js';
 import { createProviderRegistry } from './messaging/registry.js';
 import { UNSUBSCRIBE_SECRET_ENV } from './messaging/unsubscribe.js';
 import { createSequenceSignals } from './temporal/sequence-signals.js';
-import { createSequenceStatus } from './temporal/sequence-status.js';
 import { buildApp } from './server/app.js';
 import { createPoller } from '../connectors/poller.js';
 import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
@@ -58,8 +57,6 @@ export async function runServer(opts: {
     log,
     secrets: opts.secrets,
     signals: createSequenceSignals(opts.temporal),
-    sequenceStatus: createSequenceStatus(opts.temporal),
-    rateLimits: { webhooksPerMinute: env.REBOOK_RATE_LIMIT_WEBHOOKS, unsubscribePerMinute: env.REBOOK_RATE_LIMIT_UNSUBSCRIBE },
     clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
     readiness: {
       database: () => database.ping(),
@@ -69,18 +66,19 @@ export async function runServer(opts: {
   const url = await app.listen({ port: env.PORT, host: env.HOST });
 
   // The forwarder: inbox rows that could not reach Temporal when they arrived.
-  let busy = false;
-  const timer = setInterval(async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      const n = await ingest.forwardPending();
-      if (n > 0) log.info({ delivered: n }, 'inbox events forwarded');
-    } catch (err) {
-      log.warn({ errorName: (err as Error).name }, 'inbox forwarding failed; will retry');
-    } finally {
-      busy = false;
-    }
+  // One pass at a time; stop() waits for the pass in flight before the database closes.
+  let forwarding: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    forwarding ??= (async () => {
+      try {
+        const n = await ingest.forwardPending();
+        if (n > 0) log.info({ delivered: n }, 'inbox events forwarded');
+      } catch (err) {
+        log.warn({ errorName: (err as Error).name }, 'inbox forwarding failed; will retry');
+      } finally {
+        forwarding = undefined;
+      }
+    })();
   }, env.REBOOK_FORWARD_INTERVAL_MS);
 
   // The polling safety net for platforms with an API (connectors/poller.ts).
@@ -95,7 +93,7 @@ export async function runServer(opts: {
     async stop() {
       clearInterval(timer);
       clearInterval(pollTimer);
-      await polling;
+      await Promise.all([polling, forwarding]);
       await app.close();
     },
   };
