@@ -143,7 +143,8 @@ export interface SimulationSummary {
   /** noChannel: no consent or address on the stage's channel and no fallback; noTemplate: the clinic has no template for the channel (a configuration error when it happens in production). */
   suppressed: { caps: number; noChannel: number; noTemplate: number };
   offers: { issued: number; byOffer: Record<string, number> };
-  staffTasks: { total: number; noResponse: number; noUsableChannel: number };
+  /** By reason, as the workflow names them: no_response (touches went out), no_touch_delivered, no_usable_channel. */
+  staffTasks: { total: number; noResponse: number; noTouchDelivered: number; noUsableChannel: number };
   rebookings: {
     simulated: number;
     expected: number;
@@ -202,6 +203,8 @@ interface Seq {
   /** When a booking from the history ends it (Infinity: none). */
   stopAt: number;
   lastTouch?: string;
+  /** A message went out in this workflow (its history survives a restart). */
+  sentAny: boolean;
   heldByWindow: boolean;
   heldByCaps: boolean;
 }
@@ -339,7 +342,7 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
     deferred: { sendWindow: 0, caps: 0 },
     suppressed: { caps: 0, noChannel: 0, noTemplate: 0 },
     offers: { issued: 0, byOffer: {} },
-    staffTasks: { total: 0, noResponse: 0, noUsableChannel: 0 },
+    staffTasks: { total: 0, noResponse: 0, noTouchDelivered: 0, noUsableChannel: 0 },
     rebookings: { simulated: 0, expected: 0, revenueCents: 0, withoutPrice: 0 },
     perWeek: { email: { mean: 0, peak: 0 }, sms: { mean: 0, peak: 0 }, messages: { mean: 0, peak: 0 }, staffTasks: { mean: 0, peak: 0 } },
   };
@@ -470,10 +473,11 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
       for (const other of [...running.values()]) end(other, at, 'booked', other === seq ? stage.key : undefined);
     };
 
-    const staffTask = (seq: Seq, stage: StageDefinition, at: number, reason: 'no_response' | 'no_usable_channel') => {
+    const staffTask = (seq: Seq, stage: StageDefinition, at: number, reason: 'no_response' | 'no_touch_delivered' | 'no_usable_channel') => {
       if (count(series.staffTasks, at)) {
         s.staffTasks.total++;
         if (reason === 'no_response') s.staffTasks.noResponse++;
+        else if (reason === 'no_touch_delivered') s.staffTasks.noTouchDelivered++;
         else s.staffTasks.noUsableChannel++;
         byType.get(seq.type.key)!.staffTasks++;
       }
@@ -496,7 +500,7 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
     const runStage = (seq: Seq, now: number) => {
       const stage = seq.stages[seq.idx]!;
       if (stage.channel === 'staff') {
-        staffTask(seq, stage, now, 'no_response');
+        staffTask(seq, stage, now, seq.sentAny ? 'no_response' : 'no_touch_delivered');
         if (running.get(seq.type.key) === seq) advance(seq, now);
         return;
       }
@@ -565,6 +569,7 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
       }
       if (tracing) note('sent', seq.type.key, now, { stage: stage.key, channel, ...(detail ? { detail } : {}) });
       seq.lastTouch = stage.key;
+      seq.sentAny = true;
       expose(seq, stage, now);
       if (running.get(seq.type.key) === seq) advance(seq, now);
     };
@@ -600,6 +605,7 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
         grace: false,
         nextAt: plan.dues[0] ?? plan.windowEndsAt,
         stopAt: historyStop(t),
+        sentAny: current?.sentAny ?? false,
         heldByWindow: false,
         heldByCaps: false,
       };

@@ -36,6 +36,7 @@ export function renderSummary(result: SimulationResult, extra: { malformedRows: 
         ['  sent on the fallback channel', s.messages.viaFallback, '', ''],
         ['Staff tasks (front desk)', s.staffTasks.total, pw.staffTasks.mean, pw.staffTasks.peak],
         ['  no response to the touches', s.staffTasks.noResponse, '', ''],
+        ['  no touch delivered', s.staffTasks.noTouchDelivered, '', ''],
         ['  no usable channel', s.staffTasks.noUsableChannel, '', ''],
         ['Offers issued', s.offers.issued, '', ''],
         ['Deferred by the send window', s.deferred.sendWindow, '', ''],

@@ -33,7 +33,7 @@ describe('one Botox client, no booking', () => {
 
     const s = r.summary;
     expect(s.messages).toEqual({ email: 2, sms: 1, total: 3, viaFallback: 0 });
-    expect(s.staffTasks).toEqual({ total: 1, noResponse: 1, noUsableChannel: 0 });
+    expect(s.staffTasks).toEqual({ total: 1, noResponse: 1, noTouchDelivered: 0, noUsableChannel: 0 });
     expect(s.deferred).toEqual({ sendWindow: 1, caps: 0 });
     expect(s.suppressed).toEqual({ caps: 0, noChannel: 0, noTemplate: 0 });
     // $400 falls in the $300–600 tier: 15 % off.
@@ -236,7 +236,7 @@ describe('channels and consent', () => {
     expect(sends(r.trace)).toEqual([]);
     // Due Sunday: a staff task is not held by the client send window.
     expect(events(r.trace, 'staff_task').map((e) => [e.stage, e.at, e.detail])).toEqual([['staff_escalation', '2026-04-05T14:00:00.000Z', 'no_usable_channel']]);
-    expect(r.summary.staffTasks).toEqual({ total: 1, noResponse: 0, noUsableChannel: 1 });
+    expect(r.summary.staffTasks).toEqual({ total: 1, noResponse: 0, noTouchDelivered: 0, noUsableChannel: 1 });
     expect(r.summary.sequences.noUsableChannel).toBe(1);
     expect(r.summary.input.clientsWithoutChannel).toBe(1);
   });
@@ -262,6 +262,14 @@ describe('channels and consent', () => {
     const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', ...FULL]]), noReminder);
     expect(sends(r.trace).map((x) => x[0])).toEqual(['incentive', 'results_checkin']);
     expect(r.summary.suppressed.noTemplate).toBe(1);
+  });
+
+  it('names the staff task "no touch delivered" when every client stage was held back', () => {
+    const nothingOut: SimulationClinic = { ...clinic, templateChannels: {} };
+    const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', ...FULL]]), nothingOut);
+    expect(sends(r.trace)).toEqual([]);
+    expect(events(r.trace, 'staff_task').map((e) => e.detail)).toEqual(['no_touch_delivered']);
+    expect(r.summary.staffTasks).toMatchObject({ total: 1, noResponse: 0, noTouchDelivered: 1 });
   });
 
   it('uses the clinic\'s assumed consent when the history does not say', () => {
