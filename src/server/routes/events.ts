@@ -38,7 +38,7 @@ export const registerEventRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     // The body is documented as the union but parsed by shape below, so a 400 names the failing
     // field instead of "no union member matched".
-    validatorCompiler: (req) => (req.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(req)),
+    validatorCompiler: (req) => (req.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(req as never)),
     handler: async (req, reply) => {
       const clinic = app.clinicFor(req);
       const events = parseBatch(req.body);
