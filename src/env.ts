@@ -10,6 +10,8 @@ const envSchema = z.object({
   REBOOK_TEMPORAL_CONFIG: z.string().default('temporal.yaml'),
   REBOOK_API_KEY: z.string().min(16, 'REBOOK_API_KEY must be at least 16 characters').optional(),
   REBOOK_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** `rebook worker` serves its own /metrics on this port when set. */
+  REBOOK_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Requests per minute and client IP on the public webhook and unsubscribe routes (0: off). */
   REBOOK_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(3000),
   REBOOK_RATE_LIMIT_UNSUBSCRIBE: z.coerce.number().int().min(0).default(60),

@@ -23,6 +23,7 @@ import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js
 import { simulateCommand } from './simulate.js';
 import { previewCommand } from './preview.js';
 import { reportCommand } from './report.js';
+import { serveWorkerMetrics } from '../metrics/index.js';
 import { createConfigStore, watchConfig } from '../config/store.js';
 import { holdEmbeddedDatabase } from '../db/embedded-lock.js';
 import { parseEnv, type Env } from '../env.js';
@@ -150,6 +151,11 @@ async function worker(env: Env, log: Logger): Promise<void> {
   parts.push({ stop: () => connection.close() });
   const database = await openConfiguredDatabase(env);
   parts.push({ stop: () => database.close() });
+  if (env.REBOOK_WORKER_METRICS_PORT !== undefined) {
+    const metrics = await serveWorkerMetrics({ port: env.REBOOK_WORKER_METRICS_PORT, host: env.HOST });
+    parts.push(metrics);
+    log.info({ url: metrics.url }, 'worker metrics listening');
+  }
   const w = await runWorker({ settings, connection, database, config, log, secrets: process.env });
   parts.push(w);
   log.info({ namespace: settings.namespace, taskQueue: settings.taskQueue }, 'worker running');

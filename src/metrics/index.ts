@@ -11,7 +11,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ApiCallCounter } from '../../connectors/http.js';
 import { rows, type Db } from '../db/client.js';
@@ -83,8 +83,90 @@ function reasonOf(reply: FastifyReply, err: unknown): string {
   }
 }
 
+/** Figures read from the database at scrape time (the same for every process that reports them). */
+function registerDatabaseMetrics(registry: Registry, db: Db): void {
+  let cached: { at: number; value: Promise<DbSnapshot> } | undefined;
+  const snapshot = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > DB_METRICS_TTL_MS) {
+      cached = { at: now, value: readSnapshot(db) };
+      // A failed read is not cached: the next scrape tries again.
+      cached.value.catch(() => (cached = undefined));
+    }
+    return cached.value;
+  };
+  new Gauge({
+    name: 'rebook_inbox_pending',
+    help: 'Inbox events accepted but not yet applied, by source',
+    labelNames: ['source'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await snapshot()).inbox) this.set({ source: r.source }, r.pending);
+    },
+  });
+  new Gauge({
+    name: 'rebook_inbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest pending inbox event, 0 when none is pending',
+    registers: [registry],
+    async collect() {
+      this.set((await snapshot()).inbox.reduce((m, r) => Math.max(m, r.oldestAgeSeconds), 0));
+    },
+  });
+  new Counter({
+    name: 'rebook_sequences_started_total',
+    help: 'Sequence runs started (one per completed treatment enrolled), by treatment type',
+    labelNames: ['treatment_type'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await snapshot()).started) this.inc({ treatment_type: r.treatmentType }, r.n);
+    },
+  });
+  new Counter({
+    name: 'rebook_sequences_ended_total',
+    help: 'Sequence runs ended, by treatment type and outcome',
+    labelNames: ['treatment_type', 'outcome'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await snapshot()).ended) this.inc({ treatment_type: r.treatmentType, outcome: r.outcome }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'rebook_messages',
+    help: 'Ledger messages by channel and current status (staff alerts: staff_email, staff_sms)',
+    labelNames: ['channel', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await snapshot()).messages) this.set({ channel: r.channel, status: r.status }, r.n);
+    },
+  });
+  new Counter({
+    name: 'rebook_delivery_holds_total',
+    help: 'Stages held back: deferred (send_window, capped) or suppressed (capped, consent, no usable channel, …), once per stage and reason',
+    labelNames: ['kind', 'reason'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await snapshot()).holds) this.inc({ kind: r.kind, reason: r.reason }, r.n);
+    },
+  });
+  new Counter({
+    name: 'rebook_cap_deferrals_total',
+    help: 'Stages a frequency cap deferred (sent later or, past the next stage, suppressed)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc((await snapshot()).holds.filter((r) => r.reason === 'capped' && r.kind === 'deferred').reduce((n, r) => n + r.n, 0));
+    },
+  });
+}
+
 export interface MetricsOptions {
-  db: Db;
+  /** The database the backlog, sequence, message and hold figures are read from; without it only this process's counters. */
+  db?: Db;
   /** When set, /metrics wants `authorization: Bearer <token>`. */
   token?: string;
   /** Process metrics (CPU, memory, event loop) as well; default true. */
@@ -99,17 +181,6 @@ export function metricsPlugin(opts: MetricsOptions) {
   async function plugin(app: FastifyInstance): Promise<void> {
     const registry = new Registry();
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'rebook_' });
-    let cached: { at: number; value: Promise<DbSnapshot> } | undefined;
-    const snapshot = () => {
-      const now = Date.now();
-      if (!cached || now - cached.at > DB_METRICS_TTL_MS) {
-        cached = { at: now, value: readSnapshot(opts.db) };
-        // A failed read is not cached: the next scrape tries again.
-        cached.value.catch(() => (cached = undefined));
-      }
-      return cached.value;
-    };
-
     const received = new Counter({ name: 'rebook_webhooks_received_total', help: 'Webhook requests answered 2xx/3xx, by platform', labelNames: ['platform'], registers: [registry] });
     const rejected = new Counter({ name: 'rebook_webhooks_rejected_total', help: 'Webhook requests refused (4xx/5xx), by platform and reason code', labelNames: ['platform', 'reason'], registers: [registry] });
     new Counter({
@@ -127,73 +198,7 @@ export function metricsPlugin(opts: MetricsOptions) {
         }
       },
     });
-    new Gauge({
-      name: 'rebook_inbox_pending',
-      help: 'Inbox events accepted but not yet applied, by source',
-      labelNames: ['source'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const r of (await snapshot()).inbox) this.set({ source: r.source }, r.pending);
-      },
-    });
-    new Gauge({
-      name: 'rebook_inbox_oldest_pending_age_seconds',
-      help: 'Age of the oldest pending inbox event, 0 when none is pending',
-      registers: [registry],
-      async collect() {
-        this.set((await snapshot()).inbox.reduce((m, r) => Math.max(m, r.oldestAgeSeconds), 0));
-      },
-    });
-    new Counter({
-      name: 'rebook_sequences_started_total',
-      help: 'Sequence runs started (one per completed treatment enrolled), by treatment type',
-      labelNames: ['treatment_type'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const r of (await snapshot()).started) this.inc({ treatment_type: r.treatmentType }, r.n);
-      },
-    });
-    new Counter({
-      name: 'rebook_sequences_ended_total',
-      help: 'Sequence runs ended, by treatment type and outcome',
-      labelNames: ['treatment_type', 'outcome'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const r of (await snapshot()).ended) this.inc({ treatment_type: r.treatmentType, outcome: r.outcome }, r.n);
-      },
-    });
-    new Gauge({
-      name: 'rebook_messages',
-      help: 'Ledger messages by channel and current status (staff alerts: staff_email, staff_sms)',
-      labelNames: ['channel', 'status'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const r of (await snapshot()).messages) this.set({ channel: r.channel, status: r.status }, r.n);
-      },
-    });
-    new Counter({
-      name: 'rebook_delivery_holds_total',
-      help: 'Stages held back: deferred (send_window, capped) or suppressed (capped, consent, no usable channel, …), once per stage and reason',
-      labelNames: ['kind', 'reason'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const r of (await snapshot()).holds) this.inc({ kind: r.kind, reason: r.reason }, r.n);
-      },
-    });
-    new Counter({
-      name: 'rebook_cap_deferrals_total',
-      help: 'Stages a frequency cap deferred (sent later or, past the next stage, suppressed)',
-      registers: [registry],
-      async collect() {
-        this.reset();
-        this.inc((await snapshot()).holds.filter((r) => r.reason === 'capped' && r.kind === 'deferred').reduce((n, r) => n + r.n, 0));
-      },
-    });
+    if (opts.db) registerDatabaseMetrics(registry, opts.db);
 
     const errors = new WeakMap<FastifyRequest, unknown>();
     app.addHook('onError', async (req, _reply, err) => {
@@ -218,4 +223,15 @@ export function metricsPlugin(opts: MetricsOptions) {
   // fastify-plugin's marker: the hooks apply to the whole app, not to an encapsulated child.
   (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
   return plugin;
+}
+
+/**
+ * A standalone worker's own `/metrics` (no database figures: the servers report those): its vendor
+ * API calls (booking checks) and process metrics.
+ */
+export async function serveWorkerMetrics(o: { port: number; host: string }): Promise<{ url: string; stop(): Promise<void> }> {
+  const app = Fastify({ logger: false });
+  await app.register(metricsPlugin({}));
+  const url = await app.listen({ port: o.port, host: o.host });
+  return { url, stop: () => app.close() };
 }

@@ -16,7 +16,7 @@ import { openDatabase, type Database } from '../../src/db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
-import { watchApiCalls } from '../../src/metrics/index.js';
+import { serveWorkerMetrics, watchApiCalls } from '../../src/metrics/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { connectorConfigDir, SECRETS } from '../helpers/connector-stack.js';
 
@@ -139,5 +139,18 @@ describe('GET /metrics', () => {
     const ok = await guarded.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toContain('rebook_messages{');
+  });
+
+  it("a standalone worker serves its own counters and process metrics, not the database's figures", async () => {
+    const worker = await serveWorkerMetrics({ port: 0, host: '127.0.0.1' });
+    try {
+      const body = await (await fetch(`${worker.url}/metrics`)).text();
+      expect(body).toMatch(/^rebook_vendor_api_calls_total\{platform="mindbody",clinic="mb-clinic"\} 3$/m);
+      expect(body).toContain('rebook_process_cpu_seconds_total');
+      expect(body).not.toContain('rebook_messages');
+      expect(body).not.toContain('rebook_inbox_pending');
+    } finally {
+      await worker.stop();
+    }
   });
 });
