@@ -224,17 +224,15 @@ export function createDelivery(deps: DeliveryDeps) {
           unsubscribeUrl = `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, messageId)}`;
         }
         const incentive = needsIncentive(stage.purpose, template.body) ? await incentiveFor(ref, clinic, offerEnds) : undefined;
-        const content = renderStageContent(
-          template,
-          stageTemplateValues(clinic, {
-            channel,
-            firstName: client.firstName,
-            ...(type ? { treatmentLabel: type.label } : {}),
-            ...(incentive ? { incentive: { description: incentive.description, code: incentive.code, expiresAtMs: incentive.expiresAt.getTime() } } : {}),
-            offerExpiresAtMs: offerEnds,
-            ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
-          }),
-        );
+        const values = stageTemplateValues(clinic, {
+          channel,
+          firstName: client.firstName,
+          ...(type ? { treatmentLabel: type.label } : {}),
+          ...(incentive ? { incentive: { description: incentive.description, code: incentive.code, expiresAtMs: incentive.expiresAt.getTime() } } : {}),
+          offerExpiresAtMs: offerEnds,
+          ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+        });
+        const content = renderStageContent(template, values);
         const key = rows.some((r) => r.idempotencyKey === base) ? `${base}|${channel}` : base;
         const reserved = await reserve(
           {
@@ -250,7 +248,8 @@ export function createDelivery(deps: DeliveryDeps) {
             provider: providerFor(deps, ref.clinicId, channel).name,
             recipient: channel === 'sms' ? client.phoneE164! : client.email!,
             subject: content.subject,
-            body: content.body,
+            // A SendGrid dynamic template: the ledger keeps its id and the values, SendGrid renders.
+            ...(content.templateId ? { body: null, templateId: content.templateId, templateData: values } : { body: content.body }),
             dueAt: new Date(stage.dueAt),
             attemptedAt: new Date(nowMs),
           },
@@ -276,6 +275,7 @@ export function createDelivery(deps: DeliveryDeps) {
           to: row.recipient!,
           subject: row.subject ?? undefined,
           body: row.body ?? '',
+          ...(row.templateId ? { template: { id: row.templateId, data: row.templateData ?? {} } } : {}),
           ...(channel === 'email' && clinic.publicBaseUrl && deps.unsubscribeSecret ? { unsubscribeUrl: `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, row.id)}` } : {}),
           categories: ['rebook', ref.clinicId, stage.purpose],
         });

@@ -120,7 +120,9 @@ export interface MessagingCheck {
   message: string;
 }
 
-type Templates = Record<string, Partial<Record<'email' | 'sms' | 'staff', { subject?: string; body: string }>>>;
+type TextTemplate = { subject?: string; body: string };
+/** Email templates carry a body, or name a SendGrid dynamic template instead. */
+type Templates = Record<string, { email?: { subject?: string; body?: string; templateId?: string }; sms?: TextTemplate; staff?: TextTemplate }>;
 
 /** Sample values for measuring SMS length: long-ish real values, not empty strings. */
 const SAMPLE: Record<string, string> = {
@@ -134,13 +136,18 @@ const SAMPLE: Record<string, string> = {
 
 /**
  * Errors: an email template without the clinic's address or an unsubscribe link (CAN-SPAM,
- * Gmail/Yahoo bulk rules); an email-capable clinic without a public base URL for the link.
+ * Gmail/Yahoo bulk rules); a SendGrid dynamic template without SendGrid as the clinic's provider.
  */
-export function messagingErrors(c: { templates: Templates; publicBaseUrl?: string }): MessagingCheck[] {
+export function messagingErrors(c: { templates: Templates; publicBaseUrl?: string; providers?: { sendgrid?: unknown } }): MessagingCheck[] {
   const out: MessagingCheck[] = [];
   for (const [purpose, byChannel] of Object.entries(c.templates)) {
     const email = byChannel.email;
     if (!email) continue;
+    if (email.templateId) {
+      if (!c.providers?.sendgrid) out.push({ path: ['templates', purpose, 'email', 'templateId'], message: 'a SendGrid dynamic template needs providers.sendgrid' });
+      continue;
+    }
+    if (!email.body) continue; // reported by the schema
     if (!/\{\{\s*clinicAddress\s*\}\}/.test(email.body)) out.push({ path: ['templates', purpose, 'email', 'body'], message: 'email must include the clinic address ({{clinicAddress}}, CAN-SPAM)' });
     if (!/\{\{\s*unsubscribeUrl\s*\}\}/.test(email.body)) out.push({ path: ['templates', purpose, 'email', 'body'], message: 'email must include an unsubscribe link ({{unsubscribeUrl}})' });
   }
@@ -154,6 +161,10 @@ export function messagingErrors(c: { templates: Templates; publicBaseUrl?: strin
 export function messagingWarnings(c: { name: string; timeZone: string; sendTime: string; discreet: boolean; caps?: MessagingConfig['caps']; templates: Templates; address: string; bookingUrl: string }, types: Map<string, TreatmentTypeDefinition>): MessagingCheck[] {
   const out: MessagingCheck[] = [];
   for (const [purpose, byChannel] of Object.entries(c.templates)) {
+    // The text lives at SendGrid: we pass the tokens, SendGrid must show them.
+    if (byChannel.email?.templateId) {
+      out.push({ path: ['templates', purpose, 'email', 'templateId'], message: `SendGrid template ${byChannel.email.templateId} is not checked here: it must show {{clinicAddress}} and {{unsubscribeUrl}} (CAN-SPAM, one-click unsubscribe)` });
+    }
     const sms = byChannel.sms;
     if (!sms) continue;
     const rendered = renderTemplate(sms.body, { ...SAMPLE, clinicName: c.name, bookingUrl: c.bookingUrl, clinicAddress: c.address });

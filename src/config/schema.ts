@@ -64,6 +64,27 @@ const templateText = z.string().superRefine((text, ctx) => {
 });
 const templateSchema = z.strictObject({ subject: templateText.optional(), body: templateText.min(1) });
 
+/**
+ * A SendGrid dynamic template id (unconfirmed format: "d-" and 32 hex digits, as the ids shown in
+ * the SendGrid console). https://www.twilio.com/docs/sendgrid/ui/sending-email/how-to-send-an-email-with-dynamic-templates
+ */
+export const SENDGRID_TEMPLATE_ID = /^d-[0-9a-f]{32}$/;
+
+/**
+ * Email: our own text, or a SendGrid dynamic template (`templateId`) that SendGrid fills with the
+ * same tokens (dynamic_template_data); its subject then lives in the SendGrid template too.
+ */
+const emailTemplateSchema = z
+  .strictObject({
+    subject: templateText.optional(),
+    body: templateText.min(1).optional(),
+    templateId: z.string().regex(SENDGRID_TEMPLATE_ID, 'a SendGrid dynamic template id: "d-" and 32 hex digits').optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.body === !t.templateId) ctx.addIssue({ code: 'custom', path: ['body'], message: 'set exactly one of body or templateId (a SendGrid dynamic template)' });
+    if (t.templateId && t.subject !== undefined) ctx.addIssue({ code: 'custom', path: ['subject'], message: 'a SendGrid dynamic template sets its own subject' });
+  });
+
 /** Booking platforms with a connector (connectors/registry.ts is typed against this list). */
 export const platforms = ['generic', 'mindbody', 'vagaro', 'jane'] as const;
 
@@ -109,7 +130,7 @@ export const clinicSchema = z.strictObject({
     })
     .default({ synonyms: {}, ids: {} }),
   staff: z.strictObject({ notify: z.strictObject({ email: z.email().optional(), sms: z.string().optional() }).default({}) }).default({ notify: {} }),
-  templates: z.record(z.string(), z.partialRecord(z.enum(['email', 'sms', 'staff']), templateSchema)).default({}),
+  templates: z.record(z.string(), z.strictObject({ email: emailTemplateSchema.optional(), sms: templateSchema.optional(), staff: templateSchema.optional() })).default({}),
   /** Messaging and compliance (issue 4): providers, caps, send window, incentives, discreet mode. */
   ...messagingFields,
 }).superRefine((c, ctx) => {
@@ -133,4 +154,5 @@ export type Catalog = z.infer<typeof catalogSchema>;
 export type AgencyFile = z.infer<typeof agencySchema>;
 export type ClinicConfig = z.infer<typeof clinicSchema>;
 export type TemplateConfig = z.infer<typeof templateSchema>;
+export type EmailTemplateConfig = z.infer<typeof emailTemplateSchema>;
 export type ConnectorSettings = z.infer<typeof connectorSettingsSchema>;

@@ -51,13 +51,21 @@ export function stageTemplateValues(clinic: ContentClinic, m: StageContentInput)
   };
 }
 
-/** Whether a stage's template asks for an incentive code (the incentive stage always does). */
-export function needsIncentive(purpose: string, templateBody: string): boolean {
-  return purpose === 'incentive' || /\{\{\s*incentive\s*\}\}/.test(templateBody);
+/**
+ * Whether a stage's template asks for an incentive code (the incentive stage always does). A
+ * provider-side template (no body here) is only known by its stage's purpose.
+ */
+export function needsIncentive(purpose: string, templateBody: string | undefined): boolean {
+  return purpose === 'incentive' || /\{\{\s*incentive\s*\}\}/.test(templateBody ?? '');
 }
 
-export function renderStageContent(template: { subject?: string; body: string }, values: Partial<Record<TemplateToken, string>>): { subject?: string; body: string } {
-  return { ...(template.subject ? { subject: renderTemplate(template.subject, values) } : {}), body: renderTemplate(template.body, values) };
+/**
+ * The text of one message. A SendGrid dynamic template (`templateId`) is filled by SendGrid from
+ * the same values: nothing to render here, the body stays empty.
+ */
+export function renderStageContent(template: { subject?: string; body?: string; templateId?: string }, values: Partial<Record<TemplateToken, string>>): { subject?: string; body: string; templateId?: string } {
+  if (template.templateId) return { body: '', templateId: template.templateId };
+  return { ...(template.subject ? { subject: renderTemplate(template.subject, values) } : {}), body: renderTemplate(template.body ?? '', values) };
 }
 
 /**

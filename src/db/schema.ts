@@ -97,6 +97,10 @@ export const messages = pgTable('messages', {
   /** 0003: the provider's error code, if any. */
   errorCode: text('error_code'),
   statusUpdatedAt: tz('status_updated_at'),
+  /** 0006: a provider-side email template (SendGrid dynamic template id) instead of subject/body. */
+  templateId: text('template_id'),
+  /** 0006: the token values the template is filled with. */
+  templateData: jsonb('template_data').$type<Record<string, string>>(),
 });
 
 export const staffTasks = pgTable('staff_tasks', {

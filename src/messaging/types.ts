@@ -13,6 +13,11 @@ export interface OutboundMessage {
   unsubscribeUrl?: string;
   /** Reporting tags without client data (clinic, stage purpose). */
   categories?: string[];
+  /**
+   * Email: a template kept at the provider (SendGrid dynamic template) filled with these token
+   * values, instead of `subject`/`body`. A provider without templates must refuse it (`rejected`).
+   */
+  template?: { id: string; data: Record<string, string> };
 }
 
 export interface SendReceipt {

@@ -4,7 +4,7 @@
  * activities use) plus what a message shows (name, links, address, discreet wording, templates).
  */
 import { clinicOrThrow, type LoadedConfig } from '../config/load.js';
-import type { TemplateConfig } from '../config/schema.js';
+import type { ClinicConfig } from '../config/schema.js';
 import { simulationClinic, type SimulationClinic } from '../simulator/clinic.js';
 
 export interface PreviewClinic extends SimulationClinic {
@@ -12,8 +12,8 @@ export interface PreviewClinic extends SimulationClinic {
   bookingUrl: string;
   address: string;
   discreet: boolean;
-  /** Stage purpose → channel → template. */
-  templates: Record<string, Partial<Record<'email' | 'sms' | 'staff', TemplateConfig>>>;
+  /** Stage purpose → channel → template (an email may name a SendGrid dynamic template instead of a body). */
+  templates: ClinicConfig['templates'];
   /** Base of the one-click unsubscribe link in emails. */
   publicBaseUrl?: string;
 }

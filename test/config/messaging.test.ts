@@ -119,3 +119,31 @@ describe('warnings', () => {
     expect(cfg.warnings.map((w) => w.message)).toContain('discreet clinic: the SMS names the treatment "Botox"');
   });
 });
+
+describe('SendGrid dynamic templates for email', () => {
+  const ID = 'd-0123456789abcdef0123456789abcdef';
+  const sendgrid = 'providers:\n  sendgrid: { apiKeyEnv: SG_KEY, from: a@example.com, webhookPublicKeyEnv: SG_PUB }\n';
+
+  it('an email template may name a templateId instead of a body; a warning says the template itself is not checked', () => {
+    const cfg = load(clinic(`${sendgrid}templates:\n  reminder:\n    email: { templateId: ${ID} }\n`));
+    expect(cfg.clinics.get('x')!.templates.reminder!.email).toEqual({ templateId: ID });
+    expect(cfg.warnings.map((w) => `${w.line}:${w.path}: ${w.message}`)).toEqual([
+      `10:templates.reminder.email.templateId: SendGrid template ${ID} is not checked here: it must show {{clinicAddress}} and {{unsubscribeUrl}} (CAN-SPAM, one-click unsubscribe)`,
+    ]);
+  });
+
+  it.each([
+    ['neither body nor templateId', `${sendgrid}templates:\n  reminder:\n    email: { subject: "Hi" }\n`, ['10:templates.reminder.email.body: set exactly one of body or templateId (a SendGrid dynamic template)']],
+    [
+      'both body and templateId',
+      `${sendgrid}templates:\n  reminder:\n    email: { templateId: ${ID}, body: "{{clinicAddress}} {{unsubscribeUrl}}" }\n`,
+      ['10:templates.reminder.email.body: set exactly one of body or templateId (a SendGrid dynamic template)'],
+    ],
+    ['a subject next to a templateId', `${sendgrid}templates:\n  reminder:\n    email: { templateId: ${ID}, subject: "Hi {{firstName}}" }\n`, ['10:templates.reminder.email.subject: a SendGrid dynamic template sets its own subject']],
+    ['an id that is not a dynamic template id', `${sendgrid}templates:\n  reminder:\n    email: { templateId: "welcome-email" }\n`, ['10:templates.reminder.email.templateId: a SendGrid dynamic template id: "d-" and 32 hex digits']],
+    ['a templateId without SendGrid as the provider', `templates:\n  reminder:\n    email: { templateId: ${ID} }\n`, ['8:templates.reminder.email.templateId: a SendGrid dynamic template needs providers.sendgrid']],
+    ['a templateId on an SMS', `${sendgrid}templates:\n  incentive:\n    sms: { templateId: ${ID}, body: "hi" }\n`, ['10:templates.incentive.sms.templateId: unknown key "templateId"']],
+  ])('%s is an error', (_, extra, expected) => {
+    expect(problems(clinic(extra))).toEqual(expected);
+  });
+});

@@ -124,6 +124,25 @@ describe('sendgrid', () => {
     expect(payload.mail_settings).toBeUndefined();
   });
 
+  it('a dynamic template: template_id and the tokens as dynamic_template_data, no subject or content of ours', async () => {
+    let payload: any;
+    nock('https://api.sendgrid.com')
+      .post('/v3/mail/send', (body) => ((payload = body), true))
+      .reply(202, '', { 'X-Message-Id': 'sg-tpl-1' });
+    const data = { firstName: 'Avery', clinicName: 'Glow Aesthetics', treatmentLabel: 'treatment', bookingUrl: 'https://book.example.com/glow', unsubscribeUrl: 'https://rebook.example.com/unsubscribe/tok123', clinicAddress: '1 Main St' };
+    const templated = { ...email, subject: undefined, body: '', template: { id: 'd-0123456789abcdef0123456789abcdef', data } };
+    expect(await provider({ unsubscribeGroupId: 4242 }).send(templated)).toEqual({ status: 'accepted', providerMessageId: 'sg-tpl-1' });
+    expect(payload).toEqual({
+      from: { email: 'hello@glow.example.com', name: 'Glow Aesthetics' },
+      template_id: 'd-0123456789abcdef0123456789abcdef',
+      personalizations: [{ to: [{ email: 'avery@example.com' }], dynamic_template_data: data }],
+      custom_args: { [MESSAGE_ID_ARG]: message.messageId },
+      categories: ['rebook', 'demo-clinic', 'reminder'],
+      headers: { 'List-Unsubscribe': '<https://rebook.example.com/unsubscribe/tok123>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      asm: { group_id: 4242 },
+    });
+  });
+
   it('sandbox mode is passed through', async () => {
     let payload: any;
     nock('https://api.sendgrid.com')
