@@ -4,10 +4,10 @@
  * dev`) or through a running server's API (--url, --key).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clinicOrThrow, ConfigError, loadConfig } from '../config/load.js';
 import { openDatabase } from '../db/client.js';
+import { embeddedDatabaseHolder, embeddedDir, snapshotEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
 import { clinicRebookingReport } from '../reports/query.js';
@@ -28,7 +28,7 @@ export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID
   --config DIR         configuration directory (default $REBOOK_CONFIG_DIR)
 
 Without --url the database is read directly: DATABASE_URL, else the embedded database under
-$REBOOK_DATA_DIR (only while \`rebook dev\` is stopped: PGlite is one process's database).
+$REBOOK_DATA_DIR (a snapshot of it while \`rebook dev\` runs).
 `;
 
 function fail(message: string, code = 2): void {
@@ -85,13 +85,16 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
     } else {
       const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
       const clinics = ids.map((id) => clinicOrThrow(config, id));
-      const pglite = join(env.REBOOK_DATA_DIR, 'pglite');
+      const pglite = embeddedDir(env.REBOOK_DATA_DIR);
       if (!env.DATABASE_URL && !existsSync(pglite)) return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
-      const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: pglite });
+      // A running `rebook dev` holds the embedded database: read a snapshot of it instead.
+      const snapshot = !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR) : undefined;
+      const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite });
       try {
         for (const clinic of clinics) reports.push(await clinicRebookingReport(database.db, config, clinic, q, Date.now()));
       } finally {
         await database.close();
+        snapshot?.remove();
       }
     }
   } catch (err) {
