@@ -110,7 +110,7 @@ export function dedupeKey(e: CanonicalEvent): string {
 
 export type EventResult =
   | { index: number; type: string; status: 'accepted'; enrolled: true; sequenceId: string; treatmentType: string; staffEscalationOnly?: boolean }
-  | { index: number; type: string; status: 'accepted'; enrolled: false; reason: 'unclassified_service' | 'window_passed' | 'treatment_type_disabled' }
+  | { index: number; type: string; status: 'accepted'; enrolled: false; reason: 'unclassified_service' | 'not_repeatable' | 'window_passed' | 'treatment_type_disabled' }
   | { index: number; type: string; status: 'accepted'; sequencesSignalled: number; stale?: true }
   | { index: number; type: string; status: 'accepted'; clientsUpdated: number; stale?: true }
   | { index: number; type: string; status: 'accepted'; events: unknown[] }

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { classificationRulesFor, clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import type { ConfigStore } from '../config/store.js';
 import type { ClinicConfig } from '../config/schema.js';
-import { classifyService, normalizeServiceName } from '../core/classify.js';
+import { classifyService, type Classification } from '../core/classify.js';
 import { windowPassed } from '../core/plan.js';
 import type { Db } from '../db/client.js';
 import { appointments, clientAliases, clients, inboxEvents, sequences, unmappedServices } from '../db/schema.js';
@@ -17,6 +17,7 @@ import { enrollSequence, signalBooking } from '../temporal/sequences.js';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { dedupeKey, type CanonicalEvent, type ClientUpdated, type EventResult, type TreatmentCompleted } from './events.js';
 import { RebookError } from '../errors.js';
+import { findServiceMapping, serviceKeyOf } from './service-mappings.js';
 import { applyPlatformContact } from '../messaging/channel-state.js';
 
 export interface IngestDeps {
@@ -195,7 +196,9 @@ export function createIngest(deps: IngestDeps) {
   async function applyTreatment(clinicId: string, e: TreatmentCompleted, source: string): Promise<AppliedBody> {
     const cfg = config.current();
     const clinic = clinicOrThrow(cfg, clinicId);
-    const cls = classifyService(e.service, classificationRulesFor(cfg, clinic));
+    // A staff mapping of this exact service (src/ingest/service-mappings.ts) beats the synonyms.
+    const mapping = await findServiceMapping(db, clinicId, e.service);
+    const cls: Classification = mapping?.treatmentType ? { matched: true, treatmentType: mapping.treatmentType, by: 'service_id' } : mapping ? { matched: false } : classifyService(e.service, classificationRulesFor(cfg, clinic));
     const clientId = await upsertClient(clinicId, e, source);
     await recordAppointment(clinicId, {
       externalId: e.appointmentId,
@@ -207,8 +210,10 @@ export function createIngest(deps: IngestDeps) {
       treatmentType: cls.matched ? cls.treatmentType : null,
       priceCents: e.price != null ? Math.round(e.price * 100) : null,
     });
+    // Mapped by staff to no treatment type: not repeatable, and no longer reported.
+    if (mapping && !mapping.treatmentType) return { status: 'accepted', enrolled: false, reason: 'not_repeatable' };
     if (!cls.matched) {
-      const serviceKey = e.service.id ? `id:${e.service.id}` : `name:${normalizeServiceName(e.service.name)}`;
+      const serviceKey = serviceKeyOf(e.service);
       await db
         .insert(unmappedServices)
         .values({ clinicId, serviceKey, serviceId: e.service.id ?? null, serviceName: e.service.name })
