@@ -18,7 +18,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
-import { capRulesFor, incentiveTiersFor, sendWindowFor } from '../config/messaging.js';
+import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } from '../config/messaging.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
@@ -224,7 +224,7 @@ export function createDelivery(deps: DeliveryDeps) {
           unsubscribeUrl = `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, messageId)}`;
         }
         const incentive = needsIncentive(stage.purpose, template.body) ? await incentiveFor(ref, clinic, offerEnds) : undefined;
-        const values = stageTemplateValues(clinic, {
+        const values = stageTemplateValues({ ...clinic, emailHidesTreatment: emailHidesTreatment(clinic) }, {
           channel,
           firstName: client.firstName,
           ...(type ? { treatmentLabel: type.label } : {}),

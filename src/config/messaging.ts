@@ -75,6 +75,11 @@ const sendgridSchema = z.strictObject({
   unsubscribeGroupId: z.number().int().positive().optional(),
   /** SendGrid sandbox mode: accepted and validated, never delivered. */
   sandbox: z.boolean().default(false),
+  /**
+   * SendGrid signs no HIPAA BAA: its emails say "treatment" instead of the treatment's name
+   * ({{treatmentLabel}}) unless the clinic accepts naming it here.
+   */
+  treatmentDetails: z.boolean().default(false),
 });
 
 /** Fields spread into the clinic schema. */
@@ -103,6 +108,11 @@ const toOffer = (o: { percentOff?: number; amountOff?: number; gift?: string }):
 export function capRulesFor(c: Pick<MessagingConfig, 'caps'>): CapRule[] {
   const configured = c.caps ? c.caps.map((r) => ({ max: r.max, windowMs: parseWindow(r.window), ...(r.channel ? { channel: r.channel } : {}) })) : DEFAULT_CAP_RULES;
   return effectiveRules(configured);
+}
+
+/** Whether the clinic's emails must not name the treatment (they go through SendGrid, no BAA). */
+export function emailHidesTreatment(c: Pick<MessagingConfig, 'providers'>): boolean {
+  return !!c.providers.sendgrid && !c.providers.sendgrid.treatmentDetails;
 }
 
 export function sendWindowFor(c: Pick<MessagingConfig, 'sendWindow'>): SendWindow {
@@ -158,9 +168,18 @@ export function messagingErrors(c: { templates: Templates; publicBaseUrl?: strin
  * Warnings: SMS segment counts (what each message costs), treatment names written literally in
  * an SMS of a discreet clinic, and stages the clinic's own caps can never let out.
  */
-export function messagingWarnings(c: { name: string; timeZone: string; sendTime: string; discreet: boolean; caps?: MessagingConfig['caps']; templates: Templates; address: string; bookingUrl: string }, types: Map<string, TreatmentTypeDefinition>): MessagingCheck[] {
+export function messagingWarnings(c: { name: string; timeZone: string; sendTime: string; discreet: boolean; caps?: MessagingConfig['caps']; templates: Templates; address: string; bookingUrl: string; providers?: MessagingConfig['providers'] }, types: Map<string, TreatmentTypeDefinition>): MessagingCheck[] {
   const out: MessagingCheck[] = [];
+  const hideInEmail = c.providers ? emailHidesTreatment({ providers: c.providers }) : false;
   for (const [purpose, byChannel] of Object.entries(c.templates)) {
+    // {{treatmentLabel}} is replaced, but a name written in the text would still reach SendGrid.
+    const email = byChannel.email;
+    if (hideInEmail && email?.body) {
+      const text = `${email.subject ?? ''}\n${email.body}`.toLowerCase();
+      for (const t of types.values()) {
+        if (text.includes(t.label.toLowerCase())) out.push({ path: ['templates', purpose, 'email', 'body'], message: `email through SendGrid (no BAA) names the treatment "${t.label}": remove it, or set providers.sendgrid.treatmentDetails` });
+      }
+    }
     // The text lives at SendGrid: we pass the tokens, SendGrid must show them.
     if (byChannel.email?.templateId) {
       out.push({ path: ['templates', purpose, 'email', 'templateId'], message: `SendGrid template ${byChannel.email.templateId} is not checked here: it must show {{clinicAddress}} and {{unsubscribeUrl}} (CAN-SPAM, one-click unsubscribe)` });

@@ -22,6 +22,8 @@ export interface ContentClinic {
   timeZone: string;
   /** Keeps treatment names out of SMS (lock screens). */
   discreet: boolean;
+  /** Keeps treatment names out of email (an email provider without a HIPAA BAA, e.g. SendGrid). */
+  emailHidesTreatment?: boolean;
 }
 
 export interface StageContentInput {
@@ -40,8 +42,9 @@ export function stageTemplateValues(clinic: ContentClinic, m: StageContentInput)
   return {
     firstName: m.firstName,
     clinicName: clinic.name,
-    // Discreet clinics: nothing on a lock screen says what the client had done.
-    treatmentLabel: m.channel === 'sms' && clinic.discreet ? 'treatment' : (m.treatmentLabel ?? 'treatment'),
+    // Discreet clinics: nothing on a lock screen says what the client had done. Email through a
+    // provider without a BAA names no treatment either, unless the clinic accepts it.
+    treatmentLabel: (m.channel === 'sms' && clinic.discreet) || (m.channel === 'email' && clinic.emailHidesTreatment) ? 'treatment' : (m.treatmentLabel ?? 'treatment'),
     providerName: clinic.name,
     bookingUrl: clinic.bookingUrl,
     incentive: m.incentive ? `${m.incentive.description} with code ${m.incentive.code}` : '',

@@ -4,6 +4,7 @@
  * activities use) plus what a message shows (name, links, address, discreet wording, templates).
  */
 import { clinicOrThrow, type LoadedConfig } from '../config/load.js';
+import { emailHidesTreatment } from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
 import { simulationClinic, type SimulationClinic } from '../simulator/clinic.js';
 
@@ -12,6 +13,8 @@ export interface PreviewClinic extends SimulationClinic {
   bookingUrl: string;
   address: string;
   discreet: boolean;
+  /** Emails name no treatment (SendGrid signs no BAA) unless the clinic accepts it. */
+  emailHidesTreatment: boolean;
   /** Stage purpose → channel → template (an email may name a SendGrid dynamic template instead of a body). */
   templates: ClinicConfig['templates'];
   /** Base of the one-click unsubscribe link in emails. */
@@ -26,6 +29,7 @@ export function previewClinic(config: LoadedConfig, clinicId: string): PreviewCl
     bookingUrl: clinic.bookingUrl,
     address: clinic.address,
     discreet: clinic.discreet,
+    emailHidesTreatment: emailHidesTreatment(clinic),
     templates: clinic.templates,
     ...(clinic.publicBaseUrl ? { publicBaseUrl: clinic.publicBaseUrl } : {}),
   };

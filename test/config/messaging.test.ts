@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { capRulesFor, incentiveTiersFor, sendWindowFor } from '../../src/config/messaging.js';
+import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } from '../../src/config/messaging.js';
 import { DEFAULT_CAP_RULES, STATE_LAW_RULE } from '../../src/core/caps.js';
 import { DEFAULT_INCENTIVE_TIERS } from '../../src/core/incentives.js';
 import { DEFAULT_SEND_WINDOW } from '../../src/core/send-window.js';
@@ -145,5 +145,23 @@ describe('SendGrid dynamic templates for email', () => {
     ['a templateId on an SMS', `${sendgrid}templates:\n  incentive:\n    sms: { templateId: ${ID}, body: "hi" }\n`, ['10:templates.incentive.sms.templateId: unknown key "templateId"']],
   ])('%s is an error', (_, extra, expected) => {
     expect(problems(clinic(extra))).toEqual(expected);
+  });
+});
+
+describe('SendGrid and treatment names (no BAA)', () => {
+  const sendgrid = (extra = '') => `providers:\n  sendgrid: { apiKeyEnv: SG_KEY, from: a@example.com, webhookPublicKeyEnv: SG_PUB${extra} }\n`;
+  const email = 'templates:\n  reminder:\n    email:\n      subject: "Your Botox window"\n      body: "{{treatmentLabel}} {{clinicAddress}} {{unsubscribeUrl}}"\n';
+
+  it('emails through SendGrid name no treatment unless the clinic says so; other clinics are not concerned', () => {
+    expect(emailHidesTreatment(load(clinic(sendgrid())).clinics.get('x')!)).toBe(true);
+    expect(emailHidesTreatment(load(clinic(sendgrid(', treatmentDetails: true'))).clinics.get('x')!)).toBe(false);
+    expect(emailHidesTreatment(load(clinic()).clinics.get('x')!)).toBe(false);
+  });
+
+  it('a treatment name written in an email template of such a clinic is a warning', () => {
+    const warn = (text: string) => load(clinic(text)).warnings.filter((w) => w.message.includes('no BAA')).map((w) => `${w.line}:${w.path}: ${w.message}`);
+    expect(warn(sendgrid() + email)).toEqual(['12:templates.reminder.email.body: email through SendGrid (no BAA) names the treatment "Botox": remove it, or set providers.sendgrid.treatmentDetails']);
+    expect(warn(sendgrid(', treatmentDetails: true') + email)).toEqual([]);
+    expect(warn(email)).toEqual([]);
   });
 });

@@ -74,7 +74,7 @@ it('sends template_id with the tokens as dynamic_template_data; the ledger keeps
   expect(data).toMatchObject({
     firstName: 'Tamsin',
     clinicName: 'Glow Aesthetics (demo)',
-    treatmentLabel: 'Botox',
+    treatmentLabel: 'treatment', // SendGrid signs no BAA: no treatment name unless the clinic accepts it
     bookingUrl: 'https://book.example.com/glow-aesthetics',
     clinicAddress: '123 Main Street, Suite 200, Springfield, NY 10001',
     incentive: '',
@@ -89,4 +89,6 @@ it('sends template_id with the tokens as dynamic_template_data; the ledger keeps
   const last = requests.at(-1);
   expect(last.template_id).toBeUndefined();
   expect(last.content).toEqual([{ type: 'text/plain', value: checkin.body }]);
+  expect(checkin.body).toContain('How do your treatment results look?');
+  expect(`${checkin.subject}\n${checkin.body}`).not.toContain('Botox');
 });
