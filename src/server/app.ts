@@ -81,8 +81,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // pino's own type is narrower than fastify's base logger type; the instance is the same.
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Long enough for URL-encoded sequence ids; longer values reach the route schemas (400).
+    maxParamLength: 500,
+    // Malformed URLs and over-long parameters answer in our error shape too.
+    frameworkErrors: (err, _req, reply) => {
+      const e = new RebookError('validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL', { field: 'url' });
+      void reply.status(e.status as 400).send(e.toJSON() as never);
+    },
   }) as unknown as FastifyInstance;
   app.decorate('deps', deps);
+  // The API speaks JSON only (text bodies would reach the schemas as strings); 415 otherwise.
+  app.removeContentTypeParser('text/plain');
   await registerOpenApi(app);
   registerAccessControl(app);
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;

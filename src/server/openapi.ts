@@ -72,7 +72,12 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     // Only the JSON API is documented: vendor webhooks and unsubscribe pages are not ours to specify.
     transform: (doc) => {
       const url = doc.url;
-      if (!url.startsWith('/v1/') && url !== '/v1' && url !== '/healthz' && url !== '/readyz') return { schema: { ...doc.schema, hide: true }, url };
+      if (!url.startsWith('/v1/') && url !== '/healthz' && url !== '/readyz') return { schema: { ...doc.schema, hide: true }, url };
+      // A /v1 route without a schema of its own still documents its key and access errors.
+      if (url.startsWith('/v1/') && !doc.schema?.security) {
+        const { default: _, ...access } = errorResponses;
+        return jsonSchemaTransform({ ...doc, schema: { security: [{ bearerAuth: [] }], ...doc.schema, response: { ...access, ...(doc.schema?.response as object | undefined) } } });
+      }
       return jsonSchemaTransform(doc);
     },
     transformObject: jsonSchemaTransformObject,
