@@ -63,6 +63,25 @@ export const MINDBODY_SUBSCRIBED_EVENTS = [...MINDBODY_EVENT_TYPES];
 export const MINDBODY_POLL_LOOKBACK_MS = 24 * 3_600_000;
 /** Overlap with the previous window for client modifications (clock skew, late commits). */
 export const MINDBODY_POLL_OVERLAP_MS = 3_600_000;
+/**
+ * Bookings and cancellations. API v6 cannot list appointments by modification time
+ * (`staffappointments` filters by start date only), so the poll lists upcoming appointments and
+ * compares each one's status with what we hold. Each poll's listing reaches this far ahead of now
+ * (one page for a typical clinic, so near-term bookings cost nothing extra)…
+ * https://developers.mindbodyonline.com/PublicDocumentation/V6#get-staff-appointments
+ */
+export const MINDBODY_POLL_UPCOMING_MS = 3 * 86_400_000;
+/**
+ * …and a deeper scan, this often, reaches the horizon of rebookings (the next treatment is often
+ * booked at checkout, about one interval ahead). Sparse on purpose: every page is a billable call
+ * (MINDBODY budget ≤ 300/day), and the booking check before each send asks the API anyway.
+ */
+export const MINDBODY_POLL_DEEP_INTERVAL_MS = 12 * 3_600_000;
+export const MINDBODY_POLL_DEEP_HORIZON_MS = 120 * 86_400_000;
+/** API statuses of a polled upcoming appointment that mean "booked" (a `Requested` one the clinic may still decline). */
+export const MINDBODY_POLL_BOOKED = new Set(['Booked', 'Confirmed']);
+/** API statuses of a polled appointment that mean "cancelled". */
+export const MINDBODY_POLL_CANCELLED = new Set(['Cancelled', 'LateCancelled']);
 /** A poller down for longer than this catches up over this much history at most. */
 export const MINDBODY_POLL_MAX_CATCHUP_MS = 7 * 86_400_000;
 /** How far ahead the booking check looks for an upcoming appointment. */

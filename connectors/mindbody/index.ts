@@ -17,9 +17,14 @@ import {
   MINDBODY_BOOKING_HORIZON_MS,
   MINDBODY_CATALOG_TTL_MS,
   MINDBODY_NOT_BOOKED,
+  MINDBODY_POLL_BOOKED,
+  MINDBODY_POLL_CANCELLED,
+  MINDBODY_POLL_DEEP_HORIZON_MS,
+  MINDBODY_POLL_DEEP_INTERVAL_MS,
   MINDBODY_POLL_LOOKBACK_MS,
   MINDBODY_POLL_MAX_CATCHUP_MS,
   MINDBODY_POLL_OVERLAP_MS,
+  MINDBODY_POLL_UPCOMING_MS,
 } from './constants.js';
 import { clientRecord, isCompleted, isLiveBooking, treatmentEvent } from './mapping.js';
 import { apiAppointmentSchema, apiClientSchema, type ApiAppointment, type ApiClient } from './schemas.js';
@@ -189,6 +194,10 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
       await saveClientRef(ctx.db, ctx.clinic.id, PLATFORM, c.UniqueId, c.Id);
       return [treatmentEvent(a, c, str(d.serviceName) ?? 'unknown service', ctx.clinic.timeZone, undefined, ctx.runtime.now())];
     }
+    case 'poll.appointmentBooked':
+      return [{ type: 'appointment.booked', ...(occurredAt ? { occurredAt } : {}), clientId: str(d.clientId)!, appointmentId: str(d.appointmentId)!, startAt: str(d.startAt)! }];
+    case 'poll.appointmentCancelled':
+      return [{ type: 'appointment.cancelled', ...(occurredAt ? { occurredAt } : {}), clientId: str(d.clientId)!, appointmentId: str(d.appointmentId)! }];
     case 'poll.clientModified': {
       const c = apiClientSchema.parse(d.client);
       await saveClientRef(ctx.db, ctx.clinic.id, PLATFORM, c.UniqueId, c.Id);
@@ -201,20 +210,84 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
 }
 
 /**
+ * Bookings and cancellations among listed appointments, found by comparing each one's status with
+ * what we hold (the API cannot list by modification time). Only clients we know matter (their
+ * sequences are what a booking ends); a cancellation only of a booking we hold. The vendor gives
+ * no change time: the state is stamped with the poll's time — what it was when we looked — so a
+ * webhook describing an earlier moment is stale against it, a later one wins, and a state the
+ * next poll still finds different is emitted again.
+ */
+async function bookingChanges(ctx: ApiContext, listed: ApiAppointment[], now: number, justRead: ApiClient[]): Promise<InboxItem[]> {
+  const { db, clinic } = ctx;
+  const tz = clinic.timeZone;
+  const relevant = listed.filter((a) => MINDBODY_POLL_CANCELLED.has(a.Status) || (MINDBODY_POLL_BOOKED.has(a.Status) && Date.parse(vendorInstant(a.StartDateTime, tz)) > now));
+  if (relevant.length === 0) return [];
+  const refs = await db
+    .select({ externalId: connectorClientRefs.externalId, vendorRef: connectorClientRefs.vendorRef })
+    .from(connectorClientRefs)
+    .where(and(eq(connectorClientRefs.clinicId, clinic.id), eq(connectorClientRefs.platform, PLATFORM), inArray(connectorClientRefs.vendorRef, [...new Set(relevant.map((a) => a.ClientId))])));
+  // Clients this poll has just read for a completion count too (their booking may be in the same listing).
+  const clientByRef = new Map([...refs.map((r) => [r.vendorRef, r.externalId] as const), ...justRead.map((c) => [c.Id, c.UniqueId] as const)]);
+  const held = await db
+    .select({ id: appointments.externalId, status: appointments.status, startAt: appointments.startAt, clientId: appointments.clientExternalId })
+    .from(appointments)
+    .where(and(eq(appointments.clinicId, clinic.id), inArray(appointments.externalId, relevant.map((a) => a.Id))));
+  const heldById = new Map(held.map((h) => [h.id, h]));
+  const occurredAt = new Date(now).toISOString();
+  const items: InboxItem[] = [];
+  for (const a of relevant) {
+    const h = heldById.get(a.Id);
+    if (MINDBODY_POLL_CANCELLED.has(a.Status)) {
+      if (h?.status !== 'booked') continue;
+      items.push({
+        dedupeKey: `mindbody:poll:appointment:${a.Id}:cancelled`,
+        eventType: 'mindbody:poll.appointmentCancelled',
+        occurredAt,
+        vendor: { platform: PLATFORM, kind: 'poll.appointmentCancelled', data: { appointmentId: a.Id, clientId: clientByRef.get(a.ClientId) ?? h.clientId, occurredAt } },
+      });
+      continue;
+    }
+    const clientId = clientByRef.get(a.ClientId);
+    const startAt = vendorInstant(a.StartDateTime, tz);
+    if (!clientId || h?.status === 'completed' || (h?.status === 'booked' && h.startAt?.getTime() === Date.parse(startAt))) continue;
+    items.push({
+      // A reschedule is a new start: a new key.
+      dedupeKey: `mindbody:poll:appointment:${a.Id}:booked:${startAt}`,
+      eventType: 'mindbody:poll.appointmentBooked',
+      occurredAt,
+      vendor: { platform: PLATFORM, kind: 'poll.appointmentBooked', data: { appointmentId: a.Id, clientId, startAt, occurredAt } },
+    });
+  }
+  return items;
+}
+
+/**
  * Changes since the stored cursors: appointments completed in the look-back window (listed by
- * date: a status change comes hours after the start) and clients modified since the last poll.
- * Windows overlap; appointments already completed or already in the inbox cost no client read.
+ * date: a status change comes hours after the start), bookings and cancellations of upcoming
+ * appointments (the same listing reaches MINDBODY_POLL_UPCOMING_MS ahead; a deeper scan every
+ * MINDBODY_POLL_DEEP_INTERVAL_MS), and clients modified since the last poll. Windows overlap;
+ * appointments already completed or already in the inbox cost no client read.
  */
 async function poll(ctx: ApiContext) {
   const { db, clinic, runtime } = ctx;
   const tz = clinic.timeZone;
   const now = runtime.now();
   const api = mindbodyClient(ctx);
-  const [apptCursor, clientCursor] = await Promise.all([readState(db, clinic.id, PLATFORM, 'poll.appointments'), readState(db, clinic.id, PLATFORM, 'poll.clients')]);
+  const [apptCursor, clientCursor, deepCursor] = await Promise.all([
+    readState(db, clinic.id, PLATFORM, 'poll.appointments'),
+    readState(db, clinic.id, PLATFORM, 'poll.clients'),
+    readState(db, clinic.id, PLATFORM, 'poll.deep'),
+  ]);
   const from = Math.max(now - MINDBODY_POLL_MAX_CATCHUP_MS, Math.min(now - MINDBODY_POLL_LOOKBACK_MS, apptCursor ? Date.parse(apptCursor) - MINDBODY_POLL_OVERLAP_MS : now));
-  const listed = await api.appointments({ startDate: siteLocal(from, tz), endDate: siteLocal(now, tz) });
+  const listed = await api.appointments({ startDate: siteLocal(from, tz), endDate: siteLocal(now + MINDBODY_POLL_UPCOMING_MS, tz) });
+  const deepDue = !deepCursor || now - Date.parse(deepCursor) >= MINDBODY_POLL_DEEP_INTERVAL_MS;
+  const upcoming = new Map(listed.map((a) => [a.Id, a]));
+  if (deepDue) {
+    for (const a of await api.appointments({ startDate: siteLocal(now + MINDBODY_POLL_UPCOMING_MS, tz), endDate: siteLocal(now + MINDBODY_POLL_DEEP_HORIZON_MS, tz) })) upcoming.set(a.Id, a);
+  }
   let completed = listed.filter((a) => isCompleted(a, tz, now));
   const items: InboxItem[] = [];
+  const justRead: ApiClient[] = [];
   if (completed.length) {
     const ids = completed.map((a) => a.Id);
     const done = await db
@@ -230,6 +303,7 @@ async function poll(ctx: ApiContext) {
   }
   if (completed.length) {
     const found = await api.clientsByIds([...new Set(completed.map((a) => a.ClientId))]);
+    justRead.push(...found);
     const byId = new Map(found.map((c) => [c.Id, c]));
     const names = await serviceNames(ctx);
     for (const a of completed) {
@@ -242,6 +316,7 @@ async function poll(ctx: ApiContext) {
       });
     }
   }
+  items.push(...(await bookingChanges(ctx, [...upcoming.values()], now, justRead)));
   if (clientCursor) {
     for (const c of await api.clientsModifiedSince(siteLocal(Date.parse(clientCursor) - MINDBODY_POLL_OVERLAP_MS, tz))) {
       const modified = c.LastModifiedDateTime ? vendorInstant(c.LastModifiedDateTime, tz) : undefined;
@@ -259,6 +334,7 @@ async function poll(ctx: ApiContext) {
     async commit() {
       await writeState(db, clinic.id, PLATFORM, 'poll.appointments', stamp);
       await writeState(db, clinic.id, PLATFORM, 'poll.clients', stamp);
+      if (deepDue) await writeState(db, clinic.id, PLATFORM, 'poll.deep', stamp);
     },
   };
 }
