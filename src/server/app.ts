@@ -3,7 +3,7 @@
  * build the same thing. One error handler maps every failure to a coded JSON error.
  */
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import type { ConfigStore } from '../config/store.js';
 import type { Db } from '../db/client.js';
@@ -86,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Malformed URLs and over-long parameters answer in our error shape too.
     frameworkErrors: (err, _req, reply) => {
       const e = new RebookError('validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL', { field: 'url' });
-      void reply.status(e.status as 400).send(e.toJSON() as never);
+      void (reply as FastifyReply).status(e.status).send(e.toJSON());
     },
   }) as unknown as FastifyInstance;
   app.decorate('deps', deps);
