@@ -3,18 +3,57 @@
  * hours of failed deliveries. Each clinic whose connector can poll is polled every
  * `connector.pollIntervalMinutes`; what it finds goes through the same inbox as webhooks (same
  * dedupe, same processing), and the cursor moves only once the items are stored.
+ *
+ * Every `rebook server` replica runs a poller, but each clinic is polled by one of them per
+ * interval: vendor calls cost money (Mindbody bills past ~1,000 a day per site) and must not
+ * multiply with the replicas. See `claimPoll`.
  */
+import { and, eq, sql } from 'drizzle-orm';
 import type { ConfigStore } from '../src/config/store.js';
-import type { Db } from '../src/db/client.js';
+import { rows, type Db } from '../src/db/client.js';
+import { connectorState } from '../src/db/schema.js';
 import type { Ingest } from '../src/ingest/service.js';
 import type { Logger } from '../src/log.js';
 import { connectors } from './registry.js';
 import type { BookingConnector, ConnectorRuntime } from './types.js';
 
+/** First key of the poll election's advisory locks (the migration runner uses 727_001). */
+export const POLL_LOCK_NAMESPACE = 727_002;
+const CLAIM_KEY = 'poll.claimedAt';
+
+/**
+ * Claims a clinic's poll across replicas. The check-and-set of the shared claim stamp runs under
+ * a transaction-level advisory lock taken without waiting, so concurrent claimers never both
+ * pass (the loser skips at once instead of queueing); the stamp then keeps the claim for the
+ * whole interval, so a replica ticking a minute later skips too. Nothing is held while the poll
+ * itself talks to the vendor (on PGlite a held transaction would stall every other query).
+ * Returns when this replica may poll, or the time of the claim that stands.
+ */
+export async function claimPoll(db: Db, o: { clinicId: string; platform: string; now: number; intervalMs: number; force?: boolean }): Promise<{ claimed: true } | { claimed: false; claimedAt?: number }> {
+  return db.transaction(async (tx) => {
+    const lock = await tx.execute(sql`select pg_try_advisory_xact_lock(${POLL_LOCK_NAMESPACE}, hashtext(${`${o.clinicId}/${o.platform}`})) as locked`);
+    if (!rows<{ locked: boolean }>(lock)[0]?.locked) return { claimed: false };
+    const [row] = await tx
+      .select({ value: connectorState.value })
+      .from(connectorState)
+      .where(and(eq(connectorState.clinicId, o.clinicId), eq(connectorState.platform, o.platform), eq(connectorState.key, CLAIM_KEY)));
+    const last = row ? Date.parse(row.value) : undefined;
+    if (!o.force && last !== undefined && o.now - last < o.intervalMs) return { claimed: false, claimedAt: last };
+    const value = new Date(o.now).toISOString();
+    await tx
+      .insert(connectorState)
+      .values({ clinicId: o.clinicId, platform: o.platform, key: CLAIM_KEY, value })
+      .onConflictDoUpdate({ target: [connectorState.clinicId, connectorState.platform, connectorState.key], set: { value, updatedAt: sql`now()` } });
+    return { claimed: true };
+  });
+}
+
 export function createPoller(deps: { db: Db; config: ConfigStore; ingest: Ingest; runtime: ConnectorRuntime; log: Logger }) {
+  // When each clinic was last polled (by any replica, as far as this one knows): saves a claim
+  // round trip per clinic and tick.
   const lastRun = new Map<string, number>();
   return {
-    /** Polls every clinic that is due; returns how many items were stored. */
+    /** Polls every clinic that is due and claimed by this replica; returns how many items were stored. */
     async tick(force = false): Promise<number> {
       let total = 0;
       for (const clinic of deps.config.current().clinics.values()) {
@@ -23,8 +62,13 @@ export function createPoller(deps: { db: Db; config: ConfigStore; ingest: Ingest
         const intervalMs = (clinic.connector?.pollIntervalMinutes ?? 15) * 60_000;
         const now = deps.runtime.now();
         if (!force && now - (lastRun.get(clinic.id) ?? -Infinity) < intervalMs) continue;
-        lastRun.set(clinic.id, now);
         try {
+          const claim = await claimPoll(deps.db, { clinicId: clinic.id, platform: clinic.platform, now, intervalMs, force });
+          if (!claim.claimed) {
+            if (claim.claimedAt !== undefined) lastRun.set(clinic.id, claim.claimedAt);
+            continue;
+          }
+          lastRun.set(clinic.id, now);
           const result = await connector.poll({ db: deps.db, clinic, runtime: deps.runtime });
           const { stored } = await deps.ingest.store(clinic.id, clinic.platform, result.items);
           await result.commit();
