@@ -16,7 +16,8 @@ export async function openCommandDatabase(env: Pick<Env, 'DATABASE_URL' | 'REBOO
     return { database, where: 'DATABASE_URL', close: () => database.close() };
   }
   const dir = embeddedDir(env.REBOOK_DATA_DIR);
-  if (!existsSync(dir)) return { why: `no database (set DATABASE_URL, or run \`rebook dev\` once to create ${dir})` };
+  // Readers need data to read; a writer (a key for a fresh dev setup) creates the database.
+  if (mode === 'read' && !existsSync(dir)) return { why: `no database (set DATABASE_URL, or run \`rebook dev\` once to create ${dir})` };
   const holder = embeddedDatabaseHolder(env.REBOOK_DATA_DIR);
   if (holder === undefined) {
     const database = await openDatabase({ pgliteDir: dir });
