@@ -52,6 +52,18 @@ function childCpuSeconds(): number | undefined {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
+interface RunEntry {
+  date: string;
+  commit: string;
+  load1: number;
+  rounds: number;
+  treatments: number;
+  wallS: number;
+  cpuS?: number;
+  startupCpuS?: number;
+  simulateCpuS: number;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s2 = (n: number) => n.toFixed(2);
 
@@ -129,6 +141,24 @@ try {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', 'simulate-latest.json'), JSON.stringify(figures, null, 2) + '\n');
 
+  // Every run is kept: on a shared machine one run says more about the neighbours than the code.
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const runsFile = join(ROOT, 'bench', 'results', 'simulate-runs.jsonl');
+  const entry: RunEntry = {
+    date: figures.date,
+    commit,
+    load1: figures.loadAverage.before[0]!,
+    rounds: params.rounds,
+    treatments: params.treatments,
+    wallS: figures.endToEnd.medianWallS,
+    ...(cpu.length ? { cpuS: figures.endToEnd.medianCpuS } : {}),
+    ...(startupCpu.length ? { startupCpuS: Number(s2(median(startupCpu))) } : {}),
+    simulateCpuS: figures.inProcess.medianCpuS,
+  };
+  const previous = existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEntry) : [];
+  writeFileSync(runsFile, [...previous, entry].map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const runs = [...previous, entry];
+
   const md = `# Simulator benchmark
 
 \`npm run bench:simulate\` (bench/simulate.ts): \`rebook simulate\` on a synthetic year of a
@@ -159,7 +189,16 @@ What the run simulated: ${s.input.rows.toLocaleString('en-US')} rows, ${s.input.
 ${result!.weekly.length} weeks, ${s.messages.total.toLocaleString('en-US')} client messages, ${s.staffTasks.total.toLocaleString('en-US')} staff tasks,
 ${s.rebookings.simulated.toLocaleString('en-US')} simulated rebookings.
 
-Raw figures: bench/results/simulate-latest.json.
+## All recorded runs
+
+Medians per run (bench/results/simulate-runs.jsonl). \`load\` is the 1-minute load average when
+the run started, on ${figures.nproc} CPUs.
+
+| date (UTC) | commit | load | treatments | end to end, wall | end to end, CPU | process start, CPU | parse + simulate, CPU |
+|---|---|---|---|---|---|---|---|
+${runs.map((r) => `| ${r.date.slice(0, 16).replace('T', ' ')} | ${r.commit} | ${r.load1} | ${r.treatments.toLocaleString('en-US')} | ${s2(r.wallS)} s | ${r.cpuS !== undefined ? `${s2(r.cpuS)} s` : '–'} | ${r.startupCpuS !== undefined ? `${s2(r.startupCpuS)} s` : '–'} | ${s2(r.simulateCpuS)} s |`).join('\n')}
+
+Raw figures of the latest run: bench/results/simulate-latest.json.
 `;
   writeFileSync(join(ROOT, 'bench', 'RESULTS-simulate.md'), md);
   process.stdout.write(`\nmedian end to end ${s2(median(wall))} s wall${cpu.length ? `, ${s2(median(cpu))} s CPU` : ''}; in process ${s2(median(inProcess))} s wall, ${s2(median(inProcessCpu))} s CPU; target < ${TARGET_S} s ${figures.meetsTarget ? 'met' : 'NOT met'}\nwrote bench/RESULTS-simulate.md\n`);
