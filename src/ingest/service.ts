@@ -3,7 +3,7 @@
  * state + Temporal signals). When Temporal cannot be reached the event stays pending and the
  * forwarder delivers it later, so an event answered 2xx is never lost.
  */
-import { and, eq, inArray, lt, or, isNull, sql, asc, gt, ne } from 'drizzle-orm';
+import { and, eq, inArray, lt, or, isNull, sql, asc, desc, gt, ne } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
 import { classificationRulesFor, clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import type { ConfigStore } from '../config/store.js';
@@ -13,7 +13,7 @@ import { windowPassed } from '../core/plan.js';
 import type { Db } from '../db/client.js';
 import { appointments, clientAliases, clients, inboxEvents, sequences, unmappedServices } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import { enrollSequence, signalBooking } from '../temporal/sequences.js';
+import { enrollSequence, signalBooking, signalEnd } from '../temporal/sequences.js';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { dedupeKey, type CanonicalEvent, type ClientUpdated, type EventResult, type TreatmentCompleted } from './events.js';
 import { RebookError } from '../errors.js';
@@ -166,10 +166,13 @@ export function createIngest(deps: IngestDeps) {
     await db.update(clientAliases).set({ externalId: kept }).where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.externalId, removed)));
     await db.update(appointments).set({ clientExternalId: kept }).where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, removed)));
     const [keptRow] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, kept)));
+    if (keptRow) {
+      const [removedRow] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed)));
+      if (removedRow && removedRow.id !== keptRow.id) await followKeptProfile(clinicId, removedRow.id, { id: keptRow.id, externalId: kept });
+      return { status: 'accepted', clientsUpdated: 0 };
+    }
     // The kept id is new to us: the removed profile's row (and its sequences) becomes the kept one.
-    const renamed = keptRow
-      ? []
-      : await db.update(clients).set({ externalId: kept, updatedAt: new Date() }).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed))).returning({ id: clients.id });
+    const renamed = await db.update(clients).set({ externalId: kept, updatedAt: new Date() }).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed))).returning({ id: clients.id });
     return { status: 'accepted', clientsUpdated: renamed.length };
   }
 
@@ -191,6 +194,65 @@ export function createIngest(deps: IngestDeps) {
       })
       .returning({ id: appointments.externalId });
     return written.length > 0;
+  }
+
+  /** Starts (or signals) the client's sequence of `treatmentType` with a completed treatment; returns its workflow id. */
+  async function enroll(clinicId: string, client: { id: string; externalId: string }, treatmentType: string, treatment: { appointmentId: string; completedAt: string }): Promise<string> {
+    const workflowId = sequenceWorkflowId(clinicId, client.id, treatmentType);
+    await db
+      .insert(sequences)
+      .values({ workflowId, clinicId, clientId: client.id, treatmentType, running: true })
+      .onConflictDoUpdate({ target: sequences.workflowId, set: { running: true, updatedAt: new Date() } });
+    await enrollSequence(deps.temporal, deps.taskQueue, { clinicId, clientId: client.id, treatmentType }, workflowId, treatment);
+    // A booking that reached us before this completion (out of order) ends the new sequence at once.
+    const [laterBooking] = await db
+      .select({ id: appointments.externalId, startAt: appointments.startAt })
+      .from(appointments)
+      .where(
+        and(
+          eq(appointments.clinicId, clinicId),
+          eq(appointments.clientExternalId, client.externalId),
+          eq(appointments.status, 'booked'),
+          gt(appointments.startAt, new Date(treatment.completedAt)),
+          ne(appointments.externalId, treatment.appointmentId),
+        ),
+      )
+      .orderBy(asc(appointments.startAt))
+      .limit(1);
+    if (laterBooking?.startAt) await signalBooking(deps.temporal, workflowId, { appointmentId: laterBooking.id, startAt: laterBooking.startAt.toISOString() });
+    return workflowId;
+  }
+
+  /**
+   * Both profiles of a merge were known: each running sequence of the removed profile continues
+   * under the kept one (same anchor treatment — the kept workflow dedupes it, and of two anchors
+   * the newer wins) and then ends, so bookings, the booking check before each send and the
+   * contact details all follow the kept profile. Safe to repeat (an inbox retry): enrolling is
+   * deduplicated by the workflow, ending is idempotent, ended sequences are skipped.
+   */
+  async function followKeptProfile(clinicId: string, removedRowId: string, kept: { id: string; externalId: string }): Promise<number> {
+    const running = await db
+      .select({ workflowId: sequences.workflowId, treatmentType: sequences.treatmentType, anchorAppointmentId: sequences.anchorAppointmentId, anchorAt: sequences.anchorAt })
+      .from(sequences)
+      .where(and(eq(sequences.clinicId, clinicId), eq(sequences.clientId, removedRowId), eq(sequences.running, true)));
+    for (const s of running) {
+      // The anchor the workflow recorded; before its first progress, the latest such treatment (already re-pointed to the kept id).
+      let anchor = s.anchorAppointmentId && s.anchorAt ? { appointmentId: s.anchorAppointmentId, completedAt: s.anchorAt.toISOString() } : undefined;
+      if (!anchor) {
+        const [latest] = await db
+          .select({ id: appointments.externalId, at: appointments.startAt })
+          .from(appointments)
+          .where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, kept.externalId), eq(appointments.status, 'completed'), eq(appointments.treatmentType, s.treatmentType)))
+          .orderBy(desc(appointments.startAt))
+          .limit(1);
+        if (latest?.at) anchor = { appointmentId: latest.id, completedAt: latest.at.toISOString() };
+      }
+      if (anchor) await enroll(clinicId, kept, s.treatmentType, anchor);
+      await signalEnd(deps.temporal, s.workflowId, { outcome: 'cancelled' });
+      await db.update(sequences).set({ running: false, updatedAt: new Date() }).where(eq(sequences.workflowId, s.workflowId));
+    }
+    if (running.length) log.info({ clinicId, sequences: running.length }, 'merged profile: sequences follow the kept client');
+    return running.length;
   }
 
   async function applyTreatment(clinicId: string, e: TreatmentCompleted, source: string): Promise<AppliedBody> {
@@ -228,31 +290,7 @@ export function createIngest(deps: IngestDeps) {
     if (!type) return { status: 'accepted', enrolled: false, reason: 'treatment_type_disabled' };
     if (windowPassed(type, e.completedAt, now(), clinic.timeZone)) return { status: 'accepted', enrolled: false, reason: 'window_passed' };
 
-    const workflowId = sequenceWorkflowId(clinicId, clientId, type.key);
-    await db
-      .insert(sequences)
-      .values({ workflowId, clinicId, clientId, treatmentType: type.key, running: true })
-      .onConflictDoUpdate({ target: sequences.workflowId, set: { running: true, updatedAt: new Date() } });
-    await enrollSequence(deps.temporal, deps.taskQueue, { clinicId, clientId, treatmentType: type.key }, workflowId, {
-      appointmentId: e.appointmentId,
-      completedAt: new Date(e.completedAt).toISOString(),
-    });
-    // A booking that reached us before this completion (out of order) ends the new sequence at once.
-    const [laterBooking] = await db
-      .select({ id: appointments.externalId, startAt: appointments.startAt })
-      .from(appointments)
-      .where(
-        and(
-          eq(appointments.clinicId, clinicId),
-          eq(appointments.clientExternalId, e.client.id),
-          eq(appointments.status, 'booked'),
-          gt(appointments.startAt, new Date(e.completedAt)),
-          ne(appointments.externalId, e.appointmentId),
-        ),
-      )
-      .orderBy(asc(appointments.startAt))
-      .limit(1);
-    if (laterBooking?.startAt) await signalBooking(deps.temporal, workflowId, { appointmentId: laterBooking.id, startAt: laterBooking.startAt.toISOString() });
+    const workflowId = await enroll(clinicId, { id: clientId, externalId: e.client.id }, type.key, { appointmentId: e.appointmentId, completedAt: new Date(e.completedAt).toISOString() });
     const reachable = (e.client.email && e.client.consent.email) || (e.client.phone && e.client.consent.sms);
     return { status: 'accepted', enrolled: true, sequenceId: workflowId, treatmentType: type.key, ...(reachable ? {} : { staffEscalationOnly: true }) };
   }

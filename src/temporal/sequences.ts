@@ -2,10 +2,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   bookedSignal,
+  endSignal,
   searchAttributes,
   SEQUENCE_WORKFLOW,
   treatmentCompletedSignal,
   type BookingSignal,
+  type EndSignal,
   type SequenceInput,
   type TreatmentSignal,
 } from '../../workflows/definitions.js';
@@ -30,6 +32,17 @@ export async function enrollSequence(client: Client, taskQueue: string, input: S
 export async function signalBooking(client: Client, workflowId: string, booking: BookingSignal): Promise<boolean> {
   try {
     await client.workflow.getHandle(workflowId).signal(bookedSignal, booking);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Ends a sequence (its profile was merged into another, …); false when it is no longer running. */
+export async function signalEnd(client: Client, workflowId: string, e: EndSignal): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(workflowId).signal(endSignal, e);
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { siteLocal } from '../../connectors/mindbody/index.js';
 import { appointments, clients, inboxEvents, sequences } from '../../src/db/schema.js';
 import { SECRETS, startConnectorStack, until, type ConnectorStack } from '../helpers/connector-stack.js';
+import { statusQuery } from '../../workflows/definitions.js';
 
 const CLINIC = 'mb-clinic';
 const TZ = 'America/Los_Angeles';
@@ -220,6 +221,42 @@ describe('Mindbody webhooks', () => {
     expect((await send(booked)).status).toBe(200);
     const [appt] = await until('booking recorded', async () => stack.database.db.select().from(appointments).where(and(eq(appointments.clinicId, CLINIC), eq(appointments.externalId, '7101'))));
     expect(appt!.clientExternalId).toBe('100000123');
+  });
+
+  it('clientProfileMerger of two known profiles: the removed profile’s sequence continues under the kept one, and a booking of the kept one ends it', async () => {
+    // Removed profile: a Botox today. Kept profile: a Botox a month ago (same type: the newer anchor wins).
+    const today = Date.now() - 6 * HOUR;
+    const monthAgo = Date.now() - 30 * DAY;
+    mockCompletionReads(apiAppointment({ id: '8101', clientId: 'ID-801', status: 'Completed', start: today }), apiClient({ id: 'ID-801', uniqueId: '800000001' }));
+    expect((await send(updated({ messageId: 'm-merge-removed', appointmentId: '8101', uniqueId: '800000001', clientId: 'ID-801', status: 'Completed', start: today }))).status).toBe(200);
+    const [removedSeq] = await until('removed profile sequence', async () => (await sequenceOf('800000001')).filter((s) => s.running));
+    mockCompletionReads(apiAppointment({ id: '8102', clientId: 'ID-802', status: 'Completed', start: monthAgo }), apiClient({ id: 'ID-802', uniqueId: '800000002' }));
+    expect((await send(updated({ messageId: 'm-merge-kept', appointmentId: '8102', uniqueId: '800000002', clientId: 'ID-802', status: 'Completed', start: monthAgo }))).status).toBe(200);
+    const [keptSeq] = await until('kept profile sequence', async () => (await sequenceOf('800000002')).filter((s) => s.running));
+
+    const merger = fixture('webhook-client-profile-merger');
+    merger.messageId = 'm-merge-both';
+    merger.eventInstanceOriginationDateTime = new Date(Date.now() - 60_000).toISOString();
+    Object.assign(merger.eventData, { keptClientId: 'ID-802', keptClientUniqueId: 800000002, removedClientUniqueId: 800000001 });
+    expect((await send(merger)).status).toBe(200);
+    await until('merge applied', async () => (await inboxRows('m-merge-both')).some((r) => r.status === 'done'));
+
+    // The removed profile's workflow has ended; the kept one now runs from the newer treatment.
+    await until('removed sequence ended', async () => (await stack.client.workflow.getHandle(removedSeq!.workflowId).describe()).status.name === 'COMPLETED');
+    expect((await sequenceOf('800000001')).filter((s) => s.running)).toEqual([]);
+    const kept = stack.client.workflow.getHandle(keptSeq!.workflowId);
+    await until('kept sequence anchored on the newer treatment', async () => (await kept.query(statusQuery)).anchorAppointmentId === '8101');
+    expect((await kept.describe()).status.name).toBe('RUNNING');
+    expect((await sequenceOf('800000002')).filter((s) => s.running)).toHaveLength(1);
+
+    // A booking of the kept profile ends it: nothing of the removed profile keeps sending.
+    const booked = fixture('webhook-appointment-created');
+    booked.messageId = 'm-merge-booked';
+    booked.eventInstanceOriginationDateTime = new Date().toISOString();
+    Object.assign(booked.eventData, { appointmentId: 8103, clientId: 'ID-802', clientUniqueId: 800000002, startDateTime: new Date(Date.now() + 60 * DAY).toISOString() });
+    expect((await send(booked)).status).toBe(200);
+    const [done] = await until('kept sequence closed as booked', async () => (await sequenceOf('800000002')).filter((s) => !s.running && s.outcome === 'booked'));
+    expect(done!.workflowId).toBe(keptSeq!.workflowId);
   });
 
   it('refuses bad input: signature, secret, JSON, site, size; ignores unknown types; nothing stored', async () => {
