@@ -26,6 +26,7 @@ export async function importCommand(argv: string[], env: { configDir: string; po
   const config = loadConfig(env.configDir);
   const clinic = clinicOrThrow(config, values.clinic);
   const plan = planImport({ text: readFileSync(file, 'utf8'), format: values.format as CsvFormat, mapping: parseMapping(values.map), clinic, config, now: Date.now() });
+  for (const w of plan.warnings) err.write(`${w}\n`);
   if (values['dry-run']) {
     // Row numbers, ids, services and types only: no client names or contact details on screen.
     for (const r of plan.rows) out.write(`line ${r.line}\t${r.outcome}\t${r.outcome === 'enroll' ? `${r.treatmentType} from stage ${r.startsAt}` : r.reason}\t${r.service ?? ''}\n`);

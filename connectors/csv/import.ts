@@ -13,7 +13,7 @@ import { firstCurrentStageIndex, planSequence, windowPassed } from '../../src/co
 import { fromLocal } from '../../src/core/zoned-time.js';
 import { canonicalEventSchema, type CanonicalEvent, type EventResult } from '../../src/ingest/events.js';
 import { csvRecords } from './parse.js';
-import { COMPLETED_STATUSES, presets, type ColumnPreset, type CsvField, type CsvFormat } from './presets.js';
+import { COMPLETED_STATUSES, EDITABLE_ID_PREFIX, editableIdWarning, presets, type ColumnPreset, type CsvField, type CsvFormat } from './presets.js';
 
 export interface PlannedRow {
   /** 1-based line in the file (header = line 1). */
@@ -70,6 +70,8 @@ export interface ImportPlan {
   rows: PlannedRow[];
   events: { line: number; event: CanonicalEvent }[];
   columns: Partial<Record<CsvField, string>>;
+  /** Things the person importing must know (printed by the CLI in dry runs and real runs). */
+  warnings: string[];
 }
 
 /** Reads the export and decides, row by row, what would be enrolled and what is skipped and why. */
@@ -81,6 +83,9 @@ export function planImport(o: { text: string; format: CsvFormat; mapping?: Colum
   const rules = classificationRulesFor(o.config, o.clinic);
   const types = treatmentTypesFor(o.config, o.clinic);
   const assumed = o.clinic.connector?.assumedConsent ?? { sms: false, email: true };
+  const warnings: string[] = [];
+  const editablePrefix = !columns.clientId && columns.editableClientId ? (EDITABLE_ID_PREFIX[o.format] ?? `${o.format}-id:`) : undefined;
+  if (editablePrefix) warnings.push(editableIdWarning(o.format, columns.editableClientId!));
   const rows: PlannedRow[] = [];
   const events: { line: number; event: CanonicalEvent }[] = [];
   records.forEach((r, i) => {
@@ -106,7 +111,8 @@ export function planImport(o: { text: string; format: CsvFormat; mapping?: Colum
     if (!first) return skip('invalid_row: client name missing');
     const email = get('email')?.toLowerCase();
     const phone = get('phone');
-    const clientId = get('clientId') ?? `csv-${digest(`${email ?? ''}|${phone?.replace(/\D/g, '') ?? ''}|${first.toLowerCase()} ${last.toLowerCase()}`)}`;
+    const editable = editablePrefix && get('editableClientId');
+    const clientId = get('clientId') ?? (editable ? `${editablePrefix}${editable}` : undefined) ?? `csv-${digest(`${email ?? ''}|${phone?.replace(/\D/g, '') ?? ''}|${first.toLowerCase()} ${last.toLowerCase()}`)}`;
     const completedAt = new Date(at).toISOString();
     // No appointment id in some exports: a stable one from the row, so a re-import dedupes.
     const appointmentId = get('appointmentId') ?? `csv-${digest(`${clientId}|${completedAt}|${service}`)}`;
@@ -136,7 +142,7 @@ export function planImport(o: { text: string; format: CsvFormat; mapping?: Colum
     events.push({ line, event: parsed.data });
     rows.push({ line, appointmentId, service, outcome: 'enroll', treatmentType: type.key, startsAt: plan.stages[idx]?.key ?? 'grace' });
   });
-  return { rows, events, columns };
+  return { rows, events, columns, warnings };
 }
 
 export interface ImportSummary {

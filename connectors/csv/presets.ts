@@ -7,7 +7,7 @@
  * Vagaro: https://support.vagaro.com/hc/en-us/articles/360019955033-Appointments-Summary-Report
  */
 
-export const CSV_FIELDS = ['appointmentId', 'clientId', 'firstName', 'lastName', 'fullName', 'email', 'phone', 'service', 'serviceId', 'date', 'time', 'completedAt', 'status', 'price', 'smsConsent', 'emailConsent'] as const;
+export const CSV_FIELDS = ['appointmentId', 'clientId', 'editableClientId', 'firstName', 'lastName', 'fullName', 'email', 'phone', 'service', 'serviceId', 'date', 'time', 'completedAt', 'status', 'price', 'smsConsent', 'emailConsent'] as const;
 export type CsvField = (typeof CSV_FIELDS)[number];
 export type ColumnPreset = Partial<Record<CsvField, string[]>>;
 
@@ -33,7 +33,11 @@ export const presets: Record<CsvFormat, ColumnPreset> = {
   },
   mindbody: {
     appointmentId: ['Appointment ID', 'Visit ID'],
-    clientId: ['Client ID', 'ID'],
+    // Webhooks and the API key Mindbody clients on the immutable UniqueId; an export that carries
+    // it matches them. (unconfirmed) header names of that column.
+    clientId: ['Unique ID', 'UniqueID', 'Unique Id', 'Client Unique ID', 'Unique Client ID'],
+    // The "Client ID" most exports carry is editable by the business and is not the UniqueId.
+    editableClientId: ['Client ID', 'ID'],
     firstName: ['First Name', 'Client First Name'],
     lastName: ['Last Name', 'Client Last Name'],
     fullName: ['Client', 'Client Name'],
@@ -80,6 +84,22 @@ export const presets: Record<CsvFormat, ColumnPreset> = {
     emailConsent: ['email_consent'],
   },
 };
+
+/**
+ * Clients keyed on an editable platform id (no `clientId` column) are kept apart under this
+ * prefix: an editable Mindbody Client ID can equal another person's UniqueId, and must never be
+ * taken for it.
+ */
+export const EDITABLE_ID_PREFIX: Partial<Record<CsvFormat, string>> = { mindbody: 'mindbody-client-id:' };
+
+/** What the import says when it has to key clients on an editable id (README: Booking platforms → CSV). */
+export function editableIdWarning(format: CsvFormat, header: string): string {
+  return [
+    `warning: this ${format} export has no unique client id column, so clients are keyed on the editable "${header}" (as ${EDITABLE_ID_PREFIX[format] ?? ''}<id>).`,
+    `  They will NOT match the clients Rebook hears of through ${format} webhooks and polling (keyed on UniqueId): a booking seen there does not stop a sequence enrolled from this file, and the booking check falls back to bookings Rebook received.`,
+    `  Fix: add a column with each client's UniqueId (the id Mindbody's API and webhooks use; a client list export or the API gives it), then --map clientId=<that header>.`,
+  ].join('\n');
+}
 
 /** Status words that mean "the treatment happened", across platforms' exports (lower-cased). */
 export const COMPLETED_STATUSES = new Set(['completed', 'complete', 'arrived', 'checked out', 'checked-out', 'service completed', 'service complete', 'show', 'attended', 'paid']);

@@ -1,0 +1,75 @@
+/**
+ * Mindbody exports and client keys: a UniqueId column keys clients as webhooks and the API do; an
+ * export with only the editable "Client ID" keys them apart (never mistaken for a UniqueId) and
+ * says so, in the plan and on the CLI's stderr, dry run or not.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clinicOrThrow, loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { connectorConfigDir } from '../../test/helpers/connector-stack.js';
+import { importCommand } from './cli.js';
+import { planImport } from './import.js';
+
+const NOW = Date.parse('2026-06-09T18:00:00Z');
+let configDir: string;
+let config: LoadedConfig;
+let dir: string;
+
+const clientIdsOf = (text: string, mapping = {}) =>
+  planImport({ text, format: 'mindbody', mapping, clinic: clinicOrThrow(config, 'mb-clinic'), config, now: NOW }).events.map((e) => (e.event.type === 'treatment.completed' ? e.event.client.id : undefined));
+
+function sink() {
+  let text = '';
+  return { stream: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }), text: () => text };
+}
+
+beforeAll(() => {
+  configDir = connectorConfigDir();
+  config = loadConfig(configDir);
+  dir = mkdtempSync(join(tmpdir(), 'rebook-csv-'));
+});
+afterAll(() => {
+  rmSync(configDir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Mindbody CSV client keys', () => {
+  const header = 'Appointment ID,Client ID,Unique ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status';
+  const row = (appt: string, id: string, unique: string) => `${appt},${id},${unique},Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed`;
+
+  it('keys clients on the UniqueId column when the export has one (what webhooks and the API use)', () => {
+    const plan = planImport({ text: [header, row('A-1', '1207', '100045812')].join('\n'), format: 'mindbody', clinic: clinicOrThrow(config, 'mb-clinic'), config, now: NOW });
+    expect(plan.columns).toMatchObject({ clientId: 'Unique ID', editableClientId: 'Client ID' });
+    expect(plan.warnings).toEqual([]);
+    expect(clientIdsOf([header, row('A-1', '1207', '100045812')].join('\n'))).toEqual(['100045812']);
+  });
+
+  it('without one, keys them apart on the editable Client ID and warns that webhooks will not match', () => {
+    const text = ['Appointment ID,Client ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status', 'A-2,1207,Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed'].join('\n');
+    const plan = planImport({ text, format: 'mindbody', clinic: clinicOrThrow(config, 'mb-clinic'), config, now: NOW });
+    // "1207" could be somebody else's UniqueId: never taken for one.
+    expect(clientIdsOf(text)).toEqual(['mindbody-client-id:1207']);
+    expect(plan.warnings).toHaveLength(1);
+    expect(plan.warnings[0]).toMatch(/no unique client id column.*"Client ID"/);
+    expect(plan.warnings[0]).toMatch(/will NOT match .* webhooks/);
+    expect(plan.warnings[0]).toMatch(/--map clientId=/);
+    // Mapping a UniqueId column by hand (any header) is taken as given.
+    const mapped = ['Appointment ID,Client ID,MB Unique,First Name,Last Name,Appointment Type,Date,Status', 'A-3,1207,100045812,Imogen,Faulkner,Botox 20u,6/1/2026,Completed'].join('\n');
+    expect(clientIdsOf(mapped, { clientId: ['MB Unique'] })).toEqual(['100045812']);
+  });
+
+  it('rebook import prints the warning on stderr, in a dry run too, with no client data on stdout', async () => {
+    const file = join(dir, 'mindbody.csv');
+    writeFileSync(file, ['Appointment ID,Client ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status', 'A-4,1207,Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed'].join('\n'));
+    const out = sink();
+    const err = sink();
+    const code = await importCommand(['--clinic', 'mb-clinic', '--format', 'mindbody', '--dry-run', file], { configDir, port: 0, secrets: {} }, out.stream, err.stream);
+    expect(code).toBe(0);
+    expect(err.text()).toMatch(/warning: this mindbody export has no unique client id column/);
+    expect(out.text()).toMatch(/dry run: 1 rows/);
+    expect(out.text()).not.toMatch(/Imogen|Faulkner|imogen\.f/);
+  });
+});
