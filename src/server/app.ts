@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Long enough for URL-encoded sequence ids; longer values reach the route schemas (400).
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     // Malformed URLs and over-long parameters answer in our error shape too.
     frameworkErrors: (err, _req, reply) => {
       const e = new RebookError('validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL', { field: 'url' });
