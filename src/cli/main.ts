@@ -111,6 +111,7 @@ async function dev(env: Env, log: Logger): Promise<void> {
       `  Rebook is running (${database.engine} database, embedded Temporal).`,
       `  API          ${server.url}/v1/clinics/demo-clinic/events   clinics: ${clinicIds}`,
       `  API key      ${generated ? `${apiKey}  (generated; set REBOOK_API_KEY to choose your own)` : '(from REBOOK_API_KEY)'}`,
+      `  API docs     ${server.url}/docs  (OpenAPI: ${server.url}/openapi.json)`,
       `  Temporal UI  ${temporalServer.uiUrl}`,
       `  Outbox       GET ${server.url}/v1/clinics/demo-clinic/messages  (no SMS/email credentials: messages are held there)`,
       `  Data         ${env.REBOOK_DATA_DIR}/  (Ctrl-C stops; the next start resumes every sequence)`,
