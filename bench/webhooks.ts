@@ -5,20 +5,32 @@
  * 1. Throughput: signed Mindbody `appointmentBooking.updated` (Completed) webhooks per second
  *    through verification, inbox, re-read of appointment + client, and signal-with-start, until
  *    every sequence has started — divided by raw SDK `signalWithStart` per second in the same run.
- * 2. Latency: p99 time to answer a webhook at half the measured webhook rate.
+ * 2. Latency: p99 time to answer a webhook at half the measured webhook rate, sent open-loop by a
+ *    load generator on its own thread (a vendor's sender is not on our event loop), with the
+ *    server's event-loop delay over the same period.
  * 3. Vendor API budget: one simulated day of a clinic with 200 completed injectables a month,
  *    polling at the default interval, webhooks for each completion, and the booking check before
  *    each client-facing send → Mindbody calls per day.
  *
+ * Engines: PGlite always — the `rebook dev` shape, everything in one process on one event loop
+ * (HTTP server, inbox processing, worker activities, the database itself). When
+ * BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL names a PostgreSQL server, also the
+ * production shape: a scratch database on that server, `rebook server`'s pieces in this process
+ * and `rebook worker` in a child process.
+ *
  *   npm run bench:webhooks            (writes bench/RESULTS-webhooks.md)
- *   BENCH_N=600 BENCH_CONCURRENCY=32 npm run bench:webhooks
+ *   BENCH_N=600 BENCH_CONCURRENCY=32 BENCH_LATENCY_SECONDS=60 npm run bench:webhooks
+ *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
  */
-import { createHmac } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
@@ -37,14 +49,15 @@ import { openConfiguredDatabase, runServer, runWorker } from '../src/processes.j
 import { connectClient, connectWorker } from '../src/temporal/connection.js';
 import { startDevServer, temporalCliPath } from '../src/temporal/dev-server.js';
 import { registerSearchAttributes } from '../src/temporal/search-attributes.js';
-import { loadTemporalSettings } from '../src/temporal/settings.js';
+import { loadTemporalSettings, type TemporalSettings } from '../src/temporal/settings.js';
 import { vendorResolver } from '../connectors/registry.js';
 import { SEQUENCE_WORKFLOW, treatmentCompletedSignal, searchAttributes } from '../workflows/definitions.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_N ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
+const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 const TZ = 'America/Los_Angeles';
 const SIGNING_KEY = 'bench-signing-key-6f1d';
 const DAY = 86_400_000;
@@ -99,9 +112,146 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   }));
 }
 
+/**
+ * Sends signed webhooks from a thread of its own, so the answer times are what a sender outside
+ * the process would see (the server's event loop is not also running the client). Closed loop
+ * (`concurrency`) or open loop (`rate`: each webhook leaves on schedule, whatever the answers).
+ */
+const LOAD_GENERATOR = `
+const { parentPort } = require('node:worker_threads');
+const { createHmac } = require('node:crypto');
+parentPort.on('message', async (job) => {
+  const post = async (raw) => {
+    const headers = { 'content-type': 'application/json', 'x-mindbody-signature': 'sha256=' + createHmac('sha256', job.key).update(raw).digest('base64') };
+    const t0 = performance.now();
+    const res = await fetch(job.url, { method: 'POST', headers, body: raw });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error('webhook answered ' + res.status);
+    return performance.now() - t0;
+  };
+  try {
+    const ms = new Array(job.bodies.length);
+    const start = performance.now();
+    if (job.rate) {
+      const pending = [];
+      for (let i = 0; i < job.bodies.length; i++) {
+        const wait = start + (i * 1000) / job.rate - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        pending.push(post(job.bodies[i]).then((t) => { ms[i] = t; }));
+      }
+      await Promise.all(pending);
+    } else {
+      let next = 0;
+      await Promise.all(Array.from({ length: job.concurrency }, async () => {
+        while (next < job.bodies.length) { const i = next++; ms[i] = await post(job.bodies[i]); }
+      }));
+    }
+    parentPort.postMessage({ ms, elapsedMs: performance.now() - start });
+  } catch (err) {
+    parentPort.postMessage({ error: String(err) });
+  }
+});`;
+
+function loadGenerator() {
+  const worker = new Worker(LOAD_GENERATOR, { eval: true });
+  return {
+    run(job: { url: string; key: string; bodies: string[]; concurrency?: number; rate?: number }): Promise<{ ms: number[]; elapsedMs: number }> {
+      return new Promise((resolve, reject) => {
+        worker.once('message', (m: { ms: number[]; elapsedMs: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
+        worker.postMessage(job);
+      });
+    },
+    stop: () => worker.terminate(),
+  };
+}
+
+type Engine = 'pglite' | 'postgres';
+
+interface ScenarioResult {
+  engine: Engine;
+  shape: string;
+  baselineRate: number;
+  webhookRate: number;
+  ratio: number;
+  callsPerWebhook: number;
+  latency: { rate: number; total: number; p50: number; p99: number; max: number; eventLoopDelayP99: number; eventLoopDelayMax: number };
+  /** The machine's 1-minute load average around the latency phase (a shared machine skews every figure). */
+  loadAverage: [number, number];
+  budget?: Awaited<ReturnType<typeof apiBudget>>;
+}
+
+/** A scratch database on the PostgreSQL server `adminUrl` names; dropped by `drop`. */
+async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const name = `rebook_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** `rebook worker` in a process of its own (the production shape), against the same database and cluster. */
+async function workerProcess(o: { databaseUrl: string; configDir: string; settings: TemporalSettings; secrets: NodeJS.ProcessEnv; keysEnv: string }): Promise<{ stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      ...o.secrets,
+      DATABASE_URL: o.databaseUrl,
+      REBOOK_CONFIG_DIR: o.configDir,
+      REBOOK_TEMPORAL_CONFIG: join(ROOT, 'temporal.yaml'),
+      TEMPORAL_ADDRESS: o.settings.address,
+      TEMPORAL_NAMESPACE: o.settings.namespace,
+      TEMPORAL_TASK_QUEUE: o.settings.taskQueue,
+      // The server side of this benchmark runs without payload encryption; so must the worker.
+      [o.keysEnv]: '',
+      LOG_LEVEL: 'info',
+    },
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('worker running')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`rebook worker exited with code ${code}`)));
+  });
+  child.stdout!.resume();
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const log = createLogger({ level: 'silent' });
+  const engines: Engine[] = POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const results: ScenarioResult[] = [];
+  for (const engine of engines) {
+    const r = await scenario(engine, log);
+    console.log(JSON.stringify(r, null, 2));
+    results.push(r);
+  }
+  writeResults(results);
+}
+
+async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'rebook-bench-webhooks-'));
   const fake = fakeMindbody();
   await new Promise<void>((r) => fake.server.listen(0, '127.0.0.1', r));
@@ -132,18 +282,27 @@ async function main() {
 
   const base = loadTemporalSettings(join(ROOT, 'temporal.yaml'));
   const ports = await Promise.all([0, 1].map(() => new Promise<number>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); })));
-  let settings = { ...base, taskQueue: 'bench-webhooks', devServer: { ...base.devServer, port: ports[0]!, uiPort: ports[1]! } };
+  let settings: TemporalSettings = { ...base, taskQueue: 'bench-webhooks', devServer: { ...base.devServer, port: ports[0]!, uiPort: ports[1]! } };
   const dev = await startDevServer(settings, dir, { TEMPORAL_CLI_PATH: temporalCliPath(join(ROOT, '.data')) });
   settings = { ...settings, address: dev.address };
   const client = await connectClient(settings, {});
   await registerSearchAttributes(client.connection as Connection, settings.namespace, settings.searchAttributes);
-  const env = parseEnv({ REBOOK_DATA_DIR: dir, PORT: '0', REBOOK_FORWARD_INTERVAL_MS: '1000' });
+  const scratch = engine === 'postgres' ? await scratchPostgres(POSTGRES_URL!) : undefined;
+  const env = parseEnv({ REBOOK_DATA_DIR: dir, PORT: '0', REBOOK_FORWARD_INTERVAL_MS: '1000', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
   const database = await openConfiguredDatabase(env);
   const counter = new ApiCallCounter();
   const runtime = createConnectorRuntime({ secrets, log, counter });
-  const workerConn = await connectWorker(settings);
-  const worker = await runWorker({ settings, connection: workerConn, database, config, log, secrets, connectorRuntime: runtime });
+  let worker: { stop(): Promise<void> };
+  let workerConn: Awaited<ReturnType<typeof connectWorker>> | undefined;
+  if (scratch) {
+    worker = await workerProcess({ databaseUrl: scratch.url, configDir, settings, secrets, keysEnv: base.encryption.keysEnv });
+  } else {
+    workerConn = await connectWorker(settings);
+    worker = await runWorker({ settings, connection: workerConn, database, config, log, secrets, connectorRuntime: runtime });
+  }
   const server = await runServer({ env, settings, database, config, temporal: client, log, secrets, connectorRuntime: runtime, pollTickMs: 3_600_000 });
+  const load = loadGenerator();
+  const target = { url: `${server.url}/webhooks/mindbody`, key: SIGNING_KEY };
 
   const now = Date.now();
   const addCompleted = (id: string, clientId: string, uniqueId: number, startMs: number) => {
@@ -158,13 +317,6 @@ async function main() {
       eventInstanceOriginationDateTime: new Date().toISOString(),
       eventData: { siteId: -99, appointmentId: Number(id), status: 'Completed', clientId, clientUniqueId: uniqueId, startDateTime: new Date(startMs).toISOString(), endDateTime: new Date(startMs + 1_800_000).toISOString(), sessionTypeId: 17 },
     });
-  const post = async (raw: string) => {
-    const t0 = performance.now();
-    const res = await fetch(`${server.url}/webhooks/mindbody`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mindbody-signature': `sha256=${createHmac('sha256', SIGNING_KEY).update(raw).digest('base64')}` }, body: raw });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
-    return performance.now() - t0;
-  };
   const allDone = async (keys: string[]) => {
     for (;;) {
       const [r] = await database.db.select({ n: sql<number>`count(*)::int` }).from(inboxEvents).where(and(inArray(inboxEvents.dedupeKey, keys), eq(inboxEvents.status, 'done')));
@@ -172,16 +324,8 @@ async function main() {
       await new Promise((res) => setTimeout(res, 20));
     }
   };
-
-  // Warm-up: bundle loaded, token and catalog cached, connections open.
-  for (let i = 0; i < 20; i++) {
-    addCompleted(String(900000 + i), `W${i}`, 9_000_000 + i, now - 3_600_000);
-    await post(webhook(`warm-${i}`, String(900000 + i), `W${i}`, 9_000_000 + i, now - 3_600_000));
-  }
-  await allDone(Array.from({ length: 20 }, (_, i) => `mindbody:warm-${i}`));
-
-  // Waits until the worker has planned every started sequence (its activities share this process
-  // and the database), so one phase's backlog does not slow the next one down.
+  // Waits until the worker has planned every started sequence, so one phase's backlog does not
+  // slow the next one down.
   const drained = async (expected: number) => {
     for (;;) {
       const [r] = await database.db.select({ n: sql<number>`count(*)::int` }).from(sequences).where(isNotNull(sequences.nextActionAt));
@@ -189,6 +333,14 @@ async function main() {
       await new Promise((res) => setTimeout(res, 50));
     }
   };
+
+  // Warm-up: bundle loaded, token and catalog cached, connections open.
+  const warm = Array.from({ length: 20 }, (_, i) => {
+    addCompleted(String(900000 + i), `W${i}`, 9_000_000 + i, now - 3_600_000);
+    return webhook(`warm-${i}`, String(900000 + i), `W${i}`, 9_000_000 + i, now - 3_600_000);
+  });
+  await load.run({ ...target, bodies: warm, concurrency: 1 });
+  await allDone(Array.from({ length: 20 }, (_, i) => `mindbody:warm-${i}`));
   await drained(20);
 
   // 1a. Baseline: raw SDK signalWithStart of the same workflow type, fresh ids, same concurrency
@@ -223,59 +375,62 @@ async function main() {
   });
   const callsBefore = counter.get('mindbody');
   const t1 = performance.now();
-  await pool(items, CONCURRENCY, async (it) => void (await post(it.raw)));
+  await load.run({ ...target, bodies: items.map((it) => it.raw), concurrency: CONCURRENCY });
   await allDone(items.map((it) => `mindbody:${it.key}`));
   const webhookSec = (performance.now() - t1) / 1000;
   const webhookRate = N / webhookSec;
   const callsPerWebhook = (counter.get('mindbody') - callsBefore) / N;
   await drained(20 + 2 * N);
 
-  // 2. Latency at half the webhook rate (open loop: sends on schedule, whatever the answers).
+  // 2. Latency at half the webhook rate (open loop), with the server's event-loop delay.
   const rate = webhookRate / 2;
   const total = Math.max(20, Math.round(rate * LATENCY_SECONDS));
-  const latencies: number[] = [];
-  const pending: Promise<void>[] = [];
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const bodies = Array.from({ length: total }, (_, i) => {
     const id = String(200000 + i);
     addCompleted(id, `L${i}`, 2_000_000 + i, now - 2 * 3_600_000);
-    pending.push(post(webhook(`lat-${i}`, id, `L${i}`, 2_000_000 + i, now - 2 * 3_600_000)).then((ms) => void latencies.push(ms)));
-  }
-  await Promise.all(pending);
-  latencies.sort((a, b) => a - b);
+    return webhook(`lat-${i}`, id, `L${i}`, 2_000_000 + i, now - 2 * 3_600_000);
+  });
+  const eld = monitorEventLoopDelay({ resolution: 5 });
+  const loadBefore = loadavg()[0]!;
+  eld.enable();
+  const { ms } = await load.run({ ...target, bodies, rate });
+  eld.disable();
+  const loadAfter = loadavg()[0]!;
+  const latencies = [...ms].sort((a, b) => a - b);
   await allDone(Array.from({ length: total }, (_, i) => `mindbody:lat-${i}`));
+  await drained(20 + 2 * N + total);
 
-  // 3. Vendor API budget: one simulated day, default polling interval, webhooks working; the
-  // fake API holds only that day's appointments.
-  fake.appointments.clear();
-  fake.clients.clear();
-  for (const k of Object.keys(fake.calls)) delete fake.calls[k];
-  const budget = await apiBudget({ database, config, client, settings, fake, secrets, log, now });
+  // 3. Vendor API budget (once, on the embedded engine): one simulated day, default polling
+  // interval, webhooks working; the fake API holds only that day's appointments.
+  let budget: ScenarioResult['budget'];
+  if (engine === 'pglite') {
+    fake.appointments.clear();
+    fake.clients.clear();
+    for (const k of Object.keys(fake.calls)) delete fake.calls[k];
+    budget = await apiBudget({ database, config, client, settings, fake, secrets, log, now });
+  }
 
-  const results = {
-    n: N,
-    concurrency: CONCURRENCY,
+  await load.stop();
+  await server.stop();
+  await worker.stop();
+  await workerConn?.close();
+  await client.connection.close();
+  await database.close();
+  await scratch?.drop();
+  await dev.stop();
+  fake.server.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    engine,
+    shape: engine === 'pglite' ? '`rebook dev` shape: PGlite on disk, HTTP server + inbox processing + worker in one process' : 'production shape: PostgreSQL, `rebook server` pieces in the bench process, `rebook worker` in a child process',
     baselineRate,
     webhookRate,
     ratio: webhookRate / baselineRate,
     callsPerWebhook,
-    latency: { rate, total, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1]! },
-    budget,
+    latency: { rate, total, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1]!, eventLoopDelayP99: eld.percentile(99) / 1e6, eventLoopDelayMax: eld.max / 1e6 },
+    loadAverage: [loadBefore, loadAfter],
+    ...(budget ? { budget } : {}),
   };
-  console.log(JSON.stringify(results, null, 2));
-  writeResults(results);
-
-  await server.stop();
-  await worker.stop();
-  await workerConn.close();
-  await client.connection.close();
-  await database.close();
-  await dev.stop();
-  fake.server.close();
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -307,6 +462,11 @@ async function apiBudget(o: {
   const visits: { id: string; startMs: number; injectable: boolean }[] = [];
   const count = Math.round(injectablesPerDay + otherVisitsPerDay);
   for (let i = 0; i < count; i++) visits.push({ id: String(300000 + i), startMs: dayStart + 9 * 3_600_000 + (i * 9 * 3_600_000) / count, injectable: i % 2 === 0 });
+  // The appointment book: the day's visits booked, and as many a day for the next 130 days (what
+  // the polls' upcoming windows page through to find bookings and cancellations).
+  const booked = (id: string, startMs: number, clientId: string) => o.fake.appointments.set(id, { Id: Number(id), Status: 'Booked', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ), SessionTypeId: 17, ClientId: clientId, LocationId: 1, StaffId: 1 });
+  for (const v of visits) booked(v.id, v.startMs, `D${v.id}`);
+  for (let d = 1; d <= 130; d++) for (let i = 0; i < count; i++) booked(String(500000 + d * 100 + i), dayStart + d * DAY + 9 * 3_600_000 + (i * 9 * 3_600_000) / count, `F${d}-${i}`);
   const webhooksSent: string[] = [];
   let bookingChecks = 0;
   // Sequences already running at steady state: ~200 new a month, 3 client stages each → ~20 checks a day.
@@ -339,36 +499,41 @@ async function apiBudget(o: {
   return { callsPerDay: counter.get('mindbody', clinic.id), polls: ticks + 1, pollIntervalMinutes: intervalMin, completionsToday: webhooksSent.length, bookingChecks, byEndpoint: { ...o.fake.calls } };
 }
 
-function writeResults(r: {
-  n: number;
-  concurrency: number;
-  baselineRate: number;
-  webhookRate: number;
-  ratio: number;
-  callsPerWebhook: number;
-  latency: { rate: number; total: number; p50: number; p99: number; max: number };
-  budget: { callsPerDay: number; polls: number; pollIntervalMinutes: number; completionsToday: number; bookingChecks: number };
-}) {
+function writeResults(all: ScenarioResult[]) {
   const f = (n: number, d = 1) => n.toFixed(d);
+  const budget = all.find((r) => r.budget)!.budget!;
+  const col = (r: ScenarioResult) => r.engine;
+  const row = (label: string, cell: (r: ScenarioResult) => string, target = '—') => `| ${label} | ${all.map(cell).join(' | ')} | ${target} |`;
   const md = `# Webhook benchmarks
 
-Command: \`npm run bench:webhooks\` (env: \`BENCH_N=${r.n} BENCH_CONCURRENCY=${r.concurrency}\`), run ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}.
-Real stack in one process: Temporal dev server (SQLite), PGlite on disk, worker, HTTP server; a fake
-Mindbody API on 127.0.0.1 counting calls (each webhook re-reads the appointment and the client).
+Command: \`${POSTGRES_URL ? 'TEST_DATABASE_URL=postgres://… ' : ''}npm run bench:webhooks\` (env: \`BENCH_N=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_LATENCY_SECONDS=${LATENCY_SECONDS}\`), run ${new Date().toISOString()} on ${process.platform}/${process.arch}, ${cpus().length} CPUs, Node ${process.version}.
+Real stack: Temporal dev server (SQLite), the HTTP server, the inbox processor and the worker; a
+fake Mindbody API on 127.0.0.1 counting calls (each webhook re-reads the appointment and the
+client). Webhooks are signed and sent from a load-generator thread of their own.
 
-| measure | result | target |
-|---|---|---|
-| raw SDK \`signalWithStart\` | ${f(r.baselineRate)} /s | — |
-| signed Mindbody webhooks → verified → inbox → re-read → sequence started | ${f(r.webhookRate)} /s | — |
-| ratio webhooks / raw signalWithStart | **${f(r.ratio, 2)}** | ≥ 0.8 ${r.ratio >= 0.8 ? '✔' : '✘'} |
-| webhook answer time at half that rate (${f(r.latency.rate)} /s, ${r.latency.total} webhooks): p50 / p99 / max | ${f(r.latency.p50)} / **${f(r.latency.p99)}** / ${f(r.latency.max)} ms | p99 < 50 ms ${r.latency.p99 < 50 ? '✔' : '✘'} |
-| vendor calls per webhook (appointment + client re-read) | ${f(r.callsPerWebhook, 2)} | — |
-| Mindbody API calls per day: 200 completed injectables/month (+ as many other visits), polling every ${r.budget.pollIntervalMinutes} min (${r.budget.polls} polls), ${r.budget.completionsToday} completion webhooks, ${r.budget.bookingChecks} booking checks | **${r.budget.callsPerDay}** | ≤ 300 ${r.budget.callsPerDay <= 300 ? '✔' : '✘'} |
+${all.map((r) => `- **${r.engine}**: ${r.shape}`).join('\n')}
 
-Notes: the answer is sent once the event is durable in the inbox; re-read and signal-with-start run
-after it (the throughput figure waits for them). The budget day counts every attempt the connector
-makes (token, session-type catalog, each poll's appointment window and modified-clients page,
-completion re-reads, booking checks).
+| measure | ${all.map(col).join(' | ')} | target |
+|---|${all.map(() => '---|').join('')}---|
+${row('raw SDK `signalWithStart`', (r) => `${f(r.baselineRate)} /s`)}
+${row('signed Mindbody webhooks → verified → inbox → re-read → sequence started', (r) => `${f(r.webhookRate)} /s`)}
+${row('ratio webhooks / raw signalWithStart', (r) => `**${f(r.ratio, 2)}** ${r.ratio >= 0.8 ? '✔' : '✘'}`, '≥ 0.8')}
+${row('webhooks sent at half that rate (open loop)', (r) => `${f(r.latency.rate)} /s × ${LATENCY_SECONDS} s = ${r.latency.total}`)}
+${row('answer time p50 / **p99** / max', (r) => `${f(r.latency.p50)} / **${f(r.latency.p99)}** / ${f(r.latency.max)} ms ${r.latency.p99 < 50 ? '✔' : '✘'}`, 'p99 < 50 ms')}
+${row('server event-loop delay over that period p99 / max', (r) => `${f(r.latency.eventLoopDelayP99)} / ${f(r.latency.eventLoopDelayMax)} ms`)}
+${row('vendor calls per webhook (appointment + client re-read)', (r) => f(r.callsPerWebhook, 2))}
+${row('machine load average (1 min) before / after the latency phase', (r) => `${f(r.loadAverage[0], 2)} / ${f(r.loadAverage[1], 2)}`)}
+
+Mindbody API budget (a simulated day on the embedded engine): 200 completed injectables/month
+(+ as many other visits, ${Math.round(400 / 30)} a day, booked 130 days ahead), polling every ${budget.pollIntervalMinutes} min (${budget.polls} polls: the
+completion window and the next 3 days each time, the next 120 days every 12 h), ${budget.completionsToday} completion
+webhooks, ${budget.bookingChecks} booking checks → **${budget.callsPerDay} calls/day** (target ≤ 300 ${budget.callsPerDay <= 300 ? '✔' : '✘'}; by endpoint: ${Object.entries(budget.byEndpoint).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}).
+
+Notes: the answer is sent once the event is durable in the inbox (verify + one INSERT); re-read
+and signal-with-start run after it on the inbox processor (bounded concurrency, deferred past the
+answer), and the throughput figure waits for them. The budget day counts every attempt the
+connector makes (token, session-type catalog, each poll's appointment window and
+modified-clients page, completion re-reads, booking checks).
 `;
   writeFileSync(join(ROOT, 'bench', 'RESULTS-webhooks.md'), md);
 }

@@ -3,6 +3,7 @@
  * (production, CI's Postgres job), PGlite in-process under .data/ otherwise (the embedded
  * default). Both go through the same Drizzle schema and the same SQL migrations.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,11 +43,60 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     } else {
       client = await PGlite.create();
     }
-    const db = drizzle(client, { schema }) as unknown as Db;
+    const db = drizzle(takingTurns(client), { schema }) as unknown as Db;
     database = { db, engine: 'pglite', ping: async () => void (await client.query('select 1')), close: () => client.close() };
   }
   await migrate(database.db);
   return database;
+}
+
+/** Marks the queries `fn` makes as foreground: on PGlite they run before queued background ones. */
+export function foreground<T>(fn: () => PromiseLike<T>): Promise<T> {
+  // Awaited inside: Drizzle's queries are lazy thenables that start when awaited.
+  return priority.run(true, async () => await fn());
+}
+
+const priority = new AsyncLocalStorage<boolean>();
+
+/**
+ * PGlite executes each query synchronously on the event loop, and a chain of awaited queries
+ * (inbox processing, activities) resolves in microtasks without the loop ever polling for I/O in
+ * between: a webhook arriving meanwhile is not even read until the chain reaches a network call.
+ * So every query takes a turn: one at a time (as PGlite does anyway), handed over on a macrotask
+ * so incoming requests are read between two queries, and foreground queries (a webhook's inbox
+ * INSERT, see `foreground`) before background ones. A transaction holds its turn to the end.
+ */
+function takingTurns<C extends object>(client: C): C {
+  const waiting: { foreground: (() => void)[]; background: (() => void)[] } = { foreground: [], background: [] };
+  let busy = false;
+  const acquire = (): Promise<void> => {
+    if (!busy) {
+      busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting[priority.getStore() ? 'foreground' : 'background'].push(resolve));
+  };
+  const release = () =>
+    setImmediate(() => {
+      const next = waiting.foreground.shift() ?? waiting.background.shift();
+      if (next) next();
+      else busy = false;
+    });
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop !== 'query' && prop !== 'exec' && prop !== 'transaction') return value.bind(target);
+      return async (...args: unknown[]) => {
+        await acquire();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          release();
+        }
+      };
+    },
+  });
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');

@@ -4,14 +4,19 @@
  * encapsulated plugin with a raw-bytes body parser, because signatures cover the exact bytes.
  *
  * Order: find the clinic (404) → verify (401; nothing stored) → parse (400) → store in the inbox
- * → answer 200 → process. An event answered 200 is durable: if processing fails (Temporal down,
- * vendor API down) the forwarder retries it. Database down → 503, so the vendor retries.
+ * → answer 200 → process. The answer waits for verification and one INSERT only (marked
+ * foreground, so on PGlite it goes before queued background queries); processing is queued on
+ * the inbox processor and starts after the answer is written. An event answered 200 is durable:
+ * if processing fails (Temporal down, vendor API down) the forwarder retries it. Database down →
+ * 503, so the vendor retries.
  */
 import type { FastifyInstance } from 'fastify';
 import { connectors } from '../../../connectors/registry.js';
 import type { BookingConnector } from '../../../connectors/types.js';
 import type { ClinicConfig } from '../../config/schema.js';
+import { foreground } from '../../db/client.js';
 import { RebookError } from '../../errors.js';
+import { createInboxProcessor } from '../../ingest/processor.js';
 
 function parseJson(raw: Buffer): unknown {
   try {
@@ -29,11 +34,9 @@ export async function registerWebhookRoutes(app: FastifyInstance): Promise<void>
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  // Processing runs after the answer; closing the app waits for what is in flight.
-  const inFlight = new Set<Promise<void>>();
-  app.addHook('onClose', async () => {
-    await Promise.allSettled([...inFlight]);
-  });
+  // Processing runs after the answer; closing the app waits for what is queued.
+  const processor = createInboxProcessor({ ingest, log });
+  app.addHook('onClose', () => processor.drain());
 
   for (const [platform, connector] of Object.entries(connectors) as [string, BookingConnector][]) {
     const spec = connector.webhook;
@@ -63,14 +66,8 @@ export async function registerWebhookRoutes(app: FastifyInstance): Promise<void>
         req.log.info({ platform, clinicId: clinic.id, eventType: safeType(ignoredType) }, 'webhook event type ignored');
         return reply.status(200).send({ status: 'ignored' });
       }
-      const { stored, duplicates } = await ingest.store(clinic.id, platform, items);
-      if (stored.length > 0) {
-        const p = Promise.resolve()
-          .then(() => ingest.processStored(stored))
-          .catch((err) => log.warn({ platform, clinicId: clinic.id, errorName: (err as Error).name }, 'webhook processing deferred to the forwarder'))
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-      }
+      const { stored, duplicates } = await foreground(() => ingest.store(clinic.id, platform, items));
+      processor.enqueue(stored, { platform, clinicId: clinic.id });
       return reply.status(200).send({ status: stored.length > 0 ? 'accepted' : 'duplicate', stored: stored.length, duplicates });
     });
   }
