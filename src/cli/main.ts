@@ -10,6 +10,7 @@
  *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
  *   rebook preview --clinic X --service NAME --date YYYY-MM-DD [--email --phone --consent] [--json]
  *   rebook report --clinic X | --clinics A,B [--from --to --type] [--format table|csv|json] [--url --key]
+ *   rebook inbox [--status dead|pending|rejected|done] [--clinic X] | inbox retry (--id N,… | --clinic X | --all-dead)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { validateConfigCommand } from './config-validate.js';
+import { inboxCommand } from './inbox.js';
 import { keysCommand } from './keys.js';
 import { importCommand } from '../../connectors/csv/cli.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
@@ -36,7 +38,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|import …|mindbody subscriptions …|simulate …|preview …|report …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|inbox …|import …|mindbody subscriptions …|simulate …|preview …|report …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -182,6 +184,7 @@ export async function main(argv: string[]): Promise<void> {
   const env = parseEnv();
   if (command === 'config' && rest[0] === 'validate') process.exit(await validateConfigCommand(rest[1] ?? env.REBOOK_CONFIG_DIR, env));
   if (command === 'keys') process.exit(await keysCommand(rest, env));
+  if (command === 'inbox') process.exit(await inboxCommand(rest, env));
   const log = createLogger({ level: env.LOG_LEVEL });
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
   if (command === 'import') process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));

@@ -47,9 +47,12 @@ export const inboxEvents = pgTable('inbox_events', {
   dedupeKey: text('dedupe_key').notNull(),
   eventType: text('event_type').notNull(),
   payload: jsonb('payload'),
-  status: text('status', { enum: ['pending', 'done', 'rejected'] }).notNull().default('pending'),
+  status: text('status', { enum: ['pending', 'done', 'rejected', 'dead'] }).notNull().default('pending'),
   result: jsonb('result'),
   attempts: integer('attempts').notNull().default(0),
+  /** 0007: failures that count toward dead-lettering (not Temporal being unreachable), and since when. */
+  failures: integer('failures').notNull().default(0),
+  failingSince: tz('failing_since'),
   lastError: text('last_error'),
   lockedUntil: tz('locked_until'),
   receivedAt: tz('received_at').notNull().defaultNow(),

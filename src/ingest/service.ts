@@ -13,7 +13,8 @@ import { windowPassed } from '../core/plan.js';
 import type { Db } from '../db/client.js';
 import { appointments, clientAliases, clients, inboxEvents, sequences, unmappedServices } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import { enrollSequence, signalBooking, signalEnd } from '../temporal/sequences.js';
+import { enrollSequence, isTemporalUnavailable, signalBooking, signalEnd } from '../temporal/sequences.js';
+import { deadLetterUpdate } from './dead-letters.js';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { dedupeKey, type CanonicalEvent, type ClientUpdated, type EventResult, type TreatmentCompleted } from './events.js';
 import { RebookError } from '../errors.js';
@@ -377,10 +378,23 @@ export function createIngest(deps: IngestDeps) {
         await db.update(inboxEvents).set({ status: 'rejected', payload: null, lastError: `${err.code}: ${err.message}`, processedAt: new Date(), lockedUntil: null }).where(eq(inboxEvents.id, row.id));
         throw err;
       }
-      const code = err instanceof Error ? err.name : 'Error';
       if (process.env.DEBUG_INGEST) console.error(err);
-      await db.update(inboxEvents).set({ lastError: code, lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
-      log.warn({ inboxId: row.id, error: code }, 'event kept in inbox for retry');
+      if (isTemporalUnavailable(err)) {
+        // Retried on every forwarder pass and never dead-lettered: a cluster outage is what the inbox is for.
+        await db.update(inboxEvents).set({ lastError: 'temporal_unavailable', lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
+        log.warn({ inboxId: row.id, error: 'temporal_unavailable' }, 'event kept in inbox for retry');
+        return { status: 'queued', reason: 'temporal_unavailable' };
+      }
+      // Anything else (a vendor API down, a refused credential, a bug): retried with backoff, and
+      // dead-lettered with its code once it has failed for too long (src/ingest/dead-letters.ts).
+      const code = err instanceof RebookError ? err.code : err instanceof Error ? err.name : 'Error';
+      const [after] = await db
+        .update(inboxEvents)
+        .set({ lastError: code, attempts: sql`${inboxEvents.attempts} + 1`, ...deadLetterUpdate(now()) })
+        .where(eq(inboxEvents.id, row.id))
+        .returning({ status: inboxEvents.status });
+      if (after?.status === 'dead') log.error({ inboxId: row.id, clinicId: row.clinicId, error: code }, 'inbox event dead-lettered');
+      else log.warn({ inboxId: row.id, error: code }, 'event kept in inbox for retry');
       return { status: 'queued', reason: 'temporal_unavailable' };
     }
   }

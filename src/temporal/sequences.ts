@@ -1,5 +1,5 @@
 /** Client-side operations on sequence workflows (the server and the forwarder use these). */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   bookedSignal,
   endSignal,
@@ -48,4 +48,16 @@ export async function signalEnd(client: Client, workflowId: string, e: EndSignal
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
+}
+
+/** gRPC codes meaning the cluster cannot take the call now: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
+const UNREACHABLE = new Set([14, 4, 8]);
+
+/** True when a client call failed because Temporal could not be reached (not because the call was wrong). */
+export function isTemporalUnavailable(err: unknown): boolean {
+  if (!(err instanceof ServiceError)) return false;
+  for (let e: unknown = err.cause, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (UNREACHABLE.has((e as { code?: unknown }).code as number)) return true;
+  }
+  return false;
 }

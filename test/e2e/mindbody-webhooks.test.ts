@@ -331,6 +331,12 @@ describe('Mindbody webhooks', () => {
       const rows = await inboxRows('m-outage-');
       return rows.length === 3 && rows.every((r) => r.status === 'pending' && r.attempts > 0);
     }, 60_000);
+    // Recognised as Temporal being unreachable: retried on every pass, never dead-lettered.
+    expect((await inboxRows('m-outage-')).map((r) => [r.lastError, r.failures])).toEqual([
+      ['temporal_unavailable', 0],
+      ['temporal_unavailable', 0],
+      ['temporal_unavailable', 0],
+    ]);
     await stack.startTemporal();
     await until('every event delivered', async () => (await inboxRows('m-outage-')).every((r) => r.status === 'done'), 90_000);
     for (const i of [0, 1, 2]) {
