@@ -48,7 +48,7 @@ async function api(method: string, path: string, key: string, body?: unknown) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
