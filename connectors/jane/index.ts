@@ -10,6 +10,7 @@ import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
 import type { InboxItem, VendorEvent } from '../../src/ingest/service.js';
 import { createVendorHttp, RateLimiter, type VendorHttp } from '../http.js';
+import { readSealedState, writeSealedState } from '../sealed-state.js';
 import { credential, readState, requireCredential, writeState } from '../shared.js';
 import { requireRuntime, type ApiContext, type BookingConnector, type ClientRecord } from '../types.js';
 import { JANE_BOOKING_HORIZON_MS, JANE_PAGE_LIMIT, JANE_POLL_LOOKBACK_MS, JANE_POLL_OVERLAP_MS, JANE_RATE_LIMIT } from './constants.js';
@@ -18,7 +19,8 @@ import { appointmentSchema, page, patientSchema, treatmentSchema, type JaneAppoi
 import { janeWebhook } from './webhook.js';
 
 const PLATFORM = 'jane';
-const REFRESH_KEY = 'oauth.refresh_token';
+/** connector_state key of the clinic's current refresh token (sealed: connectors/sealed-state.ts). */
+export const JANE_REFRESH_STATE_KEY = 'oauth.refresh_token';
 
 export interface JaneClient {
   appointments(q: Record<string, string>): Promise<JaneAppointment[]>;
@@ -38,10 +40,11 @@ export function janeClient(ctx: ApiContext): JaneClient {
     const tokenHttp = createVendorHttp(common);
     async function accessToken(): Promise<string> {
       if (access && access.expiresAt > runtime.now()) return access.token;
-      const refreshToken = (await readState(db, clinic.id, PLATFORM, REFRESH_KEY)) ?? requireCredential(clinic, 'refreshToken', runtime.secrets);
+      // The one `rebook connect jane` stored (or the last rotation), else the configured credential.
+      const refreshToken = (await readSealedState(db, clinic.id, PLATFORM, JANE_REFRESH_STATE_KEY, runtime.secrets)) ?? requireCredential(clinic, 'refreshToken', runtime.secrets);
       const t = await refreshTokens(tokenHttp, { apiBaseUrl, clientId, ...(clientSecret ? { clientSecret } : {}), refreshToken });
       // Refresh tokens rotate: the new one replaces the spent one before anything else happens.
-      if (t.refresh_token && t.refresh_token !== refreshToken) await writeState(db, clinic.id, PLATFORM, REFRESH_KEY, t.refresh_token);
+      if (t.refresh_token && t.refresh_token !== refreshToken) await writeSealedState(db, clinic.id, PLATFORM, JANE_REFRESH_STATE_KEY, t.refresh_token, runtime.secrets);
       access = { token: t.access_token, expiresAt: runtime.now() + (t.expires_in ?? 3600) * 1000 - 60_000 };
       return access.token;
     }

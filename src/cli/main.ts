@@ -11,6 +11,7 @@
  *   rebook preview --clinic X --service NAME --date YYYY-MM-DD [--email --phone --consent] [--json]
  *   rebook report --clinic X | --clinics A,B [--from --to --type] [--format table|csv|json] [--url --key]
  *   rebook inbox [--status dead|pending|rejected|done] [--clinic X] | inbox retry (--id N,… | --clinic X | --all-dead)
+ *   rebook connect jane --clinic X --redirect-uri URI   (first OAuth authorization; refresh token sealed)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { validateConfigCommand } from './config-validate.js';
 import { inboxCommand } from './inbox.js';
 import { keysCommand } from './keys.js';
 import { importCommand } from '../../connectors/csv/cli.js';
+import { connectJaneCommand } from '../../connectors/jane/connect.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
 import { simulateCommand } from './simulate.js';
 import { previewCommand } from './preview.js';
@@ -38,7 +40,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|inbox …|import …|mindbody subscriptions …|simulate …|preview …|report …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|inbox …|import …|connect jane …|mindbody subscriptions …|simulate …|preview …|report …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -188,6 +190,7 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger({ level: env.LOG_LEVEL });
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
   if (command === 'import') process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
+  if (command === 'connect' && rest[0] === 'jane') process.exit(await connectJaneCommand(rest.slice(1), { ...env, secrets: process.env, log }));
   if (command === 'mindbody' && rest[0] === 'subscriptions') process.exit(await subscriptionsCommand(rest.slice(1), { configDir: env.REBOOK_CONFIG_DIR, secrets: process.env, log }));
   // The simulator runs the pure core only: no Temporal, no database.
   if (command === 'simulate') return simulateCommand(rest, env);

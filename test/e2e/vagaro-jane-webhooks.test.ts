@@ -8,7 +8,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { appointments, clients, inboxEvents, sequences } from '../../src/db/schema.js';
-import { SECRETS, startConnectorStack, until, type ConnectorStack } from '../helpers/connector-stack.js';
+import { readSealedState } from '../../connectors/sealed-state.js';
+import { API_KEY, SECRETS, startConnectorStack, until, type ConnectorStack } from '../helpers/connector-stack.js';
 
 const DAY = 86_400_000;
 const vagaro = (name: string) => JSON.parse(readFileSync(new URL(`../../connectors/vagaro/fixtures/${name}.json`, import.meta.url), 'utf8'));
@@ -113,8 +114,69 @@ describe('Jane', () => {
     const [appt] = await until('booking recorded', async () => stack.database.db.select().from(appointments).where(and(eq(appointments.clinicId, 'jane-clinic'), eq(appointments.externalId, '48213'))));
     expect(appt).toMatchObject({ status: 'booked', clientExternalId: '9917' });
     expect(appt!.startAt!.toISOString()).toBe(startAt);
+    // The rotated refresh token is kept sealed (AES-GCM), never in the clear.
     const [state] = await stack.database.db.execute(sql`select value from connector_state where clinic_id = 'jane-clinic' and key = 'oauth.refresh_token'`).then((r) => (r as unknown as { rows: { value: string }[] }).rows);
-    expect(state!.value).toBe('jane-refresh-0002');
+    expect(state!.value).toMatch(/^sealed:v1:test1:/);
+    expect(state!.value).not.toContain('jane-refresh-0002');
+    expect(await readSealedState(stack.database.db, 'jane-clinic', 'jane', 'oauth.refresh_token', SECRETS)).toBe('jane-refresh-0002');
+  });
+
+  it('RESCHEDULED, CANCELLED and UNCANCELLED: each re-reads the appointment; a cancelled booking does not end a sequence, the uncancelled one does', async () => {
+    const appointmentId = 50001;
+    const patient = '9921';
+    // Whether or not an earlier test left an access token in memory.
+    nock(JANE_API).post('/oauth/token').optionally().reply(200, { access_token: 'jane-access-1', expires_in: 7200, token_type: 'Bearer' });
+    const apiState = (o: { state: string; startAt: string; cancelledAt?: string; updatedAt: string }) => ({
+      ...jane('api-appointment'),
+      id: appointmentId,
+      patient_id: Number(patient),
+      state: o.state,
+      start_at: o.startAt,
+      end_at: new Date(Date.parse(o.startAt) + 45 * 60_000).toISOString(),
+      arrived_at: null,
+      checked_in_at: null,
+      cancelled_at: o.cancelledAt ?? null,
+      updated_at: o.updatedAt,
+    });
+    const reRead = (body: Record<string, unknown>) => nock(JANE_API).get(`/api/2026-01-01/appointments/${appointmentId}`).matchHeader('authorization', 'Bearer jane-access-1').reply(200, body);
+    const topic = (eventTopic: string, minutesAgo: number) => ({ ...jane('webhook-appointment-booked'), event_id: `evt_topics_${eventTopic}`, event_topic: eventTopic, appointment_id: appointmentId, event_timestamp: new Date(Date.now() - minutesAgo * 60_000).toISOString() });
+    const held = async () => (await stack.database.db.select().from(appointments).where(and(eq(appointments.clinicId, 'jane-clinic'), eq(appointments.externalId, String(appointmentId)))))[0];
+    const processed = (eventTopic: string) => until(`${eventTopic} processed`, async () => (await inbox('jane-clinic', `jane:evt_topics_${eventTopic}`)).some((r) => r.status === 'done'));
+    const first = new Date(Date.now() + 30 * DAY).toISOString();
+    const moved = new Date(Date.now() + 45 * DAY).toISOString();
+
+    reRead(apiState({ state: 'booked', startAt: first, updatedAt: new Date(Date.now() - 5 * 60_000).toISOString() }));
+    expect(await signedPost(topic('APPOINTMENT_BOOKED', 4))).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    await processed('APPOINTMENT_BOOKED');
+    expect(await held()).toMatchObject({ status: 'booked', clientExternalId: patient });
+
+    reRead(apiState({ state: 'booked', startAt: moved, updatedAt: new Date(Date.now() - 4 * 60_000).toISOString() }));
+    expect((await signedPost(topic('APPOINTMENT_RESCHEDULED', 3))).status).toBe(200);
+    await processed('APPOINTMENT_RESCHEDULED');
+    expect((await held())!.startAt!.toISOString()).toBe(moved);
+
+    reRead(apiState({ state: 'cancelled', startAt: moved, cancelledAt: new Date(Date.now() - 3 * 60_000).toISOString(), updatedAt: new Date(Date.now() - 3 * 60_000).toISOString() }));
+    expect((await signedPost(topic('APPOINTMENT_CANCELLED', 2))).status).toBe(200);
+    await processed('APPOINTMENT_CANCELLED');
+    expect((await held())!.status).toBe('cancelled');
+
+    // A completed Botox for the same patient (Jane completions come by polling or the API):
+    // the cancelled booking does not end the new sequence.
+    const completion = await stack.post(
+      '/v1/clinics/jane-clinic/events',
+      JSON.stringify({ type: 'treatment.completed', client: { id: patient, firstName: 'Maren', lastName: 'Holt', email: 'maren.h@example.ca', consent: { sms: false, email: true } }, appointmentId: 'J-done-1', service: { name: 'Botox' }, completedAt: new Date(Date.now() - 2 * 3_600_000).toISOString() }),
+      { authorization: `Bearer ${API_KEY}` },
+    );
+    expect(completion).toMatchObject({ status: 202 });
+    const [running] = await until('sequence running', async () => (await sequencesOf('jane-clinic', patient)).filter((s) => s.running));
+    expect(await stack.client.workflow.getHandle(running!.workflowId).describe()).toMatchObject({ status: { name: 'RUNNING' } });
+
+    reRead(apiState({ state: 'booked', startAt: moved, updatedAt: new Date(Date.now() - 60_000).toISOString() }));
+    expect((await signedPost(topic('APPOINTMENT_UNCANCELLED', 1))).status).toBe(200);
+    await processed('APPOINTMENT_UNCANCELLED');
+    expect((await held())!.status).toBe('booked');
+    const [closed] = await until('sequence closed as booked', async () => (await sequencesOf('jane-clinic', patient)).filter((s) => !s.running));
+    expect(closed).toMatchObject({ workflowId: running!.workflowId, outcome: 'booked' });
   });
 
   it('refuses bad signatures and stale timestamps; ignores unknown topics', async () => {

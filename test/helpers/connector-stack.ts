@@ -38,6 +38,8 @@ export const SECRETS = {
   JANE_CLIENT_ID: 'jane-partner-client',
   JANE_REFRESH_TOKEN: 'jane-refresh-0001',
   JANE_WEBHOOK_SECRET: 'jane-webhook-secret-77',
+  // Seals connector secrets kept in the database (Jane's rotating refresh token): keyId:base64(32 bytes).
+  REBOOK_SECRETS_KEY: 'test1:Y29ubmVjdG9yLXRlc3RzLXNlYWxpbmcta2V5LTMyYnk=',
   // The worker refuses to start without it (email stages carry a signed unsubscribe link).
   REBOOK_UNSUBSCRIBE_SECRET: 'connector-tests-unsubscribe-secret-0123456789',
 } as NodeJS.ProcessEnv;
