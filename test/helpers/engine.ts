@@ -40,6 +40,8 @@ export interface EngineOptions {
   configDir?: string;
   /** Secrets the worker builds per-clinic providers from (Twilio/SendGrid credentials by env-var name). */
   secrets?: NodeJS.ProcessEnv;
+  /** The booking check before each send (the connectors' checker over this database by default). */
+  checkBooking?: ReturnType<typeof createBookingChecker>;
 }
 
 /** The unsubscribe-link secret the engine's worker signs with. */
@@ -115,7 +117,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
       unsubscribeSecret: TEST_UNSUBSCRIBE_SECRET,
       ...(opts.secrets ? { clinicProviders: createProviderRegistry(() => config.current(), { secrets: opts.secrets, keepAlive: false }) } : {}),
       log,
-      checkBooking: createBookingChecker(createConnectorRuntime({ secrets: {}, log, now: activityServerTime })),
+      checkBooking: opts.checkBooking ?? createBookingChecker(createConnectorRuntime({ secrets: {}, log, now: activityServerTime })),
     },
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
