@@ -151,7 +151,6 @@ export const clinicSchema = z.strictObject({
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;
-export type AgencyFile = z.infer<typeof agencySchema>;
 export type ClinicConfig = z.infer<typeof clinicSchema>;
 export type TemplateConfig = z.infer<typeof templateSchema>;
 export type EmailTemplateConfig = z.infer<typeof emailTemplateSchema>;

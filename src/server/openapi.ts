@@ -29,11 +29,6 @@ export const clinicParams = z.object({ clinicId: z.string().min(1).max(100).desc
 
 export const isoTime = z.string().describe('ISO 8601 instant');
 
-/** What a route needs from the caller's key; `public` routes take no key. */
-export interface RouteAccess {
-  role: Role;
-}
-
 /**
  * Documentation fields shared by the /v1 routes: tag, summary, bearer security and the error
  * answer for every status the route does not document itself.
