@@ -270,7 +270,10 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     expect(post.statusCode).toBe(200);
     const [state] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'email')));
     expect(state).toMatchObject({ optOutSource: 'unsubscribe' });
-    expect((await app.inject({ method: 'POST', url: url.slice(0, -2) + 'xx', payload: '' })).statusCode).toBe(404);
+    // Change the first character of the MAC: all six of its bits count (the last ones may not).
+    const dot = url.lastIndexOf('.') + 1;
+    const forged = url.slice(0, dot) + (url[dot] === 'A' ? 'B' : 'A') + url.slice(dot + 1);
+    expect((await app.inject({ method: 'POST', url: forged, payload: '' })).statusCode).toBe(404);
   });
 
   it('no log line written during this file names any client (names, phones, emails)', () => {
