@@ -15,6 +15,7 @@ import { createOutboxProvider } from './messaging/outbox/index.js';
 import { createProviderRegistry } from './messaging/registry.js';
 import { UNSUBSCRIBE_SECRET_ENV } from './messaging/unsubscribe.js';
 import { createSequenceSignals } from './temporal/sequence-signals.js';
+import { createSequenceStatus } from './temporal/sequence-status.js';
 import { buildApp } from './server/app.js';
 import { createPoller } from '../connectors/poller.js';
 import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
@@ -57,6 +58,8 @@ export async function runServer(opts: {
     log,
     secrets: opts.secrets,
     signals: createSequenceSignals(opts.temporal),
+    sequenceStatus: createSequenceStatus(opts.temporal),
+    rateLimits: { webhooksPerMinute: env.REBOOK_RATE_LIMIT_WEBHOOKS, unsubscribePerMinute: env.REBOOK_RATE_LIMIT_UNSUBSCRIBE },
     clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
     readiness: {
       database: () => database.ping(),
