@@ -72,7 +72,7 @@ it('platform down when the day-80 reminder is due: nothing is sent while the che
   // Sent after the platform answered, never before.
   expect(sent[0]!.sentAt!.getTime()).toBeGreaterThanOrEqual(recoversAt);
   expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({ running: true });
-});
+}, 180_000);
 
 it('platform down, and the client books meanwhile (seen only by the platform): once it answers, the sequence ends booked and nothing was ever sent', async () => {
   const { t0, wf } = await enroll('unreach-booked');
@@ -84,4 +84,4 @@ it('platform down, and the client books meanwhile (seen only by the platform): o
   const result = await e.result(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch' });
   expect(await ledger(wf)).toEqual([]);
-});
+}, 180_000); // many retried activities: on a loaded 2-core CI machine this took over 60 s
