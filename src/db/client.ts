@@ -29,10 +29,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const { default: pg } = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    const foregroundPool = new pg.Pool({ connectionString: opts.url, max: FOREGROUND_CONNECTIONS });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    const db = drizzle(pool, { schema }) as unknown as Db;
-    database = { db, engine: 'postgres', ping: async () => void (await pool.query('select 1')), close: () => pool.end() };
+    foregroundPool.on('error', () => undefined);
+    const db = drizzle(routedPool(pool, foregroundPool), { schema }) as unknown as Db;
+    database = { db, engine: 'postgres', ping: async () => void (await pool.query('select 1')), close: async () => void (await Promise.all([pool.end(), foregroundPool.end()])) };
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
     const { drizzle } = await import('drizzle-orm/pglite');
@@ -50,7 +52,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return database;
 }
 
-/** Marks the queries `fn` makes as foreground: on PGlite they run before queued background ones. */
+/**
+ * Marks the queries `fn` makes as foreground (a webhook's inbox INSERT, which its answer waits
+ * for): on PGlite they run before queued background queries; on PostgreSQL they use connections
+ * of their own.
+ */
 export function foreground<T>(fn: () => PromiseLike<T>): Promise<T> {
   // Awaited inside: Drizzle's queries are lazy thenables that start when awaited.
   return priority.run(true, async () => await fn());
@@ -95,6 +101,27 @@ function takingTurns<C extends object>(client: C): C {
           release();
         }
       };
+    },
+  });
+}
+
+/**
+ * PostgreSQL: connections of their own for foreground queries (see `foreground`), so a webhook's
+ * INSERT never waits in the pool's queue behind background processing holding every connection.
+ */
+export const FOREGROUND_CONNECTIONS = 4;
+
+function routedPool<P extends { query: unknown; connect: unknown }>(pool: P, foregroundPool: P): P {
+  return new Proxy(pool, {
+    get(target, prop) {
+      if (prop === 'query' || prop === 'connect') {
+        return (...args: unknown[]) => {
+          const chosen = priority.getStore() ? foregroundPool : target;
+          return (chosen[prop] as (...a: unknown[]) => unknown).apply(chosen, args);
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }

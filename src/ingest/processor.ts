@@ -11,9 +11,10 @@ import type { Ingest } from './service.js';
 
 /**
  * Deliveries processed at once per process. Most of a row's time is spent waiting on the vendor's
- * API and on Temporal, not holding a database connection, so this can exceed the pool size.
+ * API and on Temporal, not holding a database connection, so this can exceed the pool size; the
+ * answers do not queue behind it (their INSERT is a foreground query: src/db/client.ts).
  */
-export const INBOX_PROCESSING_CONCURRENCY = 16;
+export const INBOX_PROCESSING_CONCURRENCY = 32;
 
 export interface InboxProcessor {
   /** Queues the rows of one delivery (processed together, in event-time order); never waits, never throws. */

@@ -1,11 +1,14 @@
 /**
- * PGlite executes queries synchronously on the event loop; src/db/client.ts makes every query take
- * a turn so a chain of background queries lets I/O in between, and a foreground query (a
- * webhook's inbox INSERT) goes before queued background ones.
+ * Foreground queries (a webhook's inbox INSERT, which its answer waits for) do not queue behind
+ * background work. PGlite executes queries synchronously on the event loop; src/db/client.ts makes
+ * every query take a turn so a chain of background queries lets I/O in between, and a foreground
+ * query goes before queued background ones. On PostgreSQL (TEST_DATABASE_URL) foreground queries
+ * have connections of their own, so a pool busy with background work does not delay them.
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foreground, openDatabase, type Database } from '../../src/db/client.js';
+import { engines } from './engines.js';
 
 let database: Database;
 beforeAll(async () => {
@@ -57,3 +60,27 @@ describe('PGlite query turns', () => {
     expect(order).toEqual(['tx-1', 'tx-2', 'fg']);
   });
 });
+
+for (const engine of engines.filter((e) => e.name === 'postgres')) {
+  describe(`foreground connections on ${engine.name}`, () => {
+    it('a foreground query answers while every pooled connection is busy with background work', async () => {
+      const scratch = await engine.create();
+      const pg = await openDatabase(scratch.options);
+      try {
+        // Twelve slow background queries for a pool of ten: the pool is full and has a queue.
+        // (Drizzle queries are lazy: `then` starts them.)
+        let backgroundDone = 0;
+        const background = Array.from({ length: 12 }, () => pg.db.execute(sql`select pg_sleep(2)`).then(() => void backgroundDone++));
+        await new Promise((r) => setTimeout(r, 200));
+        await foreground(() => pg.db.execute(sql`select 1`));
+        // Answered while the background queries still hold (and queue for) every pooled connection.
+        const doneWhenAnswered = backgroundDone;
+        await Promise.all(background);
+        expect(doneWhenAnswered).toBe(0);
+      } finally {
+        await pg.close();
+        await scratch.drop();
+      }
+    });
+  });
+}
