@@ -22,9 +22,9 @@
  *   BENCH_N=600 BENCH_CONCURRENCY=32 BENCH_LATENCY_SECONDS=60 npm run bench:webhooks
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -241,7 +241,8 @@ async function workerProcess(o: { databaseUrl: string; configDir: string; settin
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const log = createLogger({ level: 'silent' });
-  const engines: Engine[] = POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const engines = (process.env.BENCH_ENGINES?.split(',') ?? (POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'])) as Engine[];
+  if (engines.includes('postgres') && !POSTGRES_URL) throw new Error('the postgres engine needs BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL');
   const results: ScenarioResult[] = [];
   for (const engine of engines) {
     const r = await scenario(engine, log);
@@ -499,9 +500,52 @@ async function apiBudget(o: {
   return { callsPerDay: counter.get('mindbody', clinic.id), polls: ticks + 1, pollIntervalMinutes: intervalMin, completionsToday: webhooksSent.length, bookingChecks, byEndpoint: { ...o.fake.calls } };
 }
 
+/** One line of bench/results/webhooks-runs.jsonl: every run is kept (a shared machine's load moves every figure). */
+interface RunEntry {
+  date: string;
+  commit: string;
+  engine: Engine;
+  n: number;
+  load1: number;
+  webhookRate: number;
+  ratio: number;
+  latencyRate: number;
+  p50: number;
+  p99: number;
+  eventLoopDelayP99: number;
+  callsPerDay?: number;
+}
+
+function recordRuns(all: ScenarioResult[]): RunEntry[] {
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'webhooks-runs.jsonl');
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  const entries: RunEntry[] = all.map((r) => ({
+    date: new Date().toISOString(),
+    commit,
+    engine: r.engine,
+    n: N,
+    load1: r.loadAverage[0],
+    webhookRate: r2(r.webhookRate),
+    ratio: r2(r.ratio),
+    latencyRate: r2(r.latency.rate),
+    p50: r2(r.latency.p50),
+    p99: r2(r.latency.p99),
+    eventLoopDelayP99: r2(r.latency.eventLoopDelayP99),
+    ...(r.budget ? { callsPerDay: r.budget.callsPerDay } : {}),
+  }));
+  const previous = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEntry) : [];
+  const runs = [...previous, ...entries];
+  writeFileSync(file, runs.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  return runs;
+}
+
 function writeResults(all: ScenarioResult[]) {
+  const runs = recordRuns(all);
   const f = (n: number, d = 1) => n.toFixed(d);
-  const budget = all.find((r) => r.budget)!.budget!;
+  const budget = all.find((r) => r.budget)?.budget;
   const col = (r: ScenarioResult) => r.engine;
   const row = (label: string, cell: (r: ScenarioResult) => string, target = '—') => `| ${label} | ${all.map(cell).join(' | ')} | ${target} |`;
   const md = `# Webhook benchmarks
@@ -524,10 +568,19 @@ ${row('server event-loop delay over that period p99 / max', (r) => `${f(r.latenc
 ${row('vendor calls per webhook (appointment + client re-read)', (r) => f(r.callsPerWebhook, 2))}
 ${row('machine load average (1 min) before / after the latency phase', (r) => `${f(r.loadAverage[0], 2)} / ${f(r.loadAverage[1], 2)}`)}
 
-Mindbody API budget (a simulated day on the embedded engine): 200 completed injectables/month
+${budget ? `Mindbody API budget (a simulated day on the embedded engine): 200 completed injectables/month
 (+ as many other visits, ${Math.round(400 / 30)} a day, booked 130 days ahead), polling every ${budget.pollIntervalMinutes} min (${budget.polls} polls: the
 completion window and the next 3 days each time, the next 120 days every 12 h), ${budget.completionsToday} completion
-webhooks, ${budget.bookingChecks} booking checks → **${budget.callsPerDay} calls/day** (target ≤ 300 ${budget.callsPerDay <= 300 ? '✔' : '✘'}; by endpoint: ${Object.entries(budget.byEndpoint).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}).
+webhooks, ${budget.bookingChecks} booking checks → **${budget.callsPerDay} calls/day** (target ≤ 300 ${budget.callsPerDay <= 300 ? '✔' : '✘'}; by endpoint: ${Object.entries(budget.byEndpoint).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}).` : '(API budget: run the pglite engine.)'}
+
+## All recorded runs
+
+bench/results/webhooks-runs.jsonl; \`load\` is the 1-minute load average when the latency phase
+started, on ${cpus().length} CPUs shared with whatever else runs on the machine.
+
+| date (UTC) | commit | engine | load | webhooks/s | ratio | latency phase rate | p50 | p99 | event-loop delay p99 |
+|---|---|---|---|---|---|---|---|---|---|
+${runs.map((r) => `| ${r.date.slice(0, 16).replace('T', ' ')} | ${r.commit} | ${r.engine} | ${r.load1} | ${f(r.webhookRate)} | ${f(r.ratio, 2)} | ${f(r.latencyRate)} /s | ${f(r.p50)} ms | ${f(r.p99)} ms | ${f(r.eventLoopDelayP99)} ms |`).join('\n')}
 
 Notes: the answer is sent once the event is durable in the inbox (verify + one INSERT); re-read
 and signal-with-start run after it on the inbox processor (bounded concurrency, deferred past the
