@@ -9,7 +9,7 @@
  *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
  *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
  *   rebook preview --clinic X --service NAME --date YYYY-MM-DD [--email --phone --consent] [--json]
- *   rebook report --clinic X | --clinics A,B [--from --to --type] [--format table|csv|json] [--url --key]
+ *   rebook report --clinic X | --clinics A,B | --agency A [--from --to --type] [--format table|csv|json] [--url --key]
  *   rebook inbox [--status dead|pending|rejected|done] [--clinic X] | inbox retry (--id N,… | --clinic X | --all-dead)
  *   rebook connect jane --clinic X --redirect-uri URI   (first OAuth authorization; refresh token sealed)
  */

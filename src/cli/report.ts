@@ -10,14 +10,16 @@ import { openDatabase } from '../db/client.js';
 import { embeddedDatabaseHolder, embeddedDir, snapshotEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
-import { clinicRebookingReport } from '../reports/query.js';
+import { agencyRebookingReport, clinicRebookingReport, type ReportQuery } from '../reports/query.js';
 import { rollUpReports, type RebookingReport } from '../reports/rebooking.js';
 import { renderReportCsv, renderReportTable } from '../reports/render.js';
 
-export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID,…) [options]
+export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID,… | --agency ID) [options]
 
   --clinic ID          one clinic
-  --clinics LIST       several clinics, summed per treatment type and stage (agency roll-up)
+  --clinics LIST       several clinics, summed per treatment type and stage
+  --agency ID          every clinic of the agency, summed, with each clinic's totals (through
+                       --url it needs an admin key of the whole agency)
   --from DATE          first treatment date counted (YYYY-MM-DD on the clinic's calendar, or an
                        ISO instant); default: 90 days before --to
   --to DATE            last treatment date counted (inclusive), default: now
@@ -36,11 +38,12 @@ function fail(message: string, code = 2): void {
   process.exitCode = code;
 }
 
-async function viaApi(url: string, key: string, clinicId: string, q: { from?: string; to?: string; treatmentType?: string }): Promise<RebookingReport> {
+async function viaApi(url: string, key: string, scope: { clinicId: string } | { agencyId: string }, q: ReportQuery): Promise<RebookingReport> {
   const params = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
-  const res = await fetch(`${url.replace(/\/$/, '')}/v1/clinics/${encodeURIComponent(clinicId)}/reports/rebooking${params.size ? `?${params}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
+  const [id, path] = 'clinicId' in scope ? [scope.clinicId, 'clinics'] : [scope.agencyId, 'agencies'];
+  const res = await fetch(`${url.replace(/\/$/, '')}/v1/${path}/${encodeURIComponent(id)}/reports/rebooking${params.size ? `?${params}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
   const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; issues?: { path: string; message: string }[] } };
-  if (!res.ok) throw new Error(`${clinicId}: HTTP ${res.status} ${body.error ? `${body.error.code}: ${body.error.message}${body.error.issues ? ` (${body.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}` : ''}`);
+  if (!res.ok) throw new Error(`${id}: HTTP ${res.status} ${body.error ? `${body.error.code}: ${body.error.message}${body.error.issues ? ` (${body.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}` : ''}`);
   return body as unknown as RebookingReport;
 }
 
@@ -54,6 +57,7 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
       options: {
         clinic: { type: 'string' },
         clinics: { type: 'string' },
+        agency: { type: 'string' },
         from: { type: 'string' },
         to: { type: 'string' },
         type: { type: 'string' },
@@ -72,7 +76,9 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
     return;
   }
   const ids = [...(values.clinic ? [values.clinic] : []), ...(values.clinics ?? '').split(',').map((s) => s.trim()).filter(Boolean)];
-  if (ids.length === 0) return fail(`--clinic or --clinics is required\n${REPORT_USAGE}`);
+  const agencyId = values.agency?.trim() || undefined;
+  if (agencyId && ids.length > 0) return fail(`--agency takes every clinic of the agency: give it without --clinic or --clinics\n${REPORT_USAGE}`);
+  if (!agencyId && ids.length === 0) return fail(`--clinic, --clinics or --agency is required\n${REPORT_USAGE}`);
   if (!['table', 'csv', 'json'].includes(values.format!)) return fail('--format is table, csv or json');
   const q = { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}), ...(values.type ? { treatmentType: values.type } : {}) };
 
@@ -81,9 +87,11 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
     if (values.url) {
       const key = values.key ?? env.REBOOK_API_KEY;
       if (!key) return fail('--key (or REBOOK_API_KEY) is required with --url');
-      for (const id of ids) reports.push(await viaApi(values.url, key, id, q));
+      if (agencyId) reports.push(await viaApi(values.url, key, { agencyId }, q));
+      for (const id of ids) reports.push(await viaApi(values.url, key, { clinicId: id }, q));
     } else {
       const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
+      if (agencyId && !config.agencies.has(agencyId)) return fail(`unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, 1);
       const clinics = ids.map((id) => clinicOrThrow(config, id));
       const pglite = embeddedDir(env.REBOOK_DATA_DIR);
       if (!env.DATABASE_URL && !existsSync(pglite)) return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
@@ -91,6 +99,7 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
       const snapshot = !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR) : undefined;
       const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite });
       try {
+        if (agencyId) reports.push(await agencyRebookingReport(database.db, config, agencyId, q, Date.now()));
         for (const clinic of clinics) reports.push(await clinicRebookingReport(database.db, config, clinic, q, Date.now()));
       } finally {
         await database.close();

@@ -13,7 +13,7 @@ import { addDays, fromLocal, localDate } from '../core/zoned-time.js';
 import type { Db } from '../db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns, staffTasks } from '../db/schema.js';
 import { RebookError } from '../errors.js';
-import { rebookingReport, type RebookingReport, type ReportFacts, type ReportTypeInfo } from './rebooking.js';
+import { rebookingReport, rollUpReports, type Counts, type Rates, type RebookingReport, type ReportFacts, type ReportTypeInfo } from './rebooking.js';
 
 export interface Period {
   fromMs: number;
@@ -127,11 +127,59 @@ export async function loadReportFacts(db: Db, clinic: ClinicConfig, types: Reado
   };
 }
 
+export interface ReportQuery {
+  from?: string;
+  to?: string;
+  treatmentType?: string;
+}
+
+const unknownType = (known: Iterable<string>, where: string) =>
+  new RebookError('validation_failed', `unknown treatment type for this ${where}`, { issues: [{ path: 'query.treatmentType', message: `not one of: ${[...new Set(known)].sort().join(', ')}` }] });
+
+async function reportOf(db: Db, clinic: ClinicConfig, types: ReadonlyMap<string, ReportTypeInfo>, period: Period, treatmentType: string | undefined): Promise<RebookingReport> {
+  const facts = await loadReportFacts(db, clinic, types, period, treatmentType);
+  return rebookingReport(facts, types, { clinics: [clinic.id], from: new Date(period.fromMs).toISOString(), to: new Date(period.toMs).toISOString(), treatmentType: treatmentType ?? null });
+}
+
 /** One clinic's rebooking report for a period (and optionally one treatment type). */
-export async function clinicRebookingReport(db: Db, config: LoadedConfig, clinic: ClinicConfig, q: { from?: string; to?: string; treatmentType?: string }, nowMs: number): Promise<RebookingReport> {
+export async function clinicRebookingReport(db: Db, config: LoadedConfig, clinic: ClinicConfig, q: ReportQuery, nowMs: number): Promise<RebookingReport> {
   const period = parsePeriod(q, clinic.timeZone, nowMs);
   const types = reportTypes(config, clinic);
-  if (q.treatmentType && !types.has(q.treatmentType)) throw new RebookError('validation_failed', 'unknown treatment type for this clinic', { issues: [{ path: 'query.treatmentType', message: `not one of: ${[...types.keys()].join(', ')}` }] });
-  const facts = await loadReportFacts(db, clinic, types, period, q.treatmentType);
-  return rebookingReport(facts, types, { clinics: [clinic.id], from: new Date(period.fromMs).toISOString(), to: new Date(period.toMs).toISOString(), treatmentType: q.treatmentType ?? null });
+  if (q.treatmentType && !types.has(q.treatmentType)) throw unknownType(types.keys(), 'clinic');
+  return reportOf(db, clinic, types, period, q.treatmentType);
+}
+
+/** One clinic's totals in an agency roll-up. */
+export interface ClinicTotals {
+  clinicId: string;
+  name: string;
+  totals: Counts & Rates;
+}
+
+/** The roll-up of an agency's clinics, with each clinic's totals beside it. */
+export interface AgencyRebookingReport extends RebookingReport {
+  agency: string;
+  byClinic: ClinicTotals[];
+}
+
+/**
+ * The agency's clinics rolled up (sums per treatment type and stage, rates recomputed: see
+ * `rollUpReports`), each clinic's period on its own calendar. A treatment type only some clinics
+ * run is accepted; the others count none of it.
+ */
+export async function agencyRebookingReport(db: Db, config: LoadedConfig, agencyId: string, q: ReportQuery, nowMs: number): Promise<AgencyRebookingReport> {
+  const clinics = [...config.clinics.values()].filter((c) => c.agency === agencyId).sort((a, b) => a.id.localeCompare(b.id));
+  // Validated even without clinics, so a bad period answers 400 whatever the agency holds.
+  const period = parsePeriod(q, clinics[0]?.timeZone ?? 'UTC', nowMs);
+  if (q.treatmentType) {
+    const known = clinics.flatMap((c) => [...reportTypes(config, c).keys()]);
+    if (!known.includes(q.treatmentType)) throw unknownType(known, 'agency');
+  }
+  const reports: RebookingReport[] = [];
+  for (const clinic of clinics) reports.push(await reportOf(db, clinic, reportTypes(config, clinic), parsePeriod(q, clinic.timeZone, nowMs), q.treatmentType));
+  const rolled =
+    reports.length > 0
+      ? rollUpReports(reports)
+      : rebookingReport({ runs: [], messages: [], tasks: [], holds: [] }, new Map(), { clinics: [], from: new Date(period.fromMs).toISOString(), to: new Date(period.toMs).toISOString(), treatmentType: q.treatmentType ?? null });
+  return { agency: agencyId, ...rolled, byClinic: reports.map((r, i) => ({ clinicId: clinics[i]!.id, name: clinics[i]!.name, totals: r.totals })) };
 }

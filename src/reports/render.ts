@@ -18,7 +18,10 @@ function summary(c: Counts & Rates): string {
 
 const day = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
-export function renderReportTable(r: RebookingReport): string {
+/** An agency roll-up carries each clinic's totals; the table lists them after the roll-up. */
+type WithClinics = RebookingReport & { byClinic?: { clinicId: string; totals: Counts & Rates }[] };
+
+export function renderReportTable(r: WithClinics): string {
   const lines: string[] = [];
   lines.push(`Rebooking report: ${r.clinics.join(', ')} — treatments completed ${day(r.from)} to ${day(r.to)} UTC${r.treatmentType ? `, ${r.treatmentType} only` : ''}`);
   if (r.types.length === 0) lines.push('', 'No sequences in this period.');
@@ -42,6 +45,10 @@ export function renderReportTable(r: RebookingReport): string {
     lines.push(...textTable([['  stage', 'reached', 'email', 'SMS', 'delivered', 'opened', 'clicked', 'booked', 'rate', 'staff', 'window', 'caps', 'consent'], ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
   }
   if (r.types.length > 1) lines.push('', 'All treatment types', `    ${summary(r.totals)}`);
+  if (r.byClinic) {
+    const rows = r.byClinic.map(({ clinicId, totals: c }) => [`  ${clinicId}`, c.enrolled, c.finished, c.bookedOnTime, pct(c.rebookingRate), c.booked, c.churned, c.staffConverted, money(c.revenueCents)]);
+    lines.push('', 'By clinic', '', ...textTable([['  clinic', 'enrolled', 'finished', 'on time', 'rate', 'booked', 'churned', 'staff', 'revenue'], ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+  }
   return lines.join('\n') + '\n';
 }
 

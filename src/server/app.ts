@@ -5,6 +5,7 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import type { AgencyConfig } from '../config/load.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
@@ -71,6 +72,8 @@ declare module 'fastify' {
     deps: AppDeps;
     /** The :clinicId of a /v1 route, already checked against the key (see auth.ts). */
     clinicFor(req: FastifyRequest): ClinicConfig;
+    /** The :agencyId of a /v1 route, already checked against the key (see auth.ts). */
+    agencyFor(req: FastifyRequest): AgencyConfig;
   }
 }
 

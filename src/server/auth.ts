@@ -5,10 +5,13 @@
  * for integrations and the demo: it acts as that clinic's admin key). Then, in this order:
  * 401 no or unknown key; 404 a clinic the key does not see (the same answer as a clinic that
  * does not exist: no enumeration of other tenants); 403 a role too low for the route.
+ * Agency routes (`:agencyId`) follow the same order: only a key scoped to that whole agency sees
+ * it; a clinic-scoped key of the agency gets 403 (it knows its agency, but a roll-up would show
+ * clinics outside its scope).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { LoadedConfig } from '../config/load.js';
+import type { AgencyConfig, LoadedConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
@@ -40,6 +43,8 @@ declare module 'fastify' {
     principal?: Principal;
     /** The :clinicId of the route, resolved and checked against the key. */
     clinic?: ClinicConfig;
+    /** The :agencyId of the route, resolved and checked against the key. */
+    agency?: AgencyConfig;
   }
 }
 
@@ -55,6 +60,15 @@ export function canSee(p: Principal, clinic: ClinicConfig): boolean {
   if (p.configClinics) return p.configClinics.has(clinic.id);
   if (p.clinicId !== null && p.clinicId !== clinic.id) return false;
   return (clinic.agency ?? null) === p.agencyId;
+}
+
+/**
+ * Does this key see this agency as a whole? Agency keys of it (admin or staff; the role is
+ * checked apart), and clinic keys of one of its clinics (which then get 403, not 404: they
+ * already know the agency). Config keys and keys of other agencies do not.
+ */
+export function canSeeAgency(p: Principal, agency: AgencyConfig): boolean {
+  return !p.configClinics && p.agencyId === agency.id;
 }
 
 /** The clinics a key sees, in id order. */
@@ -96,14 +110,23 @@ export function authorize(p: Principal, clinic: ClinicConfig | undefined, need: 
   return clinic;
 }
 
+/** Throws unless the request's key is scoped to this whole agency, with this role. */
+export function authorizeAgency(p: Principal, agency: AgencyConfig | undefined, need: Role): AgencyConfig {
+  if (!agency || !canSeeAgency(p, agency)) throw new RebookError('not_found', 'unknown agency', { field: 'agencyId' });
+  if (p.clinicId !== null) throw new RebookError('forbidden', 'needs an agency key (this key is scoped to one clinic)');
+  if (!roleAllows(p.role, need)) throw new RebookError('forbidden', `needs an ${need} key`);
+  return agency;
+}
+
 /**
  * Installs the access check on every /v1 route registered after it, and the `clinicFor` /
- * `principalOf` helpers routes use.
+ * `agencyFor` / `principalOf` helpers routes use.
  */
 export function registerAccessControl(app: FastifyInstance): void {
   const { db, config, secrets } = app.deps;
   app.decorateRequest('principal', undefined);
   app.decorateRequest('clinic', undefined);
+  app.decorateRequest('agency', undefined);
   app.addHook('onRequest', async (req) => {
     const route = req.routeOptions.url;
     // Unknown routes fall through to the 404 handler; only /v1 needs a key.
@@ -114,13 +137,18 @@ export function registerAccessControl(app: FastifyInstance): void {
     if (!principal) throw new RebookError('unauthorized', 'invalid API key', { field: 'authorization' });
     req.principal = principal;
     const need = req.routeOptions.config.role ?? 'admin';
-    const { clinicId } = (req.params ?? {}) as { clinicId?: string };
+    const { clinicId, agencyId } = (req.params ?? {}) as { clinicId?: string; agencyId?: string };
     if (clinicId !== undefined) req.clinic = authorize(principal, config.current().clinics.get(clinicId), need);
+    else if (agencyId !== undefined) req.agency = authorizeAgency(principal, config.current().agencies.get(agencyId), need);
     else if (!roleAllows(principal.role, need)) throw new RebookError('forbidden', `needs an ${need} key`);
   });
   app.decorate('clinicFor', (req: FastifyRequest) => {
     if (!req.clinic) throw new RebookError('clinic_not_found', 'unknown clinic', { field: 'clinicId' });
     return req.clinic;
+  });
+  app.decorate('agencyFor', (req: FastifyRequest) => {
+    if (!req.agency) throw new RebookError('not_found', 'unknown agency', { field: 'agencyId' });
+    return req.agency;
   });
   app.decorate('principalOf', (req: FastifyRequest) => {
     if (!req.principal) throw new RebookError('unauthorized', 'missing bearer API key', { field: 'authorization' });

@@ -27,6 +27,9 @@ export const errorResponse = z
 /** Clinic ids are slugs; anything else cannot name a clinic (and answers 404 like an unknown one). */
 export const clinicParams = z.object({ clinicId: z.string().min(1).max(100).describe('clinic id (its config file name)') });
 
+/** Agency ids are their config file names (slugs); another agency's answers 404 like an unknown one. */
+export const agencyParams = z.object({ agencyId: z.string().min(1).max(100).describe('agency id (its config file name under agencies/)') });
+
 export const isoTime = z.string().describe('ISO 8601 instant');
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `rebook report` as a child process: straight from an embedded database (REBOOK_DATA_DIR) in
- * table, CSV and JSON, two clinics rolled up, and through a running server with --url/--key.
+ * table, CSV and JSON, two clinics rolled up, an agency's clinics (with each clinic's totals), and
+ * through a running server with --url/--key.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
@@ -15,8 +16,9 @@ import { openDatabase, type Db } from '../../src/db/client.js';
 import { clients, messages, sequenceRuns } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
-import { clinicRebookingReport } from '../../src/reports/query.js';
+import { agencyRebookingReport, clinicRebookingReport } from '../../src/reports/query.js';
 import { REPORT_CSV_COLUMNS } from '../../src/reports/render.js';
+import { createApiKey } from '../../src/server/api-keys.js';
 import { buildApp } from '../../src/server/app.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,8 +54,9 @@ async function seed(db: Db, clinicId: string) {
   }
 }
 
-let table: Run, csv: Run, json: Run, both: Run, viaUrl: Run, noDb: Run, snapshot: Run;
+let table: Run, csv: Run, json: Run, both: Run, viaUrl: Run, noDb: Run, snapshot: Run, agency: Run, agencyTable: Run, agencyViaUrl: Run;
 let expected: unknown;
+let expectedAgency: unknown;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rebook-report-'));
@@ -63,11 +66,21 @@ beforeAll(async () => {
   const demo = readFileSync('config/clinics/demo-clinic.yaml', 'utf8');
   writeFileSync(join(configDir, 'clinics', 'demo-clinic.yaml'), demo);
   writeFileSync(join(configDir, 'clinics', 'second-clinic.yaml'), demo.replace(/^id: demo-clinic$/m, 'id: second-clinic'));
+  // An agency of two clinics, the first with an extra run, so each clinic's totals differ.
+  mkdirSync(join(configDir, 'agencies'));
+  writeFileSync(join(configDir, 'agencies', 'glow.yaml'), 'name: Glow Group\n');
+  for (const id of ['glow-east', 'glow-west']) writeFileSync(join(configDir, 'clinics', `${id}.yaml`), demo.replace(/^id: demo-clinic$/m, `id: ${id}\nagency: glow`).replace(/^apiKeys:\n(  - .*\n)+/m, ''));
   const database = await openDatabase({ pgliteDir: join(dir, 'pglite') });
   await seed(database.db, 'demo-clinic');
   await seed(database.db, 'second-clinic');
+  await seed(database.db, 'glow-east');
+  await seed(database.db, 'glow-west');
+  const [extra] = await database.db.insert(clients).values({ clinicId: 'glow-east', externalId: 'c3', firstName: 'Sam', lastName: 'Lee' }).returning();
+  await database.db.insert(sequenceRuns).values({ workflowId: `rebook/glow-east/${extra!.id}/neuromodulator`, runKey: 'a3', clinicId: 'glow-east', clientId: extra!.id, treatmentType: 'neuromodulator', anchorAt: new Date('2026-01-20T15:00:00Z'), startedAt: new Date('2026-01-20T15:00:00Z') });
   const config = loadConfig(configDir);
   expected = JSON.parse(JSON.stringify(await clinicRebookingReport(database.db, config, config.clinics.get('demo-clinic')!, { from: FROM, to: TO }, Date.now())));
+  expectedAgency = JSON.parse(JSON.stringify(await agencyRebookingReport(database.db, config, 'glow', { from: FROM, to: TO }, Date.now())));
+  const agencyKey = (await createApiKey(database.db, config, { agencyId: 'glow', role: 'admin' })).key;
   await database.close();
 
   // PGlite is one process's database: the direct reads run one after another, with it closed here.
@@ -76,6 +89,8 @@ beforeAll(async () => {
   csv = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'csv']);
   json = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
   both = await rebook(['report', '--clinics', 'demo-clinic,second-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
+  agency = await rebook(['report', '--agency', 'glow', '--from', FROM, '--to', TO, '--format', 'json']);
+  agencyTable = await rebook(['report', '--agency', 'glow', '--from', FROM, '--to', TO]);
 
   const served = await openDatabase({ pgliteDir: join(dir, 'pglite') });
   const store = createConfigStore(configDir);
@@ -84,6 +99,7 @@ beforeAll(async () => {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     viaUrl = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json', '--url', url, '--key', API_KEY]);
+    agencyViaUrl = await rebook(['report', '--agency', 'glow', '--from', FROM, '--to', TO, '--format', 'json', '--url', url, '--key', agencyKey]);
     // This process holds the database open, as `rebook dev` would (and says so): the command reads a snapshot.
     writeFileSync(join(dir, 'dev.pid'), String(process.pid));
     snapshot = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
@@ -129,6 +145,19 @@ describe('rebook report', () => {
     const r = JSON.parse(both.stdout);
     expect(r.clinics).toEqual(['demo-clinic', 'second-clinic']);
     expect(r.totals).toMatchObject({ enrolled: 4, bookedOnTime: 2, churned: 2, rebookingRate: 0.5 });
+  });
+
+  it("rolls an agency's clinics up, with each clinic's totals: directly and through the server", () => {
+    expect(agency.stderr).not.toMatch(/rebook( report)?:/);
+    const r = JSON.parse(agency.stdout);
+    expect(r).toEqual(expectedAgency);
+    expect(r.clinics).toEqual(['glow-east', 'glow-west']);
+    expect(r.totals).toMatchObject({ enrolled: 5, running: 1, bookedOnTime: 2 });
+    expect(r.byClinic.map((c: { clinicId: string; totals: { enrolled: number } }) => [c.clinicId, c.totals.enrolled])).toEqual([['glow-east', 3], ['glow-west', 2]]);
+    expect(agencyViaUrl.stderr).not.toMatch(/rebook( report)?:/);
+    expect(JSON.parse(agencyViaUrl.stdout)).toEqual(expectedAgency);
+    expect(agencyTable.stdout).toMatch(/^By clinic$/m);
+    expect(agencyTable.stdout).toMatch(/^ {2}glow-east\s+3\s+2\s+1\s+50\.0%/m);
   });
 
   it('says how to reach a database when there is none', () => {

@@ -1,9 +1,10 @@
 /**
  * Tenant isolation on the admin API: every /v1 route (taken from the OpenAPI document, so a new
  * route cannot be missed) is called with the keys of two agencies, a clinic-scoped key, a staff
- * key and a clinic key from config. Another tenant's clinic or resource answers exactly like one
- * that does not exist (404), nothing of it is read or changed, and staff keys get 403 on admin
- * routes. Positive controls show the same requests succeed for the owner.
+ * key and a clinic key from config. Another tenant's clinic, agency or resource answers exactly
+ * like one that does not exist (404), nothing of it is read or changed, and staff keys get 403 on
+ * admin routes (clinic-scoped keys, too, on agency routes). Positive controls show the same
+ * requests succeed for the owner.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { parse, stringify } from 'yaml';
 import { createConfigStore } from '../../src/config/store.js';
 import { normalizeServiceName } from '../../src/core/classify.js';
 import { openDatabase, type Database } from '../../src/db/client.js';
-import { clients, inboxEvents, incentives, messages, sequences, serviceMappings, staffTasks, unmappedServices } from '../../src/db/schema.js';
+import { clients, inboxEvents, incentives, messages, sequenceRuns, sequences, serviceMappings, staffTasks, unmappedServices } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
 import { createApiKey, revokeApiKey, type Role } from '../../src/server/api-keys.js';
@@ -26,6 +27,10 @@ import type { SequenceSignals } from '../../src/temporal/sequence-signals.js';
 const SOLO_KEY = 'solo-clinic-config-key-0123456789';
 const CLINICS = ['north-one', 'north-two', 'south-one', 'solo'] as const;
 type ClinicId = (typeof CLINICS)[number];
+/** The agency an `{agencyId}` path takes for a clinic: its own (solo has none: no such agency). */
+const AGENCY_OF: Record<ClinicId, string> = { 'north-one': 'north', 'north-two': 'north', 'south-one': 'south', solo: 'solo' };
+/** Sequence runs per clinic, all different, so a roll-up shows which clinics it summed. */
+const RUNS: Record<ClinicId, number> = { 'north-one': 1, 'north-two': 2, 'south-one': 4, solo: 8 };
 
 let dir: string;
 let database: Database;
@@ -34,7 +39,7 @@ const signalled: string[] = [];
 
 /** What each clinic holds, by id, for filling in paths. */
 const seeded = {} as Record<ClinicId, { clientId: string; sequenceId: string; taskId: string; code: string; serviceKey: string }>;
-const keys = {} as Record<'northAdmin' | 'southAdmin' | 'northTwoAdmin' | 'northOneStaff' | 'revoked', string>;
+const keys = {} as Record<'northAdmin' | 'southAdmin' | 'northTwoAdmin' | 'northOneStaff' | 'northStaff' | 'revoked', string>;
 
 /**
  * Every /v1 route and the lowest role it takes, with a valid request body where it has one (so a
@@ -60,16 +65,22 @@ const ROUTES: Record<string, { role: Role; ok: number; body?: (c: ClinicId) => u
   'PUT /v1/clinics/{clinicId}/service-mappings': { role: 'admin', ok: 200, body: (c) => ({ serviceKey: seeded[c].serviceKey, treatmentType: 'neuromodulator' }) },
   'POST /v1/clinics/{clinicId}/preview': { role: 'admin', ok: 200, body: () => ({ treatmentType: 'neuromodulator', date: '2026-03-03' }) },
   'GET /v1/clinics/{clinicId}/reports/rebooking': { role: 'admin', ok: 200 },
+  'GET /v1/agencies/{agencyId}/reports/rebooking': { role: 'admin', ok: 200 },
 };
 
 const routeKeys = Object.keys(ROUTES);
 const clinicRoutes = routeKeys.filter((r) => r.includes('{clinicId}'));
+const agencyRoutes = routeKeys.filter((r) => r.includes('{agencyId}'));
+/** Routes on one tenant: a clinic, or an agency (filled in with the clinic's agency). */
+const tenantRoutes = [...clinicRoutes, ...agencyRoutes];
 
-function request(route: string, clinic: ClinicId, key: string | undefined, resourcesOf: ClinicId = clinic) {
+/** `agency` overrides the clinic's own agency in `{agencyId}` paths. */
+function request(route: string, clinic: ClinicId, key: string | undefined, resourcesOf: ClinicId = clinic, agency = AGENCY_OF[clinic] ?? 'no-such-agency') {
   const [method, template] = route.split(' ') as [string, string];
   const r = seeded[resourcesOf];
   const url = template
     .replace('{clinicId}', clinic)
+    .replace('{agencyId}', agency)
     .replace('{clientId}', encodeURIComponent(`${resourcesOf}-client`))
     .replace('{sequenceId}', encodeURIComponent(r?.sequenceId ?? 'x'))
     .replace('{taskId}', r?.taskId ?? 'x')
@@ -145,12 +156,17 @@ beforeAll(async () => {
     const serviceKey = `name:${normalizeServiceName(`Aqua Gold ${c}`)}`;
     await db.insert(unmappedServices).values({ clinicId: c, serviceKey, serviceName: `Aqua Gold ${c}` });
     seeded[c] = { clientId: `${c}-client`, sequenceId, taskId: task!.id, code, serviceKey };
+    for (let n = 0; n < RUNS[c]; n++) {
+      const anchorAt = new Date('2026-03-01T15:00:00Z');
+      await db.insert(sequenceRuns).values({ workflowId: sequenceId, runKey: `run-${n}`, clinicId: c, clientId: client!.id, treatmentType: 'neuromodulator', anchorAt, startedAt: anchorAt });
+    }
   }
   const cfg = config.current();
   keys.northAdmin = (await createApiKey(db, cfg, { agencyId: 'north', role: 'admin' })).key;
   keys.southAdmin = (await createApiKey(db, cfg, { agencyId: 'south', role: 'admin' })).key;
   keys.northTwoAdmin = (await createApiKey(db, cfg, { agencyId: 'north', clinicId: 'north-two', role: 'admin' })).key;
   keys.northOneStaff = (await createApiKey(db, cfg, { agencyId: 'north', clinicId: 'north-one', role: 'staff' })).key;
+  keys.northStaff = (await createApiKey(db, cfg, { agencyId: 'north', role: 'staff' })).key;
   const revoked = await createApiKey(db, cfg, { agencyId: 'north', role: 'admin' });
   await revokeApiKey(db, revoked.record.id);
   keys.revoked = revoked.key;
@@ -181,28 +197,42 @@ describe('every route', () => {
 });
 
 describe('no cross-tenant read or write', () => {
-  /** Key → clinics it must not see. */
-  const cases: [string, () => string, ClinicId[]][] = [
-    ['agency north admin', () => keys.northAdmin, ['south-one', 'solo']],
-    ['agency south admin', () => keys.southAdmin, ['north-one', 'north-two', 'solo']],
-    ['clinic north-two admin', () => keys.northTwoAdmin, ['north-one', 'south-one', 'solo']],
-    ['clinic north-one staff', () => keys.northOneStaff, ['north-two', 'south-one', 'solo']],
-    ['config key of the solo clinic', () => SOLO_KEY, ['north-one', 'north-two', 'south-one']],
+  /** Key → clinics and agencies it must not see. */
+  const cases: [string, () => string, ClinicId[], string[]][] = [
+    ['agency north admin', () => keys.northAdmin, ['south-one', 'solo'], ['south']],
+    ['agency south admin', () => keys.southAdmin, ['north-one', 'north-two', 'solo'], ['north']],
+    ['agency north staff', () => keys.northStaff, ['south-one', 'solo'], ['south']],
+    ['clinic north-two admin', () => keys.northTwoAdmin, ['north-one', 'south-one', 'solo'], ['south']],
+    ['clinic north-one staff', () => keys.northOneStaff, ['north-two', 'south-one', 'solo'], ['south']],
+    ['config key of the solo clinic', () => SOLO_KEY, ['north-one', 'north-two', 'south-one'], ['north', 'south']],
   ];
 
-  it.each(cases)('%s: another clinic answers 404 exactly like a clinic that does not exist, and nothing changes', async (_, key, foreign) => {
+  it.each(cases)('%s: another clinic or agency answers 404 exactly like one that does not exist, and nothing changes', async (_, key, foreign, foreignAgencies) => {
     const before = await snapshot();
-    for (const route of clinicRoutes) {
-      const unknown = await request(route, 'no-such-clinic' as ClinicId, key(), foreign[0]);
-      for (const clinic of foreign) {
-        const res = await request(route, clinic, key());
-        expect(res.statusCode, `${route} on ${clinic}`).toBe(404);
+    for (const route of tenantRoutes) {
+      const onAgency = agencyRoutes.includes(route);
+      const unknown = await request(route, 'no-such-clinic' as ClinicId, key(), foreign[0], 'no-such-agency');
+      expect(unknown.statusCode, `${route} on an unknown tenant`).toBe(404);
+      for (const [clinic, agency] of onAgency ? foreignAgencies.map((a) => ['north-one' as ClinicId, a] as const) : foreign.map((c) => [c, undefined] as const)) {
+        const res = await request(route, clinic, key(), clinic, agency);
+        expect(res.statusCode, `${route} on ${agency ?? clinic}`).toBe(404);
         expect(res.json()).toEqual(unknown.json());
         expect(res.body).not.toContain('Robin');
       }
     }
     expect(await snapshot()).toEqual(before);
     expect(signalled).toEqual([]);
+  });
+
+  it("an agency's roll-up sums its own clinics only, each beside it", async () => {
+    const report = async (key: string, agency: string) => (await app.inject({ method: 'GET', url: `/v1/agencies/${agency}/reports/rebooking?from=2026-02-01&to=2026-03-31`, headers: { authorization: `Bearer ${key}` } })).json();
+    const north = await report(keys.northAdmin, 'north');
+    expect(north.clinics).toEqual(['north-one', 'north-two']);
+    expect(north.totals.enrolled).toBe(RUNS['north-one'] + RUNS['north-two']);
+    expect(north.byClinic.map((c: { clinicId: string; totals: { enrolled: number } }) => [c.clinicId, c.totals.enrolled])).toEqual([['north-one', 1], ['north-two', 2]]);
+    const south = await report(keys.southAdmin, 'south');
+    expect(south.byClinic.map((c: { clinicId: string }) => c.clinicId)).toEqual(['south-one']);
+    expect(south.totals.enrolled).toBe(RUNS['south-one']);
   });
 
   it("a clinic's resources are not reachable through another clinic's path, even within one agency", async () => {
@@ -235,6 +265,16 @@ describe('no cross-tenant read or write', () => {
 });
 
 describe('roles', () => {
+  it.each(agencyRoutes)('%s: keys scoped to one clinic of the agency, and agency staff keys, get 403 and change nothing', async (route) => {
+    const before = await snapshot();
+    for (const key of [keys.northTwoAdmin, keys.northOneStaff, keys.northStaff]) {
+      const res = await request(route, 'north-one', key);
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error.code).toBe('forbidden');
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   it.each(clinicRoutes.filter((r) => ROUTES[r]!.role === 'admin'))('%s: a staff key of the clinic gets 403 and changes nothing', async (route) => {
     const before = await snapshot();
     const res = await request(route, 'north-one', keys.northOneStaff);
@@ -261,7 +301,8 @@ describe('positive controls: the owner succeeds', () => {
     expect(res.statusCode, res.body).toBe(ROUTES[route]!.ok);
   });
 
-  it.each(order)('%s with the config key of a clinic without agency', async (route) => {
+  // A config key names clinics, never an agency (agency routes answer it 404: see above).
+  it.each(order.filter((r) => !agencyRoutes.includes(r)))('%s with the config key of a clinic without agency', async (route) => {
     const res = await request(route, 'solo', SOLO_KEY);
     expect(res.statusCode, res.body).toBe(ROUTES[route]!.ok);
   });

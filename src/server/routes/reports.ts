@@ -1,19 +1,106 @@
-/** GET /v1/clinics/:clinicId/reports/rebooking — the clinic's rebooking report (src/reports). */
+/**
+ * The rebooking report (src/reports): one clinic's, and an agency's clinics rolled up with each
+ * clinic's totals beside the roll-up.
+ */
 import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { clinicRebookingReport } from '../../reports/query.js';
+import { agencyRebookingReport, clinicRebookingReport } from '../../reports/query.js';
+import { agencyParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 import { parseOr400 } from '../validate.js';
 
 const reportQuery = z.strictObject({
-  from: z.string().trim().min(10).max(40).optional(),
-  to: z.string().trim().min(10).max(40).optional(),
-  treatmentType: z.string().trim().min(1).max(100).optional(),
+  from: z.string().trim().min(10).max(40).optional().describe("first treatment date counted: YYYY-MM-DD on the clinic's calendar, or an ISO instant (default: 90 days before `to`)"),
+  to: z.string().trim().min(10).max(40).optional().describe('last treatment date counted, inclusive (or an ISO instant, exclusive); default now'),
+  treatmentType: z.string().trim().min(1).max(100).optional().describe('one treatment type only'),
 });
 
-export async function registerReportRoutes(app: FastifyInstance): Promise<void> {
+const count = z.number().int().nonnegative();
+// Not bounded by 1: bookings are attributed to a stage's last touch, which a run may have reached without a sent message.
+const rate = z.number().nonnegative().nullable();
+const heldBack = z.object({ sendWindow: count, capsDeferred: count, capsSuppressed: count, consent: count, other: count });
+const messageCounts = { sent: z.object({ email: count, sms: count, total: count }), delivered: count, failed: count, opened: count, clicked: count };
+const totals = z
+  .object({
+    ...messageCounts,
+    enrolled: count,
+    running: count,
+    finished: count,
+    booked: count,
+    bookedOnTime: count,
+    churned: count,
+    notInterested: count,
+    cancelled: count,
+    snoozed: count,
+    escalated: count,
+    staffConverted: count,
+    revenueCents: count,
+    bookingsWithPrice: count,
+    bookingsWithoutPrice: count,
+    heldBack,
+    rebookingRate: rate,
+    staffConversionRate: rate,
+    churnRate: rate,
+    deliveryRate: rate,
+    openRate: rate,
+    clickRate: rate,
+  })
+  .meta({ id: 'ReportTotals' });
+const stageRow = z.object({
+  ...messageCounts,
+  stage: z.string(),
+  purpose: z.string().nullable(),
+  plannedChannel: z.string().nullable(),
+  reached: count,
+  bookings: count,
+  bookingRate: rate,
+  escalated: count,
+  staffConverted: count,
+  heldBack,
+});
+const reportFields = {
+  clinics: z.array(z.string()),
+  from: isoTime,
+  to: isoTime,
+  treatmentType: z.string().nullable(),
+  totals,
+  types: z.array(totals.extend({ treatmentType: z.string(), label: z.string(), intervalDays: z.number().int().nullable(), stages: z.array(stageRow) })),
+};
+
+export const agencyReportView = z
+  .object({
+    agency: z.string(),
+    ...reportFields,
+    byClinic: z.array(z.object({ clinicId: z.string(), name: z.string(), totals })).describe("each clinic's totals, in id order"),
+  })
+  .meta({ id: 'AgencyRebookingReport' });
+
+const clinicRoutes = async (app: FastifyInstance): Promise<void> => {
   app.get('/v1/clinics/:clinicId/reports/rebooking', async (req) => {
     const clinic = app.clinicFor(req);
     const q = parseOr400(reportQuery, req.query, 'query');
     return clinicRebookingReport(app.deps.db, app.deps.config.current(), clinic, q, app.deps.now ? app.deps.now() : Date.now());
   });
+};
+
+const agencyRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/v1/agencies/:agencyId/reports/rebooking', {
+    config: { role: 'admin' },
+    schema: {
+      ...v1Doc('reports', "The rebooking report of every clinic of the agency, rolled up (rates recomputed from the sums), with each clinic's totals", 'admin'),
+      description: 'Needs an admin key scoped to the whole agency (a clinic-scoped key of it gets 403; another agency answers 404).',
+      params: agencyParams,
+      querystring: reportQuery,
+      response: { 200: agencyReportView, ...errorResponses },
+    },
+    handler: async (req) => {
+      const agency = app.agencyFor(req);
+      return agencyRebookingReport(app.deps.db, app.deps.config.current(), agency.id, req.query, app.deps.now ? app.deps.now() : Date.now());
+    },
+  });
+};
+
+export async function registerReportRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(clinicRoutes);
+  await app.register(agencyRoutes);
 }
