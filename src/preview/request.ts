@@ -14,12 +14,13 @@ export const SAMPLE_CLIENT = { firstName: 'Alex', email: 'alex@example.com', pho
 
 export const previewRequestSchema = z
   .strictObject({
-    treatmentType: z.string().trim().min(1).max(100).optional(),
-    /** A service name ("Botox 20u") or `{ id?, name }` as the booking platform sends it. */
-    service: z.union([z.string().trim().min(1).max(200), z.strictObject({ id: z.string().trim().min(1).max(200).optional(), name: z.string().trim().min(1).max(200) })]).optional(),
-    completedAt: z.string().trim().min(1).max(40).optional(),
-    /** Alias of completedAt. */
-    date: z.string().trim().min(1).max(40).optional(),
+    treatmentType: z.string().trim().min(1).max(100).optional().describe('a configured treatment type (or give `service`)'),
+    service: z
+      .union([z.string().trim().min(1).max(200), z.strictObject({ id: z.string().trim().min(1).max(200).optional(), name: z.string().trim().min(1).max(200) })])
+      .optional()
+      .describe('a service name ("Botox 20u") or `{ id?, name }` as the booking platform sends it, classified as at enrollment (or give `treatmentType`)'),
+    completedAt: z.string().trim().min(1).max(40).optional().describe('an ISO 8601 instant, a clinic-local "YYYY-MM-DD HH:MM", or a date alone (local noon); or give `date`'),
+    date: z.string().trim().min(1).max(40).optional().describe('alias of completedAt'),
     client: z
       .strictObject({
         firstName: z.string().trim().min(1).max(100).optional(),
@@ -28,9 +29,9 @@ export const previewRequestSchema = z
         consent: z.strictObject({ sms: z.boolean(), email: z.boolean() }),
         timeZone: z.string().refine(isValidTimeZone, 'not an IANA time zone').nullish(),
       })
-      .optional(),
-    /** Treatment price in dollars (incentive tier). */
-    price: z.number().nonnegative().max(1_000_000).nullish(),
+      .optional()
+      .describe('without it: a sample client reachable and consenting on both channels'),
+    price: z.number().nonnegative().max(1_000_000).nullish().describe('treatment price in dollars (chooses the incentive tier)'),
   })
   .superRefine((b, ctx) => {
     if (!b.treatmentType === !b.service) ctx.addIssue({ code: 'custom', path: ['treatmentType'], message: 'give exactly one of treatmentType or service' });

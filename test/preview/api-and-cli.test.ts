@@ -70,7 +70,7 @@ describe('POST /v1/clinics/:clinicId/preview', () => {
     expect((await post({ service: 'Botox', date: '2026-03-01' }, API_KEY, 'nope')).statusCode).toBe(404);
     const both = await post({ service: 'Botox', treatmentType: 'neuromodulator', date: '2026-03-01', extra: 1 });
     expect(both.statusCode).toBe(400);
-    expect(both.json().error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['body', 'body.treatmentType']));
+    expect(both.json().error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['body.extra', 'body.treatmentType']));
     const badDate = await post({ service: 'Botox', date: '2026-02-30' });
     expect(badDate.statusCode).toBe(400);
     expect(badDate.json().error.issues[0].path).toBe('body.date');

@@ -61,6 +61,21 @@ describe('validation: 400 with every failing path', () => {
     }
   });
 
+  it('preview bodies and report queries: the failing field named, unknown keys too', async () => {
+    const preview = await app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/preview', headers: auth, payload: { treatmentType: 'neuromodulator', date: '2026-03-01', price: 'cheap', colour: 'red', client: { consent: { sms: 'yes', email: true } } } });
+    expect(preview.statusCode).toBe(400);
+    expect(preview.json().error.code).toBe('validation_failed');
+    expect(paths(preview)).toEqual(['body.client.consent.sms', 'body.colour', 'body.price']);
+    const report = await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/reports/rebooking?from=2026&treatmentType=&extra=1', headers: auth });
+    expect(report.statusCode).toBe(400);
+    expect(report.json().error.code).toBe('validation_failed');
+    expect(paths(report)).toEqual(['query.extra', 'query.from', 'query.treatmentType']);
+    // Past the schema, the period's own check names its field the same way.
+    const period = await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/reports/rebooking?from=2026-02-30', headers: auth });
+    expect(period.statusCode).toBe(400);
+    expect(paths(period)).toEqual(['query.from']);
+  });
+
   it('events keep their field-level paths (parsed by shape, not as a union)', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/events', headers: auth, payload: { type: 'treatment.completed', client: { id: 'c' } } });
     expect(res.statusCode).toBe(400);
@@ -153,6 +168,19 @@ describe('documentation', () => {
       }
     }
     expect(Object.keys(doc.paths).some((p) => p.startsWith('/webhooks') || p.startsWith('/unsubscribe'))).toBe(false);
+  });
+
+  it('preview and reports document their request and answer schemas', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const preview = doc.paths['/v1/clinics/{clinicId}/preview'].post;
+    expect(Object.keys(preview.requestBody.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['treatmentType', 'service', 'completedAt', 'date', 'client', 'price']));
+    expect(preview.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Preview' });
+    expect(doc.components.schemas.Preview.required).toEqual(expect.arrayContaining(['stages', 'reactivation', 'incentive']));
+    for (const [path, schema] of [['/v1/clinics/{clinicId}/reports/rebooking', 'RebookingReport'], ['/v1/agencies/{agencyId}/reports/rebooking', 'AgencyRebookingReport']] as const) {
+      const op = doc.paths[path].get;
+      expect(op.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name).sort(), path).toEqual(['from', 'to', 'treatmentType']);
+      expect(op.responses['200'].content['application/json'].schema, path).toEqual({ $ref: `#/components/schemas/${schema}` });
+    }
   });
 
   it('/docs serves Swagger UI from this server (no CDN)', async () => {

@@ -2,12 +2,10 @@
  * The rebooking report (src/reports): one clinic's, and an agency's clinics rolled up with each
  * clinic's totals beside the roll-up.
  */
-import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { agencyRebookingReport, clinicRebookingReport } from '../../reports/query.js';
-import { agencyParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
-import { parseOr400 } from '../validate.js';
+import { agencyParams, clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
 const reportQuery = z.strictObject({
   from: z.string().trim().min(10).max(40).optional().describe("first treatment date counted: YYYY-MM-DD on the clinic's calendar, or an ISO instant (default: 90 days before `to`)"),
@@ -67,6 +65,8 @@ const reportFields = {
   types: z.array(totals.extend({ treatmentType: z.string(), label: z.string(), intervalDays: z.number().int().nullable(), stages: z.array(stageRow) })),
 };
 
+export const reportView = z.object(reportFields).meta({ id: 'RebookingReport' });
+
 export const agencyReportView = z
   .object({
     agency: z.string(),
@@ -75,15 +75,20 @@ export const agencyReportView = z
   })
   .meta({ id: 'AgencyRebookingReport' });
 
-const clinicRoutes = async (app: FastifyInstance): Promise<void> => {
-  app.get('/v1/clinics/:clinicId/reports/rebooking', async (req) => {
-    const clinic = app.clinicFor(req);
-    const q = parseOr400(reportQuery, req.query, 'query');
-    return clinicRebookingReport(app.deps.db, app.deps.config.current(), clinic, q, app.deps.now ? app.deps.now() : Date.now());
-  });
-};
+export const registerReportRoutes: FastifyPluginAsyncZod = async (app) => {
+  const nowMs = () => (app.deps.now ? app.deps.now() : Date.now());
 
-const agencyRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get('/v1/clinics/:clinicId/reports/rebooking', {
+    config: { role: 'admin' },
+    schema: {
+      ...v1Doc('reports', "The clinic's rebooking report per treatment type and stage, for the treatments completed in the period", 'admin'),
+      params: clinicParams,
+      querystring: reportQuery,
+      response: { 200: reportView, ...errorResponses },
+    },
+    handler: async (req) => clinicRebookingReport(app.deps.db, app.deps.config.current(), app.clinicFor(req), req.query, nowMs()),
+  });
+
   app.get('/v1/agencies/:agencyId/reports/rebooking', {
     config: { role: 'admin' },
     schema: {
@@ -93,14 +98,6 @@ const agencyRoutes: FastifyPluginAsyncZod = async (app) => {
       querystring: reportQuery,
       response: { 200: agencyReportView, ...errorResponses },
     },
-    handler: async (req) => {
-      const agency = app.agencyFor(req);
-      return agencyRebookingReport(app.deps.db, app.deps.config.current(), agency.id, req.query, app.deps.now ? app.deps.now() : Date.now());
-    },
+    handler: async (req) => agencyRebookingReport(app.deps.db, app.deps.config.current(), app.agencyFor(req).id, req.query, nowMs()),
   });
 };
-
-export async function registerReportRoutes(app: FastifyInstance): Promise<void> {
-  await app.register(clinicRoutes);
-  await app.register(agencyRoutes);
-}
