@@ -5,7 +5,7 @@
  * clinic's YAML: configuration stays code (reviewed, versioned, read-only in production) and a
  * mapping takes effect on every server at once. Ingest consults it before the synonyms.
  */
-import { and, desc, eq, gte, isNull } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
 import { normalizeServiceName } from '../core/classify.js';
 import type { Db } from '../db/client.js';
 import { serviceMappings, unmappedServices } from '../db/schema.js';
@@ -33,8 +33,10 @@ export interface ServiceMapping {
 /** The staff decision for this service, by its vendor id first, then by its name. */
 export async function findServiceMapping(db: Db, clinicId: string, service: { id?: string | null; name: string }): Promise<ServiceMapping | undefined> {
   const keys = [...(service.id ? [`id:${service.id}`] : []), `name:${normalizeServiceName(service.name)}`];
+  // One query for both keys (it runs for every completed treatment); the id's mapping wins.
+  const rows = await db.select().from(serviceMappings).where(and(eq(serviceMappings.clinicId, clinicId), inArray(serviceMappings.serviceKey, keys)));
   for (const key of keys) {
-    const [row] = await db.select().from(serviceMappings).where(and(eq(serviceMappings.clinicId, clinicId), eq(serviceMappings.serviceKey, key)));
+    const row = rows.find((r) => r.serviceKey === key);
     if (row) return row;
   }
   return undefined;

@@ -19,7 +19,7 @@ import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { dedupeKey, type CanonicalEvent, type ClientUpdated, type EventResult, type TreatmentCompleted } from './events.js';
 import { RebookError } from '../errors.js';
 import { findServiceMapping, serviceKeyOf } from './service-mappings.js';
-import { applyPlatformContact } from '../messaging/channel-state.js';
+import { applyPlatformContact, storedPhone, type PlatformContact } from '../messaging/channel-state.js';
 
 export interface IngestDeps {
   db: Db;
@@ -89,7 +89,7 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** After a client row was written: phone as E.164 (or flagged), consent flag changes as consent events. */
-  const contactState = (clinicId: string, clientId: string, c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } }, at: Date | undefined, source: string) =>
+  const contactState = (clinicId: string, clientId: string, c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } }, at: Date | undefined, source: string, newClient?: PlatformContact['newClient']) =>
     applyPlatformContact(db, {
       clinicId,
       clientId,
@@ -99,6 +99,7 @@ export function createIngest(deps: IngestDeps) {
       source: source === 'import' ? 'import' : 'platform',
       ref: source,
       at: at ?? new Date(now()),
+      ...(newClient ? { newClient } : {}),
     });
 
   async function upsertClient(clinicId: string, e: TreatmentCompleted, source: string): Promise<string> {
@@ -114,13 +115,17 @@ export function createIngest(deps: IngestDeps) {
       updatedAt: new Date(),
       ...(at ? { sourceUpdatedAt: at } : {}),
     };
+    // A new row gets its phone in stored form at once (its channel state then needs no reads); an
+    // existing row's phone is normalised by the contact step, which compares it with the old one.
+    const phone = storedPhone(c.phone, clinicOrThrow(config.current(), clinicId).defaultCountry);
     const [row] = await db
       .insert(clients)
-      .values({ clinicId, externalId: c.id, ...values })
+      .values({ clinicId, externalId: c.id, ...values, phone: phone.phone, phoneE164: phone.phoneE164 })
       .onConflictDoUpdate({ target: [clients.clinicId, clients.externalId], set: values, setWhere: fresher(clients.sourceUpdatedAt, at) })
-      .returning({ id: clients.id });
+      // xmax is 0 on a row this statement inserted (PostgreSQL's documented upsert idiom).
+      .returning({ id: clients.id, inserted: sql<boolean>`(xmax = 0)` });
     if (row) {
-      await contactState(clinicId, row.id, c, at, source);
+      await contactState(clinicId, row.id, c, at, source, row.inserted ? { phoneCheck: phone.check } : undefined);
       return row.id;
     }
     // A newer contact update was applied already: keep it, only look the client up.
@@ -349,16 +354,17 @@ export function createIngest(deps: IngestDeps) {
 
   /**
    * A vendor event: resolved to canonical events (maybe re-reading the platform), each applied.
-   * The resolution is saved on the row first, so a retry (Temporal down) applies it again
-   * without calling the vendor's API again.
+   * The resolution goes into `attempt`: should applying fail, processRow saves it on the row with
+   * the failure, so the retry (Temporal down) applies it again without calling the vendor's API
+   * again. (Saved then rather than up front: the usual row succeeds and would not need it.)
    */
-  async function applyVendor(rowId: number, clinicId: string, payload: { vendor: VendorEvent; resolved?: CanonicalEvent[] }, source: string): Promise<AppliedBody> {
+  async function applyVendor(clinicId: string, payload: { vendor: VendorEvent; resolved?: CanonicalEvent[] }, source: string, attempt: { resolved?: CanonicalEvent[] }): Promise<AppliedBody> {
     let events = payload.resolved;
     if (!events) {
       if (!deps.resolveVendorEvent) throw new RebookError('config_invalid', 'no connector resolver configured for vendor events');
       const clinic = clinicOrThrow(config.current(), clinicId);
       events = await deps.resolveVendorEvent(clinic, payload.vendor);
-      await db.update(inboxEvents).set({ payload: { vendor: payload.vendor, resolved: events } }).where(eq(inboxEvents.id, rowId));
+      attempt.resolved = events;
     }
     const results: unknown[] = [];
     for (const e of events) results.push({ type: e.type, ...(await apply(clinicId, e, source)) });
@@ -367,8 +373,11 @@ export function createIngest(deps: IngestDeps) {
 
   /** Applies one inbox row; on failure leaves it pending for the forwarder. */
   async function processRow(row: { id: number; clinicId: string; payload: unknown; source: string }): Promise<AppliedBody | { status: 'queued'; reason: 'temporal_unavailable' }> {
+    const attempt: { resolved?: CanonicalEvent[] } = {};
+    // Kept for the retry: the vendor's events as resolved by this attempt (see applyVendor).
+    const resolvedPayload = () => (attempt.resolved && isVendorPayload(row.payload) ? { payload: { vendor: row.payload.vendor, resolved: attempt.resolved } } : {});
     try {
-      const result = isVendorPayload(row.payload) ? await applyVendor(row.id, row.clinicId, row.payload, row.source) : await apply(row.clinicId, row.payload as CanonicalEvent, row.source);
+      const result = isVendorPayload(row.payload) ? await applyVendor(row.clinicId, row.payload, row.source, attempt) : await apply(row.clinicId, row.payload as CanonicalEvent, row.source);
       // Processed: drop the payload (it carries PHI) and keep only the outcome.
       await db.update(inboxEvents).set({ status: 'done', payload: null, result, processedAt: new Date(), lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
       return result;
@@ -381,7 +390,7 @@ export function createIngest(deps: IngestDeps) {
       if (process.env.DEBUG_INGEST) console.error(err);
       if (isTemporalUnavailable(err)) {
         // Retried on every forwarder pass and never dead-lettered: a cluster outage is what the inbox is for.
-        await db.update(inboxEvents).set({ lastError: 'temporal_unavailable', lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
+        await db.update(inboxEvents).set({ lastError: 'temporal_unavailable', lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1`, ...resolvedPayload() }).where(eq(inboxEvents.id, row.id));
         log.warn({ inboxId: row.id, error: 'temporal_unavailable' }, 'event kept in inbox for retry');
         return { status: 'queued', reason: 'temporal_unavailable' };
       }
@@ -390,7 +399,7 @@ export function createIngest(deps: IngestDeps) {
       const code = err instanceof RebookError ? err.code : err instanceof Error ? err.name : 'Error';
       const [after] = await db
         .update(inboxEvents)
-        .set({ lastError: code, attempts: sql`${inboxEvents.attempts} + 1`, ...deadLetterUpdate(now()) })
+        .set({ lastError: code, attempts: sql`${inboxEvents.attempts} + 1`, ...deadLetterUpdate(now()), ...resolvedPayload() })
         .where(eq(inboxEvents.id, row.id))
         .returning({ status: inboxEvents.status });
       if (after?.status === 'dead') log.error({ inboxId: row.id, clinicId: row.clinicId, error: code }, 'inbox event dead-lettered');

@@ -6,7 +6,7 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { clientChannels, clients, consentEvents } from '../db/schema.js';
-import { normalizePhone } from '../core/phone.js';
+import { normalizePhone, type PhoneCheck } from '../core/phone.js';
 import type { Channel } from '../core/types.js';
 
 export type ConsentSource = 'reply' | 'unsubscribe' | 'provider' | 'staff' | 'platform' | 'import';
@@ -72,6 +72,22 @@ export interface PlatformContact {
   at: Date;
   /** Where it came from (inbox source: api, mindbody, …): no client data. */
   ref?: string;
+  /**
+   * The row was created by the statement that wrote it, its phone already in stored form
+   * (`storedPhone`, whose check this is): no earlier channel state or consent flag can exist.
+   */
+  newClient?: { phoneCheck?: PhoneCheck | undefined };
+}
+
+/**
+ * A phone as stored: E.164 when it parses (clinic's default country), else as given, without an
+ * E.164 form. `check` is what the channel state needs to know about it.
+ */
+export function storedPhone(phone: string | null | undefined, defaultCountry: string): { phone: string | null; phoneE164: string | null; check?: PhoneCheck } {
+  if (!phone) return { phone: phone ?? null, phoneE164: null };
+  const check = normalizePhone(phone, defaultCountry);
+  const e164 = 'e164' in check ? check.e164 : null;
+  return { phone: e164 ?? phone, phoneE164: e164, check };
 }
 
 /**
@@ -85,32 +101,46 @@ export interface PlatformContact {
  *   or a provider opt-out stays in force whatever the platform says (delivery checks both).
  */
 export async function applyPlatformContact(db: Db, p: PlatformContact): Promise<void> {
+  if (p.newClient) return firstContact(db, { ...p, newClient: p.newClient });
   await db.transaction(async (tx) => {
     if (p.phoneGiven) {
       const [c] = await tx.select({ phone: clients.phone, phoneE164: clients.phoneE164 }).from(clients).where(eq(clients.id, p.clientId));
       if (c) {
-        const check = c.phone ? normalizePhone(c.phone, p.defaultCountry) : undefined;
-        const e164 = check && 'e164' in check ? check.e164 : null;
+        const { phone, phoneE164: e164, check } = storedPhone(c.phone, p.defaultCountry);
         const changed = e164 !== c.phoneE164;
-        if (changed || (e164 && c.phone !== e164)) await tx.update(clients).set({ phone: e164 ?? c.phone, phoneE164: e164 }).where(eq(clients.id, p.clientId));
+        if (changed || phone !== c.phone) await tx.update(clients).set({ phone, phoneE164: e164 }).where(eq(clients.id, p.clientId));
         const [state] = await tx.select({ undeliverableAt: clientChannels.undeliverableAt }).from(clientChannels).where(and(eq(clientChannels.clientId, p.clientId), eq(clientChannels.channel, 'sms')));
         const flagged = !!state?.undeliverableAt;
         if (changed && flagged) await upsert(tx, p.clientId, 'sms', { undeliverableAt: null, undeliverableCode: null });
         if (check && !check.ok && (changed || !flagged)) await upsert(tx, p.clientId, 'sms', { undeliverableAt: p.at, undeliverableCode: check.reason });
       }
     }
-    for (const channel of ['sms', 'email'] as const) {
-      const given = p.consent?.[channel];
-      if (given === undefined) continue;
-      const [last] = await tx
-        .select({ action: consentEvents.action })
-        .from(consentEvents)
-        .where(and(eq(consentEvents.clientId, p.clientId), eq(consentEvents.channel, channel), inArray(consentEvents.source, ['platform', 'import'])))
-        .orderBy(desc(consentEvents.id))
-        .limit(1);
-      // No earlier flag reads as "no consent" (the column's default): a first "no" is no change.
-      if ((last?.action === 'granted') === given) continue;
-      await tx.insert(consentEvents).values({ clinicId: p.clinicId, clientId: p.clientId, channel, action: given ? 'granted' : 'revoked', source: p.source, ref: p.ref ?? null, occurredAt: p.at });
-    }
+    const given = (['sms', 'email'] as const).filter((channel) => p.consent?.[channel] !== undefined);
+    if (given.length === 0) return;
+    // The last flag the platform or an import gave, per channel, in one query.
+    const last = await tx
+      .selectDistinctOn([consentEvents.channel], { channel: consentEvents.channel, action: consentEvents.action })
+      .from(consentEvents)
+      .where(and(eq(consentEvents.clientId, p.clientId), inArray(consentEvents.channel, given), inArray(consentEvents.source, ['platform', 'import'])))
+      .orderBy(consentEvents.channel, desc(consentEvents.id));
+    // No earlier flag reads as "no consent" (the column's default): a first "no" is no change.
+    const changes = given.filter((channel) => (last.find((l) => l.channel === channel)?.action === 'granted') !== p.consent![channel]);
+    if (changes.length) await tx.insert(consentEvents).values(changes.map((channel) => consentEvent(p, channel)));
   });
+}
+
+const consentEvent = (p: PlatformContact, channel: Channel) =>
+  ({ clinicId: p.clinicId, clientId: p.clientId, channel, action: p.consent![channel] ? 'granted' : 'revoked', source: p.source, ref: p.ref ?? null, occurredAt: p.at }) as const;
+
+/**
+ * A client row just created, phone already stored by `storedPhone`: the same outcome as the
+ * general path for a client with no history (an unusable number marked, each consent the platform
+ * grants recorded; a "no" is the default and no change) without reading anything. It runs for
+ * every new client a webhook brings, so it stays at one or two statements.
+ */
+async function firstContact(db: Db, p: PlatformContact & { newClient: { phoneCheck?: PhoneCheck } }): Promise<void> {
+  const check = p.newClient.phoneCheck;
+  if (p.phoneGiven && check && !check.ok) await upsert(db, p.clientId, 'sms', { undeliverableAt: p.at, undeliverableCode: check.reason });
+  const granted = (['sms', 'email'] as const).filter((channel) => p.consent?.[channel] === true);
+  if (granted.length) await db.insert(consentEvents).values(granted.map((channel) => consentEvent(p, channel)));
 }

@@ -128,6 +128,32 @@ describe('inbox dead letters', () => {
     expect(r).toMatchObject({ status: 'pending', failures: 0, failingSince: null, attempts: 501, lastError: 'temporal_unavailable' });
   });
 
+  it('a vendor event resolved before Temporal failed keeps its resolution: the retry does not call the vendor again', async () => {
+    let vendorCalls = 0;
+    const i = createIngest({
+      db: database.db,
+      config: createConfigStore(configDir),
+      temporal,
+      taskQueue: 'unused',
+      log,
+      now: () => now,
+      resolveVendorEvent: async () => {
+        vendorCalls++;
+        return [{ type: 'treatment.completed', client: { id: 'dl-c2', firstName: 'Ines', lastName: 'Moreau', email: 'ines@example.com', consent: { sms: false, email: true } }, appointmentId: 'dl-a2', service: { name: 'Botox' }, completedAt: new Date(now - 2 * HOUR).toISOString() }];
+      },
+    });
+    const { stored } = await i.store('mb-clinic', 'mindbody', [vendorItem('dl:resolved-1')]);
+    const id = stored[0]!;
+    await i.processStored([id]);
+    const r = await row(id);
+    expect(r).toMatchObject({ status: 'pending', lastError: 'temporal_unavailable', lockedUntil: null });
+    expect(r.payload).toMatchObject({ vendor: { platform: 'mindbody' }, resolved: [{ type: 'treatment.completed', appointmentId: 'dl-a2' }] });
+    expect(vendorCalls).toBe(1);
+    await i.processStored([id]);
+    expect(await row(id)).toMatchObject({ status: 'pending', attempts: 2 });
+    expect(vendorCalls).toBe(1);
+  });
+
   it('rebook inbox lists dead rows with their codes (no payload) and retry revives them for the forwarder', async () => {
     const dead = await database.db.select({ id: inboxEvents.id }).from(inboxEvents).where(eq(inboxEvents.status, 'dead'));
     expect(dead).toHaveLength(2);
