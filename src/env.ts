@@ -1,5 +1,7 @@
 /** Process environment, parsed once at start (nothing deeper reads process.env). */
 import { z } from 'zod';
+import { RebookError } from './errors.js';
+import { trustProxySchema } from './server/trust-proxy.js';
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -15,6 +17,8 @@ const envSchema = z.object({
   /** Requests per minute and client IP on the public webhook and unsubscribe routes (0: off). */
   REBOOK_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(3000),
   REBOOK_RATE_LIMIT_UNSUBSCRIBE: z.coerce.number().int().min(0).default(60),
+  /** Proxies trusted for the client's address (X-Forwarded-For): see src/server/trust-proxy.ts. */
+  REBOOK_TRUST_PROXY: trustProxySchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -23,7 +27,8 @@ export type Env = z.infer<typeof envSchema>;
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const r = envSchema.safeParse(source);
   if (!r.success) {
-    throw new Error(`invalid environment:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw new RebookError('config_invalid', `invalid environment:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, { field: issues[0]!.path, issues });
   }
   return r.data;
 }

@@ -60,6 +60,7 @@ export async function runServer(opts: {
     signals: createSequenceSignals(opts.temporal),
     sequenceStatus: createSequenceStatus(opts.temporal),
     rateLimits: { webhooksPerMinute: env.REBOOK_RATE_LIMIT_WEBHOOKS, unsubscribePerMinute: env.REBOOK_RATE_LIMIT_UNSUBSCRIBE },
+    trustProxy: env.REBOOK_TRUST_PROXY,
     clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
     readiness: {
       database: () => database.ping(),

@@ -12,6 +12,7 @@ import { RebookError } from '../errors.js';
 import type { Ingest } from '../ingest/service.js';
 import type { Logger } from '../log.js';
 import { registerAccessControl } from './auth.js';
+import type { TrustProxy } from './trust-proxy.js';
 import { registerOpenApi } from './openapi.js';
 import { nulCharacterPaths, validationError } from './validate.js';
 import { registerClientRoutes } from './routes/clients.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   sequenceStatus?: SequenceStatusLookup;
   /** Requests per minute and client IP on the public routes; 0 turns a limit off. */
   rateLimits?: RateLimits;
+  /** Proxies trusted for the client's address, which the rate limits key on (REBOOK_TRUST_PROXY); none by default. */
+  trustProxy?: TrustProxy;
 }
 
 export interface RateLimits {
@@ -84,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // pino's own type is narrower than fastify's base logger type; the instance is the same.
     loggerInstance: deps.log as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // req.ip (the rate limits' key) is the socket's address unless the operator names the proxies.
+    trustProxy: deps.trustProxy ?? false,
     // Long enough for URL-encoded sequence ids; longer values reach the route schemas (400).
     routerOptions: { maxParamLength: 500 },
     // Malformed URLs and over-long parameters answer in our error shape too.
