@@ -1,6 +1,7 @@
 /**
  * Webhook benchmarks (issue 3), on the real stack: Temporal dev server, PGlite on disk, the
- * worker, the HTTP server, and a fake Mindbody API on 127.0.0.1 that counts every call.
+ * worker, the HTTP server, and a fake Mindbody API on 127.0.0.1 (a thread of its own) that
+ * counts every call.
  *
  * 1. Throughput: signed Mindbody `appointmentBooking.updated` (Completed) webhooks per second
  *    through verification, inbox, re-read of appointment + client, and signal-with-start, until
@@ -62,43 +63,87 @@ const TZ = 'America/Los_Angeles';
 const SIGNING_KEY = 'bench-signing-key-6f1d';
 const DAY = 86_400_000;
 
-/** A fake Mindbody API v6 that serves what the benchmark puts in it and counts every call. */
+/**
+ * A fake Mindbody API v6 that serves what the benchmark puts in it and counts every call. It runs
+ * on a thread of its own: the vendor's servers are not on our event loop, so the CPU they spend
+ * answering re-reads must not be charged to Rebook's side of the ratio.
+ */
+const FAKE_MINDBODY = `
+const { parentPort } = require('node:worker_threads');
+const { createServer } = require('node:http');
+const appointments = new Map();
+const clients = new Map();
+let calls = {};
+const server = createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const path = url.pathname.replace('/public/v6', '');
+  calls[path] = (calls[path] ?? 0) + 1;
+  const q = url.searchParams;
+  const page = (key, items) => {
+    const limit = Number(q.get('request.limit') ?? 100);
+    const offset = Number(q.get('request.offset') ?? 0);
+    return { PaginationResponse: { RequestedLimit: limit, RequestedOffset: offset, PageSize: Math.min(limit, Math.max(0, items.length - offset)), TotalResults: items.length }, [key]: items.slice(offset, offset + limit) };
+  };
+  let body;
+  if (path === '/usertoken/issue') body = { AccessToken: 'bench-token' };
+  else if (path === '/site/sessiontypes') body = { SessionTypes: [{ Id: 17, Name: 'Botox – Forehead', ProgramId: 4 }, { Id: 31, Name: 'HydraFacial Deluxe', ProgramId: 5 }] };
+  else if (path === '/appointment/staffappointments') {
+    const ids = q.getAll('request.appointmentIds');
+    const clientId = q.get('request.clientId');
+    const from = q.get('request.startDate') ?? '';
+    const to = q.get('request.endDate') ?? '\uffff';
+    const source = ids.length ? ids.map((id) => appointments.get(id)).filter(Boolean) : [...appointments.values()];
+    body = page('Appointments', source.filter((a) => (clientId ? a.ClientId === clientId : true) && String(a.StartDateTime) >= from && String(a.StartDateTime) <= to));
+  } else if (path === '/client/clients') {
+    const ids = q.getAll('request.clientIDs');
+    const since = q.get('request.lastModifiedDate');
+    const source = ids.length ? ids.map((id) => clients.get(id)).filter(Boolean) : [...clients.values()];
+    body = page('Clients', source.filter((c) => (since ? String(c.LastModifiedDateTime) >= since : true)));
+  } else {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+});
+parentPort.on('message', (m) => {
+  if (m.op === 'listen') return server.listen(0, '127.0.0.1', () => parentPort.postMessage({ seq: m.seq, port: server.address().port }));
+  if (m.op === 'put') {
+    for (const a of m.appointments) appointments.set(String(a.Id), a);
+    for (const c of m.clients) clients.set(String(c.Id), c);
+  } else if (m.op === 'clear') {
+    appointments.clear();
+    clients.clear();
+    calls = {};
+  } else if (m.op === 'close') return server.close(() => parentPort.postMessage({ seq: m.seq }));
+  parentPort.postMessage({ seq: m.seq, calls });
+});`;
+
+type VendorRecord = Record<string, unknown> & { Id: string | number };
+
 function fakeMindbody() {
-  const appointments = new Map<string, Record<string, unknown>>();
-  const clients = new Map<string, Record<string, unknown>>();
-  const calls: Record<string, number> = {};
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url!, 'http://x');
-    const path = url.pathname.replace('/public/v6', '');
-    calls[path] = (calls[path] ?? 0) + 1;
-    const q = url.searchParams;
-    const page = (key: string, items: unknown[]) => {
-      const limit = Number(q.get('request.limit') ?? 100);
-      const offset = Number(q.get('request.offset') ?? 0);
-      return { PaginationResponse: { RequestedLimit: limit, RequestedOffset: offset, PageSize: Math.min(limit, Math.max(0, items.length - offset)), TotalResults: items.length }, [key]: items.slice(offset, offset + limit) };
-    };
-    let body: unknown;
-    if (path === '/usertoken/issue') body = { AccessToken: 'bench-token' };
-    else if (path === '/site/sessiontypes') body = { SessionTypes: [{ Id: 17, Name: 'Botox – Forehead', ProgramId: 4 }, { Id: 31, Name: 'HydraFacial Deluxe', ProgramId: 5 }] };
-    else if (path === '/appointment/staffappointments') {
-      const ids = q.getAll('request.appointmentIds');
-      const clientId = q.get('request.clientId');
-      const [from, to] = [q.get('request.startDate') ?? '', q.get('request.endDate') ?? '\uffff'];
-      const list = [...appointments.values()].filter(
-        (a) => (ids.length ? ids.includes(String(a.Id)) : true) && (clientId ? a.ClientId === clientId : true) && String(a.StartDateTime) >= from && String(a.StartDateTime) <= to,
-      );
-      body = page('Appointments', list);
-    } else if (path === '/client/clients') {
-      const ids = q.getAll('request.clientIDs');
-      const since = q.get('request.lastModifiedDate');
-      body = page('Clients', [...clients.values()].filter((c) => (ids.length ? ids.includes(String(c.Id)) : true) && (since ? String(c.LastModifiedDateTime) >= since : true)));
-    } else {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const worker = new Worker(FAKE_MINDBODY, { eval: true });
+  let seq = 0;
+  const pending = new Map<number, (m: { port?: number; calls?: Record<string, number> }) => void>();
+  worker.on('message', (m: { seq: number; port?: number; calls?: Record<string, number> }) => {
+    pending.get(m.seq)?.(m);
+    pending.delete(m.seq);
   });
-  return { server, appointments, clients, calls };
+  // Every operation is acknowledged: records put are served before the webhooks that need them.
+  const call = (msg: Record<string, unknown>) => new Promise<{ port?: number; calls?: Record<string, number> }>((resolve) => {
+    pending.set(++seq, resolve);
+    worker.postMessage({ ...msg, seq });
+  });
+  return {
+    listen: async () => (await call({ op: 'listen' })).port!,
+    put: async (records: { appointments?: VendorRecord[]; clients?: VendorRecord[] }) => void (await call({ op: 'put', appointments: records.appointments ?? [], clients: records.clients ?? [] })),
+    /** Forgets every record and the call counts. */
+    clear: async () => void (await call({ op: 'clear' })),
+    calls: async () => (await call({ op: 'calls' })).calls!,
+    stop: async () => {
+      await call({ op: 'close' });
+      await worker.terminate();
+    },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -255,8 +300,7 @@ async function main() {
 async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'rebook-bench-webhooks-'));
   const fake = fakeMindbody();
-  await new Promise<void>((r) => fake.server.listen(0, '127.0.0.1', r));
-  const apiBase = `http://127.0.0.1:${(fake.server.address() as { port: number }).port}/public/v6`;
+  const apiBase = `http://127.0.0.1:${await fake.listen()}/public/v6`;
 
   // Config: the catalog and one Mindbody clinic whose API is the fake server.
   const configDir = join(dir, 'config');
@@ -306,10 +350,12 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   const target = { url: `${server.url}/webhooks/mindbody`, key: SIGNING_KEY };
 
   const now = Date.now();
-  const addCompleted = (id: string, clientId: string, uniqueId: number, startMs: number) => {
-    fake.appointments.set(id, { Id: Number(id), Status: 'Completed', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ), SessionTypeId: 17, ClientId: clientId, LocationId: 1, StaffId: 1 });
-    fake.clients.set(clientId, { Id: clientId, UniqueId: uniqueId, FirstName: 'Bench', LastName: `Client ${uniqueId}`, Email: `bench${uniqueId}@example.com`, MobilePhone: '8055550100', SendPromotionalEmails: true, SendPromotionalTexts: true, LastModifiedDateTime: siteLocal(now - 30 * DAY, TZ) });
-  };
+  // The completed appointments and their clients, put into the fake API before their webhooks go.
+  const completed = (list: { id: string; clientId: string; uniqueId: number; startMs: number }[]) =>
+    fake.put({
+      appointments: list.map(({ id, clientId, startMs }) => ({ Id: Number(id), Status: 'Completed', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ), SessionTypeId: 17, ClientId: clientId, LocationId: 1, StaffId: 1 })),
+      clients: list.map(({ clientId, uniqueId }) => ({ Id: clientId, UniqueId: uniqueId, FirstName: 'Bench', LastName: `Client ${uniqueId}`, Email: `bench${uniqueId}@example.com`, MobilePhone: '8055550100', SendPromotionalEmails: true, SendPromotionalTexts: true, LastModifiedDateTime: siteLocal(now - 30 * DAY, TZ) })),
+    });
   const webhook = (messageId: string, id: string, clientId: string, uniqueId: number, startMs: number) =>
     JSON.stringify({
       messageId,
@@ -336,10 +382,9 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   };
 
   // Warm-up: bundle loaded, token and catalog cached, connections open.
-  const warm = Array.from({ length: 20 }, (_, i) => {
-    addCompleted(String(900000 + i), `W${i}`, 9_000_000 + i, now - 3_600_000);
-    return webhook(`warm-${i}`, String(900000 + i), `W${i}`, 9_000_000 + i, now - 3_600_000);
-  });
+  const warmRecords = Array.from({ length: 20 }, (_, i) => ({ id: String(900000 + i), clientId: `W${i}`, uniqueId: 9_000_000 + i, startMs: now - 3_600_000 }));
+  await completed(warmRecords);
+  const warm = warmRecords.map((r, i) => webhook(`warm-${i}`, r.id, r.clientId, r.uniqueId, r.startMs));
   await load.run({ ...target, bodies: warm, concurrency: 1 });
   await allDone(Array.from({ length: 20 }, (_, i) => `mindbody:warm-${i}`));
   await drained(20);
@@ -369,11 +414,9 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   await drained(20 + N);
 
   // 1b. Webhooks until every sequence has started (inbox row done = signal-with-start returned).
-  const items = Array.from({ length: N }, (_, i) => {
-    const id = String(100000 + i);
-    addCompleted(id, `C${i}`, 1_000_000 + i, now - 2 * 3_600_000);
-    return { key: `tp-${i}`, raw: webhook(`tp-${i}`, id, `C${i}`, 1_000_000 + i, now - 2 * 3_600_000) };
-  });
+  const tpRecords = Array.from({ length: N }, (_, i) => ({ id: String(100000 + i), clientId: `C${i}`, uniqueId: 1_000_000 + i, startMs: now - 2 * 3_600_000 }));
+  await completed(tpRecords);
+  const items = tpRecords.map((r, i) => ({ key: `tp-${i}`, raw: webhook(`tp-${i}`, r.id, r.clientId, r.uniqueId, r.startMs) }));
   const callsBefore = counter.get('mindbody');
   const t1 = performance.now();
   await load.run({ ...target, bodies: items.map((it) => it.raw), concurrency: CONCURRENCY });
@@ -386,11 +429,9 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   // 2. Latency at half the webhook rate (open loop), with the server's event-loop delay.
   const rate = webhookRate / 2;
   const total = Math.max(20, Math.round(rate * LATENCY_SECONDS));
-  const bodies = Array.from({ length: total }, (_, i) => {
-    const id = String(200000 + i);
-    addCompleted(id, `L${i}`, 2_000_000 + i, now - 2 * 3_600_000);
-    return webhook(`lat-${i}`, id, `L${i}`, 2_000_000 + i, now - 2 * 3_600_000);
-  });
+  const latRecords = Array.from({ length: total }, (_, i) => ({ id: String(200000 + i), clientId: `L${i}`, uniqueId: 2_000_000 + i, startMs: now - 2 * 3_600_000 }));
+  await completed(latRecords);
+  const bodies = latRecords.map((r, i) => webhook(`lat-${i}`, r.id, r.clientId, r.uniqueId, r.startMs));
   const eld = monitorEventLoopDelay({ resolution: 5 });
   const loadBefore = loadavg()[0]!;
   eld.enable();
@@ -405,9 +446,7 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   // interval, webhooks working; the fake API holds only that day's appointments.
   let budget: ScenarioResult['budget'];
   if (engine === 'pglite') {
-    fake.appointments.clear();
-    fake.clients.clear();
-    for (const k of Object.keys(fake.calls)) delete fake.calls[k];
+    await fake.clear();
     budget = await apiBudget({ database, config, client, settings, fake, secrets, log, now });
   }
 
@@ -419,7 +458,7 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   await database.close();
   await scratch?.drop();
   await dev.stop();
-  fake.server.close();
+  await fake.stop();
   rmSync(dir, { recursive: true, force: true });
   return {
     engine,
@@ -465,9 +504,10 @@ async function apiBudget(o: {
   for (let i = 0; i < count; i++) visits.push({ id: String(300000 + i), startMs: dayStart + 9 * 3_600_000 + (i * 9 * 3_600_000) / count, injectable: i % 2 === 0 });
   // The appointment book: the day's visits booked, and as many a day for the next 130 days (what
   // the polls' upcoming windows page through to find bookings and cancellations).
-  const booked = (id: string, startMs: number, clientId: string) => o.fake.appointments.set(id, { Id: Number(id), Status: 'Booked', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ), SessionTypeId: 17, ClientId: clientId, LocationId: 1, StaffId: 1 });
-  for (const v of visits) booked(v.id, v.startMs, `D${v.id}`);
-  for (let d = 1; d <= 130; d++) for (let i = 0; i < count; i++) booked(String(500000 + d * 100 + i), dayStart + d * DAY + 9 * 3_600_000 + (i * 9 * 3_600_000) / count, `F${d}-${i}`);
+  const booked = (id: string, startMs: number, clientId: string) => ({ Id: Number(id), Status: 'Booked', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ), SessionTypeId: 17, ClientId: clientId, LocationId: 1, StaffId: 1 });
+  const book = visits.map((v) => booked(v.id, v.startMs, `D${v.id}`));
+  for (let d = 1; d <= 130; d++) for (let i = 0; i < count; i++) book.push(booked(String(500000 + d * 100 + i), dayStart + d * DAY + 9 * 3_600_000 + (i * 9 * 3_600_000) / count, `F${d}-${i}`));
+  await o.fake.put({ appointments: book });
   const webhooksSent: string[] = [];
   let bookingChecks = 0;
   // Sequences already running at steady state: ~200 new a month, 3 client stages each → ~20 checks a day.
@@ -481,8 +521,10 @@ async function apiBudget(o: {
       const end = v.startMs + 1_800_000;
       if (end <= simNow && !webhooksSent.includes(v.id)) {
         webhooksSent.push(v.id);
-        o.fake.appointments.set(v.id, { Id: Number(v.id), Status: 'Completed', StartDateTime: siteLocal(v.startMs, TZ), EndDateTime: siteLocal(end, TZ), SessionTypeId: v.injectable ? 17 : 31, ClientId: `D${v.id}`, LocationId: 1, StaffId: 1 });
-        o.fake.clients.set(`D${v.id}`, { Id: `D${v.id}`, UniqueId: 7_000_000 + Number(v.id), FirstName: 'Day', LastName: 'Client', Email: `day${v.id}@example.com`, MobilePhone: '8055550100', SendPromotionalEmails: true, SendPromotionalTexts: true, LastModifiedDateTime: siteLocal(end, TZ) });
+        await o.fake.put({
+          appointments: [{ Id: Number(v.id), Status: 'Completed', StartDateTime: siteLocal(v.startMs, TZ), EndDateTime: siteLocal(end, TZ), SessionTypeId: v.injectable ? 17 : 31, ClientId: `D${v.id}`, LocationId: 1, StaffId: 1 }],
+          clients: [{ Id: `D${v.id}`, UniqueId: 7_000_000 + Number(v.id), FirstName: 'Day', LastName: 'Client', Email: `day${v.id}@example.com`, MobilePhone: '8055550100', SendPromotionalEmails: true, SendPromotionalTexts: true, LastModifiedDateTime: siteLocal(end, TZ) }],
+        });
         // The completion webhook (what Mindbody pushes) goes through the same inbox.
         const { stored } = await ingest.store(clinic.id, 'mindbody', [
           { dedupeKey: `mindbody:day-${v.id}`, eventType: 'mindbody:appointmentBooking.updated', occurredAt: new Date(end).toISOString(), vendor: { platform: 'mindbody', kind: 'appointmentBooking.updated', data: { appointmentId: v.id, status: 'Completed', clientId: `D${v.id}`, clientUniqueId: String(7_000_000 + Number(v.id)), startDateTime: siteLocal(v.startMs, TZ), occurredAt: new Date(end).toISOString() } } },
@@ -497,7 +539,7 @@ async function apiBudget(o: {
     }
     await poller.tick(true);
   }
-  return { callsPerDay: counter.get('mindbody', clinic.id), polls: ticks + 1, pollIntervalMinutes: intervalMin, completionsToday: webhooksSent.length, bookingChecks, byEndpoint: { ...o.fake.calls } };
+  return { callsPerDay: counter.get('mindbody', clinic.id), polls: ticks + 1, pollIntervalMinutes: intervalMin, completionsToday: webhooksSent.length, bookingChecks, byEndpoint: await o.fake.calls() };
 }
 
 /** One line of bench/results/webhooks-runs.jsonl: every run is kept (a shared machine's load moves every figure). */
@@ -553,7 +595,8 @@ function writeResults(all: ScenarioResult[]) {
 Command: \`${POSTGRES_URL ? 'TEST_DATABASE_URL=postgres://… ' : ''}npm run bench:webhooks\` (env: \`BENCH_N=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_LATENCY_SECONDS=${LATENCY_SECONDS}\`), run ${new Date().toISOString()} on ${process.platform}/${process.arch}, ${cpus().length} CPUs, Node ${process.version}.
 Real stack: Temporal dev server (SQLite), the HTTP server, the inbox processor and the worker; a
 fake Mindbody API on 127.0.0.1 counting calls (each webhook re-reads the appointment and the
-client). Webhooks are signed and sent from a load-generator thread of their own.
+client). Webhooks are signed and sent from a load-generator thread of their own; the fake API
+answers from another (neither is on Rebook's event loop, as a vendor's servers are not).
 
 ${all.map((r) => `- **${r.engine}**: ${r.shape}`).join('\n')}
 
