@@ -7,9 +7,12 @@ import { z } from 'zod';
 import { agencyRebookingReport, clinicRebookingReport } from '../../reports/query.js';
 import { agencyParams, clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
+// The shape only (documented, so generated requests match it); parsePeriod checks the calendar.
+const periodBound = z.string().trim().max(40).regex(/^\d{4}-\d{2}-\d{2}(T.+)?$/, 'expected a date YYYY-MM-DD or an ISO 8601 instant');
+
 const reportQuery = z.strictObject({
-  from: z.string().trim().min(10).max(40).optional().describe("first treatment date counted: YYYY-MM-DD on the clinic's calendar, or an ISO instant (default: 90 days before `to`)"),
-  to: z.string().trim().min(10).max(40).optional().describe('last treatment date counted, inclusive (or an ISO instant, exclusive); default now'),
+  from: periodBound.optional().describe("first treatment date counted: YYYY-MM-DD on the clinic's calendar, or an ISO instant (default: 90 days before `to`)"),
+  to: periodBound.optional().describe('last treatment date counted, inclusive (or an ISO instant, exclusive); default now'),
   treatmentType: z.string().trim().min(1).max(100).optional().describe('one treatment type only'),
 });
 
