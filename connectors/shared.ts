@@ -62,11 +62,26 @@ export async function writeState(db: Db, clinicId: string, platform: string, key
     .onConflictDoUpdate({ target: [connectorState.clinicId, connectorState.platform, connectorState.key], set: { value, updatedAt: sql`now()` } });
 }
 
+/**
+ * The refs this process wrote last, per database (bounded): every webhook of a known client
+ * carries the same ref again, and is not rewritten. Another process changing a ref (a merge) is
+ * not seen here; we would only skip writing back a value the vendor reported before that change.
+ */
+const writtenRefs = new WeakMap<Db, Map<string, string>>();
+const WRITTEN_REFS_MAX = 10_000;
+
 export async function saveClientRef(db: Db, clinicId: string, platform: string, externalId: string, vendorRef: string): Promise<void> {
+  let written = writtenRefs.get(db);
+  if (!written) writtenRefs.set(db, (written = new Map()));
+  const key = `${clinicId}\u0000${platform}\u0000${externalId}`;
+  if (written.get(key) === vendorRef) return;
   await db
     .insert(connectorClientRefs)
     .values({ clinicId, platform, externalId, vendorRef })
     .onConflictDoUpdate({ target: [connectorClientRefs.clinicId, connectorClientRefs.platform, connectorClientRefs.externalId], set: { vendorRef, updatedAt: sql`now()` } });
+  written.delete(key);
+  written.set(key, vendorRef);
+  if (written.size > WRITTEN_REFS_MAX) written.delete(written.keys().next().value!);
 }
 
 export async function clientRef(db: Db, clinicId: string, platform: string, externalId: string): Promise<string | undefined> {

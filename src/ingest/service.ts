@@ -58,12 +58,33 @@ function isVendorPayload(p: unknown): p is { vendor: VendorEvent; resolved?: Can
 type Applied = Exclude<EventResult, { status: 'duplicate' } | { status: 'queued' }>;
 type AppliedBody = Applied extends infer R ? (R extends unknown ? Omit<R, 'index' | 'type'> : never) : never;
 
+/** An inbox row as processing needs it. */
+interface StoredRow {
+  id: number;
+  clinicId: string;
+  payload: unknown;
+  occurredAt: Date | null;
+  source: string;
+}
+
+/** How long a stored row is reserved for the process that stored it, before the forwarder may take it. */
+const INBOX_LOCK_MS = 60_000;
+/** Rows kept in memory between store and processStored, at most (see justStored). */
+const JUST_STORED_MAX = 10_000;
+
 /** A completedAt this far ahead of our clock is treated as clock skew, not a future date. */
 const FUTURE_SKEW_MS = 5 * 60_000;
 
 export function createIngest(deps: IngestDeps) {
   const { db, config, log } = deps;
   const now = deps.now ?? Date.now;
+  /**
+   * Rows `store` wrote in this process, until processStored takes them: they are not read back
+   * (one statement less per webhook). Only while well inside their lock: a row waiting longer
+   * could have been claimed by the forwarder meanwhile, so it is read back, and skipped unless
+   * still pending.
+   */
+  const justStored = new Map<number, { at: number; row: StoredRow }>();
 
   /** Rejects events no clinic could have produced; runs before anything is stored. */
   function validate(events: CanonicalEvent[]): void {
@@ -417,7 +438,7 @@ export function createIngest(deps: IngestDeps) {
       // Stored in one statement before anything is applied: the 2xx is only sent once all are durable.
       const stored = await db
         .insert(inboxEvents)
-        .values(events.map((e) => ({ clinicId, source, dedupeKey: dedupeKey(e), eventType: e.type, payload: e, lockedUntil: new Date(Date.now() + 60_000) })))
+        .values(events.map((e) => ({ clinicId, source, dedupeKey: dedupeKey(e), eventType: e.type, payload: e, lockedUntil: new Date(Date.now() + INBOX_LOCK_MS) })))
         .onConflictDoNothing()
         .returning({ id: inboxEvents.id, dedupeKey: inboxEvents.dedupeKey });
       const byKey = new Map(stored.map((s) => [s.dedupeKey, s.id]));
@@ -451,21 +472,43 @@ export function createIngest(deps: IngestDeps) {
             eventType: i.eventType,
             occurredAt: i.occurredAt ? new Date(i.occurredAt) : null,
             payload: { vendor: i.vendor },
-            lockedUntil: new Date(Date.now() + 60_000),
+            lockedUntil: new Date(Date.now() + INBOX_LOCK_MS),
           })),
         )
         .onConflictDoNothing()
-        .returning({ id: inboxEvents.id });
+        .returning({ id: inboxEvents.id, dedupeKey: inboxEvents.dedupeKey });
+      const byKey = new Map(items.map((i) => [i.dedupeKey, i]));
+      for (const r of rows) {
+        const i = byKey.get(r.dedupeKey)!;
+        justStored.set(r.id, { at: Date.now(), row: { id: r.id, clinicId, payload: { vendor: i.vendor }, occurredAt: i.occurredAt ? new Date(i.occurredAt) : null, source } });
+      }
+      // Bounded: rows stored but never handed to processStored (a caller that stopped) age out.
+      for (const id of justStored.keys()) {
+        if (justStored.size <= JUST_STORED_MAX) break;
+        justStored.delete(id);
+      }
       return { stored: rows.map((r) => r.id), duplicates: items.length - rows.length };
     },
 
     /** Processes rows `store` returned (in event-time order); failures stay pending for the forwarder. */
     async processStored(ids: number[]): Promise<void> {
       if (ids.length === 0) return;
-      const rows = await db
-        .select({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, occurredAt: inboxEvents.occurredAt, source: inboxEvents.source })
-        .from(inboxEvents)
-        .where(and(inArray(inboxEvents.id, ids), eq(inboxEvents.status, 'pending')));
+      const rows: StoredRow[] = [];
+      const readBack: number[] = [];
+      for (const id of ids) {
+        const kept = justStored.get(id);
+        justStored.delete(id);
+        if (kept && Date.now() - kept.at < INBOX_LOCK_MS / 2) rows.push(kept.row);
+        else readBack.push(id);
+      }
+      if (readBack.length) {
+        rows.push(
+          ...(await db
+            .select({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, occurredAt: inboxEvents.occurredAt, source: inboxEvents.source })
+            .from(inboxEvents)
+            .where(and(inArray(inboxEvents.id, readBack), eq(inboxEvents.status, 'pending')))),
+        );
+      }
       rows.sort((a, b) => (a.occurredAt?.getTime() ?? 0) - (b.occurredAt?.getTime() ?? 0) || a.id - b.id);
       for (const row of rows) {
         try {
@@ -480,7 +523,7 @@ export function createIngest(deps: IngestDeps) {
     async forwardPending(limit = 100): Promise<number> {
       const claimed = await db
         .update(inboxEvents)
-        .set({ lockedUntil: new Date(Date.now() + 60_000) })
+        .set({ lockedUntil: new Date(Date.now() + INBOX_LOCK_MS) })
         .where(
           inArray(
             inboxEvents.id,
