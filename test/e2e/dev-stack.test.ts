@@ -153,7 +153,7 @@ it('answers the bad-input cases with coded errors', async () => {
   expect(await post('/v1/clinics/demo-clinic/events', JSON.stringify(good), { authorization: '' })).toMatchObject({ status: 401 });
   const future = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ type: 'treatment.completed', client: { id: 'f', firstName: 'F', consent: { sms: false, email: false } }, appointmentId: 'f1', service: { name: 'Botox' }, completedAt: new Date(Date.now() + 2 * DAY).toISOString() }));
   expect(future).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', issues: [{ path: 'events.0.completedAt' }] } } });
-  const old = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ type: 'treatment.completed', client: { id: 'o', firstName: 'O', consent: { sms: false, email: false } }, appointmentId: 'o1', service: { name: 'Botox' }, completedAt: new Date(Date.now() - 121 * DAY).toISOString() }));
+  const old = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ type: 'treatment.completed', client: { id: 'o', firstName: 'O', consent: { sms: false, email: false } }, appointmentId: 'o1', service: { name: 'Botox' }, completedAt: new Date(Date.now() - 125 * DAY).toISOString() }));
   expect(old).toMatchObject({ status: 202, body: { results: [{ enrolled: false, reason: 'window_passed' }] } });
   const big = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ ...good, pad: 'x'.repeat(1_100_000) }));
   expect(big).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });

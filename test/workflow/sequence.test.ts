@@ -180,7 +180,7 @@ describe('late and refused enrollments', () => {
   });
 
   it('does not enroll a treatment older than interval + 30 days (window_passed)', async () => {
-    const completedAt = e.now() - 121 * DAY_MS;
+    const completedAt = e.now() - 125 * DAY_MS;
     const res = await e.send(treatment({ clientId: 'old-1', appointmentId: 'old-1-appt', completedAt: iso(completedAt) }));
     expect(res).toEqual([{ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: false, reason: 'window_passed' }]);
     const wf = await e.workflowIdFor('old-1');
