@@ -30,11 +30,13 @@ export interface ServiceMapping {
   mappedAt: Date;
 }
 
-/** The staff decision for this service, by its vendor id first, then by its name. */
-export async function findServiceMapping(db: Db, clinicId: string, service: { id?: string | null; name: string }): Promise<ServiceMapping | undefined> {
-  const keys = [...(service.id ? [`id:${service.id}`] : []), `name:${normalizeServiceName(service.name)}`];
-  // One query for both keys (it runs for every completed treatment); the id's mapping wins.
-  const rows = await db.select().from(serviceMappings).where(and(eq(serviceMappings.clinicId, clinicId), inArray(serviceMappings.serviceKey, keys)));
+/** The keys a service's mapping may be stored under, in order of precedence: its vendor id, then its name. */
+export function serviceMappingKeys(service: { id?: string | null; name: string }): string[] {
+  return [...(service.id ? [`id:${service.id}`] : []), `name:${normalizeServiceName(service.name)}`];
+}
+
+/** Of the mappings found for `keys` (serviceMappingKeys), the one that decides: the id's wins. */
+export function preferredMapping<M extends { serviceKey: string }>(rows: M[], keys: string[]): M | undefined {
   for (const key of keys) {
     const row = rows.find((r) => r.serviceKey === key);
     if (row) return row;
