@@ -584,6 +584,20 @@ function recordRuns(all: ScenarioResult[]): RunEntry[] {
   return runs;
 }
 
+/** Per engine, the median (and range) of ratio and answer p99 over the recorded runs of the latest run's commit. */
+function medians(runs: RunEntry[]) {
+  const commit = runs.at(-1)?.commit;
+  const stats = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return { median: s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2, min: s[0]!, max: s.at(-1)! };
+  };
+  return (['pglite', 'postgres'] as const)
+    .map((engine) => runs.filter((r) => r.commit === commit && r.engine === engine))
+    .filter((rs) => rs.length > 0)
+    .map((rs) => ({ engine: rs[0]!.engine, runs: rs.length, ratio: stats(rs.map((r) => r.ratio)), p99: stats(rs.map((r) => r.p99)) }));
+}
+
 function writeResults(all: ScenarioResult[]) {
   const runs = recordRuns(all);
   const f = (n: number, d = 1) => n.toFixed(d);
@@ -615,6 +629,16 @@ ${budget ? `Mindbody API budget (a simulated day on the embedded engine): 200 co
 (+ as many other visits, ${Math.round(400 / 30)} a day, booked 130 days ahead), polling every ${budget.pollIntervalMinutes} min (${budget.polls} polls: the
 completion window and the next 3 days each time, the next 120 days every 12 h), ${budget.completionsToday} completion
 webhooks, ${budget.bookingChecks} booking checks → **${budget.callsPerDay} calls/day** (target ≤ 300 ${budget.callsPerDay <= 300 ? '✔' : '✘'}; by endpoint: ${Object.entries(budget.byEndpoint).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}).` : '(API budget: run the pglite engine.)'}
+
+## Median of the runs at this commit
+
+A shared two-core machine moves every figure from run to run (the Temporal dev server, our
+processes and PostgreSQL compete for the same cores), so each run is kept and the median is the
+figure to quote.
+
+| engine | runs | ratio (median, min–max) | answer p99 (median, min–max) |
+|---|---|---|---|
+${medians(runs).map((m) => `| ${m.engine} | ${m.runs} | **${f(m.ratio.median, 2)}** (${f(m.ratio.min, 2)}–${f(m.ratio.max, 2)}) ${m.ratio.median >= 0.8 ? '✔' : '✘'} | **${f(m.p99.median)} ms** (${f(m.p99.min)}–${f(m.p99.max)}) ${m.p99.median < 50 ? '✔' : '✘'} |`).join('\n')}
 
 ## All recorded runs
 
