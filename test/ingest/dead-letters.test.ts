@@ -18,7 +18,7 @@ import { embeddedDir } from '../../src/db/embedded-lock.js';
 import { inboxEvents } from '../../src/db/schema.js';
 import { RebookError } from '../../src/errors.js';
 import { INBOX_DEAD_AFTER_FAILURES, INBOX_DEAD_AFTER_MS } from '../../src/ingest/dead-letters.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest, type IngestDeps } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir } from '../helpers/connector-stack.js';
 
@@ -34,20 +34,12 @@ let vendorUp = false;
 const unreachable = () => new ServiceError('Failed to signalWithStart Workflow', { cause: Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }) });
 const temporal = { workflow: { signalWithStart: async () => Promise.reject(unreachable()) } } as unknown as Client;
 
-const ingest = () =>
-  createIngest({
-    db: database.db,
-    config: createConfigStore(configDir),
-    temporal,
-    taskQueue: 'unused',
-    log,
-    now: () => now,
-    // The vendor's API: down (a retryable refusal) until `vendorUp`; then the event resolves to nothing to apply.
-    resolveVendorEvent: async () => {
-      if (!vendorUp) throw new RebookError('provider_unavailable', 'mindbody API unavailable (HTTP 503) after 4 attempts');
-      return [];
-    },
-  });
+// The vendor's API by default: down (a retryable refusal) until `vendorUp`; then the event resolves to nothing to apply.
+const vendorDownUntilUp: IngestDeps['resolveVendorEvent'] = async () => {
+  if (!vendorUp) throw new RebookError('provider_unavailable', 'mindbody API unavailable (HTTP 503) after 4 attempts');
+  return [];
+};
+const ingest = (resolveVendorEvent = vendorDownUntilUp) => createIngest({ db: database.db, config: createConfigStore(configDir), temporal, taskQueue: 'unused', log, now: () => now, resolveVendorEvent });
 
 const row = async (id: number) => (await database.db.select().from(inboxEvents).where(eq(inboxEvents.id, id)))[0]!;
 const vendorItem = (key: string) => ({ dedupeKey: key, eventType: 'mindbody:appointmentBooking.updated', vendor: { platform: 'mindbody', kind: 'appointmentBooking.updated', data: { appointmentId: '1' } } });
@@ -130,17 +122,9 @@ describe('inbox dead letters', () => {
 
   it('a vendor event resolved before Temporal failed keeps its resolution: the retry does not call the vendor again', async () => {
     let vendorCalls = 0;
-    const i = createIngest({
-      db: database.db,
-      config: createConfigStore(configDir),
-      temporal,
-      taskQueue: 'unused',
-      log,
-      now: () => now,
-      resolveVendorEvent: async () => {
-        vendorCalls++;
-        return [{ type: 'treatment.completed', client: { id: 'dl-c2', firstName: 'Ines', lastName: 'Moreau', email: 'ines@example.com', consent: { sms: false, email: true } }, appointmentId: 'dl-a2', service: { name: 'Botox' }, completedAt: new Date(now - 2 * HOUR).toISOString() }];
-      },
+    const i = ingest(async () => {
+      vendorCalls++;
+      return [{ type: 'treatment.completed', client: { id: 'dl-c2', firstName: 'Ines', lastName: 'Moreau', email: 'ines@example.com', consent: { sms: false, email: true } }, appointmentId: 'dl-a2', service: { name: 'Botox' }, completedAt: new Date(now - 2 * HOUR).toISOString() }];
     });
     const { stored } = await i.store('mb-clinic', 'mindbody', [vendorItem('dl:resolved-1')]);
     const id = stored[0]!;
