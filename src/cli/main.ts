@@ -125,15 +125,24 @@ async function dev(env: Env, log: Logger): Promise<void> {
   await worker.done;
 }
 
-async function server(env: Env, log: Logger): Promise<void> {
+/**
+ * What `rebook server` and `rebook worker` share: an existing PostgreSQL and cluster, the config
+ * store with its watcher (edits to config/, by file change or SIGHUP, apply without a restart; a
+ * bad edit is logged and ignored), and the parts a signal stops, in order.
+ */
+function productionProcess(env: Env, log: Logger) {
   requireDatabaseUrl(env);
   const settings = loadTemporalSettings(env.REBOOK_TEMPORAL_CONFIG);
   const config = createConfigStore(env.REBOOK_CONFIG_DIR);
   const parts: Stoppable[] = [];
   onShutdown(log, parts);
-  // Edits to config/ (file change or SIGHUP) apply without a restart; a bad edit is logged and ignored.
   const watcher = watchConfig(config, { log });
   parts.push({ stop: async () => watcher.stop() });
+  return { settings, config, parts };
+}
+
+async function server(env: Env, log: Logger): Promise<void> {
+  const { settings, config, parts } = productionProcess(env, log);
   const client = await connectClient(settings);
   parts.push({ stop: () => client.connection.close() });
   const database = await openConfiguredDatabase(env);
@@ -144,14 +153,7 @@ async function server(env: Env, log: Logger): Promise<void> {
 }
 
 async function worker(env: Env, log: Logger): Promise<void> {
-  requireDatabaseUrl(env);
-  const settings = loadTemporalSettings(env.REBOOK_TEMPORAL_CONFIG);
-  const config = createConfigStore(env.REBOOK_CONFIG_DIR);
-  const parts: Stoppable[] = [];
-  onShutdown(log, parts);
-  // Edits to config/ (file change or SIGHUP) apply without a restart; a bad edit is logged and ignored.
-  const watcher = watchConfig(config, { log });
-  parts.push({ stop: async () => watcher.stop() });
+  const { settings, config, parts } = productionProcess(env, log);
   const connection = await connectWorker(settings);
   parts.push({ stop: () => connection.close() });
   const database = await openConfiguredDatabase(env);
