@@ -28,6 +28,24 @@ import { loadTemporalSettings } from '../../src/temporal/settings.js';
 
 export const CLINIC_ID = 'demo-clinic';
 export const DAY_MS = 86_400_000;
+export const MINUTE_MS = 60_000;
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * One workflow's ledger, staff tasks, sequence row and Temporal status, read from the engine the
+ * test file started (a getter: the engine only exists once its beforeAll has run).
+ */
+export function perWorkflow(engine: () => Engine) {
+  return {
+    ledger: async (workflowId: string) => (await engine().messages()).filter((m) => m.workflowId === workflowId),
+    tasksOf: async (workflowId: string) => (await engine().tasks()).filter((t) => t.workflowId === workflowId),
+    rowOf: async (workflowId: string) => (await engine().sequences()).find((s) => s.workflowId === workflowId),
+    describeStatus: async (workflowId: string) => (await engine().client.workflow.getHandle(workflowId).describe()).status.name,
+  };
+}
+
+/** A ledger as [stage, channel, due instant] rows: what a schedule assertion compares. */
+export const ledgerShape = (msgs: { stage: string; channel: string; dueAt: Date }[]) => msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()]);
 
 export interface EngineOptions {
   /** Payload codec(s) used by the worker and by the client ingest signals through. */

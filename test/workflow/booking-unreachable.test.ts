@@ -12,7 +12,7 @@ import { createConnectorRuntime } from '../../connectors/shared.js';
 import { RebookError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { DAY_MS, startEngine, treatment, perWorkflow, type Engine } from '../helpers/engine.js';
 
 const HOUR = 3_600_000;
 let e: Engine;
@@ -37,11 +37,8 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  await e?.stop();
-});
-
-const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
+afterAll(async () => e?.stop());
+const { ledger } = perWorkflow(() => e);
 
 async function enroll(clientId: string) {
   const t0 = await treatmentSlot(e);

@@ -7,22 +7,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appointments, sequences } from '../../src/db/schema.js';
 import { statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
-beforeAll(async () => {
-  e = await startEngine();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+beforeAll(async () => void (e = await startEngine()));
+afterAll(async () => e?.stop());
+const { ledger, tasksOf, rowOf, describeStatus } = perWorkflow(() => e);
 
-const MINUTE = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
-const tasksOf = async (workflowId: string) => (await e.tasks()).filter((t) => t.workflowId === workflowId);
-const rowOf = async (workflowId: string) => (await e.sequences()).find((s) => s.workflowId === workflowId);
-const describeStatus = async (workflowId: string) => (await e.client.workflow.getHandle(workflowId).describe()).status.name;
 
 /** Enrolls a Botox treatment completed now; returns its instant and workflow id. */
 async function enroll(clientId: string, service = 'Botox 20u') {
@@ -78,9 +69,9 @@ it('re-checks the booking platform before a send: a booking that never reached t
   // Stored by a poll (or a lost signal): the workflow is not told.
   await e.database.db.insert(appointments).values({ clinicId: CLINIC_ID, externalId: 'recheck-db-next', clientExternalId: 'recheck-db', status: 'booked', startAt: new Date(e.now() + 40 * DAY_MS) });
 
-  await e.sleepUntil(demoDue(t0, 80) - MINUTE);
+  await e.sleepUntil(demoDue(t0, 80) - MINUTE_MS);
   expect(await describeStatus(wf)).toBe('RUNNING');
-  await e.sleepUntil(demoDue(t0, 80) + MINUTE);
+  await e.sleepUntil(demoDue(t0, 80) + MINUTE_MS);
   expect(await describeStatus(wf)).toBe('COMPLETED');
   const result = await e.result(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch' });
@@ -100,9 +91,9 @@ it('re-checks before stage 2: a booked event that found no running sequence to s
   const res = await e.send(booking('recheck-evt', 'recheck-evt-next', e.now() + 5 * DAY_MS));
   expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 0 }]);
 
-  await e.sleepUntil(demoDue(t0, 90) - MINUTE);
+  await e.sleepUntil(demoDue(t0, 90) - MINUTE_MS);
   expect(await describeStatus(wf)).toBe('RUNNING');
-  await e.sleepUntil(demoDue(t0, 90) + MINUTE);
+  await e.sleepUntil(demoDue(t0, 90) + MINUTE_MS);
   const result = await e.result(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder' });
 
@@ -117,7 +108,7 @@ it('re-checks before the staff escalation: no call task for a client who booked 
   expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
   await e.database.db.insert(appointments).values({ clinicId: CLINIC_ID, externalId: 'recheck-staff-next', clientExternalId: 'recheck-staff', status: 'booked', startAt: new Date(e.now() + 10 * DAY_MS) });
 
-  await e.sleepUntil(demoDue(t0, 100) + MINUTE);
+  await e.sleepUntil(demoDue(t0, 100) + MINUTE_MS);
   const result = await e.result(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'results_checkin' });
   expect(await tasksOf(wf)).toEqual([]);

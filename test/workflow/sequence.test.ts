@@ -9,21 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unmappedServices } from '../../src/db/schema.js';
 import { searchAttributes, statusQuery } from '../../workflows/definitions.js';
 import { demoDayEnd, demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { CLINIC_ID, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
-beforeAll(async () => {
-  e = await startEngine();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+beforeAll(async () => void (e = await startEngine()));
+afterAll(async () => e?.stop());
+const { ledger, tasksOf, rowOf } = perWorkflow(() => e);
 
-const MINUTE = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
-const tasksOf = async (workflowId: string) => (await e.tasks()).filter((t) => t.workflowId === workflowId);
-const rowOf = async (workflowId: string) => (await e.sequences()).find((s) => s.workflowId === workflowId);
 const status = (workflowId: string) => e.client.workflow.getHandle(workflowId).query(statusQuery);
 
 describe('a Botox treatment', () => {
@@ -49,13 +41,13 @@ describe('a Botox treatment', () => {
     ];
     let before: string[] = [];
     for (const [at, stages] of expectedStages) {
-      await e.sleepUntil(at - MINUTE);
+      await e.sleepUntil(at - MINUTE_MS);
       expect((await ledger(wf)).map((m) => m.stage)).toEqual(before);
-      await e.sleepUntil(at + MINUTE);
+      await e.sleepUntil(at + MINUTE_MS);
       expect((await ledger(wf)).map((m) => m.stage)).toEqual(stages);
       before = stages;
     }
-    await e.sleepUntil(due.staff - MINUTE);
+    await e.sleepUntil(due.staff - MINUTE_MS);
     expect(await tasksOf(wf)).toEqual([]);
     await e.sleepUntil(t0 + 101 * DAY_MS);
 
@@ -69,7 +61,7 @@ describe('a Botox treatment', () => {
     for (const m of msgs) {
       // Sent when due (workflow time), not a day early or late.
       expect(m.sentAt!.getTime() - m.dueAt.getTime()).toBeGreaterThanOrEqual(0);
-      expect(m.sentAt!.getTime() - m.dueAt.getTime()).toBeLessThan(MINUTE);
+      expect(m.sentAt!.getTime() - m.dueAt.getTime()).toBeLessThan(MINUTE_MS);
       expect(m.providerMessageId).toBe(`outbox-${m.id}`);
       expect(m.idempotencyKey.startsWith(`${wf}|full-1-appt|`)).toBe(true);
     }
@@ -100,7 +92,7 @@ describe('a Botox treatment', () => {
       details: { stage: 'staff_escalation', touches: ['reminder', 'incentive', 'results_checkin'], appointmentId: 'full-1-appt', lastTreatmentAt: iso(t0) },
     });
     expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeGreaterThanOrEqual(0);
-    expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeLessThan(MINUTE);
+    expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeLessThan(MINUTE_MS);
 
     const windowEnds = demoDayEnd(t0, 120);
     const st = await status(wf);
@@ -115,9 +107,9 @@ describe('a Botox treatment', () => {
     expect(await rowOf(wf)).toMatchObject({ stage: 'staff_escalation', nextActionAt: new Date(windowEnds), outcome: 'running', running: true });
 
     // No booking by the end of the rebooking window (day 120, 23:59 local): churned, not a minute early.
-    await e.sleepUntil(windowEnds - MINUTE);
+    await e.sleepUntil(windowEnds - MINUTE_MS);
     await expect(e.result(wf)).rejects.toThrow('still running');
-    await e.sleepUntil(windowEnds + MINUTE);
+    await e.sleepUntil(windowEnds + MINUTE_MS);
     const result = await e.result(wf);
     expect(result).toMatchObject({ outcome: 'churned', outcomeStage: 'staff_escalation', anchorAppointmentId: 'full-1-appt' });
     expect(await rowOf(wf)).toMatchObject({ outcome: 'churned', outcomeStage: 'staff_escalation', running: false, nextActionAt: null });
@@ -131,14 +123,14 @@ describe('a Botox treatment', () => {
     expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator', staffEscalationOnly: true });
 
     const day80 = demoDue(t0, 80);
-    await e.sleepUntil(day80 - MINUTE);
+    await e.sleepUntil(day80 - MINUTE_MS);
     expect(await tasksOf(wf)).toEqual([]);
-    await e.sleepUntil(day80 + MINUTE);
+    await e.sleepUntil(day80 + MINUTE_MS);
     const tasks = await tasksOf(wf);
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({ reason: 'no_usable_channel', status: 'open', details: { stage: 'staff_escalation', touches: [], appointmentId: 'nochan-1-appt', lastTreatmentAt: iso(t0) } });
     expect(tasks[0]!.dueAt!.getTime() - day80).toBeGreaterThanOrEqual(0);
-    expect(tasks[0]!.dueAt!.getTime() - day80).toBeLessThan(MINUTE);
+    expect(tasks[0]!.dueAt!.getTime() - day80).toBeLessThan(MINUTE_MS);
 
     // Through the whole plan: still one task, and the only ledger row is the staff alert.
     await e.sleepUntil(t0 + 101 * DAY_MS);
@@ -146,7 +138,7 @@ describe('a Botox treatment', () => {
     const msgs = await ledger(wf);
     expect(msgs.map((m) => [m.channel, m.stage, m.recipient])).toEqual([['staff_email', 'staff_escalation', 'frontdesk@example.com']]);
     expect(msgs[0]!.dueAt.getTime() - day80).toBeGreaterThanOrEqual(0);
-    expect(msgs[0]!.dueAt.getTime() - day80).toBeLessThan(MINUTE);
+    expect(msgs[0]!.dueAt.getTime() - day80).toBeLessThan(MINUTE_MS);
     expect((await status(wf)).history.map((h) => [h.stage, h.event, h.detail])).toEqual([
       ['enrolled', 'planned', undefined],
       ['reminder', 'suppressed', 'no_usable_channel'],
@@ -172,7 +164,7 @@ describe('late and refused enrollments', () => {
       ['results_checkin', 'suppressed', 'past_due_at_enrollment'],
     ]);
 
-    await e.sleepUntil(demoDue(t0, 100) + MINUTE);
+    await e.sleepUntil(demoDue(t0, 100) + MINUTE_MS);
     expect((await ledger(wf)).map((m) => m.channel)).toEqual(['staff_email']);
     const tasks = await tasksOf(wf);
     expect(tasks).toHaveLength(1);

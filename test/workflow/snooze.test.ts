@@ -5,22 +5,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snoozeSignal, statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { booking, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { booking, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, ledgerShape, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
-beforeAll(async () => {
-  e = await startEngine();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+beforeAll(async () => void (e = await startEngine()));
+afterAll(async () => e?.stop());
+const { ledger, tasksOf, rowOf } = perWorkflow(() => e);
 
-const MINUTE = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
-const tasksOf = async (workflowId: string) => (await e.tasks()).filter((t) => t.workflowId === workflowId);
-const rowOf = async (workflowId: string) => (await e.sequences()).find((s) => s.workflowId === workflowId);
-const shape = (msgs: Awaited<ReturnType<typeof ledger>>) => msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()]);
 
 /** Enrolls a Botox treatment completed now, runs it to day 91 and snoozes it there. */
 async function snoozedOnDay91(clientId: string) {
@@ -28,7 +19,7 @@ async function snoozedOnDay91(clientId: string) {
   await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0), phone: '+12125550166', email: `${clientId}@example.com` }));
   const wf = await e.workflowIdFor(clientId);
   await e.sleepUntil(t0 + 91 * DAY_MS);
-  expect(shape(await ledger(wf))).toEqual([
+  expect(ledgerShape(await ledger(wf))).toEqual([
     ['reminder', 'email', demoDue(t0, 80)],
     ['incentive', 'sms', demoDue(t0, 90)],
   ]);
@@ -44,13 +35,13 @@ it('a snooze on day 91 leaves exactly one reactivation touch on day 120 and noth
   expect(await rowOf(wf)).toMatchObject({ stage: 'snoozed', outcome: 'snoozed', nextActionAt: new Date(reactivationAt), running: true });
 
   // Day 95 (check-in) and day 100 (staff) pass without a touch.
-  await e.sleepUntil(reactivationAt - MINUTE);
+  await e.sleepUntil(reactivationAt - MINUTE_MS);
   expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive']);
   expect(await tasksOf(wf)).toEqual([]);
 
-  await e.sleepUntil(reactivationAt + MINUTE);
+  await e.sleepUntil(reactivationAt + MINUTE_MS);
   const msgs = await ledger(wf);
-  expect(shape(msgs)).toEqual([
+  expect(ledgerShape(msgs)).toEqual([
     ['reminder', 'email', demoDue(t0, 80)],
     ['incentive', 'sms', demoDue(t0, 90)],
     ['reactivation', 'sms', reactivationAt],
@@ -60,9 +51,9 @@ it('a snooze on day 91 leaves exactly one reactivation touch on day 120 and noth
 
   // Then a 30-day grace for a booking, and the sequence ends as churned, with no further touch.
   const graceEnd = reactivationAt + 30 * DAY_MS;
-  await e.sleepUntil(graceEnd - MINUTE);
+  await e.sleepUntil(graceEnd - MINUTE_MS);
   await expect(e.result(wf)).rejects.toThrow('still running');
-  await e.sleepUntil(graceEnd + MINUTE);
+  await e.sleepUntil(graceEnd + MINUTE_MS);
   const result = await e.result(wf);
   expect(result).toMatchObject({ outcome: 'churned', outcomeStage: 'reactivation' });
   expect(result.history.map((h) => `${h.stage}:${h.event}`)).toEqual([

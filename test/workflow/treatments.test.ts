@@ -8,20 +8,13 @@ import { clients } from '../../src/db/schema.js';
 import { enrollSequence } from '../../src/temporal/sequences.js';
 import { sequenceWorkflowId, statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { CLINIC_ID, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, ledgerShape, type Engine } from '../helpers/engine.js';
 
 let e: Engine;
-beforeAll(async () => {
-  e = await startEngine();
-});
-afterAll(async () => {
-  await e?.stop();
-});
+beforeAll(async () => void (e = await startEngine()));
+afterAll(async () => e?.stop());
+const { ledger, tasksOf } = perWorkflow(() => e);
 
-const MINUTE = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-const ledger = async (workflowId: string) => (await e.messages()).filter((m) => m.workflowId === workflowId);
-const tasksOf = async (workflowId: string) => (await e.tasks()).filter((t) => t.workflowId === workflowId);
 const status = (workflowId: string) => e.client.workflow.getHandle(workflowId).query(statusQuery);
 const events = async (workflowId: string) => (await status(workflowId)).history.map((h) => [h.stage, h.event, h.detail]);
 
@@ -32,7 +25,6 @@ const fullSet = (t0: number) => [
   ['results_checkin', 'email', demoDue(t0, 95)],
   ['staff_escalation', 'staff_email', demoDue(t0, 100)],
 ];
-const shape = (msgs: Awaited<ReturnType<typeof ledger>>) => msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()]);
 
 it('restarts the clock on a newer Botox treatment: day-50 retreatment moves stage 1 to day 130, nothing on day 80', async () => {
   const t0 = await treatmentSlot(e);
@@ -60,11 +52,11 @@ it('restarts the clock on a newer Botox treatment: day-50 retreatment moves stag
   expect(await ledger(wf)).toEqual([]);
   expect(await tasksOf(wf)).toEqual([]);
 
-  await e.sleepUntil(stage1 - MINUTE);
+  await e.sleepUntil(stage1 - MINUTE_MS);
   expect(await ledger(wf)).toEqual([]);
-  await e.sleepUntil(stage1 + MINUTE);
+  await e.sleepUntil(stage1 + MINUTE_MS);
   const msgs = await ledger(wf);
-  expect(shape(msgs)).toEqual([['reminder', 'email', stage1]]);
+  expect(ledgerShape(msgs)).toEqual([['reminder', 'email', stage1]]);
   expect(msgs[0]!.idempotencyKey).toBe(`${wf}|restart-b|reminder`);
 });
 
@@ -81,11 +73,11 @@ it('ignores an older treatment that arrives after a newer one', async () => {
   expect(await status(wf)).toMatchObject({ anchorAppointmentId: 'late-new', anchorAt: iso(t0), stage: 'enrolled', nextActionAt: iso(demoDue(t0, 80)) });
   expect(await events(wf)).toEqual([['enrolled', 'planned', undefined]]);
 
-  await e.sleepUntil(demoDue(t0, 80) - MINUTE);
+  await e.sleepUntil(demoDue(t0, 80) - MINUTE_MS);
   expect(await ledger(wf)).toEqual([]);
   await e.sleepUntil(t0 + 101 * DAY_MS);
   const msgs = await ledger(wf);
-  expect(shape(msgs)).toEqual(fullSet(t0));
+  expect(ledgerShape(msgs)).toEqual(fullSet(t0));
   expect(msgs.every((m) => m.idempotencyKey.startsWith(`${wf}|late-new|`))).toBe(true);
   expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({ anchorAppointmentId: 'late-new', anchorAt: new Date(t0) });
 });
@@ -103,7 +95,7 @@ it('accepts the same event twice as one sequence with one set of messages (inbox
   await e.sleepUntil(t0 + 101 * DAY_MS);
   const uuid = await e.clientUuid('twice');
   expect((await e.sequences()).filter((s) => s.clientId === uuid).map((s) => s.workflowId)).toEqual([wf]);
-  expect(shape(await ledger(wf))).toEqual(fullSet(t0));
+  expect(ledgerShape(await ledger(wf))).toEqual(fullSet(t0));
   expect(await tasksOf(wf)).toHaveLength(1);
   expect((await events(wf)).filter(([, event]) => event === 'planned' || event === 'restarted')).toEqual([['enrolled', 'planned', undefined]]);
 });
@@ -131,7 +123,7 @@ it('treats the same appointment signalled twice through signal-with-start as one
   await enrollSequence(e.client, e.taskQueue, input, wf, signal);
   await e.sleepUntil(t0 + 101 * DAY_MS);
   expect((await e.client.workflow.getHandle(wf).describe()).runId).toBe(runId);
-  expect(shape(await ledger(wf))).toEqual(fullSet(t0));
+  expect(ledgerShape(await ledger(wf))).toEqual(fullSet(t0));
   expect(await tasksOf(wf)).toHaveLength(1);
   expect((await events(wf)).map(([stage, event]) => `${stage}:${event}`)).toEqual([
     'enrolled:planned',
