@@ -22,6 +22,7 @@ import { registerSearchAttributes } from '../../src/temporal/search-attributes.j
 import { loadTemporalSettings, type TemporalSettings } from '../../src/temporal/settings.js';
 import { temporalBinaries } from '../helpers/binaries.js';
 import { freePort } from '../helpers/ports.js';
+import { callApi, until } from '../helpers/poll.js';
 
 const DAY = 86_400_000;
 let dataDir: string;
@@ -39,24 +40,7 @@ let staffKey: string;
 const log = createLogger({ level: 'silent' });
 const secrets = { REBOOK_UNSUBSCRIBE_SECRET: 'e2e-admin-unsubscribe-secret-0123456789' } as NodeJS.ProcessEnv;
 
-async function api(method: string, path: string, key: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const api = (method: string, path: string, key: string, body?: unknown) => callApi(server.url, key, method, path, body);
 
 const treatment = (clientId: string, appointmentId: string, service: string) => ({
   type: 'treatment.completed',

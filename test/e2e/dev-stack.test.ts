@@ -20,6 +20,7 @@ import { loadTemporalSettings, type TemporalSettings } from '../../src/temporal/
 import { searchAttributes, statusQuery } from '../../workflows/definitions.js';
 import { temporalBinaries } from '../helpers/binaries.js';
 import { freePort } from '../helpers/ports.js';
+import { callApi, until } from '../helpers/poll.js';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 const DAY = 86_400_000;
@@ -40,24 +41,7 @@ async function startWorker() {
   return runWorker({ settings, connection: workerConn, database, config, log, secrets });
 }
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const api = (method: string, path: string, body?: unknown) => callApi(server.url, API_KEY, method, path, body);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'rebook-e2e-'));

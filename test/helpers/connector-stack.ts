@@ -140,14 +140,4 @@ export async function startConnectorStack(opts: { forwardIntervalMs?: number } =
   };
 }
 
-/** Polls `fn` until it returns something truthy. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    // An empty list is "not yet".
-    if (v && !(Array.isArray(v) && v.length === 0)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from './poll.js';
