@@ -109,7 +109,7 @@ function takingTurns<C extends object>(client: C): C {
  * PostgreSQL: connections of their own for foreground queries (see `foreground`), so a webhook's
  * INSERT never waits in the pool's queue behind background processing holding every connection.
  */
-export const FOREGROUND_CONNECTIONS = 4;
+const FOREGROUND_CONNECTIONS = 4;
 
 function routedPool<P extends { query: unknown; connect: unknown }>(pool: P, foregroundPool: P): P {
   return new Proxy(pool, {

@@ -325,29 +325,28 @@ export function createIngest(deps: IngestDeps) {
       treatmentType: cls.matched ? cls.treatmentType : null,
       priceCents: e.price != null ? Math.round(e.price * 100) : null,
     };
-    const type = cls.matched ? treatmentTypesFor(cfg, clinic).get(cls.treatmentType) : undefined;
-    const notEnrolled: AppliedBody | undefined =
-      // Mapped by staff to no treatment type: not repeatable, and no longer reported.
-      mapping && !mapping.treatmentType ? { status: 'accepted', enrolled: false, reason: 'not_repeatable' }
-      : !cls.matched ? { status: 'accepted', enrolled: false, reason: 'unclassified_service' }
-      : !type ? { status: 'accepted', enrolled: false, reason: 'treatment_type_disabled' }
-      : windowPassed(type, e.completedAt, now(), clinic.timeZone) ? { status: 'accepted', enrolled: false, reason: 'window_passed' }
-      : undefined;
-    if (notEnrolled || !type) {
+    // Not enrolled: the appointment is recorded on its own. (Enrolled: with the sequence row, below.)
+    const notEnrolled = async (reason: 'not_repeatable' | 'unclassified_service' | 'treatment_type_disabled' | 'window_passed'): Promise<AppliedBody> => {
       await recordAppointment(clinicId, appointment);
-      if (!cls.matched && !mapping) {
-        const serviceKey = serviceKeyOf(e.service);
-        await db
-          .insert(unmappedServices)
-          .values({ clinicId, serviceKey, serviceId: e.service.id ?? null, serviceName: e.service.name })
-          .onConflictDoUpdate({
-            target: [unmappedServices.clinicId, unmappedServices.serviceKey],
-            set: { occurrences: sql`${unmappedServices.occurrences} + 1`, lastSeenAt: new Date(), serviceName: e.service.name },
-          });
-        log.info({ clinicId, serviceKey: e.service.id ? 'by_id' : 'by_name' }, 'unclassified service not enrolled');
-      }
-      return notEnrolled ?? { status: 'accepted', enrolled: false, reason: 'treatment_type_disabled' };
+      return { status: 'accepted', enrolled: false, reason };
+    };
+    // Mapped by staff to no treatment type: not repeatable, and no longer reported.
+    if (mapping && !mapping.treatmentType) return notEnrolled('not_repeatable');
+    if (!cls.matched) {
+      const serviceKey = serviceKeyOf(e.service);
+      await db
+        .insert(unmappedServices)
+        .values({ clinicId, serviceKey, serviceId: e.service.id ?? null, serviceName: e.service.name })
+        .onConflictDoUpdate({
+          target: [unmappedServices.clinicId, unmappedServices.serviceKey],
+          set: { occurrences: sql`${unmappedServices.occurrences} + 1`, lastSeenAt: new Date(), serviceName: e.service.name },
+        });
+      log.info({ clinicId, serviceKey: e.service.id ? 'by_id' : 'by_name' }, 'unclassified service not enrolled');
+      return notEnrolled('unclassified_service');
     }
+    const type = treatmentTypesFor(cfg, clinic).get(cls.treatmentType);
+    if (!type) return notEnrolled('treatment_type_disabled');
+    if (windowPassed(type, e.completedAt, now(), clinic.timeZone)) return notEnrolled('window_passed');
 
     const workflowId = await enroll(clinicId, { id: clientId, externalId: e.client.id }, type.key, { appointmentId: e.appointmentId, completedAt: new Date(e.completedAt).toISOString() }, appointment);
     const reachable = (e.client.email && e.client.consent.email) || (e.client.phone && e.client.consent.sms);

@@ -101,7 +101,7 @@ export function storedPhone(phone: string | null | undefined, defaultCountry: st
  *   or a provider opt-out stays in force whatever the platform says (delivery checks both).
  */
 export async function applyPlatformContact(db: Db, p: PlatformContact): Promise<void> {
-  if (p.newClient) return firstContact(db, { ...p, newClient: p.newClient });
+  if (p.newClient) return firstContact(db, p, p.newClient.phoneCheck);
   await db.transaction(async (tx) => {
     if (p.phoneGiven) {
       const [c] = await tx.select({ phone: clients.phone, phoneE164: clients.phoneE164 }).from(clients).where(eq(clients.id, p.clientId));
@@ -138,8 +138,7 @@ const consentEvent = (p: PlatformContact, channel: Channel) =>
  * grants recorded; a "no" is the default and no change) without reading anything. It runs for
  * every new client a webhook brings, so it stays at one or two statements.
  */
-async function firstContact(db: Db, p: PlatformContact & { newClient: { phoneCheck?: PhoneCheck } }): Promise<void> {
-  const check = p.newClient.phoneCheck;
+async function firstContact(db: Db, p: PlatformContact, check: PhoneCheck | undefined): Promise<void> {
   if (p.phoneGiven && check && !check.ok) await upsert(db, p.clientId, 'sms', { undeliverableAt: p.at, undeliverableCode: check.reason });
   const granted = (['sms', 'email'] as const).filter((channel) => p.consent?.[channel] === true);
   if (granted.length) await db.insert(consentEvents).values(granted.map((channel) => consentEvent(p, channel)));
