@@ -3,7 +3,7 @@
  * with SQLite persistence under .data/, so sequences survive restarts of the whole stack.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { TemporalSettings } from './settings.js';
@@ -24,6 +24,9 @@ export function temporalCliPath(dataDir: string, env: NodeJS.ProcessEnv = proces
   }
   return 'temporal';
 }
+
+/** Starts of the dev server tried when one of the CLI's own randomly chosen ports was taken meanwhile. */
+const DEV_SERVER_START_ATTEMPTS = 3;
 
 async function waitForServer(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -54,31 +57,48 @@ export async function startDevServer(s: TemporalSettings, dataDir: string, env: 
   }
   const dbFile = join(dataDir, s.devServer.dbFile);
   mkdirSync(dirname(dbFile), { recursive: true });
-  const logFd = openSync(join(dataDir, 'temporal.log'), 'a');
+  const logFile = join(dataDir, 'temporal.log');
   const cli = temporalCliPath(dataDir, env);
-  const child = spawn(
-    cli,
-    [
-      'server', 'start-dev',
-      '--db-filename', dbFile,
-      '--ip', '127.0.0.1',
-      '--port', String(s.devServer.port),
-      '--ui-port', String(s.devServer.uiPort),
-      '--namespace', s.devServer.namespace,
-      '--log-level', 'warn',
-    ],
-    { stdio: ['ignore', logFd, logFd], detached: false },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let spawnError: Error | undefined;
-  child.once('error', (err) => (spawnError = err));
-  try {
-    await waitForServer(address, child, 60_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    if (spawnError) throw new Error(`cannot run the Temporal CLI "${cli}" (${(spawnError as NodeJS.ErrnoException).code}): run \`npm run setup\` or set TEMPORAL_CLI_PATH`);
-    throw err;
+  let started: { child: ChildProcess; exited: Promise<void> } | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+    const logFd = openSync(logFile, 'a');
+    const child = spawn(
+      cli,
+      [
+        'server', 'start-dev',
+        '--db-filename', dbFile,
+        '--ip', '127.0.0.1',
+        '--port', String(s.devServer.port),
+        '--ui-port', String(s.devServer.uiPort),
+        '--namespace', s.devServer.namespace,
+        '--log-level', 'warn',
+      ],
+      { stdio: ['ignore', logFd, logFd], detached: false },
+    );
+    closeSync(logFd);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let spawnError: Error | undefined;
+    child.once('error', (err) => (spawnError = err));
+    try {
+      await waitForServer(address, child, 60_000);
+      started = { child, exited };
+    } catch (err) {
+      child.kill('SIGKILL');
+      // (A child that never spawned may not emit 'exit'.)
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
+      if (spawnError) throw new Error(`cannot run the Temporal CLI "${cli}" (${(spawnError as NodeJS.ErrnoException).code}): run \`npm run setup\` or set TEMPORAL_CLI_PATH`);
+      // What the server said this time (its own errors: no client data ever reaches this log).
+      const said = readFileSync(logFile).subarray(logStart).toString('utf8').trim().split('\n').filter(Boolean).at(-1);
+      // The CLI binds a few more ports than ours (HTTP API, metrics, internal services), each a
+      // "random free port" it picks and then binds: another process can take one in between.
+      // Such a start is retried; a port of ours in use stays an error the message names.
+      const ourPort = new RegExp(`(frontend|UI) port (${s.devServer.port}|${s.devServer.uiPort})\\b`);
+      if (said && /address already in use/.test(said) && !ourPort.test(said) && attempt < DEV_SERVER_START_ATTEMPTS) continue;
+      throw new Error(`${(err as Error).message}${said ? `: ${said}` : ''}`);
+    }
   }
+  const { child, exited } = started;
   return {
     address,
     uiUrl: `http://127.0.0.1:${s.devServer.uiPort}`,
