@@ -22,15 +22,15 @@ import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/w
 import { and, inArray, isNotNull, sql } from 'drizzle-orm';
 import { clients, sequences } from '../src/db/schema.js';
 import {
-  searchAttributes,
   SEQUENCE_WORKFLOW,
-  sequenceWorkflowId,
-  treatmentCompletedSignal,
   type SequenceInput,
   type SequenceStatus,
+  searchAttributes,
+  sequenceWorkflowId,
   type TreatmentSignal,
+  treatmentCompletedSignal,
 } from '../workflows/definitions.js';
-import { REPO_ROOT, startStack, type BenchStack } from './stack.js';
+import { type BenchStack, REPO_ROOT, startStack } from './stack.js';
 
 const DAY = 86_400_000;
 const CLINIC = 'demo-clinic';
@@ -48,7 +48,8 @@ function intListEnv(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const list = raw.split(',').map((x) => Number(x.trim()));
-  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${name} must be a comma-separated list of integers >= 1 (got "${raw}")`);
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`${name} must be a comma-separated list of integers >= 1 (got "${raw}")`);
   return list;
 }
 
@@ -77,7 +78,10 @@ const params = {
 // because warnings such as "workflow task duration exceeded" show an overloaded worker.
 const sdkWarnings = new Map<string, number>();
 Runtime.install({
-  logger: new DefaultLogger('WARN', (entry) => void sdkWarnings.set(entry.message, (sdkWarnings.get(entry.message) ?? 0) + 1)),
+  logger: new DefaultLogger(
+    'WARN',
+    (entry) => void sdkWarnings.set(entry.message, (sdkWarnings.get(entry.message) ?? 0) + 1),
+  ),
   telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN', other: 'WARN' }), forward: {} } },
 });
 const warningCount = () => [...sdkWarnings.values()].reduce((a, b) => a + b, 0);
@@ -116,7 +120,14 @@ interface PhaseResult {
 function treatmentEvent(tag: string, i: number, completedAt: string) {
   return {
     type: 'treatment.completed',
-    client: { id: `bench-${tag}-${i}`, firstName: 'Bench', lastName: `Client${i}`, email: `bench.${tag}.${i}@example.com`, phone: `+1212555${String(i % 10_000).padStart(4, '0')}`, consent: { sms: true, email: true } },
+    client: {
+      id: `bench-${tag}-${i}`,
+      firstName: 'Bench',
+      lastName: `Client${i}`,
+      email: `bench.${tag}.${i}@example.com`,
+      phone: `+1212555${String(i % 10_000).padStart(4, '0')}`,
+      consent: { sms: true, email: true },
+    },
     appointmentId: `bench-${tag}-${i}-appt`,
     service: { name: params.service },
     completedAt,
@@ -138,7 +149,12 @@ async function post(stack: BenchStack, body: string): Promise<{ status: number; 
 }
 
 /** Waits until the worker has planned every sequence (recordProgress wrote its next action). */
-async function settle(stack: BenchStack, ids: string[], startedAt: number, timeoutMs = 120_000): Promise<number | null> {
+async function settle(
+  stack: BenchStack,
+  ids: string[],
+  startedAt: number,
+  timeoutMs = 120_000,
+): Promise<number | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let done = 0;
@@ -168,7 +184,16 @@ async function ingestPhase(stack: BenchStack, tag: string, round: number, n: num
   const seconds = (performance.now() - t0) / 1000;
   const workflowIds = results.filter((x): x is string => !!x);
   const settledSeconds = await settle(stack, workflowIds, t0);
-  return { side: 'ingest', round, n, failures: n - workflowIds.length, seconds, perSecond: workflowIds.length / seconds, settledSeconds, workflowIds };
+  return {
+    side: 'ingest',
+    round,
+    n,
+    failures: n - workflowIds.length,
+    seconds,
+    perSecond: workflowIds.length / seconds,
+    settledSeconds,
+    workflowIds,
+  };
 }
 
 async function baselinePhase(stack: BenchStack, round: number, n: number): Promise<PhaseResult> {
@@ -180,9 +205,20 @@ async function baselinePhase(stack: BenchStack, round: number, n: number): Promi
   });
   // Untimed setup: the client rows the ingest path would have written, so the worker does the
   // same work for these workflows as for ingested ones (sequences.client_id references clients).
-  await stack.database.db.insert(clients).values(
-    calls.map((c, i) => ({ id: c.input.clientId, clinicId: CLINIC, externalId: `bench-base-${round}-${i}`, firstName: 'Bench', lastName: `Base${i}`, email: `bench.base.${round}.${i}@example.com`, consentSms: false, consentEmail: true })),
-  );
+  await stack.database.db
+    .insert(clients)
+    .values(
+      calls.map((c, i) => ({
+        id: c.input.clientId,
+        clinicId: CLINIC,
+        externalId: `bench-base-${round}-${i}`,
+        firstName: 'Bench',
+        lastName: `Base${i}`,
+        email: `bench.base.${round}.${i}@example.com`,
+        consentSms: false,
+        consentEmail: true,
+      })),
+    );
   const t0 = performance.now();
   const results = await pool(n, params.concurrency, async (i) => {
     const c = calls[i]!;
@@ -207,7 +243,16 @@ async function baselinePhase(stack: BenchStack, round: number, n: number): Promi
   const seconds = (performance.now() - t0) / 1000;
   const workflowIds = results.filter((x): x is string => !!x);
   const settledSeconds = await settle(stack, workflowIds, t0);
-  return { side: 'baseline', round, n, failures: n - workflowIds.length, seconds, perSecond: workflowIds.length / seconds, settledSeconds, workflowIds };
+  return {
+    side: 'baseline',
+    round,
+    n,
+    failures: n - workflowIds.length,
+    seconds,
+    perSecond: workflowIds.length / seconds,
+    settledSeconds,
+    workflowIds,
+  };
 }
 
 interface ExitResult {
@@ -224,7 +269,8 @@ async function exitPhase(stack: BenchStack, n: number, concurrency: number): Pro
   // Setup (untimed): n running sequences, each planned and waiting on its first stage's timer.
   const tag = `exit${concurrency}`;
   const setup = await ingestPhase(stack, tag, 0, n);
-  if (setup.failures || setup.settledSeconds === null) throw new Error(`exit setup: ${setup.failures} enrolments failed, settled=${setup.settledSeconds}`);
+  if (setup.failures || setup.settledSeconds === null)
+    throw new Error(`exit setup: ${setup.failures} enrolments failed, settled=${setup.settledSeconds}`);
   const ids = setup.workflowIds;
   const startAt = new Date(Date.now() + 7 * DAY).toISOString();
 
@@ -243,12 +289,23 @@ async function exitPhase(stack: BenchStack, n: number, concurrency: number): Pro
   const httpMs = new Array<number>(n);
   const signalled = await pool(n, concurrency, async (i) => {
     const sent = performance.now();
-    const r = await post(stack, JSON.stringify({ type: 'appointment.booked', clientId: `bench-${tag}-${i}`, appointmentId: `bench-${tag}-${i}-rebooked`, startAt }));
+    const r = await post(
+      stack,
+      JSON.stringify({
+        type: 'appointment.booked',
+        clientId: `bench-${tag}-${i}`,
+        appointmentId: `bench-${tag}-${i}-rebooked`,
+        startAt,
+      }),
+    );
     acceptedAt[i] = performance.now();
     httpMs[i] = acceptedAt[i]! - sent;
     return r.status === 202 && r.body?.results?.[0]?.sequencesSignalled === 1;
   });
-  const settled = await Promise.race([Promise.allSettled(outcomes), new Promise<null>((r) => setTimeout(() => r(null), 60_000).unref())]);
+  const settled = await Promise.race([
+    Promise.allSettled(outcomes),
+    new Promise<null>((r) => setTimeout(() => r(null), 60_000).unref()),
+  ]);
   if (!settled) throw new Error('exit phase: sequences still running 60 s after their bookings');
   const latenciesMs: number[] = [];
   let failures = 0;
@@ -288,7 +345,11 @@ async function main(): Promise<void> {
   const began = performance.now();
   const loadBefore = loadavg();
   process.stdout.write(`rebook bench: starting the real stack (Temporal dev server, database, worker, HTTP server)…\n`);
-  const stack = await startStack({ taskQueue: 'rebook-bench', tmpBase: params.tmpBase, ...(process.env.BENCH_DATABASE_URL ? { postgresAdminUrl: process.env.BENCH_DATABASE_URL } : {}) });
+  const stack = await startStack({
+    taskQueue: 'rebook-bench',
+    tmpBase: params.tmpBase,
+    ...(process.env.BENCH_DATABASE_URL ? { postgresAdminUrl: process.env.BENCH_DATABASE_URL } : {}),
+  });
   // Ctrl-C or a kill still stops the dev server child and removes the temp directory.
   const onSignal = () => void stack.stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -296,7 +357,9 @@ async function main(): Promise<void> {
 
   try {
     const stackSeconds = (performance.now() - began) / 1000;
-    process.stdout.write(`  stack up in ${stackSeconds.toFixed(1)} s (${stack.database.engine}, data in ${stack.dataDir}); ${params.events} events × ${params.rounds} rounds per side, concurrency ${params.concurrency}\n`);
+    process.stdout.write(
+      `  stack up in ${stackSeconds.toFixed(1)} s (${stack.database.engine}, data in ${stack.dataDir}); ${params.events} events × ${params.rounds} rounds per side, concurrency ${params.concurrency}\n`,
+    );
 
     let warmupStarted = 0;
     if (params.warmup > 0) {
@@ -304,7 +367,9 @@ async function main(): Promise<void> {
       const b = await baselinePhase(stack, 0, params.warmup);
       const i = await ingestPhase(stack, 'warm', 0, params.warmup);
       warmupStarted = b.workflowIds.length + i.workflowIds.length;
-      process.stdout.write(`  warm-up: ${params.warmup} per side (${fmt(b.perSecond, 1)} / ${fmt(i.perSecond, 1)} per s; not counted)\n`);
+      process.stdout.write(
+        `  warm-up: ${params.warmup} per side (${fmt(b.perSecond, 1)} / ${fmt(i.perSecond, 1)} per s; not counted)\n`,
+      );
     }
 
     const phases: PhaseResult[] = [];
@@ -312,9 +377,14 @@ async function main(): Promise<void> {
       // Alternate who goes first so drift over the run does not favour one side.
       const order = round % 2 === 1 ? (['baseline', 'ingest'] as const) : (['ingest', 'baseline'] as const);
       for (const side of order) {
-        const r = side === 'baseline' ? await baselinePhase(stack, round, params.events) : await ingestPhase(stack, `r${round}`, round, params.events);
+        const r =
+          side === 'baseline'
+            ? await baselinePhase(stack, round, params.events)
+            : await ingestPhase(stack, `r${round}`, round, params.events);
         phases.push(r);
-        process.stdout.write(`  round ${round} ${side.padEnd(8)} ${fmt(r.perSecond, 1).padStart(7)} /s  (${fmt(r.seconds, 2)} s, settled ${fmt(r.settledSeconds, 2)} s, failures ${r.failures})\n`);
+        process.stdout.write(
+          `  round ${round} ${side.padEnd(8)} ${fmt(r.perSecond, 1).padStart(7)} /s  (${fmt(r.seconds, 2)} s, settled ${fmt(r.settledSeconds, 2)} s, failures ${r.failures})\n`,
+        );
       }
     }
 
@@ -322,7 +392,9 @@ async function main(): Promise<void> {
     for (const c of params.exitConcurrency) {
       const e = exitSummary(await exitPhase(stack, params.sequences, c));
       exits.push(e);
-      process.stdout.write(`  exit, ${params.sequences} bookings ${c === 1 ? 'one at a time' : `${c} at a time`}: p50 ${fmt(e.p50)} ms, p99 ${fmt(e.p99)} ms (failures ${e.failures})\n`);
+      process.stdout.write(
+        `  exit, ${params.sequences} bookings ${c === 1 ? 'one at a time' : `${c} at a time`}: p50 ${fmt(e.p50)} ms, p99 ${fmt(e.p99)} ms (failures ${e.failures})\n`,
+      );
     }
 
     // Every workflow this run started should be running (or, for the exit set, closed as booked).
@@ -331,7 +403,11 @@ async function main(): Promise<void> {
     let running = 0;
     for (const deadline = Date.now() + 10_000; ; ) {
       // Visibility trails the close of the exit-phase workflows by a moment.
-      running = (await stack.observer.workflow.count(`WorkflowType = '${SEQUENCE_WORKFLOW}' AND TaskQueue = '${stack.settings.taskQueue}' AND ExecutionStatus = 'Running'`)).count;
+      running = (
+        await stack.observer.workflow.count(
+          `WorkflowType = '${SEQUENCE_WORKFLOW}' AND TaskQueue = '${stack.settings.taskQueue}' AND ExecutionStatus = 'Running'`,
+        )
+      ).count;
       if (running === expectedRunning || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -346,12 +422,20 @@ async function main(): Promise<void> {
 
     const rows: [string, string, string][] = [
       ['ingest via HTTP (events/s, median)', fmt(ingestMedian, 1), ingest.map((p) => fmt(p.perSecond, 1)).join(' / ')],
-      ['raw signalWithStart (calls/s, median)', fmt(baselineMedian, 1), baseline.map((p) => fmt(p.perSecond, 1)).join(' / ')],
+      [
+        'raw signalWithStart (calls/s, median)',
+        fmt(baselineMedian, 1),
+        baseline.map((p) => fmt(p.perSecond, 1)).join(' / '),
+      ],
       ['ingest ratio (target >= 0.80)', fmt(ratio, 2), roundRatios.map((r) => fmt(r, 2)).join(' / ')],
     ];
     for (const e of exits) {
       const label = `exit latency, ${e.concurrency === 1 ? 'one booking at a time' : `${e.concurrency} bookings at a time`} (ms)`;
-      rows.push([label, '', `${e.measured} measured, ${e.failures} failed; booking request p50 ${fmt(e.bookingHttpP50)} ms`]);
+      rows.push([
+        label,
+        '',
+        `${e.measured} measured, ${e.failures} failed; booking request p50 ${fmt(e.bookingHttpP50)} ms`,
+      ]);
       rows.push(['  p50 / p95', `${fmt(e.p50)} / ${fmt(e.p95)}`, '']);
       rows.push(['  p99 (target < 1000) / max', `${fmt(e.p99)} / ${fmt(e.max)}`, '']);
     }
@@ -380,7 +464,14 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       command: 'npm run bench',
       machine,
-      parameters: { ...params, dataDir: stack.dataDir, database: stack.database.engine, taskQueue: stack.settings.taskQueue, worker: stack.settings.worker, payloadEncryption: false },
+      parameters: {
+        ...params,
+        dataDir: stack.dataDir,
+        database: stack.database.engine,
+        taskQueue: stack.settings.taskQueue,
+        worker: stack.settings.worker,
+        payloadEncryption: false,
+      },
       ingest: {
         ratio,
         target: 0.8,
@@ -390,12 +481,17 @@ async function main(): Promise<void> {
         phases: phases.map(({ workflowIds: _ids, ...p }) => p),
       },
       exit: { targetP99Ms: 1000, sequencesPerLevel: params.sequences, levels: exits },
-      checks: { startedInRounds: started, expectedRunningAtEnd: expectedRunning, runningAtEnd: running, sdkWarnings: Object.fromEntries([...sdkWarnings].sort((a, b) => b[1] - a[1]).slice(0, 10)) },
+      checks: {
+        startedInRounds: started,
+        expectedRunningAtEnd: expectedRunning,
+        runningAtEnd: running,
+        sdkWarnings: Object.fromEntries([...sdkWarnings].sort((a, b) => b[1] - a[1]).slice(0, 10)),
+      },
       totalSeconds,
     };
     const dir = join(REPO_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'engine-latest.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(dir, 'engine-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`  wrote bench/results/engine-latest.json\n`);
   } finally {
     await stack.stop();

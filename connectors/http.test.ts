@@ -1,7 +1,7 @@
 /** The shared vendor HTTP layer: retries, Retry-After, refresh on 401, coded errors without vendor text. */
 import nock from 'nock';
-import { z } from 'zod';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createLogger } from '../src/log.js';
 import { ApiCallCounter, backoffDelay, createVendorHttp, retryAfterMs } from './http.js';
 
@@ -17,7 +17,17 @@ afterAll(() => nock.enableNetConnect());
 function client(o: { onUnauthorized?: () => Promise<boolean>; headers?: () => Promise<Record<string, string>> } = {}) {
   const waits: number[] = [];
   const counter = new ApiCallCounter();
-  const http = createVendorHttp({ platform: 'vendor', clinicId: 'c1', baseURL: BASE, counter, log: createLogger({ level: 'silent' }), retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 }, timeoutMs: 2000, sleep: async (ms) => void waits.push(ms), ...o });
+  const http = createVendorHttp({
+    platform: 'vendor',
+    clinicId: 'c1',
+    baseURL: BASE,
+    counter,
+    log: createLogger({ level: 'silent' }),
+    retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 },
+    timeoutMs: 2000,
+    sleep: async (ms) => void waits.push(ms),
+    ...o,
+  });
   return { http, waits, counter };
 }
 
@@ -59,7 +69,10 @@ describe('vendor HTTP', () => {
   it('refreshes credentials once on 401; 404 is undefined when allowed; an unexpected shape is an error', async () => {
     let token = 'old';
     let refreshes = 0;
-    const { http } = client({ headers: async () => ({ authorization: token }), onUnauthorized: async () => ((token = 'new'), refreshes++, true) });
+    const { http } = client({
+      headers: async () => ({ authorization: token }),
+      onUnauthorized: async () => ((token = 'new'), refreshes++, true),
+    });
     nock(BASE).get('/y').matchHeader('authorization', 'old').reply(401);
     nock(BASE).get('/y').matchHeader('authorization', 'new').reply(200, { id: 1 });
     expect(await http.request({ url: '/y' }, z.object({ id: z.number() }))).toEqual({ id: 1 });
@@ -67,6 +80,8 @@ describe('vendor HTTP', () => {
     nock(BASE).get('/z').reply(404);
     expect(await http.request({ url: '/z' }, z.object({}), { allow404: true })).toBeUndefined();
     nock(BASE).get('/w').reply(200, { id: 'not a number' });
-    await expect(http.request({ url: '/w' }, z.object({ id: z.number() }))).rejects.toMatchObject({ code: 'provider_unavailable' });
+    await expect(http.request({ url: '/w' }, z.object({ id: z.number() }))).rejects.toMatchObject({
+      code: 'provider_unavailable',
+    });
   });
 });

@@ -17,7 +17,8 @@ export class ApiCallCounter {
   }
   get(platform: string, clinicId?: string): number {
     let n = 0;
-    for (const [k, v] of this.counts) if (k === `${platform}/${clinicId}` || (clinicId === undefined && k.startsWith(`${platform}/`))) n += v;
+    for (const [k, v] of this.counts)
+      if (k === `${platform}/${clinicId}` || (clinicId === undefined && k.startsWith(`${platform}/`))) n += v;
     return n;
   }
   snapshot(): Record<string, number> {
@@ -93,7 +94,11 @@ export interface VendorHttpOptions {
 export interface VendorHttp {
   /** One vendor call, validated with `schema`. 404 → `undefined` when `allow404`. */
   request<S extends z.ZodType>(cfg: AxiosRequestConfig, schema: S): Promise<z.infer<S>>;
-  request<S extends z.ZodType>(cfg: AxiosRequestConfig, schema: S, opts: { allow404: true }): Promise<z.infer<S> | undefined>;
+  request<S extends z.ZodType>(
+    cfg: AxiosRequestConfig,
+    schema: S,
+    opts: { allow404: true },
+  ): Promise<z.infer<S> | undefined>;
   readonly axios: AxiosInstance;
 }
 
@@ -103,15 +108,27 @@ export interface VendorHttp {
  */
 export function createVendorHttp(o: VendorHttpOptions): VendorHttp {
   // Repeated keys for arrays (a=1&a=2): the form vendor APIs (Mindbody's request.clientIDs) expect.
-  const instance = axios.create({ baseURL: o.baseURL, timeout: o.timeoutMs ?? 15_000, validateStatus: () => true, paramsSerializer: { indexes: null } });
+  const instance = axios.create({
+    baseURL: o.baseURL,
+    timeout: o.timeoutMs ?? 15_000,
+    validateStatus: () => true,
+    paramsSerializer: { indexes: null },
+  });
   const retry = o.retry ?? DEFAULT_RETRY;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  async function request(cfg: AxiosRequestConfig, schema: z.ZodType, opts: { allow404?: boolean } = {}): Promise<unknown> {
+  async function request(
+    cfg: AxiosRequestConfig,
+    schema: z.ZodType,
+    opts: { allow404?: boolean } = {},
+  ): Promise<unknown> {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       await o.limiter?.take();
-      const headers = { ...(cfg.headers as Record<string, string> | undefined), ...(o.headers ? await o.headers() : {}) };
+      const headers = {
+        ...(cfg.headers as Record<string, string> | undefined),
+        ...(o.headers ? await o.headers() : {}),
+      };
       o.counter.add(o.platform, o.clinicId);
       let status: number;
       let data: unknown;
@@ -124,12 +141,22 @@ export function createVendorHttp(o: VendorHttpOptions): VendorHttp {
       } catch (err) {
         // Network failure or timeout: retryable.
         status = 0;
-        o.log.warn({ platform: o.platform, clinicId: o.clinicId, attempt, errorCode: (err as { code?: string }).code }, 'vendor API unreachable');
+        o.log.warn(
+          { platform: o.platform, clinicId: o.clinicId, attempt, errorCode: (err as { code?: string }).code },
+          'vendor API unreachable',
+        );
       }
       if (status >= 200 && status < 300) {
         const parsed = schema.safeParse(data);
         if (parsed.success) return parsed.data;
-        o.log.error({ platform: o.platform, clinicId: o.clinicId, paths: parsed.error.issues.slice(0, 5).map((i) => i.path.join('.')) }, 'vendor API answered an unexpected shape');
+        o.log.error(
+          {
+            platform: o.platform,
+            clinicId: o.clinicId,
+            paths: parsed.error.issues.slice(0, 5).map((i) => i.path.join('.')),
+          },
+          'vendor API answered an unexpected shape',
+        );
         throw new RebookError('provider_unavailable', `${o.platform} API answered an unexpected shape`);
       }
       if (status === 404 && opts.allow404) return undefined;
@@ -139,10 +166,21 @@ export function createVendorHttp(o: VendorHttpOptions): VendorHttp {
       }
       const retryable = status === 0 || status === 429 || status >= 500;
       // Refusals stay retryable for Temporal: a stage waits for a fixed credential rather than being sent blind.
-      if (!retryable) throw new RebookError('provider_unavailable', `${o.platform} API refused the request (HTTP ${status})`);
-      if (attempt >= retry.attempts) throw new RebookError('provider_unavailable', `${o.platform} API unavailable (HTTP ${status || 'no answer'}) after ${attempt} attempts`);
-      const wait = status === 429 && retryAfter !== undefined ? Math.min(retryAfter, retry.maxDelayMs * 4) : backoffDelay(attempt, retry);
-      o.log.warn({ platform: o.platform, clinicId: o.clinicId, status, attempt, waitMs: Math.round(wait) }, 'vendor API retry');
+      if (!retryable)
+        throw new RebookError('provider_unavailable', `${o.platform} API refused the request (HTTP ${status})`);
+      if (attempt >= retry.attempts)
+        throw new RebookError(
+          'provider_unavailable',
+          `${o.platform} API unavailable (HTTP ${status || 'no answer'}) after ${attempt} attempts`,
+        );
+      const wait =
+        status === 429 && retryAfter !== undefined
+          ? Math.min(retryAfter, retry.maxDelayMs * 4)
+          : backoffDelay(attempt, retry);
+      o.log.warn(
+        { platform: o.platform, clinicId: o.clinicId, status, attempt, waitMs: Math.round(wait) },
+        'vendor API retry',
+      );
       await sleep(wait);
     }
   }

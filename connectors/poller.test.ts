@@ -10,8 +10,8 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createConfigStore, type ConfigStore } from '../src/config/store.js';
-import { openDatabase, type Database } from '../src/db/client.js';
+import { type ConfigStore, createConfigStore } from '../src/config/store.js';
+import { type Database, openDatabase } from '../src/db/client.js';
 import { createIngest } from '../src/ingest/service.js';
 import { createLogger } from '../src/log.js';
 import { engines, type ScratchDatabase } from '../test/db/engines.js';
@@ -25,7 +25,10 @@ import { createConnectorRuntime } from './shared.js';
 const API = 'https://api.mindbody.test';
 const TZ = 'America/Los_Angeles';
 const log = createLogger({ level: 'silent' });
-const page = (items: unknown[]) => ({ PaginationResponse: { RequestedLimit: 100, RequestedOffset: 0, PageSize: items.length, TotalResults: items.length }, Appointments: items });
+const page = (items: unknown[]) => ({
+  PaginationResponse: { RequestedLimit: 100, RequestedOffset: 0, PageSize: items.length, TotalResults: items.length },
+  Appointments: items,
+});
 const noTemporal = {} as Client;
 
 let configDir: string;
@@ -66,20 +69,40 @@ describe.each(engines)('poll election on $name', (engine) => {
     let now = Date.parse('2026-11-20T20:00:00Z');
     const replica = (database: Database) => {
       const counter = new ApiCallCounter();
-      const runtime = { ...createConnectorRuntime({ secrets: SECRETS, log, counter, now: () => now, sleep: async () => undefined }), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } };
-      const ingest = createIngest({ db: database.db, config, temporal: noTemporal, taskQueue: 'unused', log, now: () => now, resolveVendorEvent: vendorResolver(database.db, runtime) });
+      const runtime = {
+        ...createConnectorRuntime({ secrets: SECRETS, log, counter, now: () => now, sleep: async () => undefined }),
+        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      };
+      const ingest = createIngest({
+        db: database.db,
+        config,
+        temporal: noTemporal,
+        taskQueue: 'unused',
+        log,
+        now: () => now,
+        resolveVendorEvent: vendorResolver(database.db, runtime),
+      });
       return { counter, poller: createPoller({ db: database.db, config, ingest, runtime, log }) };
     };
     const a = replica(first);
     const b = replica(second);
     const calls = () => a.counter.get('mindbody') + b.counter.get('mindbody');
     // Whichever replica wins needs a staff token (each has its own in memory).
-    const token = () => nock(API).post('/public/v6/usertoken/issue').optionally().times(2).reply(200, { AccessToken: 'tok' });
+    const token = () =>
+      nock(API).post('/public/v6/usertoken/issue').optionally().times(2).reply(200, { AccessToken: 'tok' });
 
     // First interval: the window listing and the deep scan, exactly once.
     token();
-    nock(API).get('/public/v6/appointment/staffappointments').query((q) => q['request.endDate'] === siteLocal(now + 3 * 86_400_000, TZ)).once().reply(200, page([]));
-    nock(API).get('/public/v6/appointment/staffappointments').query((q) => q['request.endDate'] === siteLocal(now + 120 * 86_400_000, TZ)).once().reply(200, page([]));
+    nock(API)
+      .get('/public/v6/appointment/staffappointments')
+      .query((q) => q['request.endDate'] === siteLocal(now + 3 * 86_400_000, TZ))
+      .once()
+      .reply(200, page([]));
+    nock(API)
+      .get('/public/v6/appointment/staffappointments')
+      .query((q) => q['request.endDate'] === siteLocal(now + 120 * 86_400_000, TZ))
+      .once()
+      .reply(200, page([]));
     await Promise.all([a.poller.tick(), b.poller.tick()]);
     expect(nock.pendingMocks().filter((m) => !m.includes('usertoken'))).toEqual([]);
     // One replica made token + 2 listings; the other made none.
@@ -96,7 +119,11 @@ describe.each(engines)('poll election on $name', (engine) => {
     now += 15 * 60_000;
     token();
     nock(API).get('/public/v6/appointment/staffappointments').query(true).once().reply(200, page([]));
-    nock(API).get('/public/v6/client/clients').query(true).once().reply(200, { PaginationResponse: { TotalResults: 0 }, Clients: [] });
+    nock(API)
+      .get('/public/v6/client/clients')
+      .query(true)
+      .once()
+      .reply(200, { PaginationResponse: { TotalResults: 0 }, Clients: [] });
     const [a0, b0] = [a.counter.get('mindbody'), b.counter.get('mindbody')];
     await Promise.all([b.poller.tick(), a.poller.tick()]);
     expect(nock.pendingMocks().filter((m) => !m.includes('usertoken'))).toEqual([]);
@@ -130,17 +157,33 @@ for (const engine of engines.filter((e) => e.name === 'postgres')) {
         let locked!: () => void;
         const isLocked = new Promise<void>((r) => (locked = r));
         const holding = holder.db.transaction(async (tx) => {
-          await tx.execute(sql`select pg_advisory_xact_lock(${POLL_LOCK_NAMESPACE}, hashtext(${'mb-clinic/mindbody'}))`);
+          await tx.execute(
+            sql`select pg_advisory_xact_lock(${POLL_LOCK_NAMESPACE}, hashtext(${'mb-clinic/mindbody'}))`,
+          );
           locked();
           await held;
         });
         await isLocked;
         const t0 = Date.now();
-        expect(await claimPoll(claimer.db, { clinicId: 'mb-clinic', platform: 'mindbody', now: Date.now(), intervalMs: 900_000 })).toEqual({ claimed: false });
+        expect(
+          await claimPoll(claimer.db, {
+            clinicId: 'mb-clinic',
+            platform: 'mindbody',
+            now: Date.now(),
+            intervalMs: 900_000,
+          }),
+        ).toEqual({ claimed: false });
         expect(Date.now() - t0).toBeLessThan(2_000);
         release();
         await holding;
-        expect(await claimPoll(claimer.db, { clinicId: 'mb-clinic', platform: 'mindbody', now: Date.now(), intervalMs: 900_000 })).toEqual({ claimed: true });
+        expect(
+          await claimPoll(claimer.db, {
+            clinicId: 'mb-clinic',
+            platform: 'mindbody',
+            now: Date.now(),
+            intervalMs: 900_000,
+          }),
+        ).toEqual({ claimed: true });
       } finally {
         await claimer.close();
         await holder.close();

@@ -10,7 +10,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { ConfigStore } from '../src/config/store.js';
-import { rows, type Db } from '../src/db/client.js';
+import { type Db, rows } from '../src/db/client.js';
 import { connectorState } from '../src/db/schema.js';
 import type { Ingest } from '../src/ingest/service.js';
 import type { Logger } from '../src/log.js';
@@ -29,26 +29,46 @@ const CLAIM_KEY = 'poll.claimedAt';
  * itself talks to the vendor (on PGlite a held transaction would stall every other query).
  * Returns when this replica may poll, or the time of the claim that stands.
  */
-export async function claimPoll(db: Db, o: { clinicId: string; platform: string; now: number; intervalMs: number; force?: boolean }): Promise<{ claimed: true } | { claimed: false; claimedAt?: number }> {
+export async function claimPoll(
+  db: Db,
+  o: { clinicId: string; platform: string; now: number; intervalMs: number; force?: boolean },
+): Promise<{ claimed: true } | { claimed: false; claimedAt?: number }> {
   return db.transaction(async (tx) => {
-    const lock = await tx.execute(sql`select pg_try_advisory_xact_lock(${POLL_LOCK_NAMESPACE}, hashtext(${`${o.clinicId}/${o.platform}`})) as locked`);
+    const lock = await tx.execute(
+      sql`select pg_try_advisory_xact_lock(${POLL_LOCK_NAMESPACE}, hashtext(${`${o.clinicId}/${o.platform}`})) as locked`,
+    );
     if (!rows<{ locked: boolean }>(lock)[0]?.locked) return { claimed: false };
     const [row] = await tx
       .select({ value: connectorState.value })
       .from(connectorState)
-      .where(and(eq(connectorState.clinicId, o.clinicId), eq(connectorState.platform, o.platform), eq(connectorState.key, CLAIM_KEY)));
+      .where(
+        and(
+          eq(connectorState.clinicId, o.clinicId),
+          eq(connectorState.platform, o.platform),
+          eq(connectorState.key, CLAIM_KEY),
+        ),
+      );
     const last = row ? Date.parse(row.value) : undefined;
     if (!o.force && last !== undefined && o.now - last < o.intervalMs) return { claimed: false, claimedAt: last };
     const value = new Date(o.now).toISOString();
     await tx
       .insert(connectorState)
       .values({ clinicId: o.clinicId, platform: o.platform, key: CLAIM_KEY, value })
-      .onConflictDoUpdate({ target: [connectorState.clinicId, connectorState.platform, connectorState.key], set: { value, updatedAt: sql`now()` } });
+      .onConflictDoUpdate({
+        target: [connectorState.clinicId, connectorState.platform, connectorState.key],
+        set: { value, updatedAt: sql`now()` },
+      });
     return { claimed: true };
   });
 }
 
-export function createPoller(deps: { db: Db; config: ConfigStore; ingest: Ingest; runtime: ConnectorRuntime; log: Logger }) {
+export function createPoller(deps: {
+  db: Db;
+  config: ConfigStore;
+  ingest: Ingest;
+  runtime: ConnectorRuntime;
+  log: Logger;
+}) {
   // When each clinic was last polled (by any replica, as far as this one knows): saves a claim
   // round trip per clinic and tick.
   const lastRun = new Map<string, number>();
@@ -63,7 +83,13 @@ export function createPoller(deps: { db: Db; config: ConfigStore; ingest: Ingest
         const now = deps.runtime.now();
         if (!force && now - (lastRun.get(clinic.id) ?? -Infinity) < intervalMs) continue;
         try {
-          const claim = await claimPoll(deps.db, { clinicId: clinic.id, platform: clinic.platform, now, intervalMs, force });
+          const claim = await claimPoll(deps.db, {
+            clinicId: clinic.id,
+            platform: clinic.platform,
+            now,
+            intervalMs,
+            force,
+          });
           if (!claim.claimed) {
             if (claim.claimedAt !== undefined) lastRun.set(clinic.id, claim.claimedAt);
             continue;
@@ -74,9 +100,21 @@ export function createPoller(deps: { db: Db; config: ConfigStore; ingest: Ingest
           await result.commit();
           await deps.ingest.processStored(stored);
           total += stored.length;
-          if (stored.length) deps.log.info({ clinicId: clinic.id, platform: clinic.platform, stored: stored.length }, 'poll found changes');
+          if (stored.length)
+            deps.log.info(
+              { clinicId: clinic.id, platform: clinic.platform, stored: stored.length },
+              'poll found changes',
+            );
         } catch (err) {
-          deps.log.warn({ clinicId: clinic.id, platform: clinic.platform, errorName: (err as Error).name, code: (err as { code?: string }).code }, 'poll failed; will retry next interval');
+          deps.log.warn(
+            {
+              clinicId: clinic.id,
+              platform: clinic.platform,
+              errorName: (err as Error).name,
+              code: (err as { code?: string }).code,
+            },
+            'poll failed; will retry next interval',
+          );
         }
       }
       return total;

@@ -1,13 +1,13 @@
 /** Every booking platform Rebook speaks to. Adding one is one folder and one line here. */
 import type { ClinicConfig } from '../src/config/schema.js';
+import type { Db } from '../src/db/client.js';
 import type { CanonicalEvent } from '../src/ingest/events.js';
 import type { VendorEvent } from '../src/ingest/service.js';
-import type { Db } from '../src/db/client.js';
 import { genericConnector } from './generic/index.js';
 import { janeConnector } from './jane/index.js';
 import { mindbodyConnector } from './mindbody/index.js';
-import { vagaroConnector } from './vagaro/index.js';
 import type { BookingCheck, BookingConnector, ConnectorRuntime } from './types.js';
+import { vagaroConnector } from './vagaro/index.js';
 
 export const connectors = {
   generic: genericConnector,
@@ -40,7 +40,10 @@ export const BOOKING_CHECK_TTL_MS = 60_000;
  */
 export function createBookingChecker(runtime: ConnectorRuntime, ttlMs = BOOKING_CHECK_TTL_MS) {
   const cache = new Map<string, { at: number; answer: BookingCheck }>();
-  return async (ctx: { db: Db; clinic: ClinicConfig }, q: { clientExternalId: string; after: string; excludeAppointmentId: string }): Promise<BookingCheck> => {
+  return async (
+    ctx: { db: Db; clinic: ClinicConfig },
+    q: { clientExternalId: string; after: string; excludeAppointmentId: string },
+  ): Promise<BookingCheck> => {
     const connector: BookingConnector = connectors[ctx.clinic.platform];
     // Database reads are cheap and always current: only vendor API answers are cached.
     if (!connector.remoteBookingCheck) return connector.hasUpcomingAppointment({ ...ctx, runtime }, q);

@@ -11,7 +11,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Db } from '../src/db/client.js';
 import { RebookError } from '../src/errors.js';
-import { parseEncryptionKeys, type EncryptionKey } from '../src/temporal/codec.js';
+import { type EncryptionKey, parseEncryptionKeys } from '../src/temporal/codec.js';
 import { readState, writeState } from './shared.js';
 
 export const SECRETS_KEY_ENV = 'REBOOK_SECRETS_KEY';
@@ -22,8 +22,15 @@ const PURPOSE = 'rebook connector secrets v1';
 
 function sealingKeys(secrets: NodeJS.ProcessEnv): EncryptionKey[] {
   const spec = secrets[SECRETS_KEY_ENV] || secrets[PAYLOAD_KEYS_ENV];
-  if (!spec) throw new RebookError('config_invalid', `${SECRETS_KEY_ENV} (or ${PAYLOAD_KEYS_ENV}) must be set to keep connector secrets in the database`);
-  return parseEncryptionKeys(spec).map((k) => ({ id: k.id, key: Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), PURPOSE, 32)) }));
+  if (!spec)
+    throw new RebookError(
+      'config_invalid',
+      `${SECRETS_KEY_ENV} (or ${PAYLOAD_KEYS_ENV}) must be set to keep connector secrets in the database`,
+    );
+  return parseEncryptionKeys(spec).map((k) => ({
+    id: k.id,
+    key: Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), PURPOSE, 32)),
+  }));
 }
 
 /** Seals `plain` for the row named by `aad` (clinic/platform/key). */
@@ -46,7 +53,11 @@ export function openSecret(stored: string, aad: string, secrets: NodeJS.ProcessE
   const i = rest.indexOf(':');
   const keyId = rest.slice(0, i);
   const key = sealingKeys(secrets).find((k) => k.id === keyId);
-  if (!key) throw new RebookError('config_invalid', `connector secret sealed with key "${keyId}", which is not configured (${SECRETS_KEY_ENV})`);
+  if (!key)
+    throw new RebookError(
+      'config_invalid',
+      `connector secret sealed with key "${keyId}", which is not configured (${SECRETS_KEY_ENV})`,
+    );
   const raw = Buffer.from(rest.slice(i + 1), 'base64url');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key.key, raw.subarray(0, 12));
@@ -54,17 +65,33 @@ export function openSecret(stored: string, aad: string, secrets: NodeJS.ProcessE
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   } catch {
-    throw new RebookError('config_invalid', 'connector secret does not open with the configured key (tampered, or sealed for another row)');
+    throw new RebookError(
+      'config_invalid',
+      'connector secret does not open with the configured key (tampered, or sealed for another row)',
+    );
   }
 }
 
 const aadOf = (clinicId: string, platform: string, key: string) => `${clinicId}/${platform}/${key}`;
 
-export async function readSealedState(db: Db, clinicId: string, platform: string, key: string, secrets: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function readSealedState(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  key: string,
+  secrets: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
   const stored = await readState(db, clinicId, platform, key);
   return stored === undefined ? undefined : openSecret(stored, aadOf(clinicId, platform, key), secrets);
 }
 
-export async function writeSealedState(db: Db, clinicId: string, platform: string, key: string, value: string, secrets: NodeJS.ProcessEnv): Promise<void> {
+export async function writeSealedState(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  key: string,
+  value: string,
+  secrets: NodeJS.ProcessEnv,
+): Promise<void> {
   await writeState(db, clinicId, platform, key, sealSecret(value, aadOf(clinicId, platform, key), secrets));
 }

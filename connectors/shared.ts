@@ -6,9 +6,9 @@ import { fromLocal } from '../src/core/zoned-time.js';
 import type { Db } from '../src/db/client.js';
 import { connectorClientRefs, connectorState } from '../src/db/schema.js';
 import { RebookError } from '../src/errors.js';
+import type { Logger } from '../src/log.js';
 import { ApiCallCounter } from './http.js';
 import type { ConnectorRuntime } from './types.js';
-import type { Logger } from '../src/log.js';
 
 /** The value of the clinic's credential `name`, or undefined when unnamed or unset. */
 export function credential(clinic: ClinicConfig, name: string, secrets: NodeJS.ProcessEnv): string | undefined {
@@ -19,7 +19,11 @@ export function credential(clinic: ClinicConfig, name: string, secrets: NodeJS.P
 
 export function requireCredential(clinic: ClinicConfig, name: string, secrets: NodeJS.ProcessEnv): string {
   const v = credential(clinic, name, secrets);
-  if (!v) throw new RebookError('config_invalid', `credential "${name}" for platform ${clinic.platform} is not set (see connector.credentials in the clinic config)`);
+  if (!v)
+    throw new RebookError(
+      'config_invalid',
+      `credential "${name}" for platform ${clinic.platform} is not set (see connector.credentials in the clinic config)`,
+    );
   return v;
 }
 
@@ -39,7 +43,9 @@ const LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$
 export function vendorInstant(value: string, timeZone: string): string {
   const m = LOCAL.exec(value.trim());
   if (m) {
-    const ms = fromLocal({ year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: +m[4]!, minute: +m[5]! }, timeZone) + Number(m[6] ?? 0) * 1000;
+    const ms =
+      fromLocal({ year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: +m[4]!, minute: +m[5]! }, timeZone) +
+      Number(m[6] ?? 0) * 1000;
     return new Date(ms).toISOString();
   }
   const t = Date.parse(value);
@@ -51,15 +57,26 @@ export async function readState(db: Db, clinicId: string, platform: string, key:
   const [row] = await db
     .select({ value: connectorState.value })
     .from(connectorState)
-    .where(and(eq(connectorState.clinicId, clinicId), eq(connectorState.platform, platform), eq(connectorState.key, key)));
+    .where(
+      and(eq(connectorState.clinicId, clinicId), eq(connectorState.platform, platform), eq(connectorState.key, key)),
+    );
   return row?.value;
 }
 
-export async function writeState(db: Db, clinicId: string, platform: string, key: string, value: string): Promise<void> {
+export async function writeState(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  key: string,
+  value: string,
+): Promise<void> {
   await db
     .insert(connectorState)
     .values({ clinicId, platform, key, value })
-    .onConflictDoUpdate({ target: [connectorState.clinicId, connectorState.platform, connectorState.key], set: { value, updatedAt: sql`now()` } });
+    .onConflictDoUpdate({
+      target: [connectorState.clinicId, connectorState.platform, connectorState.key],
+      set: { value, updatedAt: sql`now()` },
+    });
 }
 
 /**
@@ -70,7 +87,13 @@ export async function writeState(db: Db, clinicId: string, platform: string, key
 const writtenRefs = new WeakMap<Db, Map<string, string>>();
 const WRITTEN_REFS_MAX = 10_000;
 
-export async function saveClientRef(db: Db, clinicId: string, platform: string, externalId: string, vendorRef: string): Promise<void> {
+export async function saveClientRef(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  externalId: string,
+  vendorRef: string,
+): Promise<void> {
   let written = writtenRefs.get(db);
   if (!written) writtenRefs.set(db, (written = new Map()));
   const key = `${clinicId}\u0000${platform}\u0000${externalId}`;
@@ -78,22 +101,42 @@ export async function saveClientRef(db: Db, clinicId: string, platform: string, 
   await db
     .insert(connectorClientRefs)
     .values({ clinicId, platform, externalId, vendorRef })
-    .onConflictDoUpdate({ target: [connectorClientRefs.clinicId, connectorClientRefs.platform, connectorClientRefs.externalId], set: { vendorRef, updatedAt: sql`now()` } });
+    .onConflictDoUpdate({
+      target: [connectorClientRefs.clinicId, connectorClientRefs.platform, connectorClientRefs.externalId],
+      set: { vendorRef, updatedAt: sql`now()` },
+    });
   written.delete(key);
   written.set(key, vendorRef);
   if (written.size > WRITTEN_REFS_MAX) written.delete(written.keys().next().value!);
 }
 
-export async function clientRef(db: Db, clinicId: string, platform: string, externalId: string): Promise<string | undefined> {
+export async function clientRef(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  externalId: string,
+): Promise<string | undefined> {
   const [row] = await db
     .select({ ref: connectorClientRefs.vendorRef })
     .from(connectorClientRefs)
-    .where(and(eq(connectorClientRefs.clinicId, clinicId), eq(connectorClientRefs.platform, platform), eq(connectorClientRefs.externalId, externalId)));
+    .where(
+      and(
+        eq(connectorClientRefs.clinicId, clinicId),
+        eq(connectorClientRefs.platform, platform),
+        eq(connectorClientRefs.externalId, externalId),
+      ),
+    );
   return row?.ref;
 }
 
 /** The runtime processes build once: secrets, logger, call counter, memoized API clients. */
-export function createConnectorRuntime(o: { secrets: NodeJS.ProcessEnv; log: Logger; now?: () => number; sleep?: (ms: number) => Promise<void>; counter?: ApiCallCounter }): ConnectorRuntime {
+export function createConnectorRuntime(o: {
+  secrets: NodeJS.ProcessEnv;
+  log: Logger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  counter?: ApiCallCounter;
+}): ConnectorRuntime {
   const memo = new Map<string, unknown>();
   return {
     secrets: o.secrets,

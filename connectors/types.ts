@@ -1,7 +1,7 @@
 /** The shape every booking-platform connector has; `registry.ts` lists them. */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Db } from '../src/db/client.js';
 import type { ClinicConfig } from '../src/config/schema.js';
+import type { Db } from '../src/db/client.js';
 import type { CanonicalEvent } from '../src/ingest/events.js';
 import type { InboxItem, VendorEvent } from '../src/ingest/service.js';
 import type { Logger } from '../src/log.js';
@@ -81,7 +81,10 @@ export interface BookingConnector {
    * Whether the client has an appointment booked after `after` (other than the treatment that
    * anchors the sequence). Throws when the platform cannot answer: callers never send blind.
    */
-  hasUpcomingAppointment(ctx: ConnectorContext, q: { clientExternalId: string; after: string; excludeAppointmentId: string }): Promise<BookingCheck>;
+  hasUpcomingAppointment(
+    ctx: ConnectorContext,
+    q: { clientExternalId: string; after: string; excludeAppointmentId: string },
+  ): Promise<BookingCheck>;
   webhook?: WebhookSpec;
   /** A stored vendor event → canonical events, re-reading the API for what the delivery lacks. */
   resolve?(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[]>;
@@ -94,6 +97,7 @@ export interface BookingConnector {
 }
 
 export function requireRuntime(ctx: ConnectorContext): ApiContext {
-  if (!ctx.runtime) throw new Error(`connector for platform "${ctx.clinic.platform}" needs a runtime (secrets, counter)`);
+  if (!ctx.runtime)
+    throw new Error(`connector for platform "${ctx.clinic.platform}" needs a runtime (secrets, counter)`);
   return ctx as ApiContext;
 }

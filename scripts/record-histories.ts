@@ -8,10 +8,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { snoozeSignal } from '../workflows/definitions.js';
-import { booking, DAY_MS, startEngine, treatment, type Engine } from '../test/helpers/engine.js';
 import { treatmentSlot } from '../test/helpers/clinic-time.js';
+import { booking, DAY_MS, type Engine, startEngine, treatment } from '../test/helpers/engine.js';
 import { historyToJson } from '../test/helpers/history-json.js';
+import { snoozeSignal } from '../workflows/definitions.js';
 
 const OUT_DIR = join('test', 'fixtures', 'histories');
 

@@ -28,7 +28,11 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const r = envSchema.safeParse(source);
   if (!r.success) {
     const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new RebookError('config_invalid', `invalid environment:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, { field: issues[0]!.path, issues });
+    throw new RebookError(
+      'config_invalid',
+      `invalid environment:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      { field: issues[0]!.path, issues },
+    );
   }
   return r.data;
 }

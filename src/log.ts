@@ -3,9 +3,24 @@
  * ids and codes only, never names, phones, emails or message bodies (pino does not scan the
  * message string, and `*.x` paths match one level only, hence the explicit list).
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
-const PHI_KEYS = ['firstName', 'lastName', 'email', 'phone', 'mobilePhone', 'body', 'subject', 'recipient', 'to', 'name', 'client', 'payload', 'authorization', 'apiKey'];
+const PHI_KEYS = [
+  'firstName',
+  'lastName',
+  'email',
+  'phone',
+  'mobilePhone',
+  'body',
+  'subject',
+  'recipient',
+  'to',
+  'name',
+  'client',
+  'payload',
+  'authorization',
+  'apiKey',
+];
 
 export const redactPaths = [
   ...PHI_KEYS,

@@ -6,32 +6,34 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { createPoller } from '../connectors/poller.js';
+import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
+import { createConnectorRuntime } from '../connectors/shared.js';
+import type { ConnectorRuntime } from '../connectors/types.js';
 import type { ConfigStore } from './config/store.js';
-import { openDatabase, type Database } from './db/client.js';
+import { type Database, openDatabase } from './db/client.js';
 import type { Env } from './env.js';
 import { createIngest } from './ingest/service.js';
 import type { Logger } from './log.js';
 import { createOutboxProvider } from './messaging/outbox/index.js';
 import { createProviderRegistry } from './messaging/registry.js';
 import { UNSUBSCRIBE_SECRET_ENV } from './messaging/unsubscribe.js';
+import { watchApiCalls } from './metrics/index.js';
+import { buildApp } from './server/app.js';
+import { dataConverterFor } from './temporal/connection.js';
 import { createSequenceSignals } from './temporal/sequence-signals.js';
 import { createSequenceStatus } from './temporal/sequence-status.js';
-import { buildApp } from './server/app.js';
-import { createPoller } from '../connectors/poller.js';
-import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
-import { createConnectorRuntime } from '../connectors/shared.js';
-import type { ConnectorRuntime } from '../connectors/types.js';
-import { dataConverterFor } from './temporal/connection.js';
 import type { TemporalSettings } from './temporal/settings.js';
 import { createWorker } from './temporal/worker.js';
-import { watchApiCalls } from './metrics/index.js';
 
 export interface Stoppable {
   stop(): Promise<void>;
 }
 
 export function openConfiguredDatabase(env: Env): Promise<Database> {
-  return env.DATABASE_URL ? openDatabase({ url: env.DATABASE_URL }) : openDatabase({ pgliteDir: join(env.REBOOK_DATA_DIR, 'pglite') });
+  return env.DATABASE_URL
+    ? openDatabase({ url: env.DATABASE_URL })
+    : openDatabase({ pgliteDir: join(env.REBOOK_DATA_DIR, 'pglite') });
 }
 
 export async function runServer(opts: {
@@ -50,7 +52,14 @@ export async function runServer(opts: {
   const { env, database, log } = opts;
   const runtime = opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log });
   watchApiCalls(runtime.counter);
-  const ingest = createIngest({ db: database.db, config: opts.config, temporal: opts.temporal, taskQueue: opts.settings.taskQueue, log, resolveVendorEvent: vendorResolver(database.db, runtime) });
+  const ingest = createIngest({
+    db: database.db,
+    config: opts.config,
+    temporal: opts.temporal,
+    taskQueue: opts.settings.taskQueue,
+    log,
+    resolveVendorEvent: vendorResolver(database.db, runtime),
+  });
   const app = await buildApp({
     db: database.db,
     config: opts.config,
@@ -59,7 +68,10 @@ export async function runServer(opts: {
     secrets: opts.secrets,
     signals: createSequenceSignals(opts.temporal),
     sequenceStatus: createSequenceStatus(opts.temporal),
-    rateLimits: { webhooksPerMinute: env.REBOOK_RATE_LIMIT_WEBHOOKS, unsubscribePerMinute: env.REBOOK_RATE_LIMIT_UNSUBSCRIBE },
+    rateLimits: {
+      webhooksPerMinute: env.REBOOK_RATE_LIMIT_WEBHOOKS,
+      unsubscribePerMinute: env.REBOOK_RATE_LIMIT_UNSUBSCRIBE,
+    },
     trustProxy: env.REBOOK_TRUST_PROXY,
     clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
     readiness: {
@@ -114,7 +126,10 @@ export async function runWorker(opts: {
 }): Promise<Stoppable & { done: Promise<void> }> {
   // Every email stage carries a signed one-click unsubscribe link: refuse to start rather than
   // fail sends later.
-  if (!opts.secrets[UNSUBSCRIBE_SECRET_ENV]) throw new Error(`${UNSUBSCRIBE_SECRET_ENV} is required (any long random string, the same for server and worker): email stages carry a signed unsubscribe link`);
+  if (!opts.secrets[UNSUBSCRIBE_SECRET_ENV])
+    throw new Error(
+      `${UNSUBSCRIBE_SECRET_ENV} is required (any long random string, the same for server and worker): email stages carry a signed unsubscribe link`,
+    );
   const outbox = createOutboxProvider(opts.log);
   const runtime = opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log: opts.log });
   watchApiCalls(runtime.counter);

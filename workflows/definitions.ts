@@ -2,8 +2,9 @@
  * The public surface of the sequence workflow: its id, signals and query. Clients (the HTTP
  * server, the forwarder, tests) import this module; it holds no workflow logic.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { SequenceOutcome, SequencePlan } from '../src/core/types.js';
 
 export const SEQUENCE_WORKFLOW = 'rebookSequence';

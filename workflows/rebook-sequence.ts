@@ -5,29 +5,29 @@
  * activity results recorded in history, so replays are deterministic.
  */
 import {
+  allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
-  allHandlersFinished,
-  patched,
 } from '@temporalio/workflow';
 import type { SequenceActivities, SequenceRef } from '../src/activities/types.js';
 import { firstCurrentStageIndex, reactivationStage } from '../src/core/plan.js';
 import type { PlannedStage, SequenceOutcome, SequencePlan } from '../src/core/types.js';
 import {
   bookedSignal,
+  type CarriedState,
   endSignal,
+  type HistoryEntry,
+  type SequenceInput,
+  type SequenceStatus,
   searchAttributes,
   snoozeSignal,
   statusQuery,
   treatmentCompletedSignal,
-  type CarriedState,
-  type HistoryEntry,
-  type SequenceInput,
-  type SequenceStatus,
 } from './definitions.js';
 
 const acts = proxyActivities<SequenceActivities>({
@@ -69,7 +69,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
   });
   setHandler(bookedSignal, (b) => {
     const anchor = st.pending ?? st.anchor;
-    if (anchor && (b.appointmentId === anchor.appointmentId || Date.parse(b.startAt) <= Date.parse(anchor.completedAt))) return;
+    if (anchor && (b.appointmentId === anchor.appointmentId || Date.parse(b.startAt) <= Date.parse(anchor.completedAt)))
+      return;
     st.booking ??= b;
   });
   setHandler(snoozeSignal, (s) => {
@@ -144,7 +145,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     if (!plan) return {};
     const i = plan.stages.findIndex((s) => s.key === stage.key);
     const next = i >= 0 ? plan.stages[i + 1] : undefined;
-    const end = i >= 0 ? plan.windowEndsAt : new Date(Date.parse(plan.reactivationAt) + REACTIVATION_GRACE_MS).toISOString();
+    const end =
+      i >= 0 ? plan.windowEndsAt : new Date(Date.parse(plan.reactivationAt) + REACTIVATION_GRACE_MS).toISOString();
     return { expiresAt: next?.dueAt ?? end, offerExpiresAt: plan.windowEndsAt };
   }
 
@@ -160,7 +162,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       after: st.anchor!.completedAt,
       excludeAppointmentId: st.anchor!.appointmentId,
     });
-    if (check.booked) st.booking ??= { appointmentId: check.appointmentId ?? 'unknown', startAt: check.startAt ?? now() };
+    if (check.booked)
+      st.booking ??= { appointmentId: check.appointmentId ?? 'unknown', startAt: check.startAt ?? now() };
     return check.booked;
   }
 
@@ -178,7 +181,13 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       // the booking platform right before every client-facing send, not only via events.
       if (await bookedMeanwhile()) return false;
       if (interrupted()) return false;
-      const result = await acts.deliverStage({ ref: ref(), stage, now: now(), anchorAt: st.anchor!.completedAt, ...stageExpiry(stage) });
+      const result = await acts.deliverStage({
+        ref: ref(),
+        stage,
+        now: now(),
+        anchorAt: st.anchor!.completedAt,
+        ...stageExpiry(stage),
+      });
       if (result.status === 'sent') {
         note(stage.key, 'sent', result.channel);
         st.lastTouch = stage.key;
@@ -188,7 +197,11 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
         note(stage.key, 'suppressed', result.reason);
         if (result.noUsableChannel && plan) {
           // Nobody can be reached automatically: hand the client to staff now, skip the rest.
-          const staffStage = plan.stages.find((s) => s.channel === 'staff') ?? { ...stage, channel: 'staff' as const, purpose: 'escalation' as const };
+          const staffStage = plan.stages.find((s) => s.channel === 'staff') ?? {
+            ...stage,
+            channel: 'staff' as const,
+            purpose: 'escalation' as const,
+          };
           await escalate({ ...staffStage, dueAt: now() }, 'no_usable_channel');
           st.stageIndex = plan.stages.length - 1;
         }
@@ -205,7 +218,16 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     outcomeStage = at;
     note(at ?? stageLabel, o === 'booked' ? 'booked' : 'ended', o);
     await publish(stageLabel, undefined, false);
-    return { clinicId: input.clinicId, treatmentType: input.treatmentType, anchorAppointmentId: st.anchor?.appointmentId, anchorAt: st.anchor?.completedAt, stage: stageLabel, outcome, outcomeStage, history: st.history };
+    return {
+      clinicId: input.clinicId,
+      treatmentType: input.treatmentType,
+      anchorAppointmentId: st.anchor?.appointmentId,
+      anchorAt: st.anchor?.completedAt,
+      stage: stageLabel,
+      outcome,
+      outcomeStage,
+      history: st.history,
+    };
   }
 
   // signal-with-start delivers the first treatment together with the start.
@@ -229,10 +251,15 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     if (st.ended) return finish(st.ended.outcome, st.lastTouch);
 
     if (!plan) {
-      plan = await acts.planSequence({ clinicId: input.clinicId, treatmentType: input.treatmentType, completedAt: st.anchor!.completedAt });
+      plan = await acts.planSequence({
+        clinicId: input.clinicId,
+        treatmentType: input.treatmentType,
+        completedAt: st.anchor!.completedAt,
+      });
       st.plan = plan;
       st.stageIndex = firstCurrentStageIndex(plan, Date.now());
-      for (const skipped of plan.stages.slice(0, st.stageIndex)) note(skipped.key, 'suppressed', 'past_due_at_enrollment');
+      for (const skipped of plan.stages.slice(0, st.stageIndex))
+        note(skipped.key, 'suppressed', 'past_due_at_enrollment');
       continue; // signals may have arrived while planning
     }
 
@@ -273,7 +300,9 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
 
     // Grace: every touch is out; a booking until the window closes still counts for the stage
     // that preceded it. After that the client has churned.
-    const graceEnd = st.reactivationDone ? new Date(Date.parse(plan.reactivationAt) + REACTIVATION_GRACE_MS).toISOString() : plan.windowEndsAt;
+    const graceEnd = st.reactivationDone
+      ? new Date(Date.parse(plan.reactivationAt) + REACTIVATION_GRACE_MS).toISOString()
+      : plan.windowEndsAt;
     await publish(st.lastTouch ?? stageLabel, graceEnd);
     if (await waitUntil(graceEnd)) continue;
     return finish('churned', st.lastTouch);

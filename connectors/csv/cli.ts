@@ -10,28 +10,53 @@ import { clinicOrThrow, loadConfig } from '../../src/config/load.js';
 import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
 import { IMPORT_SOURCE_HEADER } from '../../src/server/routes/events.js';
 import { planImport, progressBar, sendImport } from './import.js';
-import { CSV_FORMATS, parseMapping, type CsvFormat } from './presets.js';
+import { CSV_FORMATS, type CsvFormat, parseMapping } from './presets.js';
 
-export async function importCommand(argv: string[], env: { configDir: string; port: number; secrets: NodeJS.ProcessEnv }, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function importCommand(
+  argv: string[],
+  env: { configDir: string; port: number; secrets: NodeJS.ProcessEnv },
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { clinic: { type: 'string' }, format: { type: 'string', default: 'generic' }, map: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, url: { type: 'string' } },
+    options: {
+      clinic: { type: 'string' },
+      format: { type: 'string', default: 'generic' },
+      map: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      url: { type: 'string' },
+    },
   });
   const file = positionals[0];
   if (!values.clinic || !file || !(CSV_FORMATS as readonly string[]).includes(values.format!)) {
-    err.write(`usage: rebook import --clinic <id> --format ${CSV_FORMATS.join('|')} [--map field=Header,...] [--dry-run] [--url URL] FILE.csv\n`);
+    err.write(
+      `usage: rebook import --clinic <id> --format ${CSV_FORMATS.join('|')} [--map field=Header,...] [--dry-run] [--url URL] FILE.csv\n`,
+    );
     return 2;
   }
   const config = loadConfig(env.configDir);
   const clinic = clinicOrThrow(config, values.clinic);
-  const plan = planImport({ text: readFileSync(file, 'utf8'), format: values.format as CsvFormat, mapping: parseMapping(values.map), clinic, config, now: Date.now() });
+  const plan = planImport({
+    text: readFileSync(file, 'utf8'),
+    format: values.format as CsvFormat,
+    mapping: parseMapping(values.map),
+    clinic,
+    config,
+    now: Date.now(),
+  });
   for (const w of plan.warnings) err.write(`${w}\n`);
   if (values['dry-run']) {
     // Row numbers, ids, services and types only: no client names or contact details on screen.
-    for (const r of plan.rows) out.write(`line ${r.line}\t${r.outcome}\t${r.outcome === 'enroll' ? `${r.treatmentType} from stage ${r.startsAt}` : r.reason}\t${r.service ?? ''}\n`);
+    for (const r of plan.rows)
+      out.write(
+        `line ${r.line}\t${r.outcome}\t${r.outcome === 'enroll' ? `${r.treatmentType} from stage ${r.startsAt}` : r.reason}\t${r.service ?? ''}\n`,
+      );
     const enroll = plan.rows.filter((r) => r.outcome === 'enroll').length;
-    out.write(`dry run: ${plan.rows.length} rows, ${enroll} would be enrolled, ${plan.rows.length - enroll} skipped (nothing was sent)\n`);
+    out.write(
+      `dry run: ${plan.rows.length} rows, ${enroll} would be enrolled, ${plan.rows.length - enroll} skipped (nothing was sent)\n`,
+    );
     return 0;
   }
   const keyEnv = clinic.apiKeys[0]?.env;
@@ -42,9 +67,14 @@ export async function importCommand(argv: string[], env: { configDir: string; po
   }
   const url = values.url ?? `http://127.0.0.1:${env.port}`;
   const send = async (events: CanonicalEvent[]): Promise<EventResult[]> => {
-    const res = await fetch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', [IMPORT_SOURCE_HEADER]: 'import' }, body: JSON.stringify({ events }) });
+    const res = await fetch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', [IMPORT_SOURCE_HEADER]: 'import' },
+      body: JSON.stringify({ events }),
+    });
     const body = (await res.json()) as { results?: EventResult[]; error?: { code: string; message: string } };
-    if (!res.ok || !body.results) throw new Error(`server answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`);
+    if (!res.ok || !body.results)
+      throw new Error(`server answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`);
     return body.results;
   };
   const summary = await sendImport(plan, send, progressBar(err as NodeJS.WriteStream));

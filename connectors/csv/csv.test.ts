@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clinicOrThrow, loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { clinicOrThrow, type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import { connectorConfigDir } from '../../test/helpers/connector-stack.js';
 import { importCommand } from './cli.js';
 import { planImport } from './import.js';
@@ -19,7 +19,14 @@ let config: LoadedConfig;
 let dir: string;
 
 const clientIdsOf = (text: string, mapping = {}) =>
-  planImport({ text, format: 'mindbody', mapping, clinic: clinicOrThrow(config, 'mb-clinic'), config, now: NOW }).events.map((e) => (e.event.type === 'treatment.completed' ? e.event.client.id : undefined));
+  planImport({
+    text,
+    format: 'mindbody',
+    mapping,
+    clinic: clinicOrThrow(config, 'mb-clinic'),
+    config,
+    now: NOW,
+  }).events.map((e) => (e.event.type === 'treatment.completed' ? e.event.client.id : undefined));
 
 function sink() {
   let text = '';
@@ -37,18 +44,29 @@ afterAll(() => {
 });
 
 describe('Mindbody CSV client keys', () => {
-  const header = 'Appointment ID,Client ID,Unique ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status';
-  const row = (appt: string, id: string, unique: string) => `${appt},${id},${unique},Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed`;
+  const header =
+    'Appointment ID,Client ID,Unique ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status';
+  const row = (appt: string, id: string, unique: string) =>
+    `${appt},${id},${unique},Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed`;
 
   it('keys clients on the UniqueId column when the export has one (what webhooks and the API use)', () => {
-    const plan = planImport({ text: [header, row('A-1', '1207', '100045812')].join('\n'), format: 'mindbody', clinic: clinicOrThrow(config, 'mb-clinic'), config, now: NOW });
+    const plan = planImport({
+      text: [header, row('A-1', '1207', '100045812')].join('\n'),
+      format: 'mindbody',
+      clinic: clinicOrThrow(config, 'mb-clinic'),
+      config,
+      now: NOW,
+    });
     expect(plan.columns).toMatchObject({ clientId: 'Unique ID', editableClientId: 'Client ID' });
     expect(plan.warnings).toEqual([]);
     expect(clientIdsOf([header, row('A-1', '1207', '100045812')].join('\n'))).toEqual(['100045812']);
   });
 
   it('without one, keys them apart on the editable Client ID and warns that webhooks will not match', () => {
-    const text = ['Appointment ID,Client ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status', 'A-2,1207,Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed'].join('\n');
+    const text = [
+      'Appointment ID,Client ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status',
+      'A-2,1207,Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed',
+    ].join('\n');
     const plan = planImport({ text, format: 'mindbody', clinic: clinicOrThrow(config, 'mb-clinic'), config, now: NOW });
     // "1207" could be somebody else's UniqueId: never taken for one.
     expect(clientIdsOf(text)).toEqual(['mindbody-client-id:1207']);
@@ -57,16 +75,30 @@ describe('Mindbody CSV client keys', () => {
     expect(plan.warnings[0]).toMatch(/will NOT match .* webhooks/);
     expect(plan.warnings[0]).toMatch(/--map clientId=/);
     // Mapping a UniqueId column by hand (any header) is taken as given.
-    const mapped = ['Appointment ID,Client ID,MB Unique,First Name,Last Name,Appointment Type,Date,Status', 'A-3,1207,100045812,Imogen,Faulkner,Botox 20u,6/1/2026,Completed'].join('\n');
+    const mapped = [
+      'Appointment ID,Client ID,MB Unique,First Name,Last Name,Appointment Type,Date,Status',
+      'A-3,1207,100045812,Imogen,Faulkner,Botox 20u,6/1/2026,Completed',
+    ].join('\n');
     expect(clientIdsOf(mapped, { clientId: ['MB Unique'] })).toEqual(['100045812']);
   });
 
   it('rebook import prints the warning on stderr, in a dry run too, with no client data on stdout', async () => {
     const file = join(dir, 'mindbody.csv');
-    writeFileSync(file, ['Appointment ID,Client ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status', 'A-4,1207,Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'Appointment ID,Client ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status',
+        'A-4,1207,Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed',
+      ].join('\n'),
+    );
     const out = sink();
     const err = sink();
-    const code = await importCommand(['--clinic', 'mb-clinic', '--format', 'mindbody', '--dry-run', file], { configDir, port: 0, secrets: {} }, out.stream, err.stream);
+    const code = await importCommand(
+      ['--clinic', 'mb-clinic', '--format', 'mindbody', '--dry-run', file],
+      { configDir, port: 0, secrets: {} },
+      out.stream,
+      err.stream,
+    );
     expect(code).toBe(0);
     expect(err.text()).toMatch(/warning: this mindbody export has no unique client id column/);
     expect(out.text()).toMatch(/dry run: 1 rows/);

@@ -7,7 +7,25 @@
  * Vagaro: https://support.vagaro.com/hc/en-us/articles/360019955033-Appointments-Summary-Report
  */
 
-export const CSV_FIELDS = ['appointmentId', 'clientId', 'editableClientId', 'firstName', 'lastName', 'fullName', 'email', 'phone', 'service', 'serviceId', 'date', 'time', 'completedAt', 'status', 'price', 'smsConsent', 'emailConsent'] as const;
+export const CSV_FIELDS = [
+  'appointmentId',
+  'clientId',
+  'editableClientId',
+  'firstName',
+  'lastName',
+  'fullName',
+  'email',
+  'phone',
+  'service',
+  'serviceId',
+  'date',
+  'time',
+  'completedAt',
+  'status',
+  'price',
+  'smsConsent',
+  'emailConsent',
+] as const;
 export type CsvField = (typeof CSV_FIELDS)[number];
 export type ColumnPreset = Partial<Record<CsvField, string[]>>;
 
@@ -102,7 +120,18 @@ export function editableIdWarning(format: CsvFormat, header: string): string {
 }
 
 /** Status words that mean "the treatment happened", across platforms' exports (lower-cased). */
-export const COMPLETED_STATUSES = new Set(['completed', 'complete', 'arrived', 'checked out', 'checked-out', 'service completed', 'service complete', 'show', 'attended', 'paid']);
+export const COMPLETED_STATUSES = new Set([
+  'completed',
+  'complete',
+  'arrived',
+  'checked out',
+  'checked-out',
+  'service completed',
+  'service complete',
+  'show',
+  'attended',
+  'paid',
+]);
 
 /** `field=Header,field=Header` → overrides on top of a preset. */
 export function parseMapping(spec: string | undefined): ColumnPreset {
@@ -111,7 +140,8 @@ export function parseMapping(spec: string | undefined): ColumnPreset {
   for (const part of spec.split(',')) {
     const [k, ...rest] = part.split('=');
     const field = k?.trim() as CsvField;
-    if (!(CSV_FIELDS as readonly string[]).includes(field) || rest.length === 0) throw new Error(`--map: "${part}" is not field=Header (fields: ${CSV_FIELDS.join(', ')})`);
+    if (!(CSV_FIELDS as readonly string[]).includes(field) || rest.length === 0)
+      throw new Error(`--map: "${part}" is not field=Header (fields: ${CSV_FIELDS.join(', ')})`);
     out[field] = [rest.join('=').trim()];
   }
   return out;

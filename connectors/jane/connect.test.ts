@@ -15,14 +15,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import { openDatabase } from '../../src/db/client.js';
 import { embeddedDir } from '../../src/db/embedded-lock.js';
-import { newEncryptionKeySpec } from '../../src/temporal/codec.js';
 import { createLogger } from '../../src/log.js';
+import { newEncryptionKeySpec } from '../../src/temporal/codec.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
 import { ApiCallCounter } from '../http.js';
-import { openSecret, readSealedState, sealSecret, SECRETS_KEY_ENV } from '../sealed-state.js';
+import { openSecret, readSealedState, SECRETS_KEY_ENV, sealSecret } from '../sealed-state.js';
 import { createConnectorRuntime, readState } from '../shared.js';
 import { codeFromAnswer, connectJaneCommand } from './connect.js';
-import { janeClient, JANE_REFRESH_STATE_KEY } from './index.js';
+import { JANE_REFRESH_STATE_KEY, janeClient } from './index.js';
 
 const ORIGIN = 'https://kits-skin.janeapp.test';
 const REDIRECT = 'https://rebook.example.com/oauth/jane/callback';
@@ -62,12 +62,26 @@ describe('rebook connect jane', () => {
     nock(ORIGIN)
       .post('/oauth/token', (b) => {
         verifierSent = b.code_verifier;
-        return b.grant_type === 'authorization_code' && b.code === 'auth-code-123' && b.redirect_uri === REDIRECT && b.client_id === SECRETS.JANE_CLIENT_ID;
+        return (
+          b.grant_type === 'authorization_code' &&
+          b.code === 'auth-code-123' &&
+          b.redirect_uri === REDIRECT &&
+          b.client_id === SECRETS.JANE_CLIENT_ID
+        );
       })
-      .reply(200, { access_token: 'jane-access-A', refresh_token: 'jane-refresh-FIRST', expires_in: 7200, token_type: 'Bearer' });
+      .reply(200, {
+        access_token: 'jane-access-A',
+        refresh_token: 'jane-refresh-FIRST',
+        expires_in: 7200,
+        token_type: 'Bearer',
+      });
 
     const errOut = sink();
-    const running = connectJaneCommand(['--clinic', 'jane-clinic', '--redirect-uri', REDIRECT], env, { input, out: out.stream, err: errOut.stream });
+    const running = connectJaneCommand(['--clinic', 'jane-clinic', '--redirect-uri', REDIRECT], env, {
+      input,
+      out: out.stream,
+      err: errOut.stream,
+    });
     // The admin opens the printed address and comes back from Jane's redirect.
     const url = await new Promise<URL>((resolve) => {
       const poll = setInterval(() => {
@@ -95,19 +109,31 @@ describe('rebook connect jane', () => {
       const stored = (await readState(database.db, 'jane-clinic', 'jane', JANE_REFRESH_STATE_KEY))!;
       expect(stored).toMatch(/^sealed:v1:s1:/);
       expect(stored).not.toContain('jane-refresh-FIRST');
-      expect(await readSealedState(database.db, 'jane-clinic', 'jane', JANE_REFRESH_STATE_KEY, secrets)).toBe('jane-refresh-FIRST');
+      expect(await readSealedState(database.db, 'jane-clinic', 'jane', JANE_REFRESH_STATE_KEY, secrets)).toBe(
+        'jane-refresh-FIRST',
+      );
 
       // The connector refreshes with the stored token (not the configured one) and seals the rotation.
       nock(ORIGIN)
         .post('/oauth/token', (b) => b.grant_type === 'refresh_token' && b.refresh_token === 'jane-refresh-FIRST')
         .reply(200, { access_token: 'jane-access-B', refresh_token: 'jane-refresh-SECOND', expires_in: 7200 });
-      nock(ORIGIN).get('/api/2026-01-01/patients/P-1').matchHeader('authorization', 'Bearer jane-access-B').reply(200, { id: 'P-1', first_name: 'Mira' });
+      nock(ORIGIN)
+        .get('/api/2026-01-01/patients/P-1')
+        .matchHeader('authorization', 'Bearer jane-access-B')
+        .reply(200, { id: 'P-1', first_name: 'Mira' });
       const clinic = createConfigStore(configDir).current().clinics.get('jane-clinic')!;
-      const runtime = createConnectorRuntime({ secrets, log, counter: new ApiCallCounter(), sleep: async () => undefined });
+      const runtime = createConnectorRuntime({
+        secrets,
+        log,
+        counter: new ApiCallCounter(),
+        sleep: async () => undefined,
+      });
       expect(await janeClient({ db: database.db, clinic, runtime }).patient('P-1')).toMatchObject({ id: 'P-1' });
       const rotated = (await readState(database.db, 'jane-clinic', 'jane', JANE_REFRESH_STATE_KEY))!;
       expect(rotated).not.toContain('jane-refresh-SECOND');
-      expect(await readSealedState(database.db, 'jane-clinic', 'jane', JANE_REFRESH_STATE_KEY, secrets)).toBe('jane-refresh-SECOND');
+      expect(await readSealedState(database.db, 'jane-clinic', 'jane', JANE_REFRESH_STATE_KEY, secrets)).toBe(
+        'jane-refresh-SECOND',
+      );
     } finally {
       await database.close();
     }
@@ -115,13 +141,21 @@ describe('rebook connect jane', () => {
 
   it('refuses a redirect address from another session, an error answer, and a missing key (before the browser step)', async () => {
     expect(codeFromAnswer(`${REDIRECT}?code=c&state=other`, 'mine')).toEqual({ error: expect.stringMatching(/state/) });
-    expect(codeFromAnswer(`${REDIRECT}?error=access_denied&state=mine`, 'mine')).toEqual({ error: 'Jane answered access_denied' });
+    expect(codeFromAnswer(`${REDIRECT}?error=access_denied&state=mine`, 'mine')).toEqual({
+      error: 'Jane answered access_denied',
+    });
     expect(codeFromAnswer('  plain-code \n', 'mine')).toEqual({ code: 'plain-code' });
     const noKey = { ...SECRETS } as NodeJS.ProcessEnv;
     delete noKey.REBOOK_ENCRYPTION_KEYS;
     delete noKey[SECRETS_KEY_ENV];
     const out = sink();
-    await expect(connectJaneCommand(['--clinic', 'jane-clinic', '--redirect-uri', REDIRECT], { REBOOK_CONFIG_DIR: configDir, REBOOK_DATA_DIR: dataDir, secrets: noKey, log }, { input: new PassThrough(), out: out.stream, err: sink().stream })).rejects.toMatchObject({ code: 'config_invalid' });
+    await expect(
+      connectJaneCommand(
+        ['--clinic', 'jane-clinic', '--redirect-uri', REDIRECT],
+        { REBOOK_CONFIG_DIR: configDir, REBOOK_DATA_DIR: dataDir, secrets: noKey, log },
+        { input: new PassThrough(), out: out.stream, err: sink().stream },
+      ),
+    ).rejects.toMatchObject({ code: 'config_invalid' });
     expect(out.text()).toBe('');
   });
 });
@@ -147,10 +181,14 @@ describe('sealed connector secrets', () => {
     const flipped = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'B' : 'A') + sealed.slice(-1);
     expect(() => openSecret(flipped, aad, secrets)).toThrow(/does not open/);
     // A new key first, the old one kept: old values open, new ones are sealed with the new key.
-    const rotated = { [SECRETS_KEY_ENV]: `${newEncryptionKeySpec('s2')},${secrets[SECRETS_KEY_ENV]}` } as NodeJS.ProcessEnv;
+    const rotated = {
+      [SECRETS_KEY_ENV]: `${newEncryptionKeySpec('s2')},${secrets[SECRETS_KEY_ENV]}`,
+    } as NodeJS.ProcessEnv;
     expect(openSecret(sealed, aad, rotated)).toBe('refresh-xyz');
     expect(sealSecret('refresh-xyz', aad, rotated)).toMatch(/^sealed:v1:s2:/);
-    expect(() => openSecret(sealed, aad, { [SECRETS_KEY_ENV]: newEncryptionKeySpec('s3') } as NodeJS.ProcessEnv)).toThrow(/key "s1", which is not configured/);
+    expect(() =>
+      openSecret(sealed, aad, { [SECRETS_KEY_ENV]: newEncryptionKeySpec('s3') } as NodeJS.ProcessEnv),
+    ).toThrow(/key "s1", which is not configured/);
   });
 
   it('a value stored before sealing existed is read as is', () => {

@@ -30,7 +30,12 @@ export const JANE_SIGNATURE_ENCODING: 'hex' | 'base64' = 'hex';
 /** Deliveries older (or further in the future) than this are refused as replays. */
 export const JANE_TIMESTAMP_TOLERANCE_MS = 5 * 60_000;
 
-export const JANE_TOPICS = ['APPOINTMENT_BOOKED', 'APPOINTMENT_CANCELLED', 'APPOINTMENT_RESCHEDULED', 'APPOINTMENT_UNCANCELLED'] as const;
+export const JANE_TOPICS = [
+  'APPOINTMENT_BOOKED',
+  'APPOINTMENT_CANCELLED',
+  'APPOINTMENT_RESCHEDULED',
+  'APPOINTMENT_UNCANCELLED',
+] as const;
 
 /** Completion is never pushed: polls look back this far for `arrived` appointments that have ended. */
 export const JANE_POLL_LOOKBACK_MS = 24 * 3_600_000;

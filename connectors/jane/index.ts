@@ -12,10 +12,23 @@ import type { InboxItem, VendorEvent } from '../../src/ingest/service.js';
 import { createVendorHttp, RateLimiter, type VendorHttp } from '../http.js';
 import { readSealedState, writeSealedState } from '../sealed-state.js';
 import { credential, readState, requireCredential, writeState } from '../shared.js';
-import { requireRuntime, type ApiContext, type BookingConnector, type ClientRecord } from '../types.js';
-import { JANE_BOOKING_HORIZON_MS, JANE_PAGE_LIMIT, JANE_POLL_LOOKBACK_MS, JANE_POLL_OVERLAP_MS, JANE_RATE_LIMIT } from './constants.js';
+import { type ApiContext, type BookingConnector, type ClientRecord, requireRuntime } from '../types.js';
+import {
+  JANE_BOOKING_HORIZON_MS,
+  JANE_PAGE_LIMIT,
+  JANE_POLL_LOOKBACK_MS,
+  JANE_POLL_OVERLAP_MS,
+  JANE_RATE_LIMIT,
+} from './constants.js';
 import { refreshTokens } from './oauth.js';
-import { appointmentSchema, page, patientSchema, treatmentSchema, type JaneAppointment, type JanePatient } from './schemas.js';
+import {
+  appointmentSchema,
+  type JaneAppointment,
+  type JanePatient,
+  page,
+  patientSchema,
+  treatmentSchema,
+} from './schemas.js';
 import { janeWebhook } from './webhook.js';
 
 const PLATFORM = 'jane';
@@ -35,16 +48,32 @@ export function janeClient(ctx: ApiContext): JaneClient {
     const apiBaseUrl = clinic.connector!.apiBaseUrl!;
     const clientId = requireCredential(clinic, 'clientId', runtime.secrets);
     const clientSecret = credential(clinic, 'clientSecret', runtime.secrets);
-    const common = { platform: PLATFORM, clinicId: clinic.id, baseURL: apiBaseUrl, counter: runtime.counter, log: runtime.log, sleep: runtime.sleep, ...(runtime.retry ? { retry: runtime.retry } : {}) };
+    const common = {
+      platform: PLATFORM,
+      clinicId: clinic.id,
+      baseURL: apiBaseUrl,
+      counter: runtime.counter,
+      log: runtime.log,
+      sleep: runtime.sleep,
+      ...(runtime.retry ? { retry: runtime.retry } : {}),
+    };
     let access: { token: string; expiresAt: number } | undefined;
     const tokenHttp = createVendorHttp(common);
     async function accessToken(): Promise<string> {
       if (access && access.expiresAt > runtime.now()) return access.token;
       // The one `rebook connect jane` stored (or the last rotation), else the configured credential.
-      const refreshToken = (await readSealedState(db, clinic.id, PLATFORM, JANE_REFRESH_STATE_KEY, runtime.secrets)) ?? requireCredential(clinic, 'refreshToken', runtime.secrets);
-      const t = await refreshTokens(tokenHttp, { apiBaseUrl, clientId, ...(clientSecret ? { clientSecret } : {}), refreshToken });
+      const refreshToken =
+        (await readSealedState(db, clinic.id, PLATFORM, JANE_REFRESH_STATE_KEY, runtime.secrets)) ??
+        requireCredential(clinic, 'refreshToken', runtime.secrets);
+      const t = await refreshTokens(tokenHttp, {
+        apiBaseUrl,
+        clientId,
+        ...(clientSecret ? { clientSecret } : {}),
+        refreshToken,
+      });
       // Refresh tokens rotate: the new one replaces the spent one before anything else happens.
-      if (t.refresh_token && t.refresh_token !== refreshToken) await writeSealedState(db, clinic.id, PLATFORM, JANE_REFRESH_STATE_KEY, t.refresh_token, runtime.secrets);
+      if (t.refresh_token && t.refresh_token !== refreshToken)
+        await writeSealedState(db, clinic.id, PLATFORM, JANE_REFRESH_STATE_KEY, t.refresh_token, runtime.secrets);
       access = { token: t.access_token, expiresAt: runtime.now() + (t.expires_in ?? 3600) * 1000 - 60_000 };
       return access.token;
     }
@@ -73,25 +102,47 @@ export function janeClient(ctx: ApiContext): JaneClient {
         const out: JaneAppointment[] = [];
         let cursor: string | undefined;
         do {
-          const r = await http('appointments').request({ method: 'GET', url: '/appointments', params: { ...q, 'page[limit]': JANE_PAGE_LIMIT, ...(cursor ? { 'page[cursor]': cursor } : {}) } }, appointmentPage);
+          const r = await http('appointments').request(
+            {
+              method: 'GET',
+              url: '/appointments',
+              params: { ...q, 'page[limit]': JANE_PAGE_LIMIT, ...(cursor ? { 'page[cursor]': cursor } : {}) },
+            },
+            appointmentPage,
+          );
           out.push(...r.items);
           cursor = r.hasNextPage && r.cursor ? r.cursor : undefined;
         } while (cursor);
         return out;
       },
       async appointment(id) {
-        return http('appointments').request({ method: 'GET', url: `/appointments/${encodeURIComponent(id)}` }, appointmentSchema, { allow404: true });
+        return http('appointments').request(
+          { method: 'GET', url: `/appointments/${encodeURIComponent(id)}` },
+          appointmentSchema,
+          { allow404: true },
+        );
       },
       async patient(id) {
-        return http('patients').request({ method: 'GET', url: `/patients/${encodeURIComponent(id)}` }, patientSchema, { allow404: true });
+        return http('patients').request({ method: 'GET', url: `/patients/${encodeURIComponent(id)}` }, patientSchema, {
+          allow404: true,
+        });
       },
       async treatments() {
         const list = page(treatmentSchema);
         const out: { id: string; name: string; price?: number | null }[] = [];
         let cursor: string | undefined;
         do {
-          const r = await http('treatments').request({ method: 'GET', url: '/treatments', params: { 'page[limit]': JANE_PAGE_LIMIT, ...(cursor ? { 'page[cursor]': cursor } : {}) } }, list);
-          out.push(...r.items.map((t) => ({ id: t.id, name: t.name, price: t.price == null ? null : Number(t.price) })));
+          const r = await http('treatments').request(
+            {
+              method: 'GET',
+              url: '/treatments',
+              params: { 'page[limit]': JANE_PAGE_LIMIT, ...(cursor ? { 'page[cursor]': cursor } : {}) },
+            },
+            list,
+          );
+          out.push(
+            ...r.items.map((t) => ({ id: t.id, name: t.name, price: t.price == null ? null : Number(t.price) })),
+          );
           cursor = r.hasNextPage && r.cursor ? r.cursor : undefined;
         } while (cursor);
         return out;
@@ -115,9 +166,14 @@ export function patientRecord(p: JanePatient): ClientRecord {
 }
 
 async function treatmentNames(ctx: ApiContext): Promise<Map<string, { name: string; price?: number | null }>> {
-  const holder = ctx.runtime.memo(`jane/${ctx.clinic.id}/catalog`, () => ({ at: 0, map: new Map<string, { name: string; price?: number | null }>() }));
+  const holder = ctx.runtime.memo(`jane/${ctx.clinic.id}/catalog`, () => ({
+    at: 0,
+    map: new Map<string, { name: string; price?: number | null }>(),
+  }));
   if (ctx.runtime.now() - holder.at > 12 * 3_600_000) {
-    holder.map = new Map((await janeClient(ctx).treatments()).map((t) => [t.id, { name: t.name, price: t.price ?? null }]));
+    holder.map = new Map(
+      (await janeClient(ctx).treatments()).map((t) => [t.id, { name: t.name, price: t.price ?? null }]),
+    );
     holder.at = ctx.runtime.now();
   }
   return holder.map;
@@ -126,7 +182,11 @@ async function treatmentNames(ctx: ApiContext): Promise<Map<string, { name: stri
 const ended = (a: JaneAppointment, now: number) => Date.parse(a.end_at ?? a.start_at) <= now;
 
 /** One appointment as it stands now → what it means for us. */
-async function fromAppointment(ctx: ApiContext, a: JaneAppointment, occurredAt: string | undefined): Promise<CanonicalEvent[]> {
+async function fromAppointment(
+  ctx: ApiContext,
+  a: JaneAppointment,
+  occurredAt: string | undefined,
+): Promise<CanonicalEvent[]> {
   const now = ctx.runtime.now();
   const at = occurredAt ? { occurredAt } : {};
   if (!a.patient_id) throw new RebookError('validation_failed', 'appointment has no patient_id');
@@ -146,14 +206,25 @@ async function fromAppointment(ctx: ApiContext, a: JaneAppointment, occurredAt: 
       },
     ];
   }
-  if (a.state === 'cancelled' || a.state === 'no_show') return [{ type: 'appointment.cancelled', ...at, clientId: a.patient_id, appointmentId: a.id }];
-  if (a.state === 'booked' && Date.parse(a.start_at) > now) return [{ type: 'appointment.booked', ...at, clientId: a.patient_id, appointmentId: a.id, startAt: new Date(a.start_at).toISOString() }];
+  if (a.state === 'cancelled' || a.state === 'no_show')
+    return [{ type: 'appointment.cancelled', ...at, clientId: a.patient_id, appointmentId: a.id }];
+  if (a.state === 'booked' && Date.parse(a.start_at) > now)
+    return [
+      {
+        type: 'appointment.booked',
+        ...at,
+        clientId: a.patient_id,
+        appointmentId: a.id,
+        startAt: new Date(a.start_at).toISOString(),
+      },
+    ];
   return [];
 }
 
 async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[]> {
   const occurredAt = typeof e.data.occurredAt === 'string' ? e.data.occurredAt : undefined;
-  if (e.kind === 'poll.appointment') return fromAppointment(ctx, appointmentSchema.parse(e.data.appointment), occurredAt);
+  if (e.kind === 'poll.appointment')
+    return fromAppointment(ctx, appointmentSchema.parse(e.data.appointment), occurredAt);
   const id = e.data.appointmentId;
   if (typeof id !== 'string') throw new RebookError('validation_failed', 'appointment_id missing');
   const a = await janeClient(ctx).appointment(id);
@@ -166,14 +237,32 @@ async function poll(ctx: ApiContext) {
   const now = runtime.now();
   const api = janeClient(ctx);
   const cursor = await readState(db, clinic.id, PLATFORM, 'poll.appointments');
-  const since = new Date(cursor ? Date.parse(cursor) - JANE_POLL_OVERLAP_MS : now - JANE_POLL_LOOKBACK_MS).toISOString();
+  const since = new Date(
+    cursor ? Date.parse(cursor) - JANE_POLL_OVERLAP_MS : now - JANE_POLL_LOOKBACK_MS,
+  ).toISOString();
   const changed = await api.appointments({ 'updated_at[gte]': since });
   // `updated_at` does not move when an arrived appointment's end passes: look back by start too.
-  const recent = await api.appointments({ 'start_at[gte]': new Date(now - JANE_POLL_LOOKBACK_MS).toISOString(), 'state[eq]': 'arrived' });
+  const recent = await api.appointments({
+    'start_at[gte]': new Date(now - JANE_POLL_LOOKBACK_MS).toISOString(),
+    'state[eq]': 'arrived',
+  });
   const byId = new Map([...changed, ...recent].map((a) => [a.id, a]));
   const completedIds = [...byId.values()].filter((a) => a.state === 'arrived' && ended(a, now)).map((a) => a.id);
   const done = completedIds.length
-    ? new Set((await db.select({ id: appointments.externalId }).from(appointments).where(and(eq(appointments.clinicId, clinic.id), inArray(appointments.externalId, completedIds), eq(appointments.status, 'completed')))).map((r) => r.id))
+    ? new Set(
+        (
+          await db
+            .select({ id: appointments.externalId })
+            .from(appointments)
+            .where(
+              and(
+                eq(appointments.clinicId, clinic.id),
+                inArray(appointments.externalId, completedIds),
+                eq(appointments.status, 'completed'),
+              ),
+            )
+        ).map((r) => r.id),
+      )
     : new Set<string>();
   const items: InboxItem[] = [];
   for (const a of byId.values()) {
@@ -184,7 +273,11 @@ async function poll(ctx: ApiContext) {
       dedupeKey: `jane:poll:${a.id}:${a.state}:${stamp}`,
       eventType: `jane:poll.appointment.${a.state}`,
       ...(a.updated_at ? { occurredAt: new Date(a.updated_at).toISOString() } : {}),
-      vendor: { platform: PLATFORM, kind: 'poll.appointment', data: { appointment: a, ...(a.updated_at ? { occurredAt: new Date(a.updated_at).toISOString() } : {}) } },
+      vendor: {
+        platform: PLATFORM,
+        kind: 'poll.appointment',
+        data: { appointment: a, ...(a.updated_at ? { occurredAt: new Date(a.updated_at).toISOString() } : {}) },
+      },
     });
   }
   const stamp = new Date(now).toISOString();
@@ -200,11 +293,22 @@ export const janeConnector: BookingConnector = {
   async hasUpcomingAppointment(ctx, q) {
     const api = requireRuntime(ctx);
     const now = api.runtime.now();
-    const listed = await janeClient(api).appointments({ 'patient_id[eq]': q.clientExternalId, 'start_at[gte]': q.after });
+    const listed = await janeClient(api).appointments({
+      'patient_id[eq]': q.clientExternalId,
+      'start_at[gte]': q.after,
+    });
     const next = listed
-      .filter((a) => a.id !== q.excludeAppointmentId && (a.state === 'booked' || a.state === 'arrived' || a.state === 'reserved') && Date.parse(a.start_at) > Date.parse(q.after) && Date.parse(a.start_at) < now + JANE_BOOKING_HORIZON_MS)
+      .filter(
+        (a) =>
+          a.id !== q.excludeAppointmentId &&
+          (a.state === 'booked' || a.state === 'arrived' || a.state === 'reserved') &&
+          Date.parse(a.start_at) > Date.parse(q.after) &&
+          Date.parse(a.start_at) < now + JANE_BOOKING_HORIZON_MS,
+      )
       .sort((x, y) => Date.parse(x.start_at) - Date.parse(y.start_at))[0];
-    return next ? { booked: true, appointmentId: next.id, startAt: new Date(next.start_at).toISOString() } : { booked: false };
+    return next
+      ? { booked: true, appointmentId: next.id, startAt: new Date(next.start_at).toISOString() }
+      : { booked: false };
   },
   async lookupClient(ctx, externalId) {
     const p = await janeClient(ctx).patient(externalId);

@@ -26,7 +26,14 @@ export function janeOrigin(apiBaseUrl: string): string {
   return new URL(apiBaseUrl).origin;
 }
 
-export function authorizationUrl(o: { apiBaseUrl: string; clientId: string; redirectUri: string; state: string; pkce: PkcePair; scope?: string }): string {
+export function authorizationUrl(o: {
+  apiBaseUrl: string;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  pkce: PkcePair;
+  scope?: string;
+}): string {
   const u = new URL(JANE_AUTHORIZE_PATH, janeOrigin(o.apiBaseUrl));
   u.search = new URLSearchParams({
     response_type: 'code',
@@ -43,7 +50,17 @@ export function authorizationUrl(o: { apiBaseUrl: string; clientId: string; redi
 export type TokenSet = z.infer<typeof tokenResponse>;
 
 /** Exchanges the authorization code (with the PKCE verifier) for tokens. */
-export function exchangeCode(http: VendorHttp, o: { apiBaseUrl: string; clientId: string; clientSecret?: string; code: string; redirectUri: string; verifier: string }): Promise<TokenSet> {
+export function exchangeCode(
+  http: VendorHttp,
+  o: {
+    apiBaseUrl: string;
+    clientId: string;
+    clientSecret?: string;
+    code: string;
+    redirectUri: string;
+    verifier: string;
+  },
+): Promise<TokenSet> {
   return http.request(
     {
       method: 'POST',
@@ -62,7 +79,10 @@ export function exchangeCode(http: VendorHttp, o: { apiBaseUrl: string; clientId
   );
 }
 
-export function refreshTokens(http: VendorHttp, o: { apiBaseUrl: string; clientId: string; clientSecret?: string; refreshToken: string }): Promise<TokenSet> {
+export function refreshTokens(
+  http: VendorHttp,
+  o: { apiBaseUrl: string; clientId: string; clientSecret?: string; refreshToken: string },
+): Promise<TokenSet> {
   return http.request(
     {
       method: 'POST',

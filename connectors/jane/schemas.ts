@@ -27,14 +27,26 @@ export const patientSchema = z.object({
   email: z.string().nullish(),
   send_marketing_emails: z.boolean().nullish(),
   do_not_email: z.boolean().nullish(),
-  phone_numbers: z.array(z.object({ number: z.string(), type: z.string().nullish(), sms: z.boolean().nullish() }).loose()).nullish(),
+  phone_numbers: z
+    .array(z.object({ number: z.string(), type: z.string().nullish(), sms: z.boolean().nullish() }).loose())
+    .nullish(),
 });
 
-export const treatmentSchema = z.object({ id: vendorId, name: z.string(), price: z.union([z.number(), z.string()]).nullish() });
+export const treatmentSchema = z.object({
+  id: vendorId,
+  name: z.string(),
+  price: z.union([z.number(), z.string()]).nullish(),
+});
 
-export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), cursor: z.string().nullish(), hasNextPage: z.boolean() });
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), cursor: z.string().nullish(), hasNextPage: z.boolean() });
 
-export const tokenResponse = z.object({ access_token: z.string().min(1), refresh_token: z.string().nullish(), expires_in: z.number().positive().optional(), token_type: z.string().optional() });
+export const tokenResponse = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().nullish(),
+  expires_in: z.number().positive().optional(),
+  token_type: z.string().optional(),
+});
 
 export const webhookSchema = z.object({
   event_id: vendorId,

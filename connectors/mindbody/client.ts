@@ -7,18 +7,28 @@ import type { z } from 'zod';
 import { createVendorHttp, type VendorHttp } from '../http.js';
 import { credential, requireCredential } from '../shared.js';
 import type { ApiContext } from '../types.js';
-import { MINDBODY_API_BASE, MINDBODY_CLIENT_IDS_PER_CALL, MINDBODY_PAGE_LIMIT, MINDBODY_TOKEN_TTL_MS } from './constants.js';
 import {
+  MINDBODY_API_BASE,
+  MINDBODY_CLIENT_IDS_PER_CALL,
+  MINDBODY_PAGE_LIMIT,
+  MINDBODY_TOKEN_TTL_MS,
+} from './constants.js';
+import {
+  type ApiAppointment,
+  type ApiClient,
   clientsResponse,
   sessionTypesResponse,
   staffAppointmentsResponse,
   userTokenResponse,
-  type ApiAppointment,
-  type ApiClient,
 } from './schemas.js';
 
 export interface MindbodyClient {
-  appointments(q: { startDate: string; endDate: string; clientId?: string; appointmentIds?: string[] }): Promise<ApiAppointment[]>;
+  appointments(q: {
+    startDate: string;
+    endDate: string;
+    clientId?: string;
+    appointmentIds?: string[];
+  }): Promise<ApiAppointment[]>;
   clientsByIds(ids: string[]): Promise<ApiClient[]>;
   clientsModifiedSince(since: string): Promise<ApiClient[]>;
   sessionTypes(): Promise<{ id: string; name: string }[]>;
@@ -37,14 +47,25 @@ function build({ clinic, runtime }: ApiContext): MindbodyClient {
   const base = { 'Api-Key': apiKey, SiteId: siteId, 'Content-Type': 'application/json' };
   let token: { value: string; expiresAt: number } | undefined;
 
-  const common = { platform: 'mindbody', clinicId: clinic.id, baseURL: clinic.connector?.apiBaseUrl ?? MINDBODY_API_BASE, counter: runtime.counter, log: runtime.log, sleep: runtime.sleep, ...(runtime.retry ? { retry: runtime.retry } : {}) };
+  const common = {
+    platform: 'mindbody',
+    clinicId: clinic.id,
+    baseURL: clinic.connector?.apiBaseUrl ?? MINDBODY_API_BASE,
+    counter: runtime.counter,
+    log: runtime.log,
+    sleep: runtime.sleep,
+    ...(runtime.retry ? { retry: runtime.retry } : {}),
+  };
   const tokenHttp = createVendorHttp({ ...common, headers: async () => base });
 
   // https://developers.mindbodyonline.com/PublicDocumentation/V6#issue-token
   async function userToken(): Promise<string | undefined> {
     if (!username || !password) return undefined;
     if (token && token.expiresAt > runtime.now()) return token.value;
-    const r = await tokenHttp.request({ method: 'POST', url: '/usertoken/issue', data: { Username: username, Password: password } }, userTokenResponse);
+    const r = await tokenHttp.request(
+      { method: 'POST', url: '/usertoken/issue', data: { Username: username, Password: password } },
+      userTokenResponse,
+    );
     token = { value: r.AccessToken, expiresAt: runtime.now() + MINDBODY_TOKEN_TTL_MS };
     return token.value;
   }
@@ -63,10 +84,18 @@ function build({ clinic, runtime }: ApiContext): MindbodyClient {
   });
 
   /** Every page of a limit/offset listing. */
-  async function all<S extends z.ZodType<{ PaginationResponse: { TotalResults: number } }>, T>(url: string, params: Record<string, unknown>, schema: S, pick: (r: z.infer<S>) => T[]): Promise<T[]> {
+  async function all<S extends z.ZodType<{ PaginationResponse: { TotalResults: number } }>, T>(
+    url: string,
+    params: Record<string, unknown>,
+    schema: S,
+    pick: (r: z.infer<S>) => T[],
+  ): Promise<T[]> {
     const out: T[] = [];
     for (let offset = 0; ; offset += MINDBODY_PAGE_LIMIT) {
-      const page = await http.request({ method: 'GET', url, params: { ...params, 'request.limit': MINDBODY_PAGE_LIMIT, 'request.offset': offset } }, schema);
+      const page = await http.request(
+        { method: 'GET', url, params: { ...params, 'request.limit': MINDBODY_PAGE_LIMIT, 'request.offset': offset } },
+        schema,
+      );
       const items = pick(page);
       out.push(...items);
       if (items.length === 0 || offset + items.length >= page.PaginationResponse.TotalResults) return out;

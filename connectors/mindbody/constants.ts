@@ -35,7 +35,17 @@ export const MINDBODY_PAGE_LIMIT = 100;
 export const MINDBODY_CLIENT_IDS_PER_CALL = 20;
 
 /** API v6 appointment statuses. */
-export const MINDBODY_STATUSES = ['None', 'Requested', 'Booked', 'Completed', 'Confirmed', 'Arrived', 'NoShow', 'Cancelled', 'LateCancelled'] as const;
+export const MINDBODY_STATUSES = [
+  'None',
+  'Requested',
+  'Booked',
+  'Completed',
+  'Confirmed',
+  'Arrived',
+  'NoShow',
+  'Cancelled',
+  'LateCancelled',
+] as const;
 
 /**
  * Statuses that are not a live booking. The webhook reports a new booking as "Scheduled", which

@@ -11,7 +11,7 @@ import type { CanonicalEvent } from '../../src/ingest/events.js';
 import type { InboxItem, VendorEvent } from '../../src/ingest/service.js';
 import { genericConnector } from '../generic/index.js';
 import { clientRef, readState, saveClientRef, vendorInstant, writeState } from '../shared.js';
-import { requireRuntime, type ApiContext, type BookingConnector } from '../types.js';
+import { type ApiContext, type BookingConnector, requireRuntime } from '../types.js';
 import { mindbodyClient } from './client.js';
 import {
   MINDBODY_BOOKING_HORIZON_MS,
@@ -27,7 +27,7 @@ import {
   MINDBODY_POLL_UPCOMING_MS,
 } from './constants.js';
 import { clientRecord, isCompleted, isLiveBooking, treatmentEvent } from './mapping.js';
-import { apiAppointmentSchema, apiClientSchema, type ApiAppointment, type ApiClient } from './schemas.js';
+import { type ApiAppointment, type ApiClient, apiAppointmentSchema, apiClientSchema } from './schemas.js';
 import { mindbodyWebhook } from './webhook.js';
 
 const PLATFORM = 'mindbody';
@@ -41,7 +41,10 @@ export function siteLocal(ms: number, timeZone: string): string {
 }
 
 async function serviceNames(ctx: ApiContext): Promise<Map<string, string>> {
-  const holder = ctx.runtime.memo(`mindbody/${ctx.clinic.id}/catalog`, () => ({ at: 0, names: new Map<string, string>() }));
+  const holder = ctx.runtime.memo(`mindbody/${ctx.clinic.id}/catalog`, () => ({
+    at: 0,
+    names: new Map<string, string>(),
+  }));
   if (ctx.runtime.now() - holder.at > MINDBODY_CATALOG_TTL_MS) {
     const types = await mindbodyClient(ctx).sessionTypes();
     holder.names = new Map(types.map((t) => [t.id, t.name]));
@@ -56,12 +59,21 @@ async function serviceName(ctx: ApiContext, sessionTypeId: string | null | undef
   return (await serviceNames(ctx)).get(sessionTypeId) ?? `Mindbody session type ${sessionTypeId}`;
 }
 
-async function readAppointment(ctx: ApiContext, id: string, around?: string | null): Promise<ApiAppointment | undefined> {
+async function readAppointment(
+  ctx: ApiContext,
+  id: string,
+  around?: string | null,
+): Promise<ApiAppointment | undefined> {
   const now = ctx.runtime.now();
   const tz = ctx.clinic.timeZone;
   const center = around ? Date.parse(vendorInstant(around, tz)) : undefined;
-  const [from, to] = center !== undefined ? [center - 2 * DAY, center + 2 * DAY] : [now - 180 * DAY, now + MINDBODY_BOOKING_HORIZON_MS];
-  const found = await mindbodyClient(ctx).appointments({ startDate: siteLocal(from, tz), endDate: siteLocal(to, tz), appointmentIds: [id] });
+  const [from, to] =
+    center !== undefined ? [center - 2 * DAY, center + 2 * DAY] : [now - 180 * DAY, now + MINDBODY_BOOKING_HORIZON_MS];
+  const found = await mindbodyClient(ctx).appointments({
+    startDate: siteLocal(from, tz),
+    endDate: siteLocal(to, tz),
+    appointmentIds: [id],
+  });
   return found.find((a) => a.Id === id);
 }
 
@@ -72,14 +84,25 @@ async function readClient(ctx: ApiContext, mindbodyClientId: string): Promise<Ap
 }
 
 /** Our key (UniqueId) for a client named by the event, re-reading the API when only `Id` is known. */
-async function uniqueIdFor(ctx: ApiContext, d: { clientUniqueId?: unknown; clientId?: unknown }, appointmentId: string, around?: string | null): Promise<string | undefined> {
+async function uniqueIdFor(
+  ctx: ApiContext,
+  d: { clientUniqueId?: unknown; clientId?: unknown },
+  appointmentId: string,
+  around?: string | null,
+): Promise<string | undefined> {
   if (typeof d.clientUniqueId === 'string') return d.clientUniqueId;
   let vendorId = typeof d.clientId === 'string' ? d.clientId : undefined;
   if (vendorId) {
     const [ref] = await ctx.db
       .select({ id: connectorClientRefs.externalId })
       .from(connectorClientRefs)
-      .where(and(eq(connectorClientRefs.clinicId, ctx.clinic.id), eq(connectorClientRefs.platform, PLATFORM), eq(connectorClientRefs.vendorRef, vendorId)));
+      .where(
+        and(
+          eq(connectorClientRefs.clinicId, ctx.clinic.id),
+          eq(connectorClientRefs.platform, PLATFORM),
+          eq(connectorClientRefs.vendorRef, vendorId),
+        ),
+      );
     if (ref) return ref.id;
   } else {
     const [known] = await ctx.db
@@ -94,7 +117,11 @@ async function uniqueIdFor(ctx: ApiContext, d: { clientUniqueId?: unknown; clien
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
-async function appointmentChanged(ctx: ApiContext, d: Record<string, unknown>, occurredAt: string | undefined): Promise<CanonicalEvent[]> {
+async function appointmentChanged(
+  ctx: ApiContext,
+  d: Record<string, unknown>,
+  occurredAt: string | undefined,
+): Promise<CanonicalEvent[]> {
   const appointmentId = str(d.appointmentId)!;
   const status = str(d.status);
   const tz = ctx.clinic.timeZone;
@@ -111,7 +138,12 @@ async function appointmentChanged(ctx: ApiContext, d: Record<string, unknown>, o
       return [treatmentEvent(a, c, await serviceName(ctx, a.SessionTypeId), tz, occurredAt, now)];
     }
     if (!isLiveBooking(a.Status)) return [];
-    return bookedIfFuture(ctx, { ...d, status: a.Status, startDateTime: a.StartDateTime, clientId: a.ClientId }, appointmentId, occurredAt);
+    return bookedIfFuture(
+      ctx,
+      { ...d, status: a.Status, startDateTime: a.StartDateTime, clientId: a.ClientId },
+      appointmentId,
+      occurredAt,
+    );
   }
   if (MINDBODY_NOT_BOOKED.has(status)) {
     const clientId = await uniqueIdFor(ctx, d, appointmentId, str(d.startDateTime));
@@ -121,7 +153,12 @@ async function appointmentChanged(ctx: ApiContext, d: Record<string, unknown>, o
 }
 
 /** A live booking whose start is after the moment it was made (a rebooking, not a walk-in entered late). */
-async function bookedIfFuture(ctx: ApiContext, d: Record<string, unknown>, appointmentId: string, occurredAt: string | undefined): Promise<CanonicalEvent[]> {
+async function bookedIfFuture(
+  ctx: ApiContext,
+  d: Record<string, unknown>,
+  appointmentId: string,
+  occurredAt: string | undefined,
+): Promise<CanonicalEvent[]> {
   const tz = ctx.clinic.timeZone;
   let start = str(d.startDateTime);
   if (!start) {
@@ -141,7 +178,11 @@ async function bookedIfFuture(ctx: ApiContext, d: Record<string, unknown>, appoi
 async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[]> {
   const d = e.data;
   const occurredAt = str(d.occurredAt);
-  if (Array.isArray(d.invalid)) throw new RebookError('validation_failed', `eventData missing or invalid: ${(d.invalid as string[]).join(', ') || 'eventData'}`);
+  if (Array.isArray(d.invalid))
+    throw new RebookError(
+      'validation_failed',
+      `eventData missing or invalid: ${(d.invalid as string[]).join(', ') || 'eventData'}`,
+    );
   switch (e.kind) {
     case 'appointmentBooking.created':
     case 'appointmentBooking.updated':
@@ -149,7 +190,9 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
     case 'appointmentBooking.cancelled': {
       const appointmentId = str(d.appointmentId)!;
       const clientId = await uniqueIdFor(ctx, d, appointmentId, str(d.startDateTime));
-      return clientId ? [{ type: 'appointment.cancelled', ...(occurredAt ? { occurredAt } : {}), clientId, appointmentId }] : [];
+      return clientId
+        ? [{ type: 'appointment.cancelled', ...(occurredAt ? { occurredAt } : {}), clientId, appointmentId }]
+        : [];
     }
     case 'client.created':
     case 'client.updated': {
@@ -185,19 +228,51 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
     }
     case 'clientProfileMerger.created': {
       const kept = str(d.keptClientUniqueId)!;
-      if (typeof d.keptClientId === 'string') await saveClientRef(ctx.db, ctx.clinic.id, PLATFORM, kept, d.keptClientId);
-      return [{ type: 'client.merged', ...(occurredAt ? { occurredAt } : {}), keptClientId: kept, removedClientId: str(d.removedClientUniqueId)! }];
+      if (typeof d.keptClientId === 'string')
+        await saveClientRef(ctx.db, ctx.clinic.id, PLATFORM, kept, d.keptClientId);
+      return [
+        {
+          type: 'client.merged',
+          ...(occurredAt ? { occurredAt } : {}),
+          keptClientId: kept,
+          removedClientId: str(d.removedClientUniqueId)!,
+        },
+      ];
     }
     case 'poll.appointmentCompleted': {
       const a = apiAppointmentSchema.parse(d.appointment);
       const c = apiClientSchema.parse(d.client);
       await saveClientRef(ctx.db, ctx.clinic.id, PLATFORM, c.UniqueId, c.Id);
-      return [treatmentEvent(a, c, str(d.serviceName) ?? 'unknown service', ctx.clinic.timeZone, undefined, ctx.runtime.now())];
+      return [
+        treatmentEvent(
+          a,
+          c,
+          str(d.serviceName) ?? 'unknown service',
+          ctx.clinic.timeZone,
+          undefined,
+          ctx.runtime.now(),
+        ),
+      ];
     }
     case 'poll.appointmentBooked':
-      return [{ type: 'appointment.booked', ...(occurredAt ? { occurredAt } : {}), clientId: str(d.clientId)!, appointmentId: str(d.appointmentId)!, startAt: str(d.startAt)! }];
+      return [
+        {
+          type: 'appointment.booked',
+          ...(occurredAt ? { occurredAt } : {}),
+          clientId: str(d.clientId)!,
+          appointmentId: str(d.appointmentId)!,
+          startAt: str(d.startAt)!,
+        },
+      ];
     case 'poll.appointmentCancelled':
-      return [{ type: 'appointment.cancelled', ...(occurredAt ? { occurredAt } : {}), clientId: str(d.clientId)!, appointmentId: str(d.appointmentId)! }];
+      return [
+        {
+          type: 'appointment.cancelled',
+          ...(occurredAt ? { occurredAt } : {}),
+          clientId: str(d.clientId)!,
+          appointmentId: str(d.appointmentId)!,
+        },
+      ];
     case 'poll.clientModified': {
       const c = apiClientSchema.parse(d.client);
       await saveClientRef(ctx.db, ctx.clinic.id, PLATFORM, c.UniqueId, c.Id);
@@ -217,21 +292,52 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
  * webhook describing an earlier moment is stale against it, a later one wins, and a state the
  * next poll still finds different is emitted again.
  */
-async function bookingChanges(ctx: ApiContext, listed: ApiAppointment[], now: number, justRead: ApiClient[]): Promise<InboxItem[]> {
+async function bookingChanges(
+  ctx: ApiContext,
+  listed: ApiAppointment[],
+  now: number,
+  justRead: ApiClient[],
+): Promise<InboxItem[]> {
   const { db, clinic } = ctx;
   const tz = clinic.timeZone;
-  const relevant = listed.filter((a) => MINDBODY_POLL_CANCELLED.has(a.Status) || (MINDBODY_POLL_BOOKED.has(a.Status) && Date.parse(vendorInstant(a.StartDateTime, tz)) > now));
+  const relevant = listed.filter(
+    (a) =>
+      MINDBODY_POLL_CANCELLED.has(a.Status) ||
+      (MINDBODY_POLL_BOOKED.has(a.Status) && Date.parse(vendorInstant(a.StartDateTime, tz)) > now),
+  );
   if (relevant.length === 0) return [];
   const refs = await db
     .select({ externalId: connectorClientRefs.externalId, vendorRef: connectorClientRefs.vendorRef })
     .from(connectorClientRefs)
-    .where(and(eq(connectorClientRefs.clinicId, clinic.id), eq(connectorClientRefs.platform, PLATFORM), inArray(connectorClientRefs.vendorRef, [...new Set(relevant.map((a) => a.ClientId))])));
+    .where(
+      and(
+        eq(connectorClientRefs.clinicId, clinic.id),
+        eq(connectorClientRefs.platform, PLATFORM),
+        inArray(connectorClientRefs.vendorRef, [...new Set(relevant.map((a) => a.ClientId))]),
+      ),
+    );
   // Clients this poll has just read for a completion count too (their booking may be in the same listing).
-  const clientByRef = new Map([...refs.map((r) => [r.vendorRef, r.externalId] as const), ...justRead.map((c) => [c.Id, c.UniqueId] as const)]);
+  const clientByRef = new Map([
+    ...refs.map((r) => [r.vendorRef, r.externalId] as const),
+    ...justRead.map((c) => [c.Id, c.UniqueId] as const),
+  ]);
   const held = await db
-    .select({ id: appointments.externalId, status: appointments.status, startAt: appointments.startAt, clientId: appointments.clientExternalId })
+    .select({
+      id: appointments.externalId,
+      status: appointments.status,
+      startAt: appointments.startAt,
+      clientId: appointments.clientExternalId,
+    })
     .from(appointments)
-    .where(and(eq(appointments.clinicId, clinic.id), inArray(appointments.externalId, relevant.map((a) => a.Id))));
+    .where(
+      and(
+        eq(appointments.clinicId, clinic.id),
+        inArray(
+          appointments.externalId,
+          relevant.map((a) => a.Id),
+        ),
+      ),
+    );
   const heldById = new Map(held.map((h) => [h.id, h]));
   const occurredAt = new Date(now).toISOString();
   const items: InboxItem[] = [];
@@ -243,19 +349,32 @@ async function bookingChanges(ctx: ApiContext, listed: ApiAppointment[], now: nu
         dedupeKey: `mindbody:poll:appointment:${a.Id}:cancelled`,
         eventType: 'mindbody:poll.appointmentCancelled',
         occurredAt,
-        vendor: { platform: PLATFORM, kind: 'poll.appointmentCancelled', data: { appointmentId: a.Id, clientId: clientByRef.get(a.ClientId) ?? h.clientId, occurredAt } },
+        vendor: {
+          platform: PLATFORM,
+          kind: 'poll.appointmentCancelled',
+          data: { appointmentId: a.Id, clientId: clientByRef.get(a.ClientId) ?? h.clientId, occurredAt },
+        },
       });
       continue;
     }
     const clientId = clientByRef.get(a.ClientId);
     const startAt = vendorInstant(a.StartDateTime, tz);
-    if (!clientId || h?.status === 'completed' || (h?.status === 'booked' && h.startAt?.getTime() === Date.parse(startAt))) continue;
+    if (
+      !clientId ||
+      h?.status === 'completed' ||
+      (h?.status === 'booked' && h.startAt?.getTime() === Date.parse(startAt))
+    )
+      continue;
     items.push({
       // A reschedule is a new start: a new key.
       dedupeKey: `mindbody:poll:appointment:${a.Id}:booked:${startAt}`,
       eventType: 'mindbody:poll.appointmentBooked',
       occurredAt,
-      vendor: { platform: PLATFORM, kind: 'poll.appointmentBooked', data: { appointmentId: a.Id, clientId, startAt, occurredAt } },
+      vendor: {
+        platform: PLATFORM,
+        kind: 'poll.appointmentBooked',
+        data: { appointmentId: a.Id, clientId, startAt, occurredAt },
+      },
     });
   }
   return items;
@@ -278,12 +397,22 @@ async function poll(ctx: ApiContext) {
     readState(db, clinic.id, PLATFORM, 'poll.clients'),
     readState(db, clinic.id, PLATFORM, 'poll.deep'),
   ]);
-  const from = Math.max(now - MINDBODY_POLL_MAX_CATCHUP_MS, Math.min(now - MINDBODY_POLL_LOOKBACK_MS, apptCursor ? Date.parse(apptCursor) - MINDBODY_POLL_OVERLAP_MS : now));
-  const listed = await api.appointments({ startDate: siteLocal(from, tz), endDate: siteLocal(now + MINDBODY_POLL_UPCOMING_MS, tz) });
+  const from = Math.max(
+    now - MINDBODY_POLL_MAX_CATCHUP_MS,
+    Math.min(now - MINDBODY_POLL_LOOKBACK_MS, apptCursor ? Date.parse(apptCursor) - MINDBODY_POLL_OVERLAP_MS : now),
+  );
+  const listed = await api.appointments({
+    startDate: siteLocal(from, tz),
+    endDate: siteLocal(now + MINDBODY_POLL_UPCOMING_MS, tz),
+  });
   const deepDue = !deepCursor || now - Date.parse(deepCursor) >= MINDBODY_POLL_DEEP_INTERVAL_MS;
   const upcoming = new Map(listed.map((a) => [a.Id, a]));
   if (deepDue) {
-    for (const a of await api.appointments({ startDate: siteLocal(now + MINDBODY_POLL_UPCOMING_MS, tz), endDate: siteLocal(now + MINDBODY_POLL_DEEP_HORIZON_MS, tz) })) upcoming.set(a.Id, a);
+    for (const a of await api.appointments({
+      startDate: siteLocal(now + MINDBODY_POLL_UPCOMING_MS, tz),
+      endDate: siteLocal(now + MINDBODY_POLL_DEEP_HORIZON_MS, tz),
+    }))
+      upcoming.set(a.Id, a);
   }
   let completed = listed.filter((a) => isCompleted(a, tz, now));
   const items: InboxItem[] = [];
@@ -293,7 +422,13 @@ async function poll(ctx: ApiContext) {
     const done = await db
       .select({ id: appointments.externalId })
       .from(appointments)
-      .where(and(eq(appointments.clinicId, clinic.id), inArray(appointments.externalId, ids), eq(appointments.status, 'completed')));
+      .where(
+        and(
+          eq(appointments.clinicId, clinic.id),
+          inArray(appointments.externalId, ids),
+          eq(appointments.status, 'completed'),
+        ),
+      );
     const queued = await db
       .select({ key: inboxEvents.dedupeKey })
       .from(inboxEvents)
@@ -312,19 +447,35 @@ async function poll(ctx: ApiContext) {
       items.push({
         dedupeKey: pollKey(a.Id),
         eventType: 'mindbody:poll.appointmentCompleted',
-        vendor: { platform: PLATFORM, kind: 'poll.appointmentCompleted', data: { appointment: a, client: c, serviceName: a.SessionTypeId ? (names.get(a.SessionTypeId) ?? `Mindbody session type ${a.SessionTypeId}`) : 'unknown service' } },
+        vendor: {
+          platform: PLATFORM,
+          kind: 'poll.appointmentCompleted',
+          data: {
+            appointment: a,
+            client: c,
+            serviceName: a.SessionTypeId
+              ? (names.get(a.SessionTypeId) ?? `Mindbody session type ${a.SessionTypeId}`)
+              : 'unknown service',
+          },
+        },
       });
     }
   }
   items.push(...(await bookingChanges(ctx, [...upcoming.values()], now, justRead)));
   if (clientCursor) {
-    for (const c of await api.clientsModifiedSince(siteLocal(Date.parse(clientCursor) - MINDBODY_POLL_OVERLAP_MS, tz))) {
+    for (const c of await api.clientsModifiedSince(
+      siteLocal(Date.parse(clientCursor) - MINDBODY_POLL_OVERLAP_MS, tz),
+    )) {
       const modified = c.LastModifiedDateTime ? vendorInstant(c.LastModifiedDateTime, tz) : undefined;
       items.push({
         dedupeKey: `mindbody:poll:client:${c.UniqueId}:${modified ?? now}`,
         eventType: 'mindbody:poll.clientModified',
         ...(modified ? { occurredAt: modified } : {}),
-        vendor: { platform: PLATFORM, kind: 'poll.clientModified', data: { client: c, ...(modified ? { occurredAt: modified } : {}) } },
+        vendor: {
+          platform: PLATFORM,
+          kind: 'poll.clientModified',
+          data: { client: c, ...(modified ? { occurredAt: modified } : {}) },
+        },
       });
     }
   }
@@ -353,12 +504,19 @@ export const mindbodyConnector: BookingConnector = {
     const ref = await clientRef(ctx.db, ctx.clinic.id, PLATFORM, q.clientExternalId);
     if (!ref) {
       // Never seen through the API (e.g. a CSV import): what we received is all we can check.
-      api.runtime.log.warn({ clinicId: ctx.clinic.id, platform: PLATFORM }, 'booking check without a Mindbody client id: using received bookings');
+      api.runtime.log.warn(
+        { clinicId: ctx.clinic.id, platform: PLATFORM },
+        'booking check without a Mindbody client id: using received bookings',
+      );
       return genericConnector.hasUpcomingAppointment(ctx, q);
     }
     const tz = ctx.clinic.timeZone;
     const after = Date.parse(q.after);
-    const listed = await mindbodyClient(api).appointments({ clientId: ref, startDate: siteLocal(after, tz), endDate: siteLocal(api.runtime.now() + MINDBODY_BOOKING_HORIZON_MS, tz) });
+    const listed = await mindbodyClient(api).appointments({
+      clientId: ref,
+      startDate: siteLocal(after, tz),
+      endDate: siteLocal(api.runtime.now() + MINDBODY_BOOKING_HORIZON_MS, tz),
+    });
     const next = listed
       .filter((a) => a.Id !== q.excludeAppointmentId && (isLiveBooking(a.Status) || a.Status === 'Completed'))
       .map((a) => ({ id: a.Id, startAt: vendorInstant(a.StartDateTime, tz) }))

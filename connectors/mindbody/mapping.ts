@@ -5,7 +5,7 @@ import type { ClientRecord } from '../types.js';
 import { MINDBODY_NOT_BOOKED } from './constants.js';
 import type { ApiAppointment, ApiClient } from './schemas.js';
 
-const blank = (s: string | null | undefined) => (s && s.trim() ? s.trim() : null);
+const blank = (s: string | null | undefined) => (s?.trim() ? s.trim() : null);
 const plausibleEmail = (s: string | null) => (s && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) ? s : null);
 
 export function clientRecord(c: ApiClient): ClientRecord {
@@ -22,7 +22,11 @@ export function clientRecord(c: ApiClient): ClientRecord {
 }
 
 /** Completed treatment: `Completed`, or `Arrived` once the appointment has ended. */
-export function isCompleted(a: { Status: string; EndDateTime?: string | null }, timeZone: string, nowMs: number): boolean {
+export function isCompleted(
+  a: { Status: string; EndDateTime?: string | null },
+  timeZone: string,
+  nowMs: number,
+): boolean {
   if (a.Status === 'Completed') return true;
   return a.Status === 'Arrived' && !!a.EndDateTime && Date.parse(vendorInstant(a.EndDateTime, timeZone)) <= nowMs;
 }
@@ -31,7 +35,14 @@ export function isLiveBooking(status: string | null | undefined): boolean {
   return !!status && !MINDBODY_NOT_BOOKED.has(status) && status !== 'Completed';
 }
 
-export function treatmentEvent(a: ApiAppointment, c: ApiClient, serviceName: string, timeZone: string, occurredAt: string | undefined, nowMs: number): CanonicalEvent {
+export function treatmentEvent(
+  a: ApiAppointment,
+  c: ApiClient,
+  serviceName: string,
+  timeZone: string,
+  occurredAt: string | undefined,
+  nowMs: number,
+): CanonicalEvent {
   const end = a.EndDateTime ? vendorInstant(a.EndDateTime, timeZone) : vendorInstant(a.StartDateTime, timeZone);
   // Marked complete before its scheduled end: the treatment happened by now, not in the future.
   const completedAt = new Date(Math.min(Date.parse(end), nowMs)).toISOString();

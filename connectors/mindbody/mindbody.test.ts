@@ -9,18 +9,24 @@ import type { Client } from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiCallCounter } from '../http.js';
-import { createBookingChecker, vendorResolver } from '../registry.js';
-import { createConnectorRuntime, readState, saveClientRef, writeState } from '../shared.js';
-import type { ApiContext, ConnectorRuntime } from '../types.js';
-import { createConfigStore } from '../../src/config/store.js';
 import type { ClinicConfig } from '../../src/config/schema.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { createConfigStore } from '../../src/config/store.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { appointments, clients, sequences } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
-import { MINDBODY_POLL_DEEP_HORIZON_MS, MINDBODY_POLL_DEEP_INTERVAL_MS, MINDBODY_POLL_LOOKBACK_MS, MINDBODY_POLL_UPCOMING_MS, MINDBODY_SIGNATURE_KEY_ENCODING } from './constants.js';
+import { ApiCallCounter } from '../http.js';
+import { createBookingChecker, vendorResolver } from '../registry.js';
+import { createConnectorRuntime, readState, saveClientRef, writeState } from '../shared.js';
+import type { ApiContext, ConnectorRuntime } from '../types.js';
+import {
+  MINDBODY_POLL_DEEP_HORIZON_MS,
+  MINDBODY_POLL_DEEP_INTERVAL_MS,
+  MINDBODY_POLL_LOOKBACK_MS,
+  MINDBODY_POLL_UPCOMING_MS,
+  MINDBODY_SIGNATURE_KEY_ENCODING,
+} from './constants.js';
 import { mindbodyConnector, siteLocal } from './index.js';
 import { mindbodySignature, verifyMindbody } from './webhook.js';
 
@@ -28,7 +34,10 @@ const API = 'https://api.mindbody.test';
 const TZ = 'America/Los_Angeles';
 const DAY = 86_400_000;
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
-const page = <K extends string>(key: K, items: unknown[]) => ({ PaginationResponse: { RequestedLimit: 100, RequestedOffset: 0, PageSize: items.length, TotalResults: items.length }, [key]: items });
+const page = <K extends string>(key: K, items: unknown[]) => ({
+  PaginationResponse: { RequestedLimit: 100, RequestedOffset: 0, PageSize: items.length, TotalResults: items.length },
+  [key]: items,
+});
 
 let database: Database;
 let clinic: ClinicConfig;
@@ -36,7 +45,16 @@ let configDir: string;
 let now = Date.parse('2026-11-20T20:00:00Z');
 
 function runtime(counter = new ApiCallCounter()): ConnectorRuntime {
-  return { ...createConnectorRuntime({ secrets: SECRETS, log: createLogger({ level: 'silent' }), counter, now: () => now, sleep: async () => undefined }), retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } };
+  return {
+    ...createConnectorRuntime({
+      secrets: SECRETS,
+      log: createLogger({ level: 'silent' }),
+      counter,
+      now: () => now,
+      sleep: async () => undefined,
+    }),
+    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+  };
 }
 const ctx = (rt: ConnectorRuntime): ApiContext => ({ db: database.db, clinic, runtime: rt });
 
@@ -65,35 +83,76 @@ describe('X-Mindbody-Signature', () => {
   });
   it('the alternative reading (key base64-decoded first) gives a different signature, so the constant decides', () => {
     // "dGVzdC1rZXk=" decodes to "test-key"; openssl with the decoded bytes gives this value.
-    expect(mindbodySignature(body, 'dGVzdC1rZXk=', 'base64')).toBe('sha256=q9dxpMKUi5Ho9Aob3RxMYs+xI8nWrkNmZQsoU3lJzPM=');
-    expect(mindbodySignature(body, 'dGVzdC1rZXk=', 'utf8')).not.toBe('sha256=q9dxpMKUi5Ho9Aob3RxMYs+xI8nWrkNmZQsoU3lJzPM=');
+    expect(mindbodySignature(body, 'dGVzdC1rZXk=', 'base64')).toBe(
+      'sha256=q9dxpMKUi5Ho9Aob3RxMYs+xI8nWrkNmZQsoU3lJzPM=',
+    );
+    expect(mindbodySignature(body, 'dGVzdC1rZXk=', 'utf8')).not.toBe(
+      'sha256=q9dxpMKUi5Ho9Aob3RxMYs+xI8nWrkNmZQsoU3lJzPM=',
+    );
   });
   it('verification refuses a missing key, a missing header and a wrong signature', () => {
     const good = mindbodySignature(body, SECRETS.MB_SIGNATURE_KEY!);
-    expect(() => verifyMindbody({ rawBody: body, headers: { 'x-mindbody-signature': good } }, clinic, SECRETS)).not.toThrow();
-    expect(() => verifyMindbody({ rawBody: body, headers: { 'x-mindbody-signature': good } }, clinic, {})).toThrow(/not configured/);
+    expect(() =>
+      verifyMindbody({ rawBody: body, headers: { 'x-mindbody-signature': good } }, clinic, SECRETS),
+    ).not.toThrow();
+    expect(() => verifyMindbody({ rawBody: body, headers: { 'x-mindbody-signature': good } }, clinic, {})).toThrow(
+      /not configured/,
+    );
     expect(() => verifyMindbody({ rawBody: body, headers: {} }, clinic, SECRETS)).toThrow(/missing/);
-    expect(() => verifyMindbody({ rawBody: Buffer.from(`${body} `), headers: { 'x-mindbody-signature': good } }, clinic, SECRETS)).toThrow(/invalid/);
+    expect(() =>
+      verifyMindbody({ rawBody: Buffer.from(`${body} `), headers: { 'x-mindbody-signature': good } }, clinic, SECRETS),
+    ).toThrow(/invalid/);
   });
 });
 
 describe('polling', () => {
   it('finds completed appointments in an overlapping window, reads their clients in one call, skips what is known, and moves the cursor only on commit', async () => {
     const rt = runtime();
-    const appt = (id: number, status: string, startMs: number, clientId: string) => ({ ...fixture('api-staffappointments').Appointments[0], Id: id, Status: status, ClientId: clientId, StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ) });
-    const client = (id: string, uniqueId: number) => ({ ...fixture('api-clients').Clients[0], Id: id, UniqueId: uniqueId });
+    const appt = (id: number, status: string, startMs: number, clientId: string) => ({
+      ...fixture('api-staffappointments').Appointments[0],
+      Id: id,
+      Status: status,
+      ClientId: clientId,
+      StartDateTime: siteLocal(startMs, TZ),
+      EndDateTime: siteLocal(startMs + 1_800_000, TZ),
+    });
+    const client = (id: string, uniqueId: number) => ({
+      ...fixture('api-clients').Clients[0],
+      Id: id,
+      UniqueId: uniqueId,
+    });
     nock(API).post('/public/v6/usertoken/issue').reply(200, { AccessToken: 'tok' });
     nock(API).get('/public/v6/site/sessiontypes').reply(200, fixture('api-sessiontypes'));
     nock(API)
       .get('/public/v6/appointment/staffappointments')
-      .query((q) => q['request.startDate'] === siteLocal(now - MINDBODY_POLL_LOOKBACK_MS, TZ) && q['request.endDate'] === siteLocal(now + MINDBODY_POLL_UPCOMING_MS, TZ) && q['request.limit'] === '100')
-      .reply(200, page('Appointments', [appt(11, 'Completed', now - 5 * 3_600_000, 'A'), appt(12, 'Arrived', now - 2 * 3_600_000, 'B'), appt(13, 'Arrived', now - 10 * 60_000, 'C'), appt(14, 'Booked', now + 3_600_000, 'D'), appt(15, 'Completed', now - 8 * 3_600_000, 'E')]));
+      .query(
+        (q) =>
+          q['request.startDate'] === siteLocal(now - MINDBODY_POLL_LOOKBACK_MS, TZ) &&
+          q['request.endDate'] === siteLocal(now + MINDBODY_POLL_UPCOMING_MS, TZ) &&
+          q['request.limit'] === '100',
+      )
+      .reply(
+        200,
+        page('Appointments', [
+          appt(11, 'Completed', now - 5 * 3_600_000, 'A'),
+          appt(12, 'Arrived', now - 2 * 3_600_000, 'B'),
+          appt(13, 'Arrived', now - 10 * 60_000, 'C'),
+          appt(14, 'Booked', now + 3_600_000, 'D'),
+          appt(15, 'Completed', now - 8 * 3_600_000, 'E'),
+        ]),
+      );
     // The first poll also scans deep ahead for bookings (nothing of interest there).
     nock(API)
       .get('/public/v6/appointment/staffappointments')
-      .query((q) => q['request.startDate'] === siteLocal(now + MINDBODY_POLL_UPCOMING_MS, TZ) && q['request.endDate'] === siteLocal(now + MINDBODY_POLL_DEEP_HORIZON_MS, TZ))
+      .query(
+        (q) =>
+          q['request.startDate'] === siteLocal(now + MINDBODY_POLL_UPCOMING_MS, TZ) &&
+          q['request.endDate'] === siteLocal(now + MINDBODY_POLL_DEEP_HORIZON_MS, TZ),
+      )
       .reply(200, page('Appointments', []));
-    await database.db.insert(appointments).values({ clinicId: clinic.id, externalId: '15', clientExternalId: '9', status: 'completed' });
+    await database.db
+      .insert(appointments)
+      .values({ clinicId: clinic.id, externalId: '15', clientExternalId: '9', status: 'completed' });
     nock(API)
       .get('/public/v6/client/clients')
       .query((q) => JSON.stringify(q['request.clientIDs']) === JSON.stringify(['A', 'B']))
@@ -101,9 +160,19 @@ describe('polling', () => {
 
     const first = await mindbodyConnector.poll!(ctx(rt));
     // 11 completed, 12 arrived and ended; 13 still in progress, 14 future, 15 already known.
-    expect(first.items.map((i) => i.dedupeKey)).toEqual(['mindbody:poll:appointment:11:completed', 'mindbody:poll:appointment:12:completed']);
+    expect(first.items.map((i) => i.dedupeKey)).toEqual([
+      'mindbody:poll:appointment:11:completed',
+      'mindbody:poll:appointment:12:completed',
+    ]);
     const events = await mindbodyConnector.resolve!(ctx(rt), first.items[0]!.vendor);
-    expect(events).toMatchObject([{ type: 'treatment.completed', appointmentId: '11', client: { id: '1001' }, service: { id: '17', name: 'Botox – Forehead & Crow’s Feet' } }]);
+    expect(events).toMatchObject([
+      {
+        type: 'treatment.completed',
+        appointmentId: '11',
+        client: { id: '1001' },
+        service: { id: '17', name: 'Botox – Forehead & Crow’s Feet' },
+      },
+    ]);
     expect(await readState(database.db, clinic.id, 'mindbody', 'poll.appointments')).toBeUndefined();
     await first.commit();
     expect(await readState(database.db, clinic.id, 'mindbody', 'poll.appointments')).toBe(new Date(now).toISOString());
@@ -113,14 +182,25 @@ describe('polling', () => {
     // clients modified since the cursor minus the overlap are read.
     now += 15 * 60_000;
     // (no deep scan: the last one is less than MINDBODY_POLL_DEEP_INTERVAL_MS old)
-    nock(API).get('/public/v6/appointment/staffappointments').query((q) => q['request.startDate'] === siteLocal(now - MINDBODY_POLL_LOOKBACK_MS, TZ)).reply(200, page('Appointments', []));
+    nock(API)
+      .get('/public/v6/appointment/staffappointments')
+      .query((q) => q['request.startDate'] === siteLocal(now - MINDBODY_POLL_LOOKBACK_MS, TZ))
+      .reply(200, page('Appointments', []));
     nock(API)
       .get('/public/v6/client/clients')
       .query((q) => q['request.lastModifiedDate'] === siteLocal(now - 15 * 60_000 - 3_600_000, TZ))
-      .reply(200, page('Clients', [{ ...client('A', 1001), LastModifiedDateTime: siteLocal(now - 5 * 60_000, TZ), SendPromotionalTexts: false }]));
+      .reply(
+        200,
+        page('Clients', [
+          { ...client('A', 1001), LastModifiedDateTime: siteLocal(now - 5 * 60_000, TZ), SendPromotionalTexts: false },
+        ]),
+      );
     const second = await mindbodyConnector.poll!(ctx(rt));
     expect(second.items).toHaveLength(1);
-    expect(second.items[0]).toMatchObject({ eventType: 'mindbody:poll.clientModified', occurredAt: new Date(now - 5 * 60_000).toISOString() });
+    expect(second.items[0]).toMatchObject({
+      eventType: 'mindbody:poll.clientModified',
+      occurredAt: new Date(now - 5 * 60_000).toISOString(),
+    });
     const [upd] = await mindbodyConnector.resolve!(ctx(rt), second.items[0]!.vendor);
     expect(upd).toMatchObject({ type: 'client.updated', client: { id: '1001', consent: { sms: false, email: true } } });
   });
@@ -130,10 +210,22 @@ describe('polling', () => {
     await writeState(database.db, clinic.id, 'mindbody', 'poll.appointments', new Date(now - 60_000).toISOString());
     await writeState(database.db, clinic.id, 'mindbody', 'poll.clients', new Date(now - 60_000).toISOString());
     await writeState(database.db, clinic.id, 'mindbody', 'poll.deep', new Date(now - 60_000).toISOString());
-    const many = Array.from({ length: 130 }, (_, i) => ({ ...fixture('api-staffappointments').Appointments[0], Id: 2000 + i, Status: 'Booked', StartDateTime: siteLocal(now + 3_600_000, TZ), EndDateTime: siteLocal(now + 5_400_000, TZ) }));
+    const many = Array.from({ length: 130 }, (_, i) => ({
+      ...fixture('api-staffappointments').Appointments[0],
+      Id: 2000 + i,
+      Status: 'Booked',
+      StartDateTime: siteLocal(now + 3_600_000, TZ),
+      EndDateTime: siteLocal(now + 5_400_000, TZ),
+    }));
     nock(API).post('/public/v6/usertoken/issue').reply(200, { AccessToken: 'tok' });
-    nock(API).get('/public/v6/appointment/staffappointments').query((q) => q['request.offset'] === '0').reply(200, { PaginationResponse: { TotalResults: 130, PageSize: 100 }, Appointments: many.slice(0, 100) });
-    nock(API).get('/public/v6/appointment/staffappointments').query((q) => q['request.offset'] === '100').reply(200, { PaginationResponse: { TotalResults: 130, PageSize: 30 }, Appointments: many.slice(100) });
+    nock(API)
+      .get('/public/v6/appointment/staffappointments')
+      .query((q) => q['request.offset'] === '0')
+      .reply(200, { PaginationResponse: { TotalResults: 130, PageSize: 100 }, Appointments: many.slice(0, 100) });
+    nock(API)
+      .get('/public/v6/appointment/staffappointments')
+      .query((q) => q['request.offset'] === '100')
+      .reply(200, { PaginationResponse: { TotalResults: 130, PageSize: 30 }, Appointments: many.slice(100) });
     nock(API).get('/public/v6/client/clients').query(true).reply(200, page('Clients', []));
     const r = await mindbodyConnector.poll!(ctx(rt));
     expect(r.items).toEqual([]);
@@ -146,8 +238,23 @@ describe('polling for bookings and cancellations', () => {
     const rt = runtime();
     const signals: { workflowId: string; appointmentId: string }[] = [];
     // Only what ingest calls for a booking of a client with a running sequence (a signal).
-    const temporal = { workflow: { getHandle: (workflowId: string) => ({ signal: async (_s: unknown, b: { appointmentId: string }) => void signals.push({ workflowId, appointmentId: b.appointmentId }) }) } } as unknown as Client;
-    const ingest = createIngest({ db: database.db, config: createConfigStore(configDir), temporal, taskQueue: 'unused', log: createLogger({ level: 'silent' }), now: () => now, resolveVendorEvent: vendorResolver(database.db, rt) });
+    const temporal = {
+      workflow: {
+        getHandle: (workflowId: string) => ({
+          signal: async (_s: unknown, b: { appointmentId: string }) =>
+            void signals.push({ workflowId, appointmentId: b.appointmentId }),
+        }),
+      },
+    } as unknown as Client;
+    const ingest = createIngest({
+      db: database.db,
+      config: createConfigStore(configDir),
+      temporal,
+      taskQueue: 'unused',
+      log: createLogger({ level: 'silent' }),
+      now: () => now,
+      resolveVendorEvent: vendorResolver(database.db, rt),
+    });
     const run = async () => {
       const r = await mindbodyConnector.poll!(ctx(rt));
       const stored = await ingest.store(clinic.id, 'mindbody', r.items);
@@ -155,23 +262,67 @@ describe('polling for bookings and cancellations', () => {
       await ingest.processStored(stored.stored);
       return r.items;
     };
-    const appt = (id: number, status: string, startMs: number, clientId: string) => ({ ...fixture('api-staffappointments').Appointments[0], Id: id, Status: status, ClientId: clientId, StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ) });
+    const appt = (id: number, status: string, startMs: number, clientId: string) => ({
+      ...fixture('api-staffappointments').Appointments[0],
+      Id: id,
+      Status: status,
+      ClientId: clientId,
+      StartDateTime: siteLocal(startMs, TZ),
+      EndDateTime: siteLocal(startMs + 1_800_000, TZ),
+    });
     const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
     const listing = (startMs: number, endMs: number, items: unknown[]) =>
       nock(API)
         .get('/public/v6/appointment/staffappointments')
-        .query((q) => q['request.startDate'] === siteLocal(startMs, TZ) && q['request.endDate'] === siteLocal(endMs, TZ))
+        .query(
+          (q) => q['request.startDate'] === siteLocal(startMs, TZ) && q['request.endDate'] === siteLocal(endMs, TZ),
+        )
         .reply(200, page('Appointments', items));
-    const noClientChanges = () => nock(API).get('/public/v6/client/clients').query((q) => typeof q['request.lastModifiedDate'] === 'string').reply(200, page('Clients', []));
+    const noClientChanges = () =>
+      nock(API)
+        .get('/public/v6/client/clients')
+        .query((q) => typeof q['request.lastModifiedDate'] === 'string')
+        .reply(200, page('Clients', []));
 
     // A known client (seen through the API: Id K-77 is UniqueId 300077) with a running sequence and a booking we hold.
     await saveClientRef(database.db, clinic.id, 'mindbody', '300077', 'K-77');
-    const [known] = await database.db.insert(clients).values({ clinicId: clinic.id, externalId: '300077', firstName: 'Known', lastName: 'Client', consentEmail: true }).returning({ id: clients.id });
-    await database.db.insert(sequences).values({ workflowId: 'rebook/mb-clinic/poll-test/neuromodulator', clinicId: clinic.id, clientId: known!.id, treatmentType: 'neuromodulator', running: true });
-    await database.db.insert(appointments).values({ clinicId: clinic.id, externalId: '501', clientExternalId: '300077', status: 'booked', startAt: new Date(now + 5 * DAY) });
-    await writeState(database.db, clinic.id, 'mindbody', 'poll.appointments', new Date(now - 15 * 60_000).toISOString());
+    const [known] = await database.db
+      .insert(clients)
+      .values({ clinicId: clinic.id, externalId: '300077', firstName: 'Known', lastName: 'Client', consentEmail: true })
+      .returning({ id: clients.id });
+    await database.db
+      .insert(sequences)
+      .values({
+        workflowId: 'rebook/mb-clinic/poll-test/neuromodulator',
+        clinicId: clinic.id,
+        clientId: known!.id,
+        treatmentType: 'neuromodulator',
+        running: true,
+      });
+    await database.db
+      .insert(appointments)
+      .values({
+        clinicId: clinic.id,
+        externalId: '501',
+        clientExternalId: '300077',
+        status: 'booked',
+        startAt: new Date(now + 5 * DAY),
+      });
+    await writeState(
+      database.db,
+      clinic.id,
+      'mindbody',
+      'poll.appointments',
+      new Date(now - 15 * 60_000).toISOString(),
+    );
     await writeState(database.db, clinic.id, 'mindbody', 'poll.clients', new Date(now - 15 * 60_000).toISOString());
-    await writeState(database.db, clinic.id, 'mindbody', 'poll.deep', new Date(now - MINDBODY_POLL_DEEP_INTERVAL_MS).toISOString());
+    await writeState(
+      database.db,
+      clinic.id,
+      'mindbody',
+      'poll.deep',
+      new Date(now - MINDBODY_POLL_DEEP_INTERVAL_MS).toISOString(),
+    );
     const from = () => now - MINDBODY_POLL_LOOKBACK_MS;
 
     nock(API).post('/public/v6/usertoken/issue').reply(200, { AccessToken: 'tok' });
@@ -189,12 +340,26 @@ describe('polling for bookings and cancellations', () => {
     noClientChanges();
     const first = await run();
     expect(first.map((i) => i.dedupeKey).sort()).toEqual(
-      [`mindbody:poll:appointment:501:cancelled`, `mindbody:poll:appointment:601:booked:${at(now + 2 * DAY)}`, `mindbody:poll:appointment:604:booked:${at(now + 90 * DAY)}`].sort(),
+      [
+        `mindbody:poll:appointment:501:cancelled`,
+        `mindbody:poll:appointment:601:booked:${at(now + 2 * DAY)}`,
+        `mindbody:poll:appointment:604:booked:${at(now + 90 * DAY)}`,
+      ].sort(),
     );
     expect(new Set(first.map((i) => i.occurredAt))).toEqual(new Set([new Date(now).toISOString()]));
     const held = async () =>
       Object.fromEntries(
-        (await database.db.select({ id: appointments.externalId, status: appointments.status }).from(appointments).where(and(eq(appointments.clinicId, clinic.id), inArray(appointments.externalId, ['501', '601', '602', '603', '604', '605', '606'])))).map((r) => [r.id, r.status]),
+        (
+          await database.db
+            .select({ id: appointments.externalId, status: appointments.status })
+            .from(appointments)
+            .where(
+              and(
+                eq(appointments.clinicId, clinic.id),
+                inArray(appointments.externalId, ['501', '601', '602', '603', '604', '605', '606']),
+              ),
+            )
+        ).map((r) => [r.id, r.status]),
       );
     expect(await held()).toEqual({ '501': 'cancelled', '601': 'booked', '604': 'booked' });
     // Each booking ends the client's running sequence.
@@ -202,24 +367,44 @@ describe('polling for bookings and cancellations', () => {
     // The same changes delivered again (overlapping windows, a second poller) → nothing new.
     expect(await ingest.store(clinic.id, 'mindbody', first)).toEqual({ stored: [], duplicates: 3 });
     // A webhook describing a moment before the poll looked is stale against it.
-    const [late] = await ingest.accept(clinic.id, [{ type: 'appointment.booked', occurredAt: new Date(now - 10 * 60_000).toISOString(), clientId: '300077', appointmentId: '501', startAt: new Date(now + 5 * DAY).toISOString() }]);
+    const [late] = await ingest.accept(clinic.id, [
+      {
+        type: 'appointment.booked',
+        occurredAt: new Date(now - 10 * 60_000).toISOString(),
+        clientId: '300077',
+        appointmentId: '501',
+        startAt: new Date(now + 5 * DAY).toISOString(),
+      },
+    ]);
     expect(late).toMatchObject({ status: 'accepted', stale: true });
     expect((await held())['501']).toBe('cancelled');
 
     // 15 minutes later: same vendor state → no items; the deep scan is not due (nock fails on an unexpected call).
     now += 15 * 60_000;
-    listing(from(), now + MINDBODY_POLL_UPCOMING_MS, [appt(601, 'Booked', now - 15 * 60_000 + 2 * DAY, 'K-77'), appt(501, 'Cancelled', now + 5 * DAY, 'K-77')]);
+    listing(from(), now + MINDBODY_POLL_UPCOMING_MS, [
+      appt(601, 'Booked', now - 15 * 60_000 + 2 * DAY, 'K-77'),
+      appt(501, 'Cancelled', now + 5 * DAY, 'K-77'),
+    ]);
     noClientChanges();
     expect(await run()).toEqual([]);
 
     // 12 hours on: 601 rescheduled (a new start is a new booking), the deep scan runs again.
     now += MINDBODY_POLL_DEEP_INTERVAL_MS;
-    listing(now - MINDBODY_POLL_LOOKBACK_MS, now + MINDBODY_POLL_UPCOMING_MS, [appt(601, 'Booked', now + 2 * DAY + 3_600_000, 'K-77')]);
-    listing(now + MINDBODY_POLL_UPCOMING_MS, now + MINDBODY_POLL_DEEP_HORIZON_MS, [appt(604, 'Confirmed', now - MINDBODY_POLL_DEEP_INTERVAL_MS - 15 * 60_000 + 90 * DAY, 'K-77')]);
+    listing(now - MINDBODY_POLL_LOOKBACK_MS, now + MINDBODY_POLL_UPCOMING_MS, [
+      appt(601, 'Booked', now + 2 * DAY + 3_600_000, 'K-77'),
+    ]);
+    listing(now + MINDBODY_POLL_UPCOMING_MS, now + MINDBODY_POLL_DEEP_HORIZON_MS, [
+      appt(604, 'Confirmed', now - MINDBODY_POLL_DEEP_INTERVAL_MS - 15 * 60_000 + 90 * DAY, 'K-77'),
+    ]);
     noClientChanges();
     const third = await run();
-    expect(third.map((i) => i.dedupeKey)).toEqual([`mindbody:poll:appointment:601:booked:${at(now + 2 * DAY + 3_600_000)}`]);
-    const [row] = await database.db.select({ startAt: appointments.startAt }).from(appointments).where(and(eq(appointments.clinicId, clinic.id), eq(appointments.externalId, '601')));
+    expect(third.map((i) => i.dedupeKey)).toEqual([
+      `mindbody:poll:appointment:601:booked:${at(now + 2 * DAY + 3_600_000)}`,
+    ]);
+    const [row] = await database.db
+      .select({ startAt: appointments.startAt })
+      .from(appointments)
+      .where(and(eq(appointments.clinicId, clinic.id), eq(appointments.externalId, '601')));
     expect(row!.startAt!.toISOString()).toBe(at(now + 2 * DAY + 3_600_000));
     // token + 5 listings + 3 modified-clients pages: booking changes cost no extra call.
     expect(rt.counter.get('mindbody', clinic.id)).toBe(9);
@@ -232,12 +417,26 @@ describe('booking check', () => {
     const check = createBookingChecker(rt, 60_000);
     await saveClientRef(database.db, clinic.id, 'mindbody', '100000123', 'ID-123');
     const after = new Date(now - 10 * 86_400_000).toISOString();
-    const a = (id: number, status: string, startMs: number) => ({ ...fixture('api-staffappointments').Appointments[0], Id: id, Status: status, ClientId: 'ID-123', StartDateTime: siteLocal(startMs, TZ), EndDateTime: siteLocal(startMs + 1_800_000, TZ) });
+    const a = (id: number, status: string, startMs: number) => ({
+      ...fixture('api-staffappointments').Appointments[0],
+      Id: id,
+      Status: status,
+      ClientId: 'ID-123',
+      StartDateTime: siteLocal(startMs, TZ),
+      EndDateTime: siteLocal(startMs + 1_800_000, TZ),
+    });
     nock(API).post('/public/v6/usertoken/issue').reply(200, { AccessToken: 'tok' });
     nock(API)
       .get('/public/v6/appointment/staffappointments')
       .query((q) => q['request.clientId'] === 'ID-123' && q['request.startDate'] === siteLocal(Date.parse(after), TZ))
-      .reply(200, page('Appointments', [a(1, 'Completed', now - 10 * 86_400_000), a(2, 'Cancelled', now + 5 * 86_400_000), a(3, 'Booked', now + 9 * 86_400_000)]));
+      .reply(
+        200,
+        page('Appointments', [
+          a(1, 'Completed', now - 10 * 86_400_000),
+          a(2, 'Cancelled', now + 5 * 86_400_000),
+          a(3, 'Booked', now + 9 * 86_400_000),
+        ]),
+      );
     const q = { clientExternalId: '100000123', after, excludeAppointmentId: '1' };
     const answer = await check({ db: database.db, clinic }, q);
     expect(answer).toMatchObject({ booked: true, appointmentId: '3' });
@@ -251,7 +450,12 @@ describe('booking check', () => {
     const check = createBookingChecker(rt, 60_000);
     nock(API).post('/public/v6/usertoken/issue').reply(200, { AccessToken: 'tok' });
     nock(API).get('/public/v6/appointment/staffappointments').query(true).times(3).reply(503);
-    await expect(check({ db: database.db, clinic }, { clientExternalId: '100000123', after: new Date(now).toISOString(), excludeAppointmentId: 'x' })).rejects.toMatchObject({ code: 'provider_unavailable', retryable: true });
+    await expect(
+      check(
+        { db: database.db, clinic },
+        { clientExternalId: '100000123', after: new Date(now).toISOString(), excludeAppointmentId: 'x' },
+      ),
+    ).rejects.toMatchObject({ code: 'provider_unavailable', retryable: true });
     expect(rt.counter.get('mindbody', clinic.id)).toBe(4);
   });
 });

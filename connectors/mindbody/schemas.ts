@@ -90,9 +90,15 @@ export const apiSessionTypeSchema = z.object({
   Category: z.string().nullish(),
 });
 
-export const staffAppointmentsResponse = z.object({ PaginationResponse: paginationSchema, Appointments: z.array(apiAppointmentSchema) });
+export const staffAppointmentsResponse = z.object({
+  PaginationResponse: paginationSchema,
+  Appointments: z.array(apiAppointmentSchema),
+});
 export const clientsResponse = z.object({ PaginationResponse: paginationSchema, Clients: z.array(apiClientSchema) });
-export const sessionTypesResponse = z.object({ PaginationResponse: paginationSchema.optional(), SessionTypes: z.array(apiSessionTypeSchema) });
+export const sessionTypesResponse = z.object({
+  PaginationResponse: paginationSchema.optional(),
+  SessionTypes: z.array(apiSessionTypeSchema),
+});
 export const userTokenResponse = z.object({ AccessToken: z.string().min(1) });
 
 export const subscriptionSchema = z.object({

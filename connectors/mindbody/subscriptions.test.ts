@@ -53,15 +53,28 @@ afterAll(() => {
 describe('rebook mindbody subscriptions', () => {
   it('create: every event we act on, schema version 1, the clinic as reference; prints the signature key once with where to keep it, and the next step', async () => {
     nock(ORIGIN)
-      .post(`${BASE}/subscriptions`, { eventIds: [...MINDBODY_SUBSCRIBED_EVENTS], eventSchemaVersion: 1, referenceId: 'mb-clinic', webhookUrl: 'https://rebook.example.com/webhooks/mindbody' })
+      .post(`${BASE}/subscriptions`, {
+        eventIds: [...MINDBODY_SUBSCRIBED_EVENTS],
+        eventSchemaVersion: 1,
+        referenceId: 'mb-clinic',
+        webhookUrl: 'https://rebook.example.com/webhooks/mindbody',
+      })
       .matchHeader('api-key', SECRETS.MB_API_KEY!)
       .reply(200, subscription({ messageSignatureKey: 'whsec_shown_once_123' }));
-    const { code, out } = await run('create', '--clinic', 'mb-clinic', '--webhook-url', 'https://rebook.example.com/webhooks/mindbody');
+    const { code, out } = await run(
+      'create',
+      '--clinic',
+      'mb-clinic',
+      '--webhook-url',
+      'https://rebook.example.com/webhooks/mindbody',
+    );
     expect(code).toBe(0);
     expect(out).toContain('created f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f (PendingActivation)');
     // The variable the clinic config names for the key.
     expect(out).toMatch(/messageSignatureKey \(shown once; store it in MB_SIGNATURE_KEY\): whsec_shown_once_123/);
-    expect(out).toContain('then: rebook mindbody subscriptions activate --clinic mb-clinic --id f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f');
+    expect(out).toContain(
+      'then: rebook mindbody subscriptions activate --clinic mb-clinic --id f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f',
+    );
   });
 
   it('activate, list and delete', async () => {
@@ -69,12 +82,20 @@ describe('rebook mindbody subscriptions', () => {
       .patch(`${BASE}/subscriptions/f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f`, { status: 'Active' })
       .matchHeader('api-key', SECRETS.MB_API_KEY!)
       .reply(200, subscription({ status: 'Active' }));
-    expect(await run('activate', '--clinic', 'mb-clinic', '--id', 'f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f')).toEqual({ code: 0, out: 'f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f Active\n' });
+    expect(await run('activate', '--clinic', 'mb-clinic', '--id', 'f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f')).toEqual({
+      code: 0,
+      out: 'f8a2c1de-5a4b-4c3d-9e2f-0b1a2c3d4e5f Active\n',
+    });
 
     nock(ORIGIN)
       .get(`${BASE}/subscriptions`)
       .matchHeader('api-key', SECRETS.MB_API_KEY!)
-      .reply(200, { items: [subscription({ status: 'Active' }), subscription({ subscriptionId: 'old-1', status: 'DeactivatedByAdmin', eventIds: ['client.updated'] })] });
+      .reply(200, {
+        items: [
+          subscription({ status: 'Active' }),
+          subscription({ subscriptionId: 'old-1', status: 'DeactivatedByAdmin', eventIds: ['client.updated'] }),
+        ],
+      });
     const listed = await run('list', '--clinic', 'mb-clinic');
     expect(listed.code).toBe(0);
     expect(listed.out.trim().split('\n')).toEqual([
@@ -95,6 +116,9 @@ describe('rebook mindbody subscriptions', () => {
 
     nock(ORIGIN).get(`${BASE}/subscriptions`).reply(401, { message: 'Invalid API key sk_live_leak' });
     const refused = run('list', '--clinic', 'mb-clinic');
-    await expect(refused).rejects.toMatchObject({ code: 'provider_unavailable', message: 'mindbody API refused the request (HTTP 401)' });
+    await expect(refused).rejects.toMatchObject({
+      code: 'provider_unavailable',
+      message: 'mindbody API refused the request (HTTP 401)',
+    });
   });
 });

@@ -10,11 +10,25 @@ import { RebookError } from '../../src/errors.js';
 import type { InboxItem } from '../../src/ingest/service.js';
 import { constantTimeEqual, credential, vendorInstant } from '../shared.js';
 import type { WebhookDelivery, WebhookSpec } from '../types.js';
-import { MINDBODY_EVENT_TYPES, MINDBODY_SIGNATURE_HEADER, MINDBODY_SIGNATURE_KEY_ENCODING, MINDBODY_SIGNATURE_PREFIX } from './constants.js';
-import { appointmentEventDataSchema, clientEventDataSchema, mergerEventDataSchema, webhookEnvelopeSchema } from './schemas.js';
+import {
+  MINDBODY_EVENT_TYPES,
+  MINDBODY_SIGNATURE_HEADER,
+  MINDBODY_SIGNATURE_KEY_ENCODING,
+  MINDBODY_SIGNATURE_PREFIX,
+} from './constants.js';
+import {
+  appointmentEventDataSchema,
+  clientEventDataSchema,
+  mergerEventDataSchema,
+  webhookEnvelopeSchema,
+} from './schemas.js';
 
 /** `sha256=` + base64 HMAC-SHA256 of the raw body (key encoding: MINDBODY_SIGNATURE_KEY_ENCODING). */
-export function mindbodySignature(rawBody: Buffer | string, key: string, encoding: 'utf8' | 'base64' = MINDBODY_SIGNATURE_KEY_ENCODING): string {
+export function mindbodySignature(
+  rawBody: Buffer | string,
+  key: string,
+  encoding: 'utf8' | 'base64' = MINDBODY_SIGNATURE_KEY_ENCODING,
+): string {
   return MINDBODY_SIGNATURE_PREFIX + createHmac('sha256', Buffer.from(key, encoding)).update(rawBody).digest('base64');
 }
 
@@ -23,14 +37,18 @@ export function verifyMindbody(d: WebhookDelivery, clinic: ClinicConfig, secrets
   // No key configured authorizes nothing: verification is never skipped.
   if (!key) throw new RebookError('unauthorized', 'webhook signature key not configured for this site');
   const header = d.headers[MINDBODY_SIGNATURE_HEADER];
-  if (typeof header !== 'string' || header.length === 0) throw new RebookError('unauthorized', 'missing X-Mindbody-Signature');
-  if (!constantTimeEqual(header.trim(), mindbodySignature(d.rawBody, key))) throw new RebookError('unauthorized', 'invalid X-Mindbody-Signature');
+  if (typeof header !== 'string' || header.length === 0)
+    throw new RebookError('unauthorized', 'missing X-Mindbody-Signature');
+  if (!constantTimeEqual(header.trim(), mindbodySignature(d.rawBody, key)))
+    throw new RebookError('unauthorized', 'invalid X-Mindbody-Signature');
 }
 
 type EventType = (typeof MINDBODY_EVENT_TYPES)[number];
 
 function envelopeError(e: { issues: { path: PropertyKey[]; message: string }[] }): RebookError {
-  return new RebookError('validation_failed', 'not a Mindbody webhook envelope', { issues: e.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })) });
+  return new RebookError('validation_failed', 'not a Mindbody webhook envelope', {
+    issues: e.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message })),
+  });
 }
 const known = new Set<string>(MINDBODY_EVENT_TYPES);
 
@@ -45,7 +63,11 @@ function extract(type: EventType, eventData: unknown): Record<string, unknown> {
   if (type === 'clientProfileMerger.created') {
     const r = mergerEventDataSchema.safeParse(eventData);
     if (!r.success) return { invalid: r.error.issues.map((i) => i.path.join('.')) };
-    return { keptClientId: r.data.keptClientId, keptClientUniqueId: r.data.keptClientUniqueId, removedClientUniqueId: r.data.removedClientUniqueId };
+    return {
+      keptClientId: r.data.keptClientId,
+      keptClientUniqueId: r.data.keptClientUniqueId,
+      removedClientUniqueId: r.data.removedClientUniqueId,
+    };
   }
   const r = clientEventDataSchema.safeParse(eventData);
   if (!r.success) return { invalid: r.error.issues.map((i) => i.path.join('.')) };
@@ -74,7 +96,11 @@ export const mindbodyWebhook: WebhookSpec = {
       dedupeKey: `mindbody:${env.messageId}`,
       eventType: `mindbody:${env.eventId}`,
       occurredAt,
-      vendor: { platform: 'mindbody', kind: env.eventId, data: { ...extract(env.eventId as EventType, env.eventData), occurredAt } },
+      vendor: {
+        platform: 'mindbody',
+        kind: env.eventId,
+        data: { ...extract(env.eventId as EventType, env.eventData), occurredAt },
+      },
     };
     return { items: [item] };
   },

@@ -21,7 +21,16 @@ export const VAGARO_TOKEN_SCOPE = 'read';
  */
 export const VAGARO_COMPLETED = new Set(['Service Complete', 'Service Completed']);
 export const VAGARO_CANCELLED = new Set(['Cancel', 'Cancelled', 'Deleted', 'Denied', 'No Show']);
-export const VAGARO_BOOKED = new Set(['Accepted', 'Awaiting Confirmation', 'Confirmed', 'Need Acceptance', 'Ready to Start', 'Show', 'Service In Progress', 'In Progress']);
+export const VAGARO_BOOKED = new Set([
+  'Accepted',
+  'Awaiting Confirmation',
+  'Confirmed',
+  'Need Acceptance',
+  'Ready to Start',
+  'Show',
+  'Service In Progress',
+  'In Progress',
+]);
 /** Staff time off, not a client appointment. */
 export const VAGARO_IGNORED = new Set(['PersonalOff']);
 

@@ -10,26 +10,53 @@ import { clients } from '../../src/db/schema.js';
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
 import type { VendorEvent } from '../../src/ingest/service.js';
-import { createVendorHttp, type VendorHttp } from '../http.js';
 import { genericConnector } from '../generic/index.js';
+import { createVendorHttp, type VendorHttp } from '../http.js';
 import { requireCredential, vendorInstant } from '../shared.js';
 import type { ApiContext, BookingConnector, ClientRecord } from '../types.js';
-import { VAGARO_API_BASE, VAGARO_BOOKED, VAGARO_CANCELLED, VAGARO_COMPLETED, VAGARO_NAIVE_TIME_ZONE, VAGARO_TOKEN_EARLY_RENEW_MS, VAGARO_TOKEN_SCOPE } from './constants.js';
-import { appointmentResponse, customerResponse, tokenResponse, type AppointmentPayload } from './schemas.js';
+import {
+  VAGARO_API_BASE,
+  VAGARO_BOOKED,
+  VAGARO_CANCELLED,
+  VAGARO_COMPLETED,
+  VAGARO_NAIVE_TIME_ZONE,
+  VAGARO_TOKEN_EARLY_RENEW_MS,
+  VAGARO_TOKEN_SCOPE,
+} from './constants.js';
+import { type AppointmentPayload, appointmentResponse, customerResponse, tokenResponse } from './schemas.js';
 import { vagaroWebhook } from './webhook.js';
 
 const PLATFORM = 'vagaro';
 
 interface VagaroClient {
   appointment(id: string): Promise<AppointmentPayload | undefined>;
-  customer(id: string): Promise<{ customerId: string; customerFirstName?: string | null; customerLastName?: string | null; email?: string | null; mobilePhone?: string | null } | undefined>;
+  customer(
+    id: string,
+  ): Promise<
+    | {
+        customerId: string;
+        customerFirstName?: string | null;
+        customerLastName?: string | null;
+        email?: string | null;
+        mobilePhone?: string | null;
+      }
+    | undefined
+  >;
 }
 
 function vagaroClient({ clinic, runtime }: ApiContext): VagaroClient {
   return runtime.memo(`vagaro/${clinic.id}`, () => {
     const region = clinic.connector?.region ?? 'us';
     const baseURL = `${clinic.connector?.apiBaseUrl ?? VAGARO_API_BASE}/${region}/api/v2`;
-    const common = { platform: PLATFORM, clinicId: clinic.id, baseURL, counter: runtime.counter, log: runtime.log, sleep: runtime.sleep, ...(runtime.retry ? { retry: runtime.retry } : {}) };
+    const common = {
+      platform: PLATFORM,
+      clinicId: clinic.id,
+      baseURL,
+      counter: runtime.counter,
+      log: runtime.log,
+      sleep: runtime.sleep,
+      ...(runtime.retry ? { retry: runtime.retry } : {}),
+    };
     let token: { value: string; expiresAt: number } | undefined;
     const tokenHttp = createVendorHttp(common);
     // https://docs.vagaro.com/public/reference/generate-access-token
@@ -39,11 +66,18 @@ function vagaroClient({ clinic, runtime }: ApiContext): VagaroClient {
         {
           method: 'POST',
           url: '/merchants/generate-access-token',
-          data: { clientId: requireCredential(clinic, 'clientId', runtime.secrets), clientSecretKey: requireCredential(clinic, 'clientSecret', runtime.secrets), scope: VAGARO_TOKEN_SCOPE },
+          data: {
+            clientId: requireCredential(clinic, 'clientId', runtime.secrets),
+            clientSecretKey: requireCredential(clinic, 'clientSecret', runtime.secrets),
+            scope: VAGARO_TOKEN_SCOPE,
+          },
         },
         tokenResponse,
       );
-      token = { value: r.data.access_token, expiresAt: runtime.now() + r.data.expires_in * 1000 - VAGARO_TOKEN_EARLY_RENEW_MS };
+      token = {
+        value: r.data.access_token,
+        expiresAt: runtime.now() + r.data.expires_in * 1000 - VAGARO_TOKEN_EARLY_RENEW_MS,
+      };
       return token.value;
     }
     const http: VendorHttp = createVendorHttp({
@@ -57,11 +91,23 @@ function vagaroClient({ clinic, runtime }: ApiContext): VagaroClient {
     return {
       // https://docs.vagaro.com/public/reference/get-appointment
       async appointment(id) {
-        return (await http.request({ method: 'GET', url: `/merchants/appointments/${encodeURIComponent(id)}` }, appointmentResponse, { allow404: true }))?.data;
+        return (
+          await http.request(
+            { method: 'GET', url: `/merchants/appointments/${encodeURIComponent(id)}` },
+            appointmentResponse,
+            { allow404: true },
+          )
+        )?.data;
       },
       // (unconfirmed) customer read: https://docs.vagaro.com/public/reference/get-customer
       async customer(id) {
-        return (await http.request({ method: 'GET', url: `/merchants/customers/${encodeURIComponent(id)}` }, customerResponse, { allow404: true }))?.data;
+        return (
+          await http.request(
+            { method: 'GET', url: `/merchants/customers/${encodeURIComponent(id)}` },
+            customerResponse,
+            { allow404: true },
+          )
+        )?.data;
       },
     };
   });
@@ -72,13 +118,32 @@ const blank = (s: unknown) => (typeof s === 'string' && s.trim() ? s.trim() : nu
 
 /** The client for a completed treatment: ours if we heard of them, else re-read from Vagaro. */
 async function clientFor(ctx: ApiContext, customerId: string): Promise<ClientRecord> {
-  const [known] = await ctx.db.select().from(clients).where(and(eq(clients.clinicId, ctx.clinic.id), eq(clients.externalId, customerId)));
-  if (known) return { id: customerId, firstName: known.firstName, lastName: known.lastName, email: known.email, phone: known.phone, consent: { sms: known.consentSms, email: known.consentEmail } };
+  const [known] = await ctx.db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.clinicId, ctx.clinic.id), eq(clients.externalId, customerId)));
+  if (known)
+    return {
+      id: customerId,
+      firstName: known.firstName,
+      lastName: known.lastName,
+      email: known.email,
+      phone: known.phone,
+      consent: { sms: known.consentSms, email: known.consentEmail },
+    };
   const c = await vagaroClient(ctx).customer(customerId);
-  if (!c || !blank(c.customerFirstName)) throw new RebookError('validation_failed', 'customer unknown and not readable from the Vagaro API');
+  if (!c || !blank(c.customerFirstName))
+    throw new RebookError('validation_failed', 'customer unknown and not readable from the Vagaro API');
   // Vagaro exposes no marketing-consent flag: the clinic's configured assumption applies.
   const consent = ctx.clinic.connector?.assumedConsent ?? { sms: false, email: true };
-  return { id: customerId, firstName: blank(c.customerFirstName)!, lastName: blank(c.customerLastName) ?? '', email: blank(c.email), phone: blank(c.mobilePhone), consent };
+  return {
+    id: customerId,
+    firstName: blank(c.customerFirstName)!,
+    lastName: blank(c.customerLastName) ?? '',
+    email: blank(c.email),
+    phone: blank(c.mobilePhone),
+    consent,
+  };
 }
 
 async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[]> {
@@ -89,7 +154,10 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
     // Appointment events name only the customer id: keep the contact so a completion can use it.
     // Vagaro has no marketing-consent flag: a new customer gets the clinic's assumed consent,
     // updates never touch consent (an opt-out recorded by us must survive them).
-    const consent = e.kind === 'customer.created' ? { consent: ctx.clinic.connector?.assumedConsent ?? { sms: false, email: true } } : {};
+    const consent =
+      e.kind === 'customer.created'
+        ? { consent: ctx.clinic.connector?.assumedConsent ?? { sms: false, email: true } }
+        : {};
     return [
       {
         type: 'client.updated',
@@ -117,14 +185,18 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
   }
   const status = str(a.bookingStatus);
   const customerId = str(a.customerId);
-  if (!customerId) throw new RebookError('validation_failed', 'customerId missing and not readable from the Vagaro API');
-  if (e.kind === 'appointment.deleted' || (status && VAGARO_CANCELLED.has(status))) return [{ type: 'appointment.cancelled', ...at, clientId: customerId, appointmentId }];
+  if (!customerId)
+    throw new RebookError('validation_failed', 'customerId missing and not readable from the Vagaro API');
+  if (e.kind === 'appointment.deleted' || (status && VAGARO_CANCELLED.has(status)))
+    return [{ type: 'appointment.cancelled', ...at, clientId: customerId, appointmentId }];
   if (!status) throw new RebookError('validation_failed', 'bookingStatus missing and not readable from the Vagaro API');
   const start = str(a.startTime);
   if (VAGARO_COMPLETED.has(status)) {
     const endOrStart = str(a.endTime) ?? start;
     if (!endOrStart) throw new RebookError('validation_failed', 'appointment time missing');
-    const completedAt = new Date(Math.min(Date.parse(vendorInstant(endOrStart, VAGARO_NAIVE_TIME_ZONE)), ctx.runtime.now())).toISOString();
+    const completedAt = new Date(
+      Math.min(Date.parse(vendorInstant(endOrStart, VAGARO_NAIVE_TIME_ZONE)), ctx.runtime.now()),
+    ).toISOString();
     return [
       {
         type: 'treatment.completed',
@@ -140,7 +212,8 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
   if (VAGARO_BOOKED.has(status) && start) {
     const startAt = vendorInstant(start, VAGARO_NAIVE_TIME_ZONE);
     const reference = occurredAt ? Date.parse(occurredAt) : ctx.runtime.now();
-    if (Date.parse(startAt) > reference) return [{ type: 'appointment.booked', ...at, clientId: customerId, appointmentId, startAt }];
+    if (Date.parse(startAt) > reference)
+      return [{ type: 'appointment.booked', ...at, clientId: customerId, appointmentId, startAt }];
   }
   return [];
 }
@@ -155,6 +228,13 @@ export const vagaroConnector: BookingConnector = {
     const c = await vagaroClient(ctx).customer(externalId);
     if (!c) return undefined;
     const consent = ctx.clinic.connector?.assumedConsent ?? { sms: false, email: true };
-    return { id: externalId, firstName: blank(c.customerFirstName) ?? 'there', lastName: blank(c.customerLastName) ?? '', email: blank(c.email), phone: blank(c.mobilePhone), consent };
+    return {
+      id: externalId,
+      firstName: blank(c.customerFirstName) ?? 'there',
+      lastName: blank(c.customerLastName) ?? '',
+      email: blank(c.email),
+      phone: blank(c.mobilePhone),
+      consent,
+    };
   },
 };

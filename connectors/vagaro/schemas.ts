@@ -16,7 +16,10 @@ export const webhookEnvelopeSchema = z
     action: z.string(),
     payload: z.object({}).loose(),
   })
-  .refine((e) => e.createdDate ?? e.createdAt, { message: 'createdDate or createdAt is required', path: ['createdDate'] });
+  .refine((e) => e.createdDate ?? e.createdAt, {
+    message: 'createdDate or createdAt is required',
+    path: ['createdDate'],
+  });
 
 export const appointmentPayloadSchema = z.object({
   appointmentId: vendorId,
@@ -40,7 +43,9 @@ export const customerPayloadSchema = z.object({
   mobilePhone: z.string().nullish(),
 });
 
-export const tokenResponse = z.object({ data: z.object({ access_token: z.string().min(1), expires_in: z.number().positive() }) });
+export const tokenResponse = z.object({
+  data: z.object({ access_token: z.string().min(1), expires_in: z.number().positive() }),
+});
 export const appointmentResponse = z.object({ data: appointmentPayloadSchema });
 export const customerResponse = z.object({ data: customerPayloadSchema });
 

@@ -15,18 +15,21 @@ export function verifyVagaro(d: WebhookDelivery, clinic: ClinicConfig, secrets: 
   const token = credential(clinic, 'webhookToken', secrets);
   if (!token) throw new RebookError('unauthorized', 'webhook token not configured for this clinic');
   const header = d.headers[VAGARO_SIGNATURE_HEADER];
-  if (typeof header !== 'string' || header.length === 0) throw new RebookError('unauthorized', 'missing X-Vagaro-Signature');
+  if (typeof header !== 'string' || header.length === 0)
+    throw new RebookError('unauthorized', 'missing X-Vagaro-Signature');
   if (!constantTimeEqual(header, token)) throw new RebookError('unauthorized', 'invalid X-Vagaro-Signature');
 }
 
-const issues = (e: { issues: { path: PropertyKey[]; message: string }[] }) => e.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message }));
+const issues = (e: { issues: { path: PropertyKey[]; message: string }[] }) =>
+  e.issues.map((i) => ({ path: ['body', ...i.path.map(String)].join('.'), message: i.message }));
 
 export const vagaroWebhook: WebhookSpec = {
   path: '/webhooks/vagaro/:clinicId',
   verify: (d, clinic, secrets) => verifyVagaro(d, clinic, secrets),
   toInbox(body, clinic) {
     const r = webhookEnvelopeSchema.safeParse(body);
-    if (!r.success) throw new RebookError('validation_failed', 'not a Vagaro webhook envelope', { issues: issues(r.error) });
+    if (!r.success)
+      throw new RebookError('validation_failed', 'not a Vagaro webhook envelope', { issues: issues(r.error) });
     const env = r.data;
     let occurredAt: string;
     try {
@@ -38,16 +41,52 @@ export const vagaroWebhook: WebhookSpec = {
     const businessId = clinic.connector?.businessId;
     if (env.type === 'appointment') {
       const p = appointmentPayloadSchema.safeParse(env.payload);
-      if (!p.success) throw new RebookError('validation_failed', 'invalid Vagaro appointment payload', { issues: issues(p.error) });
-      if (p.data.businessId && p.data.businessId !== businessId) throw new RebookError('not_found', 'unknown Vagaro business');
+      if (!p.success)
+        throw new RebookError('validation_failed', 'invalid Vagaro appointment payload', { issues: issues(p.error) });
+      if (p.data.businessId && p.data.businessId !== businessId)
+        throw new RebookError('not_found', 'unknown Vagaro business');
       const { appointmentId, customerId, startTime, endTime, bookingStatus, serviceTitle, serviceId, amount } = p.data;
-      return { items: [{ ...base, vendor: { platform: 'vagaro', kind: `appointment.${env.action}`, data: { appointmentId, customerId, startTime, endTime, bookingStatus, serviceTitle, serviceId, amount, occurredAt } } }] };
+      return {
+        items: [
+          {
+            ...base,
+            vendor: {
+              platform: 'vagaro',
+              kind: `appointment.${env.action}`,
+              data: {
+                appointmentId,
+                customerId,
+                startTime,
+                endTime,
+                bookingStatus,
+                serviceTitle,
+                serviceId,
+                amount,
+                occurredAt,
+              },
+            },
+          },
+        ],
+      };
     }
     if (env.type === 'customer') {
       const p = customerPayloadSchema.safeParse(env.payload);
-      if (!p.success) throw new RebookError('validation_failed', 'invalid Vagaro customer payload', { issues: issues(p.error) });
-      if (p.data.businessIds?.length && businessId && !p.data.businessIds.includes(businessId)) throw new RebookError('not_found', 'unknown Vagaro business');
-      return { items: [{ ...base, vendor: { platform: 'vagaro', kind: `customer.${env.action}`, data: { ...p.data, businessIds: undefined, occurredAt } } }] };
+      if (!p.success)
+        throw new RebookError('validation_failed', 'invalid Vagaro customer payload', { issues: issues(p.error) });
+      if (p.data.businessIds?.length && businessId && !p.data.businessIds.includes(businessId))
+        throw new RebookError('not_found', 'unknown Vagaro business');
+      return {
+        items: [
+          {
+            ...base,
+            vendor: {
+              platform: 'vagaro',
+              kind: `customer.${env.action}`,
+              data: { ...p.data, businessIds: undefined, occurredAt },
+            },
+          },
+        ],
+      };
     }
     return { items: [], ignoredType: `${env.type}.${env.action}` };
   },

@@ -18,23 +18,23 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
-import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } from '../config/messaging.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
+import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
 import { checkCaps, type SendRecord } from '../core/caps.js';
 import { describeOffer, incentiveCode, offerFor } from '../core/incentives.js';
+import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { nextOpening } from '../core/send-window.js';
-import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
 import type { Channel, PlannedStage } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { appointments, clients, incentives, messages } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { channelFlags, markUndeliverable, recordOptOut } from '../messaging/channel-state.js';
-import { ProviderError, type MessageProvider } from '../messaging/types.js';
+import { type MessageProvider, ProviderError } from '../messaging/types.js';
 import { signUnsubscribeToken } from '../messaging/unsubscribe.js';
 import { recordHold } from '../reports/record.js';
 import type { DeliveryResult, SequenceRef } from './types.js';
@@ -82,7 +82,11 @@ export function createDelivery(deps: DeliveryDeps) {
   const { db, config, log } = deps;
   const random = deps.random ?? ((n: number) => randomBytes(n));
 
-  async function usability(client: typeof clients.$inferSelect, clinic: ClinicConfig, rejectedHere: Set<string>): Promise<Record<Channel, Unusable | null>> {
+  async function usability(
+    client: typeof clients.$inferSelect,
+    clinic: ClinicConfig,
+    rejectedHere: Set<string>,
+  ): Promise<Record<Channel, Unusable | null>> {
     const flags = await channelFlags(db, client.id);
     let sms: Unusable | null = null;
     if (!client.phone) sms = 'no_address';
@@ -109,11 +113,19 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   function expiryOf(input: DeliverInput, clinic: ClinicConfig): { stageEnds: number; offerEnds: number } {
-    if (input.expiresAt && input.offerExpiresAt) return { stageEnds: Date.parse(input.expiresAt), offerEnds: Date.parse(input.offerExpiresAt) };
+    if (input.expiresAt && input.offerExpiresAt)
+      return { stageEnds: Date.parse(input.expiresAt), offerEnds: Date.parse(input.offerExpiresAt) };
     // Histories from before these fields existed: re-plan from the anchor with today's config.
     const type = treatmentTypesFor(config.current(), clinic).get(input.ref.treatmentType);
-    const windowEnds = type ? Date.parse(planSequence(type, input.anchorAt, { timeZone: clinic.timeZone, sendTime: clinic.sendTime }).windowEndsAt) : Number.POSITIVE_INFINITY;
-    return { stageEnds: input.expiresAt ? Date.parse(input.expiresAt) : windowEnds, offerEnds: input.offerExpiresAt ? Date.parse(input.offerExpiresAt) : windowEnds };
+    const windowEnds = type
+      ? Date.parse(
+          planSequence(type, input.anchorAt, { timeZone: clinic.timeZone, sendTime: clinic.sendTime }).windowEndsAt,
+        )
+      : Number.POSITIVE_INFINITY;
+    return {
+      stageEnds: input.expiresAt ? Date.parse(input.expiresAt) : windowEnds,
+      offerEnds: input.offerExpiresAt ? Date.parse(input.offerExpiresAt) : windowEnds,
+    };
   }
 
   async function incentiveFor(ref: SequenceRef, clinic: ClinicConfig, expiresAt: number) {
@@ -150,7 +162,12 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   /** Reserves the ledger row if every cap allows it now: one client at a time (row lock). */
-  async function reserve(values: typeof messages.$inferInsert, channel: Channel, nowMs: number, clinic: ClinicConfig): Promise<{ row: typeof messages.$inferSelect } | { allowedAt: number; rule: string } | { raced: true }> {
+  async function reserve(
+    values: typeof messages.$inferInsert,
+    channel: Channel,
+    nowMs: number,
+    clinic: ClinicConfig,
+  ): Promise<{ row: typeof messages.$inferSelect } | { allowedAt: number; rule: string } | { raced: true }> {
     const rules = capRulesFor(clinic);
     const horizon = Math.max(...rules.map((r) => r.windowMs));
     return db.transaction(async (tx) => {
@@ -159,10 +176,21 @@ export function createDelivery(deps: DeliveryDeps) {
       const recent = await tx
         .select({ at, channel: messages.channel })
         .from(messages)
-        .where(and(eq(messages.clientId, values.clientId), inArray(messages.channel, ['sms', 'email']), notInArray(messages.status, NOT_SENT), gt(at, new Date(nowMs - horizon))));
+        .where(
+          and(
+            eq(messages.clientId, values.clientId),
+            inArray(messages.channel, ['sms', 'email']),
+            notInArray(messages.status, NOT_SENT),
+            gt(at, new Date(nowMs - horizon)),
+          ),
+        );
       const sends: SendRecord[] = recent.map((r) => ({ at: new Date(r.at).getTime(), channel: r.channel as Channel }));
       const decision = checkCaps(rules, sends, channel, nowMs);
-      if (!decision.allowed) return { allowedAt: decision.allowedAt, rule: `${decision.rule.max}/${decision.rule.windowMs / 3_600_000}h${decision.rule.channel ? `/${decision.rule.channel}` : ''}` };
+      if (!decision.allowed)
+        return {
+          allowedAt: decision.allowedAt,
+          rule: `${decision.rule.max}/${decision.rule.windowMs / 3_600_000}h${decision.rule.channel ? `/${decision.rule.channel}` : ''}`,
+        };
       const [row] = await tx.insert(messages).values(values).onConflictDoNothing().returning();
       return row ? { row } : { raced: true as const };
     });
@@ -181,24 +209,40 @@ export function createDelivery(deps: DeliveryDeps) {
       if (live) {
         if (live.status === 'sending') {
           // The crash window: the provider may or may not have sent it. At most once: never again.
-          await db.update(messages).set({ status: 'unconfirmed', statusUpdatedAt: new Date(input.now) }).where(and(eq(messages.id, live.id), eq(messages.status, 'sending')));
-          log.warn({ messageId: live.id, workflowId: ref.workflowId, stage: stage.key }, 'send outcome unknown after a crash; not sending again');
+          await db
+            .update(messages)
+            .set({ status: 'unconfirmed', statusUpdatedAt: new Date(input.now) })
+            .where(and(eq(messages.id, live.id), eq(messages.status, 'sending')));
+          log.warn(
+            { messageId: live.id, workflowId: ref.workflowId, stage: stage.key },
+            'send outcome unknown after a crash; not sending again',
+          );
         }
         return { status: 'sent', messageId: live.id, channel: live.channel };
       }
       const retry = rows.find((r) => r.status === 'retry_pending');
       const rejectedHere = new Set(rows.filter((r) => NOT_SENT.includes(r.status)).map((r) => r.channel));
 
-      const [client] = await db.select().from(clients).where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
+      const [client] = await db
+        .select()
+        .from(clients)
+        .where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
       if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
       const unusable = await usability(client, clinic, rejectedHere);
       const preferred: Channel = stage.channel === 'staff' ? 'email' : stage.channel;
       // A channel the clinic has no template for (this stage's purpose) is no fallback either.
       const hasTemplate = (c: Channel) => !!clinic.templates[stage.purpose]?.[c];
-      const channel: Channel | null = retry && !unusable[retry.channel as Channel] ? (retry.channel as Channel) : stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
+      const channel: Channel | null =
+        retry && !unusable[retry.channel as Channel]
+          ? (retry.channel as Channel)
+          : stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
       if (!channel) {
         const none = !!unusable.sms && !!unusable.email;
-        return { status: 'suppressed', reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`, ...(none ? { noUsableChannel: true } : {}) };
+        return {
+          status: 'suppressed',
+          reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`,
+          ...(none ? { noUsableChannel: true } : {}),
+        };
       }
 
       // Send window in the client's zone when known, else the clinic's.
@@ -210,28 +254,53 @@ export function createDelivery(deps: DeliveryDeps) {
 
       let row: typeof messages.$inferSelect;
       if (retry) {
-        [row] = (await db.update(messages).set({ status: 'sending', attemptedAt: new Date(nowMs) }).where(and(eq(messages.id, retry.id), eq(messages.status, 'retry_pending'))).returning()) as [typeof messages.$inferSelect];
+        [row] = (await db
+          .update(messages)
+          .set({ status: 'sending', attemptedAt: new Date(nowMs) })
+          .where(and(eq(messages.id, retry.id), eq(messages.status, 'retry_pending')))
+          .returning()) as [typeof messages.$inferSelect];
         if (!row) continue;
       } else {
         const cfg = config.current();
         const type = treatmentTypesFor(cfg, clinic).get(ref.treatmentType);
         const template = clinic.templates[stage.purpose]?.[channel];
-        if (!template) throw new RebookError('config_invalid', `clinic has no ${channel} template for stage purpose "${stage.purpose}"`);
+        if (!template)
+          throw new RebookError(
+            'config_invalid',
+            `clinic has no ${channel} template for stage purpose "${stage.purpose}"`,
+          );
         const messageId = randomUUID();
         let unsubscribeUrl: string | undefined;
         if (channel === 'email') {
-          if (!clinic.publicBaseUrl || !deps.unsubscribeSecret) throw new RebookError('config_invalid', 'email needs publicBaseUrl and an unsubscribe secret for its one-click unsubscribe link');
+          if (!clinic.publicBaseUrl || !deps.unsubscribeSecret)
+            throw new RebookError(
+              'config_invalid',
+              'email needs publicBaseUrl and an unsubscribe secret for its one-click unsubscribe link',
+            );
           unsubscribeUrl = `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, messageId)}`;
         }
-        const incentive = needsIncentive(stage.purpose, template.body) ? await incentiveFor(ref, clinic, offerEnds) : undefined;
-        const values = stageTemplateValues({ ...clinic, emailHidesTreatment: emailHidesTreatment(clinic) }, {
-          channel,
-          firstName: client.firstName,
-          ...(type ? { treatmentLabel: type.label } : {}),
-          ...(incentive ? { incentive: { description: incentive.description, code: incentive.code, expiresAtMs: incentive.expiresAt.getTime() } } : {}),
-          offerExpiresAtMs: offerEnds,
-          ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
-        });
+        const incentive = needsIncentive(stage.purpose, template.body)
+          ? await incentiveFor(ref, clinic, offerEnds)
+          : undefined;
+        const values = stageTemplateValues(
+          { ...clinic, emailHidesTreatment: emailHidesTreatment(clinic) },
+          {
+            channel,
+            firstName: client.firstName,
+            ...(type ? { treatmentLabel: type.label } : {}),
+            ...(incentive
+              ? {
+                  incentive: {
+                    description: incentive.description,
+                    code: incentive.code,
+                    expiresAtMs: incentive.expiresAt.getTime(),
+                  },
+                }
+              : {}),
+            offerExpiresAtMs: offerEnds,
+            ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+          },
+        );
         const content = renderStageContent(template, values);
         const key = rows.some((r) => r.idempotencyKey === base) ? `${base}|${channel}` : base;
         const reserved = await reserve(
@@ -249,7 +318,9 @@ export function createDelivery(deps: DeliveryDeps) {
             recipient: channel === 'sms' ? client.phoneE164! : client.email!,
             subject: content.subject,
             // A SendGrid dynamic template: the ledger keeps its id and the values, SendGrid renders.
-            ...(content.templateId ? { body: null, templateId: content.templateId, templateData: values } : { body: content.body }),
+            ...(content.templateId
+              ? { body: null, templateId: content.templateId, templateData: values }
+              : { body: content.body }),
             dueAt: new Date(stage.dueAt),
             attemptedAt: new Date(nowMs),
           },
@@ -260,11 +331,17 @@ export function createDelivery(deps: DeliveryDeps) {
         if ('raced' in reserved) continue;
         if ('allowedAt' in reserved) {
           const at = nextOpening(reserved.allowedAt, window, zone);
-          log.info({ workflowId: ref.workflowId, stage: stage.key, rule: reserved.rule }, 'held back by a frequency cap');
-          return at < stageEnds ? { status: 'deferred', until: new Date(at).toISOString(), reason: 'capped' } : { status: 'suppressed', reason: 'capped' };
+          log.info(
+            { workflowId: ref.workflowId, stage: stage.key, rule: reserved.rule },
+            'held back by a frequency cap',
+          );
+          return at < stageEnds
+            ? { status: 'deferred', until: new Date(at).toISOString(), reason: 'capped' }
+            : { status: 'suppressed', reason: 'capped' };
         }
         row = reserved.row;
-        if (incentive && !incentive.messageId) await db.update(incentives).set({ messageId: row.id }).where(eq(incentives.id, incentive.id));
+        if (incentive && !incentive.messageId)
+          await db.update(incentives).set({ messageId: row.id }).where(eq(incentives.id, incentive.id));
       }
 
       try {
@@ -276,16 +353,45 @@ export function createDelivery(deps: DeliveryDeps) {
           subject: row.subject ?? undefined,
           body: row.body ?? '',
           ...(row.templateId ? { template: { id: row.templateId, data: row.templateData ?? {} } } : {}),
-          ...(channel === 'email' && clinic.publicBaseUrl && deps.unsubscribeSecret ? { unsubscribeUrl: `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, row.id)}` } : {}),
+          ...(channel === 'email' && clinic.publicBaseUrl && deps.unsubscribeSecret
+            ? {
+                unsubscribeUrl: `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, row.id)}`,
+              }
+            : {}),
           categories: ['rebook', ref.clinicId, stage.purpose],
         });
-        await db.update(messages).set({ status: receipt.status, providerMessageId: receipt.providerMessageId, sentAt: new Date(input.now), statusUpdatedAt: new Date(input.now) }).where(eq(messages.id, row.id));
-        log.info({ messageId: row.id, workflowId: ref.workflowId, stage: stage.key, channel, status: receipt.status }, 'stage delivered');
+        await db
+          .update(messages)
+          .set({
+            status: receipt.status,
+            providerMessageId: receipt.providerMessageId,
+            sentAt: new Date(input.now),
+            statusUpdatedAt: new Date(input.now),
+          })
+          .where(eq(messages.id, row.id));
+        log.info(
+          { messageId: row.id, workflowId: ref.workflowId, stage: stage.key, channel, status: receipt.status },
+          'stage delivered',
+        );
         return { status: 'sent', messageId: row.id, channel };
       } catch (err) {
         if (!(err instanceof ProviderError)) throw err; // row stays `sending`: the crash window
-        const setStatus = (status: string) => db.update(messages).set({ status, errorCode: err.code, statusUpdatedAt: new Date(input.now) }).where(eq(messages.id, row.id));
-        log.warn({ messageId: row.id, workflowId: ref.workflowId, stage: stage.key, channel, failure: err.failure, code: err.code }, 'provider did not take the message');
+        const setStatus = (status: string) =>
+          db
+            .update(messages)
+            .set({ status, errorCode: err.code, statusUpdatedAt: new Date(input.now) })
+            .where(eq(messages.id, row.id));
+        log.warn(
+          {
+            messageId: row.id,
+            workflowId: ref.workflowId,
+            stage: stage.key,
+            channel,
+            failure: err.failure,
+            code: err.code,
+          },
+          'provider did not take the message',
+        );
         switch (err.failure) {
           case 'retryable':
             await setStatus('retry_pending');
@@ -299,7 +405,14 @@ export function createDelivery(deps: DeliveryDeps) {
             continue; // the other channel, for this stage and the rest of the sequence
           case 'opted_out':
             await setStatus('rejected');
-            await recordOptOut(db, { clinicId: ref.clinicId, clientIds: [ref.clientId] }, channel, 'provider', new Date(input.now), row.id);
+            await recordOptOut(
+              db,
+              { clinicId: ref.clinicId, clientIds: [ref.clientId] },
+              channel,
+              'provider',
+              new Date(input.now),
+              row.id,
+            );
             continue;
           case 'rejected':
             await setStatus('rejected');

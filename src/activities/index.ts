@@ -6,15 +6,12 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
-import type { ConfigStore } from '../config/store.js';
 import { planSequence } from '../core/plan.js';
-import type { Db } from '../db/client.js';
-import { clients, messages, sequences, staffTasks } from '../db/schema.js';
+import { clients, messages, sequences, } from '../db/schema.js';
 import { RebookError, toActivityFailure } from '../errors.js';
-import type { Logger } from '../log.js';
-import { createDelivery, providerFor, type DeliveryDeps } from './deliver.js';
-import { createStaffTask, type StaffTaskReason } from './staff.js';
 import { activityTimeMs, recordRun } from '../reports/record.js';
+import { createDelivery, type DeliveryDeps, providerFor } from './deliver.js';
+import { createStaffTask, type StaffTaskReason } from './staff.js';
 import type { SequenceActivities } from './types.js';
 
 export interface ActivityDeps extends DeliveryDeps {
@@ -42,7 +39,10 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
   const bookingCheck = deps.checkBooking ?? createBookingChecker(createConnectorRuntime({ secrets: {}, log }));
 
   async function loadClient(ref: { clinicId: string; clientId: string }) {
-    const [client] = await db.select().from(clients).where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
+    const [client] = await db
+      .select()
+      .from(clients)
+      .where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
     if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
     return client;
   }
@@ -52,7 +52,8 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
       const cfg = config.current();
       const clinic = clinicOrThrow(cfg, clinicId);
       const type = treatmentTypesFor(cfg, clinic).get(treatmentType);
-      if (!type) throw new RebookError('config_invalid', `treatment type "${treatmentType}" is not configured for the clinic`);
+      if (!type)
+        throw new RebookError('config_invalid', `treatment type "${treatmentType}" is not configured for the clinic`);
       return planSequence(type, completedAt, { timeZone: clinic.timeZone, sendTime: clinic.sendTime });
     },
 
@@ -87,7 +88,13 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
           dueAt: new Date(now),
           messageId: last?.id ?? null,
         },
-        { subject: template?.subject, body: template?.body, stage: stage.key, now: new Date(now), dueAt: new Date(stage.dueAt) },
+        {
+          subject: template?.subject,
+          body: template?.body,
+          stage: stage.key,
+          now: new Date(now),
+          dueAt: new Date(stage.dueAt),
+        },
       );
       return { taskId };
     },
@@ -105,9 +112,20 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
       };
       await db
         .insert(sequences)
-        .values({ workflowId: ref.workflowId, clinicId: ref.clinicId, clientId: ref.clientId, treatmentType: ref.treatmentType, ...values })
+        .values({
+          workflowId: ref.workflowId,
+          clinicId: ref.clinicId,
+          clientId: ref.clientId,
+          treatmentType: ref.treatmentType,
+          ...values,
+        })
         .onConflictDoUpdate({ target: sequences.workflowId, set: values });
-      await recordRun(db, ref, { ...(anchorAt ? { anchorAt } : {}), outcome, ...(outcomeStage ? { outcomeStage } : {}), running }, activityTimeMs());
+      await recordRun(
+        db,
+        ref,
+        { ...(anchorAt ? { anchorAt } : {}), outcome, ...(outcomeStage ? { outcomeStage } : {}), running },
+        activityTimeMs(),
+      );
     },
   });
 }

@@ -42,10 +42,17 @@ export interface StaffDeps {
 }
 
 /** Creates the task once per key and notifies staff per the clinic's config; returns the task id. */
-export async function createStaffTask(deps: StaffDeps, clinic: ClinicConfig, task: NewStaffTask, alert: { subject?: string; body?: string; stage?: string; now: Date; dueAt?: Date }): Promise<string> {
+export async function createStaffTask(
+  deps: StaffDeps,
+  clinic: ClinicConfig,
+  task: NewStaffTask,
+  alert: { subject?: string; body?: string; stage?: string; now: Date; dueAt?: Date },
+): Promise<string> {
   const { db, log } = deps;
   const inserted = await db.insert(staffTasks).values(task).onConflictDoNothing().returning({ id: staffTasks.id });
-  const [row] = inserted.length ? inserted : await db.select({ id: staffTasks.id }).from(staffTasks).where(eq(staffTasks.idempotencyKey, task.idempotencyKey));
+  const [row] = inserted.length
+    ? inserted
+    : await db.select({ id: staffTasks.id }).from(staffTasks).where(eq(staffTasks.idempotencyKey, task.idempotencyKey));
   const targets: { channel: 'staff_email' | 'staff_sms'; via: 'email' | 'sms'; to: string }[] = [];
   if (clinic.staff.notify.email) targets.push({ channel: 'staff_email', via: 'email', to: clinic.staff.notify.email });
   if (clinic.staff.notify.sms) {
@@ -77,11 +84,30 @@ export async function createStaffTask(deps: StaffDeps, clinic: ClinicConfig, tas
     // Already reserved by an earlier attempt: at most once, as for client messages.
     if (!reserved) continue;
     try {
-      const receipt = await provider.send({ messageId: reserved.id, clinicId: task.clinicId, channel: t.channel, to: t.to, subject: reserved.subject ?? undefined, body: reserved.body ?? '', categories: ['rebook', task.clinicId, 'staff'] });
-      await db.update(messages).set({ status: receipt.status, providerMessageId: receipt.providerMessageId, sentAt: alert.now, statusUpdatedAt: alert.now }).where(eq(messages.id, reserved.id));
+      const receipt = await provider.send({
+        messageId: reserved.id,
+        clinicId: task.clinicId,
+        channel: t.channel,
+        to: t.to,
+        subject: reserved.subject ?? undefined,
+        body: reserved.body ?? '',
+        categories: ['rebook', task.clinicId, 'staff'],
+      });
+      await db
+        .update(messages)
+        .set({
+          status: receipt.status,
+          providerMessageId: receipt.providerMessageId,
+          sentAt: alert.now,
+          statusUpdatedAt: alert.now,
+        })
+        .where(eq(messages.id, reserved.id));
     } catch (err) {
       // A missed alert must not lose the task: the task list is the source of truth.
-      await db.update(messages).set({ status: 'rejected', errorCode: (err as { code?: string }).code ?? 'error', statusUpdatedAt: alert.now }).where(eq(messages.id, reserved.id));
+      await db
+        .update(messages)
+        .set({ status: 'rejected', errorCode: (err as { code?: string }).code ?? 'error', statusUpdatedAt: alert.now })
+        .where(eq(messages.id, reserved.id));
       log.warn({ messageId: reserved.id, errorName: (err as Error).name }, 'staff alert not sent');
     }
   }

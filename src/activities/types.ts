@@ -1,5 +1,5 @@
 /** The contract between the sequence workflow and its activities (types only: workflow-safe). */
-import type { PlannedStage, SequencePlan, SequenceOutcome } from '../core/types.js';
+import type { PlannedStage, SequenceOutcome, SequencePlan } from '../core/types.js';
 
 export interface SequenceRef {
   workflowId: string;
@@ -19,7 +19,12 @@ export interface SequenceActivities {
   /** Plans the stages of a sequence from the clinic's config at the time of planning. */
   planSequence(input: { clinicId: string; treatmentType: string; completedAt: string }): Promise<SequencePlan>;
   /** Asks the clinic's booking platform whether the client already has an upcoming appointment. */
-  checkBooking(input: { clinicId: string; clientId: string; after: string; excludeAppointmentId: string }): Promise<{ booked: boolean; appointmentId?: string; startAt?: string }>;
+  checkBooking(input: {
+    clinicId: string;
+    clientId: string;
+    after: string;
+    excludeAppointmentId: string;
+  }): Promise<{ booked: boolean; appointmentId?: string; startAt?: string }>;
   /** Delivers one client-facing stage: reserve in the ledger, render, hand to the provider. */
   deliverStage(input: {
     ref: SequenceRef;
@@ -32,7 +37,14 @@ export interface SequenceActivities {
     offerExpiresAt?: string;
   }): Promise<DeliveryResult>;
   /** Creates the staff task for a stage (idempotent per sequence run and reason) and notifies staff. */
-  escalateToStaff(input: { ref: SequenceRef; stage: PlannedStage; now: string; anchorAt: string; reason: string; touches: string[] }): Promise<{ taskId: string }>;
+  escalateToStaff(input: {
+    ref: SequenceRef;
+    stage: PlannedStage;
+    now: string;
+    anchorAt: string;
+    reason: string;
+    touches: string[];
+  }): Promise<{ taskId: string }>;
   /** Mirrors the workflow's progress into the database for the read API and reports. */
   recordProgress(input: {
     ref: SequenceRef;

@@ -4,7 +4,13 @@
  * (DATABASE_URL, or the embedded one of `rebook dev`) it also lists the services seen in
  * treatments of the last 30 days that this configuration still cannot classify.
  */
-import { classificationRulesFor, ConfigError, loadConfig, type ConfigProblem, type LoadedConfig } from '../config/load.js';
+import {
+  ConfigError,
+  type ConfigProblem,
+  classificationRulesFor,
+  type LoadedConfig,
+  loadConfig,
+} from '../config/load.js';
 import { classifyService } from '../core/classify.js';
 import type { Db } from '../db/client.js';
 import type { Env } from '../env.js';
@@ -17,7 +23,11 @@ export const UNMAPPED_WINDOW_DAYS = 30;
 const line = (p: ConfigProblem) => `${p.file}${p.line ? `:${p.line}` : ''} ${p.path || '(root)'}: ${p.message}`;
 
 /** Services recorded as unclassified in the window that neither a staff mapping nor this configuration classifies. */
-export async function unmappedServiceWarnings(db: Db, config: LoadedConfig, now = Date.now()): Promise<ConfigProblem[]> {
+export async function unmappedServiceWarnings(
+  db: Db,
+  config: LoadedConfig,
+  now = Date.now(),
+): Promise<ConfigProblem[]> {
   const out: ConfigProblem[] = [];
   const since = new Date(now - UNMAPPED_WINDOW_DAYS * DAY_MS);
   for (const clinic of config.clinics.values()) {
@@ -34,7 +44,10 @@ export async function unmappedServiceWarnings(db: Db, config: LoadedConfig, now 
   return out;
 }
 
-export async function validateConfigCommand(dir: string, env: Pick<Env, 'DATABASE_URL' | 'REBOOK_DATA_DIR'>): Promise<number> {
+export async function validateConfigCommand(
+  dir: string,
+  env: Pick<Env, 'DATABASE_URL' | 'REBOOK_DATA_DIR'>,
+): Promise<number> {
   let config: LoadedConfig;
   try {
     config = loadConfig(dir);
@@ -62,8 +75,11 @@ export async function validateConfigCommand(dir: string, env: Pick<Env, 'DATABAS
   } catch (err) {
     unmappedNote = `unmapped services: not checked: the database could not be read (${(err as Error).name})`;
   }
-  process.stdout.write(`config ok: ${Object.keys(config.catalog.treatmentTypes).length} treatment types, ${config.clinics.size} clinic(s), ${config.agencies.size} agency(ies)\n`);
-  if (warnings.length > 0) process.stdout.write(`${warnings.length} warning(s):\n${warnings.map((w) => `  ${line(w)}`).join('\n')}\n`);
+  process.stdout.write(
+    `config ok: ${Object.keys(config.catalog.treatmentTypes).length} treatment types, ${config.clinics.size} clinic(s), ${config.agencies.size} agency(ies)\n`,
+  );
+  if (warnings.length > 0)
+    process.stdout.write(`${warnings.length} warning(s):\n${warnings.map((w) => `  ${line(w)}`).join('\n')}\n`);
   process.stdout.write(`${unmappedNote}\n`);
   return 0;
 }

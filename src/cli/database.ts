@@ -4,26 +4,35 @@
  * process's database); readers may take a snapshot instead.
  */
 import { existsSync } from 'node:fs';
-import { openDatabase, type Database } from '../db/client.js';
+import { type Database, openDatabase } from '../db/client.js';
 import { embeddedDatabaseHolder, embeddedDir, snapshotEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 
-export type CommandDatabase = { database: Database; where: string; close(): Promise<void> } | { database?: undefined; why: string };
+export type CommandDatabase =
+  | { database: Database; where: string; close(): Promise<void> }
+  | { database?: undefined; why: string };
 
-export async function openCommandDatabase(env: Pick<Env, 'DATABASE_URL' | 'REBOOK_DATA_DIR'>, mode: 'read' | 'write'): Promise<CommandDatabase> {
+export async function openCommandDatabase(
+  env: Pick<Env, 'DATABASE_URL' | 'REBOOK_DATA_DIR'>,
+  mode: 'read' | 'write',
+): Promise<CommandDatabase> {
   if (env.DATABASE_URL) {
     const database = await openDatabase({ url: env.DATABASE_URL });
     return { database, where: 'DATABASE_URL', close: () => database.close() };
   }
   const dir = embeddedDir(env.REBOOK_DATA_DIR);
   // Readers need data to read; a writer (a key for a fresh dev setup) creates the database.
-  if (mode === 'read' && !existsSync(dir)) return { why: `no database (set DATABASE_URL, or run \`rebook dev\` once to create ${dir})` };
+  if (mode === 'read' && !existsSync(dir))
+    return { why: `no database (set DATABASE_URL, or run \`rebook dev\` once to create ${dir})` };
   const holder = embeddedDatabaseHolder(env.REBOOK_DATA_DIR);
   if (holder === undefined) {
     const database = await openDatabase({ pgliteDir: dir });
     return { database, where: dir, close: () => database.close() };
   }
-  if (mode === 'write') return { why: `\`rebook dev\` (pid ${holder}) is using the embedded database in ${dir}: stop it first, or set DATABASE_URL` };
+  if (mode === 'write')
+    return {
+      why: `\`rebook dev\` (pid ${holder}) is using the embedded database in ${dir}: stop it first, or set DATABASE_URL`,
+    };
   const snapshot = snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR);
   try {
     const database = await openDatabase({ pgliteDir: snapshot.dir });

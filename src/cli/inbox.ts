@@ -22,7 +22,12 @@ last error code says why. Fix the cause, then retry: the forwarder processes it 
 
 const STATUSES = ['dead', 'pending', 'rejected', 'done'] as const;
 
-export async function inboxCommand(argv: string[], env: Pick<Env, 'REBOOK_DATA_DIR' | 'DATABASE_URL'>, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function inboxCommand(
+  argv: string[],
+  env: Pick<Env, 'REBOOK_DATA_DIR' | 'DATABASE_URL'>,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const fail = (message: string, code = 2) => (err.write(`rebook inbox: ${message}\n`), code);
   const retry = argv[0] === 'retry';
   let values;
@@ -30,7 +35,13 @@ export async function inboxCommand(argv: string[], env: Pick<Env, 'REBOOK_DATA_D
     values = parseArgs({
       args: retry ? argv.slice(1) : argv,
       strict: true,
-      options: { status: { type: 'string', default: 'dead' }, clinic: { type: 'string' }, limit: { type: 'string', default: '100' }, id: { type: 'string' }, 'all-dead': { type: 'boolean', default: false } },
+      options: {
+        status: { type: 'string', default: 'dead' },
+        clinic: { type: 'string' },
+        limit: { type: 'string', default: '100' },
+        id: { type: 'string' },
+        'all-dead': { type: 'boolean', default: false },
+      },
     }).values;
   } catch (e) {
     return fail(`${(e as Error).message}\n${INBOX_USAGE}`);
@@ -39,25 +50,62 @@ export async function inboxCommand(argv: string[], env: Pick<Env, 'REBOOK_DATA_D
   if (!STATUSES.includes(status)) return fail(`--status must be one of ${STATUSES.join(', ')}\n${INBOX_USAGE}`);
   const ids = values.id?.split(',').map((s) => Number(s.trim()));
   if (ids?.some((n) => !Number.isInteger(n) || n <= 0)) return fail('--id takes inbox row ids, comma-separated');
-  if (retry && !ids && !values.clinic && !values['all-dead']) return fail(`retry needs --id, --clinic or --all-dead\n${INBOX_USAGE}`);
+  if (retry && !ids && !values.clinic && !values['all-dead'])
+    return fail(`retry needs --id, --clinic or --all-dead\n${INBOX_USAGE}`);
 
   const opened = await openCommandDatabase(env, retry ? 'write' : 'read');
   if (!opened.database) return fail(opened.why, 1);
   try {
     const db = opened.database.db;
     if (retry) {
-      const revived = await retryDead(db, { ...(ids ? { ids } : {}), ...(values.clinic ? { clinicId: values.clinic } : {}) });
-      out.write(revived.length ? `back to pending (the forwarder retries them): ${revived.join(', ')}\n` : 'no dead rows matched\n');
+      const revived = await retryDead(db, {
+        ...(ids ? { ids } : {}),
+        ...(values.clinic ? { clinicId: values.clinic } : {}),
+      });
+      out.write(
+        revived.length
+          ? `back to pending (the forwarder retries them): ${revived.join(', ')}\n`
+          : 'no dead rows matched\n',
+      );
       return 0;
     }
-    const entries = await listInbox(db, { status, ...(values.clinic ? { clinicId: values.clinic } : {}), limit: Number(values.limit) || 100 });
+    const entries = await listInbox(db, {
+      status,
+      ...(values.clinic ? { clinicId: values.clinic } : {}),
+      limit: Number(values.limit) || 100,
+    });
     if (entries.length === 0) {
       out.write(`no ${status} inbox rows${values.clinic ? ` for ${values.clinic}` : ''}\n`);
       return 0;
     }
     const iso = (d: Date | null) => (d ? d.toISOString() : '');
     const table = textTable(
-      [['id', 'clinic', 'source', 'event type', 'status', 'attempts', 'failures', 'last error', 'received', 'failing since'], ...entries.map((e) => [String(e.id), e.clinicId, e.source, e.eventType, e.status, String(e.attempts), String(e.failures), e.lastError ?? '', iso(e.receivedAt), iso(e.failingSince)])],
+      [
+        [
+          'id',
+          'clinic',
+          'source',
+          'event type',
+          'status',
+          'attempts',
+          'failures',
+          'last error',
+          'received',
+          'failing since',
+        ],
+        ...entries.map((e) => [
+          String(e.id),
+          e.clinicId,
+          e.source,
+          e.eventType,
+          e.status,
+          String(e.attempts),
+          String(e.failures),
+          e.lastError ?? '',
+          iso(e.receivedAt),
+          iso(e.failingSince),
+        ]),
+      ],
       ['r', 'l', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'l'],
     );
     out.write(`${table.join('\n')}\n`);

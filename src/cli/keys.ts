@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
-import { createApiKey, listApiKeys, revokeApiKey, roles, type Role } from '../server/api-keys.js';
+import { createApiKey, listApiKeys, type Role, revokeApiKey, roles } from '../server/api-keys.js';
 import { openCommandDatabase } from './database.js';
 import { textTable } from './text-table.js';
 
@@ -29,7 +29,10 @@ function fail(message: string, code = 2): number {
   return code;
 }
 
-export async function keysCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'>): Promise<number> {
+export async function keysCommand(
+  argv: string[],
+  env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'>,
+): Promise<number> {
   const [sub, ...rest] = argv;
   let parsed;
   try {
@@ -37,7 +40,14 @@ export async function keysCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_
       args: rest,
       strict: true,
       allowPositionals: sub === 'revoke',
-      options: { agency: { type: 'string' }, clinic: { type: 'string' }, role: { type: 'string' }, label: { type: 'string' }, all: { type: 'boolean', default: false }, config: { type: 'string' } },
+      options: {
+        agency: { type: 'string' },
+        clinic: { type: 'string' },
+        role: { type: 'string' },
+        label: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        config: { type: 'string' },
+      },
     });
   } catch (err) {
     return fail(`${(err as Error).message}\n${KEYS_USAGE}`);
@@ -57,7 +67,8 @@ export async function keysCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_
       try {
         config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
       } catch (err) {
-        if (err instanceof ConfigError) return fail(`the configuration does not load (run \`rebook config validate\`):\n${err.message}`, 1);
+        if (err instanceof ConfigError)
+          return fail(`the configuration does not load (run \`rebook config validate\`):\n${err.message}`, 1);
         throw err;
       }
       const { key, record } = await createApiKey(database.db, config, {
@@ -66,15 +77,35 @@ export async function keysCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_
         ...(values.clinic ? { clinicId: values.clinic } : {}),
         ...(values.label ? { label: values.label } : {}),
       });
-      const scope = record.clinicId ? `clinic ${record.clinicId}${record.agencyId ? ` (agency ${record.agencyId})` : ''}` : `agency ${record.agencyId}`;
+      const scope = record.clinicId
+        ? `clinic ${record.clinicId}${record.agencyId ? ` (agency ${record.agencyId})` : ''}`
+        : `agency ${record.agencyId}`;
       process.stdout.write(`${key}\n`);
-      process.stderr.write(`created key ${record.id}: ${record.role} of ${scope}. It is shown only now; store it safely.\n`);
+      process.stderr.write(
+        `created key ${record.id}: ${record.role} of ${scope}. It is shown only now; store it safely.\n`,
+      );
       return 0;
     }
     if (sub === 'list') {
-      const keys = await listApiKeys(database.db, { ...(values.agency ? { agencyId: values.agency } : {}), ...(values.clinic ? { clinicId: values.clinic } : {}), includeRevoked: values.all });
+      const keys = await listApiKeys(database.db, {
+        ...(values.agency ? { agencyId: values.agency } : {}),
+        ...(values.clinic ? { clinicId: values.clinic } : {}),
+        includeRevoked: values.all,
+      });
       const day = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
-      const rows = [['id', 'role', 'agency', 'clinic', 'label', 'created', 'last used', 'revoked'], ...keys.map((k) => [k.id, k.role, k.agencyId ?? '-', k.clinicId ?? '(all)', k.label ?? '', day(k.createdAt), day(k.lastUsedAt), day(k.revokedAt)])];
+      const rows = [
+        ['id', 'role', 'agency', 'clinic', 'label', 'created', 'last used', 'revoked'],
+        ...keys.map((k) => [
+          k.id,
+          k.role,
+          k.agencyId ?? '-',
+          k.clinicId ?? '(all)',
+          k.label ?? '',
+          day(k.createdAt),
+          day(k.lastUsedAt),
+          day(k.revokedAt),
+        ]),
+      ];
       process.stdout.write(`${textTable(rows, ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'l']).join('\n')}\n`);
       return 0;
     }

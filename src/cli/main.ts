@@ -13,32 +13,33 @@
  *   rebook inbox [--status dead|pending|rejected|done] [--clinic X] | inbox retry (--id N,… | --clinic X | --all-dead)
  *   rebook connect jane --clinic X --redirect-uri URI   (first OAuth authorization; refresh token sealed)
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+
 import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import { validateConfigCommand } from './config-validate.js';
-import { inboxCommand } from './inbox.js';
-import { keysCommand } from './keys.js';
 import { importCommand } from '../../connectors/csv/cli.js';
 import { connectJaneCommand } from '../../connectors/jane/connect.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
-import { simulateCommand } from './simulate.js';
-import { previewCommand } from './preview.js';
-import { reportCommand } from './report.js';
-import { serveWorkerMetrics } from '../metrics/index.js';
 import { createConfigStore, watchConfig } from '../config/store.js';
 import { holdEmbeddedDatabase } from '../db/embedded-lock.js';
-import { parseEnv, type Env } from '../env.js';
+import { type Env, parseEnv } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
-import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../processes.js';
 import { UNSUBSCRIBE_SECRET_ENV } from '../messaging/unsubscribe.js';
+import { serveWorkerMetrics } from '../metrics/index.js';
+import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../processes.js';
 import { newEncryptionKeySpec } from '../temporal/codec.js';
 import { connectClient, connectWorker } from '../temporal/connection.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
+import { validateConfigCommand } from './config-validate.js';
+import { inboxCommand } from './inbox.js';
+import { keysCommand } from './keys.js';
+import { previewCommand } from './preview.js';
+import { reportCommand } from './report.js';
+import { simulateCommand } from './simulate.js';
 
 const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|inbox …|import …|connect jane …|mindbody subscriptions …|simulate …|preview …|report …>`;
 
@@ -66,7 +67,9 @@ function onShutdown(log: Logger, parts: Stoppable[]): void {
 function devSecrets(env: Env, settings: TemporalSettings): { apiKey: string; generated: boolean } {
   mkdirSync(env.REBOOK_DATA_DIR, { recursive: true });
   const file = join(env.REBOOK_DATA_DIR, 'dev-secrets.json');
-  const stored: { apiKey?: string; encryptionKeys?: string; unsubscribeSecret?: string } = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const stored: { apiKey?: string; encryptionKeys?: string; unsubscribeSecret?: string } = existsSync(file)
+    ? JSON.parse(readFileSync(file, 'utf8'))
+    : {};
   stored.apiKey ??= `rbk_dev_${randomBytes(18).toString('base64url')}`;
   stored.encryptionKeys ??= newEncryptionKeySpec('dev1');
   stored.unsubscribeSecret ??= randomBytes(32).toString('base64url');
@@ -91,7 +94,12 @@ async function dev(env: Env, log: Logger): Promise<void> {
 
   const temporalServer = await startDevServer(settings, env.REBOOK_DATA_DIR);
   parts.push(temporalServer);
-  const devSettings: TemporalSettings = { ...settings, address: temporalServer.address, namespace: settings.devServer.namespace, tls: { ...settings.tls, enabled: false } };
+  const devSettings: TemporalSettings = {
+    ...settings,
+    address: temporalServer.address,
+    namespace: settings.devServer.namespace,
+    tls: { ...settings.tls, enabled: false },
+  };
   const client = await connectClient(devSettings);
   await registerSearchAttributes(client.connection as Connection, devSettings.namespace, devSettings.searchAttributes);
   // One-shot commands (`rebook keys`, `config validate`) see that the embedded database is in use.
@@ -105,12 +113,20 @@ async function dev(env: Env, log: Logger): Promise<void> {
   parts.push({ stop: () => connection.close() });
   const worker = await runWorker({ settings: devSettings, connection, database, config, log, secrets: process.env });
   parts.push(worker);
-  const server = await runServer({ env, settings: devSettings, database, config, temporal: client, log, secrets: process.env });
+  const server = await runServer({
+    env,
+    settings: devSettings,
+    database,
+    config,
+    temporal: client,
+    log,
+    secrets: process.env,
+  });
   parts.push(server);
 
   const clinicIds = [...config.current().clinics.keys()].join(', ');
   process.stdout.write(
-    [
+    `${[
       '',
       `  Rebook is running (${database.engine} database, embedded Temporal).`,
       `  API          ${server.url}/v1/clinics/demo-clinic/events   clinics: ${clinicIds}`,
@@ -120,7 +136,7 @@ async function dev(env: Env, log: Logger): Promise<void> {
       `  Outbox       GET ${server.url}/v1/clinics/demo-clinic/messages  (no SMS/email credentials: messages are held there)`,
       `  Data         ${env.REBOOK_DATA_DIR}/  (Ctrl-C stops; the next start resumes every sequence)`,
       '',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   await worker.done;
 }
@@ -171,7 +187,10 @@ async function worker(env: Env, log: Logger): Promise<void> {
 
 function requireDatabaseUrl(env: Env): void {
   // PGlite is one process's database: separate server and worker processes need PostgreSQL.
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required for `rebook server` and `rebook worker` (use `rebook dev` for the embedded database)');
+  if (!env.DATABASE_URL)
+    throw new Error(
+      'DATABASE_URL is required for `rebook server` and `rebook worker` (use `rebook dev` for the embedded database)',
+    );
 }
 
 /** Routes the Temporal SDK's own logs (worker state, bundling) through pino at warn and above. */
@@ -186,14 +205,20 @@ function quietTemporalRuntime(log: Logger): void {
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const env = parseEnv();
-  if (command === 'config' && rest[0] === 'validate') process.exit(await validateConfigCommand(rest[1] ?? env.REBOOK_CONFIG_DIR, env));
+  if (command === 'config' && rest[0] === 'validate')
+    process.exit(await validateConfigCommand(rest[1] ?? env.REBOOK_CONFIG_DIR, env));
   if (command === 'keys') process.exit(await keysCommand(rest, env));
   if (command === 'inbox') process.exit(await inboxCommand(rest, env));
   const log = createLogger({ level: env.LOG_LEVEL });
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
-  if (command === 'import') process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
-  if (command === 'connect' && rest[0] === 'jane') process.exit(await connectJaneCommand(rest.slice(1), { ...env, secrets: process.env, log }));
-  if (command === 'mindbody' && rest[0] === 'subscriptions') process.exit(await subscriptionsCommand(rest.slice(1), { configDir: env.REBOOK_CONFIG_DIR, secrets: process.env, log }));
+  if (command === 'import')
+    process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
+  if (command === 'connect' && rest[0] === 'jane')
+    process.exit(await connectJaneCommand(rest.slice(1), { ...env, secrets: process.env, log }));
+  if (command === 'mindbody' && rest[0] === 'subscriptions')
+    process.exit(
+      await subscriptionsCommand(rest.slice(1), { configDir: env.REBOOK_CONFIG_DIR, secrets: process.env, log }),
+    );
   // The simulator runs the pure core only: no Temporal, no database.
   if (command === 'simulate') return simulateCommand(rest, env);
   if (command === 'preview') return previewCommand(rest, env);

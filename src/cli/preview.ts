@@ -63,11 +63,16 @@ export function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR
     process.stdout.write(PREVIEW_USAGE);
     return;
   }
-  if (!values.clinic || !values.date || (!values.service && !values.type)) return fail(`--clinic, --date and --service or --type are required\n${PREVIEW_USAGE}`);
+  if (!values.clinic || !values.date || (!values.service && !values.type))
+    return fail(`--clinic, --date and --service or --type are required\n${PREVIEW_USAGE}`);
   let consent = { sms: !!values.phone, email: !!values.email };
   if (values.consent !== undefined) {
-    const list = values.consent.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-    if (list.some((c) => !['sms', 'email', 'none'].includes(c))) return fail('--consent takes sms, email, both (sms,email) or none');
+    const list = values.consent
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
+    if (list.some((c) => !['sms', 'email', 'none'].includes(c)))
+      return fail('--consent takes sms, email, both (sms,email) or none');
     consent = { sms: list.includes('sms'), email: list.includes('email') };
   }
   const price = values.price === undefined ? undefined : Number(values.price.replace(/^\$/, ''));
@@ -78,7 +83,13 @@ export function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR
     ...(values.service ? { service: values.service } : {}),
     date: values.date,
     client: {
-      ...(given ? { email: values.email ?? null, phone: values.phone ?? null, consent } : { email: SAMPLE_CLIENT.email, phone: SAMPLE_CLIENT.phone, consent: values.consent !== undefined ? consent : SAMPLE_CLIENT.consent }),
+      ...(given
+        ? { email: values.email ?? null, phone: values.phone ?? null, consent }
+        : {
+            email: SAMPLE_CLIENT.email,
+            phone: SAMPLE_CLIENT.phone,
+            consent: values.consent !== undefined ? consent : SAMPLE_CLIENT.consent,
+          }),
       firstName: values.name ?? SAMPLE_CLIENT.firstName,
       ...(values['time-zone'] ? { timeZone: values['time-zone'] } : {}),
     },
@@ -86,14 +97,19 @@ export function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR
   };
   try {
     const parsed = previewRequestSchema.safeParse(request);
-    if (!parsed.success) return fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      return fail(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
     const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
     const clinic = previewClinic(config, values.clinic);
     const result = previewTimeline(clinic, previewInput(parsed.data, clinic.timeZone));
     process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderPreview(result));
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
-    if (err instanceof RebookError) return fail(`${err.message}${err.details.issues ? `: ${err.details.issues.map((i) => i.message).join('; ')}` : ''}`, 1);
+    if (err instanceof RebookError)
+      return fail(
+        `${err.message}${err.details.issues ? `: ${err.details.issues.map((i) => i.message).join('; ')}` : ''}`,
+        1,
+      );
     throw err;
   }
 }

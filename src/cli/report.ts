@@ -5,13 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { clinicOrThrow, ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, clinicOrThrow, loadConfig } from '../config/load.js';
 import { openDatabase } from '../db/client.js';
 import { embeddedDatabaseHolder, embeddedDir, snapshotEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
 import { agencyRebookingReport, clinicRebookingReport, type ReportQuery } from '../reports/query.js';
-import { rollUpReports, type RebookingReport } from '../reports/rebooking.js';
+import { type RebookingReport, rollUpReports } from '../reports/rebooking.js';
 import { renderReportCsv, renderReportTable } from '../reports/render.js';
 
 export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID,… | --agency ID) [options]
@@ -38,16 +38,32 @@ function fail(message: string, code = 2): void {
   process.exitCode = code;
 }
 
-async function viaApi(url: string, key: string, scope: { clinicId: string } | { agencyId: string }, q: ReportQuery): Promise<RebookingReport> {
+async function viaApi(
+  url: string,
+  key: string,
+  scope: { clinicId: string } | { agencyId: string },
+  q: ReportQuery,
+): Promise<RebookingReport> {
   const params = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
   const [id, path] = 'clinicId' in scope ? [scope.clinicId, 'clinics'] : [scope.agencyId, 'agencies'];
-  const res = await fetch(`${url.replace(/\/$/, '')}/v1/${path}/${encodeURIComponent(id)}/reports/rebooking${params.size ? `?${params}` : ''}`, { headers: { authorization: `Bearer ${key}` } });
-  const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string; issues?: { path: string; message: string }[] } };
-  if (!res.ok) throw new Error(`${id}: HTTP ${res.status} ${body.error ? `${body.error.code}: ${body.error.message}${body.error.issues ? ` (${body.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}` : ''}`);
+  const res = await fetch(
+    `${url.replace(/\/$/, '')}/v1/${path}/${encodeURIComponent(id)}/reports/rebooking${params.size ? `?${params}` : ''}`,
+    { headers: { authorization: `Bearer ${key}` } },
+  );
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: { code: string; message: string; issues?: { path: string; message: string }[] };
+  };
+  if (!res.ok)
+    throw new Error(
+      `${id}: HTTP ${res.status} ${body.error ? `${body.error.code}: ${body.error.message}${body.error.issues ? ` (${body.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}` : ''}`,
+    );
   return body as unknown as RebookingReport;
 }
 
-export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL' | 'REBOOK_API_KEY'>): Promise<void> {
+export async function reportCommand(
+  argv: string[],
+  env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL' | 'REBOOK_API_KEY'>,
+): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -75,12 +91,23 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
     process.stdout.write(REPORT_USAGE);
     return;
   }
-  const ids = [...(values.clinic ? [values.clinic] : []), ...(values.clinics ?? '').split(',').map((s) => s.trim()).filter(Boolean)];
+  const ids = [
+    ...(values.clinic ? [values.clinic] : []),
+    ...(values.clinics ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
   const agencyId = values.agency?.trim() || undefined;
-  if (agencyId && ids.length > 0) return fail(`--agency takes every clinic of the agency: give it without --clinic or --clinics\n${REPORT_USAGE}`);
+  if (agencyId && ids.length > 0)
+    return fail(`--agency takes every clinic of the agency: give it without --clinic or --clinics\n${REPORT_USAGE}`);
   if (!agencyId && ids.length === 0) return fail(`--clinic, --clinics or --agency is required\n${REPORT_USAGE}`);
   if (!['table', 'csv', 'json'].includes(values.format!)) return fail('--format is table, csv or json');
-  const q = { ...(values.from ? { from: values.from } : {}), ...(values.to ? { to: values.to } : {}), ...(values.type ? { treatmentType: values.type } : {}) };
+  const q = {
+    ...(values.from ? { from: values.from } : {}),
+    ...(values.to ? { to: values.to } : {}),
+    ...(values.type ? { treatmentType: values.type } : {}),
+  };
 
   const reports: RebookingReport[] = [];
   try {
@@ -91,16 +118,24 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
       for (const id of ids) reports.push(await viaApi(values.url, key, { clinicId: id }, q));
     } else {
       const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
-      if (agencyId && !config.agencies.has(agencyId)) return fail(`unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, 1);
+      if (agencyId && !config.agencies.has(agencyId))
+        return fail(`unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, 1);
       const clinics = ids.map((id) => clinicOrThrow(config, id));
       const pglite = embeddedDir(env.REBOOK_DATA_DIR);
-      if (!env.DATABASE_URL && !existsSync(pglite)) return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
+      if (!env.DATABASE_URL && !existsSync(pglite))
+        return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
       // A running `rebook dev` holds the embedded database: read a snapshot of it instead.
-      const snapshot = !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR) : undefined;
-      const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite });
+      const snapshot =
+        !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined
+          ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR)
+          : undefined;
+      const database = await openDatabase(
+        env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite },
+      );
       try {
         if (agencyId) reports.push(await agencyRebookingReport(database.db, config, agencyId, q, Date.now()));
-        for (const clinic of clinics) reports.push(await clinicRebookingReport(database.db, config, clinic, q, Date.now()));
+        for (const clinic of clinics)
+          reports.push(await clinicRebookingReport(database.db, config, clinic, q, Date.now()));
       } finally {
         await database.close();
         snapshot?.remove();
@@ -108,9 +143,19 @@ export async function reportCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFI
     }
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
-    if (err instanceof RebookError) return fail(`${err.message}${err.details.issues ? `: ${err.details.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}` : ''}`, 1);
+    if (err instanceof RebookError)
+      return fail(
+        `${err.message}${err.details.issues ? `: ${err.details.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}` : ''}`,
+        1,
+      );
     return fail(err instanceof Error ? err.message : String(err), 1);
   }
   const report = reports.length === 1 ? reports[0]! : rollUpReports(reports);
-  process.stdout.write(values.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : values.format === 'csv' ? renderReportCsv(report) : renderReportTable(report));
+  process.stdout.write(
+    values.format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : values.format === 'csv'
+        ? renderReportCsv(report)
+        : renderReportTable(report),
+  );
 }

@@ -14,8 +14,8 @@ import { RebookError } from '../errors.js';
 import { parseBookingRates } from '../simulator/booking-rates.js';
 import { renderChart } from '../simulator/chart.js';
 import { simulationClinic } from '../simulator/clinic.js';
-import { simulate, type SimulationResult } from '../simulator/engine.js';
-import { HistoryFormatError, parseHistoryCsv, type ParsedHistory } from '../simulator/history-csv.js';
+import { type SimulationResult, simulate } from '../simulator/engine.js';
+import { HistoryFormatError, type ParsedHistory, parseHistoryCsv } from '../simulator/history-csv.js';
 import { renderSummary } from '../simulator/report.js';
 
 export const SIMULATE_USAGE = `usage: rebook simulate --clinic ID --history FILE.csv [options]
@@ -37,7 +37,14 @@ export const SIMULATE_USAGE = `usage: rebook simulate --clinic ID --history FILE
 /** What simulation.json holds: the result plus what was read from the history file. */
 export interface SimulationFile extends SimulationResult {
   format: 'rebook-simulation/1';
-  history: { file: string; rows: number; malformedRows: number; header: boolean; ignoredColumns: string[]; problems: ParsedHistory['problems'] };
+  history: {
+    file: string;
+    rows: number;
+    malformedRows: number;
+    header: boolean;
+    ignoredColumns: string[];
+    problems: ParsedHistory['problems'];
+  };
 }
 
 function fail(message: string, code = 2): void {
@@ -48,7 +55,8 @@ function fail(message: string, code = 2): void {
 function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) throw new RangeError(`--${name} must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(raw) || n < min || n > max)
+    throw new RangeError(`--${name} must be a whole number from ${min} to ${max}`);
   return n;
 }
 
@@ -62,7 +70,9 @@ function progressBar(stream: NodeJS.WriteStream) {
       last = now;
       const width = 30;
       const filled = Math.round((done / Math.max(1, total)) * width);
-      stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor((done / Math.max(1, total)) * 100)).padStart(3)}%  ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} clients`);
+      stream.write(
+        `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor((done / Math.max(1, total)) * 100)).padStart(3)}%  ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} clients`,
+      );
     },
     clear() {
       stream.write(`\r${' '.repeat(72)}\r`);
@@ -70,7 +80,10 @@ function progressBar(stream: NodeJS.WriteStream) {
   };
 }
 
-export async function simulateCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR'>): Promise<void> {
+export async function simulateCommand(
+  argv: string[],
+  env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR'>,
+): Promise<void> {
   let args;
   try {
     args = parseArgs({
@@ -115,7 +128,8 @@ export async function simulateCommand(argv: string[], env: Pick<Env, 'REBOOK_CON
     clinic = simulationClinic(config, args.clinic);
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
-    if (err instanceof RebookError && err.code === 'clinic_not_found') return fail(`unknown clinic "${args.clinic}"`, 1);
+    if (err instanceof RebookError && err.code === 'clinic_not_found')
+      return fail(`unknown clinic "${args.clinic}"`, 1);
     throw err;
   }
 
@@ -142,10 +156,16 @@ export async function simulateCommand(argv: string[], env: Pick<Env, 'REBOOK_CON
   }
   if (history.problems.length) {
     const shown = history.problems.slice(0, 20).map((p) => `  line ${p.line}: ${p.message}`);
-    const more = history.problems.length > 20 ? [`  … and ${history.problems.length - 20} more (all listed in simulation.json)`] : [];
-    process.stderr.write(`${args.history}: ${history.problems.length} row(s) could not be read and were skipped:\n${[...shown, ...more].join('\n')}\n`);
+    const more =
+      history.problems.length > 20
+        ? [`  … and ${history.problems.length - 20} more (all listed in simulation.json)`]
+        : [];
+    process.stderr.write(
+      `${args.history}: ${history.problems.length} row(s) could not be read and were skipped:\n${[...shown, ...more].join('\n')}\n`,
+    );
   }
-  if (history.ignoredColumns.length) process.stderr.write(`${args.history}: ignored column(s) ${history.ignoredColumns.join(', ')}\n`);
+  if (history.ignoredColumns.length)
+    process.stderr.write(`${args.history}: ignored column(s) ${history.ignoredColumns.join(', ')}\n`);
 
   const bar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
   let result: SimulationResult;
@@ -181,12 +201,30 @@ export async function simulateCommand(argv: string[], env: Pick<Env, 'REBOOK_CON
     },
     ...result,
   };
-  writeFileSync(join(out, 'simulation.json'), JSON.stringify(file, null, 2) + '\n');
+  writeFileSync(join(out, 'simulation.json'), `${JSON.stringify(file, null, 2)}\n`);
   writeFileSync(join(out, 'chart.svg'), renderChart(result));
-  const columns = ['weekStart', 'email', 'sms', 'staffTasks', 'offers', 'deferredBySendWindow', 'deferredByCaps', 'suppressedByCaps', 'rebookings', 'enrolled'] as const;
-  writeFileSync(join(out, 'weekly.csv'), [columns.join(','), ...result.weekly.map((w) => columns.map((c) => w[c]).join(','))].join('\n') + '\n');
+  const columns = [
+    'weekStart',
+    'email',
+    'sms',
+    'staffTasks',
+    'offers',
+    'deferredBySendWindow',
+    'deferredByCaps',
+    'suppressedByCaps',
+    'rebookings',
+    'enrolled',
+  ] as const;
+  writeFileSync(
+    join(out, 'weekly.csv'),
+    `${[columns.join(','), ...result.weekly.map((w) => columns.map((c) => w[c]).join(','))].join('\n')}\n`,
+  );
 
   process.stdout.write(renderSummary(result, { malformedRows: history.problems.length }));
-  process.stdout.write(`\nWrote ${join(out, 'simulation.json')}, ${join(out, 'weekly.csv')} and ${join(out, 'chart.svg')}\n`);
-  process.stderr.write(`simulated ${history.rows.length.toLocaleString('en-US')} rows in ${(elapsed / 1000).toFixed(2)} s\n`);
+  process.stdout.write(
+    `\nWrote ${join(out, 'simulation.json')}, ${join(out, 'weekly.csv')} and ${join(out, 'chart.svg')}\n`,
+  );
+  process.stderr.write(
+    `simulated ${history.rows.length.toLocaleString('en-US')} rows in ${(elapsed / 1000).toFixed(2)} s\n`,
+  );
 }

@@ -9,16 +9,24 @@
  * collected and reported together, each at the file and line that holds the offending value
  * (the clinic's file, or the agency's when the value is inherited from it).
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { LineCounter, parseDocument, isMap, isNode, isScalar, isSeq, type Document } from 'yaml';
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { agencySchema, catalogOverridesSchema, catalogSchema, clinicIdentityKeys, clinicSchema, type Catalog, type ClinicConfig } from './schema.js';
-import type { TreatmentTypeDefinition } from '../core/types.js';
 import type { ClassificationRules } from '../core/classify.js';
+import type { TreatmentTypeDefinition } from '../core/types.js';
 import { RebookError } from '../errors.js';
 import { isPlainObject, mergeLayers } from './merge.js';
 import { messagingErrors, messagingWarnings } from './messaging.js';
+import {
+  agencySchema,
+  type Catalog,
+  type ClinicConfig,
+  catalogOverridesSchema,
+  catalogSchema,
+  clinicIdentityKeys,
+  clinicSchema,
+} from './schema.js';
 
 export interface ConfigProblem {
   file: string;
@@ -50,7 +58,9 @@ export interface LoadedConfig {
 
 export class ConfigError extends Error {
   constructor(readonly problems: ConfigProblem[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p.file}${p.line ? `:${p.line}` : ''} ${p.path || '(root)'}: ${p.message}`).join('\n')}`);
+    super(
+      `invalid configuration:\n${problems.map((p) => `  ${p.file}${p.line ? `:${p.line}` : ''} ${p.path || '(root)'}: ${p.message}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -102,7 +112,10 @@ interface Layer {
  * step the most specific layer holding the key owns it, and below an array or a scalar only that
  * layer counts (arrays replace). `complete`: the file holds the whole path (the value is there).
  */
-function attribute(path: Path, layers: Layer[]): { layer: Layer; file: string; line: number | undefined; path: string; complete: boolean } {
+function attribute(
+  path: Path,
+  layers: Layer[],
+): { layer: Layer; file: string; line: number | undefined; path: string; complete: boolean } {
   const has = (l: Layer, n: number) => walk(l.src, [...l.prefix, ...path.slice(0, n)]);
   let active = layers.filter((l) => has(l, 0).depth === l.prefix.length);
   let owner = active[0] ?? layers[0]!;
@@ -127,7 +140,13 @@ function attribute(path: Path, layers: Layer[]): { layer: Layer; file: string; l
   // supplies what its agency leaves out), so it is reported there.
   if (depth < path.length) owner = layers[0]!;
   const full = [...owner.prefix, ...path];
-  return { layer: owner, file: owner.src.rel, line: walk(owner.src, full).line, path: full.join('.'), complete: depth === path.length };
+  return {
+    layer: owner,
+    file: owner.src.rel,
+    line: walk(owner.src, full).line,
+    path: full.join('.'),
+    complete: depth === path.length,
+  };
 }
 
 function readSource(file: string, problems: ConfigProblem[]): { src: Source; raw?: unknown } {
@@ -137,14 +156,25 @@ function readSource(file: string, problems: ConfigProblem[]): { src: Source; raw
   const src = { rel, doc, lc };
   if (doc.errors.length > 0) {
     // linePos is only filled in with prettyErrors, so the line comes from the offset.
-    for (const e of doc.errors) problems.push({ file: rel, line: lc.linePos(e.pos[0]).line, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+    for (const e of doc.errors)
+      problems.push({
+        file: rel,
+        line: lc.linePos(e.pos[0]).line,
+        path: '',
+        message: `YAML: ${e.message.split('\n')[0]}`,
+      });
     return { src };
   }
   return { src, raw: doc.toJS() };
 }
 
 /** Validates a (merged) value; each issue becomes a problem at the layer that holds it. */
-function validate<S extends z.ZodType>(schema: S, value: unknown, layers: Layer[], report: (p: ConfigProblem, complete: boolean) => void): z.infer<S> | undefined {
+function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  layers: Layer[],
+  report: (p: ConfigProblem, complete: boolean) => void,
+): z.infer<S> | undefined {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
@@ -181,7 +211,11 @@ function stageOrderWarnings(catalog: Catalog): { path: Path; message: string }[]
   for (const [key, t] of Object.entries(catalog.treatmentTypes)) {
     t.stages.forEach((s, i) => {
       const prev = t.stages[i - 1];
-      if (prev && s.day < prev.day) out.push({ path: ['treatmentTypes', key, 'stages', i, 'day'], message: `stage days out of order: "${s.key}" (day ${s.day}) is listed after "${prev.key}" (day ${prev.day}); stages run in day order` });
+      if (prev && s.day < prev.day)
+        out.push({
+          path: ['treatmentTypes', key, 'stages', i, 'day'],
+          message: `stage days out of order: "${s.key}" (day ${s.day}) is listed after "${prev.key}" (day ${prev.day}); stages run in day order`,
+        });
     });
   }
   return out;
@@ -213,7 +247,12 @@ const PLACEHOLDER_CLINIC = {
     siteId: '1',
     businessId: 'placeholder',
     apiBaseUrl: 'https://example.invalid/',
-    credentials: Object.fromEntries(['apiKey', 'webhookSignatureKey', 'webhookToken', 'clientId', 'refreshToken', 'webhookSecret'].map((k) => [k, 'PLACEHOLDER'])),
+    credentials: Object.fromEntries(
+      ['apiKey', 'webhookSignatureKey', 'webhookToken', 'clientId', 'refreshToken', 'webhookSecret'].map((k) => [
+        k,
+        'PLACEHOLDER',
+      ]),
+    ),
   },
 };
 
@@ -235,7 +274,9 @@ export function loadConfig(dir: string): LoadedConfig {
     if (raw !== undefined) {
       catalog = validate(catalogSchema, raw, [{ src, prefix: [] }], (p) => problems.add(p));
       if (isPlainObject(raw) && isPlainObject(raw.treatmentTypes)) baseTypes = raw.treatmentTypes;
-      if (catalog) for (const w of stageOrderWarnings(catalog)) warnings.add({ file: src.rel, line: walk(src, w.path).line, path: w.path.join('.'), message: w.message });
+      if (catalog)
+        for (const w of stageOrderWarnings(catalog))
+          warnings.add({ file: src.rel, line: walk(src, w.path).line, path: w.path.join('.'), message: w.message });
     }
   }
   const baseLayer: Layer[] = baseSrc ? [{ src: baseSrc, prefix: [] }] : [];
@@ -255,26 +296,45 @@ export function loadConfig(dir: string): LoadedConfig {
   // 2. agencies/*.yaml
   const agencies = new Map<string, ParsedAgency>();
   const agenciesDir = join(dir, 'agencies');
-  const agencyFiles = existsSync(agenciesDir) ? readdirSync(agenciesDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  const agencyFiles = existsSync(agenciesDir)
+    ? readdirSync(agenciesDir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : [];
   for (const f of agencyFiles) {
     const id = basename(f).replace(/\.ya?ml$/, '');
     const { src, raw } = readSource(join(agenciesDir, f), problems.list);
     const agency: ParsedAgency = { id, src };
     agencies.set(id, agency);
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(id)) problems.add({ file: src.rel, line: walk(src, []).line, path: '', message: 'agency file names are the agency id: lowercase letters, digits, "-" and "_" only' });
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(id))
+      problems.add({
+        file: src.rel,
+        line: walk(src, []).line,
+        path: '',
+        message: 'agency file names are the agency id: lowercase letters, digits, "-" and "_" only',
+      });
     if (raw === undefined) continue;
     const own = validate(agencySchema, raw, [{ src, prefix: [] }], (p) => problems.add(p));
     // Even with problems at its top level, what the agency file holds is checked further, so
     // one run reports everything.
     const obj = isPlainObject(raw) ? raw : {};
     agency.name = own?.name ?? (typeof obj.name === 'string' ? obj.name : id);
-    const ownCatalog = isPlainObject(obj.catalog) && isPlainObject(obj.catalog.treatmentTypes) ? obj.catalog.treatmentTypes : undefined;
+    const ownCatalog =
+      isPlainObject(obj.catalog) && isPlainObject(obj.catalog.treatmentTypes) ? obj.catalog.treatmentTypes : undefined;
     agency.catalog = own?.catalog?.treatmentTypes ?? ownCatalog;
     const ownDefaults = own?.defaults ?? (isPlainObject(obj.defaults) ? obj.defaults : {});
     for (const key of clinicIdentityKeys) {
-      if (key in ownDefaults) problems.add({ file: src.rel, line: walk(src, ['defaults', key]).line, path: `defaults.${key}`, message: `"${key}" names one clinic: set it in the clinic's file` });
+      if (key in ownDefaults)
+        problems.add({
+          file: src.rel,
+          line: walk(src, ['defaults', key]).line,
+          path: `defaults.${key}`,
+          message: `"${key}" names one clinic: set it in the clinic's file`,
+        });
     }
-    agency.defaults = Object.fromEntries(Object.entries(ownDefaults).filter(([k]) => !(clinicIdentityKeys as readonly string[]).includes(k)));
+    agency.defaults = Object.fromEntries(
+      Object.entries(ownDefaults).filter(([k]) => !(clinicIdentityKeys as readonly string[]).includes(k)),
+    );
     const agencyCatalogLayer: Layer = { src, prefix: ['catalog'] };
     agency.effectiveRawTypes = mergeLayers(baseTypes, agency.catalog ?? {}) as Record<string, unknown>;
     agency.effective = effectiveCatalog(agency.effectiveRawTypes, [agencyCatalogLayer, ...baseLayer]);
@@ -296,7 +356,11 @@ export function loadConfig(dir: string): LoadedConfig {
   const catalogs = new Map<string, Catalog>();
   const clinicFiles = new Map<string, string>();
   const clinicsDir = join(dir, 'clinics');
-  const files = existsSync(clinicsDir) ? readdirSync(clinicsDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  const files = existsSync(clinicsDir)
+    ? readdirSync(clinicsDir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : [];
   for (const f of files) {
     const { src, raw } = readSource(join(clinicsDir, f), problems.list);
     if (raw === undefined) continue;
@@ -307,12 +371,20 @@ export function loadConfig(dir: string): LoadedConfig {
     if (isPlainObject(raw)) {
       const { catalog: ownCatalog, ...settings } = raw;
       if (ownCatalog !== undefined) {
-        const parsed = validate(catalogOverridesSchema, ownCatalog, [{ src, prefix: ['catalog'] }], (p) => problems.add(p));
+        const parsed = validate(catalogOverridesSchema, ownCatalog, [{ src, prefix: ['catalog'] }], (p) =>
+          problems.add(p),
+        );
         catalogChanges = parsed?.treatmentTypes;
       }
       if (typeof settings.agency === 'string') {
         agency = agencies.get(settings.agency);
-        if (!agency) problems.add({ file: src.rel, line: walk(src, ['agency']).line, path: 'agency', message: `unknown agency "${settings.agency}" (no agencies/${settings.agency}.yaml)` });
+        if (!agency)
+          problems.add({
+            file: src.rel,
+            line: walk(src, ['agency']).line,
+            path: 'agency',
+            message: `unknown agency "${settings.agency}" (no agencies/${settings.agency}.yaml)`,
+          });
       }
       if (agency) layers.push({ src: agency.src, prefix: ['defaults'] });
       value = mergeLayers(agency?.defaults ?? {}, settings);
@@ -320,10 +392,20 @@ export function loadConfig(dir: string): LoadedConfig {
     const clinic = validate(clinicSchema, value, layers, (p) => problems.add(p));
 
     // The clinic's catalog: the agency's (or catalog.yaml) with the clinic's own changes.
-    const catalogLayers: Layer[] = [...(catalogChanges ? [{ src, prefix: ['catalog'] }] : []), ...(agency?.catalog ? [{ src: agency.src, prefix: ['catalog'] }] : []), ...baseLayer];
+    const catalogLayers: Layer[] = [
+      ...(catalogChanges ? [{ src, prefix: ['catalog'] }] : []),
+      ...(agency?.catalog ? [{ src: agency.src, prefix: ['catalog'] }] : []),
+      ...baseLayer,
+    ];
     const inheritedTypes = agency?.effectiveRawTypes ?? baseTypes;
-    const rawTypes = catalogChanges ? (mergeLayers(inheritedTypes, catalogChanges) as Record<string, unknown>) : inheritedTypes;
-    const clinicCatalog = catalogChanges ? effectiveCatalog(rawTypes, catalogLayers) : agency ? agency.effective : catalog;
+    const rawTypes = catalogChanges
+      ? (mergeLayers(inheritedTypes, catalogChanges) as Record<string, unknown>)
+      : inheritedTypes;
+    const clinicCatalog = catalogChanges
+      ? effectiveCatalog(rawTypes, catalogLayers)
+      : agency
+        ? agency.effective
+        : catalog;
     if (!clinic) continue;
 
     const at = (path: Path) => attribute(path, layers);
@@ -349,7 +431,9 @@ export function loadConfig(dir: string): LoadedConfig {
     clinicFiles.set(clinic.id, src.rel);
   }
   if (problems.list.length > 0) throw new ConfigError(problems.list);
-  const agencyConfigs = new Map([...agencies.values()].map((a) => [a.id, { id: a.id, name: a.name!, file: a.src.rel }]));
+  const agencyConfigs = new Map(
+    [...agencies.values()].map((a) => [a.id, { id: a.id, name: a.name!, file: a.src.rel }]),
+  );
   return { dir, catalog: catalog!, clinics, agencies: agencyConfigs, catalogs, clinicFiles, warnings: warnings.list };
 }
 
@@ -357,7 +441,13 @@ function typesOf(catalog: Catalog, clinic: ClinicConfig): Map<string, TreatmentT
   const out = new Map<string, TreatmentTypeDefinition>();
   for (const [key, t] of Object.entries(catalog.treatmentTypes)) {
     if (clinic.treatmentTypes && !clinic.treatmentTypes.includes(key)) continue;
-    out.set(key, { key, label: t.label, intervalDays: t.intervalDays, stages: t.stages, synonyms: [...t.synonyms, ...(clinic.services.synonyms[key] ?? [])] });
+    out.set(key, {
+      key,
+      label: t.label,
+      intervalDays: t.intervalDays,
+      stages: t.stages,
+      synonyms: [...t.synonyms, ...(clinic.services.synonyms[key] ?? [])],
+    });
   }
   return out;
 }

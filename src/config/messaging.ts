@@ -6,16 +6,31 @@
  * segment counts).
  */
 import { z } from 'zod';
-import { DEFAULT_CAP_RULES, describeRule, effectiveRules, parseWindow, stagesBlockedByOwnCaps, type CapRule } from '../core/caps.js';
-import { DEFAULT_INCENTIVE_TIERS, MAX_PERCENT_OFF, UNKNOWN_PRICE_OFFER, type IncentiveTier, type Offer } from '../core/incentives.js';
-import { smsSegments } from '../core/sms-segments.js';
-import { DEFAULT_SEND_WINDOW, LEGAL_WINDOW, WEEKDAY_NAMES, type SendWindow } from '../core/send-window.js';
+import {
+  type CapRule,
+  DEFAULT_CAP_RULES,
+  describeRule,
+  effectiveRules,
+  parseWindow,
+  stagesBlockedByOwnCaps,
+} from '../core/caps.js';
+import {
+  DEFAULT_INCENTIVE_TIERS,
+  type IncentiveTier,
+  MAX_PERCENT_OFF,
+  type Offer,
+  UNKNOWN_PRICE_OFFER,
+} from '../core/incentives.js';
 import { localDayAt } from '../core/plan.js';
+import { DEFAULT_SEND_WINDOW, LEGAL_WINDOW, type SendWindow, WEEKDAY_NAMES } from '../core/send-window.js';
+import { smsSegments } from '../core/sms-segments.js';
 import { renderTemplate } from '../core/templates.js';
 import type { Channel, TreatmentTypeDefinition } from '../core/types.js';
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h)');
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (secrets are referenced, never written here)');
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (secrets are referenced, never written here)');
 const windowText = z.string().refine((w) => {
   try {
     return parseWindow(w) > 0;
@@ -24,7 +39,11 @@ const windowText = z.string().refine((w) => {
   }
 }, 'expected a window such as 30d, 24h or 90m');
 
-const capRuleSchema = z.strictObject({ max: z.number().int().min(0).max(100), window: windowText, channel: z.enum(['sms', 'email']).optional() });
+const capRuleSchema = z.strictObject({
+  max: z.number().int().min(0).max(100),
+  window: windowText,
+  channel: z.enum(['sms', 'email']).optional(),
+});
 
 const sendWindowSchema = z
   .strictObject({
@@ -34,8 +53,10 @@ const sendWindowSchema = z
   })
   .superRefine((w, ctx) => {
     // Florida, Oklahoma and Maryland allow 08:00–20:00 only; we do not know every client's state.
-    if (w.start < LEGAL_WINDOW.start) ctx.addIssue({ code: 'custom', path: ['start'], message: `must not be before ${LEGAL_WINDOW.start}` });
-    if (w.end > LEGAL_WINDOW.end) ctx.addIssue({ code: 'custom', path: ['end'], message: `must not be after ${LEGAL_WINDOW.end}` });
+    if (w.start < LEGAL_WINDOW.start)
+      ctx.addIssue({ code: 'custom', path: ['start'], message: `must not be before ${LEGAL_WINDOW.start}` });
+    if (w.end > LEGAL_WINDOW.end)
+      ctx.addIssue({ code: 'custom', path: ['end'], message: `must not be after ${LEGAL_WINDOW.end}` });
     if (w.start >= w.end) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
   });
 
@@ -52,19 +73,30 @@ const tierSchema = z
     amountOff: z.number().positive().max(10_000).optional(),
     gift: z.string().min(1).max(80).optional(),
   })
-  .refine((t) => [t.percentOff, t.amountOff, t.gift].filter((v) => v !== undefined).length === 1, { message: 'set exactly one of percentOff, amountOff or gift' });
+  .refine((t) => [t.percentOff, t.amountOff, t.gift].filter((v) => v !== undefined).length === 1, {
+    message: 'set exactly one of percentOff, amountOff or gift',
+  });
 
 const twilioSchema = z
   .strictObject({
     accountSidEnv: envName,
     authTokenEnv: envName,
     /** 10DLC: each clinic is a brand whose SMS goes out through its Messaging Service. */
-    messagingServiceSid: z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID (MG…)').optional(),
-    from: z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number').optional(),
+    messagingServiceSid: z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/, 'a Messaging Service SID (MG…)')
+      .optional(),
+    from: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number')
+      .optional(),
     /** Twilio Advanced Opt-Out answers HELP itself: we must not answer too. */
     advancedOptOut: z.boolean().default(false),
   })
-  .refine((t) => !!t.messagingServiceSid !== !!t.from, { message: 'set exactly one of messagingServiceSid or from', path: ['messagingServiceSid'] });
+  .refine((t) => !!t.messagingServiceSid !== !!t.from, {
+    message: 'set exactly one of messagingServiceSid or from',
+    path: ['messagingServiceSid'],
+  });
 
 const sendgridSchema = z.strictObject({
   apiKeyEnv: envName,
@@ -87,14 +119,21 @@ export const messagingFields = {
   /** Where Twilio and SendGrid reach us and where unsubscribe links point (proxies change scheme/host). */
   publicBaseUrl: z.url().optional(),
   /** Region for phone numbers written without a country code. */
-  defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 country code, e.g. US').default('US'),
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code, e.g. US')
+    .default('US'),
   /** Keeps treatment names out of SMS (lock screens). */
   discreet: z.boolean().default(false),
   caps: z.array(capRuleSchema).optional(),
   sendWindow: sendWindowSchema.optional(),
-  incentives: z.strictObject({ tiers: z.array(tierSchema).min(1).optional(), unknownPrice: offerSchema.optional() }).optional(),
+  incentives: z
+    .strictObject({ tiers: z.array(tierSchema).min(1).optional(), unknownPrice: offerSchema.optional() })
+    .optional(),
   /** Where a stage goes when its own channel cannot be used. */
-  fallback: z.strictObject({ sms: z.enum(['email', 'none']).default('email'), email: z.enum(['sms', 'none']).default('sms') }).default({ sms: 'email', email: 'sms' }),
+  fallback: z
+    .strictObject({ sms: z.enum(['email', 'none']).default('email'), email: z.enum(['sms', 'none']).default('sms') })
+    .default({ sms: 'email', email: 'sms' }),
   providers: z.strictObject({ twilio: twilioSchema.optional(), sendgrid: sendgridSchema.optional() }).default({}),
 };
 
@@ -102,11 +141,17 @@ const messagingObject = z.object(messagingFields);
 export type MessagingConfig = z.infer<typeof messagingObject>;
 
 const toOffer = (o: { percentOff?: number; amountOff?: number; gift?: string }): Offer =>
-  o.percentOff !== undefined ? { kind: 'percent_off', percent: o.percentOff } : o.amountOff !== undefined ? { kind: 'amount_off', amountCents: Math.round(o.amountOff * 100) } : { kind: 'gift', label: o.gift ?? '' };
+  o.percentOff !== undefined
+    ? { kind: 'percent_off', percent: o.percentOff }
+    : o.amountOff !== undefined
+      ? { kind: 'amount_off', amountCents: Math.round(o.amountOff * 100) }
+      : { kind: 'gift', label: o.gift ?? '' };
 
 /** The clinic's cap rules (defaults when unset) plus the state-law rule. */
 export function capRulesFor(c: Pick<MessagingConfig, 'caps'>): CapRule[] {
-  const configured = c.caps ? c.caps.map((r) => ({ max: r.max, windowMs: parseWindow(r.window), ...(r.channel ? { channel: r.channel } : {}) })) : DEFAULT_CAP_RULES;
+  const configured = c.caps
+    ? c.caps.map((r) => ({ max: r.max, windowMs: parseWindow(r.window), ...(r.channel ? { channel: r.channel } : {}) }))
+    : DEFAULT_CAP_RULES;
   return effectiveRules(configured);
 }
 
@@ -117,12 +162,22 @@ export function emailHidesTreatment(c: Pick<MessagingConfig, 'providers'>): bool
 
 export function sendWindowFor(c: Pick<MessagingConfig, 'sendWindow'>): SendWindow {
   if (!c.sendWindow) return DEFAULT_SEND_WINDOW;
-  return { days: c.sendWindow.days.map((d) => WEEKDAY_NAMES.indexOf(d)), start: c.sendWindow.start, end: c.sendWindow.end };
+  return {
+    days: c.sendWindow.days.map((d) => WEEKDAY_NAMES.indexOf(d)),
+    start: c.sendWindow.start,
+    end: c.sendWindow.end,
+  };
 }
 
 export function incentiveTiersFor(c: Pick<MessagingConfig, 'incentives'>): { tiers: IncentiveTier[]; unknown: Offer } {
-  const tiers = c.incentives?.tiers?.map((t) => ({ ...(t.below !== undefined ? { belowCents: Math.round(t.below * 100) } : {}), offer: toOffer(t) }));
-  return { tiers: tiers ?? DEFAULT_INCENTIVE_TIERS, unknown: c.incentives?.unknownPrice ? toOffer(c.incentives.unknownPrice) : UNKNOWN_PRICE_OFFER };
+  const tiers = c.incentives?.tiers?.map((t) => ({
+    ...(t.below !== undefined ? { belowCents: Math.round(t.below * 100) } : {}),
+    offer: toOffer(t),
+  }));
+  return {
+    tiers: tiers ?? DEFAULT_INCENTIVE_TIERS,
+    unknown: c.incentives?.unknownPrice ? toOffer(c.incentives.unknownPrice) : UNKNOWN_PRICE_OFFER,
+  };
 }
 
 export interface MessagingCheck {
@@ -132,7 +187,10 @@ export interface MessagingCheck {
 
 type TextTemplate = { subject?: string; body: string };
 /** Email templates carry a body, or name a SendGrid dynamic template instead. */
-type Templates = Record<string, { email?: { subject?: string; body?: string; templateId?: string }; sms?: TextTemplate; staff?: TextTemplate }>;
+type Templates = Record<
+  string,
+  { email?: { subject?: string; body?: string; templateId?: string }; sms?: TextTemplate; staff?: TextTemplate }
+>;
 
 /** Sample values for measuring SMS length: long-ish real values, not empty strings. */
 const SAMPLE: Record<string, string> = {
@@ -148,18 +206,34 @@ const SAMPLE: Record<string, string> = {
  * Errors: an email template without the clinic's address or an unsubscribe link (CAN-SPAM,
  * Gmail/Yahoo bulk rules); a SendGrid dynamic template without SendGrid as the clinic's provider.
  */
-export function messagingErrors(c: { templates: Templates; publicBaseUrl?: string; providers?: { sendgrid?: unknown } }): MessagingCheck[] {
+export function messagingErrors(c: {
+  templates: Templates;
+  publicBaseUrl?: string;
+  providers?: { sendgrid?: unknown };
+}): MessagingCheck[] {
   const out: MessagingCheck[] = [];
   for (const [purpose, byChannel] of Object.entries(c.templates)) {
     const email = byChannel.email;
     if (!email) continue;
     if (email.templateId) {
-      if (!c.providers?.sendgrid) out.push({ path: ['templates', purpose, 'email', 'templateId'], message: 'a SendGrid dynamic template needs providers.sendgrid' });
+      if (!c.providers?.sendgrid)
+        out.push({
+          path: ['templates', purpose, 'email', 'templateId'],
+          message: 'a SendGrid dynamic template needs providers.sendgrid',
+        });
       continue;
     }
     if (!email.body) continue; // reported by the schema
-    if (!/\{\{\s*clinicAddress\s*\}\}/.test(email.body)) out.push({ path: ['templates', purpose, 'email', 'body'], message: 'email must include the clinic address ({{clinicAddress}}, CAN-SPAM)' });
-    if (!/\{\{\s*unsubscribeUrl\s*\}\}/.test(email.body)) out.push({ path: ['templates', purpose, 'email', 'body'], message: 'email must include an unsubscribe link ({{unsubscribeUrl}})' });
+    if (!/\{\{\s*clinicAddress\s*\}\}/.test(email.body))
+      out.push({
+        path: ['templates', purpose, 'email', 'body'],
+        message: 'email must include the clinic address ({{clinicAddress}}, CAN-SPAM)',
+      });
+    if (!/\{\{\s*unsubscribeUrl\s*\}\}/.test(email.body))
+      out.push({
+        path: ['templates', purpose, 'email', 'body'],
+        message: 'email must include an unsubscribe link ({{unsubscribeUrl}})',
+      });
   }
   return out;
 }
@@ -168,7 +242,20 @@ export function messagingErrors(c: { templates: Templates; publicBaseUrl?: strin
  * Warnings: SMS segment counts (what each message costs), treatment names written literally in
  * an SMS of a discreet clinic, and stages the clinic's own caps can never let out.
  */
-export function messagingWarnings(c: { name: string; timeZone: string; sendTime: string; discreet: boolean; caps?: MessagingConfig['caps']; templates: Templates; address: string; bookingUrl: string; providers?: MessagingConfig['providers'] }, types: Map<string, TreatmentTypeDefinition>): MessagingCheck[] {
+export function messagingWarnings(
+  c: {
+    name: string;
+    timeZone: string;
+    sendTime: string;
+    discreet: boolean;
+    caps?: MessagingConfig['caps'];
+    templates: Templates;
+    address: string;
+    bookingUrl: string;
+    providers?: MessagingConfig['providers'];
+  },
+  types: Map<string, TreatmentTypeDefinition>,
+): MessagingCheck[] {
   const out: MessagingCheck[] = [];
   const hideInEmail = c.providers ? emailHidesTreatment({ providers: c.providers }) : false;
   for (const [purpose, byChannel] of Object.entries(c.templates)) {
@@ -177,21 +264,40 @@ export function messagingWarnings(c: { name: string; timeZone: string; sendTime:
     if (hideInEmail && email?.body) {
       const text = `${email.subject ?? ''}\n${email.body}`.toLowerCase();
       for (const t of types.values()) {
-        if (text.includes(t.label.toLowerCase())) out.push({ path: ['templates', purpose, 'email', 'body'], message: `email through SendGrid (no BAA) names the treatment "${t.label}": remove it, or set providers.sendgrid.treatmentDetails` });
+        if (text.includes(t.label.toLowerCase()))
+          out.push({
+            path: ['templates', purpose, 'email', 'body'],
+            message: `email through SendGrid (no BAA) names the treatment "${t.label}": remove it, or set providers.sendgrid.treatmentDetails`,
+          });
       }
     }
     // The text lives at SendGrid: we pass the tokens, SendGrid must show them.
     if (byChannel.email?.templateId) {
-      out.push({ path: ['templates', purpose, 'email', 'templateId'], message: `SendGrid template ${byChannel.email.templateId} is not checked here: it must show {{clinicAddress}} and {{unsubscribeUrl}} (CAN-SPAM, one-click unsubscribe)` });
+      out.push({
+        path: ['templates', purpose, 'email', 'templateId'],
+        message: `SendGrid template ${byChannel.email.templateId} is not checked here: it must show {{clinicAddress}} and {{unsubscribeUrl}} (CAN-SPAM, one-click unsubscribe)`,
+      });
     }
     const sms = byChannel.sms;
     if (!sms) continue;
-    const rendered = renderTemplate(sms.body, { ...SAMPLE, clinicName: c.name, bookingUrl: c.bookingUrl, clinicAddress: c.address });
+    const rendered = renderTemplate(sms.body, {
+      ...SAMPLE,
+      clinicName: c.name,
+      bookingUrl: c.bookingUrl,
+      clinicAddress: c.address,
+    });
     const seg = smsSegments(rendered);
-    out.push({ path: ['templates', purpose, 'sms', 'body'], message: `about ${seg.units} ${seg.encoding === 'GSM-7' ? 'characters' : 'UCS-2 units'} → ${seg.segments} ${seg.encoding} segment(s) per message` });
+    out.push({
+      path: ['templates', purpose, 'sms', 'body'],
+      message: `about ${seg.units} ${seg.encoding === 'GSM-7' ? 'characters' : 'UCS-2 units'} → ${seg.segments} ${seg.encoding} segment(s) per message`,
+    });
     if (c.discreet) {
       for (const t of types.values()) {
-        if (sms.body.toLowerCase().includes(t.label.toLowerCase())) out.push({ path: ['templates', purpose, 'sms', 'body'], message: `discreet clinic: the SMS names the treatment "${t.label}"` });
+        if (sms.body.toLowerCase().includes(t.label.toLowerCase()))
+          out.push({
+            path: ['templates', purpose, 'sms', 'body'],
+            message: `discreet clinic: the SMS names the treatment "${t.label}"`,
+          });
       }
     }
   }
@@ -201,10 +307,22 @@ export function messagingWarnings(c: { name: string; timeZone: string; sendTime:
     const at = (day: number) => localDayAt(anchor, day, c.sendTime, c.timeZone);
     const sorted = [...type.stages].sort((a, b) => a.day - b.day);
     const nominal = sorted.flatMap((s, i) =>
-      s.channel === 'staff' ? [] : [{ key: s.key, offsetMs: at(s.day), channel: s.channel as Channel, expiresMs: sorted[i + 1] ? at(sorted[i + 1]!.day) : at(type.intervalDays + 30) }],
+      s.channel === 'staff'
+        ? []
+        : [
+            {
+              key: s.key,
+              offsetMs: at(s.day),
+              channel: s.channel as Channel,
+              expiresMs: sorted[i + 1] ? at(sorted[i + 1]!.day) : at(type.intervalDays + 30),
+            },
+          ],
     );
     for (const b of stagesBlockedByOwnCaps(rules, nominal)) {
-      out.push({ path: ['caps'], message: `${type.key} stage "${b.key}" can never be sent: ${describeRule(b.rule)} always holds it past the next stage` });
+      out.push({
+        path: ['caps'],
+        message: `${type.key} stage "${b.key}" can never be sent: ${describeRule(b.rule)} always holds it past the next stage`,
+      });
     }
   }
   return out;

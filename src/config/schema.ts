@@ -1,12 +1,14 @@
 /** zod schemas for everything under config/: the types are inferred from them. */
 import { z } from 'zod';
-import { isValidTimeZone } from '../core/zoned-time.js';
 import { TEMPLATE_TOKENS, unknownTokens } from '../core/templates.js';
+import { isValidTimeZone } from '../core/zoned-time.js';
 import { messagingFields } from './messaging.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_" only');
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h)');
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (secrets are referenced, never written here)');
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (secrets are referenced, never written here)');
 
 export const stageSchema = z.strictObject({
   key: slug,
@@ -26,7 +28,8 @@ export const treatmentTypeSchema = z
     // Stage days out of order are only a warning (the planner runs stages in day order); see load.ts.
     const keys = new Set<string>();
     t.stages.forEach((s, i) => {
-      if (keys.has(s.key)) ctx.addIssue({ code: 'custom', path: ['stages', i, 'key'], message: `duplicate stage key "${s.key}"` });
+      if (keys.has(s.key))
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'key'], message: `duplicate stage key "${s.key}"` });
       keys.add(s.key);
     });
   });
@@ -60,7 +63,8 @@ export const agencySchema = z.strictObject({
 
 // A placeholder outside the closed token set would reach clients as "Hi ," or as raw braces.
 const templateText = z.string().superRefine((text, ctx) => {
-  for (const t of unknownTokens(text)) ctx.addIssue({ code: 'custom', message: `unknown placeholder "{{${t}}}" (known: ${TEMPLATE_TOKENS.join(', ')})` });
+  for (const t of unknownTokens(text))
+    ctx.addIssue({ code: 'custom', message: `unknown placeholder "{{${t}}}" (known: ${TEMPLATE_TOKENS.join(', ')})` });
 });
 const templateSchema = z.strictObject({ subject: templateText.optional(), body: templateText.min(1) });
 
@@ -78,11 +82,20 @@ const emailTemplateSchema = z
   .strictObject({
     subject: templateText.optional(),
     body: templateText.min(1).optional(),
-    templateId: z.string().regex(SENDGRID_TEMPLATE_ID, 'a SendGrid dynamic template id: "d-" and 32 hex digits').optional(),
+    templateId: z
+      .string()
+      .regex(SENDGRID_TEMPLATE_ID, 'a SendGrid dynamic template id: "d-" and 32 hex digits')
+      .optional(),
   })
   .superRefine((t, ctx) => {
-    if (!t.body === !t.templateId) ctx.addIssue({ code: 'custom', path: ['body'], message: 'set exactly one of body or templateId (a SendGrid dynamic template)' });
-    if (t.templateId && t.subject !== undefined) ctx.addIssue({ code: 'custom', path: ['subject'], message: 'a SendGrid dynamic template sets its own subject' });
+    if (!t.body === !t.templateId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['body'],
+        message: 'set exactly one of body or templateId (a SendGrid dynamic template)',
+      });
+    if (t.templateId && t.subject !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['subject'], message: 'a SendGrid dynamic template sets its own subject' });
   });
 
 /** Booking platforms with a connector (connectors/registry.ts is typed against this list). */
@@ -94,10 +107,16 @@ export const platforms = ['generic', 'mindbody', 'vagaro', 'jane'] as const;
  */
 export const connectorSettingsSchema = z.strictObject({
   /** Mindbody site id (webhooks are routed by it). */
-  siteId: z.string().regex(/^-?\d+$/, 'a Mindbody site id, e.g. "123456" (sandbox "-99")').optional(),
+  siteId: z
+    .string()
+    .regex(/^-?\d+$/, 'a Mindbody site id, e.g. "123456" (sandbox "-99")')
+    .optional(),
   /** Vagaro business id (checked against webhook payloads) and API region. */
   businessId: z.string().min(1).optional(),
-  region: z.string().regex(/^[a-z0-9-]+$/).optional(),
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .optional(),
   /** Jane clinic guid (checked against webhook payloads). */
   clinicGuid: z.string().min(1).optional(),
   /** Overrides the vendor API base URL (sandboxes, tests; Jane's per-clinic https://{clinic}.janeapp.com/api/…). */
@@ -105,50 +124,69 @@ export const connectorSettingsSchema = z.strictObject({
   credentials: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/), envName).default({}),
   pollIntervalMinutes: z.number().int().min(1).max(1440).default(15),
   /** Consent assumed when the platform has no marketing-consent flag (Vagaro, CSV imports). */
-  assumedConsent: z.strictObject({ sms: z.boolean().default(false), email: z.boolean().default(true) }).default({ sms: false, email: true }),
+  assumedConsent: z
+    .strictObject({ sms: z.boolean().default(false), email: z.boolean().default(true) })
+    .default({ sms: false, email: true }),
 });
 
-export const clinicSchema = z.strictObject({
-  id: slug,
-  name: z.string().min(1),
-  /** The agency whose config/agencies/<agency>.yaml this clinic inherits from; none for a standalone clinic. */
-  agency: slug.optional(),
-  timeZone: z.string().refine(isValidTimeZone, 'not an IANA time zone'),
-  bookingUrl: z.url(),
-  address: z.string().min(1),
-  phone: z.string().optional(),
-  platform: z.enum(platforms).default('generic'),
-  connector: connectorSettingsSchema.optional(),
-  apiKeys: z.array(z.strictObject({ name: z.string().min(1), env: envName })).default([]),
-  sendTime: clock.default('10:00'),
-  /** Treatment types this clinic runs; all catalog types when absent. */
-  treatmentTypes: z.array(slug).optional(),
-  services: z
-    .strictObject({
-      synonyms: z.record(slug, z.array(z.string().min(1))).default({}),
-      ids: z.record(z.string(), slug).default({}),
-    })
-    .default({ synonyms: {}, ids: {} }),
-  staff: z.strictObject({ notify: z.strictObject({ email: z.email().optional(), sms: z.string().optional() }).default({}) }).default({ notify: {} }),
-  templates: z.record(z.string(), z.strictObject({ email: emailTemplateSchema.optional(), sms: templateSchema.optional(), staff: templateSchema.optional() })).default({}),
-  /** Messaging and compliance (issue 4): providers, caps, send window, incentives, discreet mode. */
-  ...messagingFields,
-}).superRefine((c, ctx) => {
-  // What each platform needs to route webhooks and reach its API (secrets by env-var name).
-  const need: Record<(typeof platforms)[number], string[]> = {
-    generic: [],
-    mindbody: ['siteId', 'credentials.apiKey', 'credentials.webhookSignatureKey'],
-    vagaro: ['businessId', 'credentials.webhookToken'],
-    jane: ['apiBaseUrl', 'credentials.clientId', 'credentials.refreshToken', 'credentials.webhookSecret'],
-  };
-  for (const field of need[c.platform]) {
-    const [a, b] = field.split('.') as [string, string | undefined];
-    const v = (c.connector as Record<string, unknown> | undefined)?.[a];
-    if (v === undefined || (b && (v as Record<string, unknown>)[b] === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['connector', ...field.split('.')], message: `required for platform "${c.platform}"` });
+export const clinicSchema = z
+  .strictObject({
+    id: slug,
+    name: z.string().min(1),
+    /** The agency whose config/agencies/<agency>.yaml this clinic inherits from; none for a standalone clinic. */
+    agency: slug.optional(),
+    timeZone: z.string().refine(isValidTimeZone, 'not an IANA time zone'),
+    bookingUrl: z.url(),
+    address: z.string().min(1),
+    phone: z.string().optional(),
+    platform: z.enum(platforms).default('generic'),
+    connector: connectorSettingsSchema.optional(),
+    apiKeys: z.array(z.strictObject({ name: z.string().min(1), env: envName })).default([]),
+    sendTime: clock.default('10:00'),
+    /** Treatment types this clinic runs; all catalog types when absent. */
+    treatmentTypes: z.array(slug).optional(),
+    services: z
+      .strictObject({
+        synonyms: z.record(slug, z.array(z.string().min(1))).default({}),
+        ids: z.record(z.string(), slug).default({}),
+      })
+      .default({ synonyms: {}, ids: {} }),
+    staff: z
+      .strictObject({ notify: z.strictObject({ email: z.email().optional(), sms: z.string().optional() }).default({}) })
+      .default({ notify: {} }),
+    templates: z
+      .record(
+        z.string(),
+        z.strictObject({
+          email: emailTemplateSchema.optional(),
+          sms: templateSchema.optional(),
+          staff: templateSchema.optional(),
+        }),
+      )
+      .default({}),
+    /** Messaging and compliance (issue 4): providers, caps, send window, incentives, discreet mode. */
+    ...messagingFields,
+  })
+  .superRefine((c, ctx) => {
+    // What each platform needs to route webhooks and reach its API (secrets by env-var name).
+    const need: Record<(typeof platforms)[number], string[]> = {
+      generic: [],
+      mindbody: ['siteId', 'credentials.apiKey', 'credentials.webhookSignatureKey'],
+      vagaro: ['businessId', 'credentials.webhookToken'],
+      jane: ['apiBaseUrl', 'credentials.clientId', 'credentials.refreshToken', 'credentials.webhookSecret'],
+    };
+    for (const field of need[c.platform]) {
+      const [a, b] = field.split('.') as [string, string | undefined];
+      const v = (c.connector as Record<string, unknown> | undefined)?.[a];
+      if (v === undefined || (b && (v as Record<string, unknown>)[b] === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connector', ...field.split('.')],
+          message: `required for platform "${c.platform}"`,
+        });
+      }
     }
-  }
-});
+  });
 
 export type Catalog = z.infer<typeof catalogSchema>;
 export type ClinicConfig = z.infer<typeof clinicSchema>;

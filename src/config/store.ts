@@ -3,9 +3,9 @@
  * changes content and settings without a restart. Running sequences keep their schedule: the
  * plan is fixed inside each workflow when it is made.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { ConfigError, loadConfig, type LoadedConfig } from './load.js';
+import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from '../log.js';
+import { ConfigError, type LoadedConfig, loadConfig } from './load.js';
 
 export interface ConfigStore {
   current(): LoadedConfig;
@@ -32,19 +32,31 @@ export interface ConfigWatcher {
  * write a file in several steps). A bad reload keeps the last good configuration and logs where
  * the problems are (file, line, path: no values).
  */
-export function watchConfig(store: ConfigStore, opts: { log: Logger; debounceMs?: number; signal?: NodeJS.Signals | false }): ConfigWatcher {
+export function watchConfig(
+  store: ConfigStore,
+  opts: { log: Logger; debounceMs?: number; signal?: NodeJS.Signals | false },
+): ConfigWatcher {
   const { log } = opts;
   const dir = store.current().dir;
   const reload = (reason: string): boolean => {
     try {
       const cfg = store.reload();
-      log.info({ reason, clinics: cfg.clinics.size, agencies: cfg.agencies.size, warnings: cfg.warnings.length }, 'configuration reloaded');
+      log.info(
+        { reason, clinics: cfg.clinics.size, agencies: cfg.agencies.size, warnings: cfg.warnings.length },
+        'configuration reloaded',
+      );
       return true;
     } catch (err) {
       if (err instanceof ConfigError) {
-        log.error({ reason, problems: err.problems.map((p) => ({ file: p.file, line: p.line, path: p.path })) }, 'configuration reload rejected: keeping the last good configuration');
+        log.error(
+          { reason, problems: err.problems.map((p) => ({ file: p.file, line: p.line, path: p.path })) },
+          'configuration reload rejected: keeping the last good configuration',
+        );
       } else {
-        log.error({ reason, errorName: (err as Error).name, code: (err as { code?: string }).code }, 'configuration reload failed: keeping the last good configuration');
+        log.error(
+          { reason, errorName: (err as Error).name, code: (err as { code?: string }).code },
+          'configuration reload failed: keeping the last good configuration',
+        );
       }
       return false;
     }
@@ -61,9 +73,17 @@ export function watchConfig(store: ConfigStore, opts: { log: Logger; debounceMs?
     watcher = watch(dir, { recursive: true, persistent: false }, (_event, file) => {
       if (!file || /\.ya?ml$/.test(String(file))) schedule();
     });
-    watcher.on('error', (err) => log.warn({ errorName: err.name, code: (err as { code?: string }).code }, 'configuration watch stopped; SIGHUP still reloads'));
+    watcher.on('error', (err) =>
+      log.warn(
+        { errorName: err.name, code: (err as { code?: string }).code },
+        'configuration watch stopped; SIGHUP still reloads',
+      ),
+    );
   } catch (err) {
-    log.warn({ errorName: (err as Error).name, code: (err as { code?: string }).code }, 'cannot watch the configuration directory; SIGHUP still reloads');
+    log.warn(
+      { errorName: (err as Error).name, code: (err as { code?: string }).code },
+      'cannot watch the configuration directory; SIGHUP still reloads',
+    );
   }
 
   const signal = opts.signal === undefined ? 'SIGHUP' : opts.signal;

@@ -42,7 +42,9 @@ export const DEFAULT_CAP_RULES: CapRule[] = [
 
 /** The clinic's rules plus the state-law rule, which no configuration can remove. */
 export function effectiveRules(rules: CapRule[]): CapRule[] {
-  const present = rules.some((r) => r.channel === undefined && r.windowMs === STATE_LAW_RULE.windowMs && r.max === STATE_LAW_RULE.max);
+  const present = rules.some(
+    (r) => r.channel === undefined && r.windowMs === STATE_LAW_RULE.windowMs && r.max === STATE_LAW_RULE.max,
+  );
   return present ? [...rules] : [...rules, STATE_LAW_RULE];
 }
 
@@ -112,13 +114,19 @@ export function stagesBlockedByOwnCaps(rules: CapRule[], stages: NominalSend[]):
     const decision = checkCaps(rules, sent, s.channel, s.offsetMs);
     const next = s.expiresMs;
     if (decision.allowed) sent.push({ at: s.offsetMs, channel: s.channel });
-    else if (decision.allowedAt >= next || !Number.isFinite(decision.allowedAt)) blocked.push({ key: s.key, rule: decision.rule });
+    else if (decision.allowedAt >= next || !Number.isFinite(decision.allowedAt))
+      blocked.push({ key: s.key, rule: decision.rule });
     else sent.push({ at: decision.allowedAt, channel: s.channel });
   });
   return blocked;
 }
 
 export function describeRule(rule: CapRule): string {
-  const w = rule.windowMs % DAY_MS === 0 ? `${rule.windowMs / DAY_MS}d` : rule.windowMs % HOUR_MS === 0 ? `${rule.windowMs / HOUR_MS}h` : `${rule.windowMs / 60_000}m`;
+  const w =
+    rule.windowMs % DAY_MS === 0
+      ? `${rule.windowMs / DAY_MS}d`
+      : rule.windowMs % HOUR_MS === 0
+        ? `${rule.windowMs / HOUR_MS}h`
+        : `${rule.windowMs / 60_000}m`;
   return `at most ${rule.max} ${rule.channel ?? 'automated'} message(s) per ${w}`;
 }

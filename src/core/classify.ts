@@ -45,7 +45,10 @@ function containsPhrase(haystack: string[], phrase: string[]): boolean {
   return false;
 }
 
-export function classifyService(service: { id?: string | null; name: string }, rules: ClassificationRules): Classification {
+export function classifyService(
+  service: { id?: string | null; name: string },
+  rules: ClassificationRules,
+): Classification {
   if (service.id != null && rules.serviceIds?.[service.id]) {
     return { matched: true, treatmentType: rules.serviceIds[service.id]!, by: 'service_id' };
   }

@@ -30,11 +30,21 @@ export const DEFAULT_INCENTIVE_TIERS: IncentiveTier[] = [
 export const UNKNOWN_PRICE_OFFER: Offer = { kind: 'percent_off', percent: 10 };
 
 /** The offer for a treatment price, capped at 20 % of the price (an amount off included). */
-export function offerFor(priceCents: number | null | undefined, tiers: IncentiveTier[] = DEFAULT_INCENTIVE_TIERS, unknown: Offer = UNKNOWN_PRICE_OFFER): Offer {
-  const offer = priceCents == null ? unknown : (tiers.find((t) => t.belowCents === undefined || priceCents < t.belowCents)?.offer ?? unknown);
+export function offerFor(
+  priceCents: number | null | undefined,
+  tiers: IncentiveTier[] = DEFAULT_INCENTIVE_TIERS,
+  unknown: Offer = UNKNOWN_PRICE_OFFER,
+): Offer {
+  const offer =
+    priceCents == null
+      ? unknown
+      : (tiers.find((t) => t.belowCents === undefined || priceCents < t.belowCents)?.offer ?? unknown);
   if (offer.kind === 'percent_off') return { kind: 'percent_off', percent: Math.min(offer.percent, MAX_PERCENT_OFF) };
   if (offer.kind === 'amount_off' && priceCents != null) {
-    return { kind: 'amount_off', amountCents: Math.min(offer.amountCents, Math.floor((priceCents * MAX_PERCENT_OFF) / 100)) };
+    return {
+      kind: 'amount_off',
+      amountCents: Math.min(offer.amountCents, Math.floor((priceCents * MAX_PERCENT_OFF) / 100)),
+    };
   }
   return offer;
 }
@@ -49,7 +59,8 @@ export function percentOfPrice(offer: Offer, priceCents: number | null | undefin
 /** "15% off", "$25 off", "a complimentary skincare product". */
 export function describeOffer(offer: Offer): string {
   if (offer.kind === 'percent_off') return `${offer.percent}% off`;
-  if (offer.kind === 'amount_off') return `$${(offer.amountCents / 100).toFixed(offer.amountCents % 100 === 0 ? 0 : 2)} off`;
+  if (offer.kind === 'amount_off')
+    return `$${(offer.amountCents / 100).toFixed(offer.amountCents % 100 === 0 ? 0 : 2)} off`;
   return offer.label;
 }
 
@@ -77,10 +88,6 @@ export function incentiveCode(random: Uint8Array): string {
 
 /** What staff type in: any case, spaces or dashes anywhere, I/L → 1 and O → 0. */
 export function normalizeCode(input: string): string {
-  const raw = input
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/[IL]/g, '1')
-    .replace(/O/g, '0');
+  const raw = input.toUpperCase().replace(/[\s-]/g, '').replace(/[IL]/g, '1').replace(/O/g, '0');
   return raw.length === 16 ? raw.match(/.{4}/g)!.join('-') : raw;
 }

@@ -44,7 +44,10 @@ export function stageTemplateValues(clinic: ContentClinic, m: StageContentInput)
     clinicName: clinic.name,
     // Discreet clinics: nothing on a lock screen says what the client had done. Email through a
     // provider without a BAA names no treatment either, unless the clinic accepts it.
-    treatmentLabel: (m.channel === 'sms' && clinic.discreet) || (m.channel === 'email' && clinic.emailHidesTreatment) ? 'treatment' : (m.treatmentLabel ?? 'treatment'),
+    treatmentLabel:
+      (m.channel === 'sms' && clinic.discreet) || (m.channel === 'email' && clinic.emailHidesTreatment)
+        ? 'treatment'
+        : (m.treatmentLabel ?? 'treatment'),
     providerName: clinic.name,
     bookingUrl: clinic.bookingUrl,
     incentive: m.incentive ? `${m.incentive.description} with code ${m.incentive.code}` : '',
@@ -66,9 +69,15 @@ export function needsIncentive(purpose: string, templateBody: string | undefined
  * The text of one message. A SendGrid dynamic template (`templateId`) is filled by SendGrid from
  * the same values: nothing to render here, the body stays empty.
  */
-export function renderStageContent(template: { subject?: string; body?: string; templateId?: string }, values: Partial<Record<TemplateToken, string>>): { subject?: string; body: string; templateId?: string } {
+export function renderStageContent(
+  template: { subject?: string; body?: string; templateId?: string },
+  values: Partial<Record<TemplateToken, string>>,
+): { subject?: string; body: string; templateId?: string } {
   if (template.templateId) return { body: '', templateId: template.templateId };
-  return { ...(template.subject ? { subject: renderTemplate(template.subject, values) } : {}), body: renderTemplate(template.body ?? '', values) };
+  return {
+    ...(template.subject ? { subject: renderTemplate(template.subject, values) } : {}),
+    body: renderTemplate(template.body ?? '', values),
+  };
 }
 
 /**
@@ -76,7 +85,12 @@ export function renderStageContent(template: { subject?: string; body?: string; 
  * fallback allows it and the clinic has a template for it, else none. `unusable[c]` is the reason
  * channel `c` cannot be used, or null.
  */
-export function stageChannel(preferred: Channel, unusable: Record<Channel, unknown>, fallback: Record<Channel, string>, hasTemplate: (c: Channel) => boolean): Channel | null {
+export function stageChannel(
+  preferred: Channel,
+  unusable: Record<Channel, unknown>,
+  fallback: Record<Channel, string>,
+  hasTemplate: (c: Channel) => boolean,
+): Channel | null {
   if (!unusable[preferred]) return preferred;
   const other: Channel = preferred === 'sms' ? 'email' : 'sms';
   if (fallback[preferred] !== 'none' && !unusable[other] && hasTemplate(other)) return other;

@@ -3,15 +3,16 @@
  * counted on the clinic's calendar (not in 24 h blocks), so a stage keeps its local send time
  * across daylight-saving changes.
  */
-import { addDays, fromLocal, localDate, parseClock } from './zoned-time.js';
+
 import {
+  type PlannedStage,
   REACTIVATION_STAGE_KEY,
   REBOOK_GRACE_DAYS,
-  type PlannedStage,
   type SequencePlan,
   type StageChannel,
   type TreatmentTypeDefinition,
 } from './types.js';
+import { addDays, fromLocal, localDate, parseClock } from './zoned-time.js';
 
 export interface PlanOptions {
   timeZone: string;
@@ -49,14 +50,25 @@ export function planSequence(type: TreatmentTypeDefinition, completedAt: string,
 
 /** The reactivation touch as a stage of its own (one message, fresh booking link). */
 export function reactivationStage(plan: SequencePlan, channel: StageChannel = 'sms'): PlannedStage {
-  return { key: REACTIVATION_STAGE_KEY, day: plan.intervalDays + REBOOK_GRACE_DAYS, channel, purpose: 'reactivation', dueAt: plan.reactivationAt };
+  return {
+    key: REACTIVATION_STAGE_KEY,
+    day: plan.intervalDays + REBOOK_GRACE_DAYS,
+    channel,
+    purpose: 'reactivation',
+    dueAt: plan.reactivationAt,
+  };
 }
 
 /**
  * True when a treatment is too old to enroll: its rebooking window (which closes at the end of
  * day interval + 30 on the clinic's calendar, as `planSequence` says) has closed.
  */
-export function windowPassed(type: TreatmentTypeDefinition, completedAt: string, nowMs: number, timeZone: string): boolean {
+export function windowPassed(
+  type: TreatmentTypeDefinition,
+  completedAt: string,
+  nowMs: number,
+  timeZone: string,
+): boolean {
   return localDayAt(Date.parse(completedAt), type.intervalDays + REBOOK_GRACE_DAYS, '23:59', timeZone) < nowMs;
 }
 
@@ -69,7 +81,11 @@ export const LATE_STAGE_TOLERANCE_MS = 24 * 3_600_000;
  * day has clearly passed are skipped, never sent late. (Stages that fall due later, while a
  * worker is down, are still sent once it is back: this applies at planning time only.)
  */
-export function firstCurrentStageIndex(plan: SequencePlan, nowMs: number, toleranceMs = LATE_STAGE_TOLERANCE_MS): number {
+export function firstCurrentStageIndex(
+  plan: SequencePlan,
+  nowMs: number,
+  toleranceMs = LATE_STAGE_TOLERANCE_MS,
+): number {
   const i = plan.stages.findIndex((s) => Date.parse(s.dueAt) >= nowMs - toleranceMs);
   return i === -1 ? plan.stages.length : i;
 }

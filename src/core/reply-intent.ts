@@ -18,7 +18,16 @@ export type ReplyIntent =
   | 'other'; // anything else: staff inbox
 
 /** Twilio's default opt-out keywords plus REVOKE/OPTOUT (CTIA, FCC 2024 order). */
-export const OPT_OUT_KEYWORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPTOUT', 'REVOKE'] as const;
+export const OPT_OUT_KEYWORDS = [
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'OPTOUT',
+  'REVOKE',
+] as const;
 export const OPT_IN_KEYWORDS = ['START', 'UNSTOP'] as const;
 export const HELP_KEYWORDS = ['HELP', 'INFO'] as const;
 

@@ -29,7 +29,12 @@ export function smsSegments(text: string): SegmentInfo {
       break;
     }
   }
-  if (gsm) return { encoding: 'GSM-7', units: septets, segments: septets === 0 ? 0 : septets <= 160 ? 1 : Math.ceil(septets / 153) };
+  if (gsm)
+    return {
+      encoding: 'GSM-7',
+      units: septets,
+      segments: septets === 0 ? 0 : septets <= 160 ? 1 : Math.ceil(septets / 153),
+    };
   const units = text.length; // UTF-16 code units: an emoji counts two
   return { encoding: 'UCS-2', units, segments: units <= 70 ? 1 : Math.ceil(units / 67) };
 }

@@ -24,5 +24,7 @@ export function unknownTokens(template: string): string[] {
 }
 
 export function renderTemplate(template: string, values: Partial<Record<TemplateToken, string>>): string {
-  return template.replace(TOKEN_RE, (_, token: string) => values[token as TemplateToken] ?? '').replace(/[ \t]+\n/g, '\n');
+  return template
+    .replace(TOKEN_RE, (_, token: string) => values[token as TemplateToken] ?? '')
+    .replace(/[ \t]+\n/g, '\n');
 }

@@ -41,10 +41,4 @@ export const REACTIVATION_STAGE_KEY = 'reactivation';
 /** Days after the interval during which the client still counts as "rebooked on time". */
 export const REBOOK_GRACE_DAYS = 30;
 
-export type SequenceOutcome =
-  | 'running'
-  | 'booked'
-  | 'snoozed'
-  | 'churned'
-  | 'not_interested'
-  | 'cancelled';
+export type SequenceOutcome = 'running' | 'booked' | 'snoozed' | 'churned' | 'not_interested' | 'cancelled';

@@ -68,7 +68,13 @@ export function fromLocal(local: LocalDateTime, timeZone: string): number {
   const offAfter = zoneOffsetMs(wall + 36 * 3600_000, timeZone);
   const candidates = [wall - offBefore, wall - offAfter].filter((t) => {
     const l = toLocal(t, timeZone);
-    return l.year === local.year && l.month === local.month && l.day === local.day && l.hour === local.hour && l.minute === local.minute;
+    return (
+      l.year === local.year &&
+      l.month === local.month &&
+      l.day === local.day &&
+      l.hour === local.hour &&
+      l.minute === local.minute
+    );
   });
   if (candidates.length > 0) return Math.min(...candidates);
   // Gap: the wall time is skipped; shift by the size of the gap.
@@ -82,7 +88,10 @@ export function localDate(instantMs: number, timeZone: string): { year: number; 
 }
 
 /** Adds whole calendar days to a date (no time zone involved: calendar arithmetic only). */
-export function addDays(date: { year: number; month: number; day: number }, days: number): { year: number; month: number; day: number } {
+export function addDays(
+  date: { year: number; month: number; day: number },
+  days: number,
+): { year: number; month: number; day: number } {
   const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }

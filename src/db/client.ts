@@ -34,7 +34,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool.on('error', () => undefined);
     foregroundPool.on('error', () => undefined);
     const db = drizzle(routedPool(pool, foregroundPool), { schema }) as unknown as Db;
-    database = { db, engine: 'postgres', ping: async () => void (await pool.query('select 1')), close: async () => void (await Promise.all([pool.end(), foregroundPool.end()])) };
+    database = {
+      db,
+      engine: 'postgres',
+      ping: async () => void (await pool.query('select 1')),
+      close: async () => void (await Promise.all([pool.end(), foregroundPool.end()])),
+    };
   } else {
     const { PGlite } = await import('@electric-sql/pglite');
     const { drizzle } = await import('drizzle-orm/pglite');
@@ -46,7 +51,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       client = await PGlite.create();
     }
     const db = drizzle(takingTurns(client), { schema }) as unknown as Db;
-    database = { db, engine: 'pglite', ping: async () => void (await client.query('select 1')), close: () => client.close() };
+    database = {
+      db,
+      engine: 'pglite',
+      ping: async () => void (await client.query('select 1')),
+      close: () => client.close(),
+    };
   }
   await migrate(database.db);
   return database;
@@ -132,17 +142,22 @@ const MIGRATION_LOCK = 727_001;
 
 /** Applies every migrations/NNNN_*.sql not yet recorded, each in its own transaction. */
 export async function migrate(db: Db): Promise<string[]> {
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort();
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+    .sort();
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-    await tx.execute(sql`create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())`);
+    await tx.execute(
+      sql`create table if not exists schema_migrations (version text primary key, applied_at timestamptz not null default now())`,
+    );
     const done = await tx.execute<{ version: string }>(sql`select version from schema_migrations`);
     const have = new Set(rows<{ version: string }>(done).map((r) => r.version));
     for (const f of files) {
       if (have.has(f)) continue;
       // One statement per execute: extended-protocol drivers reject multi-statement strings.
-      for (const statement of splitStatements(readFileSync(join(MIGRATIONS_DIR, f), 'utf8'))) await tx.execute(sql.raw(statement));
+      for (const statement of splitStatements(readFileSync(join(MIGRATIONS_DIR, f), 'utf8')))
+        await tx.execute(sql.raw(statement));
       await tx.execute(sql`insert into schema_migrations (version) values (${f})`);
       applied.push(f);
     }

@@ -1,5 +1,5 @@
 /** Drizzle table definitions mirroring migrations/*.sql (the SQL files are the source of truth). */
-import { pgTable, text, uuid, boolean, timestamp, integer, jsonb, bigserial, primaryKey } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -47,7 +47,9 @@ export const inboxEvents = pgTable('inbox_events', {
   dedupeKey: text('dedupe_key').notNull(),
   eventType: text('event_type').notNull(),
   payload: jsonb('payload'),
-  status: text('status', { enum: ['pending', 'done', 'rejected', 'dead'] }).notNull().default('pending'),
+  status: text('status', { enum: ['pending', 'done', 'rejected', 'dead'] })
+    .notNull()
+    .default('pending'),
   result: jsonb('result'),
   attempts: integer('attempts').notNull().default(0),
   /** 0007: failures that count toward dead-lettering (not Temporal being unreachable), and since when. */
@@ -114,7 +116,9 @@ export const staffTasks = pgTable('staff_tasks', {
   workflowId: text('workflow_id'),
   treatmentType: text('treatment_type'),
   reason: text('reason').notNull(),
-  status: text('status', { enum: ['open', 'claimed', 'resolved'] }).notNull().default('open'),
+  status: text('status', { enum: ['open', 'claimed', 'resolved'] })
+    .notNull()
+    .default('open'),
   details: jsonb('details').notNull().default({}),
   dueAt: tz('due_at'),
   createdAt: tz('created_at').notNull().defaultNow(),
@@ -250,7 +254,6 @@ export const incentives = pgTable('incentives', {
   redeemedRef: text('redeemed_ref'),
   createdAt: tz('created_at').notNull().defaultNow(),
 });
-
 
 // 0004_reports.sql
 

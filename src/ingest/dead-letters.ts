@@ -6,7 +6,7 @@
  * `rebook inbox retry` once the cause is fixed. Its payload is kept for that retry (and dropped
  * once processed, as for every row). Temporal-unreachable rows are never dead-lettered.
  */
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { inboxEvents } from '../db/schema.js';
 
@@ -50,8 +50,14 @@ export interface InboxEntry {
   processedAt: Date | null;
 }
 
-export async function listInbox(db: Db, filter: { status?: 'pending' | 'done' | 'rejected' | 'dead'; clinicId?: string; limit?: number } = {}): Promise<InboxEntry[]> {
-  const where = and(filter.status ? eq(inboxEvents.status, filter.status) : undefined, filter.clinicId ? eq(inboxEvents.clinicId, filter.clinicId) : undefined);
+export async function listInbox(
+  db: Db,
+  filter: { status?: 'pending' | 'done' | 'rejected' | 'dead'; clinicId?: string; limit?: number } = {},
+): Promise<InboxEntry[]> {
+  const where = and(
+    filter.status ? eq(inboxEvents.status, filter.status) : undefined,
+    filter.clinicId ? eq(inboxEvents.clinicId, filter.clinicId) : undefined,
+  );
   return db
     .select({
       id: inboxEvents.id,
@@ -77,7 +83,13 @@ export async function retryDead(db: Db, o: { ids?: number[]; clinicId?: string }
   const rows = await db
     .update(inboxEvents)
     .set({ status: 'pending', failures: 0, failingSince: null, lockedUntil: null, processedAt: null })
-    .where(and(eq(inboxEvents.status, 'dead'), o.ids ? inArray(inboxEvents.id, o.ids) : undefined, o.clinicId ? eq(inboxEvents.clinicId, o.clinicId) : undefined))
+    .where(
+      and(
+        eq(inboxEvents.status, 'dead'),
+        o.ids ? inArray(inboxEvents.id, o.ids) : undefined,
+        o.clinicId ? eq(inboxEvents.clinicId, o.clinicId) : undefined,
+      ),
+    )
     .returning({ id: inboxEvents.id });
   return rows.map((r) => r.id).sort((a, b) => a - b);
 }

@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 const id = z.string().trim().min(1).max(200);
-const instant = z.iso.datetime({ offset: true, message: 'an ISO 8601 instant with offset, e.g. 2026-03-01T15:30:00-05:00' });
+const instant = z.iso.datetime({
+  offset: true,
+  message: 'an ISO 8601 instant with offset, e.g. 2026-03-01T15:30:00-05:00',
+});
 /** When the platform says the change happened; ordering uses it (stale updates are ignored), never receive time. */
 const occurredAt = instant.optional();
 
@@ -109,8 +112,22 @@ export function dedupeKey(e: CanonicalEvent): string {
 }
 
 export type EventResult =
-  | { index: number; type: string; status: 'accepted'; enrolled: true; sequenceId: string; treatmentType: string; staffEscalationOnly?: boolean }
-  | { index: number; type: string; status: 'accepted'; enrolled: false; reason: 'unclassified_service' | 'not_repeatable' | 'window_passed' | 'treatment_type_disabled' }
+  | {
+      index: number;
+      type: string;
+      status: 'accepted';
+      enrolled: true;
+      sequenceId: string;
+      treatmentType: string;
+      staffEscalationOnly?: boolean;
+    }
+  | {
+      index: number;
+      type: string;
+      status: 'accepted';
+      enrolled: false;
+      reason: 'unclassified_service' | 'not_repeatable' | 'window_passed' | 'treatment_type_disabled';
+    }
   | { index: number; type: string; status: 'accepted'; sequencesSignalled: number; stale?: true }
   | { index: number; type: string; status: 'accepted'; clientsUpdated: number; stale?: true }
   | { index: number; type: string; status: 'accepted'; events: unknown[] }

@@ -25,7 +25,11 @@ export interface InboxProcessor {
   readonly backlog: number;
 }
 
-export function createInboxProcessor(deps: { ingest: Pick<Ingest, 'processStored'>; log: Logger; concurrency?: number }): InboxProcessor {
+export function createInboxProcessor(deps: {
+  ingest: Pick<Ingest, 'processStored'>;
+  log: Logger;
+  concurrency?: number;
+}): InboxProcessor {
   const limit = Math.max(1, deps.concurrency ?? INBOX_PROCESSING_CONCURRENCY);
   const queue: { ids: number[]; context: Record<string, string> }[] = [];
   let running = 0;
@@ -44,7 +48,12 @@ export function createInboxProcessor(deps: { ingest: Pick<Ingest, 'processStored
       running++;
       deps.ingest
         .processStored(job.ids)
-        .catch((err) => deps.log.warn({ ...job.context, errorName: (err as Error).name }, 'inbox processing deferred to the forwarder'))
+        .catch((err) =>
+          deps.log.warn(
+            { ...job.context, errorName: (err as Error).name },
+            'inbox processing deferred to the forwarder',
+          ),
+        )
         .finally(() => {
           running--;
           pump();

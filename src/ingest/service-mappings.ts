@@ -5,7 +5,7 @@
  * clinic's YAML: configuration stays code (reviewed, versioned, read-only in production) and a
  * mapping takes effect on every server at once. Ingest consults it before the synonyms.
  */
-import { and, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull } from 'drizzle-orm';
 import { normalizeServiceName } from '../core/classify.js';
 import type { Db } from '../db/client.js';
 import { serviceMappings, unmappedServices } from '../db/schema.js';
@@ -44,17 +44,29 @@ export function preferredMapping<M extends { serviceKey: string }>(rows: M[], ke
   return undefined;
 }
 
-export async function saveServiceMapping(db: Db, clinicId: string, m: { serviceKey: string; treatmentType: string | null; mappedBy: string | null }, at = new Date()): Promise<ServiceMapping> {
+export async function saveServiceMapping(
+  db: Db,
+  clinicId: string,
+  m: { serviceKey: string; treatmentType: string | null; mappedBy: string | null },
+  at = new Date(),
+): Promise<ServiceMapping> {
   const [row] = await db
     .insert(serviceMappings)
     .values({ clinicId, serviceKey: m.serviceKey, treatmentType: m.treatmentType, mappedBy: m.mappedBy, mappedAt: at })
-    .onConflictDoUpdate({ target: [serviceMappings.clinicId, serviceMappings.serviceKey], set: { treatmentType: m.treatmentType, mappedBy: m.mappedBy, mappedAt: at } })
+    .onConflictDoUpdate({
+      target: [serviceMappings.clinicId, serviceMappings.serviceKey],
+      set: { treatmentType: m.treatmentType, mappedBy: m.mappedBy, mappedAt: at },
+    })
     .returning();
   return row!;
 }
 
 export async function listServiceMappings(db: Db, clinicId: string): Promise<ServiceMapping[]> {
-  return db.select().from(serviceMappings).where(eq(serviceMappings.clinicId, clinicId)).orderBy(serviceMappings.serviceKey);
+  return db
+    .select()
+    .from(serviceMappings)
+    .where(eq(serviceMappings.clinicId, clinicId))
+    .orderBy(serviceMappings.serviceKey);
 }
 
 export interface UnmappedService {
@@ -67,13 +79,36 @@ export interface UnmappedService {
 }
 
 /** Services recorded as unclassified (seen since `since`, most recent first) that staff have not mapped. */
-export async function unmappedServicesOf(db: Db, clinicId: string, opts: { since?: Date; limit?: number } = {}): Promise<UnmappedService[]> {
+export async function unmappedServicesOf(
+  db: Db,
+  clinicId: string,
+  opts: { since?: Date; limit?: number } = {},
+): Promise<UnmappedService[]> {
   const rows = await db
     .select({ u: unmappedServices })
     .from(unmappedServices)
-    .leftJoin(serviceMappings, and(eq(serviceMappings.clinicId, unmappedServices.clinicId), eq(serviceMappings.serviceKey, unmappedServices.serviceKey)))
-    .where(and(eq(unmappedServices.clinicId, clinicId), isNull(serviceMappings.serviceKey), ...(opts.since ? [gte(unmappedServices.lastSeenAt, opts.since)] : [])))
+    .leftJoin(
+      serviceMappings,
+      and(
+        eq(serviceMappings.clinicId, unmappedServices.clinicId),
+        eq(serviceMappings.serviceKey, unmappedServices.serviceKey),
+      ),
+    )
+    .where(
+      and(
+        eq(unmappedServices.clinicId, clinicId),
+        isNull(serviceMappings.serviceKey),
+        ...(opts.since ? [gte(unmappedServices.lastSeenAt, opts.since)] : []),
+      ),
+    )
     .orderBy(desc(unmappedServices.lastSeenAt), unmappedServices.serviceKey)
     .limit(opts.limit ?? 500);
-  return rows.map(({ u }) => ({ serviceKey: u.serviceKey, serviceId: u.serviceId, serviceName: u.serviceName, occurrences: u.occurrences, firstSeenAt: u.firstSeenAt, lastSeenAt: u.lastSeenAt }));
+  return rows.map(({ u }) => ({
+    serviceKey: u.serviceKey,
+    serviceId: u.serviceId,
+    serviceName: u.serviceName,
+    occurrences: u.occurrences,
+    firstSeenAt: u.firstSeenAt,
+    lastSeenAt: u.lastSeenAt,
+  }));
 }

@@ -3,24 +3,39 @@
  * state + Temporal signals). When Temporal cannot be reached the event stays pending and the
  * forwarder delivers it later, so an event answered 2xx is never lost.
  */
-import { and, eq, inArray, lt, or, isNull, sql, asc, desc, gt, ne } from 'drizzle-orm';
+
 import type { Client } from '@temporalio/client';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { unionAll } from 'drizzle-orm/pg-core';
+import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { classificationRulesFor, clinicOrThrow, treatmentTypesFor } from '../config/load.js';
-import type { ConfigStore } from '../config/store.js';
 import type { ClinicConfig } from '../config/schema.js';
-import { classifyService, type Classification } from '../core/classify.js';
+import type { ConfigStore } from '../config/store.js';
+import { type Classification, classifyService } from '../core/classify.js';
 import { windowPassed } from '../core/plan.js';
 import type { Db } from '../db/client.js';
-import { appointments, clientAliases, clients, inboxEvents, sequences, serviceMappings, unmappedServices } from '../db/schema.js';
-import { unionAll } from 'drizzle-orm/pg-core';
+import {
+  appointments,
+  clientAliases,
+  clients,
+  inboxEvents,
+  sequences,
+  serviceMappings,
+  unmappedServices,
+} from '../db/schema.js';
+import { RebookError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { applyPlatformContact, type PlatformContact, storedPhone } from '../messaging/channel-state.js';
 import { enrollSequence, isTemporalUnavailable, signalBooking, signalEnd } from '../temporal/sequences.js';
 import { deadLetterUpdate } from './dead-letters.js';
-import { sequenceWorkflowId } from '../../workflows/definitions.js';
-import { dedupeKey, type CanonicalEvent, type ClientUpdated, type EventResult, type TreatmentCompleted } from './events.js';
-import { RebookError } from '../errors.js';
+import {
+  type CanonicalEvent,
+  type ClientUpdated,
+  dedupeKey,
+  type EventResult,
+  type TreatmentCompleted,
+} from './events.js';
 import { preferredMapping, serviceKeyOf, serviceMappingKeys } from './service-mappings.js';
-import { applyPlatformContact, storedPhone, type PlatformContact } from '../messaging/channel-state.js';
 
 export interface IngestDeps {
   db: Db;
@@ -111,7 +126,14 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** After a client row was written: phone as E.164 (or flagged), consent flag changes as consent events. */
-  const contactState = (clinicId: string, clientId: string, c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } }, at: Date | undefined, source: string, newClient?: PlatformContact['newClient']) =>
+  const contactState = (
+    clinicId: string,
+    clientId: string,
+    c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } },
+    at: Date | undefined,
+    source: string,
+    newClient?: PlatformContact['newClient'],
+  ) =>
     applyPlatformContact(db, {
       clinicId,
       clientId,
@@ -143,7 +165,11 @@ export function createIngest(deps: IngestDeps) {
     const [row] = await db
       .insert(clients)
       .values({ clinicId, externalId: c.id, ...values, phone: phone.phone, phoneE164: phone.phoneE164 })
-      .onConflictDoUpdate({ target: [clients.clinicId, clients.externalId], set: values, setWhere: fresher(clients.sourceUpdatedAt, at) })
+      .onConflictDoUpdate({
+        target: [clients.clinicId, clients.externalId],
+        set: values,
+        setWhere: fresher(clients.sourceUpdatedAt, at),
+      })
       // xmax is 0 on a row this statement inserted (PostgreSQL's documented upsert idiom).
       .returning({ id: clients.id, inserted: sql<boolean>`(xmax = 0)` });
     if (row) {
@@ -151,7 +177,10 @@ export function createIngest(deps: IngestDeps) {
       return row.id;
     }
     // A newer contact update was applied already: keep it, only look the client up.
-    const [existing] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id)));
+    const [existing] = await db
+      .select({ id: clients.id })
+      .from(clients)
+      .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id)));
     return existing!.id;
   }
 
@@ -173,7 +202,17 @@ export function createIngest(deps: IngestDeps) {
     if (e.createIfMissing && c.firstName) {
       await db
         .insert(clients)
-        .values({ clinicId, externalId: c.id, firstName: c.firstName, lastName: c.lastName ?? '', email: c.email ?? null, phone: c.phone ?? null, consentSms: c.consent?.sms ?? false, consentEmail: c.consent?.email ?? false, sourceUpdatedAt: at ?? null })
+        .values({
+          clinicId,
+          externalId: c.id,
+          firstName: c.firstName,
+          lastName: c.lastName ?? '',
+          email: c.email ?? null,
+          phone: c.phone ?? null,
+          consentSms: c.consent?.sms ?? false,
+          consentEmail: c.consent?.email ?? false,
+          sourceUpdatedAt: at ?? null,
+        })
         .onConflictDoNothing();
     }
     const updated = await db
@@ -189,22 +228,51 @@ export function createIngest(deps: IngestDeps) {
     await db
       .insert(clientAliases)
       .values({ clinicId, aliasExternalId: removed, externalId: kept })
-      .onConflictDoUpdate({ target: [clientAliases.clinicId, clientAliases.aliasExternalId], set: { externalId: kept } });
+      .onConflictDoUpdate({
+        target: [clientAliases.clinicId, clientAliases.aliasExternalId],
+        set: { externalId: kept },
+      });
     // Earlier aliases of the removed profile now point at the kept one too.
-    await db.update(clientAliases).set({ externalId: kept }).where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.externalId, removed)));
-    await db.update(appointments).set({ clientExternalId: kept }).where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, removed)));
-    const [keptRow] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, kept)));
+    await db
+      .update(clientAliases)
+      .set({ externalId: kept })
+      .where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.externalId, removed)));
+    await db
+      .update(appointments)
+      .set({ clientExternalId: kept })
+      .where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, removed)));
+    const [keptRow] = await db
+      .select({ id: clients.id })
+      .from(clients)
+      .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, kept)));
     if (keptRow) {
-      const [removedRow] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed)));
-      if (removedRow && removedRow.id !== keptRow.id) await followKeptProfile(clinicId, removedRow.id, { id: keptRow.id, externalId: kept });
+      const [removedRow] = await db
+        .select({ id: clients.id })
+        .from(clients)
+        .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed)));
+      if (removedRow && removedRow.id !== keptRow.id)
+        await followKeptProfile(clinicId, removedRow.id, { id: keptRow.id, externalId: kept });
       return { status: 'accepted', clientsUpdated: 0 };
     }
     // The kept id is new to us: the removed profile's row (and its sequences) becomes the kept one.
-    const renamed = await db.update(clients).set({ externalId: kept, updatedAt: new Date() }).where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed))).returning({ id: clients.id });
+    const renamed = await db
+      .update(clients)
+      .set({ externalId: kept, updatedAt: new Date() })
+      .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed)))
+      .returning({ id: clients.id });
     return { status: 'accepted', clientsUpdated: renamed.length };
   }
 
-  type AppointmentFacts = { externalId: string; clientExternalId: string; status: 'booked' | 'cancelled' | 'completed'; startAt?: Date; serviceName?: string; treatmentType?: string | null; priceCents?: number | null; sourceUpdatedAt?: Date };
+  type AppointmentFacts = {
+    externalId: string;
+    clientExternalId: string;
+    status: 'booked' | 'cancelled' | 'completed';
+    startAt?: Date;
+    serviceName?: string;
+    treatmentType?: string | null;
+    priceCents?: number | null;
+    sourceUpdatedAt?: Date;
+  };
 
   /** The statement recording what we know of an appointment (returns the row when it changed it). */
   function appointmentUpsert(clinicId: string, v: AppointmentFacts) {
@@ -217,7 +285,10 @@ export function createIngest(deps: IngestDeps) {
         set,
         // A completed appointment is final: a late "booked" or "cancelled" for it is stale; so is
         // any update older (by vendor event time) than the one already applied.
-        setWhere: v.status === 'completed' ? fresher(appointments.sourceUpdatedAt, undefined) : sql`${appointments.status} <> 'completed' and ${fresher(appointments.sourceUpdatedAt, v.sourceUpdatedAt)}`,
+        setWhere:
+          v.status === 'completed'
+            ? fresher(appointments.sourceUpdatedAt, undefined)
+            : sql`${appointments.status} <> 'completed' and ${fresher(appointments.sourceUpdatedAt, v.sourceUpdatedAt)}`,
       })
       .returning({ id: appointments.externalId });
   }
@@ -228,7 +299,13 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** Starts (or signals) the client's sequence of `treatmentType` with a completed treatment; returns its workflow id. */
-  async function enroll(clinicId: string, client: { id: string; externalId: string }, treatmentType: string, treatment: { appointmentId: string; completedAt: string }, appointment?: AppointmentFacts): Promise<string> {
+  async function enroll(
+    clinicId: string,
+    client: { id: string; externalId: string },
+    treatmentType: string,
+    treatment: { appointmentId: string; completedAt: string },
+    appointment?: AppointmentFacts,
+  ): Promise<string> {
     const workflowId = sequenceWorkflowId(clinicId, client.id, treatmentType);
     // The completed appointment, when the caller has one to record, goes in the same statement
     // (a data-modifying CTE: one round trip less for every enrolling treatment).
@@ -236,7 +313,13 @@ export function createIngest(deps: IngestDeps) {
       .insert(sequences)
       .values({ workflowId, clinicId, clientId: client.id, treatmentType, running: true })
       .onConflictDoUpdate({ target: sequences.workflowId, set: { running: true, updatedAt: new Date() } });
-    await enrollSequence(deps.temporal, deps.taskQueue, { clinicId, clientId: client.id, treatmentType }, workflowId, treatment);
+    await enrollSequence(
+      deps.temporal,
+      deps.taskQueue,
+      { clinicId, clientId: client.id, treatmentType },
+      workflowId,
+      treatment,
+    );
     // A booking that reached us before this completion (out of order) ends the new sequence at once.
     const [laterBooking] = await db
       .select({ id: appointments.externalId, startAt: appointments.startAt })
@@ -252,7 +335,11 @@ export function createIngest(deps: IngestDeps) {
       )
       .orderBy(asc(appointments.startAt))
       .limit(1);
-    if (laterBooking?.startAt) await signalBooking(deps.temporal, workflowId, { appointmentId: laterBooking.id, startAt: laterBooking.startAt.toISOString() });
+    if (laterBooking?.startAt)
+      await signalBooking(deps.temporal, workflowId, {
+        appointmentId: laterBooking.id,
+        startAt: laterBooking.startAt.toISOString(),
+      });
     return workflowId;
   }
 
@@ -263,28 +350,51 @@ export function createIngest(deps: IngestDeps) {
    * contact details all follow the kept profile. Safe to repeat (an inbox retry): enrolling is
    * deduplicated by the workflow, ending is idempotent, ended sequences are skipped.
    */
-  async function followKeptProfile(clinicId: string, removedRowId: string, kept: { id: string; externalId: string }): Promise<number> {
+  async function followKeptProfile(
+    clinicId: string,
+    removedRowId: string,
+    kept: { id: string; externalId: string },
+  ): Promise<number> {
     const running = await db
-      .select({ workflowId: sequences.workflowId, treatmentType: sequences.treatmentType, anchorAppointmentId: sequences.anchorAppointmentId, anchorAt: sequences.anchorAt })
+      .select({
+        workflowId: sequences.workflowId,
+        treatmentType: sequences.treatmentType,
+        anchorAppointmentId: sequences.anchorAppointmentId,
+        anchorAt: sequences.anchorAt,
+      })
       .from(sequences)
       .where(and(eq(sequences.clinicId, clinicId), eq(sequences.clientId, removedRowId), eq(sequences.running, true)));
     for (const s of running) {
       // The anchor the workflow recorded; before its first progress, the latest such treatment (already re-pointed to the kept id).
-      let anchor = s.anchorAppointmentId && s.anchorAt ? { appointmentId: s.anchorAppointmentId, completedAt: s.anchorAt.toISOString() } : undefined;
+      let anchor =
+        s.anchorAppointmentId && s.anchorAt
+          ? { appointmentId: s.anchorAppointmentId, completedAt: s.anchorAt.toISOString() }
+          : undefined;
       if (!anchor) {
         const [latest] = await db
           .select({ id: appointments.externalId, at: appointments.startAt })
           .from(appointments)
-          .where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, kept.externalId), eq(appointments.status, 'completed'), eq(appointments.treatmentType, s.treatmentType)))
+          .where(
+            and(
+              eq(appointments.clinicId, clinicId),
+              eq(appointments.clientExternalId, kept.externalId),
+              eq(appointments.status, 'completed'),
+              eq(appointments.treatmentType, s.treatmentType),
+            ),
+          )
           .orderBy(desc(appointments.startAt))
           .limit(1);
         if (latest?.at) anchor = { appointmentId: latest.id, completedAt: latest.at.toISOString() };
       }
       if (anchor) await enroll(clinicId, kept, s.treatmentType, anchor);
       await signalEnd(deps.temporal, s.workflowId, { outcome: 'cancelled' });
-      await db.update(sequences).set({ running: false, updatedAt: new Date() }).where(eq(sequences.workflowId, s.workflowId));
+      await db
+        .update(sequences)
+        .set({ running: false, updatedAt: new Date() })
+        .where(eq(sequences.workflowId, s.workflowId));
     }
-    if (running.length) log.info({ clinicId, sequences: running.length }, 'merged profile: sequences follow the kept client');
+    if (running.length)
+      log.info({ clinicId, sequences: running.length }, 'merged profile: sequences follow the kept client');
     return running.length;
   }
 
@@ -292,19 +402,36 @@ export function createIngest(deps: IngestDeps) {
    * The kept profile's id when the client's was merged into another, and the staff mapping of the
    * service (src/ingest/service-mappings.ts): one round trip, as every completed treatment needs both.
    */
-  async function treatmentLookups(clinicId: string, e: TreatmentCompleted): Promise<{ clientId: string; mapping: { treatmentType: string | null } | undefined }> {
+  async function treatmentLookups(
+    clinicId: string,
+    e: TreatmentCompleted,
+  ): Promise<{ clientId: string; mapping: { treatmentType: string | null } | undefined }> {
     const keys = serviceMappingKeys(e.service);
     const rows = await unionAll(
       db
-        .select({ kind: sql<'alias' | 'mapping'>`'alias'`.as('kind'), key: clientAliases.externalId, treatmentType: sql<string | null>`null::text`.as('treatment_type') })
+        .select({
+          kind: sql<'alias' | 'mapping'>`'alias'`.as('kind'),
+          key: clientAliases.externalId,
+          treatmentType: sql<string | null>`null::text`.as('treatment_type'),
+        })
         .from(clientAliases)
         .where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.aliasExternalId, e.client.id))),
       db
-        .select({ kind: sql<'alias' | 'mapping'>`'mapping'`.as('kind'), key: serviceMappings.serviceKey, treatmentType: serviceMappings.treatmentType })
+        .select({
+          kind: sql<'alias' | 'mapping'>`'mapping'`.as('kind'),
+          key: serviceMappings.serviceKey,
+          treatmentType: serviceMappings.treatmentType,
+        })
         .from(serviceMappings)
         .where(and(eq(serviceMappings.clinicId, clinicId), inArray(serviceMappings.serviceKey, keys))),
     );
-    return { clientId: rows.find((r) => r.kind === 'alias')?.key ?? e.client.id, mapping: preferredMapping(rows.filter((r) => r.kind === 'mapping').map((r) => ({ serviceKey: r.key, treatmentType: r.treatmentType })), keys) };
+    return {
+      clientId: rows.find((r) => r.kind === 'alias')?.key ?? e.client.id,
+      mapping: preferredMapping(
+        rows.filter((r) => r.kind === 'mapping').map((r) => ({ serviceKey: r.key, treatmentType: r.treatmentType })),
+        keys,
+      ),
+    };
   }
 
   async function applyTreatment(clinicId: string, event: TreatmentCompleted, source: string): Promise<AppliedBody> {
@@ -313,7 +440,11 @@ export function createIngest(deps: IngestDeps) {
     const { clientId: canonicalId, mapping } = await treatmentLookups(clinicId, event);
     const e = canonicalId === event.client.id ? event : { ...event, client: { ...event.client, id: canonicalId } };
     // A staff mapping of this exact service beats the synonyms.
-    const cls: Classification = mapping?.treatmentType ? { matched: true, treatmentType: mapping.treatmentType, by: 'service_id' } : mapping ? { matched: false } : classifyService(e.service, classificationRulesFor(cfg, clinic));
+    const cls: Classification = mapping?.treatmentType
+      ? { matched: true, treatmentType: mapping.treatmentType, by: 'service_id' }
+      : mapping
+        ? { matched: false }
+        : classifyService(e.service, classificationRulesFor(cfg, clinic));
     const clientId = await upsertClient(clinicId, e, source);
     const appointment: AppointmentFacts = {
       externalId: e.appointmentId,
@@ -326,7 +457,9 @@ export function createIngest(deps: IngestDeps) {
       priceCents: e.price != null ? Math.round(e.price * 100) : null,
     };
     // Not enrolled: the appointment is recorded on its own. (Enrolled: with the sequence row, below.)
-    const notEnrolled = async (reason: 'not_repeatable' | 'unclassified_service' | 'treatment_type_disabled' | 'window_passed'): Promise<AppliedBody> => {
+    const notEnrolled = async (
+      reason: 'not_repeatable' | 'unclassified_service' | 'treatment_type_disabled' | 'window_passed',
+    ): Promise<AppliedBody> => {
       await recordAppointment(clinicId, appointment);
       return { status: 'accepted', enrolled: false, reason };
     };
@@ -339,7 +472,11 @@ export function createIngest(deps: IngestDeps) {
         .values({ clinicId, serviceKey, serviceId: e.service.id ?? null, serviceName: e.service.name })
         .onConflictDoUpdate({
           target: [unmappedServices.clinicId, unmappedServices.serviceKey],
-          set: { occurrences: sql`${unmappedServices.occurrences} + 1`, lastSeenAt: new Date(), serviceName: e.service.name },
+          set: {
+            occurrences: sql`${unmappedServices.occurrences} + 1`,
+            lastSeenAt: new Date(),
+            serviceName: e.service.name,
+          },
         });
       log.info({ clinicId, serviceKey: e.service.id ? 'by_id' : 'by_name' }, 'unclassified service not enrolled');
       return notEnrolled('unclassified_service');
@@ -348,9 +485,21 @@ export function createIngest(deps: IngestDeps) {
     if (!type) return notEnrolled('treatment_type_disabled');
     if (windowPassed(type, e.completedAt, now(), clinic.timeZone)) return notEnrolled('window_passed');
 
-    const workflowId = await enroll(clinicId, { id: clientId, externalId: e.client.id }, type.key, { appointmentId: e.appointmentId, completedAt: new Date(e.completedAt).toISOString() }, appointment);
+    const workflowId = await enroll(
+      clinicId,
+      { id: clientId, externalId: e.client.id },
+      type.key,
+      { appointmentId: e.appointmentId, completedAt: new Date(e.completedAt).toISOString() },
+      appointment,
+    );
     const reachable = (e.client.email && e.client.consent.email) || (e.client.phone && e.client.consent.sms);
-    return { status: 'accepted', enrolled: true, sequenceId: workflowId, treatmentType: type.key, ...(reachable ? {} : { staffEscalationOnly: true }) };
+    return {
+      status: 'accepted',
+      enrolled: true,
+      sequenceId: workflowId,
+      treatmentType: type.key,
+      ...(reachable ? {} : { staffEscalationOnly: true }),
+    };
   }
 
   async function apply(clinicId: string, event: CanonicalEvent, source: string): Promise<AppliedBody> {
@@ -364,27 +513,50 @@ export function createIngest(deps: IngestDeps) {
       case 'client.merged':
         return applyMerge(clinicId, e.keptClientId, e.removedClientId);
       case 'appointment.booked': {
-        const fresh = await recordAppointment(clinicId, { externalId: e.appointmentId, clientExternalId: e.clientId, status: 'booked', startAt: new Date(e.startAt), ...at });
+        const fresh = await recordAppointment(clinicId, {
+          externalId: e.appointmentId,
+          clientExternalId: e.clientId,
+          status: 'booked',
+          startAt: new Date(e.startAt),
+          ...at,
+        });
         // Stale (older than a cancellation or a completion already applied): no signal.
         if (!fresh) return { status: 'accepted', sequencesSignalled: 0, stale: true };
         const running = await db
           .select({ workflowId: sequences.workflowId })
           .from(sequences)
           .innerJoin(clients, eq(clients.id, sequences.clientId))
-          .where(and(eq(sequences.clinicId, clinicId), eq(clients.externalId, e.clientId), eq(sequences.running, true)));
+          .where(
+            and(eq(sequences.clinicId, clinicId), eq(clients.externalId, e.clientId), eq(sequences.running, true)),
+          );
         // Every running sequence of the client stops: one booking ends them all.
-        const results = await Promise.all(running.map((s) => signalBooking(deps.temporal, s.workflowId, { appointmentId: e.appointmentId, startAt: new Date(e.startAt).toISOString() })));
+        const results = await Promise.all(
+          running.map((s) =>
+            signalBooking(deps.temporal, s.workflowId, {
+              appointmentId: e.appointmentId,
+              startAt: new Date(e.startAt).toISOString(),
+            }),
+          ),
+        );
         return { status: 'accepted', sequencesSignalled: results.filter(Boolean).length };
       }
       case 'appointment.cancelled': {
-        const fresh = await recordAppointment(clinicId, { externalId: e.appointmentId, clientExternalId: e.clientId, status: 'cancelled', ...at });
+        const fresh = await recordAppointment(clinicId, {
+          externalId: e.appointmentId,
+          clientExternalId: e.clientId,
+          status: 'cancelled',
+          ...at,
+        });
         return { status: 'accepted', sequencesSignalled: 0, ...(fresh ? {} : { stale: true as const }) };
       }
     }
   }
 
   /** Rewrites client ids of merged profiles to the kept profile's id. */
-  async function withCanonicalClient<E extends Exclude<CanonicalEvent, TreatmentCompleted>>(clinicId: string, e: E): Promise<E> {
+  async function withCanonicalClient<E extends Exclude<CanonicalEvent, TreatmentCompleted>>(
+    clinicId: string,
+    e: E,
+  ): Promise<E> {
     switch (e.type) {
       case 'client.updated': {
         const id = await canonicalClientId(clinicId, e.client.id);
@@ -406,10 +578,16 @@ export function createIngest(deps: IngestDeps) {
    * the failure, so the retry (Temporal down) applies it again without calling the vendor's API
    * again. (Saved then rather than up front: the usual row succeeds and would not need it.)
    */
-  async function applyVendor(clinicId: string, payload: { vendor: VendorEvent; resolved?: CanonicalEvent[] }, source: string, attempt: { resolved?: CanonicalEvent[] }): Promise<AppliedBody> {
+  async function applyVendor(
+    clinicId: string,
+    payload: { vendor: VendorEvent; resolved?: CanonicalEvent[] },
+    source: string,
+    attempt: { resolved?: CanonicalEvent[] },
+  ): Promise<AppliedBody> {
     let events = payload.resolved;
     if (!events) {
-      if (!deps.resolveVendorEvent) throw new RebookError('config_invalid', 'no connector resolver configured for vendor events');
+      if (!deps.resolveVendorEvent)
+        throw new RebookError('config_invalid', 'no connector resolver configured for vendor events');
       const clinic = clinicOrThrow(config.current(), clinicId);
       events = await deps.resolveVendorEvent(clinic, payload.vendor);
       attempt.resolved = events;
@@ -420,25 +598,62 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** Applies one inbox row; on failure leaves it pending for the forwarder. */
-  async function processRow(row: { id: number; clinicId: string; payload: unknown; source: string }): Promise<AppliedBody | { status: 'queued'; reason: 'temporal_unavailable' }> {
+  async function processRow(row: {
+    id: number;
+    clinicId: string;
+    payload: unknown;
+    source: string;
+  }): Promise<AppliedBody | { status: 'queued'; reason: 'temporal_unavailable' }> {
     const attempt: { resolved?: CanonicalEvent[] } = {};
     // Kept for the retry: the vendor's events as resolved by this attempt (see applyVendor).
-    const resolvedPayload = () => (attempt.resolved && isVendorPayload(row.payload) ? { payload: { vendor: row.payload.vendor, resolved: attempt.resolved } } : {});
+    const resolvedPayload = () =>
+      attempt.resolved && isVendorPayload(row.payload)
+        ? { payload: { vendor: row.payload.vendor, resolved: attempt.resolved } }
+        : {};
     try {
-      const result = isVendorPayload(row.payload) ? await applyVendor(row.clinicId, row.payload, row.source, attempt) : await apply(row.clinicId, row.payload as CanonicalEvent, row.source);
+      const result = isVendorPayload(row.payload)
+        ? await applyVendor(row.clinicId, row.payload, row.source, attempt)
+        : await apply(row.clinicId, row.payload as CanonicalEvent, row.source);
       // Processed: drop the payload (it carries PHI) and keep only the outcome.
-      await db.update(inboxEvents).set({ status: 'done', payload: null, result, processedAt: new Date(), lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1` }).where(eq(inboxEvents.id, row.id));
+      await db
+        .update(inboxEvents)
+        .set({
+          status: 'done',
+          payload: null,
+          result,
+          processedAt: new Date(),
+          lockedUntil: null,
+          attempts: sql`${inboxEvents.attempts} + 1`,
+        })
+        .where(eq(inboxEvents.id, row.id));
       return result;
     } catch (err) {
       if (err instanceof RebookError && !err.retryable) {
         // The reason stays with the row (our own message: never vendor text, never PHI).
-        await db.update(inboxEvents).set({ status: 'rejected', payload: null, lastError: `${err.code}: ${err.message}`, processedAt: new Date(), lockedUntil: null }).where(eq(inboxEvents.id, row.id));
+        await db
+          .update(inboxEvents)
+          .set({
+            status: 'rejected',
+            payload: null,
+            lastError: `${err.code}: ${err.message}`,
+            processedAt: new Date(),
+            lockedUntil: null,
+          })
+          .where(eq(inboxEvents.id, row.id));
         throw err;
       }
       if (process.env.DEBUG_INGEST) console.error(err);
       if (isTemporalUnavailable(err)) {
         // Retried on every forwarder pass and never dead-lettered: a cluster outage is what the inbox is for.
-        await db.update(inboxEvents).set({ lastError: 'temporal_unavailable', lockedUntil: null, attempts: sql`${inboxEvents.attempts} + 1`, ...resolvedPayload() }).where(eq(inboxEvents.id, row.id));
+        await db
+          .update(inboxEvents)
+          .set({
+            lastError: 'temporal_unavailable',
+            lockedUntil: null,
+            attempts: sql`${inboxEvents.attempts} + 1`,
+            ...resolvedPayload(),
+          })
+          .where(eq(inboxEvents.id, row.id));
         log.warn({ inboxId: row.id, error: 'temporal_unavailable' }, 'event kept in inbox for retry');
         return { status: 'queued', reason: 'temporal_unavailable' };
       }
@@ -447,10 +662,16 @@ export function createIngest(deps: IngestDeps) {
       const code = err instanceof RebookError ? err.code : err instanceof Error ? err.name : 'Error';
       const [after] = await db
         .update(inboxEvents)
-        .set({ lastError: code, attempts: sql`${inboxEvents.attempts} + 1`, ...deadLetterUpdate(now()), ...resolvedPayload() })
+        .set({
+          lastError: code,
+          attempts: sql`${inboxEvents.attempts} + 1`,
+          ...deadLetterUpdate(now()),
+          ...resolvedPayload(),
+        })
         .where(eq(inboxEvents.id, row.id))
         .returning({ status: inboxEvents.status });
-      if (after?.status === 'dead') log.error({ inboxId: row.id, clinicId: row.clinicId, error: code }, 'inbox event dead-lettered');
+      if (after?.status === 'dead')
+        log.error({ inboxId: row.id, clinicId: row.clinicId, error: code }, 'inbox event dead-lettered');
       else log.warn({ inboxId: row.id, error: code }, 'event kept in inbox for retry');
       return { status: 'queued', reason: 'temporal_unavailable' };
     }
@@ -465,7 +686,16 @@ export function createIngest(deps: IngestDeps) {
       // Stored in one statement before anything is applied: the 2xx is only sent once all are durable.
       const stored = await db
         .insert(inboxEvents)
-        .values(events.map((e) => ({ clinicId, source, dedupeKey: dedupeKey(e), eventType: e.type, payload: e, lockedUntil: new Date(Date.now() + INBOX_LOCK_MS) })))
+        .values(
+          events.map((e) => ({
+            clinicId,
+            source,
+            dedupeKey: dedupeKey(e),
+            eventType: e.type,
+            payload: e,
+            lockedUntil: new Date(Date.now() + INBOX_LOCK_MS),
+          })),
+        )
         .onConflictDoNothing()
         .returning({ id: inboxEvents.id, dedupeKey: inboxEvents.dedupeKey });
       const byKey = new Map(stored.map((s) => [s.dedupeKey, s.id]));
@@ -487,7 +717,11 @@ export function createIngest(deps: IngestDeps) {
      * Stores vendor events durably (duplicates of a vendor event id are dropped by the unique
      * key) and returns the new rows, locked for the caller to process right after answering.
      */
-    async store(clinicId: string, source: string, items: InboxItem[]): Promise<{ stored: number[]; duplicates: number }> {
+    async store(
+      clinicId: string,
+      source: string,
+      items: InboxItem[],
+    ): Promise<{ stored: number[]; duplicates: number }> {
       if (items.length === 0) return { stored: [], duplicates: 0 };
       const rows = await db
         .insert(inboxEvents)
@@ -507,7 +741,16 @@ export function createIngest(deps: IngestDeps) {
       const byKey = new Map(items.map((i) => [i.dedupeKey, i]));
       for (const r of rows) {
         const i = byKey.get(r.dedupeKey)!;
-        justStored.set(r.id, { at: Date.now(), row: { id: r.id, clinicId, payload: { vendor: i.vendor }, occurredAt: i.occurredAt ? new Date(i.occurredAt) : null, source } });
+        justStored.set(r.id, {
+          at: Date.now(),
+          row: {
+            id: r.id,
+            clinicId,
+            payload: { vendor: i.vendor },
+            occurredAt: i.occurredAt ? new Date(i.occurredAt) : null,
+            source,
+          },
+        });
       }
       // Bounded: rows stored but never handed to processStored (a caller that stopped) age out.
       for (const id of justStored.keys()) {
@@ -531,7 +774,13 @@ export function createIngest(deps: IngestDeps) {
       if (readBack.length) {
         rows.push(
           ...(await db
-            .select({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, occurredAt: inboxEvents.occurredAt, source: inboxEvents.source })
+            .select({
+              id: inboxEvents.id,
+              clinicId: inboxEvents.clinicId,
+              payload: inboxEvents.payload,
+              occurredAt: inboxEvents.occurredAt,
+              source: inboxEvents.source,
+            })
             .from(inboxEvents)
             .where(and(inArray(inboxEvents.id, readBack), eq(inboxEvents.status, 'pending')))),
         );
@@ -557,12 +806,22 @@ export function createIngest(deps: IngestDeps) {
             db
               .select({ id: inboxEvents.id })
               .from(inboxEvents)
-              .where(and(eq(inboxEvents.status, 'pending'), or(isNull(inboxEvents.lockedUntil), lt(inboxEvents.lockedUntil, new Date()))))
+              .where(
+                and(
+                  eq(inboxEvents.status, 'pending'),
+                  or(isNull(inboxEvents.lockedUntil), lt(inboxEvents.lockedUntil, new Date())),
+                ),
+              )
               .orderBy(asc(inboxEvents.id))
               .limit(limit),
           ),
         )
-        .returning({ id: inboxEvents.id, clinicId: inboxEvents.clinicId, payload: inboxEvents.payload, source: inboxEvents.source });
+        .returning({
+          id: inboxEvents.id,
+          clinicId: inboxEvents.clinicId,
+          payload: inboxEvents.payload,
+          source: inboxEvents.source,
+        });
       claimed.sort((a, b) => a.id - b.id);
       let applied = 0;
       for (const row of claimed) {

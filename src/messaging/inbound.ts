@@ -4,6 +4,7 @@
  * event id so a redelivered webhook changes nothing twice. Logs carry ids and codes only.
  */
 import { and, desc, eq, inArray, or } from 'drizzle-orm';
+import { createStaffTask, type StaffTaskReason } from '../activities/staff.js';
 import type { ClinicConfig } from '../config/schema.js';
 import { normalizePhone } from '../core/phone.js';
 import { classifyReply, helpText, type ReplyIntent } from '../core/reply-intent.js';
@@ -11,7 +12,6 @@ import type { Channel } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { clients, inboundMessages, messageEvents, messages, providerEvents, sequences } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import { createStaffTask, type StaffTaskReason } from '../activities/staff.js';
 import type { SequenceSignals } from '../temporal/sequence-signals.js';
 import { markUndeliverable, recordOptIn, recordOptOut } from './channel-state.js';
 import { FILTERED_DELIVERY_CODE, OPTED_OUT_CODE, UNDELIVERABLE_DELIVERY_CODES } from './twilio/errors.js';
@@ -26,29 +26,66 @@ export interface InboundDeps {
 }
 
 /** Later statuses never give way to earlier ones arriving out of order. */
-const RANK: Record<string, number> = { sending: 0, retry_pending: 0, unconfirmed: 1, outbox: 1, accepted: 1, queued: 2, sent: 3, delivered: 4, read: 5, undelivered: 5, failed: 5, bounced: 5, dropped: 5 };
+const RANK: Record<string, number> = {
+  sending: 0,
+  retry_pending: 0,
+  unconfirmed: 1,
+  outbox: 1,
+  accepted: 1,
+  queued: 2,
+  sent: 3,
+  delivered: 4,
+  read: 5,
+  undelivered: 5,
+  failed: 5,
+  bounced: 5,
+  dropped: 5,
+};
 
 /** Only claims an event id once; false for a duplicate delivery. */
 export async function firstDelivery(db: Db, provider: string, eventId: string): Promise<boolean> {
-  const r = await db.insert(providerEvents).values({ provider, eventId }).onConflictDoNothing().returning({ id: providerEvents.eventId });
+  const r = await db
+    .insert(providerEvents)
+    .values({ provider, eventId })
+    .onConflictDoNothing()
+    .returning({ id: providerEvents.eventId });
   return r.length > 0;
 }
 
-async function findMessage(db: Db, ledgerId: string | undefined | null, provider: string, providerMessageId: string | undefined) {
+async function findMessage(
+  db: Db,
+  ledgerId: string | undefined | null,
+  provider: string,
+  providerMessageId: string | undefined,
+) {
   if (ledgerId && /^[0-9a-f-]{36}$/i.test(ledgerId)) {
     const [m] = await db.select().from(messages).where(eq(messages.id, ledgerId));
     if (m) return m;
   }
   if (!providerMessageId) return undefined;
-  const [m] = await db.select().from(messages).where(and(eq(messages.provider, provider), eq(messages.providerMessageId, providerMessageId)));
+  const [m] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.provider, provider), eq(messages.providerMessageId, providerMessageId)));
   return m;
 }
 
-async function setStatus(db: Db, m: typeof messages.$inferSelect, status: string, extra: { errorCode?: string | null; providerMessageId?: string }, at: Date) {
+async function setStatus(
+  db: Db,
+  m: typeof messages.$inferSelect,
+  status: string,
+  extra: { errorCode?: string | null; providerMessageId?: string },
+  at: Date,
+) {
   if ((RANK[status] ?? 0) <= (RANK[m.status] ?? 0)) return;
   await db
     .update(messages)
-    .set({ status, statusUpdatedAt: at, ...(extra.errorCode ? { errorCode: extra.errorCode } : {}), ...(m.providerMessageId ? {} : extra.providerMessageId ? { providerMessageId: extra.providerMessageId } : {}) })
+    .set({
+      status,
+      statusUpdatedAt: at,
+      ...(extra.errorCode ? { errorCode: extra.errorCode } : {}),
+      ...(m.providerMessageId ? {} : extra.providerMessageId ? { providerMessageId: extra.providerMessageId } : {}),
+    })
     .where(eq(messages.id, m.id));
 }
 
@@ -58,20 +95,45 @@ export function createInbound(deps: InboundDeps) {
   const staff = { db, log, provider: deps.provider };
 
   /** Twilio status callback: https://www.twilio.com/docs/messaging/guides/track-outbound-message-status */
-  async function twilioStatus(clinic: ClinicConfig, p: { ledgerId?: string | null; MessageSid?: string; MessageStatus?: string; ErrorCode?: string }) {
+  async function twilioStatus(
+    clinic: ClinicConfig,
+    p: { ledgerId?: string | null; MessageSid?: string; MessageStatus?: string; ErrorCode?: string },
+  ) {
     const m = await findMessage(db, p.ledgerId, 'twilio', p.MessageSid);
     if (!m || m.clinicId !== clinic.id) return;
     const status = p.MessageStatus ?? '';
     const code = p.ErrorCode || null;
-    await setStatus(db, m, status, { errorCode: code, ...(p.MessageSid ? { providerMessageId: p.MessageSid } : {}) }, now());
+    await setStatus(
+      db,
+      m,
+      status,
+      { errorCode: code, ...(p.MessageSid ? { providerMessageId: p.MessageSid } : {}) },
+      now(),
+    );
     if (!code || m.channel !== 'sms') {
       log.info({ messageId: m.id, status }, 'delivery status');
       return;
     }
     if (UNDELIVERABLE_DELIVERY_CODES.has(code)) await markUndeliverable(db, m.clientId, 'sms', code, now());
-    else if (code === OPTED_OUT_CODE) await recordOptOut(db, { clinicId: m.clinicId, clientIds: [m.clientId] }, 'sms', 'provider', now(), m.id);
+    else if (code === OPTED_OUT_CODE)
+      await recordOptOut(db, { clinicId: m.clinicId, clientIds: [m.clientId] }, 'sms', 'provider', now(), m.id);
     else if (code === FILTERED_DELIVERY_CODE) {
-      await createStaffTask(staff, clinic, { idempotencyKey: `filtered|${m.id}`, clinicId: m.clinicId, clientId: m.clientId, workflowId: m.workflowId, treatmentType: m.treatmentType, reason: 'sms_filtered', details: { stage: m.stage, errorCode: code }, dueAt: now(), messageId: m.id }, { now: now() });
+      await createStaffTask(
+        staff,
+        clinic,
+        {
+          idempotencyKey: `filtered|${m.id}`,
+          clinicId: m.clinicId,
+          clientId: m.clientId,
+          workflowId: m.workflowId,
+          treatmentType: m.treatmentType,
+          reason: 'sms_filtered',
+          details: { stage: m.stage, errorCode: code },
+          dueAt: now(),
+          messageId: m.id,
+        },
+        { now: now() },
+      );
     }
     log.info({ messageId: m.id, status, errorCode: code }, 'delivery status');
   }
@@ -79,27 +141,46 @@ export function createInbound(deps: InboundDeps) {
   /** Running sequences of these clients (for snooze signals). */
   async function runningSequences(clientIds: string[]) {
     if (clientIds.length === 0) return [];
-    return db.select({ workflowId: sequences.workflowId }).from(sequences).where(and(inArray(sequences.clientId, clientIds), eq(sequences.running, true)));
+    return db
+      .select({ workflowId: sequences.workflowId })
+      .from(sequences)
+      .where(and(inArray(sequences.clientId, clientIds), eq(sequences.running, true)));
   }
 
   /**
    * An inbound SMS. Returns the reply text to answer with (TwiML), if any.
    * https://www.twilio.com/docs/messaging/guides/webhook-request
    */
-  async function twilioInbound(clinic: ClinicConfig, p: { MessageSid: string; From: string; Body: string; OptOutType?: string }): Promise<string | undefined> {
+  async function twilioInbound(
+    clinic: ClinicConfig,
+    p: { MessageSid: string; From: string; Body: string; OptOutType?: string },
+  ): Promise<string | undefined> {
     const phone = normalizePhone(p.From, clinic.defaultCountry);
     const from = phone.ok ? phone.e164 : p.From;
     const matched = await db
       .select({ id: clients.id })
       .from(clients)
-      .where(and(eq(clients.clinicId, clinic.id), or(eq(clients.phoneE164, from), eq(clients.phone, from), eq(clients.phone, p.From))));
+      .where(
+        and(
+          eq(clients.clinicId, clinic.id),
+          or(eq(clients.phoneE164, from), eq(clients.phone, from), eq(clients.phone, p.From)),
+        ),
+      );
     const clientIds = matched.map((c) => c.id);
     // With Advanced Opt-Out Twilio tells us which keyword it matched; its reading wins.
     const byTwilio: Record<string, ReplyIntent> = { STOP: 'opt_out', START: 'opt_in', HELP: 'help' };
     const intent: ReplyIntent = (p.OptOutType && byTwilio[p.OptOutType.toUpperCase()]) || classifyReply(p.Body);
     const [inbound] = await db
       .insert(inboundMessages)
-      .values({ clinicId: clinic.id, clientId: clientIds[0] ?? null, provider: 'twilio', providerMessageId: p.MessageSid, fromAddress: from, body: p.Body, intent })
+      .values({
+        clinicId: clinic.id,
+        clientId: clientIds[0] ?? null,
+        provider: 'twilio',
+        providerMessageId: p.MessageSid,
+        fromAddress: from,
+        body: p.Body,
+        intent,
+      })
       .onConflictDoNothing()
       .returning({ id: inboundMessages.id });
     if (!inbound) return undefined; // a redelivery: handled the first time
@@ -118,7 +199,18 @@ export function createInbound(deps: InboundDeps) {
         await createStaffTask(
           staff,
           clinic,
-          { idempotencyKey: `reply|${p.MessageSid}|${clientId}`, clinicId: clinic.id, clientId, workflowId: last?.workflowId ?? null, treatmentType: last?.treatmentType ?? null, reason, details: { intent, inboundMessageId: inbound.id }, dueAt: at, messageId: last?.id ?? null, inboundMessageId: inbound.id },
+          {
+            idempotencyKey: `reply|${p.MessageSid}|${clientId}`,
+            clinicId: clinic.id,
+            clientId,
+            workflowId: last?.workflowId ?? null,
+            treatmentType: last?.treatmentType ?? null,
+            reason,
+            details: { intent, inboundMessageId: inbound.id },
+            dueAt: at,
+            messageId: last?.id ?? null,
+            inboundMessageId: inbound.id,
+          },
           { now: at },
         );
       }
@@ -142,7 +234,8 @@ export function createInbound(deps: InboundDeps) {
       case 'snooze': {
         const running = await runningSequences(clientIds);
         for (const s of running) await deps.signals?.snooze(s.workflowId, { reason: 'not_now_reply' });
-        if (!deps.signals && running.length) log.warn({ inboundId: inbound.id }, 'no Temporal client: snooze not signalled');
+        if (!deps.signals && running.length)
+          log.warn({ inboundId: inbound.id }, 'no Temporal client: snooze not signalled');
         return undefined;
       }
       case 'hot_lead':
@@ -158,7 +251,14 @@ export function createInbound(deps: InboundDeps) {
   }
 
   /** SendGrid events: https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/event */
-  async function sendgridEvent(e: { event: string; sg_event_id: string; sg_message_id?: string; timestamp: number; rebook_message_id?: string; reason?: string }) {
+  async function sendgridEvent(e: {
+    event: string;
+    sg_event_id: string;
+    sg_message_id?: string;
+    timestamp: number;
+    rebook_message_id?: string;
+    reason?: string;
+  }) {
     if (!(await firstDelivery(db, 'sendgrid', e.sg_event_id))) return 'duplicate' as const;
     // sg_message_id is "<X-Message-Id>.<filter…>": the prefix is what Mail Send returned.
     const m = await findMessage(db, e.rebook_message_id, 'sendgrid', e.sg_message_id?.split('.')[0]);

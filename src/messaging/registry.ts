@@ -3,9 +3,10 @@
  * injected secrets (env-var values): a clinic whose credentials are present gets the real
  * provider, every other clinic the outbox. One SDK client per account, shared by its clinics.
  */
+
+import type { ProviderSet } from '../activities/deliver.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
-import type { ProviderSet } from '../activities/deliver.js';
 import { createSendgridProvider } from './sendgrid/index.js';
 import { createTwilioClient, createTwilioProvider, type TwilioClient } from './twilio/index.js';
 import type { MessageProvider } from './types.js';
@@ -14,7 +15,8 @@ export const TWILIO_STATUS_PATH = '/webhooks/twilio/status';
 export const TWILIO_INBOUND_PATH = '/webhooks/twilio/inbound';
 export const SENDGRID_EVENTS_PATH = '/webhooks/sendgrid/events';
 
-export const publicUrl = (clinic: Pick<ClinicConfig, 'publicBaseUrl'>, path: string) => (clinic.publicBaseUrl ? `${clinic.publicBaseUrl.replace(/\/$/, '')}${path}` : undefined);
+export const publicUrl = (clinic: Pick<ClinicConfig, 'publicBaseUrl'>, path: string) =>
+  clinic.publicBaseUrl ? `${clinic.publicBaseUrl.replace(/\/$/, '')}${path}` : undefined;
 
 export interface ProviderRegistryOptions {
   secrets: NodeJS.ProcessEnv;
@@ -23,7 +25,10 @@ export interface ProviderRegistryOptions {
 }
 
 /** Twilio credentials per clinic, for the webhooks (the auth token signs Twilio's requests). */
-export function twilioAccountOf(clinic: ClinicConfig, secrets: NodeJS.ProcessEnv): { accountSid: string; authToken: string } | undefined {
+export function twilioAccountOf(
+  clinic: ClinicConfig,
+  secrets: NodeJS.ProcessEnv,
+): { accountSid: string; authToken: string } | undefined {
   const t = clinic.providers.twilio;
   if (!t) return undefined;
   const accountSid = secrets[t.accountSidEnv];
@@ -31,7 +36,10 @@ export function twilioAccountOf(clinic: ClinicConfig, secrets: NodeJS.ProcessEnv
   return accountSid && authToken ? { accountSid, authToken } : undefined;
 }
 
-export function createProviderRegistry(config: () => LoadedConfig, opts: ProviderRegistryOptions): (clinicId: string) => Partial<ProviderSet> | undefined {
+export function createProviderRegistry(
+  config: () => LoadedConfig,
+  opts: ProviderRegistryOptions,
+): (clinicId: string) => Partial<ProviderSet> | undefined {
   const twilioClients = new Map<string, TwilioClient>();
   const byClinic = new Map<string, { source: ClinicConfig; set: Partial<ProviderSet> }>();
   return (clinicId) => {
@@ -43,11 +51,14 @@ export function createProviderRegistry(config: () => LoadedConfig, opts: Provide
     const account = twilioAccountOf(clinic, opts.secrets);
     if (account && clinic.providers.twilio) {
       let client = twilioClients.get(account.accountSid);
-      if (!client) twilioClients.set(account.accountSid, (client = createTwilioClient({ ...account, keepAlive: opts.keepAlive })));
+      if (!client)
+        twilioClients.set(account.accountSid, (client = createTwilioClient({ ...account, keepAlive: opts.keepAlive })));
       set.sms = createTwilioProvider(
         {
           ...account,
-          ...(clinic.providers.twilio.messagingServiceSid ? { messagingServiceSid: clinic.providers.twilio.messagingServiceSid } : { from: clinic.providers.twilio.from! }),
+          ...(clinic.providers.twilio.messagingServiceSid
+            ? { messagingServiceSid: clinic.providers.twilio.messagingServiceSid }
+            : { from: clinic.providers.twilio.from! }),
           statusCallbackUrl: publicUrl(clinic, TWILIO_STATUS_PATH),
         },
         client,
@@ -56,7 +67,13 @@ export function createProviderRegistry(config: () => LoadedConfig, opts: Provide
     const sg = clinic.providers.sendgrid;
     const apiKey = sg ? opts.secrets[sg.apiKeyEnv] : undefined;
     if (sg && apiKey) {
-      set.email = createSendgridProvider({ apiKey, from: sg.from, ...(sg.fromName ? { fromName: sg.fromName } : {}), ...(sg.unsubscribeGroupId ? { unsubscribeGroupId: sg.unsubscribeGroupId } : {}), sandbox: sg.sandbox });
+      set.email = createSendgridProvider({
+        apiKey,
+        from: sg.from,
+        ...(sg.fromName ? { fromName: sg.fromName } : {}),
+        ...(sg.unsubscribeGroupId ? { unsubscribeGroupId: sg.unsubscribeGroupId } : {}),
+        sandbox: sg.sandbox,
+      });
     }
     byClinic.set(clinicId, { source: clinic, set });
     return set;

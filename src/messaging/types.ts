@@ -41,7 +41,13 @@ export interface SendReceipt {
 export type ProviderFailure = 'undeliverable' | 'opted_out' | 'retryable' | 'rejected' | 'unknown';
 
 /** Connection errors that happen before a request reaches the provider: safe to retry. */
-export const NOT_SENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+export const NOT_SENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 /** A failed send and what it means. Messages carry codes only, never recipient data. */
 export class ProviderError extends Error {

@@ -8,7 +8,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** The environment variable holding the signing secret (server and worker share it). */
 export const UNSUBSCRIBE_SECRET_ENV = 'REBOOK_UNSUBSCRIBE_SECRET';
 
-const mac = (secret: string, id: Buffer) => createHmac('sha256', secret).update('rebook-unsubscribe-v1:').update(id).digest().subarray(0, 16);
+const mac = (secret: string, id: Buffer) =>
+  createHmac('sha256', secret).update('rebook-unsubscribe-v1:').update(id).digest().subarray(0, 16);
 
 export function signUnsubscribeToken(secret: string, messageId: string): string {
   const id = Buffer.from(messageId.replace(/-/g, ''), 'hex');

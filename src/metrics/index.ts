@@ -12,9 +12,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ApiCallCounter } from '../../connectors/http.js';
-import { rows, type Db } from '../db/client.js';
+import { type Db, rows } from '../db/client.js';
 import { RebookError } from '../errors.js';
 
 /** The connectors' call counters of this process (server and worker runtimes alike). */
@@ -39,14 +39,28 @@ interface DbSnapshot {
 async function readSnapshot(db: Db): Promise<DbSnapshot> {
   const q = async <T>(query: ReturnType<typeof sql>) => rows<T>(await db.execute(query));
   const [inbox, started, ended, messages, holds] = await Promise.all([
-    q<{ source: string; pending: string; age: string | null }>(sql`select source, count(*) as pending, extract(epoch from now() - min(received_at)) as age from inbox_events where status = 'pending' group by source`),
-    q<{ treatment_type: string; n: string }>(sql`select treatment_type, count(*) as n from sequence_runs group by treatment_type`),
-    q<{ treatment_type: string; outcome: string; n: string }>(sql`select treatment_type, outcome, count(*) as n from sequence_runs where not running group by treatment_type, outcome`),
-    q<{ channel: string; status: string; n: string }>(sql`select channel, status, count(*) as n from messages group by channel, status`),
-    q<{ kind: string; reason: string; n: string }>(sql`select kind, reason, count(*) as n from delivery_holds group by kind, reason`),
+    q<{ source: string; pending: string; age: string | null }>(
+      sql`select source, count(*) as pending, extract(epoch from now() - min(received_at)) as age from inbox_events where status = 'pending' group by source`,
+    ),
+    q<{ treatment_type: string; n: string }>(
+      sql`select treatment_type, count(*) as n from sequence_runs group by treatment_type`,
+    ),
+    q<{ treatment_type: string; outcome: string; n: string }>(
+      sql`select treatment_type, outcome, count(*) as n from sequence_runs where not running group by treatment_type, outcome`,
+    ),
+    q<{ channel: string; status: string; n: string }>(
+      sql`select channel, status, count(*) as n from messages group by channel, status`,
+    ),
+    q<{ kind: string; reason: string; n: string }>(
+      sql`select kind, reason, count(*) as n from delivery_holds group by kind, reason`,
+    ),
   ]);
   return {
-    inbox: inbox.map((r) => ({ source: r.source, pending: Number(r.pending), oldestAgeSeconds: Math.max(0, Number(r.age ?? 0)) })),
+    inbox: inbox.map((r) => ({
+      source: r.source,
+      pending: Number(r.pending),
+      oldestAgeSeconds: Math.max(0, Number(r.age ?? 0)),
+    })),
     started: started.map((r) => ({ treatmentType: r.treatment_type, n: Number(r.n) })),
     ended: ended.map((r) => ({ treatmentType: r.treatment_type, outcome: r.outcome, n: Number(r.n) })),
     messages: messages.map((r) => ({ channel: r.channel, status: r.status, n: Number(r.n) })),
@@ -159,7 +173,11 @@ function registerDatabaseMetrics(registry: Registry, db: Db): void {
     registers: [registry],
     async collect() {
       this.reset();
-      this.inc((await snapshot()).holds.filter((r) => r.reason === 'capped' && r.kind === 'deferred').reduce((n, r) => n + r.n, 0));
+      this.inc(
+        (await snapshot()).holds
+          .filter((r) => r.reason === 'capped' && r.kind === 'deferred')
+          .reduce((n, r) => n + r.n, 0),
+      );
     },
   });
 }
@@ -181,8 +199,18 @@ export function metricsPlugin(opts: MetricsOptions) {
   async function plugin(app: FastifyInstance): Promise<void> {
     const registry = new Registry();
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'rebook_' });
-    const received = new Counter({ name: 'rebook_webhooks_received_total', help: 'Webhook requests answered 2xx/3xx, by platform', labelNames: ['platform'], registers: [registry] });
-    const rejected = new Counter({ name: 'rebook_webhooks_rejected_total', help: 'Webhook requests refused (4xx/5xx), by platform and reason code', labelNames: ['platform', 'reason'], registers: [registry] });
+    const received = new Counter({
+      name: 'rebook_webhooks_received_total',
+      help: 'Webhook requests answered 2xx/3xx, by platform',
+      labelNames: ['platform'],
+      registers: [registry],
+    });
+    const rejected = new Counter({
+      name: 'rebook_webhooks_rejected_total',
+      help: 'Webhook requests refused (4xx/5xx), by platform and reason code',
+      labelNames: ['platform', 'reason'],
+      registers: [registry],
+    });
     new Counter({
       name: 'rebook_vendor_api_calls_total',
       help: 'Booking-platform API calls made by this process, by platform and clinic',
@@ -214,7 +242,8 @@ export function metricsPlugin(opts: MetricsOptions) {
     app.get('/metrics', async (req, reply) => {
       if (opts.token) {
         const digest = (v: string) => createHash('sha256').update(v).digest();
-        if (!timingSafeEqual(digest(req.headers.authorization ?? ''), digest(`Bearer ${opts.token}`))) throw new RebookError('unauthorized', 'metrics need the metrics token', { field: 'authorization' });
+        if (!timingSafeEqual(digest(req.headers.authorization ?? ''), digest(`Bearer ${opts.token}`)))
+          throw new RebookError('unauthorized', 'metrics need the metrics token', { field: 'authorization' });
       }
       const text = await registry.metrics();
       return reply.header('content-type', registry.contentType).send(text);
@@ -229,7 +258,10 @@ export function metricsPlugin(opts: MetricsOptions) {
  * A standalone worker's own `/metrics` (no database figures: the servers report those): its vendor
  * API calls (booking checks) and process metrics.
  */
-export async function serveWorkerMetrics(o: { port: number; host: string }): Promise<{ url: string; stop(): Promise<void> }> {
+export async function serveWorkerMetrics(o: {
+  port: number;
+  host: string;
+}): Promise<{ url: string; stop(): Promise<void> }> {
   const app = Fastify({ logger: false });
   await app.register(metricsPlugin({}));
   const url = await app.listen({ port: o.port, host: o.host });

@@ -6,7 +6,7 @@
 import { clinicOrThrow, type LoadedConfig } from '../config/load.js';
 import { emailHidesTreatment } from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
-import { simulationClinic, type SimulationClinic } from '../simulator/clinic.js';
+import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 
 export interface PreviewClinic extends SimulationClinic {
   name: string;

@@ -16,18 +16,36 @@ function holdsText(s: PreviewStage): string {
 
 export function renderPreview(r: PreviewResult): string {
   const lines: string[] = [];
-  const matched = r.classification ? `, "${r.classification.service}" matched by ${r.classification.by === 'synonym' ? `synonym "${r.classification.synonym}"` : 'service id'}` : '';
+  const matched = r.classification
+    ? `, "${r.classification.service}" matched by ${r.classification.by === 'synonym' ? `synonym "${r.classification.synonym}"` : 'service id'}`
+    : '';
   lines.push(`Rebook preview: ${r.clinicId} — ${r.label} (${r.treatmentType}, every ${r.intervalDays} days)${matched}`);
   lines.push(`Treatment   ${r.completedAt.local} (${r.clinicTimeZone}); send window applied in ${r.sendTimeZone}`);
-  const ch = (['email', 'sms'] as const).map((c) => `${channelName(c)} ${r.channels[c].usable ? 'usable' : `not usable (${r.channels[c].reason})`}`);
+  const ch = (['email', 'sms'] as const).map(
+    (c) => `${channelName(c)} ${r.channels[c].usable ? 'usable' : `not usable (${r.channels[c].reason})`}`,
+  );
   lines.push(`Channels    ${ch.join(', ')}`);
-  lines.push(`Incentive   ${r.incentive.description} with code ${r.incentive.code} (placeholder), expires ${r.incentive.expiresAt.local}`);
+  lines.push(
+    `Incentive   ${r.incentive.description} with code ${r.incentive.code} (placeholder), expires ${r.incentive.expiresAt.local}`,
+  );
   lines.push(`Window      rebooked on time until ${r.windowEndsAt.local}`);
   lines.push('');
-  const row = (s: PreviewStage, key = s.key) => [key, s.day, s.due.local, s.at?.local ?? '—', channelName(s.channel) || (s.outcome === 'staff_task' ? 'staff' : '—'), holdsText(s) || '—', outcomeText(s)];
+  const row = (s: PreviewStage, key = s.key) => [
+    key,
+    s.day,
+    s.due.local,
+    s.at?.local ?? '—',
+    channelName(s.channel) || (s.outcome === 'staff_task' ? 'staff' : '—'),
+    holdsText(s) || '—',
+    outcomeText(s),
+  ];
   lines.push(
     ...textTable(
-      [['stage', 'day', 'due', 'goes out', 'channel', 'held by', 'outcome'], ...r.stages.map((s) => row(s)), row(r.reactivation, `${r.reactivation.key} *`)],
+      [
+        ['stage', 'day', 'due', 'goes out', 'channel', 'held by', 'outcome'],
+        ...r.stages.map((s) => row(s)),
+        row(r.reactivation, `${r.reactivation.key} *`),
+      ],
       ['l', 'r', 'l', 'l', 'l', 'l', 'l'],
     ),
   );
@@ -35,7 +53,9 @@ export function renderPreview(r: PreviewResult): string {
   for (const s of [...r.stages, r.reactivation]) {
     if (!s.content) continue;
     lines.push('');
-    const seg = s.content.sms ? ` — ${s.content.sms.units} ${s.content.sms.encoding === 'GSM-7' ? 'characters' : 'UCS-2 units'}, ${s.content.sms.segments} segment(s)` : '';
+    const seg = s.content.sms
+      ? ` — ${s.content.sms.units} ${s.content.sms.encoding === 'GSM-7' ? 'characters' : 'UCS-2 units'}, ${s.content.sms.segments} segment(s)`
+      : '';
     lines.push(`${s.key} (${channelName(s.channel)}, ${s.at!.local})${seg}`);
     if (s.content.subject) lines.push(`  Subject: ${s.content.subject}`);
     for (const l of s.content.body.replace(/\n$/, '').split('\n')) lines.push(`  ${l}`);
@@ -43,5 +63,5 @@ export function renderPreview(r: PreviewResult): string {
   lines.push('');
   lines.push('Assumes:');
   for (const a of r.assumptions) lines.push(`  - ${a}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

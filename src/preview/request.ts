@@ -10,16 +10,38 @@ import { parseCompletedAt } from '../simulator/history-csv.js';
 import type { PreviewInput } from './timeline.js';
 
 /** Who the sample client is when the request names no channel: reachable on both, consenting. */
-export const SAMPLE_CLIENT = { firstName: 'Alex', email: 'alex@example.com', phone: '+12125550123', consent: { sms: true, email: true } } as const;
+export const SAMPLE_CLIENT = {
+  firstName: 'Alex',
+  email: 'alex@example.com',
+  phone: '+12125550123',
+  consent: { sms: true, email: true },
+} as const;
 
 export const previewRequestSchema = z
   .strictObject({
-    treatmentType: z.string().trim().min(1).max(100).optional().describe('a configured treatment type (or give `service`)'),
-    service: z
-      .union([z.string().trim().min(1).max(200), z.strictObject({ id: z.string().trim().min(1).max(200).optional(), name: z.string().trim().min(1).max(200) })])
+    treatmentType: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
       .optional()
-      .describe('a service name ("Botox 20u") or `{ id?, name }` as the booking platform sends it, classified as at enrollment (or give `treatmentType`)'),
-    completedAt: z.string().trim().min(1).max(40).optional().describe('an ISO 8601 instant, a clinic-local "YYYY-MM-DD HH:MM", or a date alone (local noon); or give `date`'),
+      .describe('a configured treatment type (or give `service`)'),
+    service: z
+      .union([
+        z.string().trim().min(1).max(200),
+        z.strictObject({ id: z.string().trim().min(1).max(200).optional(), name: z.string().trim().min(1).max(200) }),
+      ])
+      .optional()
+      .describe(
+        'a service name ("Botox 20u") or `{ id?, name }` as the booking platform sends it, classified as at enrollment (or give `treatmentType`)',
+      ),
+    completedAt: z
+      .string()
+      .trim()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe('an ISO 8601 instant, a clinic-local "YYYY-MM-DD HH:MM", or a date alone (local noon); or give `date`'),
     date: z.string().trim().min(1).max(40).optional().describe('alias of completedAt'),
     client: z
       .strictObject({
@@ -31,11 +53,22 @@ export const previewRequestSchema = z
       })
       .optional()
       .describe('without it: a sample client reachable and consenting on both channels'),
-    price: z.number().nonnegative().max(1_000_000).nullish().describe('treatment price in dollars (chooses the incentive tier)'),
+    price: z
+      .number()
+      .nonnegative()
+      .max(1_000_000)
+      .nullish()
+      .describe('treatment price in dollars (chooses the incentive tier)'),
   })
   .superRefine((b, ctx) => {
-    if (!b.treatmentType === !b.service) ctx.addIssue({ code: 'custom', path: ['treatmentType'], message: 'give exactly one of treatmentType or service' });
-    if (!b.completedAt === !b.date) ctx.addIssue({ code: 'custom', path: ['completedAt'], message: 'give exactly one of completedAt or date' });
+    if (!b.treatmentType === !b.service)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['treatmentType'],
+        message: 'give exactly one of treatmentType or service',
+      });
+    if (!b.completedAt === !b.date)
+      ctx.addIssue({ code: 'custom', path: ['completedAt'], message: 'give exactly one of completedAt or date' });
   });
 
 export type PreviewRequest = z.infer<typeof previewRequestSchema>;
@@ -44,7 +77,14 @@ export function previewInput(req: PreviewRequest, clinicTimeZone: string): Previ
   const raw = (req.completedAt ?? req.date)!;
   const completedAtMs = parseCompletedAt(raw, clinicTimeZone);
   if (completedAtMs === undefined) {
-    throw new RebookError('validation_failed', 'invalid request body', { issues: [{ path: `body.${req.completedAt ? 'completedAt' : 'date'}`, message: 'expected an ISO 8601 instant, a local "YYYY-MM-DD HH:MM" or a date YYYY-MM-DD (local noon)' }] });
+    throw new RebookError('validation_failed', 'invalid request body', {
+      issues: [
+        {
+          path: `body.${req.completedAt ? 'completedAt' : 'date'}`,
+          message: 'expected an ISO 8601 instant, a local "YYYY-MM-DD HH:MM" or a date YYYY-MM-DD (local noon)',
+        },
+      ],
+    });
   }
   const service = typeof req.service === 'string' ? { name: req.service } : req.service;
   return {

@@ -14,12 +14,12 @@
  */
 import { checkCaps, describeRule, type SendRecord } from '../core/caps.js';
 import { classifyService } from '../core/classify.js';
-import { describeOffer, offerFor, percentOfPrice, type Offer } from '../core/incentives.js';
+import { describeOffer, type Offer, offerFor, percentOfPrice } from '../core/incentives.js';
 import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence, reactivationStage } from '../core/plan.js';
 import { nextOpening, WEEKDAY_NAMES } from '../core/send-window.js';
-import { smsSegments, type SegmentInfo } from '../core/sms-segments.js';
+import { type SegmentInfo, smsSegments } from '../core/sms-segments.js';
 import type { Channel, PlannedStage, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
 import { toLocal } from '../core/zoned-time.js';
 import { RebookError } from '../errors.js';
@@ -122,20 +122,42 @@ const titleCase = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 function localTime(ms: number, timeZone: string): LocalTime {
   const l = toLocal(ms, timeZone);
   const p = (n: number) => String(n).padStart(2, '0');
-  return { at: new Date(ms).toISOString(), local: `${l.year}-${p(l.month)}-${p(l.day)} ${titleCase(WEEKDAY_NAMES[l.weekday]!)} ${p(l.hour)}:${p(l.minute)}` };
+  return {
+    at: new Date(ms).toISOString(),
+    local: `${l.year}-${p(l.month)}-${p(l.day)} ${titleCase(WEEKDAY_NAMES[l.weekday]!)} ${p(l.hour)}:${p(l.minute)}`,
+  };
 }
 
-function resolveType(clinic: PreviewClinic, input: PreviewInput): { type: TreatmentTypeDefinition; classification?: PreviewResult['classification'] } {
+function resolveType(
+  clinic: PreviewClinic,
+  input: PreviewInput,
+): { type: TreatmentTypeDefinition; classification?: PreviewResult['classification'] } {
   if (input.treatmentType) {
     const type = clinic.types.get(input.treatmentType);
-    if (!type) throw new RebookError('validation_failed', 'unknown treatment type for this clinic', { field: 'treatmentType', issues: [{ path: 'body.treatmentType', message: `not one of: ${[...clinic.types.keys()].join(', ')}` }] });
+    if (!type)
+      throw new RebookError('validation_failed', 'unknown treatment type for this clinic', {
+        field: 'treatmentType',
+        issues: [{ path: 'body.treatmentType', message: `not one of: ${[...clinic.types.keys()].join(', ')}` }],
+      });
     return { type };
   }
-  if (!input.service) throw new RebookError('validation_failed', 'give a treatmentType or a service', { field: 'treatmentType' });
-  const c = classifyService({ ...(input.service.id ? { id: input.service.id } : {}), name: input.service.name }, clinic.classification);
+  if (!input.service)
+    throw new RebookError('validation_failed', 'give a treatmentType or a service', { field: 'treatmentType' });
+  const c = classifyService(
+    { ...(input.service.id ? { id: input.service.id } : {}), name: input.service.name },
+    clinic.classification,
+  );
   const type = c.matched ? clinic.types.get(c.treatmentType) : undefined;
-  if (!c.matched || !type) throw new RebookError('unclassified_service', 'the service matches no treatment type of this clinic (map it in services.synonyms or services.ids)', { field: 'service' });
-  return { type, classification: { service: input.service.name, by: c.by, ...(c.synonym ? { synonym: c.synonym } : {}) } };
+  if (!c.matched || !type)
+    throw new RebookError(
+      'unclassified_service',
+      'the service matches no treatment type of this clinic (map it in services.synonyms or services.ids)',
+      { field: 'service' },
+    );
+  return {
+    type,
+    classification: { service: input.service.name, by: c.by, ...(c.synonym ? { synonym: c.synonym } : {}) },
+  };
 }
 
 /** Address, consent and number validity: what is known before any message is sent. */
@@ -152,45 +174,93 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
   const { type, classification } = resolveType(clinic, input);
   const clinicTz = clinic.timeZone;
   const zone = input.client.timeZone ?? clinicTz;
-  const plan = planSequence(type, new Date(input.completedAtMs).toISOString(), { timeZone: clinicTz, sendTime: clinic.sendTime });
+  const plan = planSequence(type, new Date(input.completedAtMs).toISOString(), {
+    timeZone: clinicTz,
+    sendTime: clinic.sendTime,
+  });
   const windowEnds = Date.parse(plan.windowEndsAt);
   const unusable = usability(clinic, input.client);
   const offer = offerFor(input.priceCents ?? null, clinic.incentives.tiers, clinic.incentives.unknown);
   const incentive = { description: describeOffer(offer), code: SAMPLE_INCENTIVE_CODE, expiresAtMs: windowEnds };
   const sends: SendRecord[] = [];
-  const unsubscribeUrl = clinic.publicBaseUrl ? `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${SAMPLE_UNSUBSCRIBE_TOKEN}` : undefined;
+  const unsubscribeUrl = clinic.publicBaseUrl
+    ? `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${SAMPLE_UNSUBSCRIBE_TOKEN}`
+    : undefined;
   const at = (ms: number) => localTime(ms, zone);
-  const base = (s: PlannedStage): PreviewStage => ({ key: s.key, day: s.day, purpose: s.purpose, plannedChannel: s.channel, due: at(Date.parse(s.dueAt)), outcome: 'skipped', holds: [] });
+  const base = (s: PlannedStage): PreviewStage => ({
+    key: s.key,
+    day: s.day,
+    purpose: s.purpose,
+    plannedChannel: s.channel,
+    due: at(Date.parse(s.dueAt)),
+    outcome: 'skipped',
+    holds: [],
+  });
 
   /** One client-facing stage from `startMs` on, until `expiresMs` (next stage due or window end). */
-  function clientStage(s: PlannedStage, startMs: number, expiresMs: number): PreviewStage & { doneMs: number; noUsableChannel?: boolean } {
+  function clientStage(
+    s: PlannedStage,
+    startMs: number,
+    expiresMs: number,
+  ): PreviewStage & { doneMs: number; noUsableChannel?: boolean } {
     const row = base(s);
     const preferred: Channel = s.channel === 'staff' ? 'email' : s.channel;
     const hasTemplate = (c: Channel) => !!clinic.templates[s.purpose]?.[c];
     const channel = stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
     if (!channel) {
       const none = !!unusable.sms && !!unusable.email;
-      return { ...row, outcome: 'suppressed', reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`, doneMs: startMs, ...(none ? { noUsableChannel: true } : {}) };
+      return {
+        ...row,
+        outcome: 'suppressed',
+        reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`,
+        doneMs: startMs,
+        ...(none ? { noUsableChannel: true } : {}),
+      };
     }
     const template = clinic.templates[s.purpose]?.[channel];
-    if (!template) return { ...row, outcome: 'config_error', channel, reason: `no ${channel} template for stage purpose "${s.purpose}"`, doneMs: startMs };
-    if (channel === 'email' && !unsubscribeUrl) return { ...row, outcome: 'config_error', channel, reason: 'email needs publicBaseUrl for its one-click unsubscribe link', doneMs: startMs };
+    if (!template)
+      return {
+        ...row,
+        outcome: 'config_error',
+        channel,
+        reason: `no ${channel} template for stage purpose "${s.purpose}"`,
+        doneMs: startMs,
+      };
+    if (channel === 'email' && !unsubscribeUrl)
+      return {
+        ...row,
+        outcome: 'config_error',
+        channel,
+        reason: 'email needs publicBaseUrl for its one-click unsubscribe link',
+        doneMs: startMs,
+      };
     let now = startMs;
     // Bounded like the workflow's loop: each round moves `now` forward to a window opening or a cap release.
     for (let round = 0; round < 64; round++) {
       const open = nextOpening(now, clinic.sendWindow, zone);
       if (open > now) {
-        row.holds.push({ reason: 'send_window', from: new Date(now).toISOString(), until: Number.isFinite(open) ? new Date(open).toISOString() : 'never' });
-        if (!Number.isFinite(open)) return { ...row, outcome: 'suppressed', channel, reason: 'send_window_never_opens', doneMs: now };
+        row.holds.push({
+          reason: 'send_window',
+          from: new Date(now).toISOString(),
+          until: Number.isFinite(open) ? new Date(open).toISOString() : 'never',
+        });
+        if (!Number.isFinite(open))
+          return { ...row, outcome: 'suppressed', channel, reason: 'send_window_never_opens', doneMs: now };
         now = open;
         continue;
       }
       const decision = checkCaps(clinic.capRules, sends, channel, now);
       if (!decision.allowed) {
         const next = nextOpening(decision.allowedAt, clinic.sendWindow, zone);
-        const held: Hold = { reason: 'capped', from: new Date(now).toISOString(), until: Number.isFinite(next) ? new Date(next).toISOString() : 'never', rule: describeRule(decision.rule) };
+        const held: Hold = {
+          reason: 'capped',
+          from: new Date(now).toISOString(),
+          until: Number.isFinite(next) ? new Date(next).toISOString() : 'never',
+          rule: describeRule(decision.rule),
+        };
         row.holds.push(held);
-        if (!(next < expiresMs)) return { ...row, outcome: 'suppressed', channel, reason: 'capped', caps: 'suppressed', doneMs: now };
+        if (!(next < expiresMs))
+          return { ...row, outcome: 'suppressed', channel, reason: 'capped', caps: 'suppressed', doneMs: now };
         now = next;
         continue;
       }
@@ -205,7 +275,16 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
       });
       const content: PreviewContent = renderStageContent(template, values);
       if (channel === 'sms') content.sms = smsSegments(content.body);
-      return { ...row, outcome: 'sent', at: at(now), channel, ...(channel !== preferred ? { fallback: true } : {}), caps: row.holds.some((h) => h.reason === 'capped') ? 'deferred' : 'allowed', content, doneMs: now };
+      return {
+        ...row,
+        outcome: 'sent',
+        at: at(now),
+        channel,
+        ...(channel !== preferred ? { fallback: true } : {}),
+        caps: row.holds.some((h) => h.reason === 'capped') ? 'deferred' : 'allowed',
+        content,
+        doneMs: now,
+      };
     }
     return { ...row, outcome: 'suppressed', channel, reason: 'held_too_long', doneMs: now };
   }
@@ -219,12 +298,21 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     const s = plan.stages[i]!;
     if (escalatedAt !== undefined) {
       const first = s.channel === 'staff' && !stages.some((x) => x.outcome === 'staff_task');
-      stages.push(first ? { ...base(s), outcome: 'staff_task', at: at(escalatedAt), reason: 'no_usable_channel' } : { ...base(s), reason: 'client already handed to staff' });
+      stages.push(
+        first
+          ? { ...base(s), outcome: 'staff_task', at: at(escalatedAt), reason: 'no_usable_channel' }
+          : { ...base(s), reason: 'client already handed to staff' },
+      );
       continue;
     }
     const start = Math.max(Date.parse(s.dueAt), clock);
     if (s.channel === 'staff') {
-      stages.push({ ...base(s), outcome: 'staff_task', at: at(start), reason: sent > 0 ? 'no_response' : 'no_touch_delivered' });
+      stages.push({
+        ...base(s),
+        outcome: 'staff_task',
+        at: at(start),
+        reason: sent > 0 ? 'no_response' : 'no_touch_delivered',
+      });
       clock = start;
       continue;
     }
@@ -237,12 +325,26 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
   }
   if (escalatedAt !== undefined && !stages.some((x) => x.outcome === 'staff_task')) {
     // No staff stage in the catalog: the workflow escalates all the same.
-    stages.push({ key: 'staff_escalation', day: plan.intervalDays, purpose: 'escalation', plannedChannel: 'staff', due: at(escalatedAt), outcome: 'staff_task', at: at(escalatedAt), reason: 'no_usable_channel', holds: [] });
+    stages.push({
+      key: 'staff_escalation',
+      day: plan.intervalDays,
+      purpose: 'escalation',
+      plannedChannel: 'staff',
+      due: at(escalatedAt),
+      outcome: 'staff_task',
+      at: at(escalatedAt),
+      reason: 'no_usable_channel',
+      holds: [],
+    });
   }
 
   const reStage = reactivationStage(plan, plan.stages.find((x) => x.channel === 'sms') ? 'sms' : 'email');
   const reStart = Date.parse(reStage.dueAt);
-  const { doneMs: _done, noUsableChannel: _none, ...reactivation } = clientStage(reStage, reStart, reStart + REACTIVATION_GRACE_MS);
+  const {
+    doneMs: _done,
+    noUsableChannel: _none,
+    ...reactivation
+  } = clientStage(reStage, reStart, reStart + REACTIVATION_GRACE_MS);
 
   return {
     clinicId: clinic.id,
@@ -257,7 +359,13 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
       email: unusable.email ? { usable: false, reason: unusable.email } : { usable: true },
       sms: unusable.sms ? { usable: false, reason: unusable.sms } : { usable: true },
     },
-    incentive: { offer, description: incentive.description, percentOfPrice: Math.round(percentOfPrice(offer, input.priceCents) * 10) / 10, code: SAMPLE_INCENTIVE_CODE, expiresAt: localTime(windowEnds, clinicTz) },
+    incentive: {
+      offer,
+      description: incentive.description,
+      percentOfPrice: Math.round(percentOfPrice(offer, input.priceCents) * 10) / 10,
+      code: SAMPLE_INCENTIVE_CODE,
+      expiresAt: localTime(windowEnds, clinicTz),
+    },
     stages,
     reactivation,
     windowEndsAt: localTime(windowEnds, clinicTz),

@@ -4,8 +4,8 @@
  * escalation tasks, what held their stages back, and the price of each client's next completed
  * appointment. The counting itself is pure (rebooking.ts).
  */
-import { and, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { treatmentTypesFor, type LoadedConfig } from '../config/load.js';
+import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { type LoadedConfig, treatmentTypesFor } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import { localDayAt } from '../core/plan.js';
 import { REBOOK_GRACE_DAYS } from '../core/types.js';
@@ -13,7 +13,15 @@ import { addDays, fromLocal, localDate } from '../core/zoned-time.js';
 import type { Db } from '../db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns, staffTasks } from '../db/schema.js';
 import { RebookError } from '../errors.js';
-import { rebookingReport, rollUpReports, type Counts, type Rates, type RebookingReport, type ReportFacts, type ReportTypeInfo } from './rebooking.js';
+import {
+  type Counts,
+  type Rates,
+  type RebookingReport,
+  type ReportFacts,
+  type ReportTypeInfo,
+  rebookingReport,
+  rollUpReports,
+} from './rebooking.js';
 
 export interface Period {
   fromMs: number;
@@ -43,24 +51,42 @@ export function parsePeriod(q: { from?: string; to?: string }, timeZone: string,
     return ms;
   };
   const toMs = q.to ? bound(q.to, 'to') : nowMs;
-  const fromMs = q.from ? bound(q.from, 'from') : fromLocal({ ...addDays(localDate(toMs, timeZone), -DEFAULT_PERIOD_DAYS), hour: 0, minute: 0 }, timeZone);
-  if (fromMs >= toMs) throw new RebookError('validation_failed', 'invalid period', { issues: [{ path: 'query.from', message: 'must be before to' }] });
+  const fromMs = q.from
+    ? bound(q.from, 'from')
+    : fromLocal({ ...addDays(localDate(toMs, timeZone), -DEFAULT_PERIOD_DAYS), hour: 0, minute: 0 }, timeZone);
+  if (fromMs >= toMs)
+    throw new RebookError('validation_failed', 'invalid period', {
+      issues: [{ path: 'query.from', message: 'must be before to' }],
+    });
   return { fromMs, toMs };
 }
 
 function invalid(field: string): RebookError {
-  return new RebookError('validation_failed', 'invalid period', { issues: [{ path: `query.${field}`, message: 'expected a date YYYY-MM-DD or an ISO 8601 instant' }] });
+  return new RebookError('validation_failed', 'invalid period', {
+    issues: [{ path: `query.${field}`, message: 'expected a date YYYY-MM-DD or an ISO 8601 instant' }],
+  });
 }
 
 /** The stage order, labels and intervals of the clinic's treatment types. */
 export function reportTypes(config: LoadedConfig, clinic: ClinicConfig): Map<string, ReportTypeInfo> {
   const out = new Map<string, ReportTypeInfo>();
-  for (const [key, t] of treatmentTypesFor(config, clinic)) out.set(key, { label: t.label, intervalDays: t.intervalDays, stages: [...t.stages].sort((a, b) => a.day - b.day) });
+  for (const [key, t] of treatmentTypesFor(config, clinic))
+    out.set(key, { label: t.label, intervalDays: t.intervalDays, stages: [...t.stages].sort((a, b) => a.day - b.day) });
   return out;
 }
 
-export async function loadReportFacts(db: Db, clinic: ClinicConfig, types: ReadonlyMap<string, ReportTypeInfo>, period: Period, treatmentType?: string): Promise<ReportFacts> {
-  const inPeriod: SQL[] = [eq(sequenceRuns.clinicId, clinic.id), gte(sequenceRuns.anchorAt, new Date(period.fromMs)), lt(sequenceRuns.anchorAt, new Date(period.toMs))];
+export async function loadReportFacts(
+  db: Db,
+  clinic: ClinicConfig,
+  types: ReadonlyMap<string, ReportTypeInfo>,
+  period: Period,
+  treatmentType?: string,
+): Promise<ReportFacts> {
+  const inPeriod: SQL[] = [
+    eq(sequenceRuns.clinicId, clinic.id),
+    gte(sequenceRuns.anchorAt, new Date(period.fromMs)),
+    lt(sequenceRuns.anchorAt, new Date(period.toMs)),
+  ];
   if (treatmentType) inPeriod.push(eq(sequenceRuns.treatmentType, treatmentType));
   const where = and(...inPeriod);
   const runId = (r: { workflowId: string; runKey: string }) => `${r.workflowId}|${r.runKey}`;
@@ -72,7 +98,17 @@ export async function loadReportFacts(db: Db, clinic: ClinicConfig, types: Reado
       and a.start_at > ${sequenceRuns.anchorAt} and a.external_id <> ${sequenceRuns.runKey}
     order by (a.treatment_type is not distinct from ${sequenceRuns.treatmentType}) desc, a.start_at asc limit 1)`;
   const runRows = await db
-    .select({ workflowId: sequenceRuns.workflowId, runKey: sequenceRuns.runKey, treatmentType: sequenceRuns.treatmentType, anchorAt: sequenceRuns.anchorAt, outcome: sequenceRuns.outcome, outcomeStage: sequenceRuns.outcomeStage, running: sequenceRuns.running, endedAt: sequenceRuns.endedAt, nextPrice })
+    .select({
+      workflowId: sequenceRuns.workflowId,
+      runKey: sequenceRuns.runKey,
+      treatmentType: sequenceRuns.treatmentType,
+      anchorAt: sequenceRuns.anchorAt,
+      outcome: sequenceRuns.outcome,
+      outcomeStage: sequenceRuns.outcomeStage,
+      running: sequenceRuns.running,
+      endedAt: sequenceRuns.endedAt,
+      nextPrice,
+    })
     .from(sequenceRuns)
     .innerJoin(clients, eq(clients.id, sequenceRuns.clientId))
     .where(where);
@@ -94,15 +130,33 @@ export async function loadReportFacts(db: Db, clinic: ClinicConfig, types: Reado
     .where(and(where, inArray(messages.channel, ['email', 'sms'])));
 
   const taskRows = await db
-    .select({ workflowId: sequenceRuns.workflowId, runKey: sequenceRuns.runKey, stage: sql<string | null>`${staffTasks.details} ->> 'stage'`, status: staffTasks.status, outcome: staffTasks.outcome })
+    .select({
+      workflowId: sequenceRuns.workflowId,
+      runKey: sequenceRuns.runKey,
+      stage: sql<string | null>`${staffTasks.details} ->> 'stage'`,
+      status: staffTasks.status,
+      outcome: staffTasks.outcome,
+    })
     .from(staffTasks)
-    .innerJoin(sequenceRuns, sql`${staffTasks.idempotencyKey} = ${sequenceRuns.workflowId} || '|' || ${sequenceRuns.runKey} || '|escalation'`)
+    .innerJoin(
+      sequenceRuns,
+      sql`${staffTasks.idempotencyKey} = ${sequenceRuns.workflowId} || '|' || ${sequenceRuns.runKey} || '|escalation'`,
+    )
     .where(where);
 
   const holdRows = await db
-    .select({ workflowId: sequenceRuns.workflowId, runKey: sequenceRuns.runKey, stage: deliveryHolds.stage, kind: deliveryHolds.kind, reason: deliveryHolds.reason })
+    .select({
+      workflowId: sequenceRuns.workflowId,
+      runKey: sequenceRuns.runKey,
+      stage: deliveryHolds.stage,
+      kind: deliveryHolds.kind,
+      reason: deliveryHolds.reason,
+    })
     .from(deliveryHolds)
-    .innerJoin(sequenceRuns, and(eq(deliveryHolds.workflowId, sequenceRuns.workflowId), eq(deliveryHolds.runKey, sequenceRuns.runKey)))
+    .innerJoin(
+      sequenceRuns,
+      and(eq(deliveryHolds.workflowId, sequenceRuns.workflowId), eq(deliveryHolds.runKey, sequenceRuns.runKey)),
+    )
     .where(where);
 
   return {
@@ -113,7 +167,9 @@ export async function loadReportFacts(db: Db, clinic: ClinicConfig, types: Reado
         id: runId(r),
         treatmentType: r.treatmentType,
         anchorAtMs,
-        windowEndsAtMs: type ? localDayAt(anchorAtMs, type.intervalDays + REBOOK_GRACE_DAYS, '23:59', clinic.timeZone) : Number.POSITIVE_INFINITY,
+        windowEndsAtMs: type
+          ? localDayAt(anchorAtMs, type.intervalDays + REBOOK_GRACE_DAYS, '23:59', clinic.timeZone)
+          : Number.POSITIVE_INFINITY,
         outcome: r.outcome,
         outcomeStage: r.outcomeStage,
         running: r.running,
@@ -121,7 +177,14 @@ export async function loadReportFacts(db: Db, clinic: ClinicConfig, types: Reado
         nextPriceCents: r.nextPrice === null || r.nextPrice === undefined ? null : Number(r.nextPrice),
       };
     }),
-    messages: messageRows.map((m) => ({ runId: runId(m), stage: m.stage, channel: m.channel as 'email' | 'sms', status: m.status, opened: !!m.opened, clicked: !!m.clicked })),
+    messages: messageRows.map((m) => ({
+      runId: runId(m),
+      stage: m.stage,
+      channel: m.channel as 'email' | 'sms',
+      status: m.status,
+      opened: !!m.opened,
+      clicked: !!m.clicked,
+    })),
     tasks: taskRows.map((t) => ({ runId: runId(t), stage: t.stage, status: t.status, outcome: t.outcome })),
     holds: holdRows.map((h) => ({ runId: runId(h), stage: h.stage, kind: h.kind, reason: h.reason })),
   };
@@ -134,15 +197,34 @@ export interface ReportQuery {
 }
 
 const unknownType = (known: Iterable<string>, where: string) =>
-  new RebookError('validation_failed', `unknown treatment type for this ${where}`, { issues: [{ path: 'query.treatmentType', message: `not one of: ${[...new Set(known)].sort().join(', ')}` }] });
+  new RebookError('validation_failed', `unknown treatment type for this ${where}`, {
+    issues: [{ path: 'query.treatmentType', message: `not one of: ${[...new Set(known)].sort().join(', ')}` }],
+  });
 
-async function reportOf(db: Db, clinic: ClinicConfig, types: ReadonlyMap<string, ReportTypeInfo>, period: Period, treatmentType: string | undefined): Promise<RebookingReport> {
+async function reportOf(
+  db: Db,
+  clinic: ClinicConfig,
+  types: ReadonlyMap<string, ReportTypeInfo>,
+  period: Period,
+  treatmentType: string | undefined,
+): Promise<RebookingReport> {
   const facts = await loadReportFacts(db, clinic, types, period, treatmentType);
-  return rebookingReport(facts, types, { clinics: [clinic.id], from: new Date(period.fromMs).toISOString(), to: new Date(period.toMs).toISOString(), treatmentType: treatmentType ?? null });
+  return rebookingReport(facts, types, {
+    clinics: [clinic.id],
+    from: new Date(period.fromMs).toISOString(),
+    to: new Date(period.toMs).toISOString(),
+    treatmentType: treatmentType ?? null,
+  });
 }
 
 /** One clinic's rebooking report for a period (and optionally one treatment type). */
-export async function clinicRebookingReport(db: Db, config: LoadedConfig, clinic: ClinicConfig, q: ReportQuery, nowMs: number): Promise<RebookingReport> {
+export async function clinicRebookingReport(
+  db: Db,
+  config: LoadedConfig,
+  clinic: ClinicConfig,
+  q: ReportQuery,
+  nowMs: number,
+): Promise<RebookingReport> {
   const period = parsePeriod(q, clinic.timeZone, nowMs);
   const types = reportTypes(config, clinic);
   if (q.treatmentType && !types.has(q.treatmentType)) throw unknownType(types.keys(), 'clinic');
@@ -167,8 +249,16 @@ export interface AgencyRebookingReport extends RebookingReport {
  * `rollUpReports`), each clinic's period on its own calendar. A treatment type only some clinics
  * run is accepted; the others count none of it.
  */
-export async function agencyRebookingReport(db: Db, config: LoadedConfig, agencyId: string, q: ReportQuery, nowMs: number): Promise<AgencyRebookingReport> {
-  const clinics = [...config.clinics.values()].filter((c) => c.agency === agencyId).sort((a, b) => a.id.localeCompare(b.id));
+export async function agencyRebookingReport(
+  db: Db,
+  config: LoadedConfig,
+  agencyId: string,
+  q: ReportQuery,
+  nowMs: number,
+): Promise<AgencyRebookingReport> {
+  const clinics = [...config.clinics.values()]
+    .filter((c) => c.agency === agencyId)
+    .sort((a, b) => a.id.localeCompare(b.id));
   // Validated even without clinics, so a bad period answers 400 whatever the agency holds.
   const period = parsePeriod(q, clinics[0]?.timeZone ?? 'UTC', nowMs);
   if (q.treatmentType) {
@@ -176,10 +266,22 @@ export async function agencyRebookingReport(db: Db, config: LoadedConfig, agency
     if (!known.includes(q.treatmentType)) throw unknownType(known, 'agency');
   }
   const reports: RebookingReport[] = [];
-  for (const clinic of clinics) reports.push(await reportOf(db, clinic, reportTypes(config, clinic), parsePeriod(q, clinic.timeZone, nowMs), q.treatmentType));
+  for (const clinic of clinics)
+    reports.push(
+      await reportOf(db, clinic, reportTypes(config, clinic), parsePeriod(q, clinic.timeZone, nowMs), q.treatmentType),
+    );
   const rolled =
     reports.length > 0
       ? rollUpReports(reports)
-      : rebookingReport({ runs: [], messages: [], tasks: [], holds: [] }, new Map(), { clinics: [], from: new Date(period.fromMs).toISOString(), to: new Date(period.toMs).toISOString(), treatmentType: q.treatmentType ?? null });
-  return { agency: agencyId, ...rolled, byClinic: reports.map((r, i) => ({ clinicId: clinics[i]!.id, name: clinics[i]!.name, totals: r.totals })) };
+      : rebookingReport({ runs: [], messages: [], tasks: [], holds: [] }, new Map(), {
+          clinics: [],
+          from: new Date(period.fromMs).toISOString(),
+          to: new Date(period.toMs).toISOString(),
+          treatmentType: q.treatmentType ?? null,
+        });
+  return {
+    agency: agencyId,
+    ...rolled,
+    byClinic: reports.map((r, i) => ({ clinicId: clinics[i]!.id, name: clinics[i]!.name, totals: r.totals })),
+  };
 }

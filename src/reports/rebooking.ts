@@ -153,7 +153,13 @@ export interface RebookingReport {
 export const BEFORE_FIRST_TOUCH = 'before_first_touch';
 
 const zeroHeld = (): HeldBack => ({ sendWindow: 0, capsDeferred: 0, capsSuppressed: 0, consent: 0, other: 0 });
-const zeroMessages = (): MessageCounts => ({ sent: { email: 0, sms: 0, total: 0 }, delivered: 0, failed: 0, opened: 0, clicked: 0 });
+const zeroMessages = (): MessageCounts => ({
+  sent: { email: 0, sms: 0, total: 0 },
+  delivered: 0,
+  failed: 0,
+  opened: 0,
+  clicked: 0,
+});
 const zeroCounts = (): Counts => ({
   enrolled: 0,
   running: 0,
@@ -219,7 +225,23 @@ function addMessages(into: MessageCounts, from: MessageCounts): void {
 
 /** Adds `from` into `into` (counts only; rates are recomputed). */
 export function addCounts(into: Counts, from: Counts): void {
-  for (const k of ['enrolled', 'running', 'finished', 'booked', 'bookedOnTime', 'churned', 'notInterested', 'cancelled', 'snoozed', 'escalated', 'staffConverted', 'revenueCents', 'bookingsWithPrice', 'bookingsWithoutPrice'] as const) into[k] += from[k];
+  for (const k of [
+    'enrolled',
+    'running',
+    'finished',
+    'booked',
+    'bookedOnTime',
+    'churned',
+    'notInterested',
+    'cancelled',
+    'snoozed',
+    'escalated',
+    'staffConverted',
+    'revenueCents',
+    'bookingsWithPrice',
+    'bookingsWithoutPrice',
+  ] as const)
+    into[k] += from[k];
   addHeld(into.heldBack, from.heldBack);
   addMessages(into, from);
 }
@@ -231,14 +253,29 @@ function countsOnly(c: Counts): Counts {
 }
 
 function newStageRow(stage: string, def?: ReportTypeInfo['stages'][number]): StageRow {
-  return { stage, purpose: def?.purpose ?? (stage === 'reactivation' ? 'reactivation' : null), plannedChannel: def?.channel ?? null, reached: 0, bookings: 0, bookingRate: null, escalated: 0, staffConverted: 0, heldBack: zeroHeld(), ...zeroMessages() };
+  return {
+    stage,
+    purpose: def?.purpose ?? (stage === 'reactivation' ? 'reactivation' : null),
+    plannedChannel: def?.channel ?? null,
+    reached: 0,
+    bookings: 0,
+    bookingRate: null,
+    escalated: 0,
+    staffConverted: 0,
+    heldBack: zeroHeld(),
+    ...zeroMessages(),
+  };
 }
 
 /**
  * Aggregates one clinic's (or several clinics') facts. `types` gives labels, intervals and the
  * stage order; types or stages met in the facts but no longer configured are reported all the same.
  */
-export function rebookingReport(facts: ReportFacts, types: ReadonlyMap<string, ReportTypeInfo>, meta: { clinics: string[]; from: string; to: string; treatmentType?: string | null }): RebookingReport {
+export function rebookingReport(
+  facts: ReportFacts,
+  types: ReadonlyMap<string, ReportTypeInfo>,
+  meta: { clinics: string[]; from: string; to: string; treatmentType?: string | null },
+): RebookingReport {
   const runs = new Map(facts.runs.map((r) => [r.id, r]));
   const byType = new Map<string, { counts: Counts; stages: Map<string, StageRow> }>();
   const typeOf = (key: string) => {
@@ -325,17 +362,33 @@ export function rebookingReport(facts: ReportFacts, types: ReadonlyMap<string, R
     const info = types.get(key);
     const planned = new Set(info?.stages.map((s) => s.key) ?? []);
     // Configured stages in their order, then reactivation and anything else met, then bookings before any touch.
-    const extra = [...t.stages.keys()].filter((k) => !planned.has(k) && k !== BEFORE_FIRST_TOUCH).sort((a, b) => (a === 'reactivation' ? -1 : b === 'reactivation' ? 1 : a < b ? -1 : 1));
+    const extra = [...t.stages.keys()]
+      .filter((k) => !planned.has(k) && k !== BEFORE_FIRST_TOUCH)
+      .sort((a, b) => (a === 'reactivation' ? -1 : b === 'reactivation' ? 1 : a < b ? -1 : 1));
     const keys = [...planned, ...extra, ...(t.stages.has(BEFORE_FIRST_TOUCH) ? [BEFORE_FIRST_TOUCH] : [])];
     const stages = keys.map((k) => {
       const s = t.stages.get(k)!;
       return { ...s, bookingRate: k === BEFORE_FIRST_TOUCH ? null : ratio(s.bookings, s.reached) };
     });
-    typeReports.push({ treatmentType: key, label: info?.label ?? key, intervalDays: info?.intervalDays ?? null, ...countsOnly(t.counts), ...ratesOf(t.counts), stages });
+    typeReports.push({
+      treatmentType: key,
+      label: info?.label ?? key,
+      intervalDays: info?.intervalDays ?? null,
+      ...countsOnly(t.counts),
+      ...ratesOf(t.counts),
+      stages,
+    });
   }
   const totals = zeroCounts();
   for (const t of typeReports) addCounts(totals, t);
-  return { clinics: meta.clinics, from: meta.from, to: meta.to, treatmentType: meta.treatmentType ?? null, totals: { ...totals, ...ratesOf(totals) }, types: typeReports };
+  return {
+    clinics: meta.clinics,
+    from: meta.from,
+    to: meta.to,
+    treatmentType: meta.treatmentType ?? null,
+    totals: { ...totals, ...ratesOf(totals) },
+    types: typeReports,
+  };
 }
 
 /**
@@ -349,13 +402,20 @@ export function rollUpReports(reports: RebookingReport[]): RebookingReport {
     for (const t of r.types) {
       const into = types.get(t.treatmentType);
       if (!into) {
-        types.set(t.treatmentType, { ...t, ...countsOnly(t), heldBack: { ...t.heldBack }, sent: { ...t.sent }, stages: t.stages.map((s) => ({ ...s, heldBack: { ...s.heldBack }, sent: { ...s.sent } })) });
+        types.set(t.treatmentType, {
+          ...t,
+          ...countsOnly(t),
+          heldBack: { ...t.heldBack },
+          sent: { ...t.sent },
+          stages: t.stages.map((s) => ({ ...s, heldBack: { ...s.heldBack }, sent: { ...s.sent } })),
+        });
         continue;
       }
       addCounts(into, t);
       for (const s of t.stages) {
         let row = into.stages.find((x) => x.stage === s.stage);
-        if (!row) into.stages.push((row = { ...newStageRow(s.stage), purpose: s.purpose, plannedChannel: s.plannedChannel }));
+        if (!row)
+          into.stages.push((row = { ...newStageRow(s.stage), purpose: s.purpose, plannedChannel: s.plannedChannel }));
         row.reached += s.reached;
         row.bookings += s.bookings;
         row.escalated += s.escalated;
@@ -368,7 +428,10 @@ export function rollUpReports(reports: RebookingReport[]): RebookingReport {
   const out = [...types.values()].map((t) => ({
     ...t,
     ...ratesOf(t),
-    stages: t.stages.map((s) => ({ ...s, bookingRate: s.stage === BEFORE_FIRST_TOUCH ? null : ratio(s.bookings, s.reached) })),
+    stages: t.stages.map((s) => ({
+      ...s,
+      bookingRate: s.stage === BEFORE_FIRST_TOUCH ? null : ratio(s.bookings, s.reached),
+    })),
   }));
   const totals = zeroCounts();
   for (const t of out) addCounts(totals, t);

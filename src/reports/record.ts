@@ -6,9 +6,9 @@
 import { Context } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import type { DeliveryResult, SequenceRef } from '../activities/types.js';
+import type { SequenceOutcome } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { deliveryHolds, sequenceRuns } from '../db/schema.js';
-import type { SequenceOutcome } from '../core/types.js';
 
 /** When the workflow asked for the running activity (server time, so time-skipping tests agree); wall time outside one. */
 export function activityTimeMs(): number {
@@ -19,7 +19,12 @@ export function activityTimeMs(): number {
   }
 }
 
-export async function recordRun(db: Db, ref: SequenceRef, p: { anchorAt?: string; outcome: SequenceOutcome; outcomeStage?: string; running: boolean }, atMs: number): Promise<void> {
+export async function recordRun(
+  db: Db,
+  ref: SequenceRef,
+  p: { anchorAt?: string; outcome: SequenceOutcome; outcomeStage?: string; running: boolean },
+  atMs: number,
+): Promise<void> {
   const at = new Date(atMs);
   const set = {
     ...(p.anchorAt ? { anchorAt: new Date(p.anchorAt) } : {}),
@@ -31,12 +36,26 @@ export async function recordRun(db: Db, ref: SequenceRef, p: { anchorAt?: string
   };
   await db
     .insert(sequenceRuns)
-    .values({ workflowId: ref.workflowId, runKey: ref.runKey, clinicId: ref.clinicId, clientId: ref.clientId, treatmentType: ref.treatmentType, startedAt: at, ...set })
+    .values({
+      workflowId: ref.workflowId,
+      runKey: ref.runKey,
+      clinicId: ref.clinicId,
+      clientId: ref.clientId,
+      treatmentType: ref.treatmentType,
+      startedAt: at,
+      ...set,
+    })
     .onConflictDoUpdate({ target: [sequenceRuns.workflowId, sequenceRuns.runKey], set });
 }
 
 /** Records a deferral or suppression (first occurrence per run, stage, kind and reason). */
-export async function recordHold(db: Db, ref: SequenceRef, stage: string, result: Exclude<DeliveryResult, { status: 'sent' }>, atMs: number): Promise<void> {
+export async function recordHold(
+  db: Db,
+  ref: SequenceRef,
+  stage: string,
+  result: Exclude<DeliveryResult, { status: 'sent' }>,
+  atMs: number,
+): Promise<void> {
   await db
     .insert(deliveryHolds)
     .values({

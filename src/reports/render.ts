@@ -1,7 +1,7 @@
 /** The rebooking report as a terminal table or as CSV (one row per treatment type and stage). */
 import { textTable } from '../cli/text-table.js';
 import { csvField } from '../simulator/history-csv.js';
-import type { Counts, RebookingReport, Rates, StageRow } from './rebooking.js';
+import type { Counts, Rates, RebookingReport, StageRow } from './rebooking.js';
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
 const money = (cents: number) => `$${(cents / 100).toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
@@ -23,10 +23,17 @@ type WithClinics = RebookingReport & { byClinic?: { clinicId: string; totals: Co
 
 export function renderReportTable(r: WithClinics): string {
   const lines: string[] = [];
-  lines.push(`Rebooking report: ${r.clinics.join(', ')} — treatments completed ${day(r.from)} to ${day(r.to)} UTC${r.treatmentType ? `, ${r.treatmentType} only` : ''}`);
+  lines.push(
+    `Rebooking report: ${r.clinics.join(', ')} — treatments completed ${day(r.from)} to ${day(r.to)} UTC${r.treatmentType ? `, ${r.treatmentType} only` : ''}`,
+  );
   if (r.types.length === 0) lines.push('', 'No sequences in this period.');
   for (const t of r.types) {
-    lines.push('', `${t.label} (${t.treatmentType}${t.intervalDays ? `, every ${t.intervalDays} days` : ''})`, `    ${summary(t)}`, '');
+    lines.push(
+      '',
+      `${t.label} (${t.treatmentType}${t.intervalDays ? `, every ${t.intervalDays} days` : ''})`,
+      `    ${summary(t)}`,
+      '',
+    );
     const rows = t.stages.map((s: StageRow) => [
       `  ${s.stage}`,
       s.reached,
@@ -42,19 +49,85 @@ export function renderReportTable(r: WithClinics): string {
       s.heldBack.capsDeferred + s.heldBack.capsSuppressed,
       s.heldBack.consent,
     ]);
-    lines.push(...textTable([['  stage', 'reached', 'email', 'SMS', 'delivered', 'opened', 'clicked', 'booked', 'rate', 'staff', 'window', 'caps', 'consent'], ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+    lines.push(
+      ...textTable(
+        [
+          [
+            '  stage',
+            'reached',
+            'email',
+            'SMS',
+            'delivered',
+            'opened',
+            'clicked',
+            'booked',
+            'rate',
+            'staff',
+            'window',
+            'caps',
+            'consent',
+          ],
+          ...rows,
+        ],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
   }
   if (r.types.length > 1) lines.push('', 'All treatment types', `    ${summary(r.totals)}`);
   if (r.byClinic) {
-    const rows = r.byClinic.map(({ clinicId, totals: c }) => [`  ${clinicId}`, c.enrolled, c.finished, c.bookedOnTime, pct(c.rebookingRate), c.booked, c.churned, c.staffConverted, money(c.revenueCents)]);
-    lines.push('', 'By clinic', '', ...textTable([['  clinic', 'enrolled', 'finished', 'on time', 'rate', 'booked', 'churned', 'staff', 'revenue'], ...rows], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']));
+    const rows = r.byClinic.map(({ clinicId, totals: c }) => [
+      `  ${clinicId}`,
+      c.enrolled,
+      c.finished,
+      c.bookedOnTime,
+      pct(c.rebookingRate),
+      c.booked,
+      c.churned,
+      c.staffConverted,
+      money(c.revenueCents),
+    ]);
+    lines.push(
+      '',
+      'By clinic',
+      '',
+      ...textTable(
+        [['  clinic', 'enrolled', 'finished', 'on time', 'rate', 'booked', 'churned', 'staff', 'revenue'], ...rows],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export const REPORT_CSV_COLUMNS = [
-  'clinics', 'from', 'to', 'treatment_type', 'stage', 'enrolled', 'finished', 'running', 'booked', 'booked_on_time', 'rebooking_rate', 'churned', 'escalated', 'staff_converted',
-  'reached', 'sent_email', 'sent_sms', 'delivered', 'opened', 'clicked', 'bookings', 'booking_rate', 'held_send_window', 'held_caps_deferred', 'held_caps_suppressed', 'held_consent', 'held_other', 'revenue_cents',
+  'clinics',
+  'from',
+  'to',
+  'treatment_type',
+  'stage',
+  'enrolled',
+  'finished',
+  'running',
+  'booked',
+  'booked_on_time',
+  'rebooking_rate',
+  'churned',
+  'escalated',
+  'staff_converted',
+  'reached',
+  'sent_email',
+  'sent_sms',
+  'delivered',
+  'opened',
+  'clicked',
+  'bookings',
+  'booking_rate',
+  'held_send_window',
+  'held_caps_deferred',
+  'held_caps_suppressed',
+  'held_consent',
+  'held_other',
+  'revenue_cents',
 ] as const;
 
 /** One row per treatment type (stage "all") and per stage; type-level columns are empty on stage rows. */
@@ -62,10 +135,72 @@ export function renderReportCsv(r: RebookingReport): string {
   const out: string[] = [REPORT_CSV_COLUMNS.join(',')];
   const head = [r.clinics.join(' '), r.from, r.to];
   for (const t of r.types) {
-    out.push([...head, t.treatmentType, 'all', t.enrolled, t.finished, t.running, t.booked, t.bookedOnTime, t.rebookingRate ?? '', t.churned, t.escalated, t.staffConverted, '', t.sent.email, t.sent.sms, t.delivered, t.opened, t.clicked, t.booked, '', t.heldBack.sendWindow, t.heldBack.capsDeferred, t.heldBack.capsSuppressed, t.heldBack.consent, t.heldBack.other, t.revenueCents].map(csvField).join(','));
+    out.push(
+      [
+        ...head,
+        t.treatmentType,
+        'all',
+        t.enrolled,
+        t.finished,
+        t.running,
+        t.booked,
+        t.bookedOnTime,
+        t.rebookingRate ?? '',
+        t.churned,
+        t.escalated,
+        t.staffConverted,
+        '',
+        t.sent.email,
+        t.sent.sms,
+        t.delivered,
+        t.opened,
+        t.clicked,
+        t.booked,
+        '',
+        t.heldBack.sendWindow,
+        t.heldBack.capsDeferred,
+        t.heldBack.capsSuppressed,
+        t.heldBack.consent,
+        t.heldBack.other,
+        t.revenueCents,
+      ]
+        .map(csvField)
+        .join(','),
+    );
     for (const s of t.stages) {
-      out.push([...head, t.treatmentType, s.stage, '', '', '', '', '', '', '', s.escalated, s.staffConverted, s.reached, s.sent.email, s.sent.sms, s.delivered, s.opened, s.clicked, s.bookings, s.bookingRate ?? '', s.heldBack.sendWindow, s.heldBack.capsDeferred, s.heldBack.capsSuppressed, s.heldBack.consent, s.heldBack.other, ''].map(csvField).join(','));
+      out.push(
+        [
+          ...head,
+          t.treatmentType,
+          s.stage,
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          s.escalated,
+          s.staffConverted,
+          s.reached,
+          s.sent.email,
+          s.sent.sms,
+          s.delivered,
+          s.opened,
+          s.clicked,
+          s.bookings,
+          s.bookingRate ?? '',
+          s.heldBack.sendWindow,
+          s.heldBack.capsDeferred,
+          s.heldBack.capsSuppressed,
+          s.heldBack.consent,
+          s.heldBack.other,
+          '',
+        ]
+          .map(csvField)
+          .join(','),
+      );
     }
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

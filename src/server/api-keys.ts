@@ -56,37 +56,69 @@ const record = (r: typeof apiKeys.$inferSelect): ApiKeyRecord => ({
  * Checks the scope against the configuration (the agency exists; the clinic exists and belongs
  * to it; a clinic without agency takes a clinic-only key) and stores a new key.
  */
-export async function createApiKey(db: Db, config: LoadedConfig, scope: { agencyId?: string; clinicId?: string; role: Role; label?: string }): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(
+  db: Db,
+  config: LoadedConfig,
+  scope: { agencyId?: string; clinicId?: string; role: Role; label?: string },
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const { agencyId, clinicId } = scope;
-  if (!agencyId && !clinicId) throw new RebookError('validation_failed', 'a key needs an agency, a clinic, or both', { field: 'agency' });
-  if (agencyId && !config.agencies.has(agencyId)) throw new RebookError('validation_failed', `unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, { field: 'agency' });
+  if (!agencyId && !clinicId)
+    throw new RebookError('validation_failed', 'a key needs an agency, a clinic, or both', { field: 'agency' });
+  if (agencyId && !config.agencies.has(agencyId))
+    throw new RebookError('validation_failed', `unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, {
+      field: 'agency',
+    });
   if (clinicId) {
     const clinic = config.clinics.get(clinicId);
     if (!clinic) throw new RebookError('validation_failed', `unknown clinic "${clinicId}"`, { field: 'clinic' });
     if ((clinic.agency ?? undefined) !== agencyId) {
-      throw new RebookError('validation_failed', clinic.agency ? `clinic "${clinicId}" belongs to agency "${clinic.agency}"` : `clinic "${clinicId}" has no agency: create the key with --clinic only`, { field: 'clinic' });
+      throw new RebookError(
+        'validation_failed',
+        clinic.agency
+          ? `clinic "${clinicId}" belongs to agency "${clinic.agency}"`
+          : `clinic "${clinicId}" has no agency: create the key with --clinic only`,
+        { field: 'clinic' },
+      );
     }
   }
   const { id, key, hash } = generateKey();
   const [row] = await db
     .insert(apiKeys)
-    .values({ id, keyHash: hash, agencyId: agencyId ?? null, clinicId: clinicId ?? null, role: scope.role, label: scope.label ?? null })
+    .values({
+      id,
+      keyHash: hash,
+      agencyId: agencyId ?? null,
+      clinicId: clinicId ?? null,
+      role: scope.role,
+      label: scope.label ?? null,
+    })
     .returning();
   return { key, record: record(row!) };
 }
 
-export async function listApiKeys(db: Db, filter: { agencyId?: string; clinicId?: string; includeRevoked?: boolean } = {}): Promise<ApiKeyRecord[]> {
+export async function listApiKeys(
+  db: Db,
+  filter: { agencyId?: string; clinicId?: string; includeRevoked?: boolean } = {},
+): Promise<ApiKeyRecord[]> {
   const where: SQL[] = [];
   if (filter.agencyId) where.push(eq(apiKeys.agencyId, filter.agencyId));
   if (filter.clinicId) where.push(eq(apiKeys.clinicId, filter.clinicId));
   if (!filter.includeRevoked) where.push(isNull(apiKeys.revokedAt));
-  const rows = await db.select().from(apiKeys).where(and(...where)).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(and(...where))
+    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
   return rows.map(record);
 }
 
 /** True when a key was revoked now; false when there is no such key or it was revoked already. */
 export async function revokeApiKey(db: Db, id: string, now = new Date()): Promise<boolean> {
-  const rows = await db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+  const rows = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
   return rows.length > 0;
 }
 
@@ -94,7 +126,10 @@ export async function revokeApiKey(db: Db, id: string, now = new Date()): Promis
 export async function findApiKey(db: Db, token: string): Promise<ApiKeyRecord | undefined> {
   const id = keyIdOf(token);
   if (!id) return undefined;
-  const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  const [row] = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
   if (!row) return undefined;
   const presented = Buffer.from(hashKey(token), 'hex');
   const stored = Buffer.from(row.keyHash, 'hex');
@@ -105,5 +140,8 @@ export async function findApiKey(db: Db, token: string): Promise<ApiKeyRecord | 
 /** Records use at most every few minutes (a write per request would be wasteful). */
 export async function touchApiKey(db: Db, id: string, now = new Date()): Promise<void> {
   const stale = new Date(now.getTime() - 5 * 60_000);
-  await db.update(apiKeys).set({ lastUsedAt: now }).where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, stale))));
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, stale))));
 }

@@ -5,36 +5,36 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import type { ProviderSet } from '../activities/deliver.js';
 import type { AgencyConfig } from '../config/load.js';
+import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
 import type { Ingest } from '../ingest/service.js';
 import type { Logger } from '../log.js';
-import { registerAccessControl } from './auth.js';
-import type { TrustProxy } from './trust-proxy.js';
-import { registerOpenApi } from './openapi.js';
-import { nulCharacterPaths, validationError } from './validate.js';
-import { registerClientRoutes } from './routes/clients.js';
-import { registerClinicRoutes } from './routes/clinics.js';
-import { registerSequenceRoutes } from './routes/sequences.js';
-import { registerServiceRoutes } from './routes/services.js';
-import { registerEventRoutes } from './routes/events.js';
-import { registerReadRoutes } from './routes/reads.js';
-import { registerPreviewRoutes } from './routes/preview.js';
-import { registerReportRoutes } from './routes/reports.js';
-import { registerStaffWorkRoutes } from './routes/staff-work.js';
-import { unsubscribeRoutes } from './routes/unsubscribe.js';
-import { sendgridWebhooks } from './routes/webhooks-sendgrid.js';
-import { twilioWebhooks } from './routes/webhooks-twilio.js';
-import type { ProviderSet } from '../activities/deliver.js';
 import { createInbound } from '../messaging/inbound.js';
 import { createOutboxProvider } from '../messaging/outbox/index.js';
+import { metricsPlugin } from '../metrics/index.js';
 import type { SequenceSignals } from '../temporal/sequence-signals.js';
 import type { SequenceStatusLookup } from '../temporal/sequence-status.js';
+import { registerAccessControl } from './auth.js';
+import { registerOpenApi } from './openapi.js';
+import { registerClientRoutes } from './routes/clients.js';
+import { registerClinicRoutes } from './routes/clinics.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerPreviewRoutes } from './routes/preview.js';
+import { registerReadRoutes } from './routes/reads.js';
+import { registerReportRoutes } from './routes/reports.js';
+import { registerSequenceRoutes } from './routes/sequences.js';
+import { registerServiceRoutes } from './routes/services.js';
+import { registerStaffWorkRoutes } from './routes/staff-work.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
-import { metricsPlugin } from '../metrics/index.js';
-import type { ClinicConfig } from '../config/schema.js';
+import { sendgridWebhooks } from './routes/webhooks-sendgrid.js';
+import { twilioWebhooks } from './routes/webhooks-twilio.js';
+import type { TrustProxy } from './trust-proxy.js';
+import { nulCharacterPaths, validationError } from './validate.js';
 
 export interface AppDeps {
   db: Db;
@@ -93,7 +93,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 500 },
     // Malformed URLs and over-long parameters answer in our error shape too.
     frameworkErrors: (err, _req, reply) => {
-      const e = new RebookError('validation_failed', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL', { field: 'url' });
+      const e = new RebookError(
+        'validation_failed',
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL',
+        { field: 'url' },
+      );
       void (reply as FastifyReply).status(e.status).send(e.toJSON());
     },
   }) as unknown as FastifyInstance;
@@ -105,43 +109,83 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   // Per client IP on the public routes only; set on the route before the plugin reads it.
   app.addHook('onRoute', (route) => {
-    const perMinute = route.url.startsWith('/webhooks/') ? limits.webhooksPerMinute : route.url.startsWith('/unsubscribe/') ? limits.unsubscribePerMinute : 0;
+    const perMinute = route.url.startsWith('/webhooks/')
+      ? limits.webhooksPerMinute
+      : route.url.startsWith('/unsubscribe/')
+        ? limits.unsubscribePerMinute
+        : 0;
     if (perMinute > 0) route.config = { ...route.config, rateLimit: { max: perMinute, timeWindow: 60_000 } };
   });
   await app.register(rateLimit, { global: false });
   app.addHook('preValidation', async (req) => {
     if (!req.routeOptions.url?.startsWith('/v1/')) return;
-    const paths = [...nulCharacterPaths(req.params, 'params'), ...nulCharacterPaths(req.query, 'query'), ...nulCharacterPaths(req.body, 'body')];
-    if (paths.length > 0) throw new RebookError('validation_failed', 'text must not contain NUL characters', { issues: paths.map((path) => ({ path, message: 'contains a NUL character' })) });
+    const paths = [
+      ...nulCharacterPaths(req.params, 'params'),
+      ...nulCharacterPaths(req.query, 'query'),
+      ...nulCharacterPaths(req.body, 'body'),
+    ];
+    if (paths.length > 0)
+      throw new RebookError('validation_failed', 'text must not contain NUL characters', {
+        issues: paths.map((path) => ({ path, message: 'contains a NUL character' })),
+      });
   });
 
   app.setErrorHandler((err, req, reply) => {
     let e: RebookError;
     if (err instanceof RebookError) e = err;
-    else if (hasZodFastifySchemaValidationErrors(err)) e = validationError(err as Parameters<typeof validationError>[0]);
-    else if ((err as { statusCode?: number }).statusCode === 429) e = new RebookError('rate_limited', 'too many requests, retry later');
-    else if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new RebookError('payload_too_large', `body exceeds ${BODY_LIMIT_BYTES} bytes`);
-    else if ((err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new RebookError('unsupported_media_type', 'send application/json');
-    else if ((err as { code?: string }).code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err as { statusCode?: number }).statusCode === 400)
+    else if (hasZodFastifySchemaValidationErrors(err))
+      e = validationError(err as Parameters<typeof validationError>[0]);
+    else if ((err as { statusCode?: number }).statusCode === 429)
+      e = new RebookError('rate_limited', 'too many requests, retry later');
+    else if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      e = new RebookError('payload_too_large', `body exceeds ${BODY_LIMIT_BYTES} bytes`);
+    else if ((err as { code?: string }).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      e = new RebookError('unsupported_media_type', 'send application/json');
+    else if (
+      (err as { code?: string }).code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      (err as { statusCode?: number }).statusCode === 400
+    )
       e = new RebookError('invalid_json', 'request body is not valid JSON', { field: 'body' });
     else {
       // Unknown failures: log the class only (messages from drivers may quote client data); for
       // an answer that does not match its schema, the failing paths (never the values).
-      const responsePaths = (err as { code?: string }).code === 'FST_ERR_RESPONSE_SERIALIZATION' && isResponseSerializationError(err as never) ? ((err as { cause?: { issues?: { path: PropertyKey[] }[] } }).cause?.issues ?? []).map((i) => i.path.map(String).join('.')) : undefined;
-      req.log.error({ errorName: (err as Error).name, code: (err as { code?: string }).code, ...(responsePaths ? { responsePaths } : {}) }, 'unhandled error');
+      const responsePaths =
+        (err as { code?: string }).code === 'FST_ERR_RESPONSE_SERIALIZATION' &&
+        isResponseSerializationError(err as never)
+          ? ((err as { cause?: { issues?: { path: PropertyKey[] }[] } }).cause?.issues ?? []).map((i) =>
+              i.path.map(String).join('.'),
+            )
+          : undefined;
+      req.log.error(
+        {
+          errorName: (err as Error).name,
+          code: (err as { code?: string }).code,
+          ...(responsePaths ? { responsePaths } : {}),
+        },
+        'unhandled error',
+      );
       const name = (err as Error).name;
-      e = isDatabaseUnavailable(err) || /Connection|ECONNREFUSED|pg|PGlite/i.test(String((err as { code?: string }).code ?? name))
-        ? new RebookError('database_unavailable', 'database unavailable, retry later')
-        : new RebookError('internal', 'internal error');
+      e =
+        isDatabaseUnavailable(err) ||
+        /Connection|ECONNREFUSED|pg|PGlite/i.test(String((err as { code?: string }).code ?? name))
+          ? new RebookError('database_unavailable', 'database unavailable, retry later')
+          : new RebookError('internal', 'internal error');
     }
     // The rate limiter sets its own Retry-After (seconds until the window resets).
     if (e.retryable && !reply.hasHeader('retry-after')) reply.header('retry-after', '30');
     return reply.status(e.status).send(e.toJSON());
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(new RebookError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send(new RebookError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()),
+  );
 
   // Before the routes: its hooks count the webhook requests of every route registered after it.
-  await app.register(metricsPlugin({ db: deps.db, ...(deps.secrets.REBOOK_METRICS_TOKEN ? { token: deps.secrets.REBOOK_METRICS_TOKEN } : {}) }));
+  await app.register(
+    metricsPlugin({
+      db: deps.db,
+      ...(deps.secrets.REBOOK_METRICS_TOKEN ? { token: deps.secrets.REBOOK_METRICS_TOKEN } : {}),
+    }),
+  );
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
@@ -168,7 +212,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registerServiceRoutes);
   // Messaging (issue 4): provider webhooks and unsubscribe parse raw bodies in their own scopes.
   const outbox = createOutboxProvider(deps.log);
-  const inbound = createInbound({ db: deps.db, log: deps.log, ...(deps.now ? { now: () => new Date(deps.now!()) } : {}), ...(deps.signals ? { signals: deps.signals } : {}), provider: (clinicId, channel) => deps.clinicProviders?.(clinicId)?.[channel] ?? outbox });
+  const inbound = createInbound({
+    db: deps.db,
+    log: deps.log,
+    ...(deps.now ? { now: () => new Date(deps.now!()) } : {}),
+    ...(deps.signals ? { signals: deps.signals } : {}),
+    provider: (clinicId, channel) => deps.clinicProviders?.(clinicId)?.[channel] ?? outbox,
+  });
   await app.register(twilioWebhooks(inbound));
   await app.register(sendgridWebhooks(inbound));
   await app.register(unsubscribeRoutes(inbound));
@@ -188,8 +238,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let depth = 0; e && typeof e === 'object' && depth < 6; depth++, e = (e as { cause?: unknown }).cause) {
     const code = String((e as { code?: unknown }).code ?? '');
     const message = String((e as { message?: unknown }).message ?? '');
-    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code) || /^(08\w{3}|57P0[1-3]|53300)$/.test(code)) return true;
-    if (/^(PGlite is closed|Connection terminated|Client has encountered a connection error|Cannot use a pool after calling end)/i.test(message)) return true;
+    if (
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code) ||
+      /^(08\w{3}|57P0[1-3]|53300)$/.test(code)
+    )
+      return true;
+    if (
+      /^(PGlite is closed|Connection terminated|Client has encountered a connection error|Cannot use a pool after calling end)/i.test(
+        message,
+      )
+    )
+      return true;
   }
   return false;
 }

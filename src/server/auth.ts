@@ -15,7 +15,7 @@ import type { AgencyConfig, LoadedConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
-import { findApiKey, touchApiKey, type Role } from './api-keys.js';
+import { findApiKey, type Role, touchApiKey } from './api-keys.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -79,7 +79,10 @@ export function visibleClinics(p: Principal, config: LoadedConfig): ClinicConfig
 export const roleAllows = (have: Role, need: Role): boolean => have === 'admin' || need === 'staff';
 
 /** The principal behind a bearer token, or undefined when the token is no key of ours. */
-export async function authenticate(token: string, deps: { db: Db; config: LoadedConfig; secrets: NodeJS.ProcessEnv }): Promise<Principal | undefined> {
+export async function authenticate(
+  token: string,
+  deps: { db: Db; config: LoadedConfig; secrets: NodeJS.ProcessEnv },
+): Promise<Principal | undefined> {
   const key = await findApiKey(deps.db, token);
   if (key) {
     void touchApiKey(deps.db, key.id).catch(() => undefined);
@@ -130,7 +133,7 @@ export function registerAccessControl(app: FastifyInstance): void {
   app.addHook('onRequest', async (req) => {
     const route = req.routeOptions.url;
     // Unknown routes fall through to the 404 handler; only /v1 needs a key.
-    if (!route || !route.startsWith('/v1/')) return;
+    if (!route?.startsWith('/v1/')) return;
     const token = bearerToken(req);
     if (!token) throw new RebookError('unauthorized', 'missing bearer API key', { field: 'authorization' });
     const principal = await authenticate(token, { db, config: config.current(), secrets });
@@ -139,7 +142,8 @@ export function registerAccessControl(app: FastifyInstance): void {
     const need = req.routeOptions.config.role ?? 'admin';
     const { clinicId, agencyId } = (req.params ?? {}) as { clinicId?: string; agencyId?: string };
     if (clinicId !== undefined) req.clinic = authorize(principal, config.current().clinics.get(clinicId), need);
-    else if (agencyId !== undefined) req.agency = authorizeAgency(principal, config.current().agencies.get(agencyId), need);
+    else if (agencyId !== undefined)
+      req.agency = authorizeAgency(principal, config.current().agencies.get(agencyId), need);
     else if (!roleAllows(principal.role, need)) throw new RebookError('forbidden', `needs an ${need} key`);
   });
   app.decorate('clinicFor', (req: FastifyRequest) => {

@@ -7,9 +7,14 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { errorCodes, type ErrorCode } from '../errors.js';
+import { type ErrorCode, errorCodes } from '../errors.js';
 import type { Role } from './api-keys.js';
 
 /** Every error answer: `{ error: { code, message, field?, issues? } }`. */
@@ -25,10 +30,14 @@ export const errorResponse = z
   .meta({ id: 'Error' });
 
 /** Clinic ids are slugs; anything else cannot name a clinic (and answers 404 like an unknown one). */
-export const clinicParams = z.object({ clinicId: z.string().min(1).max(100).describe('clinic id (its config file name)') });
+export const clinicParams = z.object({
+  clinicId: z.string().min(1).max(100).describe('clinic id (its config file name)'),
+});
 
 /** Agency ids are their config file names (slugs); another agency's answers 404 like an unknown one. */
-export const agencyParams = z.object({ agencyId: z.string().min(1).max(100).describe('agency id (its config file name under agencies/)') });
+export const agencyParams = z.object({
+  agencyId: z.string().min(1).max(100).describe('agency id (its config file name under agencies/)'),
+});
 
 export const isoTime = z.string().describe('ISO 8601 instant');
 
@@ -40,7 +49,10 @@ export function v1Doc(tag: string, summary: string, role: Role) {
   return {
     tags: [tag],
     summary,
-    description: role === 'admin' ? 'Needs an admin key (agency admin, clinic admin, or a clinic key from the config).' : 'Any key that sees the clinic (admin or staff).',
+    description:
+      role === 'admin'
+        ? 'Needs an admin key (agency admin, clinic admin, or a clinic key from the config).'
+        : 'Any key that sees the clinic (admin or staff).',
     security: [{ bearerAuth: [] }],
   };
 }
@@ -65,16 +77,32 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         description:
           'Post-treatment rebooking for medical spas. Every /v1 route takes `Authorization: Bearer <key>`; a key sees its agency’s clinics (agency key) or one clinic (clinic key), another tenant’s resources answer 404. Errors are `{ "error": { "code", "message", "field"?, "issues"? } }`.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'API key from `rebook keys create` (or a clinic key named in its config)' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'API key from `rebook keys create` (or a clinic key named in its config)',
+          },
+        },
+      },
     },
     // Only the JSON API is documented: vendor webhooks and unsubscribe pages are not ours to specify.
     transform: (doc) => {
       const url = doc.url;
-      if (!url.startsWith('/v1/') && url !== '/healthz' && url !== '/readyz') return { schema: { ...doc.schema, hide: true }, url };
+      if (!url.startsWith('/v1/') && url !== '/healthz' && url !== '/readyz')
+        return { schema: { ...doc.schema, hide: true }, url };
       // A /v1 route without a schema of its own still documents its key and access errors.
       if (url.startsWith('/v1/') && !doc.schema?.security) {
         const { default: _, ...access } = errorResponses;
-        return jsonSchemaTransform({ ...doc, schema: { security: [{ bearerAuth: [] }], ...doc.schema, response: { ...access, ...(doc.schema?.response as object | undefined) } } });
+        return jsonSchemaTransform({
+          ...doc,
+          schema: {
+            security: [{ bearerAuth: [] }],
+            ...doc.schema,
+            response: { ...access, ...(doc.schema?.response as object | undefined) },
+          },
+        });
       }
       return jsonSchemaTransform(doc);
     },

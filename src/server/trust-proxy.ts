@@ -34,12 +34,19 @@ export const trustProxySchema = z
     if (raw === undefined || raw === '' || raw === 'false') return false;
     if (raw === 'true') return true;
     if (/^\d+$/.test(raw)) {
-      ctx.addIssue({ code: 'custom', message: "a hop count is not trusted (fastify ignores it: a direct client could spoof X-Forwarded-For); name the load balancers' addresses or CIDR ranges, or true" });
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "a hop count is not trusted (fastify ignores it: a direct client could spoof X-Forwarded-For); name the load balancers' addresses or CIDR ranges, or true",
+      });
       return z.NEVER;
     }
     const entries = raw.split(',').map((s) => s.trim());
     const bad = entries.filter((e) => !isProxyAddress(e));
     if (bad.length === 0) return entries;
-    ctx.addIssue({ code: 'custom', message: `not an IP address or CIDR range: ${bad.map((b) => JSON.stringify(b)).join(', ')} (expected true, false, or comma-separated addresses / CIDR ranges)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `not an IP address or CIDR range: ${bad.map((b) => JSON.stringify(b)).join(', ')} (expected true, false, or comma-separated addresses / CIDR ranges)`,
+    });
     return z.NEVER;
   });

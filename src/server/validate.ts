@@ -2,7 +2,11 @@
 import type { z } from 'zod';
 import { RebookError } from '../errors.js';
 
-export function parseOr400<S extends z.ZodType>(schema: S, data: unknown, where: 'body' | 'query' | 'params'): z.infer<S> {
+export function parseOr400<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  where: 'body' | 'query' | 'params',
+): z.infer<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({
@@ -19,11 +23,17 @@ const PART: Record<string, string> = { body: 'body', querystring: 'query', param
  * A route schema's validation failure (fastify-type-provider-zod) as our coded 400, with one
  * issue per failing path; unknown keys are named in the path, as the config loader does.
  */
-export function validationError(err: { validation: { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string }): RebookError {
+export function validationError(err: {
+  validation: { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }[];
+  validationContext?: string;
+}): RebookError {
   const part = PART[err.validationContext ?? 'body'] ?? 'body';
   const issues = err.validation.flatMap((v) => {
     const path = [part, ...v.instancePath.split('/').filter(Boolean)];
-    const keys = v.keyword === 'unrecognized_keys' && Array.isArray(v.params?.keys) ? (v.params.keys as unknown[]).map(String) : undefined;
+    const keys =
+      v.keyword === 'unrecognized_keys' && Array.isArray(v.params?.keys)
+        ? (v.params.keys as unknown[]).map(String)
+        : undefined;
     if (keys) return keys.map((k) => ({ path: [...path, k].join('.'), message: `unknown key "${k}"` }));
     return [{ path: path.join('.'), message: v.message ?? 'invalid' }];
   });

@@ -39,7 +39,10 @@ export function parseBookingRates(text: string, types: Iterable<TreatmentTypeDef
   const purposes = Object.keys(DEFAULT_RATES_BY_PURPOSE) as Purpose[];
   const out: BookingRates = { byStageKey: {}, byPurpose: { ...DEFAULT_RATES_BY_PURPOSE } };
   const problems: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([a-z0-9_-]+)\s*=\s*(\d+(?:\.\d+)?)(%?)$/i.exec(part);
     if (!m) {
       problems.push(`"${part}": expected stage=rate, e.g. reminder=0.22 or reminder=22%`);
@@ -53,7 +56,10 @@ export function parseBookingRates(text: string, types: Iterable<TreatmentTypeDef
     }
     if (stageKeys.has(key)) out.byStageKey[key] = rate;
     else if ((purposes as string[]).includes(key)) out.byPurpose[key as Purpose] = rate;
-    else problems.push(`"${key}" is neither a stage key (${[...stageKeys].join(', ')}) nor a purpose (${purposes.join(', ')})`);
+    else
+      problems.push(
+        `"${key}" is neither a stage key (${[...stageKeys].join(', ')}) nor a purpose (${purposes.join(', ')})`,
+      );
   }
   if (problems.length) throw new RangeError(`--booking-rates: ${problems.join('; ')}`);
   return out;

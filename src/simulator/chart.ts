@@ -39,11 +39,17 @@ export function renderChart(result: SimulationResult): string {
   const r = (v: number) => Math.round(v * 10) / 10;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`,
+  );
   out.push(`<title>${escapeXml(`Rebook simulation: ${result.clinic}, ${result.from} to ${result.to}`)}</title>`);
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  out.push(`<text x="${M.left}" y="24" font-size="16" font-weight="600">${escapeXml(`Weekly messages and staff tasks: ${result.clinic}`)}</text>`);
-  out.push(`<text x="${M.left}" y="42" fill="#555">${escapeXml(`${result.from} to ${result.to} (${result.timeZone}), seed ${result.seed}`)}</text>`);
+  out.push(
+    `<text x="${M.left}" y="24" font-size="16" font-weight="600">${escapeXml(`Weekly messages and staff tasks: ${result.clinic}`)}</text>`,
+  );
+  out.push(
+    `<text x="${M.left}" y="42" fill="#555">${escapeXml(`${result.from} to ${result.to} (${result.timeZone}), seed ${result.seed}`)}</text>`,
+  );
 
   // Grid and y axis.
   out.push('<g stroke="#e0e0e0" fill="#555" text-anchor="end">');
@@ -56,28 +62,39 @@ export function renderChart(result: SimulationResult): string {
   // Bars: email at the bottom, SMS stacked on top.
   out.push(`<g fill="${COLORS.email}">`);
   weeks.forEach((w, i) => {
-    if (w.email > 0) out.push(`<rect data-week="${w.weekStart}" data-series="email" x="${r(x(i) + (band - barW) / 2)}" y="${r(y(w.email))}" width="${r(barW)}" height="${r(y(0) - y(w.email))}"/>`);
+    if (w.email > 0)
+      out.push(
+        `<rect data-week="${w.weekStart}" data-series="email" x="${r(x(i) + (band - barW) / 2)}" y="${r(y(w.email))}" width="${r(barW)}" height="${r(y(0) - y(w.email))}"/>`,
+      );
   });
   out.push('</g>');
   out.push(`<g fill="${COLORS.sms}">`);
   weeks.forEach((w, i) => {
-    if (w.sms > 0) out.push(`<rect data-week="${w.weekStart}" data-series="sms" x="${r(x(i) + (band - barW) / 2)}" y="${r(y(w.email + w.sms))}" width="${r(barW)}" height="${r(y(w.email) - y(w.email + w.sms))}"/>`);
+    if (w.sms > 0)
+      out.push(
+        `<rect data-week="${w.weekStart}" data-series="sms" x="${r(x(i) + (band - barW) / 2)}" y="${r(y(w.email + w.sms))}" width="${r(barW)}" height="${r(y(w.email) - y(w.email + w.sms))}"/>`,
+      );
   });
   out.push('</g>');
 
   // Staff tasks: a line through the middle of each week's band.
   const points = weeks.map((w, i) => `${r(x(i) + band / 2)},${r(y(w.staffTasks))}`).join(' ');
-  out.push(`<polyline data-series="staffTasks" fill="none" stroke="${COLORS.staff}" stroke-width="2" points="${points}"/>`);
+  out.push(
+    `<polyline data-series="staffTasks" fill="none" stroke="${COLORS.staff}" stroke-width="2" points="${points}"/>`,
+  );
 
   // X axis: a label about every month.
   const every = Math.max(1, Math.ceil(n / 13));
   out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${r(y(0))}" y2="${r(y(0))}" stroke="#333"/>`);
   out.push('<g fill="#555" text-anchor="middle">');
   weeks.forEach((w, i) => {
-    if (i % every === 0) out.push(`<text x="${r(x(i) + band / 2)}" y="${r(y(0) + 18)}">${escapeXml(w.weekStart.slice(5))}</text>`);
+    if (i % every === 0)
+      out.push(`<text x="${r(x(i) + band / 2)}" y="${r(y(0) + 18)}">${escapeXml(w.weekStart.slice(5))}</text>`);
   });
   out.push('</g>');
-  out.push(`<text x="${M.left + plotW / 2}" y="${H - 14}" text-anchor="middle" fill="#555">week starting (month-day)</text>`);
+  out.push(
+    `<text x="${M.left + plotW / 2}" y="${H - 14}" text-anchor="middle" fill="#555">week starting (month-day)</text>`,
+  );
 
   // Legend.
   const legend: [string, string][] = [
@@ -91,5 +108,5 @@ export function renderChart(result: SimulationResult): string {
     out.push(`<text x="${lx + 18}" y="25">${escapeXml(label)}</text>`);
   });
   out.push('</svg>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

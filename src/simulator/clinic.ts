@@ -2,7 +2,7 @@
  * What the simulator needs to know about a clinic, taken from the loaded configuration through
  * the same helpers the activities use (caps, send window, incentive tiers, classification).
  */
-import { classificationRulesFor, clinicOrThrow, treatmentTypesFor, type LoadedConfig } from '../config/load.js';
+import { classificationRulesFor, clinicOrThrow, type LoadedConfig, treatmentTypesFor } from '../config/load.js';
 import { capRulesFor, incentiveTiersFor, sendWindowFor } from '../config/messaging.js';
 import type { CapRule } from '../core/caps.js';
 import type { ClassificationRules } from '../core/classify.js';
@@ -42,7 +42,12 @@ export function simulationClinic(config: LoadedConfig, clinicId: string): Simula
     capRules: capRulesFor(clinic),
     sendWindow: sendWindowFor(clinic),
     fallback: clinic.fallback,
-    templateChannels: Object.fromEntries(Object.entries(clinic.templates).map(([purpose, byChannel]) => [purpose, (['email', 'sms'] as const).filter((c) => !!byChannel[c])])),
+    templateChannels: Object.fromEntries(
+      Object.entries(clinic.templates).map(([purpose, byChannel]) => [
+        purpose,
+        (['email', 'sms'] as const).filter((c) => !!byChannel[c]),
+      ]),
+    ),
     assumedConsent: clinic.connector?.assumedConsent ?? { sms: false, email: true },
     defaultCountry: clinic.defaultCountry,
     incentives: incentiveTiersFor(clinic),

@@ -38,7 +38,7 @@ import { planSequence } from '../core/plan.js';
 import { nextOpening } from '../core/send-window.js';
 import type { Channel, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
 import { addDays, DAY_MS, fromLocal, toLocal } from '../core/zoned-time.js';
-import { rateFor, type BookingRates, type Purpose } from './booking-rates.js';
+import { type BookingRates, type Purpose, rateFor } from './booking-rates.js';
 import type { SimulationClinic } from './clinic.js';
 import type { HistoryRow } from './history-csv.js';
 import { streamFor } from './random.js';
@@ -228,7 +228,10 @@ export interface FastPlan {
  * is planned once, from its first instant, and that bound is applied per treatment. The
  * simulator's tests check the result against `planSequence` for arbitrary anchors.
  */
-export function createPlanner(clinic: Pick<SimulationClinic, 'timeZone' | 'sendTime'>, localDateOf: (ms: number) => LocalDate = (ms) => toLocal(ms, clinic.timeZone)): (type: TreatmentTypeDefinition, anchorMs: number) => FastPlan {
+export function createPlanner(
+  clinic: Pick<SimulationClinic, 'timeZone' | 'sendTime'>,
+  localDateOf: (ms: number) => LocalDate = (ms) => toLocal(ms, clinic.timeZone),
+): (type: TreatmentTypeDefinition, anchorMs: number) => FastPlan {
   const tz = clinic.timeZone;
   const days = new Map<string, FastPlan>();
   return (type, anchorMs) => {
@@ -238,7 +241,11 @@ export function createPlanner(clinic: Pick<SimulationClinic, 'timeZone' | 'sendT
     if (!base) {
       const dayStart = fromLocal({ year: date.year, month: date.month, day: date.day, hour: 0, minute: 0 }, tz);
       const plan = planSequence(type, new Date(dayStart).toISOString(), { timeZone: tz, sendTime: clinic.sendTime });
-      base = { stages: plan.stages, dues: plan.stages.map((st) => Date.parse(st.dueAt)), windowEndsAt: Date.parse(plan.windowEndsAt) };
+      base = {
+        stages: plan.stages,
+        dues: plan.stages.map((st) => Date.parse(st.dueAt)),
+        windowEndsAt: Date.parse(plan.windowEndsAt),
+      };
       days.set(key, base);
     }
     return { stages: base.stages, dues: base.dues.map((d) => Math.max(d, anchorMs)), windowEndsAt: base.windowEndsAt };
@@ -246,10 +253,15 @@ export function createPlanner(clinic: Pick<SimulationClinic, 'timeZone' | 'sendT
 }
 
 /** Runs the simulation; `rows` in any order. */
-export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, options: SimulationOptions): SimulationResult {
+export function simulate(
+  rows: readonly HistoryRow[],
+  clinic: SimulationClinic,
+  options: SimulationOptions,
+): SimulationResult {
   const tz = clinic.timeZone;
   const months = options.months;
-  if (!Number.isInteger(months) || months < 1 || months > 120) throw new RangeError('months must be a whole number from 1 to 120');
+  if (!Number.isInteger(months) || months < 1 || months > 120)
+    throw new RangeError('months must be a whole number from 1 to 120');
   if (!(options.leadDays >= 0)) throw new RangeError('leadDays must be 0 or more');
   const leadMs = options.leadDays * DAY_MS;
 
@@ -294,7 +306,8 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
 
   // The counted period, in whole local weeks starting on Monday.
   const earliest = rows.reduce((m, r) => Math.min(m, r.completedAtMs), Number.POSITIVE_INFINITY);
-  if (!options.from && !Number.isFinite(earliest)) throw new RangeError('the history has no readable rows (and no start date was given)');
+  if (!options.from && !Number.isFinite(earliest))
+    throw new RangeError('the history has no readable rows (and no start date was given)');
   const fromDate = options.from ? parseLocalDate(options.from) : localDateOf(earliest);
   const toDate = addMonths(fromDate, months);
   const fromMs = fromLocal({ ...fromDate, hour: 0, minute: 0 }, tz);
@@ -336,21 +349,51 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
   };
 
   const s: SimulationSummary = {
-    input: { rows: rows.length, clients: 0, treatmentsEnrolled: 0, unclassifiedRows: 0, duplicateRows: 0, rowsAfterPeriod: 0, invalidPhones: 0, clientsWithoutChannel: 0 },
-    sequences: { enrolled: 0, restarted: 0, bookedSimulated: 0, bookedInHistory: 0, bookedInHistoryAfterATouch: 0, churned: 0, runningAtEnd: 0, noUsableChannel: 0 },
+    input: {
+      rows: rows.length,
+      clients: 0,
+      treatmentsEnrolled: 0,
+      unclassifiedRows: 0,
+      duplicateRows: 0,
+      rowsAfterPeriod: 0,
+      invalidPhones: 0,
+      clientsWithoutChannel: 0,
+    },
+    sequences: {
+      enrolled: 0,
+      restarted: 0,
+      bookedSimulated: 0,
+      bookedInHistory: 0,
+      bookedInHistoryAfterATouch: 0,
+      churned: 0,
+      runningAtEnd: 0,
+      noUsableChannel: 0,
+    },
     messages: { email: 0, sms: 0, total: 0, viaFallback: 0 },
     deferred: { sendWindow: 0, caps: 0 },
     suppressed: { caps: 0, noChannel: 0, noTemplate: 0 },
     offers: { issued: 0, byOffer: {} },
     staffTasks: { total: 0, noResponse: 0, noTouchDelivered: 0, noUsableChannel: 0 },
     rebookings: { simulated: 0, expected: 0, revenueCents: 0, withoutPrice: 0 },
-    perWeek: { email: { mean: 0, peak: 0 }, sms: { mean: 0, peak: 0 }, messages: { mean: 0, peak: 0 }, staffTasks: { mean: 0, peak: 0 } },
+    perWeek: {
+      email: { mean: 0, peak: 0 },
+      sms: { mean: 0, peak: 0 },
+      messages: { mean: 0, peak: 0 },
+      staffTasks: { mean: 0, peak: 0 },
+    },
   };
   const byStage = new Map<string, StageRow>();
   const stageRow = (st: StageDefinition): StageRow => {
     let r = byStage.get(st.key);
     if (!r) {
-      r = { stage: st.key, purpose: st.purpose, rate: rateFor(options.rates, st), reached: 0, rebookings: 0, expectedRebookings: 0 };
+      r = {
+        stage: st.key,
+        purpose: st.purpose,
+        rate: rateFor(options.rates, st),
+        reached: 0,
+        rebookings: 0,
+        expectedRebookings: 0,
+      };
       byStage.set(st.key, r);
     }
     return r;
@@ -384,7 +427,11 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
     const tracing = !!trace && options.traceClients!.has(clientId);
     const rng = streamFor(options.seed, clientId);
     const sorted = [...clientRows].sort((a, b) => a.completedAtMs - b.completedAtMs || a.line - b.line);
-    const all: Treatment[] = sorted.map((row) => ({ row, type: classify(row.serviceName), day: dayNumber(localDateOf(row.completedAtMs)) }));
+    const all: Treatment[] = sorted.map((row) => ({
+      row,
+      type: classify(row.serviceName),
+      day: dayNumber(localDateOf(row.completedAtMs)),
+    }));
 
     // Contact details and consent: the most recent row that says anything about each.
     const latest = <K extends keyof HistoryRow>(k: K): HistoryRow[K] | null => {
@@ -473,7 +520,12 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
       for (const other of [...running.values()]) end(other, at, 'booked', other === seq ? stage.key : undefined);
     };
 
-    const staffTask = (seq: Seq, stage: StageDefinition, at: number, reason: 'no_response' | 'no_touch_delivered' | 'no_usable_channel') => {
+    const staffTask = (
+      seq: Seq,
+      stage: StageDefinition,
+      at: number,
+      reason: 'no_response' | 'no_touch_delivered' | 'no_usable_channel',
+    ) => {
       if (count(series.staffTasks, at)) {
         s.staffTasks.total++;
         if (reason === 'no_response') s.staffTasks.noResponse++;
@@ -511,7 +563,11 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
         if (!usable.sms && !usable.email) {
           // Nobody can be reached automatically: staff now, the rest of the sequence skipped.
           if (weekOf(now) >= 0) s.sequences.noUsableChannel++;
-          const staffStage = seq.stages.find((x) => x.channel === 'staff') ?? { ...stage, channel: 'staff' as const, purpose: 'escalation' as const };
+          const staffStage = seq.stages.find((x) => x.channel === 'staff') ?? {
+            ...stage,
+            channel: 'staff' as const,
+            purpose: 'escalation' as const,
+          };
           seq.idx = seq.stages.length - 1;
           staffTask(seq, staffStage, now, 'no_usable_channel');
         } else {
@@ -525,7 +581,12 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
       if (open > now) {
         if (!seq.heldByWindow && count(series.deferredBySendWindow, now)) s.deferred.sendWindow++;
         seq.heldByWindow = true;
-        if (tracing) note('deferred_send_window', seq.type.key, now, { stage: stage.key, channel, detail: new Date(open).toISOString() });
+        if (tracing)
+          note('deferred_send_window', seq.type.key, now, {
+            stage: stage.key,
+            channel,
+            detail: new Date(open).toISOString(),
+          });
         seq.nextAt = open;
         return;
       }
@@ -543,7 +604,8 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
         if (at < stageEnds) {
           if (!seq.heldByCaps && count(series.deferredByCaps, now)) s.deferred.caps++;
           seq.heldByCaps = true;
-          if (tracing) note('deferred_caps', seq.type.key, now, { stage: stage.key, channel, detail: new Date(at).toISOString() });
+          if (tracing)
+            note('deferred_caps', seq.type.key, now, { stage: stage.key, channel, detail: new Date(at).toISOString() });
           seq.nextAt = at;
         } else {
           if (count(series.suppressedByCaps, now)) s.suppressed.caps++;
@@ -634,7 +696,10 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
         }
       }
       const nextTreatment = treatments[ti];
-      if (nextTreatment && (nextTreatment.row.completedAtMs < at || (nextTreatment.row.completedAtMs === at && !isStop))) {
+      if (
+        nextTreatment &&
+        (nextTreatment.row.completedAtMs < at || (nextTreatment.row.completedAtMs === at && !isStop))
+      ) {
         enroll(nextTreatment);
         ti++;
         continue;
@@ -662,7 +727,10 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
     rebookings: series.rebookings[i]!,
     enrolled: series.enrolled[i]!,
   }));
-  const stat = (values: number[]) => ({ mean: round2(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)), peak: values.reduce((a, b) => Math.max(a, b), 0) });
+  const stat = (values: number[]) => ({
+    mean: round2(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)),
+    peak: values.reduce((a, b) => Math.max(a, b), 0),
+  });
   s.perWeek = {
     email: stat(weekly.map((w) => w.email)),
     sms: stat(weekly.map((w) => w.sms)),
@@ -685,7 +753,9 @@ export function simulate(rows: readonly HistoryRow[], clinic: SimulationClinic, 
     summary: s,
     byStage: stages,
     byType: [...byType.values()],
-    unclassifiedServices: [...unclassified.entries()].map(([service, n]) => ({ service, rows: n })).sort((a, b) => b.rows - a.rows || (a.service < b.service ? -1 : 1)),
+    unclassifiedServices: [...unclassified.entries()]
+      .map(([service, n]) => ({ service, rows: n }))
+      .sort((a, b) => b.rows - a.rows || (a.service < b.service ? -1 : 1)),
     weekly,
     ...(trace ? { trace } : {}),
   };

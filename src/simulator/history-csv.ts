@@ -22,7 +22,17 @@
  */
 import { addDays, fromLocal } from '../core/zoned-time.js';
 
-export const HISTORY_COLUMNS = ['client_id', 'appointment_id', 'service_name', 'completed_at', 'price', 'email', 'phone', 'sms_consent', 'email_consent'] as const;
+export const HISTORY_COLUMNS = [
+  'client_id',
+  'appointment_id',
+  'service_name',
+  'completed_at',
+  'price',
+  'email',
+  'phone',
+  'sms_consent',
+  'email_consent',
+] as const;
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
 const REQUIRED: HistoryColumn[] = ['client_id', 'appointment_id', 'service_name', 'completed_at'];
 
@@ -136,7 +146,10 @@ function yesNo(v: string): boolean | undefined {
 
 /** Dollars to cents: "350", "350.5", "$1,200.00". */
 export function parsePrice(v: string): number | undefined {
-  const s = v.trim().replace(/^\$/, '').replace(/,(?=\d{3}(\D|$))/g, '');
+  const s = v
+    .trim()
+    .replace(/^\$/, '')
+    .replace(/,(?=\d{3}(\D|$))/g, '');
   if (!/^\d+(\.\d{1,2})?$/.test(s)) return undefined;
   return Math.round(Number(s) * 100);
 }
@@ -163,7 +176,11 @@ export function parseCompletedAt(v: string, timeZone: string): number | undefine
     const y = new Date(ms).getUTCFullYear();
     return y >= 1900 && y <= 2200 ? ms : undefined;
   }
-  let y: number, mo: number, d: number, h = 12, mi = 0;
+  let y: number,
+    mo: number,
+    d: number,
+    h = 12,
+    mi = 0;
   const iso = ISO_LOCAL.exec(s);
   const us = iso ? null : US_DATE.exec(s);
   if (iso) {
@@ -187,15 +204,23 @@ export function parseHistoryCsv(text: string, timeZone: string): ParsedHistory {
 
   for (const { line, fields } of csvRecords(text)) {
     if (!columns) {
-      const names = fields.map((f) => f.trim().toLowerCase().replace(/[\s-]+/g, '_'));
+      const names = fields.map((f) =>
+        f
+          .trim()
+          .toLowerCase()
+          .replace(/[\s-]+/g, '_'),
+      );
       if (names.includes('client_id')) {
         header = true;
-        columns = names.map((name) => ((HISTORY_COLUMNS as readonly string[]).includes(name) ? (name as HistoryColumn) : null));
+        columns = names.map((name) =>
+          (HISTORY_COLUMNS as readonly string[]).includes(name) ? (name as HistoryColumn) : null,
+        );
         names.forEach((name, i) => {
           if (!columns![i]) ignoredColumns.push(name || `(column ${i + 1})`);
         });
         const missing = REQUIRED.filter((c) => !columns!.includes(c));
-        if (missing.length) throw new HistoryFormatError(`line ${line}: the header lacks the required column(s) ${missing.join(', ')}`);
+        if (missing.length)
+          throw new HistoryFormatError(`line ${line}: the header lacks the required column(s) ${missing.join(', ')}`);
         const dup = columns.find((c, i) => c && columns!.indexOf(c) !== i);
         if (dup) throw new HistoryFormatError(`line ${line}: column ${dup} appears twice in the header`);
         continue;
@@ -209,11 +234,21 @@ export function parseHistoryCsv(text: string, timeZone: string): ParsedHistory {
   return { rows, problems, header, ignoredColumns };
 }
 
-function readRow(line: number, fields: string[], columns: (HistoryColumn | null)[], header: boolean, timeZone: string): HistoryRow | RowProblem {
+function readRow(
+  line: number,
+  fields: string[],
+  columns: (HistoryColumn | null)[],
+  header: boolean,
+  timeZone: string,
+): HistoryRow | RowProblem {
   const fail = (message: string): RowProblem => ({ line, message });
   const headerless = !header;
-  if (headerless ? fields.length < REQUIRED.length || fields.length > columns.length : fields.length !== columns.length) {
-    return fail(`expected ${headerless ? `${REQUIRED.length} to ${columns.length}` : columns.length} fields, found ${fields.length}`);
+  if (
+    headerless ? fields.length < REQUIRED.length || fields.length > columns.length : fields.length !== columns.length
+  ) {
+    return fail(
+      `expected ${headerless ? `${REQUIRED.length} to ${columns.length}` : columns.length} fields, found ${fields.length}`,
+    );
   }
   const cell: Partial<Record<HistoryColumn, string>> = {};
   columns.forEach((c, i) => {
@@ -223,7 +258,8 @@ function readRow(line: number, fields: string[], columns: (HistoryColumn | null)
 
   for (const c of REQUIRED) if (!cell[c]) return fail(`${c} is empty`);
   const completedAtMs = parseCompletedAt(cell.completed_at!, timeZone);
-  if (completedAtMs === undefined) return fail('completed_at is not a date (expected ISO 8601, YYYY-MM-DD or M/D/YYYY)');
+  if (completedAtMs === undefined)
+    return fail('completed_at is not a date (expected ISO 8601, YYYY-MM-DD or M/D/YYYY)');
 
   let priceCents: number | null = null;
   if (cell.price) {

@@ -20,7 +20,9 @@ export function renderSummary(result: SimulationResult, extra: { malformedRows: 
   const s = result.summary;
   const lines: string[] = [];
   lines.push(`Rebook simulation: ${result.clinic} (${result.timeZone})`);
-  lines.push(`Period    ${result.from} to ${result.to}, ${result.weekly.length} weeks; seed ${result.seed}; history appointments booked ${result.leadDays} days ahead`);
+  lines.push(
+    `Period    ${result.from} to ${result.to}, ${result.weekly.length} weeks; seed ${result.seed}; history appointments booked ${result.leadDays} days ahead`,
+  );
   lines.push(
     `History   ${num(s.input.rows)} rows, ${num(s.input.clients)} clients, ${num(s.input.treatmentsEnrolled)} treatments enrolled, ${num(s.input.unclassifiedRows)} unclassified, ${num(s.input.duplicateRows)} duplicates, ${num(s.input.rowsAfterPeriod)} after the period, ${num(extra.malformedRows)} malformed`,
   );
@@ -43,7 +45,9 @@ export function renderSummary(result: SimulationResult, extra: { malformedRows: 
         ['Deferred by caps', s.deferred.caps, '', ''],
         ['Suppressed by caps', s.suppressed.caps, '', ''],
         ['Suppressed: no usable channel for the stage', s.suppressed.noChannel, '', ''],
-        ...(s.suppressed.noTemplate ? [['Not sent: no template for the channel (config)', s.suppressed.noTemplate, '', '']] : []),
+        ...(s.suppressed.noTemplate
+          ? [['Not sent: no template for the channel (config)', s.suppressed.noTemplate, '', '']]
+          : []),
       ],
       ['l', 'r', 'r', 'r'],
     ),
@@ -57,18 +61,24 @@ export function renderSummary(result: SimulationResult, extra: { malformedRows: 
     ...table(
       [
         ['Rebookings by stage', 'rate', 'reached', 'booked', 'expected'],
-        ...result.byStage.filter((r) => r.reached > 0 || r.rate > 0).map((r) => [`  ${r.stage}`, r.rate.toFixed(2), r.reached, r.rebookings, oneDecimal(r.expectedRebookings)]),
+        ...result.byStage
+          .filter((r) => r.reached > 0 || r.rate > 0)
+          .map((r) => [`  ${r.stage}`, r.rate.toFixed(2), r.reached, r.rebookings, oneDecimal(r.expectedRebookings)]),
         ['  total', '', '', s.rebookings.simulated, oneDecimal(s.rebookings.expected)],
       ],
       ['l', 'r', 'r', 'r', 'r'],
     ),
   );
-  lines.push(`Rebooked treatments' value ${money(s.rebookings.revenueCents)}${s.rebookings.withoutPrice ? ` (+${num(s.rebookings.withoutPrice)} without a price)` : ''}`);
+  lines.push(
+    `Rebooked treatments' value ${money(s.rebookings.revenueCents)}${s.rebookings.withoutPrice ? ` (+${num(s.rebookings.withoutPrice)} without a price)` : ''}`,
+  );
   const offers = Object.entries(s.offers.byOffer).sort((a, b) => b[1] - a[1]);
   if (offers.length) lines.push(`Offers    ${offers.map(([o, n]) => `${o}: ${num(n)}`).join(', ')}`);
   if (result.unclassifiedServices.length) {
     const top = result.unclassifiedServices.slice(0, 5).map((u) => `"${u.service}" (${num(u.rows)})`);
-    lines.push(`Unclassified services (map them in the clinic's services.synonyms): ${top.join(', ')}${result.unclassifiedServices.length > 5 ? `, and ${result.unclassifiedServices.length - 5} more` : ''}`);
+    lines.push(
+      `Unclassified services (map them in the clinic's services.synonyms): ${top.join(', ')}${result.unclassifiedServices.length > 5 ? `, and ${result.unclassifiedServices.length - 5} more` : ''}`,
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -21,16 +21,67 @@ interface MenuItem {
 }
 
 export const SYNTHETIC_MENU: MenuItem[] = [
-  { type: 'neuromodulator', weight: 40, names: ['Botox 20u', 'Botox', 'BTX 40u', 'Dysport 60u', 'Xeomin', 'Jeuveau', 'Botox - forehead lines', 'Injectables'], price: [250, 750], gap: [88, 130] },
-  { type: 'lip_filler', weight: 12, names: ['Juvederm Ultra - Lips', 'Lip filler 1 syringe', 'Restylane Kysse', 'Volbella lips'], price: [600, 900], gap: [170, 260] },
-  { type: 'cheek_filler', weight: 5, names: ['Juvederm Voluma', 'Cheek filler', 'Restylane Lyft'], price: [750, 1500], gap: [260, 380] },
+  {
+    type: 'neuromodulator',
+    weight: 40,
+    names: [
+      'Botox 20u',
+      'Botox',
+      'BTX 40u',
+      'Dysport 60u',
+      'Xeomin',
+      'Jeuveau',
+      'Botox - forehead lines',
+      'Injectables',
+    ],
+    price: [250, 750],
+    gap: [88, 130],
+  },
+  {
+    type: 'lip_filler',
+    weight: 12,
+    names: ['Juvederm Ultra - Lips', 'Lip filler 1 syringe', 'Restylane Kysse', 'Volbella lips'],
+    price: [600, 900],
+    gap: [170, 260],
+  },
+  {
+    type: 'cheek_filler',
+    weight: 5,
+    names: ['Juvederm Voluma', 'Cheek filler', 'Restylane Lyft'],
+    price: [750, 1500],
+    gap: [260, 380],
+  },
   { type: 'kybella', weight: 3, names: ['Kybella', 'Double chin injection'], price: [600, 1400], gap: [40, 60] },
   { type: 'sculptra', weight: 2, names: ['Sculptra', 'Sculptra 2 vials'], price: [900, 2000], gap: [330, 420] },
-  { type: 'chemical_peel', weight: 9, names: ['VI Peel', 'Chemical peel', 'Glycolic peel'], price: [150, 350], gap: [30, 60] },
-  { type: 'microneedling', weight: 8, names: ['Microneedling', 'SkinPen microneedling', 'Morpheus8'], price: [300, 1200], gap: [30, 70] },
+  {
+    type: 'chemical_peel',
+    weight: 9,
+    names: ['VI Peel', 'Chemical peel', 'Glycolic peel'],
+    price: [150, 350],
+    gap: [30, 60],
+  },
+  {
+    type: 'microneedling',
+    weight: 8,
+    names: ['Microneedling', 'SkinPen microneedling', 'Morpheus8'],
+    price: [300, 1200],
+    gap: [30, 70],
+  },
   { type: 'hydrafacial', weight: 12, names: ['HydraFacial', 'Hydra Facial Deluxe'], price: [180, 300], gap: [28, 50] },
-  { type: 'laser', weight: 6, names: ['Laser hair removal', 'IPL photofacial', 'BBL', 'Clear + Brilliant'], price: [250, 700], gap: [40, 70] },
-  { type: null, weight: 3, names: ['Consultation', 'B12 shot', 'Skincare purchase', 'Dermaplaning'], price: [0, 150], gap: [20, 90] },
+  {
+    type: 'laser',
+    weight: 6,
+    names: ['Laser hair removal', 'IPL photofacial', 'BBL', 'Clear + Brilliant'],
+    price: [250, 700],
+    gap: [40, 70],
+  },
+  {
+    type: null,
+    weight: 3,
+    names: ['Consultation', 'B12 shot', 'Skincare purchase', 'Dermaplaning'],
+    price: [0, 150],
+    gap: [20, 90],
+  },
 ];
 
 export interface SyntheticOptions {
@@ -66,7 +117,8 @@ export function generateHistory(opts: SyntheticOptions): SyntheticRow[] {
   const { clients, treatments, seed, timeZone } = opts;
   const days = opts.days ?? 365;
   if (!Number.isInteger(clients) || clients < 1) throw new RangeError('clients must be a positive whole number');
-  if (!Number.isInteger(treatments) || treatments < clients) throw new RangeError('treatments must be a whole number, at least one per client');
+  if (!Number.isInteger(treatments) || treatments < clients)
+    throw new RangeError('treatments must be a whole number, at least one per client');
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(opts.start);
   if (!m) throw new RangeError('start must be YYYY-MM-DD');
   const start = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
@@ -156,7 +208,11 @@ export function generateHistory(opts: SyntheticOptions): SyntheticRow[] {
     const hasPhone = rnd() < 0.86;
     return {
       email: rnd() < 0.93 ? 'y' : 'n',
-      phone: hasPhone ? (rnd() < 0.03 ? `+1 555 ${int(100, 999)}` : `+1${pick(['212', '646', '917', '718', '347'])}555${String(int(0, 9999)).padStart(4, '0')}`) : '',
+      phone: hasPhone
+        ? rnd() < 0.03
+          ? `+1 555 ${int(100, 999)}`
+          : `+1${pick(['212', '646', '917', '718', '347'])}555${String(int(0, 9999)).padStart(4, '0')}`
+        : '',
       sms: hasPhone && rnd() < 0.78 ? 'y' : 'n',
       emailConsent: rnd() < 0.97 ? 'y' : 'n',
     };
@@ -192,5 +248,5 @@ export function generateHistory(opts: SyntheticOptions): SyntheticRow[] {
 export function historyToCsv(rows: readonly SyntheticRow[]): string {
   const lines = [HISTORY_COLUMNS.join(',')];
   for (const r of rows) lines.push(HISTORY_COLUMNS.map((c) => csvField(r[c])).join(','));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

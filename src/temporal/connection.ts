@@ -4,8 +4,8 @@
  * Temporal Cloud. Payload encryption is attached to both sides when a key is configured.
  */
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { AesGcmPayloadCodec, parseEncryptionKeys } from './codec.js';
 import type { TemporalSettings } from './settings.js';
 
@@ -38,7 +38,10 @@ export async function connectClient(s: TemporalSettings, env: NodeJS.ProcessEnv 
   return new Client({ connection, namespace: s.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
-export async function connectWorker(s: TemporalSettings, env: NodeJS.ProcessEnv = process.env): Promise<NativeConnection> {
+export async function connectWorker(
+  s: TemporalSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<NativeConnection> {
   const { tls, apiKey } = tlsAndAuth(s, env);
   const opts: NativeConnectionOptions = { address: s.address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) };
   return NativeConnection.connect(opts);

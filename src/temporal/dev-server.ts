@@ -2,7 +2,7 @@
  * The embedded Temporal dev server for `rebook dev`: the `temporal` CLI's `server start-dev`
  * with SQLite persistence under .data/, so sequences survive restarts of the whole stack.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -32,7 +32,10 @@ async function waitForServer(address: string, child: ChildProcess, timeoutMs: nu
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode} (see its log in the data directory: temporal.log)`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `temporal dev server exited with code ${child.exitCode} (see its log in the data directory: temporal.log)`,
+      );
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       await conn.workflowService.getSystemInfo({});
@@ -43,15 +46,23 @@ async function waitForServer(address: string, child: ChildProcess, timeoutMs: nu
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+  throw new Error(
+    `temporal dev server did not answer on ${address} within ${timeoutMs} ms: ${(lastError as Error)?.message}`,
+  );
 }
 
-export async function startDevServer(s: TemporalSettings, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<DevServer> {
+export async function startDevServer(
+  s: TemporalSettings,
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DevServer> {
   const address = `127.0.0.1:${s.devServer.port}`;
   try {
     const probe = await Connection.connect({ address, connectTimeout: 500 });
     await probe.close();
-    throw new Error(`port ${s.devServer.port} already answers as a Temporal server: stop the other one, or set TEMPORAL_ADDRESS and run \`rebook server\`/\`rebook worker\` against it`);
+    throw new Error(
+      `port ${s.devServer.port} already answers as a Temporal server: stop the other one, or set TEMPORAL_ADDRESS and run \`rebook server\`/\`rebook worker\` against it`,
+    );
   } catch (err) {
     if ((err as Error).message.startsWith('port ')) throw err;
   }
@@ -66,13 +77,20 @@ export async function startDevServer(s: TemporalSettings, dataDir: string, env: 
     const child = spawn(
       cli,
       [
-        'server', 'start-dev',
-        '--db-filename', dbFile,
-        '--ip', '127.0.0.1',
-        '--port', String(s.devServer.port),
-        '--ui-port', String(s.devServer.uiPort),
-        '--namespace', s.devServer.namespace,
-        '--log-level', 'warn',
+        'server',
+        'start-dev',
+        '--db-filename',
+        dbFile,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(s.devServer.port),
+        '--ui-port',
+        String(s.devServer.uiPort),
+        '--namespace',
+        s.devServer.namespace,
+        '--log-level',
+        'warn',
       ],
       { stdio: ['ignore', logFd, logFd], detached: false },
     );
@@ -87,14 +105,18 @@ export async function startDevServer(s: TemporalSettings, dataDir: string, env: 
       child.kill('SIGKILL');
       // (A child that never spawned may not emit 'exit'.)
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
-      if (spawnError) throw new Error(`cannot run the Temporal CLI "${cli}" (${(spawnError as NodeJS.ErrnoException).code}): run \`npm run setup\` or set TEMPORAL_CLI_PATH`);
+      if (spawnError)
+        throw new Error(
+          `cannot run the Temporal CLI "${cli}" (${(spawnError as NodeJS.ErrnoException).code}): run \`npm run setup\` or set TEMPORAL_CLI_PATH`,
+        );
       // What the server said this time (its own errors: no client data ever reaches this log).
       const said = readFileSync(logFile).subarray(logStart).toString('utf8').trim().split('\n').filter(Boolean).at(-1);
       // The CLI binds a few more ports than ours (HTTP API, metrics, internal services), each a
       // "random free port" it picks and then binds: another process can take one in between.
       // Such a start is retried; a port of ours in use stays an error the message names.
       const ourPort = new RegExp(`(frontend|UI) port (${s.devServer.port}|${s.devServer.uiPort})\\b`);
-      if (said && /address already in use/.test(said) && !ourPort.test(said) && attempt < DEV_SERVER_START_ATTEMPTS) continue;
+      if (said && /address already in use/.test(said) && !ourPort.test(said) && attempt < DEV_SERVER_START_ATTEMPTS)
+        continue;
       throw new Error(`${(err as Error).message}${said ? `: ${said}` : ''}`);
     }
   }

@@ -18,7 +18,11 @@ const TYPES: Record<TemporalSettings['searchAttributes'][string], proto.temporal
   KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 
-export async function registerSearchAttributes(connection: Connection, namespace: string, attributes: TemporalSettings['searchAttributes']): Promise<void> {
+export async function registerSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  attributes: TemporalSettings['searchAttributes'],
+): Promise<void> {
   const wanted = Object.fromEntries(Object.entries(attributes).map(([name, type]) => [name, TYPES[type]]));
   let missing = wanted;
   try {

@@ -1,6 +1,13 @@
 /** Signals the messaging side sends to running sequences: replies, staff outcomes. */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { bookedSignal, endSignal, snoozeSignal, type BookingSignal, type EndSignal, type SnoozeSignal } from '../../workflows/definitions.js';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type BookingSignal,
+  bookedSignal,
+  type EndSignal,
+  endSignal,
+  type SnoozeSignal,
+  snoozeSignal,
+} from '../../workflows/definitions.js';
 
 export interface SequenceSignals {
   /** Each resolves false when the workflow is no longer running. */
@@ -10,7 +17,11 @@ export interface SequenceSignals {
 }
 
 export function createSequenceSignals(client: Client): SequenceSignals {
-  const send = async <T>(workflowId: string, signal: Parameters<ReturnType<Client['workflow']['getHandle']>['signal']>[0], arg: T) => {
+  const send = async <T>(
+    workflowId: string,
+    signal: Parameters<ReturnType<Client['workflow']['getHandle']>['signal']>[0],
+    arg: T,
+  ) => {
     try {
       await client.workflow.getHandle(workflowId).signal(signal as never, arg as never);
       return true;

@@ -1,8 +1,10 @@
 /** Live status of a sequence, asked of its workflow (the `status` query). */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { statusQuery, type SequenceStatus } from '../../workflows/definitions.js';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type SequenceStatus, statusQuery } from '../../workflows/definitions.js';
 
-export type SequenceStatusLookup = (workflowId: string) => Promise<{ state: 'ok'; status: SequenceStatus } | { state: 'not_found' | 'unavailable' }>;
+export type SequenceStatusLookup = (
+  workflowId: string,
+) => Promise<{ state: 'ok'; status: SequenceStatus } | { state: 'not_found' | 'unavailable' }>;
 
 /**
  * A query is answered by a worker (also for closed workflows, within retention); without one it

@@ -1,18 +1,24 @@
 /** Client-side operations on sequence workflows (the server and the forwarder use these). */
-import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { type Client, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import {
-  bookedSignal,
-  endSignal,
-  searchAttributes,
-  SEQUENCE_WORKFLOW,
-  treatmentCompletedSignal,
   type BookingSignal,
+  bookedSignal,
   type EndSignal,
+  endSignal,
+  SEQUENCE_WORKFLOW,
   type SequenceInput,
+  searchAttributes,
   type TreatmentSignal,
+  treatmentCompletedSignal,
 } from '../../workflows/definitions.js';
 
-export async function enrollSequence(client: Client, taskQueue: string, input: SequenceInput, workflowId: string, treatment: TreatmentSignal): Promise<void> {
+export async function enrollSequence(
+  client: Client,
+  taskQueue: string,
+  input: SequenceInput,
+  workflowId: string,
+  treatment: TreatmentSignal,
+): Promise<void> {
   // signal-with-start: starts the workflow if it is not running, else only signals it; the
   // workflow itself dedupes repeated appointments (the call is not idempotent on its own).
   await client.workflow.signalWithStart(SEQUENCE_WORKFLOW, {
@@ -56,7 +62,11 @@ const UNREACHABLE = new Set([14, 4, 8]);
 /** True when a client call failed because Temporal could not be reached (not because the call was wrong). */
 export function isTemporalUnavailable(err: unknown): boolean {
   if (!(err instanceof ServiceError)) return false;
-  for (let e: unknown = err.cause, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err.cause, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     if (UNREACHABLE.has((e as { code?: unknown }).code as number)) return true;
   }
   return false;

@@ -24,7 +24,10 @@ export const temporalSettingsSchema = z.strictObject({
     maxCachedWorkflows: z.number().int().nonnegative(),
     shutdownGraceTime: z.string().regex(/^\d+(ms|s|m)$/),
   }),
-  searchAttributes: z.record(z.string(), z.enum(['Keyword', 'Text', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList'])),
+  searchAttributes: z.record(
+    z.string(),
+    z.enum(['Keyword', 'Text', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList']),
+  ),
   devServer: z.strictObject({
     dbFile: z.string(),
     port: z.number().int().positive(),
@@ -47,7 +50,10 @@ export function loadTemporalSettings(file: string, env: NodeJS.ProcessEnv = proc
     address: env.TEMPORAL_ADDRESS ?? s.address,
     namespace: env.TEMPORAL_NAMESPACE ?? s.namespace,
     taskQueue: env.TEMPORAL_TASK_QUEUE ?? s.taskQueue,
-    tls: { ...s.tls, enabled: env.TEMPORAL_TLS === 'true' ? true : env.TEMPORAL_TLS === 'false' ? false : s.tls.enabled },
+    tls: {
+      ...s.tls,
+      enabled: env.TEMPORAL_TLS === 'true' ? true : env.TEMPORAL_TLS === 'false' ? false : s.tls.enabled,
+    },
     apiKeyEnv: env.TEMPORAL_API_KEY_ENV ?? s.apiKeyEnv,
   };
 }

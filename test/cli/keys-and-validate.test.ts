@@ -29,13 +29,22 @@ interface Run {
 function rebook(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const { DATABASE_URL: _ignored, ...rest } = process.env;
-    execFile('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...rest, LOG_LEVEL: 'silent', REBOOK_CONFIG_DIR: configDir, REBOOK_DATA_DIR: dataDir, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'npx',
+      ['tsx', 'src/cli/main.ts', ...args],
+      {
+        cwd: ROOT,
+        env: { ...rest, LOG_LEVEL: 'silent', REBOOK_CONFIG_DIR: configDir, REBOOK_DATA_DIR: dataDir, ...env },
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
-const clinic = (id: string, extra = '') => `id: ${id}\nname: Clinic ${id}\ntimeZone: America/Chicago\nbookingUrl: https://book.example.com/${id}\naddress: 1 Main Street\n${extra}`;
+const clinic = (id: string, extra = '') =>
+  `id: ${id}\nname: Clinic ${id}\ntimeZone: America/Chicago\nbookingUrl: https://book.example.com/${id}\naddress: 1 Main Street\n${extra}`;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rebook-cli-keys-'));
@@ -47,7 +56,10 @@ beforeAll(() => {
   writeFileSync(join(configDir, 'catalog.yaml'), readFileSync(join(ROOT, 'config/catalog.yaml'), 'utf8'));
   writeFileSync(join(configDir, 'agencies', 'glow.yaml'), 'name: Glow Group\ndefaults:\n  sendTime: "09:30"\n');
   // "aqua gold" is a synonym here: treatments recorded as unclassified before it was added no longer count.
-  writeFileSync(join(configDir, 'clinics', 'glow-east.yaml'), clinic('glow-east', 'agency: glow\nservices:\n  synonyms:\n    hydrafacial: [aqua gold]\n'));
+  writeFileSync(
+    join(configDir, 'clinics', 'glow-east.yaml'),
+    clinic('glow-east', 'agency: glow\nservices:\n  synonyms:\n    hydrafacial: [aqua gold]\n'),
+  );
   writeFileSync(join(configDir, 'clinics', 'glow-west.yaml'), clinic('glow-west', 'agency: glow\n'));
   writeFileSync(join(configDir, 'clinics', 'solo.yaml'), clinic('solo'));
 });
@@ -71,7 +83,14 @@ describe('rebook keys', () => {
     const rows = await database.db.select().from(apiKeys);
     await database.close();
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id, agencyId: 'glow', clinicId: null, role: 'admin', label: 'ops team', revokedAt: null });
+    expect(rows[0]).toMatchObject({
+      id,
+      agencyId: 'glow',
+      clinicId: null,
+      role: 'admin',
+      label: 'ops team',
+      revokedAt: null,
+    });
     expect(rows[0]!.keyHash).toBe(createHash('sha256').update(key).digest('hex'));
     expect(JSON.stringify(rows)).not.toContain(key.split('_')[2]);
   });
@@ -124,13 +143,46 @@ describe('rebook config validate', () => {
     const database = await openDatabase({ pgliteDir: join(dataDir, 'pglite') });
     const now = Date.now();
     await database.db.insert(unmappedServices).values([
-      { clinicId: 'glow-east', serviceKey: 'name:aqua gold facial', serviceName: 'Aqua Gold Facial', occurrences: 4, lastSeenAt: new Date(now - 2 * DAY) },
-      { clinicId: 'glow-east', serviceKey: 'name:vampire facial', serviceName: 'Vampire Facial', occurrences: 3, lastSeenAt: new Date(now - 5 * DAY) },
-      { clinicId: 'glow-west', serviceKey: 'id:svc-77', serviceId: 'svc-77', serviceName: 'Skin Booster', occurrences: 1, lastSeenAt: new Date(now - 1 * DAY) },
-      { clinicId: 'glow-west', serviceKey: 'name:old thing', serviceName: 'Old Thing', occurrences: 9, lastSeenAt: new Date(now - 45 * DAY) },
-      { clinicId: 'solo', serviceKey: 'name:consultation', serviceName: 'Consultation', occurrences: 12, lastSeenAt: new Date(now - 1 * DAY) },
+      {
+        clinicId: 'glow-east',
+        serviceKey: 'name:aqua gold facial',
+        serviceName: 'Aqua Gold Facial',
+        occurrences: 4,
+        lastSeenAt: new Date(now - 2 * DAY),
+      },
+      {
+        clinicId: 'glow-east',
+        serviceKey: 'name:vampire facial',
+        serviceName: 'Vampire Facial',
+        occurrences: 3,
+        lastSeenAt: new Date(now - 5 * DAY),
+      },
+      {
+        clinicId: 'glow-west',
+        serviceKey: 'id:svc-77',
+        serviceId: 'svc-77',
+        serviceName: 'Skin Booster',
+        occurrences: 1,
+        lastSeenAt: new Date(now - 1 * DAY),
+      },
+      {
+        clinicId: 'glow-west',
+        serviceKey: 'name:old thing',
+        serviceName: 'Old Thing',
+        occurrences: 9,
+        lastSeenAt: new Date(now - 45 * DAY),
+      },
+      {
+        clinicId: 'solo',
+        serviceKey: 'name:consultation',
+        serviceName: 'Consultation',
+        occurrences: 12,
+        lastSeenAt: new Date(now - 1 * DAY),
+      },
     ]);
-    await database.db.insert(serviceMappings).values({ clinicId: 'solo', serviceKey: 'name:consultation', treatmentType: null });
+    await database.db
+      .insert(serviceMappings)
+      .values({ clinicId: 'solo', serviceKey: 'name:consultation', treatmentType: null });
     await database.close();
   });
 
@@ -141,7 +193,9 @@ describe('rebook config validate', () => {
     const unmapped = run.stdout.split('\n').filter((l) => l.includes('matches no treatment type'));
     // Aqua Gold now matches a synonym, Old Thing is older than 30 days, Consultation was mapped by staff.
     expect(unmapped).toHaveLength(2);
-    expect(unmapped[0]).toMatch(/clinics[/\\]glow-east\.yaml services: service "Vampire Facial" seen 3× .* map name:vampire facial/);
+    expect(unmapped[0]).toMatch(
+      /clinics[/\\]glow-east\.yaml services: service "Vampire Facial" seen 3× .* map name:vampire facial/,
+    );
     expect(unmapped[1]).toMatch(/clinics[/\\]glow-west\.yaml services: service "Skin Booster" \(id svc-77\) seen 1×/);
     expect(run.stdout).toMatch(/unmapped services of the last 30 days: 2 \(from .*pglite\)/);
   });
@@ -151,7 +205,9 @@ describe('rebook config validate', () => {
     try {
       const run = await rebook(['config', 'validate']);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toMatch(/unmapped services of the last 30 days: 2 \(from a snapshot of .*rebook dev is running/);
+      expect(run.stdout).toMatch(
+        /unmapped services of the last 30 days: 2 \(from a snapshot of .*rebook dev is running/,
+      );
     } finally {
       rmSync(join(dataDir, 'dev.pid'));
     }

@@ -7,11 +7,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { classificationRulesFor, ConfigError, loadConfig, treatmentTypesFor, type ConfigProblem } from '../../src/config/load.js';
+import {
+  ConfigError,
+  type ConfigProblem,
+  classificationRulesFor,
+  loadConfig,
+  treatmentTypesFor,
+} from '../../src/config/load.js';
+import { mergeLayers } from '../../src/config/merge.js';
 import { capRulesFor, sendWindowFor } from '../../src/config/messaging.js';
 import { DEFAULT_CAP_RULES, STATE_LAW_RULE } from '../../src/core/caps.js';
 import { classifyService } from '../../src/core/classify.js';
-import { mergeLayers } from '../../src/config/merge.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -42,7 +48,10 @@ const located = (dir: string, problems: ConfigProblem[]) =>
     .map((p) => {
       const abs = resolve(process.cwd(), p.file);
       expect(abs.startsWith(dir + sep)).toBe(true);
-      return `${abs.slice(dir.length + 1).split(sep).join('/')}:${p.line ?? '?'} ${p.path}`;
+      return `${abs
+        .slice(dir.length + 1)
+        .split(sep)
+        .join('/')}:${p.line ?? '?'} ${p.path}`;
     })
     .sort();
 
@@ -98,7 +107,11 @@ ${extra}`;
 describe('merge rules', () => {
   it('objects merge, arrays and scalars replace, null removes', () => {
     const base = { a: { x: 1, y: [1, 2] }, b: 'keep', c: { deep: { z: 1 } } };
-    expect(mergeLayers(base, { a: { y: [3] }, c: null, d: { e: null, f: 2 } })).toEqual({ a: { x: 1, y: [3] }, b: 'keep', d: { f: 2 } });
+    expect(mergeLayers(base, { a: { y: [3] }, c: null, d: { e: null, f: 2 } })).toEqual({
+      a: { x: 1, y: [3] },
+      b: 'keep',
+      d: { f: 2 },
+    });
     expect(base).toEqual({ a: { x: 1, y: [1, 2] }, b: 'keep', c: { deep: { z: 1 } } });
   });
 });
@@ -130,7 +143,12 @@ catalog:
     expect(cfg.agencies.get('glow')!.name).toBe('Glow Group');
 
     const a = cfg.clinics.get('a')!;
-    expect(a).toMatchObject({ agency: 'glow', timeZone: 'America/Chicago', sendTime: '09:30', staff: { notify: { email: 'desk@glow.example.com' } } });
+    expect(a).toMatchObject({
+      agency: 'glow',
+      timeZone: 'America/Chicago',
+      sendTime: '09:30',
+      staff: { notify: { email: 'desk@glow.example.com' } },
+    });
     expect(sendWindowFor(a)).toEqual({ days: [1, 2, 3, 4, 5], start: '09:00', end: '18:00' });
     expect(capRulesFor(a)).toEqual([{ max: 1, windowMs: 30 * 86_400_000, channel: 'sms' }, STATE_LAW_RULE]);
     const aTypes = treatmentTypesFor(cfg, a);
@@ -139,7 +157,10 @@ catalog:
     expect(aTypes.get('neuromodulator')).toMatchObject({ intervalDays: 120, label: 'Botox' });
     expect(aTypes.get('neuromodulator')!.stages.map((s) => s.day)).toEqual([80, 90, 100]);
     expect(aTypes.get('neuromodulator')!.synonyms).toEqual(['botox', 'btx', 'tox touch up']);
-    expect(classifyService({ name: 'Profhilo 2ml' }, classificationRulesFor(cfg, a))).toMatchObject({ matched: true, treatmentType: 'skin_booster' });
+    expect(classifyService({ name: 'Profhilo 2ml' }, classificationRulesFor(cfg, a))).toMatchObject({
+      matched: true,
+      treatmentType: 'skin_booster',
+    });
 
     const b = cfg.clinics.get('b')!;
     expect(b.timeZone).toBe('America/Denver');
@@ -181,7 +202,10 @@ colour: blue
 `,
       'clinics/a.yaml': clinic('a', 'agency: glow\n'),
       // line 6: the clinic's own bad value; line 8: an override of the agency's catalog with no interval.
-      'clinics/b.yaml': clinic('b', 'agency: glow\nsendTime: "9am"\ncatalog:\n  treatmentTypes: { neuromodulator: { intervalDays: 0 } }\n'),
+      'clinics/b.yaml': clinic(
+        'b',
+        'agency: glow\nsendTime: "9am"\ncatalog:\n  treatmentTypes: { neuromodulator: { intervalDays: 0 } }\n',
+      ),
       // line 5: no such agency.
       'clinics/c.yaml': clinic('c', 'agency: nowhere\ntimeZone: UTC\n'),
     });
@@ -224,12 +248,16 @@ defaults:
 `,
     });
     const problems = problemsOf(dir);
-    expect(located(dir, problems)).toEqual(['agencies/mb.yaml:8 defaults.templates.reminder.email.body', 'agencies/mb.yaml:8 defaults.templates.reminder.email.body']);
+    expect(located(dir, problems)).toEqual([
+      'agencies/mb.yaml:8 defaults.templates.reminder.email.body',
+      'agencies/mb.yaml:8 defaults.templates.reminder.email.body',
+    ]);
     expect(problems.map((p) => p.message).join('\n')).toMatch(/clinicAddress[\s\S]*unsubscribeUrl/);
 
     const fixed = configDir({
       'catalog.yaml': CATALOG,
-      'agencies/mb.yaml': 'name: MB Group\ndefaults:\n  timeZone: UTC\n  platform: mindbody\n  connector: { credentials: { apiKey: MB_API_KEY, webhookSignatureKey: MB_WEBHOOK_KEY } }\n',
+      'agencies/mb.yaml':
+        'name: MB Group\ndefaults:\n  timeZone: UTC\n  platform: mindbody\n  connector: { credentials: { apiKey: MB_API_KEY, webhookSignatureKey: MB_WEBHOOK_KEY } }\n',
       'clinics/a.yaml': clinic('a', 'agency: mb\nconnector: { siteId: "123" }\n'),
       'clinics/b.yaml': clinic('b', 'agency: mb\n'),
     });
@@ -256,6 +284,10 @@ defaults: { timeZone: UTC }
     const w = cfg.warnings.filter((p) => /out of order/.test(p.message));
     expect(located(dir, w)).toEqual(['agencies/glow.yaml:7 catalog.treatmentTypes.neuromodulator.stages.1.day']);
     // The planner runs them by day anyway.
-    expect(treatmentTypesFor(cfg, cfg.clinics.get('a')!).get('neuromodulator')!.stages.map((s) => s.key)).toEqual(['reminder', 'incentive']);
+    expect(
+      treatmentTypesFor(cfg, cfg.clinics.get('a')!)
+        .get('neuromodulator')!
+        .stages.map((s) => s.key),
+    ).toEqual(['reminder', 'incentive']);
   });
 });

@@ -4,12 +4,12 @@ import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  ConfigError,
+  type ConfigProblem,
   classificationRulesFor,
   clinicOrThrow,
-  ConfigError,
   loadConfig,
   treatmentTypesFor,
-  type ConfigProblem,
 } from '../../src/config/load.js';
 
 const repoConfig = fileURLToPath(new URL('../../config', import.meta.url));
@@ -44,7 +44,10 @@ function located(dir: string, problems: ConfigProblem[]): string[] {
     .map((p) => {
       const abs = resolve(process.cwd(), p.file);
       expect(abs.startsWith(dir + sep)).toBe(true);
-      return `${abs.slice(dir.length + 1).split(sep).join('/')}:${p.line ?? '?'} ${p.path}`;
+      return `${abs
+        .slice(dir.length + 1)
+        .split(sep)
+        .join('/')}:${p.line ?? '?'} ${p.path}`;
     })
     .sort();
 }
@@ -76,7 +79,10 @@ describe('loadConfig: valid configuration', () => {
     const dir = configDir({
       'catalog.yaml': CATALOG,
       'clinics/one.yaml': clinic('one'),
-      'clinics/two.yml': clinic('two', 'sendTime: "09:30"\ntreatmentTypes: [kybella]\nservices:\n  ids: { "svc-7": kybella }\n'),
+      'clinics/two.yml': clinic(
+        'two',
+        'sendTime: "09:30"\ntreatmentTypes: [kybella]\nservices:\n  ids: { "svc-7": kybella }\n',
+      ),
       'clinics/README.md': 'not a clinic: ignored',
     });
     const cfg = loadConfig(dir);
@@ -101,7 +107,17 @@ describe('loadConfig: valid configuration', () => {
   it("loads the repository's config/ with the demo clinic", () => {
     const cfg = loadConfig(repoConfig);
     expect(Object.keys(cfg.catalog.treatmentTypes)).toEqual(
-      expect.arrayContaining(['neuromodulator', 'lip_filler', 'cheek_filler', 'kybella', 'sculptra', 'chemical_peel', 'microneedling', 'hydrafacial', 'laser']),
+      expect.arrayContaining([
+        'neuromodulator',
+        'lip_filler',
+        'cheek_filler',
+        'kybella',
+        'sculptra',
+        'chemical_peel',
+        'microneedling',
+        'hydrafacial',
+        'laser',
+      ]),
     );
     const demo = clinicOrThrow(cfg, 'demo-clinic');
     expect(demo.timeZone).toBe('America/New_York');
@@ -111,7 +127,9 @@ describe('loadConfig: valid configuration', () => {
     for (const t of treatmentTypesFor(cfg, demo).values()) {
       for (const s of t.stages) expect(demo.templates[s.purpose]?.[s.channel], `${t.key}/${s.key}`).toBeDefined();
     }
-    expect(treatmentTypesFor(cfg, demo).get('neuromodulator')!.synonyms).toEqual(expect.arrayContaining(['botox', 'tox touch up', 'forehead lines']));
+    expect(treatmentTypesFor(cfg, demo).get('neuromodulator')!.synonyms).toEqual(
+      expect.arrayContaining(['botox', 'tox touch up', 'forehead lines']),
+    );
   });
 
   it('clinicOrThrow names no client data and uses the coded error', () => {
@@ -219,33 +237,84 @@ address: 1 E Street
   it.each([
     ['a bad time zone', clinic('x').replace('Europe/London', 'Europe/Londres'), 'clinics/x.yaml:3 timeZone'],
     ['a send time that is not HH:MM', clinic('x', 'sendTime: "9am"\n'), 'clinics/x.yaml:6 sendTime'],
-    ['a booking URL that is not a URL', clinic('x').replace('https://book.example.com/x', 'book here'), 'clinics/x.yaml:4 bookingUrl'],
+    [
+      'a booking URL that is not a URL',
+      clinic('x').replace('https://book.example.com/x', 'book here'),
+      'clinics/x.yaml:4 bookingUrl',
+    ],
     ['an id that is not a slug', clinic('Main Clinic'), 'clinics/x.yaml:1 id'],
-    ['a secret written instead of an env var name', clinic('x', 'apiKeys:\n  - { name: default, env: "sk_live_abc" }\n'), 'clinics/x.yaml:7 apiKeys.0.env'],
-    ['an unknown nested key', clinic('x', 'staff:\n  notify:\n    email: a@example.com\n    pager: "555"\n'), 'clinics/x.yaml:9 staff.notify.pager'],
+    [
+      'a secret written instead of an env var name',
+      clinic('x', 'apiKeys:\n  - { name: default, env: "sk_live_abc" }\n'),
+      'clinics/x.yaml:7 apiKeys.0.env',
+    ],
+    [
+      'an unknown nested key',
+      clinic('x', 'staff:\n  notify:\n    email: a@example.com\n    pager: "555"\n'),
+      'clinics/x.yaml:9 staff.notify.pager',
+    ],
     ['an unknown platform', clinic('x', 'platform: acuity\n'), 'clinics/x.yaml:6 platform'],
-    ['an unknown treatment type in the list the clinic runs', clinic('x', 'treatmentTypes: [neuromodulator, botox]\n'), 'clinics/x.yaml:6 treatmentTypes.1'],
-    ['an unknown treatment type in services.synonyms', clinic('x', 'services:\n  synonyms:\n    fillers: [filler]\n'), 'clinics/x.yaml:8 services.synonyms.fillers'],
+    [
+      'an unknown treatment type in the list the clinic runs',
+      clinic('x', 'treatmentTypes: [neuromodulator, botox]\n'),
+      'clinics/x.yaml:6 treatmentTypes.1',
+    ],
+    [
+      'an unknown treatment type in services.synonyms',
+      clinic('x', 'services:\n  synonyms:\n    fillers: [filler]\n'),
+      'clinics/x.yaml:8 services.synonyms.fillers',
+    ],
     ['a duplicate key', clinic('x', 'name: again\n'), 'clinics/x.yaml:6 '],
     ['an empty file', '', 'clinics/x.yaml:? '],
     [
       'a template with an unknown placeholder',
-      clinic('x', 'templates:\n  reminder:\n    email:\n      subject: "Hi {{first_name}}"\n      body: "Book: {{bookingUrl}} {{clinicAddress}} {{unsubscribeUrl}}"\n'),
+      clinic(
+        'x',
+        'templates:\n  reminder:\n    email:\n      subject: "Hi {{first_name}}"\n      body: "Book: {{bookingUrl}} {{clinicAddress}} {{unsubscribeUrl}}"\n',
+      ),
       'clinics/x.yaml:9 templates.reminder.email.subject',
     ],
-    ['an empty template body', clinic('x', 'templates:\n  incentive:\n    sms:\n      body: ""\n'), 'clinics/x.yaml:9 templates.incentive.sms.body'],
+    [
+      'an empty template body',
+      clinic('x', 'templates:\n  incentive:\n    sms:\n      body: ""\n'),
+      'clinics/x.yaml:9 templates.incentive.sms.body',
+    ],
   ])('a clinic with %s is rejected at its line', (_, text, expected) => {
     const dir = configDir({ 'catalog.yaml': CATALOG, 'clinics/x.yaml': text });
     expect(located(dir, problemsOf(dir))).toEqual([expected]);
   });
 
   it.each([
-    ['a duplicate stage key', CATALOG.replace('key: incentive', 'key: reminder'), 'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.key'],
-    ['an unknown stage channel', CATALOG.replace('channel: sms', 'channel: whatsapp'), 'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.channel'],
-    ['an unknown key in a stage', CATALOG.replace('purpose: incentive }', 'purpose: incentive, offset: 3 }'), 'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.offset'],
-    ['a zero interval', CATALOG.replace('intervalDays: 42', 'intervalDays: 0'), 'catalog.yaml:11 treatmentTypes.kybella.intervalDays'],
-    ['no stages', CATALOG.replace(/ {4}stages:\n {6}- \{ key: reminder, day: 35.*\n/, '    stages: []\n'), 'catalog.yaml:12 treatmentTypes.kybella.stages'],
-    ['a type key that is not a slug', CATALOG.replace('  kybella:', '  Kybella Series:'), 'catalog.yaml:9 treatmentTypes.Kybella Series'],
+    [
+      'a duplicate stage key',
+      CATALOG.replace('key: incentive', 'key: reminder'),
+      'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.key',
+    ],
+    [
+      'an unknown stage channel',
+      CATALOG.replace('channel: sms', 'channel: whatsapp'),
+      'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.channel',
+    ],
+    [
+      'an unknown key in a stage',
+      CATALOG.replace('purpose: incentive }', 'purpose: incentive, offset: 3 }'),
+      'catalog.yaml:7 treatmentTypes.neuromodulator.stages.1.offset',
+    ],
+    [
+      'a zero interval',
+      CATALOG.replace('intervalDays: 42', 'intervalDays: 0'),
+      'catalog.yaml:11 treatmentTypes.kybella.intervalDays',
+    ],
+    [
+      'no stages',
+      CATALOG.replace(/ {4}stages:\n {6}- \{ key: reminder, day: 35.*\n/, '    stages: []\n'),
+      'catalog.yaml:12 treatmentTypes.kybella.stages',
+    ],
+    [
+      'a type key that is not a slug',
+      CATALOG.replace('  kybella:', '  Kybella Series:'),
+      'catalog.yaml:9 treatmentTypes.Kybella Series',
+    ],
   ])('a catalog with %s is rejected at its line', (_, text, expected) => {
     const dir = configDir({ 'catalog.yaml': text, 'clinics/x.yaml': clinic('x') });
     expect(located(dir, problemsOf(dir))).toEqual([expected]);
@@ -260,7 +329,10 @@ address: 1 E Street
   });
 
   it('reports each unknown key of an object on its own line', () => {
-    const dir = configDir({ 'catalog.yaml': CATALOG, 'clinics/x.yaml': clinic('x', 'timezone: UTC\nsend_time: "09:00"\n') });
+    const dir = configDir({
+      'catalog.yaml': CATALOG,
+      'clinics/x.yaml': clinic('x', 'timezone: UTC\nsend_time: "09:00"\n'),
+    });
     expect(located(dir, problemsOf(dir))).toEqual(['clinics/x.yaml:6 timezone', 'clinics/x.yaml:7 send_time']);
   });
 

@@ -56,7 +56,12 @@ describe('messaging defaults', () => {
     expect(capRulesFor(c)).toEqual([...DEFAULT_CAP_RULES, STATE_LAW_RULE]);
     expect(sendWindowFor(c)).toEqual(DEFAULT_SEND_WINDOW);
     expect(incentiveTiersFor(c).tiers).toEqual(DEFAULT_INCENTIVE_TIERS);
-    expect(c).toMatchObject({ defaultCountry: 'US', discreet: false, fallback: { sms: 'email', email: 'sms' }, providers: {} });
+    expect(c).toMatchObject({
+      defaultCountry: 'US',
+      discreet: false,
+      fallback: { sms: 'email', email: 'sms' },
+      providers: {},
+    });
   });
 
   it('read a clinic’s own caps, window and tiers (state-law rule still added)', () => {
@@ -81,14 +86,46 @@ incentives:
 
 describe('errors', () => {
   it.each([
-    ['an email template without an unsubscribe link', 'templates:\n  reminder:\n    email:\n      body: "Book {{bookingUrl}} {{clinicAddress}}"\n', ['9:templates.reminder.email.body: email must include an unsubscribe link ({{unsubscribeUrl}})']],
-    ['an email template without the address', 'templates:\n  reminder:\n    email:\n      body: "Book {{bookingUrl}} {{unsubscribeUrl}}"\n', ['9:templates.reminder.email.body: email must include the clinic address ({{clinicAddress}}, CAN-SPAM)']],
-    ['a send window opening before 08:00', 'sendWindow: { start: "07:30" }\n', ['6:sendWindow.start: must not be before 08:00']],
-    ['a send window closing after 20:00', 'sendWindow: { end: "21:00" }\n', ['6:sendWindow.end: must not be after 20:00']],
-    ['an offer above 20 %', 'incentives:\n  tiers:\n    - { percentOff: 25 }\n', ['8:incentives.tiers.0.percentOff: never above 20% off']],
-    ['a Twilio sender given twice', 'providers:\n  twilio: { accountSidEnv: TW_SID, authTokenEnv: TW_TOKEN, from: "+12125550100", messagingServiceSid: MG0123456789abcdef0123456789abcdef }\n', ['7:providers.twilio.messagingServiceSid: set exactly one of messagingServiceSid or from']],
-    ['a secret written instead of an env var name', 'providers:\n  sendgrid: { apiKeyEnv: "SG.abc", from: a@example.com, webhookPublicKeyEnv: SG_PUB }\n', ['7:providers.sendgrid.apiKeyEnv: an environment variable name (secrets are referenced, never written here)']],
-    ['a cap window that is not a duration', 'caps:\n  - { max: 2, window: monthly }\n', ['7:caps.0.window: expected a window such as 30d, 24h or 90m']],
+    [
+      'an email template without an unsubscribe link',
+      'templates:\n  reminder:\n    email:\n      body: "Book {{bookingUrl}} {{clinicAddress}}"\n',
+      ['9:templates.reminder.email.body: email must include an unsubscribe link ({{unsubscribeUrl}})'],
+    ],
+    [
+      'an email template without the address',
+      'templates:\n  reminder:\n    email:\n      body: "Book {{bookingUrl}} {{unsubscribeUrl}}"\n',
+      ['9:templates.reminder.email.body: email must include the clinic address ({{clinicAddress}}, CAN-SPAM)'],
+    ],
+    [
+      'a send window opening before 08:00',
+      'sendWindow: { start: "07:30" }\n',
+      ['6:sendWindow.start: must not be before 08:00'],
+    ],
+    [
+      'a send window closing after 20:00',
+      'sendWindow: { end: "21:00" }\n',
+      ['6:sendWindow.end: must not be after 20:00'],
+    ],
+    [
+      'an offer above 20 %',
+      'incentives:\n  tiers:\n    - { percentOff: 25 }\n',
+      ['8:incentives.tiers.0.percentOff: never above 20% off'],
+    ],
+    [
+      'a Twilio sender given twice',
+      'providers:\n  twilio: { accountSidEnv: TW_SID, authTokenEnv: TW_TOKEN, from: "+12125550100", messagingServiceSid: MG0123456789abcdef0123456789abcdef }\n',
+      ['7:providers.twilio.messagingServiceSid: set exactly one of messagingServiceSid or from'],
+    ],
+    [
+      'a secret written instead of an env var name',
+      'providers:\n  sendgrid: { apiKeyEnv: "SG.abc", from: a@example.com, webhookPublicKeyEnv: SG_PUB }\n',
+      ['7:providers.sendgrid.apiKeyEnv: an environment variable name (secrets are referenced, never written here)'],
+    ],
+    [
+      'a cap window that is not a duration',
+      'caps:\n  - { max: 2, window: monthly }\n',
+      ['7:caps.0.window: expected a window such as 30d, 24h or 90m'],
+    ],
   ])('%s', (_, extra, expected) => {
     expect(problems(clinic(extra))).toEqual(expected);
   });
@@ -107,7 +144,11 @@ describe('warnings', () => {
   });
 
   it('SMS segment counts are reported, GSM-7 and UCS-2', () => {
-    const cfg = load(clinic('templates:\n  incentive:\n    sms:\n      body: "{{clinicName}}: hi {{firstName}}! Reply STOP to opt out."\n  reactivation:\n    sms:\n      body: "{{clinicName}}: hi {{firstName}} 💆 ready when you are. Reply STOP to opt out. See you soon."\n'));
+    const cfg = load(
+      clinic(
+        'templates:\n  incentive:\n    sms:\n      body: "{{clinicName}}: hi {{firstName}}! Reply STOP to opt out."\n  reactivation:\n    sms:\n      body: "{{clinicName}}: hi {{firstName}} 💆 ready when you are. Reply STOP to opt out. See you soon."\n',
+      ),
+    );
     expect(cfg.warnings.map((w) => `${w.path}: ${w.message}`)).toEqual([
       'templates.incentive.sms.body: about 46 characters → 1 GSM-7 segment(s) per message',
       'templates.reactivation.sms.body: about 82 UCS-2 units → 2 UCS-2 segment(s) per message',
@@ -115,7 +156,11 @@ describe('warnings', () => {
   });
 
   it('a discreet clinic whose SMS names a treatment', () => {
-    const cfg = load(clinic('discreet: true\ntemplates:\n  incentive:\n    sms:\n      body: "Time for your Botox top-up! Reply STOP to opt out."\n'));
+    const cfg = load(
+      clinic(
+        'discreet: true\ntemplates:\n  incentive:\n    sms:\n      body: "Time for your Botox top-up! Reply STOP to opt out."\n',
+      ),
+    );
     expect(cfg.warnings.map((w) => w.message)).toContain('discreet clinic: the SMS names the treatment "Botox"');
   });
 });
@@ -133,24 +178,46 @@ describe('SendGrid dynamic templates for email', () => {
   });
 
   it.each([
-    ['neither body nor templateId', `${sendgrid}templates:\n  reminder:\n    email: { subject: "Hi" }\n`, ['10:templates.reminder.email.body: set exactly one of body or templateId (a SendGrid dynamic template)']],
+    [
+      'neither body nor templateId',
+      `${sendgrid}templates:\n  reminder:\n    email: { subject: "Hi" }\n`,
+      ['10:templates.reminder.email.body: set exactly one of body or templateId (a SendGrid dynamic template)'],
+    ],
     [
       'both body and templateId',
       `${sendgrid}templates:\n  reminder:\n    email: { templateId: ${ID}, body: "{{clinicAddress}} {{unsubscribeUrl}}" }\n`,
       ['10:templates.reminder.email.body: set exactly one of body or templateId (a SendGrid dynamic template)'],
     ],
-    ['a subject next to a templateId', `${sendgrid}templates:\n  reminder:\n    email: { templateId: ${ID}, subject: "Hi {{firstName}}" }\n`, ['10:templates.reminder.email.subject: a SendGrid dynamic template sets its own subject']],
-    ['an id that is not a dynamic template id', `${sendgrid}templates:\n  reminder:\n    email: { templateId: "welcome-email" }\n`, ['10:templates.reminder.email.templateId: a SendGrid dynamic template id: "d-" and 32 hex digits']],
-    ['a templateId without SendGrid as the provider', `templates:\n  reminder:\n    email: { templateId: ${ID} }\n`, ['8:templates.reminder.email.templateId: a SendGrid dynamic template needs providers.sendgrid']],
-    ['a templateId on an SMS', `${sendgrid}templates:\n  incentive:\n    sms: { templateId: ${ID}, body: "hi" }\n`, ['10:templates.incentive.sms.templateId: unknown key "templateId"']],
+    [
+      'a subject next to a templateId',
+      `${sendgrid}templates:\n  reminder:\n    email: { templateId: ${ID}, subject: "Hi {{firstName}}" }\n`,
+      ['10:templates.reminder.email.subject: a SendGrid dynamic template sets its own subject'],
+    ],
+    [
+      'an id that is not a dynamic template id',
+      `${sendgrid}templates:\n  reminder:\n    email: { templateId: "welcome-email" }\n`,
+      ['10:templates.reminder.email.templateId: a SendGrid dynamic template id: "d-" and 32 hex digits'],
+    ],
+    [
+      'a templateId without SendGrid as the provider',
+      `templates:\n  reminder:\n    email: { templateId: ${ID} }\n`,
+      ['8:templates.reminder.email.templateId: a SendGrid dynamic template needs providers.sendgrid'],
+    ],
+    [
+      'a templateId on an SMS',
+      `${sendgrid}templates:\n  incentive:\n    sms: { templateId: ${ID}, body: "hi" }\n`,
+      ['10:templates.incentive.sms.templateId: unknown key "templateId"'],
+    ],
   ])('%s is an error', (_, extra, expected) => {
     expect(problems(clinic(extra))).toEqual(expected);
   });
 });
 
 describe('SendGrid and treatment names (no BAA)', () => {
-  const sendgrid = (extra = '') => `providers:\n  sendgrid: { apiKeyEnv: SG_KEY, from: a@example.com, webhookPublicKeyEnv: SG_PUB${extra} }\n`;
-  const email = 'templates:\n  reminder:\n    email:\n      subject: "Your Botox window"\n      body: "{{treatmentLabel}} {{clinicAddress}} {{unsubscribeUrl}}"\n';
+  const sendgrid = (extra = '') =>
+    `providers:\n  sendgrid: { apiKeyEnv: SG_KEY, from: a@example.com, webhookPublicKeyEnv: SG_PUB${extra} }\n`;
+  const email =
+    'templates:\n  reminder:\n    email:\n      subject: "Your Botox window"\n      body: "{{treatmentLabel}} {{clinicAddress}} {{unsubscribeUrl}}"\n';
 
   it('emails through SendGrid name no treatment unless the clinic says so; other clinics are not concerned', () => {
     expect(emailHidesTreatment(load(clinic(sendgrid())).clinics.get('x')!)).toBe(true);
@@ -159,8 +226,13 @@ describe('SendGrid and treatment names (no BAA)', () => {
   });
 
   it('a treatment name written in an email template of such a clinic is a warning', () => {
-    const warn = (text: string) => load(clinic(text)).warnings.filter((w) => w.message.includes('no BAA')).map((w) => `${w.line}:${w.path}: ${w.message}`);
-    expect(warn(sendgrid() + email)).toEqual(['12:templates.reminder.email.body: email through SendGrid (no BAA) names the treatment "Botox": remove it, or set providers.sendgrid.treatmentDetails']);
+    const warn = (text: string) =>
+      load(clinic(text))
+        .warnings.filter((w) => w.message.includes('no BAA'))
+        .map((w) => `${w.line}:${w.path}: ${w.message}`);
+    expect(warn(sendgrid() + email)).toEqual([
+      '12:templates.reminder.email.body: email through SendGrid (no BAA) names the treatment "Botox": remove it, or set providers.sendgrid.treatmentDetails',
+    ]);
     expect(warn(sendgrid(', treatmentDetails: true') + email)).toEqual([]);
     expect(warn(email)).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { createConfigStore, watchConfig, type ConfigStore, type ConfigWatcher } from '../../src/config/store.js';
+import { type ConfigStore, type ConfigWatcher, createConfigStore, watchConfig } from '../../src/config/store.js';
 import { createLogger } from '../../src/log.js';
 
 const CATALOG = readFileSync('config/catalog.yaml', 'utf8');
@@ -61,7 +61,10 @@ it('reloads on a file change, once per burst of writes', async () => {
   // A new clinic file (and a new agency directory) is picked up too.
   mkdirSync(join(dir, 'agencies'));
   writeFileSync(join(dir, 'agencies', 'glow.yaml'), 'name: Glow\ndefaults: { sendTime: "11:00" }\n');
-  writeFileSync(join(dir, 'clinics', 'y.yaml'), clinic('09:00').replace('id: x', 'id: y').replace('sendTime: "09:00"', 'agency: glow'));
+  writeFileSync(
+    join(dir, 'clinics', 'y.yaml'),
+    clinic('09:00').replace('id: x', 'id: y').replace('sendTime: "09:00"', 'agency: glow'),
+  );
   await until('clinic y', () => store.current().clinics.has('y'));
   expect(store.current().clinics.get('y')!.sendTime).toBe('11:00');
 });
@@ -73,7 +76,10 @@ it('keeps the last good configuration when an edit is invalid, and says where wi
   await until('the rejection', () => lines.some((l) => l.includes('reload rejected')));
   expect(sendTime()).toBe('10:00');
   const logged = JSON.parse(lines.find((l) => l.includes('reload rejected'))!);
-  expect(logged.problems.map((p: { path: string; line: number }) => `${p.line} ${p.path}`).sort()).toEqual(['6 sendTime', '8 apiKeys.0.env']);
+  expect(logged.problems.map((p: { path: string; line: number }) => `${p.line} ${p.path}`).sort()).toEqual([
+    '6 sendTime',
+    '8 apiKeys.0.env',
+  ]);
   expect(lines.join('\n')).not.toContain(secret);
   expect(lines.join('\n')).not.toContain('9am');
 

@@ -47,7 +47,11 @@ function validate(dir: string) {
   made.push(dataDir);
   const env: NodeJS.ProcessEnv = { ...process.env, REBOOK_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
   delete env.DATABASE_URL;
-  const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'config', 'validate', dir], { encoding: 'utf8', env, timeout: 60_000 });
+  const r = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'config', 'validate', dir], {
+    encoding: 'utf8',
+    env,
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, lines: r.stdout.split('\n').filter(Boolean) };
 }
 
@@ -72,7 +76,10 @@ templates:
     ];
     for (const w of expected) {
       // After the "config ok" line, one line each.
-      expect(r.lines.slice(1).filter((l) => l.endsWith(w)), w).toHaveLength(1);
+      expect(
+        r.lines.slice(1).filter((l) => l.endsWith(w)),
+        w,
+      ).toHaveLength(1);
     }
   });
 
@@ -84,21 +91,29 @@ templates:
   });
 
   it('errors go to stderr, all at once, with a non-zero exit and no "config ok"', () => {
-    const r = validate(configDir(`${CLINIC}templates:
+    const r = validate(
+      configDir(`${CLINIC}templates:
   reminder:
     email:
       body: "Book: {{bookingUrl}}"
-`));
+`),
+    );
     expect(r.status).not.toBe(0);
     expect(r.stdout).not.toContain('config ok');
-    expect(r.stderr).toContain('clinics/x.yaml:9 templates.reminder.email.body: email must include the clinic address ({{clinicAddress}}, CAN-SPAM)');
-    expect(r.stderr).toContain('clinics/x.yaml:9 templates.reminder.email.body: email must include an unsubscribe link ({{unsubscribeUrl}})');
+    expect(r.stderr).toContain(
+      'clinics/x.yaml:9 templates.reminder.email.body: email must include the clinic address ({{clinicAddress}}, CAN-SPAM)',
+    );
+    expect(r.stderr).toContain(
+      'clinics/x.yaml:9 templates.reminder.email.body: email must include an unsubscribe link ({{unsubscribeUrl}})',
+    );
   });
 
   it("the repository's own config/ validates, with its SMS segment counts", () => {
     const r = validate('config');
     expect(r.status).toBe(0);
     expect(r.lines[0]).toMatch(/^config ok:/);
-    expect(r.stdout).toMatch(/demo-clinic\.yaml:\d+ templates\.incentive\.sms\.body: about \d+ characters → \d GSM-7 segment\(s\) per message/);
+    expect(r.stdout).toMatch(
+      /demo-clinic\.yaml:\d+ templates\.incentive\.sms\.body: about \d+ characters → \d GSM-7 segment\(s\) per message/,
+    );
   });
 });

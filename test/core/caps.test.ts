@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkCaps, DEFAULT_CAP_RULES, effectiveRules, parseWindow, STATE_LAW_RULE, stagesBlockedByOwnCaps, type CapRule, type SendRecord } from '../../src/core/caps.js';
+import {
+  type CapRule,
+  checkCaps,
+  DEFAULT_CAP_RULES,
+  effectiveRules,
+  parseWindow,
+  type SendRecord,
+  STATE_LAW_RULE,
+  stagesBlockedByOwnCaps,
+} from '../../src/core/caps.js';
 import type { Channel } from '../../src/core/types.js';
 
 const H = 3_600_000;
@@ -12,7 +21,9 @@ function violations(rules: CapRule[], sends: SendRecord[]): string[] {
   const out: string[] = [];
   for (const rule of rules) {
     for (const end of sends) {
-      const n = sends.filter((s) => (!rule.channel || s.channel === rule.channel) && s.at > end.at - rule.windowMs && s.at <= end.at).length;
+      const n = sends.filter(
+        (s) => (!rule.channel || s.channel === rule.channel) && s.at > end.at - rule.windowMs && s.at <= end.at,
+      ).length;
       if (n > rule.max) out.push(`${rule.max}/${rule.windowMs}/${rule.channel ?? '*'} broken at ${end.at}: ${n}`);
     }
   }
@@ -28,10 +39,38 @@ describe('default caps', () => {
   });
 
   it.each([
-    ['neuromodulator', [[80, 'email'], [90, 'sms'], [95, 'email']]],
-    ['lip filler', [[160, 'email'], [175, 'sms'], [180, 'email']]],
-    ['kybella', [[35, 'email'], [40, 'sms'], [42, 'email']]],
-    ['sculptra', [[340, 'email'], [355, 'sms'], [360, 'email']]],
+    [
+      'neuromodulator',
+      [
+        [80, 'email'],
+        [90, 'sms'],
+        [95, 'email'],
+      ],
+    ],
+    [
+      'lip filler',
+      [
+        [160, 'email'],
+        [175, 'sms'],
+        [180, 'email'],
+      ],
+    ],
+    [
+      'kybella',
+      [
+        [35, 'email'],
+        [40, 'sms'],
+        [42, 'email'],
+      ],
+    ],
+    [
+      'sculptra',
+      [
+        [340, 'email'],
+        [355, 'sms'],
+        [360, 'email'],
+      ],
+    ],
   ] as [string, [number, Channel][]][])('let the default %s sequence through intact', (_name, stages) => {
     const sent: SendRecord[] = [];
     for (const [day, channel] of stages) {
@@ -45,17 +84,28 @@ describe('default caps', () => {
       { at: T0, channel: 'email' },
       { at: T0 + 10 * D, channel: 'email' },
     ];
-    expect(checkCaps(rules, sent, 'email', T0 + 15 * D)).toEqual({ allowed: false, allowedAt: T0 + 30 * D, rule: DEFAULT_CAP_RULES[1] });
+    expect(checkCaps(rules, sent, 'email', T0 + 15 * D)).toEqual({
+      allowed: false,
+      allowedAt: T0 + 30 * D,
+      rule: DEFAULT_CAP_RULES[1],
+    });
     expect(checkCaps(rules, sent, 'sms', T0 + 15 * D)).toEqual({ allowed: true });
   });
 
   it('defer a second message on the same day by 24 h from the first', () => {
     const sent: SendRecord[] = [{ at: T0, channel: 'email' }];
-    expect(checkCaps(rules, sent, 'sms', T0 + 2 * H)).toEqual({ allowed: false, allowedAt: T0 + D, rule: DEFAULT_CAP_RULES[2] });
+    expect(checkCaps(rules, sent, 'sms', T0 + 2 * H)).toEqual({
+      allowed: false,
+      allowedAt: T0 + D,
+      rule: DEFAULT_CAP_RULES[2],
+    });
   });
 
   it('count a send stamped later than now (another sequence reserved with a later clock)', () => {
-    expect(checkCaps(rules, [{ at: T0 + 1000, channel: 'sms' }], 'email', T0)).toMatchObject({ allowed: false, allowedAt: T0 + 1000 + D });
+    expect(checkCaps(rules, [{ at: T0 + 1000, channel: 'sms' }], 'email', T0)).toMatchObject({
+      allowed: false,
+      allowedAt: T0 + 1000 + D,
+    });
   });
 
   it('never allow a channel whose rule has max 0', () => {
@@ -80,26 +130,37 @@ describe('stagesBlockedByOwnCaps', () => {
       { key: 'incentive', offsetMs: 90 * D, channel: 'sms' as const, expiresMs: 95 * D },
       { key: 'results_checkin', offsetMs: 95 * D, channel: 'email' as const, expiresMs: 100 * D },
     ];
-    expect(stagesBlockedByOwnCaps(effectiveRules([{ max: 2, windowMs: 30 * D }]), stages)).toEqual([{ key: 'results_checkin', rule: { max: 2, windowMs: 30 * D } }]);
+    expect(stagesBlockedByOwnCaps(effectiveRules([{ max: 2, windowMs: 30 * D }]), stages)).toEqual([
+      { key: 'results_checkin', rule: { max: 2, windowMs: 30 * D } },
+    ]);
     expect(stagesBlockedByOwnCaps(effectiveRules(DEFAULT_CAP_RULES), stages)).toEqual([]);
   });
 });
 
-const ruleArb = fc.record(
-  {
-    max: fc.integer({ min: 1, max: 4 }),
-    windowMs: fc.integer({ min: 1, max: 40 }).map((n) => n * D),
-    channel: fc.constantFrom<Channel | undefined>('sms', 'email', undefined),
-  },
-  { requiredKeys: ['max', 'windowMs'] },
-).map((r) => (r.channel ? r : { max: r.max, windowMs: r.windowMs }));
+const ruleArb = fc
+  .record(
+    {
+      max: fc.integer({ min: 1, max: 4 }),
+      windowMs: fc.integer({ min: 1, max: 40 }).map((n) => n * D),
+      channel: fc.constantFrom<Channel | undefined>('sms', 'email', undefined),
+    },
+    { requiredKeys: ['max', 'windowMs'] },
+  )
+  .map((r) => (r.channel ? r : { max: r.max, windowMs: r.windowMs }));
 
 describe('properties', () => {
   it('random attempts from several sequences, admitted or deferred by checkCaps, never break any rule', () => {
     fc.assert(
       fc.property(
         fc.array(ruleArb, { minLength: 1, maxLength: 4 }),
-        fc.array(fc.record({ at: fc.integer({ min: 0, max: 200 * 24 }).map((h) => T0 + h * H), channel: fc.constantFrom<Channel>('sms', 'email'), seq: fc.integer({ min: 0, max: 3 }) }), { maxLength: 40 }),
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 200 * 24 }).map((h) => T0 + h * H),
+            channel: fc.constantFrom<Channel>('sms', 'email'),
+            seq: fc.integer({ min: 0, max: 3 }),
+          }),
+          { maxLength: 40 },
+        ),
         (configured, attempts) => {
           const rules = effectiveRules(configured);
           const sent: SendRecord[] = [];
@@ -129,7 +190,13 @@ describe('properties', () => {
     fc.assert(
       fc.property(
         fc.array(ruleArb, { minLength: 1, maxLength: 3 }),
-        fc.array(fc.record({ at: fc.integer({ min: 0, max: 60 * 24 }).map((h) => T0 + h * H), channel: fc.constantFrom<Channel>('sms', 'email') }), { maxLength: 12 }),
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 60 * 24 }).map((h) => T0 + h * H),
+            channel: fc.constantFrom<Channel>('sms', 'email'),
+          }),
+          { maxLength: 12 },
+        ),
         fc.constantFrom<Channel>('sms', 'email'),
         (configured, sends, channel) => {
           const rules = effectiveRules(configured);
@@ -137,7 +204,8 @@ describe('properties', () => {
           const d = checkCaps(rules, sends, channel, now);
           if (d.allowed || !Number.isFinite(d.allowedAt)) return;
           expect(checkCaps(rules, sends, channel, d.allowedAt)).toEqual({ allowed: true });
-          if (d.allowedAt - 60_000 >= now) expect(checkCaps(rules, sends, channel, d.allowedAt - 60_000).allowed).toBe(false);
+          if (d.allowedAt - 60_000 >= now)
+            expect(checkCaps(rules, sends, channel, d.allowedAt - 60_000).allowed).toBe(false);
         },
       ),
       { numRuns: 300 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseChannel, type ChannelChoice } from '../../src/core/channels.js';
+import { type ChannelChoice, chooseChannel } from '../../src/core/channels.js';
 import type { Channel } from '../../src/core/types.js';
 
 describe('chooseChannel', () => {

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { classificationRulesFor, loadConfig, type LoadedConfig } from '../../src/config/load.js';
-import { classifyService, normalizeServiceName, type ClassificationRules } from '../../src/core/classify.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { classificationRulesFor, type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import type { ClinicConfig } from '../../src/config/schema.js';
+import { type ClassificationRules, classifyService, normalizeServiceName } from '../../src/core/classify.js';
 
 const configDir = fileURLToPath(new URL('../../config', import.meta.url));
 let cfg: LoadedConfig;
@@ -132,12 +132,30 @@ describe('how a match is made', () => {
   });
 
   it('a mapped service id beats the name, and an unmapped id falls back to the name', () => {
-    const withIds: ClinicConfig = { ...demo, services: { ...demo.services, ids: { 'svc-991': 'lip_filler', '42': 'sculptra' } } };
+    const withIds: ClinicConfig = {
+      ...demo,
+      services: { ...demo.services, ids: { 'svc-991': 'lip_filler', '42': 'sculptra' } },
+    };
     const r = classificationRulesFor(cfg, withIds);
-    expect(classifyService({ id: 'svc-991', name: 'Botox 20u' }, r)).toEqual({ matched: true, treatmentType: 'lip_filler', by: 'service_id' });
-    expect(classifyService({ id: '42', name: 'Consultation' }, r)).toEqual({ matched: true, treatmentType: 'sculptra', by: 'service_id' });
-    expect(classifyService({ id: 'svc-000', name: 'Botox 20u' }, r)).toMatchObject({ matched: true, treatmentType: 'neuromodulator', by: 'synonym' });
-    expect(classifyService({ id: null, name: 'Botox 20u' }, r)).toMatchObject({ treatmentType: 'neuromodulator', by: 'synonym' });
+    expect(classifyService({ id: 'svc-991', name: 'Botox 20u' }, r)).toEqual({
+      matched: true,
+      treatmentType: 'lip_filler',
+      by: 'service_id',
+    });
+    expect(classifyService({ id: '42', name: 'Consultation' }, r)).toEqual({
+      matched: true,
+      treatmentType: 'sculptra',
+      by: 'service_id',
+    });
+    expect(classifyService({ id: 'svc-000', name: 'Botox 20u' }, r)).toMatchObject({
+      matched: true,
+      treatmentType: 'neuromodulator',
+      by: 'synonym',
+    });
+    expect(classifyService({ id: null, name: 'Botox 20u' }, r)).toMatchObject({
+      treatmentType: 'neuromodulator',
+      by: 'synonym',
+    });
     // Ids are exact: no case folding or trimming.
     expect(classifyService({ id: 'SVC-991', name: 'Consultation' }, r)).toEqual({ matched: false });
   });
@@ -173,22 +191,89 @@ describe('normalizeServiceName', () => {
 
 describe('classification properties', () => {
   const vocabulary = [
-    'botox', 'btx', 'dysport', 'xeomin', 'juvederm', 'voluma', 'ultra', 'lips', 'lip', 'filler', 'cheeks', 'rha', 'kysse',
-    'restylane', 'kybella', 'sculptra', 'vi', 'peel', 'hydrafacial', 'morpheus8', 'ipl', 'laser', 'hair', 'removal',
-    'tox', 'touch', 'up', 'forehead', 'lines', 'consultation', 'gift', 'card', 'deluxe', 'session', 'units', 'full', 'legs',
-    '2', '4', '20u', '60', 'xc', 'plus', 'face', 'neck',
+    'botox',
+    'btx',
+    'dysport',
+    'xeomin',
+    'juvederm',
+    'voluma',
+    'ultra',
+    'lips',
+    'lip',
+    'filler',
+    'cheeks',
+    'rha',
+    'kysse',
+    'restylane',
+    'kybella',
+    'sculptra',
+    'vi',
+    'peel',
+    'hydrafacial',
+    'morpheus8',
+    'ipl',
+    'laser',
+    'hair',
+    'removal',
+    'tox',
+    'touch',
+    'up',
+    'forehead',
+    'lines',
+    'consultation',
+    'gift',
+    'card',
+    'deluxe',
+    'session',
+    'units',
+    'full',
+    'legs',
+    '2',
+    '4',
+    '20u',
+    '60',
+    'xc',
+    'plus',
+    'face',
+    'neck',
   ];
   const wordsArb = fc.array(fc.constantFrom(...vocabulary), { minLength: 1, maxLength: 6 });
   const separatorArb = fc
-    .array(fc.constantFrom(' ', '  ', '-', ' - ', ' – ', '/', ', ', '.', '_', '(', ') ', '+', ' & ', '®', '\t', '#', '*', ': '), { minLength: 1, maxLength: 3 })
+    .array(
+      fc.constantFrom(
+        ' ',
+        '  ',
+        '-',
+        ' - ',
+        ' – ',
+        '/',
+        ', ',
+        '.',
+        '_',
+        '(',
+        ') ',
+        '+',
+        ' & ',
+        '®',
+        '\t',
+        '#',
+        '*',
+        ': ',
+      ),
+      { minLength: 1, maxLength: 3 },
+    )
     .map((parts) => parts.join(''));
   const accented: Record<string, string> = { a: 'á', e: 'é', i: 'í', o: 'ö', u: 'ü', c: 'ç', n: 'ñ' };
 
   it('is deterministic', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), fc.option(fc.string({ maxLength: 8 }), { nil: undefined }), (name, id) => {
-        expect(classifyService({ id, name }, rules)).toEqual(classifyService({ id, name }, rules));
-      }),
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+        (name, id) => {
+          expect(classifyService({ id, name }, rules)).toEqual(classifyService({ id, name }, rules));
+        },
+      ),
     );
   });
 
@@ -223,10 +308,14 @@ describe('classification properties', () => {
   it('a name containing a synonym as whole words is always matched', () => {
     const allSynonyms = Object.values(rules.synonyms).flat();
     fc.assert(
-      fc.property(fc.constantFrom(...allSynonyms), fc.array(fc.constantFrom('session', 'full', 'face', 'deluxe', '2'), { maxLength: 3 }), (syn, extra) => {
-        const c = classifyService({ name: [...extra, syn, ...extra].join(' ') }, rules);
-        expect(c.matched).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(...allSynonyms),
+        fc.array(fc.constantFrom('session', 'full', 'face', 'deluxe', '2'), { maxLength: 3 }),
+        (syn, extra) => {
+          const c = classifyService({ name: [...extra, syn, ...extra].join(' ') }, rules);
+          expect(c.matched).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INCENTIVE_TIERS, describeOffer, incentiveCode, MAX_PERCENT_OFF, normalizeCode, offerFor, percentOfPrice, type IncentiveTier } from '../../src/core/incentives.js';
+import {
+  DEFAULT_INCENTIVE_TIERS,
+  describeOffer,
+  type IncentiveTier,
+  incentiveCode,
+  MAX_PERCENT_OFF,
+  normalizeCode,
+  offerFor,
+  percentOfPrice,
+} from '../../src/core/incentives.js';
 
 describe('offerFor with the DOMAIN.md tiers', () => {
   it.each([
@@ -19,7 +28,10 @@ describe('offerFor with the DOMAIN.md tiers', () => {
   });
 
   it('never gives more than 20 % off, whatever a clinic configures', () => {
-    const greedy: IncentiveTier[] = [{ belowCents: 50_000, offer: { kind: 'amount_off', amountCents: 40_000 } }, { offer: { kind: 'percent_off', percent: 50 } }];
+    const greedy: IncentiveTier[] = [
+      { belowCents: 50_000, offer: { kind: 'amount_off', amountCents: 40_000 } },
+      { offer: { kind: 'percent_off', percent: 50 } },
+    ];
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 10_000_000 }), (price) => {
         expect(percentOfPrice(offerFor(price, greedy), price)).toBeLessThanOrEqual(MAX_PERCENT_OFF);
@@ -38,17 +50,23 @@ describe('incentive codes', () => {
   it('are 16 Crockford base32 characters in four groups, from 80 random bits', () => {
     expect(incentiveCode(new Uint8Array(10))).toBe('0000-0000-0000-0000');
     expect(incentiveCode(new Uint8Array(10).fill(255))).toBe('ZZZZ-ZZZZ-ZZZZ-ZZZZ');
-    expect(incentiveCode(Uint8Array.from([0x08, 0x86, 0x42, 0x98, 0xe8, 0x4a, 0x96, 0xc6, 0xb9, 0xf0]))).toBe('1234-5678-9ABC-DEFG');
+    expect(incentiveCode(Uint8Array.from([0x08, 0x86, 0x42, 0x98, 0xe8, 0x4a, 0x96, 0xc6, 0xb9, 0xf0]))).toBe(
+      '1234-5678-9ABC-DEFG',
+    );
     expect(() => incentiveCode(new Uint8Array(9))).toThrow(/random bytes/);
   });
 
   it('distinct random inputs give distinct codes, and never I, L, O or U', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 10, maxLength: 10 }), fc.uint8Array({ minLength: 10, maxLength: 10 }), (a, b) => {
-        const ca = incentiveCode(a);
-        expect(ca).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
-        if (Buffer.compare(Buffer.from(a), Buffer.from(b)) !== 0) expect(ca).not.toBe(incentiveCode(b));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 10, maxLength: 10 }),
+        fc.uint8Array({ minLength: 10, maxLength: 10 }),
+        (a, b) => {
+          const ca = incentiveCode(a);
+          expect(ca).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
+          if (Buffer.compare(Buffer.from(a), Buffer.from(b)) !== 0) expect(ca).not.toBe(incentiveCode(b));
+        },
+      ),
     );
   });
 

@@ -1,10 +1,19 @@
 /** Which treatment name a message may carry: discreet SMS, and email through a provider without a BAA. */
 import { describe, expect, it } from 'vitest';
-import { renderStageContent, stageTemplateValues, type ContentClinic } from '../../src/core/message-content.js';
+import { type ContentClinic, renderStageContent, stageTemplateValues } from '../../src/core/message-content.js';
 
-const clinic: ContentClinic = { name: 'Glow', bookingUrl: 'https://book.example.com/glow', address: '1 Main St', timeZone: 'America/New_York', discreet: false };
+const clinic: ContentClinic = {
+  name: 'Glow',
+  bookingUrl: 'https://book.example.com/glow',
+  address: '1 Main St',
+  timeZone: 'America/New_York',
+  discreet: false,
+};
 const label = (c: Partial<ContentClinic>, channel: 'sms' | 'email') =>
-  stageTemplateValues({ ...clinic, ...c }, { channel, firstName: 'Avery', treatmentLabel: 'lip filler', offerExpiresAtMs: Date.UTC(2026, 5, 29, 12) }).treatmentLabel;
+  stageTemplateValues(
+    { ...clinic, ...c },
+    { channel, firstName: 'Avery', treatmentLabel: 'lip filler', offerExpiresAtMs: Date.UTC(2026, 5, 29, 12) },
+  ).treatmentLabel;
 
 describe('treatmentLabel', () => {
   it.each([
@@ -22,7 +31,15 @@ describe('treatmentLabel', () => {
 
 describe('renderStageContent', () => {
   it('renders our text, or leaves a SendGrid dynamic template to SendGrid', () => {
-    expect(renderStageContent({ subject: 'Hi {{firstName}}', body: 'Your {{treatmentLabel}}' }, { firstName: 'Avery', treatmentLabel: 'treatment' })).toEqual({ subject: 'Hi Avery', body: 'Your treatment' });
-    expect(renderStageContent({ templateId: 'd-0123456789abcdef0123456789abcdef' }, { firstName: 'Avery' })).toEqual({ body: '', templateId: 'd-0123456789abcdef0123456789abcdef' });
+    expect(
+      renderStageContent(
+        { subject: 'Hi {{firstName}}', body: 'Your {{treatmentLabel}}' },
+        { firstName: 'Avery', treatmentLabel: 'treatment' },
+      ),
+    ).toEqual({ subject: 'Hi Avery', body: 'Your treatment' });
+    expect(renderStageContent({ templateId: 'd-0123456789abcdef0123456789abcdef' }, { firstName: 'Avery' })).toEqual({
+      body: '',
+      templateId: 'd-0123456789abcdef0123456789abcdef',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, treatmentTypesFor } from '../../src/config/load.js';
 import { planSequence, reactivationStage, windowPassed } from '../../src/core/plan.js';
 import type { StageChannel, StageDefinition, TreatmentTypeDefinition } from '../../src/core/types.js';
@@ -187,7 +187,10 @@ describe('planSequence on the default catalog', () => {
   });
 
   it('keeps each stage at 10:00 local on both sides of a DST change', () => {
-    const plan = planSequence(type('cheek_filler'), '2026-02-01T11:00:00Z', { timeZone: 'Europe/London', sendTime: '10:00' });
+    const plan = planSequence(type('cheek_filler'), '2026-02-01T11:00:00Z', {
+      timeZone: 'Europe/London',
+      sendTime: '10:00',
+    });
     for (const s of plan.stages) {
       const w = oracleWall(Date.parse(s.dueAt), 'Europe/London');
       expect([w.hour, w.minute]).toEqual([10, 0]);
@@ -197,7 +200,10 @@ describe('planSequence on the default catalog', () => {
   });
 
   it('honours the clinic send time', () => {
-    const plan = planSequence(type('neuromodulator'), '2026-01-15T15:00:00Z', { timeZone: 'America/New_York', sendTime: '18:45' });
+    const plan = planSequence(type('neuromodulator'), '2026-01-15T15:00:00Z', {
+      timeZone: 'America/New_York',
+      sendTime: '18:45',
+    });
     expect(plan.stages[0]!.dueAt).toBe('2026-04-05T22:45:00.000Z');
     expect(plan.reactivationAt).toBe('2026-05-15T22:45:00.000Z');
   });
@@ -226,9 +232,15 @@ describe('planSequence edge cases', () => {
   });
 
   it('a day-0 stage is never due before the treatment, but waits for the send time when it is later', () => {
-    const late = planSequence(custom([0]), '2026-01-15T20:00:00.123Z', { timeZone: 'America/New_York', sendTime: '10:00' }); // 15:00 EST
+    const late = planSequence(custom([0]), '2026-01-15T20:00:00.123Z', {
+      timeZone: 'America/New_York',
+      sendTime: '10:00',
+    }); // 15:00 EST
     expect(late.stages[0]!.dueAt).toBe('2026-01-15T20:00:00.123Z');
-    const early = planSequence(custom([0]), '2026-01-15T13:00:00Z', { timeZone: 'America/New_York', sendTime: '10:00' }); // 08:00 EST
+    const early = planSequence(custom([0]), '2026-01-15T13:00:00Z', {
+      timeZone: 'America/New_York',
+      sendTime: '10:00',
+    }); // 08:00 EST
     expect(early.stages[0]!.dueAt).toBe('2026-01-15T15:00:00.000Z');
   });
 
@@ -253,13 +265,18 @@ describe('planSequence edge cases', () => {
   });
 
   it('rejects a malformed send time', () => {
-    expect(() => planSequence(custom([1]), '2026-01-01T00:00:00Z', { timeZone: 'UTC', sendTime: '25:00' })).toThrow(RangeError);
+    expect(() => planSequence(custom([1]), '2026-01-01T00:00:00Z', { timeZone: 'UTC', sendTime: '25:00' })).toThrow(
+      RangeError,
+    );
   });
 });
 
 describe('reactivationStage', () => {
   it('is a single reactivation touch at interval + 30 days, at the plan reactivation instant', () => {
-    const plan = planSequence(type('neuromodulator'), '2026-01-15T15:00:00Z', { timeZone: 'America/New_York', sendTime: '10:00' });
+    const plan = planSequence(type('neuromodulator'), '2026-01-15T15:00:00Z', {
+      timeZone: 'America/New_York',
+      sendTime: '10:00',
+    });
     expect(reactivationStage(plan)).toEqual({
       key: 'reactivation',
       day: 120,
@@ -290,8 +307,12 @@ describe('windowPassed', () => {
   });
 
   it('counts calendar days in the clinic zone (New York: 23:59 EDT = 03:59Z next day)', () => {
-    expect(windowPassed(type('neuromodulator'), completedAt, Date.parse('2026-05-16T03:59:00Z'), 'America/New_York')).toBe(false);
-    expect(windowPassed(type('neuromodulator'), completedAt, Date.parse('2026-05-16T03:59:00.001Z'), 'America/New_York')).toBe(true);
+    expect(
+      windowPassed(type('neuromodulator'), completedAt, Date.parse('2026-05-16T03:59:00Z'), 'America/New_York'),
+    ).toBe(false);
+    expect(
+      windowPassed(type('neuromodulator'), completedAt, Date.parse('2026-05-16T03:59:00.001Z'), 'America/New_York'),
+    ).toBe(true);
   });
 
   it('scales with the interval (Kybella 42 + 30 = 72 days)', () => {
@@ -416,7 +437,8 @@ describe('planSequence properties', () => {
           for (const s of plan.stages) {
             const w = oracleWall(Date.parse(s.dueAt), tz);
             expect([w.hour, w.minute]).toEqual([10, 0]);
-            const daysLater = (Date.UTC(w.year, w.month - 1, w.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86_400_000;
+            const daysLater =
+              (Date.UTC(w.year, w.month - 1, w.day) - Date.UTC(a.year, a.month - 1, a.day)) / 86_400_000;
             expect(daysLater).toBe(s.day);
           }
         },

@@ -95,8 +95,14 @@ describe('classifyReply', () => {
 
 describe('helpText', () => {
   it('names the clinic, a contact, the frequency, rates and how to stop', () => {
-    const text = helpText({ name: 'Glow Aesthetics', phone: '+12125550100', bookingUrl: 'https://book.example.com/glow' });
-    expect(text).toBe('Glow Aesthetics: treatment reminders, up to 2 msgs/month. For help call +12125550100. Msg & data rates may apply. Reply STOP to opt out.');
+    const text = helpText({
+      name: 'Glow Aesthetics',
+      phone: '+12125550100',
+      bookingUrl: 'https://book.example.com/glow',
+    });
+    expect(text).toBe(
+      'Glow Aesthetics: treatment reminders, up to 2 msgs/month. For help call +12125550100. Msg & data rates may apply. Reply STOP to opt out.',
+    );
     expect(helpText({ name: 'Glow', bookingUrl: 'https://b.example' })).toContain('visit https://b.example');
   });
 });

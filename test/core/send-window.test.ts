@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clampWindow, DEFAULT_SEND_WINDOW, describeLocal, isWithinWindow, nextOpening, type SendWindow } from '../../src/core/send-window.js';
+import {
+  clampWindow,
+  DEFAULT_SEND_WINDOW,
+  describeLocal,
+  isWithinWindow,
+  nextOpening,
+  type SendWindow,
+} from '../../src/core/send-window.js';
 import { toLocal } from '../../src/core/zoned-time.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -29,11 +36,19 @@ describe('nextOpening, default window (Mon–Sat 10:00–19:00)', () => {
 
 describe('configured windows', () => {
   it('are clamped to 08:00–20:00 whatever the configuration says', () => {
-    expect(clampWindow({ days: [1], start: '06:00', end: '22:30' })).toEqual({ days: [1], start: '08:00', end: '20:00' });
+    expect(clampWindow({ days: [1], start: '06:00', end: '22:30' })).toEqual({
+      days: [1],
+      start: '08:00',
+      end: '20:00',
+    });
     const w: SendWindow = { days: [0, 1, 2, 3, 4, 5, 6], start: '07:00', end: '21:00' };
     // 07:30 New York → 08:00; 20:30 → next day 08:00.
-    expect(iso(nextOpening(Date.parse('2026-06-10T11:30:00Z'), w, 'America/New_York'))).toBe('2026-06-10T12:00:00.000Z');
-    expect(iso(nextOpening(Date.parse('2026-06-11T00:30:00Z'), w, 'America/New_York'))).toBe('2026-06-11T12:00:00.000Z');
+    expect(iso(nextOpening(Date.parse('2026-06-10T11:30:00Z'), w, 'America/New_York'))).toBe(
+      '2026-06-10T12:00:00.000Z',
+    );
+    expect(iso(nextOpening(Date.parse('2026-06-11T00:30:00Z'), w, 'America/New_York'))).toBe(
+      '2026-06-11T12:00:00.000Z',
+    );
   });
 
   it('a weekday-only window skips the weekend', () => {
@@ -55,7 +70,15 @@ describe('configured windows', () => {
 });
 
 describe('properties (against a minute-by-minute reading of the local clock)', () => {
-  const zones = ['America/New_York', 'America/Los_Angeles', 'Europe/London', 'Australia/Sydney', 'America/Santiago', 'Asia/Tehran', 'Pacific/Auckland'];
+  const zones = [
+    'America/New_York',
+    'America/Los_Angeles',
+    'Europe/London',
+    'Australia/Sydney',
+    'America/Santiago',
+    'Asia/Tehran',
+    'Pacific/Auckland',
+  ];
   const open = (ms: number, w: SendWindow, zone: string) => {
     const l = toLocal(ms, zone);
     const m = l.hour * 60 + l.minute;
@@ -72,7 +95,11 @@ describe('properties (against a minute-by-minute reading of the local clock)', (
         fc.integer({ min: 6, max: 14 }),
         fc.integer({ min: 1, max: 10 }),
         (zone, instant, days, startHour, hours) => {
-          const w: SendWindow = { days, start: `${String(startHour).padStart(2, '0')}:00`, end: `${String(Math.min(Math.max(startHour + hours, 9), 23)).padStart(2, "0")}:30` };
+          const w: SendWindow = {
+            days,
+            start: `${String(startHour).padStart(2, '0')}:00`,
+            end: `${String(Math.min(Math.max(startHour + hours, 9), 23)).padStart(2, '0')}:30`,
+          };
           const next = nextOpening(instant, w, zone);
           expect(Number.isFinite(next)).toBe(true);
           expect(next).toBeGreaterThanOrEqual(instant);

@@ -12,10 +12,10 @@ describe('smsSegments', () => {
     ['[x]'.repeat(40), 'GSM-7', 200, 2],
     ['Hi Zoë, save 15% — book now', 'UCS-2', 27, 1], // em dash is not GSM
     ['é'.repeat(160), 'GSM-7', 160, 1], // é is in the GSM alphabet
-    ['ñ'.repeat(70) + 'ç', 'UCS-2', 71, 2], // lower-case ç is not (only Ç)
+    [`${'ñ'.repeat(70)}ç`, 'UCS-2', 71, 2], // lower-case ç is not (only Ç)
     ['😀'.repeat(35), 'UCS-2', 70, 1],
     ['😀'.repeat(36), 'UCS-2', 72, 2],
-    ['x'.repeat(134) + '’', 'UCS-2', 135, 3], // a curly apostrophe turns 135 chars into 3 parts
+    [`${'x'.repeat(134)}’`, 'UCS-2', 135, 3], // a curly apostrophe turns 135 chars into 3 parts
   ])('%#: %j', (text, encoding, units, segments) => {
     expect(smsSegments(text)).toEqual({ encoding, units, segments });
   });

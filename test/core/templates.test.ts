@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTemplate, TEMPLATE_TOKENS, unknownTokens, type TemplateToken } from '../../src/core/templates.js';
+import { renderTemplate, TEMPLATE_TOKENS, type TemplateToken, unknownTokens } from '../../src/core/templates.js';
 
 const values: Partial<Record<TemplateToken, string>> = {
   firstName: 'Ana',
@@ -29,7 +29,10 @@ describe('renderTemplate', () => {
   });
 
   it('does not expand tokens or replacement patterns found inside values', () => {
-    const out = renderTemplate('Hi {{firstName}}, {{bookingUrl}}', { firstName: '{{bookingUrl}} $& $1 $$', bookingUrl: 'https://x.example.com' });
+    const out = renderTemplate('Hi {{firstName}}, {{bookingUrl}}', {
+      firstName: '{{bookingUrl}} $& $1 $$',
+      bookingUrl: 'https://x.example.com',
+    });
     expect(out).toBe('Hi {{bookingUrl}} $& $1 $$, https://x.example.com');
   });
 

@@ -33,7 +33,13 @@ export interface Wall {
 /** The wall-clock reading (to the minute) of an instant in the zone. */
 export function oracleWall(instantMs: number, timeZone: string): Wall {
   const d = new Date(instantMs + oracleOffsetMinutes(instantMs, timeZone) * 60_000);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+  };
 }
 
 export function sameWall(a: Wall, b: Wall): boolean {

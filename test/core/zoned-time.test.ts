@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addDays, DAY_MS, fromLocal, isValidTimeZone, localDate, parseClock, toLocal, zoneOffsetMs } from '../../src/core/zoned-time.js';
+import { describe, expect, it } from 'vitest';
+import {
+  addDays,
+  DAY_MS,
+  fromLocal,
+  isValidTimeZone,
+  localDate,
+  parseClock,
+  toLocal,
+  zoneOffsetMs,
+} from '../../src/core/zoned-time.js';
 import { oracleInstantsReading, oracleOffsetMinutes, oracleWall } from './wall-clock-oracle.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -132,8 +141,19 @@ describe('fromLocal', () => {
 });
 
 describe('round trips', () => {
-  const zones = ['America/New_York', 'Europe/London', 'Australia/Sydney', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC', 'Australia/Lord_Howe', 'America/Sao_Paulo'];
-  const minuteInstant = fc.integer({ min: Date.UTC(2000, 0, 1) / 60_000, max: Date.UTC(2100, 11, 31) / 60_000 }).map((m) => m * 60_000);
+  const zones = [
+    'America/New_York',
+    'Europe/London',
+    'Australia/Sydney',
+    'Asia/Kolkata',
+    'Pacific/Chatham',
+    'UTC',
+    'Australia/Lord_Howe',
+    'America/Sao_Paulo',
+  ];
+  const minuteInstant = fc
+    .integer({ min: Date.UTC(2000, 0, 1) / 60_000, max: Date.UTC(2100, 11, 31) / 60_000 })
+    .map((m) => m * 60_000);
 
   it('fromLocal(toLocal(t)) is t, or the earlier twin of t in a fall-back overlap', () => {
     fc.assert(
@@ -236,19 +256,34 @@ describe('parseClock', () => {
     expect(parseClock(s)).toEqual({ hour, minute });
   });
 
-  it.each(['24:00', '9:00', '09:60', '0900', '09:0', '09:00:00', ' 09:00', '09:00 ', '09:00\n', '', 'ab:cd', '-1:00', '09h00', '２３:００'])(
-    'rejects %j with a RangeError naming the input',
-    (s) => {
-      expect(() => parseClock(s)).toThrow(RangeError);
-      expect(() => parseClock(s)).toThrow(`"${s}"`);
-    },
-  );
+  it.each([
+    '24:00',
+    '9:00',
+    '09:60',
+    '0900',
+    '09:0',
+    '09:00:00',
+    ' 09:00',
+    '09:00 ',
+    '09:00\n',
+    '',
+    'ab:cd',
+    '-1:00',
+    '09h00',
+    '２３:００',
+  ])('rejects %j with a RangeError naming the input', (s) => {
+    expect(() => parseClock(s)).toThrow(RangeError);
+    expect(() => parseClock(s)).toThrow(`"${s}"`);
+  });
 });
 
 describe('isValidTimeZone', () => {
-  it.each(['America/New_York', 'Europe/London', 'Australia/Sydney', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC'])('accepts %s', (tz) => {
-    expect(isValidTimeZone(tz)).toBe(true);
-  });
+  it.each(['America/New_York', 'Europe/London', 'Australia/Sydney', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC'])(
+    'accepts %s',
+    (tz) => {
+      expect(isValidTimeZone(tz)).toBe(true);
+    },
+  );
   it.each(['Mars/Olympus_Mons', 'America/NewYork', 'New York', 'GMT+25'])('rejects %s', (tz) => {
     expect(isValidTimeZone(tz)).toBe(false);
   });

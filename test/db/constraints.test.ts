@@ -5,7 +5,7 @@
  */
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { clients, inboxEvents, messages, staffTasks } from '../../src/db/schema.js';
 import { engines, failure, type ScratchDatabase } from './engines.js';
 
@@ -28,7 +28,13 @@ describe.each(engines)('unique constraints on $name', (engine) => {
     await database.db.execute(sql`truncate inbox_events, messages, staff_tasks, clients cascade`);
     const [row] = await database.db
       .insert(clients)
-      .values({ clinicId: 'clinic-a', externalId: 'c-1', firstName: 'Avery', lastName: 'Quinton', email: 'avery@example.com' })
+      .values({
+        clinicId: 'clinic-a',
+        externalId: 'c-1',
+        firstName: 'Avery',
+        lastName: 'Quinton',
+        email: 'avery@example.com',
+      })
       .returning({ id: clients.id });
     clientId = row!.id;
   });
@@ -45,11 +51,15 @@ describe.each(engines)('unique constraints on $name', (engine) => {
 
     it('rejects the same event twice', async () => {
       await database.db.insert(inboxEvents).values(event());
-      expect(await failure(database.db.insert(inboxEvents).values(event({ eventType: 'other', payload: null })))).toBe(UNIQUE_VIOLATION);
+      expect(await failure(database.db.insert(inboxEvents).values(event({ eventType: 'other', payload: null })))).toBe(
+        UNIQUE_VIOLATION,
+      );
     });
 
     it('keeps the same key from another source or another clinic', async () => {
-      await database.db.insert(inboxEvents).values([event(), event({ source: 'csv' }), event({ clinicId: 'clinic-b' })]);
+      await database.db
+        .insert(inboxEvents)
+        .values([event(), event({ source: 'csv' }), event({ clinicId: 'clinic-b' })]);
       const [n] = await database.db.select({ n: count() }).from(inboxEvents);
       expect(n!.n).toBe(3);
     });
@@ -84,15 +94,21 @@ describe.each(engines)('unique constraints on $name', (engine) => {
 
     it('rejects a second message with the same key, even for another stage', async () => {
       await database.db.insert(messages).values(message());
-      expect(await failure(database.db.insert(messages).values(message({ stage: 'incentive', channel: 'sms' })))).toBe(UNIQUE_VIOLATION);
+      expect(await failure(database.db.insert(messages).values(message({ stage: 'incentive', channel: 'sms' })))).toBe(
+        UNIQUE_VIOLATION,
+      );
     });
 
     it('lets exactly one of several concurrent reservations win', async () => {
       const attempts = await Promise.all(
-        Array.from({ length: 5 }, () => database.db.insert(messages).values(message()).onConflictDoNothing().returning({ id: messages.id })),
+        Array.from({ length: 5 }, () =>
+          database.db.insert(messages).values(message()).onConflictDoNothing().returning({ id: messages.id }),
+        ),
       );
       expect(attempts.filter((a) => a.length === 1)).toHaveLength(1);
-      expect(await database.db.select().from(messages).where(eq(messages.idempotencyKey, 'wf-1|appt-1|reminder'))).toHaveLength(1);
+      expect(
+        await database.db.select().from(messages).where(eq(messages.idempotencyKey, 'wf-1|appt-1|reminder')),
+      ).toHaveLength(1);
     });
   });
 
@@ -108,12 +124,16 @@ describe.each(engines)('unique constraints on $name', (engine) => {
 
     it('rejects a second task with the same key, even for another reason', async () => {
       await database.db.insert(staffTasks).values(task());
-      expect(await failure(database.db.insert(staffTasks).values(task({ reason: 'opted_out' })))).toBe(UNIQUE_VIOLATION);
+      expect(await failure(database.db.insert(staffTasks).values(task({ reason: 'opted_out' })))).toBe(
+        UNIQUE_VIOLATION,
+      );
     });
 
     it('lets exactly one of several concurrent escalations win', async () => {
       const attempts = await Promise.all(
-        Array.from({ length: 5 }, () => database.db.insert(staffTasks).values(task()).onConflictDoNothing().returning({ id: staffTasks.id })),
+        Array.from({ length: 5 }, () =>
+          database.db.insert(staffTasks).values(task()).onConflictDoNothing().returning({ id: staffTasks.id }),
+        ),
       );
       expect(attempts.filter((a) => a.length === 1)).toHaveLength(1);
       const [n] = await database.db.select({ n: count() }).from(staffTasks);

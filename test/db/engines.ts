@@ -3,10 +3,11 @@
  * named by TEST_DATABASE_URL when it is set (CI's `.ci/run` starts one). Every test gets a
  * database of its own, created empty and dropped afterwards, so reruns start clean.
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { DatabaseOptions, Db } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
 
@@ -87,7 +88,10 @@ function postgres(adminUrl: string): TestEngine {
   };
 }
 
-export const engines: TestEngine[] = [pglite, ...(process.env.TEST_DATABASE_URL ? [postgres(process.env.TEST_DATABASE_URL)] : [])];
+export const engines: TestEngine[] = [
+  pglite,
+  ...(process.env.TEST_DATABASE_URL ? [postgres(process.env.TEST_DATABASE_URL)] : []),
+];
 
 /** The SQLSTATE of a driver error, looking through Drizzle's DrizzleQueryError wrapper. */
 export function sqlState(err: unknown): string | undefined {

@@ -4,10 +4,10 @@
  * booked; a wrong "yes" silently ends the sequence.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clinicSchema } from '../../src/config/schema.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
-import { appointments } from '../../src/db/schema.js';
 import { genericConnector } from '../../connectors/generic/index.js';
+import { clinicSchema } from '../../src/config/schema.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { appointments } from '../../src/db/schema.js';
 import { engines, type ScratchDatabase } from './engines.js';
 
 const clinic = clinicSchema.parse({
@@ -54,12 +54,19 @@ describe.each(engines)('generic connector hasUpcomingAppointment on $name', (eng
   });
 
   it('finds a booking after the anchor, and answers with the earliest one', async () => {
-    await database.db.insert(appointments).values([appt('appt-late', 'booked', '2026-04-20T14:00:00-04:00'), appt('appt-next', 'booked', '2026-03-02T10:30:00-05:00')]);
+    await database.db
+      .insert(appointments)
+      .values([
+        appt('appt-late', 'booked', '2026-04-20T14:00:00-04:00'),
+        appt('appt-next', 'booked', '2026-03-02T10:30:00-05:00'),
+      ]);
     expect(await check()).toEqual({ booked: true, appointmentId: 'appt-next', startAt: '2026-03-02T15:30:00.000Z' });
   });
 
   it('counts a booking one millisecond after the anchor, not one at or before it', async () => {
-    await database.db.insert(appointments).values([appt('appt-before', 'booked', '2026-01-03T15:00:00.000Z'), appt('appt-same', 'booked', anchor.at)]);
+    await database.db
+      .insert(appointments)
+      .values([appt('appt-before', 'booked', '2026-01-03T15:00:00.000Z'), appt('appt-same', 'booked', anchor.at)]);
     expect(await check()).toEqual({ booked: false });
     await database.db.insert(appointments).values(appt('appt-just-after', 'booked', '2026-01-10T15:00:00.001Z'));
     expect(await check()).toMatchObject({ booked: true, appointmentId: 'appt-just-after' });
@@ -72,15 +79,22 @@ describe.each(engines)('generic connector hasUpcomingAppointment on $name', (eng
   });
 
   it('ignores cancelled and completed appointments', async () => {
-    await database.db.insert(appointments).values([appt('appt-cancelled', 'cancelled', '2026-03-01T15:00:00.000Z'), appt('appt-done', 'completed', '2026-02-01T15:00:00.000Z')]);
+    await database.db
+      .insert(appointments)
+      .values([
+        appt('appt-cancelled', 'cancelled', '2026-03-01T15:00:00.000Z'),
+        appt('appt-done', 'completed', '2026-02-01T15:00:00.000Z'),
+      ]);
     expect(await check()).toEqual({ booked: false });
   });
 
   it("ignores other clients' and other clinics' bookings", async () => {
-    await database.db.insert(appointments).values([
-      appt('appt-other-client', 'booked', '2026-03-01T15:00:00.000Z', { clientExternalId: 'c-2' }),
-      appt('appt-other-clinic', 'booked', '2026-03-01T15:00:00.000Z', { clinicId: 'clinic-b' }),
-    ]);
+    await database.db
+      .insert(appointments)
+      .values([
+        appt('appt-other-client', 'booked', '2026-03-01T15:00:00.000Z', { clientExternalId: 'c-2' }),
+        appt('appt-other-clinic', 'booked', '2026-03-01T15:00:00.000Z', { clinicId: 'clinic-b' }),
+      ]);
     expect(await check()).toEqual({ booked: false });
   });
 });

@@ -1,21 +1,46 @@
 import { readdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate, openDatabase, rows, type Db } from '../../src/db/client.js';
+import { type Db, migrate, openDatabase, rows } from '../../src/db/client.js';
 import { engines, type ScratchDatabase } from './engines.js';
 
 const migrationFiles = readdirSync(new URL('../../src/db/migrations/', import.meta.url))
   .filter((f) => /^\d{4}_.*\.sql$/.test(f))
   .sort();
-const productTables = ['api_keys', 'appointments', 'client_aliases', 'client_channels', 'clients', 'connector_client_refs', 'connector_state', 'consent_events', 'delivery_holds', 'inbound_messages', 'inbox_events', 'incentives', 'message_events', 'messages', 'provider_events', 'sequence_runs', 'sequences', 'service_mappings', 'staff_tasks', 'unmapped_services'];
+const productTables = [
+  'api_keys',
+  'appointments',
+  'client_aliases',
+  'client_channels',
+  'clients',
+  'connector_client_refs',
+  'connector_state',
+  'consent_events',
+  'delivery_holds',
+  'inbound_messages',
+  'inbox_events',
+  'incentives',
+  'message_events',
+  'messages',
+  'provider_events',
+  'sequence_runs',
+  'sequences',
+  'service_mappings',
+  'staff_tasks',
+  'unmapped_services',
+];
 
 async function tables(db: Db): Promise<string[]> {
-  const r = await db.execute(sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`);
+  const r = await db.execute(
+    sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+  );
   return rows<{ table_name: string }>(r).map((t) => t.table_name);
 }
 
 async function recorded(db: Db): Promise<string[]> {
-  return rows<{ version: string }>(await db.execute(sql`select version from schema_migrations order by version`)).map((r) => r.version);
+  return rows<{ version: string }>(await db.execute(sql`select version from schema_migrations order by version`)).map(
+    (r) => r.version,
+  );
 }
 
 describe.each(engines)('migrations on $name', (engine) => {
@@ -58,9 +83,13 @@ describe.each(engines)('migrations on $name', (engine) => {
   it('lets concurrent migrators race without failing: one applies, the others wait and apply nothing', async () => {
     // Postgres: separate pools, as when several servers and workers start at once. PGlite has
     // a single connection per directory, so its migrators share one instance.
-    const handles = engine.name === 'postgres' ? await Promise.all([scratch.raw(), scratch.raw(), scratch.raw()]) : [await scratch.raw()];
+    const handles =
+      engine.name === 'postgres'
+        ? await Promise.all([scratch.raw(), scratch.raw(), scratch.raw()])
+        : [await scratch.raw()];
     try {
-      const dbs = engine.name === 'postgres' ? handles.map((h) => h.db) : [handles[0]!.db, handles[0]!.db, handles[0]!.db];
+      const dbs =
+        engine.name === 'postgres' ? handles.map((h) => h.db) : [handles[0]!.db, handles[0]!.db, handles[0]!.db];
       const results = await Promise.all(dbs.map((db) => migrate(db)));
       expect(results.flat().sort()).toEqual(migrationFiles);
       expect(results.filter((r) => r.length > 0)).toHaveLength(1);

@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { foreground, openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, foreground, openDatabase } from '../../src/db/client.js';
 import { engines } from './engines.js';
 
 let database: Database;
@@ -36,7 +36,9 @@ describe('PGlite query turns', () => {
 
   it('a foreground query runs before background queries queued ahead of it', async () => {
     const order: string[] = [];
-    const background = Array.from({ length: 6 }, (_, i) => database.db.execute(sql`select pg_sleep(0.02)`).then(() => order.push(`bg${i}`)));
+    const background = Array.from({ length: 6 }, (_, i) =>
+      database.db.execute(sql`select pg_sleep(0.02)`).then(() => order.push(`bg${i}`)),
+    );
     const fg = foreground(() => database.db.execute(sql`select 1`)).then(() => order.push('fg'));
     await Promise.all([...background, fg]);
     // At most the one background query already running finishes first.
@@ -70,7 +72,9 @@ for (const engine of engines.filter((e) => e.name === 'postgres')) {
         // Twelve slow background queries for a pool of ten: the pool is full and has a queue.
         // (Drizzle queries are lazy: `then` starts them.)
         let backgroundDone = 0;
-        const background = Array.from({ length: 12 }, () => pg.db.execute(sql`select pg_sleep(2)`).then(() => void backgroundDone++));
+        const background = Array.from({ length: 12 }, () =>
+          pg.db.execute(sql`select pg_sleep(2)`).then(() => void backgroundDone++),
+        );
         await new Promise((r) => setTimeout(r, 200));
         await foreground(() => pg.db.execute(sql`select 1`));
         // Answered while the background queries still hold (and queue for) every pooled connection.

@@ -7,22 +7,22 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { createConfigStore, watchConfig, type ConfigWatcher } from '../../src/config/store.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type ConfigWatcher, createConfigStore, watchConfig } from '../../src/config/store.js';
 import type { Database } from '../../src/db/client.js';
 import { parseEnv } from '../../src/env.js';
 import { createLogger } from '../../src/log.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../../src/processes.js';
 import { createApiKey } from '../../src/server/api-keys.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../../src/temporal/settings.js';
 import { temporalBinaries } from '../helpers/binaries.js';
-import { freePort } from '../helpers/ports.js';
 import { callApi, until } from '../helpers/poll.js';
+import { freePort } from '../helpers/ports.js';
 
 const DAY = 86_400_000;
 let dataDir: string;
@@ -44,7 +44,13 @@ const api = (method: string, path: string, key: string, body?: unknown) => callA
 
 const treatment = (clientId: string, appointmentId: string, service: string) => ({
   type: 'treatment.completed',
-  client: { id: clientId, firstName: 'Noor', lastName: 'Haddad', email: `${clientId}@example.com`, consent: { sms: false, email: true } },
+  client: {
+    id: clientId,
+    firstName: 'Noor',
+    lastName: 'Haddad',
+    email: `${clientId}@example.com`,
+    consent: { sms: false, email: true },
+  },
   appointmentId,
   service: { name: service },
   completedAt: new Date(Date.now() - 5 * DAY).toISOString(),
@@ -58,7 +64,10 @@ beforeAll(async () => {
   cpSync('config/catalog.yaml', join(configDir, 'catalog.yaml'));
   mkdirSync(join(configDir, 'clinics'));
   writeFileSync(join(configDir, 'agencies', 'glow.yaml'), 'name: Glow Group\ndefaults:\n  sendTime: "10:00"\n');
-  writeFileSync(join(configDir, 'clinics', 'demo-clinic.yaml'), `agency: glow\n${readFileSync('config/clinics/demo-clinic.yaml', 'utf8')}`);
+  writeFileSync(
+    join(configDir, 'clinics', 'demo-clinic.yaml'),
+    `agency: glow\n${readFileSync('config/clinics/demo-clinic.yaml', 'utf8')}`,
+  );
 
   const base = loadTemporalSettings('temporal.yaml');
   const [port, uiPort] = [await freePort(), await freePort()];
@@ -75,7 +84,9 @@ beforeAll(async () => {
   worker = await runWorker({ settings, connection: workerConn, database, config, log, secrets });
   server = await runServer({ env, settings, database, config, temporal: client, log, secrets });
   agencyKey = (await createApiKey(database.db, config.current(), { agencyId: 'glow', role: 'admin' })).key;
-  staffKey = (await createApiKey(database.db, config.current(), { agencyId: 'glow', clinicId: 'demo-clinic', role: 'staff' })).key;
+  staffKey = (
+    await createApiKey(database.db, config.current(), { agencyId: 'glow', clinicId: 'demo-clinic', role: 'staff' })
+  ).key;
 }, 120_000);
 
 afterAll(async () => {
@@ -90,7 +101,12 @@ afterAll(async () => {
 });
 
 it('live status from the workflow, then cancel ends it as cancelled (staff may read, not cancel)', async () => {
-  const enrolled = await api('POST', '/v1/clinics/demo-clinic/events', agencyKey, treatment('adm-1', 'adm-1-a', 'Botox 20u'));
+  const enrolled = await api(
+    'POST',
+    '/v1/clinics/demo-clinic/events',
+    agencyKey,
+    treatment('adm-1', 'adm-1-a', 'Botox 20u'),
+  );
   expect(enrolled.status).toBe(202);
   const sequenceId: string = enrolled.body.results[0].sequenceId;
   const path = `/v1/clinics/demo-clinic/sequences/${encodeURIComponent(sequenceId)}`;
@@ -100,7 +116,12 @@ it('live status from the workflow, then cancel ends it as cancelled (staff may r
     return r.body.live?.nextActionAt ? r.body : undefined;
   });
   expect(live.liveState).toBe('ok');
-  expect(live.sequence).toMatchObject({ id: sequenceId, clientId: 'adm-1', treatmentType: 'neuromodulator', running: true });
+  expect(live.sequence).toMatchObject({
+    id: sequenceId,
+    clientId: 'adm-1',
+    treatmentType: 'neuromodulator',
+    running: true,
+  });
   expect(live.live).toMatchObject({ stage: 'enrolled', outcome: 'running' });
   expect(live.live.history.map((h: { event: string }) => h.event)).toContain('planned');
   expect(Date.parse(live.live.nextActionAt) - Date.now()).toBeGreaterThan(70 * DAY);
@@ -111,7 +132,11 @@ it('live status from the workflow, then cancel ends it as cancelled (staff may r
   const result = await client.workflow.getHandle(sequenceId).result();
   expect(result.outcome).toBe('cancelled');
   const ended = await until('the ended sequence in the list', async () => {
-    const r = await api('GET', '/v1/clinics/demo-clinic/sequences?clientId=adm-1&status=ended&outcome=cancelled', staffKey);
+    const r = await api(
+      'GET',
+      '/v1/clinics/demo-clinic/sequences?clientId=adm-1&status=ended&outcome=cancelled',
+      staffKey,
+    );
     return r.body.sequences[0];
   });
   expect(ended).toMatchObject({ id: sequenceId, running: false, outcome: 'cancelled' });
@@ -119,30 +144,70 @@ it('live status from the workflow, then cancel ends it as cancelled (staff may r
 
   const c = await api('GET', '/v1/clinics/demo-clinic/clients/adm-1', staffKey);
   expect(c.status).toBe(200);
-  expect(c.body).toMatchObject({ id: 'adm-1', firstName: 'Noor', channels: { email: { consent: true, optedOut: false }, sms: { consent: false } } });
+  expect(c.body).toMatchObject({
+    id: 'adm-1',
+    firstName: 'Noor',
+    channels: { email: { consent: true, optedOut: false }, sms: { consent: false } },
+  });
   expect(c.body.sequences).toEqual([expect.objectContaining({ id: sequenceId, outcome: 'cancelled', running: false })]);
 });
 
 it('an unrecognised service is listed, mapped by an admin, and its next treatment is enrolled', async () => {
-  const first = await api('POST', '/v1/clinics/demo-clinic/events', agencyKey, treatment('adm-2', 'adm-2-a', 'Aqua Gold Facial'));
+  const first = await api(
+    'POST',
+    '/v1/clinics/demo-clinic/events',
+    agencyKey,
+    treatment('adm-2', 'adm-2-a', 'Aqua Gold Facial'),
+  );
   expect(first.body.results[0]).toMatchObject({ enrolled: false, reason: 'unclassified_service' });
   const listed = await api('GET', '/v1/clinics/demo-clinic/unmapped-services', staffKey);
-  expect(listed.body.services).toEqual([expect.objectContaining({ serviceKey: 'name:aqua gold facial', serviceName: 'Aqua Gold Facial', occurrences: 1 })]);
+  expect(listed.body.services).toEqual([
+    expect.objectContaining({ serviceKey: 'name:aqua gold facial', serviceName: 'Aqua Gold Facial', occurrences: 1 }),
+  ]);
 
-  expect((await api('PUT', '/v1/clinics/demo-clinic/service-mappings', staffKey, { serviceKey: 'name:aqua gold facial', treatmentType: 'hydrafacial' })).status).toBe(403);
-  const unknownType = await api('PUT', '/v1/clinics/demo-clinic/service-mappings', agencyKey, { serviceKey: 'name:Aqua Gold Facial', treatmentType: 'not_a_type' });
+  expect(
+    (
+      await api('PUT', '/v1/clinics/demo-clinic/service-mappings', staffKey, {
+        serviceKey: 'name:aqua gold facial',
+        treatmentType: 'hydrafacial',
+      })
+    ).status,
+  ).toBe(403);
+  const unknownType = await api('PUT', '/v1/clinics/demo-clinic/service-mappings', agencyKey, {
+    serviceKey: 'name:Aqua Gold Facial',
+    treatmentType: 'not_a_type',
+  });
   expect(unknownType.status).toBe(400);
   expect(unknownType.body.error.issues).toEqual([expect.objectContaining({ path: 'body.treatmentType' })]);
-  const mapped = await api('PUT', '/v1/clinics/demo-clinic/service-mappings', agencyKey, { serviceKey: 'name:Aqua Gold Facial', treatmentType: 'hydrafacial' });
-  expect(mapped).toMatchObject({ status: 200, body: { serviceKey: 'name:aqua gold facial', treatmentType: 'hydrafacial' } });
+  const mapped = await api('PUT', '/v1/clinics/demo-clinic/service-mappings', agencyKey, {
+    serviceKey: 'name:Aqua Gold Facial',
+    treatmentType: 'hydrafacial',
+  });
+  expect(mapped).toMatchObject({
+    status: 200,
+    body: { serviceKey: 'name:aqua gold facial', treatmentType: 'hydrafacial' },
+  });
   expect((await api('GET', '/v1/clinics/demo-clinic/unmapped-services', staffKey)).body.services).toEqual([]);
 
-  const next = await api('POST', '/v1/clinics/demo-clinic/events', agencyKey, treatment('adm-3', 'adm-3-a', 'AQUA GOLD facial'));
+  const next = await api(
+    'POST',
+    '/v1/clinics/demo-clinic/events',
+    agencyKey,
+    treatment('adm-3', 'adm-3-a', 'AQUA GOLD facial'),
+  );
   expect(next.body.results[0]).toMatchObject({ enrolled: true, treatmentType: 'hydrafacial' });
 
   // Mapped to none: not repeatable, not enrolled, no longer reported.
-  await api('PUT', '/v1/clinics/demo-clinic/service-mappings', agencyKey, { serviceKey: 'name:consultation', treatmentType: null });
-  const consult = await api('POST', '/v1/clinics/demo-clinic/events', agencyKey, treatment('adm-4', 'adm-4-a', 'Consultation'));
+  await api('PUT', '/v1/clinics/demo-clinic/service-mappings', agencyKey, {
+    serviceKey: 'name:consultation',
+    treatmentType: null,
+  });
+  const consult = await api(
+    'POST',
+    '/v1/clinics/demo-clinic/events',
+    agencyKey,
+    treatment('adm-4', 'adm-4-a', 'Consultation'),
+  );
   expect(consult.body.results[0]).toMatchObject({ enrolled: false, reason: 'not_repeatable' });
   expect((await api('GET', '/v1/clinics/demo-clinic/unmapped-services', staffKey)).body.services).toEqual([]);
 });

@@ -13,10 +13,17 @@ import { exportInstant, planImport, sendImport } from '../../connectors/csv/impo
 import { parseCsv } from '../../connectors/csv/parse.js';
 import { parseMapping } from '../../connectors/csv/presets.js';
 import { clinicOrThrow } from '../../src/config/load.js';
-import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
 import { clients, sequences } from '../../src/db/schema.js';
+import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
 import { statusQuery } from '../../workflows/definitions.js';
-import { API_KEY, connectorConfigDir, SECRETS, startConnectorStack, until, type ConnectorStack } from '../helpers/connector-stack.js';
+import {
+  API_KEY,
+  type ConnectorStack,
+  connectorConfigDir,
+  SECRETS,
+  startConnectorStack,
+  until,
+} from '../helpers/connector-stack.js';
 
 const DAY = 86_400_000;
 const CLINIC = 'mb-clinic';
@@ -24,19 +31,43 @@ const TZ = 'America/Los_Angeles';
 
 /** M/D/YYYY and h:mm AM/PM in the clinic's zone, as Jane's export writes them. */
 function janeDate(ms: number): [string, string] {
-  const f = new Intl.DateTimeFormat('en-US', { timeZone: TZ, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: '2-digit', hour12: true });
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone: TZ,
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    hour12: true,
+  });
   const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
   return [`${p.month}/${p.day}/${p.year}`, `${p.hour}:${p.minute} ${p.dayPeriod}`];
 }
 
 function janeExport(now: number): string {
-  const row = (id: string, patientId: string, name: string, email: string, treatment: string, state: string, atMs: number) => {
+  const row = (
+    id: string,
+    patientId: string,
+    name: string,
+    email: string,
+    treatment: string,
+    state: string,
+    atMs: number,
+  ) => {
     const [d, t] = janeDate(atMs);
     return [id, patientId, `"${name}"`, email, '+16045550133', treatment, d, t, state, '525.00'].join(',');
   };
   return [
     'Appointment ID,Patient ID,Patient,Patient Email,Patient Mobile Phone,Treatment,Date,Start Time,State,Price',
-    row('J-1', 'P-1', 'Nakamura-Reilly, Siobhán', 'shiv.nr@example.ca', 'Botox Cosmetic – 3 areas', 'Arrived', now - 10 * DAY),
+    row(
+      'J-1',
+      'P-1',
+      'Nakamura-Reilly, Siobhán',
+      'shiv.nr@example.ca',
+      'Botox Cosmetic – 3 areas',
+      'Arrived',
+      now - 10 * DAY,
+    ),
     row('J-2', 'P-2', 'Okonkwo, Adaeze', 'adaeze.o@example.ca', 'Dysport', 'Arrived', now - 85 * DAY),
     row('J-3', 'P-3', 'Lindqvist, Maja', 'maja.l@example.ca', 'Juvederm Volbella – lips', 'Arrived', now - 30 * DAY),
     row('J-4', 'P-4', 'Haddad, Rami', 'rami.h@example.ca', 'Botox', 'Arrived', now - 130 * DAY),
@@ -66,7 +97,9 @@ describe('CSV parsing', () => {
   it('reads export dates in the clinic zone unless they carry an offset', () => {
     expect(new Date(exportInstant('3/8/2026', '9:30 AM', TZ)!).toISOString()).toBe('2026-03-08T16:30:00.000Z');
     expect(new Date(exportInstant('2026-03-08 21:30', undefined, TZ)!).toISOString()).toBe('2026-03-09T04:30:00.000Z');
-    expect(new Date(exportInstant('2026-03-08T09:30:00-05:00', undefined, TZ)!).toISOString()).toBe('2026-03-08T14:30:00.000Z');
+    expect(new Date(exportInstant('2026-03-08T09:30:00-05:00', undefined, TZ)!).toISOString()).toBe(
+      '2026-03-08T14:30:00.000Z',
+    );
     expect(exportInstant('13/45/2026', undefined, TZ)).toBeUndefined();
   });
   it('--map names columns a preset does not know, and refuses unknown fields', () => {
@@ -83,7 +116,12 @@ describe('rebook import', () => {
       writeFileSync(join(dir, 'export.csv'), janeExport(Date.now()));
       let printed = '';
       const out = { write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
-      const code = await importCommand(['--clinic', CLINIC, '--format', 'jane', '--dry-run', join(dir, 'export.csv')], { configDir, port: 1, secrets: SECRETS }, out, out);
+      const code = await importCommand(
+        ['--clinic', CLINIC, '--format', 'jane', '--dry-run', join(dir, 'export.csv')],
+        { configDir, port: 1, secrets: SECRETS },
+        out,
+        out,
+      );
       expect(code).toBe(0);
       const lines = printed.trim().split('\n');
       expect(lines.slice(0, 8)).toEqual([
@@ -110,14 +148,23 @@ describe('rebook import', () => {
     const cfg = stack.config.current();
     const plan = planImport({ text, format: 'jane', clinic: clinicOrThrow(cfg, CLINIC), config: cfg, now });
     const send = async (events: CanonicalEvent[]): Promise<EventResult[]> => {
-      const res = await fetch(`${stack.url}/v1/clinics/${CLINIC}/events`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+      const res = await fetch(`${stack.url}/v1/clinics/${CLINIC}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
       expect(res.status).toBe(202);
       return ((await res.json()) as { results: EventResult[] }).results;
     };
     const progress: string[] = [];
     const first = await sendImport(plan, send, (d, t) => progress.push(`${d}/${t}`), 2);
     expect(first).toMatchObject({ rows: 8, enrolled: 3, duplicates: 0, queued: 0 });
-    expect(first.skipped).toMatchObject({ window_passed: 1, not_completed: 2, unclassified_service: 1, invalid_row: 1 });
+    expect(first.skipped).toMatchObject({
+      window_passed: 1,
+      not_completed: 2,
+      unclassified_service: 1,
+      invalid_row: 1,
+    });
     expect(progress).toEqual(['2/4', '4/4']);
 
     const wf = async (patientId: string, type: string) => {
@@ -125,7 +172,9 @@ describe('rebook import', () => {
         .select({ id: sequences.workflowId })
         .from(sequences)
         .innerJoin(clients, eq(clients.id, sequences.clientId))
-        .where(and(eq(sequences.clinicId, CLINIC), eq(clients.externalId, patientId), eq(sequences.treatmentType, type)));
+        .where(
+          and(eq(sequences.clinicId, CLINIC), eq(clients.externalId, patientId), eq(sequences.treatmentType, type)),
+        );
       return row?.id;
     };
     // Treated 85 days ago: the day-80 reminder is past, so the next action is the day-90 incentive.
@@ -142,8 +191,13 @@ describe('rebook import', () => {
     expect(await wf('P-4', 'neuromodulator')).toBeUndefined();
 
     const before = await stack.database.db.select().from(sequences);
-    const second = await sendImport(planImport({ text, format: 'jane', clinic: clinicOrThrow(cfg, CLINIC), config: cfg, now: Date.now() }), send);
+    const second = await sendImport(
+      planImport({ text, format: 'jane', clinic: clinicOrThrow(cfg, CLINIC), config: cfg, now: Date.now() }),
+      send,
+    );
     expect(second).toMatchObject({ enrolled: 0, duplicates: 4 });
-    expect((await stack.database.db.select().from(sequences)).map((r) => r.workflowId).sort()).toEqual(before.map((r) => r.workflowId).sort());
+    expect((await stack.database.db.select().from(sequences)).map((r) => r.workflowId).sort()).toEqual(
+      before.map((r) => r.workflowId).sort(),
+    );
   });
 });

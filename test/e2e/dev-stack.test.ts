@@ -5,22 +5,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import type { Database } from '../../src/db/client.js';
 import { parseEnv } from '../../src/env.js';
 import { createLogger } from '../../src/log.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../../src/processes.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../../src/temporal/settings.js';
 import { searchAttributes, statusQuery } from '../../workflows/definitions.js';
 import { temporalBinaries } from '../helpers/binaries.js';
-import { freePort } from '../helpers/ports.js';
 import { callApi, until } from '../helpers/poll.js';
+import { freePort } from '../helpers/ports.js';
 
 const API_KEY = 'e2e-test-key-0123456789abcdef';
 const DAY = 86_400_000;
@@ -34,7 +34,10 @@ let workerConn: NativeConnection;
 let worker: Stoppable;
 const log = createLogger({ level: 'silent' });
 const config = createConfigStore('config');
-const secrets = { REBOOK_API_KEY: API_KEY, REBOOK_UNSUBSCRIBE_SECRET: 'e2e-unsubscribe-secret-0123456789' } as NodeJS.ProcessEnv;
+const secrets = {
+  REBOOK_API_KEY: API_KEY,
+  REBOOK_UNSUBSCRIBE_SECRET: 'e2e-unsubscribe-secret-0123456789',
+} as NodeJS.ProcessEnv;
 
 async function startWorker() {
   workerConn = await connectWorker(settings);
@@ -72,13 +75,24 @@ it('HTTP event in → workflow visible → worker restarted → booking → work
   const completedAt = new Date(Date.now() - 10 * DAY).toISOString();
   const enrolled = await api('POST', '/v1/clinics/demo-clinic/events', {
     type: 'treatment.completed',
-    client: { id: 'e2e-client', firstName: 'Marisol', lastName: 'Vantongeren', email: 'marisol.v@example.com', phone: '+12125550188', consent: { sms: true, email: true } },
+    client: {
+      id: 'e2e-client',
+      firstName: 'Marisol',
+      lastName: 'Vantongeren',
+      email: 'marisol.v@example.com',
+      phone: '+12125550188',
+      consent: { sms: true, email: true },
+    },
     appointmentId: 'e2e-appt-1',
     service: { name: 'Dysport 60 units' },
     completedAt,
   });
   expect(enrolled.status).toBe(202);
-  expect(enrolled.body.results[0]).toMatchObject({ status: 'accepted', enrolled: true, treatmentType: 'neuromodulator' });
+  expect(enrolled.body.results[0]).toMatchObject({
+    status: 'accepted',
+    enrolled: true,
+    treatmentType: 'neuromodulator',
+  });
   const workflowId: string = enrolled.body.results[0].sequenceId;
   expect(workflowId).not.toMatch(/Marisol|Vantongeren|marisol|5550188/);
 
@@ -103,7 +117,12 @@ it('HTTP event in → workflow visible → worker restarted → booking → work
   // Restart the worker mid-sequence; the booking arrives while no worker is running.
   await worker.stop();
   await workerConn.close();
-  const booked = await api('POST', '/v1/clinics/demo-clinic/events', { type: 'appointment.booked', clientId: 'e2e-client', appointmentId: 'e2e-appt-2', startAt: new Date(Date.now() + 7 * DAY).toISOString() });
+  const booked = await api('POST', '/v1/clinics/demo-clinic/events', {
+    type: 'appointment.booked',
+    clientId: 'e2e-client',
+    appointmentId: 'e2e-appt-2',
+    startAt: new Date(Date.now() + 7 * DAY).toISOString(),
+  });
   expect(booked.status).toBe(202);
   expect(booked.body.results[0]).toMatchObject({ status: 'accepted', sequencesSignalled: 1 });
   expect((await handle.describe()).status.name).toBe('RUNNING');
@@ -124,20 +143,60 @@ it('HTTP event in → workflow visible → worker restarted → booking → work
 
 it('answers the bad-input cases with coded errors', async () => {
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers }, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
+      body,
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
   const good = { type: 'appointment.cancelled', clientId: 'x', appointmentId: 'y' };
 
-  expect(await post('/v1/clinics/demo-clinic/events', '{"type":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
-  const invalid = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ type: 'treatment.completed', client: { id: 'c' } }));
+  expect(await post('/v1/clinics/demo-clinic/events', '{"type":')).toMatchObject({
+    status: 400,
+    body: { error: { code: 'invalid_json' } },
+  });
+  const invalid = await post(
+    '/v1/clinics/demo-clinic/events',
+    JSON.stringify({ type: 'treatment.completed', client: { id: 'c' } }),
+  );
   expect(invalid.status).toBe(400);
   expect(invalid.body.error.code).toBe('validation_failed');
-  expect(invalid.body.error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['body.client.firstName', 'body.appointmentId', 'body.completedAt']));
-  expect(await post('/v1/clinics/nowhere/events', JSON.stringify(good))).toMatchObject({ status: 404, body: { error: { code: 'clinic_not_found' } } });
-  expect(await post('/v1/clinics/demo-clinic/events', JSON.stringify(good), { authorization: 'Bearer wrong-key-wrong-key' })).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
-  expect(await post('/v1/clinics/demo-clinic/events', JSON.stringify(good), { authorization: '' })).toMatchObject({ status: 401 });
-  const future = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ type: 'treatment.completed', client: { id: 'f', firstName: 'F', consent: { sms: false, email: false } }, appointmentId: 'f1', service: { name: 'Botox' }, completedAt: new Date(Date.now() + 2 * DAY).toISOString() }));
-  expect(future).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', issues: [{ path: 'events.0.completedAt' }] } } });
-  const old = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ type: 'treatment.completed', client: { id: 'o', firstName: 'O', consent: { sms: false, email: false } }, appointmentId: 'o1', service: { name: 'Botox' }, completedAt: new Date(Date.now() - 125 * DAY).toISOString() }));
+  expect(invalid.body.error.issues.map((i: { path: string }) => i.path)).toEqual(
+    expect.arrayContaining(['body.client.firstName', 'body.appointmentId', 'body.completedAt']),
+  );
+  expect(await post('/v1/clinics/nowhere/events', JSON.stringify(good))).toMatchObject({
+    status: 404,
+    body: { error: { code: 'clinic_not_found' } },
+  });
+  expect(
+    await post('/v1/clinics/demo-clinic/events', JSON.stringify(good), { authorization: 'Bearer wrong-key-wrong-key' }),
+  ).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+  expect(await post('/v1/clinics/demo-clinic/events', JSON.stringify(good), { authorization: '' })).toMatchObject({
+    status: 401,
+  });
+  const future = await post(
+    '/v1/clinics/demo-clinic/events',
+    JSON.stringify({
+      type: 'treatment.completed',
+      client: { id: 'f', firstName: 'F', consent: { sms: false, email: false } },
+      appointmentId: 'f1',
+      service: { name: 'Botox' },
+      completedAt: new Date(Date.now() + 2 * DAY).toISOString(),
+    }),
+  );
+  expect(future).toMatchObject({
+    status: 400,
+    body: { error: { code: 'validation_failed', issues: [{ path: 'events.0.completedAt' }] } },
+  });
+  const old = await post(
+    '/v1/clinics/demo-clinic/events',
+    JSON.stringify({
+      type: 'treatment.completed',
+      client: { id: 'o', firstName: 'O', consent: { sms: false, email: false } },
+      appointmentId: 'o1',
+      service: { name: 'Botox' },
+      completedAt: new Date(Date.now() - 125 * DAY).toISOString(),
+    }),
+  );
   expect(old).toMatchObject({ status: 202, body: { results: [{ enrolled: false, reason: 'window_passed' }] } });
   const big = await post('/v1/clinics/demo-clinic/events', JSON.stringify({ ...good, pad: 'x'.repeat(1_100_000) }));
   expect(big).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });

@@ -4,7 +4,7 @@
  * /metrics, and a SIGTERM stops it cleanly — server, worker, database, dev server — with exit
  * code 0 within the grace time. Then /readyz answers 503 when a dependency is down.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,11 +32,24 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'rebook-shutdown-'));
   const [port, uiPort] = [await freePort(), await freePort()];
   const temporalYaml = join(dataDir, 'temporal.yaml');
-  writeFileSync(temporalYaml, readFileSync(join(ROOT, 'temporal.yaml'), 'utf8').replace(/^(\s+)port: \d+/m, `$1port: ${port}`).replace(/^(\s+)uiPort: \d+/m, `$1uiPort: ${uiPort}`));
+  writeFileSync(
+    temporalYaml,
+    readFileSync(join(ROOT, 'temporal.yaml'), 'utf8')
+      .replace(/^(\s+)port: \d+/m, `$1port: ${port}`)
+      .replace(/^(\s+)uiPort: \d+/m, `$1uiPort: ${uiPort}`),
+  );
   const { DATABASE_URL: _unused, ...env } = process.env;
   child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dev'], {
     cwd: ROOT,
-    env: { ...env, REBOOK_DATA_DIR: dataDir, REBOOK_TEMPORAL_CONFIG: temporalYaml, TEMPORAL_CLI_PATH: temporalBinaries().cli, PORT: '0', LOG_LEVEL: 'warn', REBOOK_API_KEY: 'shutdown-test-api-key-0123456789' },
+    env: {
+      ...env,
+      REBOOK_DATA_DIR: dataDir,
+      REBOOK_TEMPORAL_CONFIG: temporalYaml,
+      TEMPORAL_CLI_PATH: temporalBinaries().cli,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      REBOOK_API_KEY: 'shutdown-test-api-key-0123456789',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (stdout += d));
@@ -44,7 +57,8 @@ beforeAll(async () => {
   exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + 90_000;
   while (!/Rebook is running/.test(stdout)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`rebook dev did not start:\n${stdout}\n${stderr}`);
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`rebook dev did not start:\n${stdout}\n${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }, 120_000);

@@ -11,13 +11,13 @@ import type { NativeConnection } from '@temporalio/worker';
 import { ApiCallCounter } from '../../connectors/http.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import type { ConnectorRuntime } from '../../connectors/types.js';
-import { createConfigStore, type ConfigStore } from '../../src/config/store.js';
+import { type ConfigStore, createConfigStore } from '../../src/config/store.js';
 import type { Database } from '../../src/db/client.js';
 import { parseEnv } from '../../src/env.js';
 import { createLogger } from '../../src/log.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../../src/processes.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../../src/temporal/settings.js';
 import { temporalBinaries } from './binaries.js';
@@ -82,16 +82,31 @@ export async function startConnectorStack(opts: { forwardIntervalMs?: number } =
   const client = await connectClient(settings, {});
   await registerSearchAttributes(client.connection as Connection, settings.namespace, settings.searchAttributes);
   const log = createLogger({ level: 'silent' });
-  const env = parseEnv({ REBOOK_DATA_DIR: dataDir, PORT: '0', REBOOK_FORWARD_INTERVAL_MS: String(opts.forwardIntervalMs ?? 200) });
+  const env = parseEnv({
+    REBOOK_DATA_DIR: dataDir,
+    PORT: '0',
+    REBOOK_FORWARD_INTERVAL_MS: String(opts.forwardIntervalMs ?? 200),
+  });
   const database = await openConfiguredDatabase(env);
   const config = createConfigStore(configDir);
   const counter = new ApiCallCounter();
-  const runtime: ConnectorRuntime = { ...createConnectorRuntime({ secrets: SECRETS, log, counter }), retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 } };
+  const runtime: ConnectorRuntime = {
+    ...createConnectorRuntime({ secrets: SECRETS, log, counter }),
+    retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
+  };
   let workerConn: NativeConnection | undefined;
   let worker: Stoppable | undefined;
   const startWorker = async () => {
     workerConn = await connectWorker(settings);
-    worker = await runWorker({ settings, connection: workerConn, database, config, log, secrets: SECRETS, connectorRuntime: runtime });
+    worker = await runWorker({
+      settings,
+      connection: workerConn,
+      database,
+      config,
+      log,
+      secrets: SECRETS,
+      connectorRuntime: runtime,
+    });
   };
   const stopWorker = async () => {
     await worker?.stop();
@@ -101,7 +116,17 @@ export async function startConnectorStack(opts: { forwardIntervalMs?: number } =
   };
   await startWorker();
   // The poller is driven by tests directly (connectors/poller.ts), not by the timer.
-  const server = await runServer({ env, settings, database, config, temporal: client, log, secrets: SECRETS, connectorRuntime: runtime, pollTickMs: 3_600_000 });
+  const server = await runServer({
+    env,
+    settings,
+    database,
+    config,
+    temporal: client,
+    log,
+    secrets: SECRETS,
+    connectorRuntime: runtime,
+    pollTickMs: 3_600_000,
+  });
 
   return {
     url: server.url,
@@ -111,7 +136,11 @@ export async function startConnectorStack(opts: { forwardIntervalMs?: number } =
     runtime,
     counter,
     async post(path, body, headers = {}) {
-      const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : new Uint8Array(body),
+      });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },

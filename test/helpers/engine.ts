@@ -2,29 +2,29 @@
  * A real engine for workflow tests: the time-skipping test server, an in-process PGlite
  * database with the real migrations, the repo's config, the real activities and ingest code.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+import { Context } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { and, asc, eq } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
+import type { ProviderSet } from '../../src/activities/deliver.js';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
-import { clients, messages, staffTasks, sequences } from '../../src/db/schema.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { clients, messages, sequences, staffTasks } from '../../src/db/schema.js';
+import type { CanonicalEvent } from '../../src/ingest/events.js';
 import { createIngest, type Ingest } from '../../src/ingest/service.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import type { ProviderSet } from '../../src/activities/deliver.js';
-import { createProviderRegistry } from '../../src/messaging/registry.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
-import { createWorker, WORKFLOWS_PATH } from '../../src/temporal/worker.js';
-import type { CanonicalEvent } from '../../src/ingest/events.js';
-import { sequenceWorkflowId, type SequenceStatus } from '../../workflows/definitions.js';
-import { temporalBinaries } from './binaries.js';
+import { createProviderRegistry } from '../../src/messaging/registry.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { loadTemporalSettings } from '../../src/temporal/settings.js';
+import { createWorker, WORKFLOWS_PATH } from '../../src/temporal/worker.js';
+import { type SequenceStatus, sequenceWorkflowId } from '../../workflows/definitions.js';
+import { temporalBinaries } from './binaries.js';
 
 export const CLINIC_ID = 'demo-clinic';
 export const DAY_MS = 86_400_000;
@@ -40,12 +40,14 @@ export function perWorkflow(engine: () => Engine) {
     ledger: async (workflowId: string) => (await engine().messages()).filter((m) => m.workflowId === workflowId),
     tasksOf: async (workflowId: string) => (await engine().tasks()).filter((t) => t.workflowId === workflowId),
     rowOf: async (workflowId: string) => (await engine().sequences()).find((s) => s.workflowId === workflowId),
-    describeStatus: async (workflowId: string) => (await engine().client.workflow.getHandle(workflowId).describe()).status.name,
+    describeStatus: async (workflowId: string) =>
+      (await engine().client.workflow.getHandle(workflowId).describe()).status.name,
   };
 }
 
 /** A ledger as [stage, channel, due instant] rows: what a schedule assertion compares. */
-export const ledgerShape = (msgs: { stage: string; channel: string; dueAt: Date }[]) => msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()]);
+export const ledgerShape = (msgs: { stage: string; channel: string; dueAt: Date }[]) =>
+  msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()]);
 
 export interface EngineOptions {
   /** Payload codec(s) used by the worker and by the client ingest signals through. */
@@ -116,7 +118,11 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
     server: { executable: { type: 'existing-path', path: temporalBinaries().testServer } },
     ...(opts.dataConverter ? { client: { dataConverter: opts.dataConverter } } : {}),
   });
-  await registerSearchAttributes(env.connection, env.namespace ?? 'default', loadTemporalSettings('temporal.yaml').searchAttributes);
+  await registerSearchAttributes(
+    env.connection,
+    env.namespace ?? 'default',
+    loadTemporalSettings('temporal.yaml').searchAttributes,
+  );
   const database = await openDatabase({ pgliteMemory: true });
   const config = createConfigStore(opts.configDir ?? 'config');
   const log = opts.log ?? createLogger({ level: 'silent' });
@@ -133,16 +139,29 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
       config,
       providers: { sms: opts.providers?.sms ?? outbox, email: opts.providers?.email ?? outbox },
       unsubscribeSecret: TEST_UNSUBSCRIBE_SECRET,
-      ...(opts.secrets ? { clinicProviders: createProviderRegistry(() => config.current(), { secrets: opts.secrets, keepAlive: false }) } : {}),
+      ...(opts.secrets
+        ? {
+            clinicProviders: createProviderRegistry(() => config.current(), {
+              secrets: opts.secrets,
+              keepAlive: false,
+            }),
+          }
+        : {}),
       log,
-      checkBooking: opts.checkBooking ?? createBookingChecker(createConnectorRuntime({ secrets: {}, log, now: activityServerTime })),
+      checkBooking:
+        opts.checkBooking ??
+        createBookingChecker(createConnectorRuntime({ secrets: {}, log, now: activityServerTime })),
     },
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
   let clock = Date.now();
   const ingest = createIngest({ db: database.db, config, temporal: env.client, taskQueue, log, now: () => clock });
   const running = worker.run();
-  const plainClient = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}) });
+  const plainClient = new Client({
+    connection: env.connection,
+    namespace: env.namespace ?? 'default',
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
+  });
   const clientUuid = async (externalId: string) => {
     const [row] = await database.db
       .select({ id: clients.id })

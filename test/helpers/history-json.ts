@@ -9,8 +9,8 @@
  * function for JSON input. Taking protojson from the copy @temporalio/proto is built on avoids it.
  */
 import { createRequire } from 'node:module';
-import proto from '@temporalio/proto';
 import type { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
 type History = temporal.api.history.v1.IHistory;
 interface ProtoJson {
@@ -20,7 +20,9 @@ interface ProtoJson {
 
 const require = createRequire(import.meta.url);
 const protojson = createRequire(require.resolve('@temporalio/proto'))('protobufjs/ext/protojson') as ProtoJson;
-const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot: (root: unknown) => { lookupType(name: string): unknown } };
+const { patchProtobufRoot } = require('@temporalio/proto/lib/patch-protobuf-root') as {
+  patchProtobufRoot: (root: unknown) => { lookupType(name: string): unknown };
+};
 const historyType = patchProtobufRoot(proto).lookupType('temporal.api.history.v1.History');
 
 export function historyToJson(history: History): string {

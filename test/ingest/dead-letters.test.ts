@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ServiceError, type Client } from '@temporalio/client';
+import { type Client, ServiceError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxCommand } from '../../src/cli/inbox.js';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { embeddedDir } from '../../src/db/embedded-lock.js';
 import { inboxEvents } from '../../src/db/schema.js';
 import { RebookError } from '../../src/errors.js';
@@ -31,7 +31,10 @@ let now = Date.parse('2026-06-09T15:00:00Z');
 let vendorUp = false;
 
 /** What the Temporal client throws when the cluster cannot be reached (gRPC UNAVAILABLE). */
-const unreachable = () => new ServiceError('Failed to signalWithStart Workflow', { cause: Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }) });
+const unreachable = () =>
+  new ServiceError('Failed to signalWithStart Workflow', {
+    cause: Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }),
+  });
 const temporal = { workflow: { signalWithStart: async () => Promise.reject(unreachable()) } } as unknown as Client;
 
 // The vendor's API by default: down (a retryable refusal) until `vendorUp`; then the event resolves to nothing to apply.
@@ -39,10 +42,23 @@ const vendorDownUntilUp: IngestDeps['resolveVendorEvent'] = async () => {
   if (!vendorUp) throw new RebookError('provider_unavailable', 'mindbody API unavailable (HTTP 503) after 4 attempts');
   return [];
 };
-const ingest = (resolveVendorEvent = vendorDownUntilUp) => createIngest({ db: database.db, config: createConfigStore(configDir), temporal, taskQueue: 'unused', log, now: () => now, resolveVendorEvent });
+const ingest = (resolveVendorEvent = vendorDownUntilUp) =>
+  createIngest({
+    db: database.db,
+    config: createConfigStore(configDir),
+    temporal,
+    taskQueue: 'unused',
+    log,
+    now: () => now,
+    resolveVendorEvent,
+  });
 
 const row = async (id: number) => (await database.db.select().from(inboxEvents).where(eq(inboxEvents.id, id)))[0]!;
-const vendorItem = (key: string) => ({ dedupeKey: key, eventType: 'mindbody:appointmentBooking.updated', vendor: { platform: 'mindbody', kind: 'appointmentBooking.updated', data: { appointmentId: '1' } } });
+const vendorItem = (key: string) => ({
+  dedupeKey: key,
+  eventType: 'mindbody:appointmentBooking.updated',
+  vendor: { platform: 'mindbody', kind: 'appointmentBooking.updated', data: { appointmentId: '1' } },
+});
 
 function sink() {
   let text = '';
@@ -95,7 +111,10 @@ describe('inbox dead letters', () => {
     const i = ingest();
     const { stored } = await i.store('mb-clinic', 'mindbody', [vendorItem('dl:vendor-many')]);
     const id = stored[0]!;
-    await database.db.update(inboxEvents).set({ failures: INBOX_DEAD_AFTER_FAILURES - 2, failingSince: new Date(now - HOUR) }).where(eq(inboxEvents.id, id));
+    await database.db
+      .update(inboxEvents)
+      .set({ failures: INBOX_DEAD_AFTER_FAILURES - 2, failingSince: new Date(now - HOUR) })
+      .where(eq(inboxEvents.id, id));
     await i.processStored([id]);
     expect((await row(id)).status).toBe('pending');
     await i.processStored([id]);
@@ -106,10 +125,25 @@ describe('inbox dead letters', () => {
     const t0 = now;
     const i = ingest();
     const [result] = await i.accept('mb-clinic', [
-      { type: 'treatment.completed', client: { id: 'dl-c1', firstName: 'Nadia', lastName: 'Osei', email: 'nadia@example.com', consent: { sms: false, email: true } }, appointmentId: 'dl-a1', service: { name: 'Botox' }, completedAt: new Date(now - 2 * HOUR).toISOString() },
+      {
+        type: 'treatment.completed',
+        client: {
+          id: 'dl-c1',
+          firstName: 'Nadia',
+          lastName: 'Osei',
+          email: 'nadia@example.com',
+          consent: { sms: false, email: true },
+        },
+        appointmentId: 'dl-a1',
+        service: { name: 'Botox' },
+        completedAt: new Date(now - 2 * HOUR).toISOString(),
+      },
     ]);
     expect(result).toMatchObject({ status: 'queued', reason: 'temporal_unavailable' });
-    const [stored] = await database.db.select({ id: inboxEvents.id }).from(inboxEvents).where(eq(inboxEvents.dedupeKey, 'treatment.completed:dl-a1'));
+    const [stored] = await database.db
+      .select({ id: inboxEvents.id })
+      .from(inboxEvents)
+      .where(eq(inboxEvents.dedupeKey, 'treatment.completed:dl-a1'));
     const id = stored!.id;
     await database.db.update(inboxEvents).set({ attempts: 500 }).where(eq(inboxEvents.id, id));
     now = t0 + 5 * INBOX_DEAD_AFTER_MS;
@@ -117,21 +151,44 @@ describe('inbox dead letters', () => {
     expect((await row(id)).lockedUntil).toBeNull();
     await i.forwardPending();
     const r = await row(id);
-    expect(r).toMatchObject({ status: 'pending', failures: 0, failingSince: null, attempts: 501, lastError: 'temporal_unavailable' });
+    expect(r).toMatchObject({
+      status: 'pending',
+      failures: 0,
+      failingSince: null,
+      attempts: 501,
+      lastError: 'temporal_unavailable',
+    });
   });
 
   it('a vendor event resolved before Temporal failed keeps its resolution: the retry does not call the vendor again', async () => {
     let vendorCalls = 0;
     const i = ingest(async () => {
       vendorCalls++;
-      return [{ type: 'treatment.completed', client: { id: 'dl-c2', firstName: 'Ines', lastName: 'Moreau', email: 'ines@example.com', consent: { sms: false, email: true } }, appointmentId: 'dl-a2', service: { name: 'Botox' }, completedAt: new Date(now - 2 * HOUR).toISOString() }];
+      return [
+        {
+          type: 'treatment.completed',
+          client: {
+            id: 'dl-c2',
+            firstName: 'Ines',
+            lastName: 'Moreau',
+            email: 'ines@example.com',
+            consent: { sms: false, email: true },
+          },
+          appointmentId: 'dl-a2',
+          service: { name: 'Botox' },
+          completedAt: new Date(now - 2 * HOUR).toISOString(),
+        },
+      ];
     });
     const { stored } = await i.store('mb-clinic', 'mindbody', [vendorItem('dl:resolved-1')]);
     const id = stored[0]!;
     await i.processStored([id]);
     const r = await row(id);
     expect(r).toMatchObject({ status: 'pending', lastError: 'temporal_unavailable', lockedUntil: null });
-    expect(r.payload).toMatchObject({ vendor: { platform: 'mindbody' }, resolved: [{ type: 'treatment.completed', appointmentId: 'dl-a2' }] });
+    expect(r.payload).toMatchObject({
+      vendor: { platform: 'mindbody' },
+      resolved: [{ type: 'treatment.completed', appointmentId: 'dl-a2' }],
+    });
     expect(vendorCalls).toBe(1);
     await i.processStored([id]);
     expect(await row(id)).toMatchObject({ status: 'pending', attempts: 2 });
@@ -139,24 +196,39 @@ describe('inbox dead letters', () => {
   });
 
   it('rebook inbox lists dead rows with their codes (no payload) and retry revives them for the forwarder', async () => {
-    const dead = await database.db.select({ id: inboxEvents.id }).from(inboxEvents).where(eq(inboxEvents.status, 'dead'));
+    const dead = await database.db
+      .select({ id: inboxEvents.id })
+      .from(inboxEvents)
+      .where(eq(inboxEvents.status, 'dead'));
     expect(dead).toHaveLength(2);
     // The CLI opens the embedded database itself (one process at a time).
     await database.close();
     try {
       const out = sink();
-      expect(await inboxCommand(['--clinic', 'mb-clinic'], { REBOOK_DATA_DIR: dataDir }, out.stream, sink().stream)).toBe(0);
+      expect(
+        await inboxCommand(['--clinic', 'mb-clinic'], { REBOOK_DATA_DIR: dataDir }, out.stream, sink().stream),
+      ).toBe(0);
       const lines = out.text().trim().split('\n');
       expect(lines[0]).toMatch(/^\s*id\s+clinic\s+source\s+event type\s+status\s+attempts\s+failures\s+last error/);
       expect(lines.slice(1)).toHaveLength(2);
-      for (const l of lines.slice(1)) expect(l).toMatch(/mb-clinic\s+mindbody\s+mindbody:appointmentBooking\.updated\s+dead\s+\d+\s+\d+\s+provider_unavailable/);
+      for (const l of lines.slice(1))
+        expect(l).toMatch(
+          /mb-clinic\s+mindbody\s+mindbody:appointmentBooking\.updated\s+dead\s+\d+\s+\d+\s+provider_unavailable/,
+        );
       expect(out.text()).not.toMatch(/appointmentId|Nadia/);
 
       const err = sink();
       expect(await inboxCommand(['retry'], { REBOOK_DATA_DIR: dataDir }, sink().stream, err.stream)).toBe(2);
       expect(err.text()).toMatch(/retry needs --id, --clinic or --all-dead/);
       const retried = sink();
-      expect(await inboxCommand(['retry', '--id', String(dead[0]!.id)], { REBOOK_DATA_DIR: dataDir }, retried.stream, sink().stream)).toBe(0);
+      expect(
+        await inboxCommand(
+          ['retry', '--id', String(dead[0]!.id)],
+          { REBOOK_DATA_DIR: dataDir },
+          retried.stream,
+          sink().stream,
+        ),
+      ).toBe(0);
       expect(retried.text()).toBe(`back to pending (the forwarder retries them): ${dead[0]!.id}\n`);
     } finally {
       database = await openDatabase({ pgliteDir: embeddedDir(dataDir) });

@@ -11,10 +11,10 @@ import type { Client } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { appointments, clientAliases, clients } from '../../src/db/schema.js';
-import { saveServiceMapping } from '../../src/ingest/service-mappings.js';
 import { createIngest } from '../../src/ingest/service.js';
+import { saveServiceMapping } from '../../src/ingest/service-mappings.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir } from '../helpers/connector-stack.js';
 
@@ -22,17 +22,38 @@ const CLINIC = 'mb-clinic';
 let dir: string;
 let configDir: string;
 let database: Database;
-const noTemporal = new Proxy({}, { get: () => { throw new Error('no workflow should start here'); } }) as unknown as Client;
+const noTemporal = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('no workflow should start here');
+    },
+  },
+) as unknown as Client;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rebook-service-mappings-'));
   configDir = connectorConfigDir();
   database = await openDatabase({ pgliteDir: dir });
-  await saveServiceMapping(database.db, CLINIC, { serviceKey: 'name:consultation', treatmentType: null, mappedBy: null });
+  await saveServiceMapping(database.db, CLINIC, {
+    serviceKey: 'name:consultation',
+    treatmentType: null,
+    mappedBy: null,
+  });
   await saveServiceMapping(database.db, CLINIC, { serviceKey: 'id:svc-9', treatmentType: null, mappedBy: null });
-  await saveServiceMapping(database.db, CLINIC, { serviceKey: 'name:aqua gold facial', treatmentType: 'hydrafacial', mappedBy: null });
-  await saveServiceMapping(database.db, 'another-clinic', { serviceKey: 'name:zqx ritual', treatmentType: null, mappedBy: null });
-  await database.db.insert(clientAliases).values({ clinicId: CLINIC, aliasExternalId: 'old-profile', externalId: 'kept-profile' });
+  await saveServiceMapping(database.db, CLINIC, {
+    serviceKey: 'name:aqua gold facial',
+    treatmentType: 'hydrafacial',
+    mappedBy: null,
+  });
+  await saveServiceMapping(database.db, 'another-clinic', {
+    serviceKey: 'name:zqx ritual',
+    treatmentType: null,
+    mappedBy: null,
+  });
+  await database.db
+    .insert(clientAliases)
+    .values({ clinicId: CLINIC, aliasExternalId: 'old-profile', externalId: 'kept-profile' });
 });
 afterAll(async () => {
   await database?.close();
@@ -40,10 +61,23 @@ afterAll(async () => {
   rmSync(configDir, { recursive: true, force: true });
 });
 
-const ingest = () => createIngest({ db: database.db, config: createConfigStore(configDir), temporal: noTemporal, taskQueue: 'unused', log: createLogger({ level: 'silent' }) });
+const ingest = () =>
+  createIngest({
+    db: database.db,
+    config: createConfigStore(configDir),
+    temporal: noTemporal,
+    taskQueue: 'unused',
+    log: createLogger({ level: 'silent' }),
+  });
 const treatment = (appointmentId: string, service: { id?: string; name: string }, clientId = `c-${appointmentId}`) => ({
   type: 'treatment.completed' as const,
-  client: { id: clientId, firstName: 'Ada', lastName: 'Lind', email: 'ada@example.com', consent: { sms: false, email: true } },
+  client: {
+    id: clientId,
+    firstName: 'Ada',
+    lastName: 'Lind',
+    email: 'ada@example.com',
+    consent: { sms: false, email: true },
+  },
   appointmentId,
   service,
   completedAt: new Date(Date.now() - 3_600_000).toISOString(),
@@ -68,8 +102,13 @@ describe('service mappings at ingest', () => {
 
   it("the same lookup follows a merged profile: the treatment is recorded under the kept client's id", async () => {
     await ingest().accept(CLINIC, [treatment('sm-4', { name: 'Consultation' }, 'old-profile')]);
-    const [appt] = await database.db.select().from(appointments).where(and(eq(appointments.clinicId, CLINIC), eq(appointments.externalId, 'sm-4')));
+    const [appt] = await database.db
+      .select()
+      .from(appointments)
+      .where(and(eq(appointments.clinicId, CLINIC), eq(appointments.externalId, 'sm-4')));
     expect(appt).toMatchObject({ clientExternalId: 'kept-profile', status: 'completed' });
-    expect(await database.db.select({ id: clients.externalId }).from(clients).where(eq(clients.externalId, 'old-profile'))).toEqual([]);
+    expect(
+      await database.db.select({ id: clients.externalId }).from(clients).where(eq(clients.externalId, 'old-profile')),
+    ).toEqual([]);
   });
 });

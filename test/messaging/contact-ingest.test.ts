@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.js';
 import type { MessageProvider, OutboundMessage } from '../../src/messaging/types.js';
 import { buildApp } from '../../src/server/app.js';
 import { demoDue } from '../helpers/clinic-time.js';
-import { CLINIC_ID, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { CLINIC_ID, type Engine, startEngine, treatment } from '../helpers/engine.js';
 
 const MINUTE = 60_000;
 const API_KEY = 'contact-ingest-api-key-0123456789';
@@ -30,7 +30,14 @@ const sms: MessageProvider = {
 beforeAll(async () => {
   e = await startEngine({ providers: { sms } });
   const log = createLogger({ level: 'silent' });
-  app = await buildApp({ db: e.database.db, config: createConfigStore('config'), ingest: e.ingest, log, secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv, now: () => e.now() });
+  app = await buildApp({
+    db: e.database.db,
+    config: createConfigStore('config'),
+    ingest: e.ingest,
+    log,
+    secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv,
+    now: () => e.now(),
+  });
 });
 
 afterAll(async () => {
@@ -40,15 +47,25 @@ afterAll(async () => {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 async function row(externalId: string) {
-  const [c] = await e.database.db.select().from(clients).where(and(eq(clients.clinicId, CLINIC_ID), eq(clients.externalId, externalId)));
+  const [c] = await e.database.db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.clinicId, CLINIC_ID), eq(clients.externalId, externalId)));
   return c!;
 }
 async function smsState(externalId: string) {
-  const [s] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, (await row(externalId)).id), eq(clientChannels.channel, 'sms')));
+  const [s] = await e.database.db
+    .select()
+    .from(clientChannels)
+    .where(and(eq(clientChannels.clientId, (await row(externalId)).id), eq(clientChannels.channel, 'sms')));
   return s;
 }
 async function consent(externalId: string) {
-  const rows = await e.database.db.select().from(consentEvents).where(eq(consentEvents.clientId, (await row(externalId)).id)).orderBy(asc(consentEvents.id));
+  const rows = await e.database.db
+    .select()
+    .from(consentEvents)
+    .where(eq(consentEvents.clientId, (await row(externalId)).id))
+    .orderBy(asc(consentEvents.id));
   return rows.map((r) => [r.channel, r.action, r.source, r.ref, r.occurredAt.toISOString()]);
 }
 
@@ -67,11 +84,20 @@ describe('phones at ingest', () => {
 
   it('an invalid number is stored as given, flagged undeliverable for SMS, and never reaches the SMS provider', async () => {
     const t0 = e.now();
-    await e.send(treatment({ clientId: 'bad-phone', appointmentId: 'bad-phone-a', phone: '555-0123', completedAt: iso(t0) }));
+    await e.send(
+      treatment({ clientId: 'bad-phone', appointmentId: 'bad-phone-a', phone: '555-0123', completedAt: iso(t0) }),
+    );
     expect(await row('bad-phone')).toMatchObject({ phone: '555-0123', phoneE164: null });
     expect(await smsState('bad-phone')).toMatchObject({ undeliverableCode: 'invalid_number', optedOutAt: null });
     // A known landline keeps its E.164 form and is flagged too.
-    await e.send(treatment({ clientId: 'toll-free', appointmentId: 'toll-free-a', phone: '1 (800) 555-0199', completedAt: iso(t0) }));
+    await e.send(
+      treatment({
+        clientId: 'toll-free',
+        appointmentId: 'toll-free-a',
+        phone: '1 (800) 555-0199',
+        completedAt: iso(t0),
+      }),
+    );
     expect(await row('toll-free')).toMatchObject({ phone: '+18005550199', phoneE164: '+18005550199' });
     expect(await smsState('toll-free')).toMatchObject({ undeliverableCode: 'not_mobile' });
 
@@ -87,12 +113,22 @@ describe('phones at ingest', () => {
 
   it('a corrected number clears the mark: the next SMS goes to its E.164 form', async () => {
     const t0 = e.now();
-    await e.send(treatment({ clientId: 'fixed-phone', appointmentId: 'fixed-phone-a', phone: '12345', completedAt: iso(t0) }));
+    await e.send(
+      treatment({ clientId: 'fixed-phone', appointmentId: 'fixed-phone-a', phone: '12345', completedAt: iso(t0) }),
+    );
     expect(await smsState('fixed-phone')).toMatchObject({ undeliverableCode: 'invalid_number' });
     // The same bad number again changes nothing; a different bad one keeps it flagged.
-    await e.send({ type: 'client.updated', occurredAt: iso(t0 + MINUTE), client: { id: 'fixed-phone', phone: '12345' } });
+    await e.send({
+      type: 'client.updated',
+      occurredAt: iso(t0 + MINUTE),
+      client: { id: 'fixed-phone', phone: '12345' },
+    });
     expect(await smsState('fixed-phone')).toMatchObject({ undeliverableCode: 'invalid_number' });
-    await e.send({ type: 'client.updated', occurredAt: iso(t0 + 2 * MINUTE), client: { id: 'fixed-phone', phone: '(212) 555-0195' } });
+    await e.send({
+      type: 'client.updated',
+      occurredAt: iso(t0 + 2 * MINUTE),
+      client: { id: 'fixed-phone', phone: '(212) 555-0195' },
+    });
     expect(await row('fixed-phone')).toMatchObject({ phone: '+12125550195', phoneE164: '+12125550195' });
     expect(await smsState('fixed-phone')).toMatchObject({ undeliverableAt: null, undeliverableCode: null });
 
@@ -104,12 +140,27 @@ describe('phones at ingest', () => {
   });
 
   it('a carrier-level mark concerns the number: a new number clears it, the same number keeps it', async () => {
-    await e.send({ type: 'client.updated', createIfMissing: true, occurredAt: iso(e.now()), client: { id: 'carrier', firstName: 'Cara', phone: '+12125550196', consent: { sms: true } } });
+    await e.send({
+      type: 'client.updated',
+      createIfMissing: true,
+      occurredAt: iso(e.now()),
+      client: { id: 'carrier', firstName: 'Cara', phone: '+12125550196', consent: { sms: true } },
+    });
     const { id } = await row('carrier');
-    await e.database.db.insert(clientChannels).values({ clientId: id, channel: 'sms', undeliverableAt: new Date(e.now()), undeliverableCode: '30003' });
-    await e.send({ type: 'client.updated', occurredAt: iso(e.now() + MINUTE), client: { id: 'carrier', phone: '(212) 555-0196' } });
+    await e.database.db
+      .insert(clientChannels)
+      .values({ clientId: id, channel: 'sms', undeliverableAt: new Date(e.now()), undeliverableCode: '30003' });
+    await e.send({
+      type: 'client.updated',
+      occurredAt: iso(e.now() + MINUTE),
+      client: { id: 'carrier', phone: '(212) 555-0196' },
+    });
     expect(await smsState('carrier')).toMatchObject({ undeliverableCode: '30003' });
-    await e.send({ type: 'client.updated', occurredAt: iso(e.now() + 2 * MINUTE), client: { id: 'carrier', phone: '(212) 555-0197' } });
+    await e.send({
+      type: 'client.updated',
+      occurredAt: iso(e.now() + 2 * MINUTE),
+      client: { id: 'carrier', phone: '(212) 555-0197' },
+    });
     expect(await smsState('carrier')).toMatchObject({ undeliverableAt: null, undeliverableCode: null });
     expect(await row('carrier')).toMatchObject({ phone: '+12125550197', phoneE164: '+12125550197' });
   });
@@ -119,11 +170,27 @@ describe('consent flags from the platform and imports', () => {
   it('are consent events with source and the platform’s time, written only when they change', async () => {
     const t0 = e.now();
     const at = (min: number) => iso(t0 + min * MINUTE);
-    await e.send({ ...treatment({ clientId: 'flags', appointmentId: 'flags-a', completedAt: at(0), consent: { sms: false, email: true } }), occurredAt: at(1) });
+    await e.send({
+      ...treatment({
+        clientId: 'flags',
+        appointmentId: 'flags-a',
+        completedAt: at(0),
+        consent: { sms: false, email: true },
+      }),
+      occurredAt: at(1),
+    });
     expect(await consent('flags')).toEqual([['email', 'granted', 'platform', 'api', at(1)]]);
     // Same flags again: nothing new. Then SMS yes, email no.
-    await e.send({ type: 'client.updated', occurredAt: at(2), client: { id: 'flags', consent: { sms: false, email: true } } });
-    await e.send({ type: 'client.updated', occurredAt: at(3), client: { id: 'flags', consent: { sms: true, email: false } } });
+    await e.send({
+      type: 'client.updated',
+      occurredAt: at(2),
+      client: { id: 'flags', consent: { sms: false, email: true } },
+    });
+    await e.send({
+      type: 'client.updated',
+      occurredAt: at(3),
+      client: { id: 'flags', consent: { sms: true, email: false } },
+    });
     // An update older than the one applied changes nothing, consent included.
     await e.send({ type: 'client.updated', occurredAt: at(2.5), client: { id: 'flags', consent: { sms: false } } });
     expect(await consent('flags')).toEqual([
@@ -139,7 +206,16 @@ describe('consent flags from the platform and imports', () => {
       method: 'POST',
       url: `/v1/clinics/${CLINIC_ID}/events`,
       headers: { authorization: `Bearer ${API_KEY}`, 'x-rebook-source': 'import' },
-      payload: { events: [treatment({ clientId: 'imported', appointmentId: 'imported-a', completedAt: iso(e.now()), consent: { sms: true, email: true } })] },
+      payload: {
+        events: [
+          treatment({
+            clientId: 'imported',
+            appointmentId: 'imported-a',
+            completedAt: iso(e.now()),
+            consent: { sms: true, email: true },
+          }),
+        ],
+      },
     });
     expect(res.statusCode).toBe(202);
     expect((await consent('imported')).map((c) => c.slice(0, 4))).toEqual([

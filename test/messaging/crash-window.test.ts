@@ -9,7 +9,7 @@ import { createTwilioProvider } from '../../src/messaging/twilio/index.js';
 import type { MessageProvider } from '../../src/messaging/types.js';
 import { statusQuery } from '../../workflows/definitions.js';
 import { demoDue } from '../helpers/clinic-time.js';
-import { startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { type Engine, startEngine, treatment } from '../helpers/engine.js';
 
 const SID = 'AC00000000000000000000000000000002';
 const MINUTE = 60_000;
@@ -24,7 +24,12 @@ beforeAll(async () => {
     .persist()
     .post(`/2010-04-01/Accounts/${SID}/Messages.json`)
     .reply(() => [201, { sid: `SM${String(++creates).padStart(32, '0')}`, status: 'accepted' }]);
-  const twilio = createTwilioProvider({ accountSid: SID, authToken: 't', messagingServiceSid: 'MG0123456789abcdef0123456789abcdef', keepAlive: false });
+  const twilio = createTwilioProvider({
+    accountSid: SID,
+    authToken: 't',
+    messagingServiceSid: 'MG0123456789abcdef0123456789abcdef',
+    keepAlive: false,
+  });
   // The real provider sends; then, once, the worker "dies" before the ledger update.
   const crashingAfterSend: MessageProvider = {
     name: 'twilio',
@@ -45,7 +50,14 @@ afterAll(async () => {
 
 it('a crash between the provider call and the ledger update does not resend', async () => {
   const t0 = e.now();
-  await e.send(treatment({ clientId: 'crash-1', appointmentId: 'crash-1-appt', completedAt: new Date(t0).toISOString(), phone: '+12125550180' }));
+  await e.send(
+    treatment({
+      clientId: 'crash-1',
+      appointmentId: 'crash-1-appt',
+      completedAt: new Date(t0).toISOString(),
+      phone: '+12125550180',
+    }),
+  );
   const wf = await e.workflowIdFor('crash-1');
   await e.sleepUntil(demoDue(t0, 90) + 10 * MINUTE);
   expect(creates).toBe(1);
@@ -53,7 +65,11 @@ it('a crash between the provider call and the ledger update does not resend', as
   expect(incentive.map((m) => [m.channel, m.status])).toEqual([['sms', 'unconfirmed']]);
   // The sequence went on: the check-in is sent on day 95, still no second SMS.
   await e.sleepUntil(demoDue(t0, 95) + MINUTE);
-  expect((await e.messages()).filter((m) => m.workflowId === wf).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
+  expect((await e.messages()).filter((m) => m.workflowId === wf).map((m) => m.stage)).toEqual([
+    'reminder',
+    'incentive',
+    'results_checkin',
+  ]);
   expect(creates).toBe(1);
   const history = (await e.client.workflow.getHandle(wf).query(statusQuery)).history.map((h) => [h.stage, h.event]);
   expect(history).toContainEqual(['incentive', 'sent']);

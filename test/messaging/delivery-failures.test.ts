@@ -22,7 +22,7 @@ import { twilioSignature } from '../../src/messaging/twilio/signature.js';
 import { buildApp } from '../../src/server/app.js';
 import { createSequenceSignals } from '../../src/temporal/sequence-signals.js';
 import { demoDue } from '../helpers/clinic-time.js';
-import { startEngine, TEST_UNSUBSCRIBE_SECRET, treatment, type Engine } from '../helpers/engine.js';
+import { type Engine, startEngine, TEST_UNSUBSCRIBE_SECRET, treatment } from '../helpers/engine.js';
 
 const SID = 'AC00000000000000000000000000000003';
 const TOKEN = 'twilio-auth-token-for-failure-tests';
@@ -36,7 +36,8 @@ const secrets = {
   TEST_TWILIO_SID: SID,
   TEST_TWILIO_TOKEN: TOKEN,
   TEST_SENDGRID_KEY: 'SG.test-key',
-  TEST_SENDGRID_PUBKEY: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==',
+  TEST_SENDGRID_PUBKEY:
+    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==',
   REBOOK_UNSUBSCRIBE_SECRET: TEST_UNSUBSCRIBE_SECRET,
   REBOOK_API_KEY: 'failure-tests-api-key-0123456789',
 } as NodeJS.ProcessEnv;
@@ -74,11 +75,20 @@ beforeAll(async () => {
   const demo = parse(readFileSync('config/clinics/demo-clinic.yaml', 'utf8'));
   demo.providers = {
     twilio: { accountSidEnv: 'TEST_TWILIO_SID', authTokenEnv: 'TEST_TWILIO_TOKEN', messagingServiceSid: MG },
-    sendgrid: { apiKeyEnv: 'TEST_SENDGRID_KEY', from: 'hello@glow.example.com', webhookPublicKeyEnv: 'TEST_SENDGRID_PUBKEY' },
+    sendgrid: {
+      apiKeyEnv: 'TEST_SENDGRID_KEY',
+      from: 'hello@glow.example.com',
+      webhookPublicKeyEnv: 'TEST_SENDGRID_PUBKEY',
+    },
   };
   demo.templates.care = {
-    sms: { body: '{{clinicName}}: Hi {{firstName}}, how are you feeling? Minor bruising is normal. Reply STOP to opt out.' },
-    email: { subject: 'How are you feeling, {{firstName}}?', body: 'Hi {{firstName}}, minor bruising is normal.\n{{clinicName}}, {{clinicAddress}}\nUnsubscribe: {{unsubscribeUrl}}\n' },
+    sms: {
+      body: '{{clinicName}}: Hi {{firstName}}, how are you feeling? Minor bruising is normal. Reply STOP to opt out.',
+    },
+    email: {
+      subject: 'How are you feeling, {{firstName}}?',
+      body: 'Hi {{firstName}}, minor bruising is normal.\n{{clinicName}}, {{clinicAddress}}\nUnsubscribe: {{unsubscribeUrl}}\n',
+    },
   };
   writeFileSync(join(configDir, 'clinics', 'demo-clinic.yaml'), stringify(demo));
   writeFileSync(
@@ -90,7 +100,14 @@ beforeAll(async () => {
       bookingUrl: 'https://book.example.com/aoo',
       address: '9 Elm Street, Springfield, NY 10001',
       publicBaseUrl: BASE,
-      providers: { twilio: { accountSidEnv: 'TEST_TWILIO_SID', authTokenEnv: 'TEST_TWILIO_TOKEN', messagingServiceSid: MG_AOO, advancedOptOut: true } },
+      providers: {
+        twilio: {
+          accountSidEnv: 'TEST_TWILIO_SID',
+          authTokenEnv: 'TEST_TWILIO_TOKEN',
+          messagingServiceSid: MG_AOO,
+          advancedOptOut: true,
+        },
+      },
     }),
   );
   nock.disableNetConnect();
@@ -111,7 +128,16 @@ beforeAll(async () => {
     .reply((_uri, _body) => [202, '', { 'X-Message-Id': `sg-${Math.random().toString(36).slice(2)}` }]);
   e = await startEngine({ configDir, secrets, log });
   const config = createConfigStore(configDir);
-  app = await buildApp({ db: e.database.db, config, ingest: e.ingest, log, secrets, signals: createSequenceSignals(e.client), now: () => e.now(), clinicProviders: createProviderRegistry(() => config.current(), { secrets, keepAlive: false }) });
+  app = await buildApp({
+    db: e.database.db,
+    config,
+    ingest: e.ingest,
+    log,
+    secrets,
+    signals: createSequenceSignals(e.client),
+    now: () => e.now(),
+    clinicProviders: createProviderRegistry(() => config.current(), { secrets, keepAlive: false }),
+  });
 });
 
 afterAll(async () => {
@@ -128,12 +154,33 @@ const callsTo = (phone: string) => twilioCalls.filter((f) => f.To === phone);
 
 async function twilioPost(path: string, params: Record<string, string>) {
   const body = new URLSearchParams(params).toString();
-  return app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(TOKEN, `${BASE}${path}`, params) }, payload: body });
+  return app.inject({
+    method: 'POST',
+    url: path,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilioSignature(TOKEN, `${BASE}${path}`, params),
+    },
+    payload: body,
+  });
 }
 const statusCallback = (m: { id: string; providerMessageId: string | null }, status: string, code: string) =>
-  twilioPost(`/webhooks/twilio/status?m=${m.id}`, { AccountSid: SID, MessageSid: m.providerMessageId!, MessageStatus: status, ErrorCode: code });
+  twilioPost(`/webhooks/twilio/status?m=${m.id}`, {
+    AccountSid: SID,
+    MessageSid: m.providerMessageId!,
+    MessageStatus: status,
+    ErrorCode: code,
+  });
 const reply = (from: string, text: string, sid: string, extra: Record<string, string> = {}) =>
-  twilioPost('/webhooks/twilio/inbound', { AccountSid: SID, MessageSid: sid, From: from, To: '+12125550100', Body: text, MessagingServiceSid: MG, ...extra });
+  twilioPost('/webhooks/twilio/inbound', {
+    AccountSid: SID,
+    MessageSid: sid,
+    From: from,
+    To: '+12125550100',
+    Body: text,
+    MessagingServiceSid: MG,
+    ...extra,
+  });
 
 async function enroll(c: ReturnType<typeof client>, consent = { sms: true, email: true }) {
   const t0 = e.now();
@@ -141,7 +188,10 @@ async function enroll(c: ReturnType<typeof client>, consent = { sms: true, email
   return { t0, wf: await e.workflowIdFor(c.clientId, TYPE), uuid: await e.clientUuid(c.clientId) };
 }
 async function smsState(uuid: string) {
-  const [row] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'sms')));
+  const [row] = await e.database.db
+    .select()
+    .from(clientChannels)
+    .where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'sms')));
   return row;
 }
 
@@ -150,25 +200,34 @@ describe('delivery errors reported by the status callback', () => {
     ['30003', 'unreachable', '+12125550181'],
     ['30005', 'unknown destination', '+12125550182'],
     ['30006', 'landline or unreachable carrier', '+12125550183'],
-  ])('%s (%s) marks the number undeliverable: the later SMS stage goes by email, Twilio is not called again', async (code, _label, phone) => {
-    const c = client(`unreach-${code}`, phone, `una.${code}@example.com`, `Una${code.slice(-1)}`, 'Reachwell');
-    const { t0, wf, uuid } = await enroll(c);
-    await e.sleepUntil(demoDue(t0, 1) + MINUTE);
-    const [care] = await ledger(wf);
-    expect(care).toMatchObject({ stage: 'aftercare', channel: 'sms', status: 'accepted', provider: 'twilio', recipient: c.phone });
-    expect((await statusCallback(care!, 'undelivered', code)).statusCode).toBe(204);
-    expect((await ledger(wf))[0]).toMatchObject({ status: 'undelivered', errorCode: code });
-    expect(await smsState(uuid)).toMatchObject({ undeliverableCode: code, optedOutAt: null });
+  ])(
+    '%s (%s) marks the number undeliverable: the later SMS stage goes by email, Twilio is not called again',
+    async (code, _label, phone) => {
+      const c = client(`unreach-${code}`, phone, `una.${code}@example.com`, `Una${code.slice(-1)}`, 'Reachwell');
+      const { t0, wf, uuid } = await enroll(c);
+      await e.sleepUntil(demoDue(t0, 1) + MINUTE);
+      const [care] = await ledger(wf);
+      expect(care).toMatchObject({
+        stage: 'aftercare',
+        channel: 'sms',
+        status: 'accepted',
+        provider: 'twilio',
+        recipient: c.phone,
+      });
+      expect((await statusCallback(care!, 'undelivered', code)).statusCode).toBe(204);
+      expect((await ledger(wf))[0]).toMatchObject({ status: 'undelivered', errorCode: code });
+      expect(await smsState(uuid)).toMatchObject({ undeliverableCode: code, optedOutAt: null });
 
-    await e.sleepUntil(demoDue(t0, 5) + MINUTE);
-    expect((await ledger(wf)).map((m) => [m.stage, m.channel, m.status])).toEqual([
-      ['aftercare', 'sms', 'undelivered'],
-      ['offer', 'email', 'accepted'],
-    ]);
-    expect(callsTo(c.phone)).toHaveLength(1);
-    // The undelivered touch is not a reason for a staff task of its own.
-    expect((await e.tasks()).filter((t) => t.clientId === uuid)).toEqual([]);
-  });
+      await e.sleepUntil(demoDue(t0, 5) + MINUTE);
+      expect((await ledger(wf)).map((m) => [m.stage, m.channel, m.status])).toEqual([
+        ['aftercare', 'sms', 'undelivered'],
+        ['offer', 'email', 'accepted'],
+      ]);
+      expect(callsTo(c.phone)).toHaveLength(1);
+      // The undelivered touch is not a reason for a staff task of its own.
+      expect((await e.tasks()).filter((t) => t.clientId === uuid)).toEqual([]);
+    },
+  );
 
   it('30007 (carrier filtered) makes one staff task and is not retried; the number stays usable', async () => {
     const c = client('filtered-1', '+12125550184', 'fern.filtrova@example.com', 'Fern', 'Filtrova');
@@ -180,15 +239,21 @@ describe('delivery errors reported by the status callback', () => {
     expect((await statusCallback(care!, 'failed', '30007')).statusCode).toBe(204);
     expect((await statusCallback(care!, 'failed', '30007')).statusCode).toBe(204);
     const tasks = (await e.tasks()).filter((t) => t.clientId === uuid);
-    expect(tasks.map((t) => [t.reason, t.status, t.messageId, t.workflowId])).toEqual([['sms_filtered', 'open', care!.id, wf]]);
+    expect(tasks.map((t) => [t.reason, t.status, t.messageId, t.workflowId])).toEqual([
+      ['sms_filtered', 'open', care!.id, wf],
+    ]);
     expect(tasks[0]!.details).toMatchObject({ stage: 'aftercare', errorCode: '30007' });
     expect(await smsState(uuid)).toBeUndefined();
 
     await e.sleep('1h');
     // No automatic retry of the filtered stage, on either channel.
-    expect((await ledger(wf)).filter((m) => m.stage === 'aftercare').map((m) => [m.channel, m.status, m.errorCode])).toEqual([['sms', 'failed', '30007']]);
+    expect(
+      (await ledger(wf)).filter((m) => m.stage === 'aftercare').map((m) => [m.channel, m.status, m.errorCode]),
+    ).toEqual([['sms', 'failed', '30007']]);
     await e.sleepUntil(demoDue(t0, 5) + MINUTE);
-    expect((await ledger(wf)).filter((m) => m.channel === 'sms' || m.channel === 'email').map((m) => [m.stage, m.channel])).toEqual([
+    expect(
+      (await ledger(wf)).filter((m) => m.channel === 'sms' || m.channel === 'email').map((m) => [m.stage, m.channel]),
+    ).toEqual([
       ['aftercare', 'sms'],
       ['offer', 'sms'],
     ]);
@@ -209,18 +274,28 @@ describe('21610 at send time (the recipient replied STOP to Twilio before)', () 
     ]);
     expect(callsTo(c.phone)).toHaveLength(1);
     expect(await smsState(uuid)).toMatchObject({ optOutSource: 'provider', undeliverableAt: null });
-    const events = await e.database.db.select().from(consentEvents).where(and(eq(consentEvents.clientId, uuid), eq(consentEvents.channel, 'sms'))).orderBy(asc(consentEvents.id));
-    expect(events.filter((x) => x.action === 'revoked').map((x) => [x.source, x.ref])).toEqual([['provider', day1[0]!.id]]);
+    const events = await e.database.db
+      .select()
+      .from(consentEvents)
+      .where(and(eq(consentEvents.clientId, uuid), eq(consentEvents.channel, 'sms')))
+      .orderBy(asc(consentEvents.id));
+    expect(events.filter((x) => x.action === 'revoked').map((x) => [x.source, x.ref])).toEqual([
+      ['provider', day1[0]!.id],
+    ]);
 
     await e.sleepUntil(demoDue(t0, 5) + MINUTE);
-    expect((await ledger(wf)).filter((m) => m.stage === 'offer').map((m) => [m.channel, m.status])).toEqual([['email', 'accepted']]);
+    expect((await ledger(wf)).filter((m) => m.stage === 'offer').map((m) => [m.channel, m.status])).toEqual([
+      ['email', 'accepted'],
+    ]);
     expect(callsTo(c.phone)).toHaveLength(1);
   });
 });
 
 describe('HELP: one answer, never two', () => {
-  const twiml = (message?: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>${message ? `<Message>${message}</Message>` : ''}</Response>`;
-  const HELP = 'Glow Aesthetics (demo): treatment reminders, up to 2 msgs/month. For help call +12125550100. Msg &amp; data rates may apply. Reply STOP to opt out.';
+  const twiml = (message?: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?><Response>${message ? `<Message>${message}</Message>` : ''}</Response>`;
+  const HELP =
+    'Glow Aesthetics (demo): treatment reminders, up to 2 msgs/month. For help call +12125550100. Msg &amp; data rates may apply. Reply STOP to opt out.';
 
   it('without Advanced Opt-Out we answer HELP with the help text, once per inbound message, by TwiML only', async () => {
     const before = twilioCalls.length;
@@ -239,7 +314,10 @@ describe('HELP: one answer, never two', () => {
 
   it('a clinic whose Messaging Service has Advanced Opt-Out gets no answer from us', async () => {
     const before = twilioCalls.length;
-    for (const [sid, extra] of [['SMaoo-1', { OptOutType: 'HELP' }], ['SMaoo-2', {}]] as const) {
+    for (const [sid, extra] of [
+      ['SMaoo-1', { OptOutType: 'HELP' }],
+      ['SMaoo-2', {}],
+    ] as const) {
       const res = await reply('+12125550187', 'HELP', sid, { MessagingServiceSid: MG_AOO, ...extra });
       expect(res.statusCode).toBe(200);
       expect(res.body).toBe(twiml());
@@ -254,8 +332,13 @@ describe('opt-out precedence', () => {
     const { t0, wf, uuid } = await enroll(c, { sms: false, email: true });
     expect((await reply(c.phone, 'STOP', 'SMflag-stop')).statusCode).toBe(200);
     const flagAt = iso(e.now() + MINUTE);
-    expect(await e.send({ type: 'client.updated', occurredAt: flagAt, client: { id: c.clientId, consent: { sms: true } } })).toMatchObject([{ status: 'accepted', clientsUpdated: 1 }]);
-    const [row] = await e.database.db.select({ consentSms: clients.consentSms }).from(clients).where(eq(clients.id, uuid));
+    expect(
+      await e.send({ type: 'client.updated', occurredAt: flagAt, client: { id: c.clientId, consent: { sms: true } } }),
+    ).toMatchObject([{ status: 'accepted', clientsUpdated: 1 }]);
+    const [row] = await e.database.db
+      .select({ consentSms: clients.consentSms })
+      .from(clients)
+      .where(eq(clients.id, uuid));
     expect(row!.consentSms).toBe(true);
 
     await e.sleepUntil(demoDue(t0, 5) + MINUTE);
@@ -265,7 +348,11 @@ describe('opt-out precedence', () => {
     ]);
     expect(callsTo(c.phone)).toEqual([]);
     expect(await smsState(uuid)).toMatchObject({ optOutSource: 'reply' });
-    const events = await e.database.db.select().from(consentEvents).where(eq(consentEvents.clientId, uuid)).orderBy(asc(consentEvents.id));
+    const events = await e.database.db
+      .select()
+      .from(consentEvents)
+      .where(eq(consentEvents.clientId, uuid))
+      .orderBy(asc(consentEvents.id));
     expect(events.map((x) => [x.channel, x.action, x.source])).toEqual([
       ['email', 'granted', 'platform'],
       ['sms', 'revoked', 'reply'],

@@ -3,8 +3,9 @@
  * real HTTP app (webhooks signed for real), the real twilio and @sendgrid/mail SDKs with nock at
  * the HTTP layer. Every pino line written during the file is captured and checked for PHI.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
 import { createSign, generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
@@ -20,7 +21,7 @@ import { buildApp } from '../../src/server/app.js';
 import { createSequenceSignals } from '../../src/temporal/sequence-signals.js';
 import { statusQuery } from '../../workflows/definitions.js';
 import { demoDue } from '../helpers/clinic-time.js';
-import { startEngine, TEST_UNSUBSCRIBE_SECRET, treatment, type Engine } from '../helpers/engine.js';
+import { type Engine, startEngine, TEST_UNSUBSCRIBE_SECRET, treatment } from '../helpers/engine.js';
 
 const SID = 'AC00000000000000000000000000000001';
 const TOKEN = 'twilio-auth-token-for-tests';
@@ -88,7 +89,16 @@ providers:
     });
   e = await startEngine({ configDir, secrets, log });
   const config = createConfigStore(configDir);
-  app = await buildApp({ db: e.database.db, config, ingest: e.ingest, log, secrets, signals: createSequenceSignals(e.client), now: () => e.now(), clinicProviders: createProviderRegistry(() => config.current(), { secrets, keepAlive: false }) });
+  app = await buildApp({
+    db: e.database.db,
+    config,
+    ingest: e.ingest,
+    log,
+    secrets,
+    signals: createSequenceSignals(e.client),
+    now: () => e.now(),
+    clinicProviders: createProviderRegistry(() => config.current(), { secrets, keepAlive: false }),
+  });
 });
 
 afterAll(async () => {
@@ -104,15 +114,42 @@ const ledger = async (wf: string) => (await e.messages()).filter((m) => m.workfl
 
 async function twilioPost(path: string, params: Record<string, string>) {
   const body = new URLSearchParams(params).toString();
-  return app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(TOKEN, `${BASE}${path}`, params) }, payload: body });
+  return app.inject({
+    method: 'POST',
+    url: path,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilioSignature(TOKEN, `${BASE}${path}`, params),
+    },
+    payload: body,
+  });
 }
-const reply = (from: string, text: string, sid: string) => twilioPost('/webhooks/twilio/inbound', { AccountSid: SID, MessageSid: sid, From: from, To: '+12125550100', Body: text, MessagingServiceSid: MG });
+const reply = (from: string, text: string, sid: string) =>
+  twilioPost('/webhooks/twilio/inbound', {
+    AccountSid: SID,
+    MessageSid: sid,
+    From: from,
+    To: '+12125550100',
+    Body: text,
+    MessagingServiceSid: MG,
+  });
 
 async function sendgridPost(events: unknown[]) {
   const body = JSON.stringify(events);
   const ts = String(Math.floor(Date.now() / 1000));
-  const sig = createSign('sha256').update(ts + body).sign(privateKey, 'base64');
-  return app.inject({ method: 'POST', url: '/webhooks/sendgrid/events', headers: { 'content-type': 'application/json', 'x-twilio-email-event-webhook-signature': sig, 'x-twilio-email-event-webhook-timestamp': ts }, payload: body });
+  const sig = createSign('sha256')
+    .update(ts + body)
+    .sign(privateKey, 'base64');
+  return app.inject({
+    method: 'POST',
+    url: '/webhooks/sendgrid/events',
+    headers: {
+      'content-type': 'application/json',
+      'x-twilio-email-event-webhook-signature': sig,
+      'x-twilio-email-event-webhook-timestamp': ts,
+    },
+    payload: body,
+  });
 }
 
 async function enroll(c: ReturnType<typeof client>) {
@@ -127,19 +164,36 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     const { t0, wf, uuid } = await enroll(c);
     await e.sleepUntil(demoDue(t0, 80) + MINUTE);
     const [reminder] = await ledger(wf);
-    expect(reminder).toMatchObject({ stage: 'reminder', channel: 'email', status: 'accepted', provider: 'sendgrid', recipient: c.email });
+    expect(reminder).toMatchObject({
+      stage: 'reminder',
+      channel: 'email',
+      status: 'accepted',
+      provider: 'sendgrid',
+      recipient: c.email,
+    });
     const sent = sendgridCalls.find((b) => b.custom_args?.rebook_message_id === reminder!.id);
-    expect(sent.headers['List-Unsubscribe']).toMatch(/^<http:\/\/127\.0\.0\.1:3000\/unsubscribe\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/);
+    expect(sent.headers['List-Unsubscribe']).toMatch(
+      /^<http:\/\/127\.0\.0\.1:3000\/unsubscribe\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/,
+    );
     expect(sent.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     expect(sent.content[0].value).toContain(sent.headers['List-Unsubscribe'].slice(1, -1));
 
     const res = await reply(c.phone, 'STOP', 'SMoptout1');
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
-    const [state] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'sms')));
+    const [state] = await e.database.db
+      .select()
+      .from(clientChannels)
+      .where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'sms')));
     expect(state).toMatchObject({ optOutSource: 'reply' });
     // The platform's flags at enrollment, then the STOP.
-    expect(await e.database.db.select({ channel: consentEvents.channel, action: consentEvents.action, source: consentEvents.source }).from(consentEvents).where(eq(consentEvents.clientId, uuid)).orderBy(consentEvents.id)).toEqual([
+    expect(
+      await e.database.db
+        .select({ channel: consentEvents.channel, action: consentEvents.action, source: consentEvents.source })
+        .from(consentEvents)
+        .where(eq(consentEvents.clientId, uuid))
+        .orderBy(consentEvents.id),
+    ).toEqual([
       { channel: 'sms', action: 'granted', source: 'platform' },
       { channel: 'email', action: 'granted', source: 'platform' },
       { channel: 'sms', action: 'revoked', source: 'reply' },
@@ -154,7 +208,11 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     ]);
     expect(twilioCalls.filter((f) => f.To === c.phone)).toEqual([]);
     // The check-in would be the third email in 30 days: the default caps suppress it.
-    const history = (await e.client.workflow.getHandle(wf).query(statusQuery)).history.map((h) => [h.stage, h.event, h.detail]);
+    const history = (await e.client.workflow.getHandle(wf).query(statusQuery)).history.map((h) => [
+      h.stage,
+      h.event,
+      h.detail,
+    ]);
     expect(history).toContainEqual(['results_checkin', 'suppressed', 'capped']);
   });
 
@@ -169,7 +227,10 @@ describe('on the real providers (nock at the HTTP layer)', () => {
       ['incentive', 'email', 'accepted', null],
     ]);
     expect(twilioCalls.filter((f) => f.To === c.phone)).toHaveLength(1);
-    const [state] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'sms')));
+    const [state] = await e.database.db
+      .select()
+      .from(clientChannels)
+      .where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'sms')));
     expect(state).toMatchObject({ undeliverableCode: '21614' });
     // The incentive email carries the code, valid until the end of day 120.
     const [inc] = await e.database.db.select().from(incentives).where(eq(incentives.workflowId, wf));
@@ -184,27 +245,61 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     const sms = (await ledger(wf)).find((m) => m.stage === 'incentive')!;
     expect(sms).toMatchObject({ channel: 'sms', status: 'accepted', provider: 'twilio', recipient: c.phone });
     const call = twilioCalls.find((f) => f.To === c.phone)!;
-    expect(call).toMatchObject({ MessagingServiceSid: MG, StatusCallback: `${BASE}/webhooks/twilio/status?m=${sms.id}`, Body: sms.body });
+    expect(call).toMatchObject({
+      MessagingServiceSid: MG,
+      StatusCallback: `${BASE}/webhooks/twilio/status?m=${sms.id}`,
+      Body: sms.body,
+    });
     const [inc] = await e.database.db.select().from(incentives).where(eq(incentives.workflowId, wf));
     expect(sms.body).toContain(`10% off with code ${inc!.code}`); // price unknown: the 10 % default
     const auth = { authorization: `Bearer ${API_KEY}` };
-    const looked = await app.inject({ method: 'GET', url: `/v1/clinics/demo-clinic/incentives/${inc!.code.toLowerCase().replace(/-/g, ' ')}`, headers: auth });
+    const looked = await app.inject({
+      method: 'GET',
+      url: `/v1/clinics/demo-clinic/incentives/${inc!.code.toLowerCase().replace(/-/g, ' ')}`,
+      headers: auth,
+    });
     expect(looked.json()).toMatchObject({ code: inc!.code, description: '10% off', status: 'valid' });
     expect(Date.parse(looked.json().expiresAt)).toBe(Date.parse(inc!.expiresAt.toISOString()));
-    const first = await app.inject({ method: 'POST', url: `/v1/clinics/demo-clinic/incentives/${inc!.code}/redeem`, headers: auth, payload: { ref: 'pos-1' } });
+    const first = await app.inject({
+      method: 'POST',
+      url: `/v1/clinics/demo-clinic/incentives/${inc!.code}/redeem`,
+      headers: auth,
+      payload: { ref: 'pos-1' },
+    });
     expect(first.statusCode).toBe(200);
-    const again = await app.inject({ method: 'POST', url: `/v1/clinics/demo-clinic/incentives/${inc!.code}/redeem`, headers: auth, payload: {} });
+    const again = await app.inject({
+      method: 'POST',
+      url: `/v1/clinics/demo-clinic/incentives/${inc!.code}/redeem`,
+      headers: auth,
+      payload: {},
+    });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('incentive_redeemed');
-    const unknown = await app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/incentives/0000-0000-0000-0000/redeem', headers: auth, payload: {} });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/clinics/demo-clinic/incentives/0000-0000-0000-0000/redeem',
+      headers: auth,
+      payload: {},
+    });
     expect(unknown.statusCode).toBe(404);
 
     // Delivery callbacks: out of order, signed; undelivered 30003 marks the number unreachable.
-    const cb = (status: string, code?: string) => twilioPost(`/webhooks/twilio/status?m=${sms.id}`, { AccountSid: SID, MessageSid: sms.providerMessageId!, MessageStatus: status, ...(code ? { ErrorCode: code } : {}) });
+    const cb = (status: string, code?: string) =>
+      twilioPost(`/webhooks/twilio/status?m=${sms.id}`, {
+        AccountSid: SID,
+        MessageSid: sms.providerMessageId!,
+        MessageStatus: status,
+        ...(code ? { ErrorCode: code } : {}),
+      });
     expect((await cb('delivered')).statusCode).toBe(204);
     expect((await cb('sent')).statusCode).toBe(204);
     expect((await ledger(wf)).find((m) => m.id === sms.id)!.status).toBe('delivered');
-    const forged = await app.inject({ method: 'POST', url: `/webhooks/twilio/status?m=${sms.id}`, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'AAAA' }, payload: 'AccountSid=' + SID + '&MessageStatus=failed' });
+    const forged = await app.inject({
+      method: 'POST',
+      url: `/webhooks/twilio/status?m=${sms.id}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'AAAA' },
+      payload: `AccountSid=${SID}&MessageStatus=failed`,
+    });
     expect(forged.statusCode).toBe(401);
   });
 
@@ -214,7 +309,10 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     await e.sleepUntil(demoDue(t0, 90) + MINUTE);
     expect((await reply(a.phone, 'Not right now, maybe in a few weeks', 'SMreply1')).statusCode).toBe(200);
     await e.sleep('1m');
-    expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({ outcome: 'snoozed', stage: 'snoozed' });
+    expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({
+      outcome: 'snoozed',
+      stage: 'snoozed',
+    });
 
     const b = client('reply-2', '+12125550174', 'bea.oyelaran@example.com', 'Bea', 'Oyelaran');
     const run = await enroll(b);
@@ -223,11 +321,27 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     expect(res.statusCode).toBe(200);
     expect((await reply(b.phone, 'Yes! Can I come in Tuesday?', 'SMreply2')).statusCode).toBe(200); // Twilio retry: one task
     const auth = { authorization: `Bearer ${API_KEY}` };
-    const tasks = (await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/tasks?status=open', headers: auth })).json().tasks.filter((t: any) => t.client.id === b.clientId);
+    const tasks = (await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/tasks?status=open', headers: auth }))
+      .json()
+      .tasks.filter((t: any) => t.client.id === b.clientId);
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({ reason: 'hot_lead', client: { firstName: b.firstName, phone: b.phone } });
-    expect((await app.inject({ method: 'POST', url: `/v1/clinics/demo-clinic/tasks/${tasks[0].id}/claim`, headers: auth, payload: { by: 'front-desk-1' } })).statusCode).toBe(200);
-    const resolved = await app.inject({ method: 'POST', url: `/v1/clinics/demo-clinic/tasks/${tasks[0].id}/resolve`, headers: auth, payload: { outcome: 'booked' } });
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: `/v1/clinics/demo-clinic/tasks/${tasks[0].id}/claim`,
+          headers: auth,
+          payload: { by: 'front-desk-1' },
+        })
+      ).statusCode,
+    ).toBe(200);
+    const resolved = await app.inject({
+      method: 'POST',
+      url: `/v1/clinics/demo-clinic/tasks/${tasks[0].id}/resolve`,
+      headers: auth,
+      payload: { outcome: 'booked' },
+    });
     expect(resolved.json()).toMatchObject({ status: 'resolved', outcome: 'booked', sequencesSignalled: 1 });
     await e.sleep('1m');
     expect(await e.result(run.wf)).toMatchObject({ outcome: 'booked' });
@@ -241,19 +355,36 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     const { t0, wf, uuid } = await enroll(c);
     await e.sleepUntil(demoDue(t0, 80) + MINUTE);
     const [reminder] = await ledger(wf);
-    const ev = (event: string, id: string) => ({ email: c.email, event, sg_event_id: id, sg_message_id: `${reminder!.providerMessageId}.filter0001`, timestamp: Math.floor(e.now() / 1000), rebook_message_id: reminder!.id });
+    const ev = (event: string, id: string) => ({
+      email: c.email,
+      event,
+      sg_event_id: id,
+      sg_message_id: `${reminder!.providerMessageId}.filter0001`,
+      timestamp: Math.floor(e.now() / 1000),
+      rebook_message_id: reminder!.id,
+    });
     const r1 = await sendgridPost([ev('delivered', 'ev-1'), ev('open', 'ev-2'), ev('delivered', 'ev-1')]);
     expect(r1.json()).toEqual({ applied: 2, duplicate: 1, unknown: 0 });
     expect((await ledger(wf))[0]!.status).toBe('delivered');
     await sendgridPost([ev('bounce', 'ev-3')]);
-    const [state] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'email')));
+    const [state] = await e.database.db
+      .select()
+      .from(clientChannels)
+      .where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'email')));
     expect(state).toMatchObject({ undeliverableCode: 'bounce' });
-    const unsigned = await app.inject({ method: 'POST', url: '/webhooks/sendgrid/events', headers: { 'content-type': 'application/json' }, payload: JSON.stringify([ev('delivered', 'ev-9')]) });
+    const unsigned = await app.inject({
+      method: 'POST',
+      url: '/webhooks/sendgrid/events',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify([ev('delivered', 'ev-9')]),
+    });
     expect(unsigned.statusCode).toBe(401);
     // The check-in is an email: with the address bounced and no SMS check-in template, it is suppressed.
     await e.sleepUntil(demoDue(t0, 95) + MINUTE);
     expect((await ledger(wf)).map((m) => m.stage)).not.toContain('results_checkin');
-    expect((await e.client.workflow.getHandle(wf).query(statusQuery)).history.map((h) => [h.stage, h.event, h.detail])).toContainEqual(['results_checkin', 'suppressed', 'email_undeliverable']);
+    expect(
+      (await e.client.workflow.getHandle(wf).query(statusQuery)).history.map((h) => [h.stage, h.event, h.detail]),
+    ).toContainEqual(['results_checkin', 'suppressed', 'email_undeliverable']);
   });
 
   it('one-click unsubscribe: GET changes nothing, POST opts out of email', async () => {
@@ -266,9 +397,17 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<form method="post">');
     expect(await e.database.db.select().from(clientChannels).where(eq(clientChannels.clientId, uuid))).toEqual([]);
-    const post = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    const post = await app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
     expect(post.statusCode).toBe(200);
-    const [state] = await e.database.db.select().from(clientChannels).where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'email')));
+    const [state] = await e.database.db
+      .select()
+      .from(clientChannels)
+      .where(and(eq(clientChannels.clientId, uuid), eq(clientChannels.channel, 'email')));
     expect(state).toMatchObject({ optOutSource: 'unsubscribe' });
     // Change the first character of the MAC: all six of its bits count (the last ones may not).
     const dot = url.lastIndexOf('.') + 1;

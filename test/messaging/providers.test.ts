@@ -25,9 +25,22 @@ afterAll(() => {
 });
 
 const twilioProvider = (over: Partial<Parameters<typeof createTwilioProvider>[0]> = {}) =>
-  createTwilioProvider({ accountSid: SID, authToken: 'token-1', messagingServiceSid: MG, statusCallbackUrl: 'https://rebook.example.com/webhooks/twilio/status', keepAlive: false, ...over });
+  createTwilioProvider({
+    accountSid: SID,
+    authToken: 'token-1',
+    messagingServiceSid: MG,
+    statusCallbackUrl: 'https://rebook.example.com/webhooks/twilio/status',
+    keepAlive: false,
+    ...over,
+  });
 
-const message = { messageId: '0b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11', clinicId: 'demo-clinic', channel: 'sms' as const, to: '+12125550123', body: 'Glow: time for your next visit? Reply STOP to opt out.' };
+const message = {
+  messageId: '0b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11',
+  clinicId: 'demo-clinic',
+  channel: 'sms' as const,
+  to: '+12125550123',
+  body: 'Glow: time for your next visit? Reply STOP to opt out.',
+};
 
 describe('twilio', () => {
   it('creates the message through the Messaging Service with our status callback', async () => {
@@ -56,9 +69,15 @@ describe('twilio', () => {
   it('uses a From number when the clinic has no Messaging Service', async () => {
     let form: URLSearchParams | undefined;
     nock('https://api.twilio.com')
-      .post(`/2010-04-01/Accounts/${SID}/Messages.json`, (body) => ((form = new URLSearchParams(body as unknown as string)), true))
+      .post(
+        `/2010-04-01/Accounts/${SID}/Messages.json`,
+        (body) => ((form = new URLSearchParams(body as unknown as string)), true),
+      )
       .reply(201, { sid: 'SM2', status: 'queued' });
-    expect(await twilioProvider({ messagingServiceSid: undefined, from: '+12125550100' }).send(message)).toEqual({ status: 'queued', providerMessageId: 'SM2' });
+    expect(await twilioProvider({ messagingServiceSid: undefined, from: '+12125550100' }).send(message)).toEqual({
+      status: 'queued',
+      providerMessageId: 'SM2',
+    });
     expect(form!.get('From')).toBe('+12125550100');
     expect(form!.has('MessagingServiceSid')).toBe(false);
   });
@@ -76,29 +95,65 @@ describe('twilio', () => {
   ])('HTTP %s with code %s → %s, and the message names no recipient', async (status, code, failure) => {
     nock('https://api.twilio.com')
       .post(`/2010-04-01/Accounts/${SID}/Messages.json`)
-      .reply(status, code ? { code, message: `The 'To' number +12125550123 is not valid.`, more_info: `https://www.twilio.com/docs/errors/${code}`, status } : 'Service Unavailable');
-    const err = await twilioProvider().send(message).catch((e: unknown) => e);
+      .reply(
+        status,
+        code
+          ? {
+              code,
+              message: `The 'To' number +12125550123 is not valid.`,
+              more_info: `https://www.twilio.com/docs/errors/${code}`,
+              status,
+            }
+          : 'Service Unavailable',
+      );
+    const err = await twilioProvider()
+      .send(message)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect(err).toMatchObject({ failure, code: String(code ?? status) });
     expect((err as Error).message).not.toContain('555');
   });
 
   it('a request Twilio does not answer in time may have been sent: unknown, not retryable', async () => {
-    nock('https://api.twilio.com').post(`/2010-04-01/Accounts/${SID}/Messages.json`).delay(3_000).reply(201, { sid: 'SM-late', status: 'queued' });
-    const err = await twilioProvider({ timeoutMs: 300 }).send(message).catch((e: unknown) => e);
+    nock('https://api.twilio.com')
+      .post(`/2010-04-01/Accounts/${SID}/Messages.json`)
+      .delay(3_000)
+      .reply(201, { sid: 'SM-late', status: 'queued' });
+    const err = await twilioProvider({ timeoutMs: 300 })
+      .send(message)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).failure).toBe('unknown');
   });
 
   it('a connection refused before the request left is retryable', async () => {
-    nock('https://api.twilio.com').post(`/2010-04-01/Accounts/${SID}/Messages.json`).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
-    await expect(twilioProvider({ timeoutMs: 2_000 }).send(message)).rejects.toMatchObject({ failure: 'retryable', code: 'ECONNREFUSED' });
+    nock('https://api.twilio.com')
+      .post(`/2010-04-01/Accounts/${SID}/Messages.json`)
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    await expect(twilioProvider({ timeoutMs: 2_000 }).send(message)).rejects.toMatchObject({
+      failure: 'retryable',
+      code: 'ECONNREFUSED',
+    });
   });
 });
 
 describe('sendgrid', () => {
-  const provider = (over: Partial<Parameters<typeof createSendgridProvider>[0]> = {}) => createSendgridProvider({ apiKey: 'SG.test-key', from: 'hello@glow.example.com', fromName: 'Glow Aesthetics', ...over });
-  const email = { ...message, channel: 'email' as const, to: 'avery@example.com', subject: 'Your window is opening', body: 'Hi Avery, …', unsubscribeUrl: 'https://rebook.example.com/unsubscribe/tok123', categories: ['rebook', 'demo-clinic', 'reminder'] };
+  const provider = (over: Partial<Parameters<typeof createSendgridProvider>[0]> = {}) =>
+    createSendgridProvider({
+      apiKey: 'SG.test-key',
+      from: 'hello@glow.example.com',
+      fromName: 'Glow Aesthetics',
+      ...over,
+    });
+  const email = {
+    ...message,
+    channel: 'email' as const,
+    to: 'avery@example.com',
+    subject: 'Your window is opening',
+    body: 'Hi Avery, …',
+    unsubscribeUrl: 'https://rebook.example.com/unsubscribe/tok123',
+    categories: ['rebook', 'demo-clinic', 'reminder'],
+  };
 
   it('sends our id in custom_args, categories and one-click unsubscribe headers', async () => {
     let payload: any;
@@ -109,7 +164,10 @@ describe('sendgrid', () => {
         auth = this.req.headers.authorization as string;
         return [202, '', { 'X-Message-Id': 'sg-abc123' }];
       });
-    expect(await provider({ unsubscribeGroupId: 4242 }).send(email)).toEqual({ status: 'accepted', providerMessageId: 'sg-abc123' });
+    expect(await provider({ unsubscribeGroupId: 4242 }).send(email)).toEqual({
+      status: 'accepted',
+      providerMessageId: 'sg-abc123',
+    });
     expect(auth).toBe('Bearer SG.test-key');
     expect(payload).toMatchObject({
       from: { email: 'hello@glow.example.com', name: 'Glow Aesthetics' },
@@ -118,7 +176,10 @@ describe('sendgrid', () => {
       content: [{ type: 'text/plain', value: 'Hi Avery, …' }],
       custom_args: { [MESSAGE_ID_ARG]: message.messageId },
       categories: ['rebook', 'demo-clinic', 'reminder'],
-      headers: { 'List-Unsubscribe': '<https://rebook.example.com/unsubscribe/tok123>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      headers: {
+        'List-Unsubscribe': '<https://rebook.example.com/unsubscribe/tok123>',
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      },
       asm: { group_id: 4242 },
     });
     expect(payload.mail_settings).toBeUndefined();
@@ -129,16 +190,34 @@ describe('sendgrid', () => {
     nock('https://api.sendgrid.com')
       .post('/v3/mail/send', (body) => ((payload = body), true))
       .reply(202, '', { 'X-Message-Id': 'sg-tpl-1' });
-    const data = { firstName: 'Avery', clinicName: 'Glow Aesthetics', treatmentLabel: 'treatment', bookingUrl: 'https://book.example.com/glow', unsubscribeUrl: 'https://rebook.example.com/unsubscribe/tok123', clinicAddress: '1 Main St' };
-    const templated = { ...email, subject: undefined, body: '', template: { id: 'd-0123456789abcdef0123456789abcdef', data } };
-    expect(await provider({ unsubscribeGroupId: 4242 }).send(templated)).toEqual({ status: 'accepted', providerMessageId: 'sg-tpl-1' });
+    const data = {
+      firstName: 'Avery',
+      clinicName: 'Glow Aesthetics',
+      treatmentLabel: 'treatment',
+      bookingUrl: 'https://book.example.com/glow',
+      unsubscribeUrl: 'https://rebook.example.com/unsubscribe/tok123',
+      clinicAddress: '1 Main St',
+    };
+    const templated = {
+      ...email,
+      subject: undefined,
+      body: '',
+      template: { id: 'd-0123456789abcdef0123456789abcdef', data },
+    };
+    expect(await provider({ unsubscribeGroupId: 4242 }).send(templated)).toEqual({
+      status: 'accepted',
+      providerMessageId: 'sg-tpl-1',
+    });
     expect(payload).toEqual({
       from: { email: 'hello@glow.example.com', name: 'Glow Aesthetics' },
       template_id: 'd-0123456789abcdef0123456789abcdef',
       personalizations: [{ to: [{ email: 'avery@example.com' }], dynamic_template_data: data }],
       custom_args: { [MESSAGE_ID_ARG]: message.messageId },
       categories: ['rebook', 'demo-clinic', 'reminder'],
-      headers: { 'List-Unsubscribe': '<https://rebook.example.com/unsubscribe/tok123>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      headers: {
+        'List-Unsubscribe': '<https://rebook.example.com/unsubscribe/tok123>',
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      },
       asm: { group_id: 4242 },
     });
   });
@@ -159,8 +238,14 @@ describe('sendgrid', () => {
     [401, 'rejected'],
     [413, 'rejected'],
   ])('HTTP %s → %s', async (status, failure) => {
-    nock('https://api.sendgrid.com').post('/v3/mail/send').reply(status, { errors: [{ message: 'The to email avery@example.com is invalid', field: 'personalizations.0.to' }] });
-    const err = await provider().send(email).catch((e: unknown) => e);
+    nock('https://api.sendgrid.com')
+      .post('/v3/mail/send')
+      .reply(status, {
+        errors: [{ message: 'The to email avery@example.com is invalid', field: 'personalizations.0.to' }],
+      });
+    const err = await provider()
+      .send(email)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ failure, code: String(status) });
     expect((err as Error).message).not.toContain('avery');
   });

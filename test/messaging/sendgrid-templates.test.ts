@@ -12,11 +12,15 @@ import { parse, stringify } from 'yaml';
 import { MESSAGE_ID_ARG } from '../../src/messaging/sendgrid/index.js';
 import { verifyUnsubscribeToken } from '../../src/messaging/unsubscribe.js';
 import { demoDue } from '../helpers/clinic-time.js';
-import { startEngine, TEST_UNSUBSCRIBE_SECRET, treatment, type Engine } from '../helpers/engine.js';
+import { type Engine, startEngine, TEST_UNSUBSCRIBE_SECRET, treatment } from '../helpers/engine.js';
 
 const TEMPLATE = 'd-5f0e2c1b9a8d7e6f5a4b3c2d1e0f9a8b';
 const MINUTE = 60_000;
-const secrets = { TEST_SENDGRID_KEY: 'SG.templates-test', TEST_SENDGRID_PUBKEY: 'unused', REBOOK_UNSUBSCRIBE_SECRET: TEST_UNSUBSCRIBE_SECRET } as NodeJS.ProcessEnv;
+const secrets = {
+  TEST_SENDGRID_KEY: 'SG.templates-test',
+  TEST_SENDGRID_PUBKEY: 'unused',
+  REBOOK_UNSUBSCRIBE_SECRET: TEST_UNSUBSCRIBE_SECRET,
+} as NodeJS.ProcessEnv;
 let e: Engine;
 let configDir: string;
 const requests: any[] = [];
@@ -28,7 +32,13 @@ beforeAll(async () => {
   mkdirSync(join(configDir, 'clinics'));
   writeFileSync(join(configDir, 'catalog.yaml'), readFileSync('config/catalog.yaml'));
   const demo = parse(readFileSync('config/clinics/demo-clinic.yaml', 'utf8'));
-  demo.providers = { sendgrid: { apiKeyEnv: 'TEST_SENDGRID_KEY', from: 'hello@glow.example.com', webhookPublicKeyEnv: 'TEST_SENDGRID_PUBKEY' } };
+  demo.providers = {
+    sendgrid: {
+      apiKeyEnv: 'TEST_SENDGRID_KEY',
+      from: 'hello@glow.example.com',
+      webhookPublicKeyEnv: 'TEST_SENDGRID_PUBKEY',
+    },
+  };
   demo.templates.reminder.email = { templateId: TEMPLATE };
   writeFileSync(join(configDir, 'clinics', 'demo-clinic.yaml'), stringify(demo));
   nock.disableNetConnect();
@@ -39,7 +49,9 @@ beforeAll(async () => {
     .reply((_uri, body) => {
       requests.push(body);
       const status = answers.shift() ?? 202;
-      return status === 202 ? [202, '', { 'X-Message-Id': `sg-${requests.length}` }] : [status, { errors: [{ message: 'try later' }] }];
+      return status === 202
+        ? [202, '', { 'X-Message-Id': `sg-${requests.length}` }]
+        : [status, { errors: [{ message: 'try later' }] }];
     });
   e = await startEngine({ configDir, secrets });
 });
@@ -53,12 +65,28 @@ afterAll(async () => {
 
 it('sends template_id with the tokens as dynamic_template_data; the ledger keeps both; the retry after a 503 sends the same', async () => {
   const t0 = e.now();
-  await e.send(treatment({ clientId: 'tpl-1', appointmentId: 'tpl-1-a', firstName: 'Tamsin', email: 'tamsin.p@example.com', completedAt: new Date(t0).toISOString() }));
+  await e.send(
+    treatment({
+      clientId: 'tpl-1',
+      appointmentId: 'tpl-1-a',
+      firstName: 'Tamsin',
+      email: 'tamsin.p@example.com',
+      completedAt: new Date(t0).toISOString(),
+    }),
+  );
   const wf = await e.workflowIdFor('tpl-1');
   await e.sleepUntil(demoDue(t0, 80) + 10 * MINUTE);
 
   const [reminder] = (await e.messages()).filter((m) => m.workflowId === wf);
-  expect(reminder).toMatchObject({ stage: 'reminder', channel: 'email', status: 'accepted', provider: 'sendgrid', templateId: TEMPLATE, body: null, subject: null });
+  expect(reminder).toMatchObject({
+    stage: 'reminder',
+    channel: 'email',
+    status: 'accepted',
+    provider: 'sendgrid',
+    templateId: TEMPLATE,
+    body: null,
+    subject: null,
+  });
   expect(requests).toHaveLength(2);
   expect(requests[1]).toEqual(requests[0]);
   const sent = requests[1];
@@ -79,7 +107,17 @@ it('sends template_id with the tokens as dynamic_template_data; the ledger keeps
     clinicAddress: '123 Main Street, Suite 200, Springfield, NY 10001',
     incentive: '',
   });
-  expect(Object.keys(data).sort()).toEqual(['bookingUrl', 'clinicAddress', 'clinicName', 'expiresOn', 'firstName', 'incentive', 'providerName', 'treatmentLabel', 'unsubscribeUrl']);
+  expect(Object.keys(data).sort()).toEqual([
+    'bookingUrl',
+    'clinicAddress',
+    'clinicName',
+    'expiresOn',
+    'firstName',
+    'incentive',
+    'providerName',
+    'treatmentLabel',
+    'unsubscribeUrl',
+  ]);
   expect(verifyUnsubscribeToken(TEST_UNSUBSCRIBE_SECRET, data.unsubscribeUrl!.split('/').pop()!)).toBe(reminder!.id);
 
   // A stage with a text template of the same clinic still sends our own content.

@@ -9,7 +9,13 @@ import { signUnsubscribeToken, verifyUnsubscribeToken } from '../../src/messagin
 describe('Twilio X-Twilio-Signature', () => {
   // Public vector from Twilio's security docs (VENDORS.md).
   const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
-  const params = { CallSid: 'CA1234567890ABCDE', Caller: '+12349013030', Digits: '1234', From: '+12349013030', To: '+18005551212' };
+  const params = {
+    CallSid: 'CA1234567890ABCDE',
+    Caller: '+12349013030',
+    Digits: '1234',
+    From: '+12349013030',
+    To: '+18005551212',
+  };
 
   it('matches the public vector', () => {
     expect(twilioSignature('12345', url, params)).toBe('0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
@@ -17,8 +23,12 @@ describe('Twilio X-Twilio-Signature', () => {
   });
 
   it('rejects a changed parameter, URL, token or a missing signature', () => {
-    expect(verifyTwilioSignature('12345', '0/KCTR6DLpKmkAf8muzZqo1nDgQ=', url, { ...params, Digits: '1235' })).toBe(false);
-    expect(verifyTwilioSignature('12345', '0/KCTR6DLpKmkAf8muzZqo1nDgQ=', url.replace('https', 'http'), params)).toBe(false);
+    expect(verifyTwilioSignature('12345', '0/KCTR6DLpKmkAf8muzZqo1nDgQ=', url, { ...params, Digits: '1235' })).toBe(
+      false,
+    );
+    expect(verifyTwilioSignature('12345', '0/KCTR6DLpKmkAf8muzZqo1nDgQ=', url.replace('https', 'http'), params)).toBe(
+      false,
+    );
     expect(verifyTwilioSignature('54321', '0/KCTR6DLpKmkAf8muzZqo1nDgQ=', url, params)).toBe(false);
     expect(verifyTwilioSignature('12345', undefined, url, params)).toBe(false);
     expect(verifyTwilioSignature('', '0/KCTR6DLpKmkAf8muzZqo1nDgQ=', url, params)).toBe(false);
@@ -26,7 +36,15 @@ describe('Twilio X-Twilio-Signature', () => {
 
   it('agrees with the twilio SDK on our own status-callback shape', () => {
     const ours = 'https://rebook.example.com/webhooks/twilio/status?m=0b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11';
-    const cb = { AccountSid: 'AC0123', MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003', To: '+12125550123', From: '+12125550100', Body: 'naïve café ✓' };
+    const cb = {
+      AccountSid: 'AC0123',
+      MessageSid: 'SM1',
+      MessageStatus: 'undelivered',
+      ErrorCode: '30003',
+      To: '+12125550123',
+      From: '+12125550100',
+      Body: 'naïve café ✓',
+    };
     const sig = twilioSignature('secret-token', ours, cb);
     expect(twilio.validateRequest('secret-token', sig, ours, cb)).toBe(true);
     expect(verifyTwilioSignature('secret-token', sig, ours, cb)).toBe(true);
@@ -43,7 +61,8 @@ describe('Twilio X-Twilio-Signature', () => {
 
 describe('SendGrid signed event webhook', () => {
   // Public vector from sendgrid-nodejs eventwebhook spec (VENDORS.md): the body ends with CR LF.
-  const key = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==';
+  const key =
+    'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==';
   const timestamp = '1600112502';
   const signature = 'MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=';
   const body =
@@ -64,8 +83,12 @@ describe('SendGrid signed event webhook', () => {
   it('verifies what we sign with our own P-256 key, and only with that key', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
-    const ourBody = JSON.stringify([{ email: 'a@example.com', event: 'delivered', sg_event_id: 'e1', rebook_message_id: 'm1', timestamp: 1 }]);
-    const sig = createSign('sha256').update('1700000000' + ourBody).sign(privateKey, 'base64');
+    const ourBody = JSON.stringify([
+      { email: 'a@example.com', event: 'delivered', sg_event_id: 'e1', rebook_message_id: 'm1', timestamp: 1 },
+    ]);
+    const sig = createSign('sha256')
+      .update(`1700000000${ourBody}`)
+      .sign(privateKey, 'base64');
     const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     expect(verifySendgridSignature(sendgridPublicKey(spki), sig, '1700000000', ourBody)).toBe(true);
     expect(verifySendgridSignature(other, sig, '1700000000', ourBody)).toBe(false);
@@ -82,7 +105,8 @@ describe('unsubscribe tokens', () => {
   it('reject another secret, a changed id and malformed tokens', () => {
     const token = signUnsubscribeToken('s3cret', id);
     expect(verifyUnsubscribeToken('other', token)).toBeUndefined();
-    const forged = signUnsubscribeToken('s3cret', '1b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11').split('.')[0] + '.' + token.split('.')[1];
+    const forged =
+      `${signUnsubscribeToken('s3cret', '1b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11').split('.')[0]}.${token.split('.')[1]}`;
     expect(verifyUnsubscribeToken('s3cret', forged)).toBeUndefined();
     expect(verifyUnsubscribeToken('s3cret', 'abc')).toBeUndefined();
   });

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiCallCounter } from '../../connectors/http.js';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
@@ -27,13 +27,22 @@ let app: FastifyInstance;
 let guarded: FastifyInstance;
 let text: string;
 
-const mindbody = readFileSync(new URL('../../connectors/mindbody/fixtures/webhook-appointment-created.json', import.meta.url), 'utf8');
+const mindbody = readFileSync(
+  new URL('../../connectors/mindbody/fixtures/webhook-appointment-created.json', import.meta.url),
+  'utf8',
+);
 const mbSignature = `sha256=${createHmac('sha256', SECRETS.MB_SIGNATURE_KEY!).update(mindbody).digest('base64')}`;
 
 async function appWith(secrets: NodeJS.ProcessEnv) {
   const config = createConfigStore(configDir);
   // A lazy Temporal client nothing can reach: accepted webhooks stay pending in the inbox.
-  const ingest = createIngest({ db: database.db, config, temporal: new Client({ connection: undefined }), taskQueue: 'unused', log });
+  const ingest = createIngest({
+    db: database.db,
+    config,
+    temporal: new Client({ connection: undefined }),
+    taskQueue: 'unused',
+    log,
+  });
   return buildApp({ db: database.db, config, ingest, log, secrets });
 }
 
@@ -46,17 +55,47 @@ function value(series: string): number | undefined {
 beforeAll(async () => {
   database = await openDatabase({ pgliteMemory: true });
   const db = database.db;
-  const [c] = await db.insert(clients).values({ clinicId: 'demo-clinic', externalId: 'ext-9', firstName: 'Philippa', lastName: 'Quernsby', email: 'philippa.q@example.com', phone: '+12125550199' }).returning();
+  const [c] = await db
+    .insert(clients)
+    .values({
+      clinicId: 'demo-clinic',
+      externalId: 'ext-9',
+      firstName: 'Philippa',
+      lastName: 'Quernsby',
+      email: 'philippa.q@example.com',
+      phone: '+12125550199',
+    })
+    .returning();
   const wf = `rebook/demo-clinic/${c!.id}/neuromodulator`;
-  const run = { workflowId: wf, clinicId: 'demo-clinic', clientId: c!.id, treatmentType: 'neuromodulator', startedAt: new Date() };
+  const run = {
+    workflowId: wf,
+    clinicId: 'demo-clinic',
+    clientId: c!.id,
+    treatmentType: 'neuromodulator',
+    startedAt: new Date(),
+  };
   await db.insert(sequenceRuns).values([
     { ...run, runKey: 'a1', outcome: 'booked', running: false },
     { ...run, runKey: 'a2', outcome: 'churned', running: false },
     { ...run, runKey: 'a3', outcome: 'running', running: true },
   ]);
-  const m = { clinicId: 'demo-clinic', clientId: c!.id, workflowId: wf, treatmentType: 'neuromodulator', provider: 'outbox', dueAt: new Date() };
+  const m = {
+    clinicId: 'demo-clinic',
+    clientId: c!.id,
+    workflowId: wf,
+    treatmentType: 'neuromodulator',
+    provider: 'outbox',
+    dueAt: new Date(),
+  };
   await db.insert(messages).values([
-    { ...m, idempotencyKey: 'k1', stage: 'reminder', channel: 'email', status: 'delivered', recipient: 'philippa.q@example.com' },
+    {
+      ...m,
+      idempotencyKey: 'k1',
+      stage: 'reminder',
+      channel: 'email',
+      status: 'delivered',
+      recipient: 'philippa.q@example.com',
+    },
     { ...m, idempotencyKey: 'k2', stage: 'incentive', channel: 'sms', status: 'outbox', recipient: '+12125550199' },
     { ...m, idempotencyKey: 'k3', stage: 'incentive', channel: 'sms', status: 'outbox', recipient: '+12125550199' },
   ]);
@@ -72,12 +111,16 @@ beforeAll(async () => {
   watchApiCalls(counter);
 
   app = await appWith(SECRETS);
-  const post = (url: string, payload: string, headers: Record<string, string>) => app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json', ...headers } });
+  const post = (url: string, payload: string, headers: Record<string, string>) =>
+    app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json', ...headers } });
   expect((await post('/webhooks/mindbody', mindbody, { 'x-mindbody-signature': mbSignature })).statusCode).toBe(200);
   expect((await post('/webhooks/mindbody', mindbody, { 'x-mindbody-signature': 'sha256=AAAA' })).statusCode).toBe(401);
   expect((await post('/webhooks/vagaro/vg-clinic', '{}', { 'x-vagaro-signature': 'wrong' })).statusCode).toBe(401);
   expect((await post('/webhooks/vagaro/no-such-clinic', '{}', {})).statusCode).toBe(404);
-  expect((await post('/webhooks/vagaro/vg-clinic', '{"not json', { 'x-vagaro-signature': SECRETS.VAGARO_WEBHOOK_TOKEN! })).statusCode).toBe(400);
+  expect(
+    (await post('/webhooks/vagaro/vg-clinic', '{"not json', { 'x-vagaro-signature': SECRETS.VAGARO_WEBHOOK_TOKEN! }))
+      .statusCode,
+  ).toBe(400);
   // Make the pending row visibly old.
   await db.execute(sql`update inbox_events set received_at = now() - interval '120 seconds' where status = 'pending'`);
   const res = await app.inject({ method: 'GET', url: '/metrics' });
@@ -129,14 +172,21 @@ describe('GET /metrics', () => {
   });
 
   it('carries no client data', () => {
-    for (const phi of ['Philippa', 'Quernsby', 'philippa.q@example.com', '5550199', 'ext-9']) expect(text).not.toContain(phi);
+    for (const phi of ['Philippa', 'Quernsby', 'philippa.q@example.com', '5550199', 'ext-9'])
+      expect(text).not.toContain(phi);
     expect(text).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
   });
 
   it('wants the token when one is configured', async () => {
     expect((await guarded.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
-    expect((await guarded.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401);
-    const ok = await guarded.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } });
+    expect(
+      (await guarded.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer nope' } })).statusCode,
+    ).toBe(401);
+    const ok = await guarded.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { authorization: 'Bearer metrics-token-0123456789' },
+    });
     expect(ok.statusCode).toBe(200);
     expect(ok.body).toContain('rebook_messages{');
   });

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
 import { previewClinic } from '../../src/preview/clinic.js';
@@ -29,7 +29,13 @@ beforeAll(async () => {
   const config = createConfigStore('config');
   const log = createLogger({ level: 'silent' });
   const ingest = createIngest({ db: database.db, config, temporal: new Client(), taskQueue: 'unused', log });
-  app = await buildApp({ db: database.db, config, ingest, log, secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv });
+  app = await buildApp({
+    db: database.db,
+    config,
+    ingest,
+    log,
+    secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv,
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -37,16 +43,33 @@ afterAll(async () => {
 });
 
 const post = (body: unknown, key = API_KEY, clinic = 'demo-clinic') =>
-  app.inject({ method: 'POST', url: `/v1/clinics/${clinic}/preview`, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+  app.inject({
+    method: 'POST',
+    url: `/v1/clinics/${clinic}/preview`,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: JSON.stringify(body),
+  });
 
 describe('POST /v1/clinics/:clinicId/preview', () => {
   it('returns the timeline of the pure preview for a service name and a date (local noon)', async () => {
-    const body = { service: 'Botox 20u', date: '2026-03-01', price: 450, client: { firstName: 'Dana', email: 'dana@example.com', phone: '+12125550123', consent: { sms: true, email: true } } };
+    const body = {
+      service: 'Botox 20u',
+      date: '2026-03-01',
+      price: 450,
+      client: {
+        firstName: 'Dana',
+        email: 'dana@example.com',
+        phone: '+12125550123',
+        consent: { sms: true, email: true },
+      },
+    };
     const res = await post(body);
     expect(res.statusCode).toBe(200);
     const json = res.json();
     expect(json.completedAt.at).toBe(iso(T0));
-    expect(json.stages.map((s: { key: string; outcome: string; at?: { at: string } }) => [s.key, s.outcome, s.at?.at])).toEqual([
+    expect(
+      json.stages.map((s: { key: string; outcome: string; at?: { at: string } }) => [s.key, s.outcome, s.at?.at]),
+    ).toEqual([
       ['reminder', 'sent', iso(demoDue(T0, 80))],
       ['incentive', 'sent', iso(demoDue(T0, 90))],
       ['results_checkin', 'sent', iso(demoDue(T0, 95))],
@@ -54,14 +77,22 @@ describe('POST /v1/clinics/:clinicId/preview', () => {
     ]);
     expect(json.incentive.description).toBe('15% off');
     expect(json.stages[1].content.body).toContain('Hi Dana');
-    const pure = previewTimeline(previewClinic(loadConfig('config'), 'demo-clinic'), { service: { name: 'Botox 20u' }, completedAtMs: T0, client: body.client, priceCents: 45_000 });
+    const pure = previewTimeline(previewClinic(loadConfig('config'), 'demo-clinic'), {
+      service: { name: 'Botox 20u' },
+      completedAtMs: T0,
+      client: body.client,
+      priceCents: 45_000,
+    });
     expect(json).toEqual(JSON.parse(JSON.stringify(pure)));
   });
 
   it('takes a treatment type and an instant; without a client, a sample client reachable on both channels', async () => {
     const res = await post({ treatmentType: 'kybella', completedAt: '2026-03-01T12:00:00-05:00' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ treatmentType: 'kybella', channels: { email: { usable: true }, sms: { usable: true } } });
+    expect(res.json()).toMatchObject({
+      treatmentType: 'kybella',
+      channels: { email: { usable: true }, sms: { usable: true } },
+    });
     expect(res.json().stages[0].at.at).toBe(iso(demoDue(T0, 35)));
   });
 
@@ -70,11 +101,17 @@ describe('POST /v1/clinics/:clinicId/preview', () => {
     expect((await post({ service: 'Botox', date: '2026-03-01' }, API_KEY, 'nope')).statusCode).toBe(404);
     const both = await post({ service: 'Botox', treatmentType: 'neuromodulator', date: '2026-03-01', extra: 1 });
     expect(both.statusCode).toBe(400);
-    expect(both.json().error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['body.extra', 'body.treatmentType']));
+    expect(both.json().error.issues.map((i: { path: string }) => i.path)).toEqual(
+      expect.arrayContaining(['body.extra', 'body.treatmentType']),
+    );
     const badDate = await post({ service: 'Botox', date: '2026-02-30' });
     expect(badDate.statusCode).toBe(400);
     expect(badDate.json().error.issues[0].path).toBe('body.date');
-    const badZone = await post({ service: 'Botox', date: '2026-03-01', client: { consent: { sms: true, email: false }, timeZone: 'Mars/Olympus' } });
+    const badZone = await post({
+      service: 'Botox',
+      date: '2026-03-01',
+      client: { consent: { sms: true, email: false }, timeZone: 'Mars/Olympus' },
+    });
     expect(badZone.json().error.issues[0].path).toBe('body.client.timeZone');
     const unknown = await post({ service: 'Consultation', date: '2026-03-01' });
     expect(unknown.statusCode).toBe(422);
@@ -90,9 +127,14 @@ interface Run {
 
 function rebook(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'npx',
+      ['tsx', 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -100,7 +142,23 @@ describe('rebook preview', () => {
   let table: Run, json: Run, unknown: Run, missing: Run;
   beforeAll(async () => {
     [table, json, unknown, missing] = await Promise.all([
-      rebook(['preview', '--clinic', 'demo-clinic', '--service', 'Botox 20u', '--date', '2026-03-01', '--phone', '+12125550123', '--email', 'a@example.com', '--consent', 'sms', '--price', '450']),
+      rebook([
+        'preview',
+        '--clinic',
+        'demo-clinic',
+        '--service',
+        'Botox 20u',
+        '--date',
+        '2026-03-01',
+        '--phone',
+        '+12125550123',
+        '--email',
+        'a@example.com',
+        '--consent',
+        'sms',
+        '--price',
+        '450',
+      ]),
       rebook(['preview', '--clinic', 'demo-clinic', '--service', 'Botox 20u', '--date', '2026-03-01', '--json']),
       rebook(['preview', '--clinic', 'demo-clinic', '--service', 'Consultation', '--date', '2026-03-01']),
       rebook(['preview', '--clinic', 'demo-clinic', '--date', '2026-03-01']),
@@ -109,11 +167,15 @@ describe('rebook preview', () => {
 
   it('prints a readable table: each stage, when it goes out, on which channel, and the text', () => {
     expect(table.code).toBe(0);
-    expect(table.stdout).toContain('Rebook preview: demo-clinic — Botox (neuromodulator, every 90 days), "Botox 20u" matched by synonym "botox"');
+    expect(table.stdout).toContain(
+      'Rebook preview: demo-clinic — Botox (neuromodulator, every 90 days), "Botox 20u" matched by synonym "botox"',
+    );
     expect(table.stdout).toContain('Channels    email not usable (no_consent), SMS usable');
     expect(table.stdout).toMatch(/^reminder\s+80\s+2026-05-20 Wed 10:00\s+—\s+—\s+—\s+suppressed: email_no_consent$/m);
     expect(table.stdout).toMatch(/^incentive\s+90\s+2026-05-30 Sat 10:00\s+2026-05-30 Sat 10:00\s+SMS\s+—\s+sent$/m);
-    expect(table.stdout).toMatch(/^staff_escalation\s+100\s+2026-06-09 Tue 10:00\s+2026-06-09 Tue 10:00\s+staff\s+—\s+staff task \(no_response\)$/m);
+    expect(table.stdout).toMatch(
+      /^staff_escalation\s+100\s+2026-06-09 Tue 10:00\s+2026-06-09 Tue 10:00\s+staff\s+—\s+staff task \(no_response\)$/m,
+    );
     expect(table.stdout).toMatch(/^reactivation \*\s+120\s+2026-06-29 Mon 10:00/m);
     expect(table.stdout).toContain('15% off with code XXXX-XXXX-XXXX-XXXX, valid until Jun 29.');
   });
@@ -121,7 +183,17 @@ describe('rebook preview', () => {
   it('--json prints what the API returns', () => {
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout);
-    const pure = previewTimeline(previewClinic(loadConfig('config'), 'demo-clinic'), { service: { name: 'Botox 20u' }, completedAtMs: T0, client: { firstName: 'Alex', email: 'alex@example.com', phone: '+12125550123', consent: { sms: true, email: true } }, priceCents: null });
+    const pure = previewTimeline(previewClinic(loadConfig('config'), 'demo-clinic'), {
+      service: { name: 'Botox 20u' },
+      completedAtMs: T0,
+      client: {
+        firstName: 'Alex',
+        email: 'alex@example.com',
+        phone: '+12125550123',
+        consent: { sms: true, email: true },
+      },
+      priceCents: null,
+    });
     expect(parsed).toEqual(JSON.parse(JSON.stringify(pure)));
   });
 

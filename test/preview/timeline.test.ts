@@ -7,25 +7,45 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_SEND_WINDOW } from '../../src/core/send-window.js';
 import { RebookError } from '../../src/errors.js';
-import { previewClinic, type PreviewClinic } from '../../src/preview/clinic.js';
-import { previewTimeline, SAMPLE_INCENTIVE_CODE, type PreviewInput } from '../../src/preview/timeline.js';
+import { type PreviewClinic, previewClinic } from '../../src/preview/clinic.js';
+import { type PreviewInput, previewTimeline, SAMPLE_INCENTIVE_CODE } from '../../src/preview/timeline.js';
 import { demoDayEnd, demoDue, localTimeOnDay, localWeekday } from '../helpers/clinic-time.js';
 
 const DAY = 86_400_000;
 const NY = 'America/New_York';
 const config = loadConfig('config');
-const demo = (over: Partial<PreviewClinic> = {}): PreviewClinic => ({ ...previewClinic(config, 'demo-clinic'), ...over });
+const demo = (over: Partial<PreviewClinic> = {}): PreviewClinic => ({
+  ...previewClinic(config, 'demo-clinic'),
+  ...over,
+});
 /** Sunday 2026-03-01, 12:00 in New York. */
 const T0 = Date.parse('2026-03-01T17:00:00Z');
-const reachable: PreviewInput['client'] = { firstName: 'Dana', email: 'dana@example.com', phone: '+12125550123', consent: { sms: true, email: true } };
-const input = (over: Partial<PreviewInput> = {}): PreviewInput => ({ service: { name: 'Botox 20u' }, completedAtMs: T0, client: reachable, ...over });
+const reachable: PreviewInput['client'] = {
+  firstName: 'Dana',
+  email: 'dana@example.com',
+  phone: '+12125550123',
+  consent: { sms: true, email: true },
+};
+const input = (over: Partial<PreviewInput> = {}): PreviewInput => ({
+  service: { name: 'Botox 20u' },
+  completedAtMs: T0,
+  client: reachable,
+  ...over,
+});
 const iso = (ms: number) => new Date(ms).toISOString();
-const brief = (r: ReturnType<typeof previewTimeline>) => r.stages.map((s) => [s.key, s.outcome, s.channel ?? null, s.at?.at ?? null, s.reason ?? null]);
+const brief = (r: ReturnType<typeof previewTimeline>) =>
+  r.stages.map((s) => [s.key, s.outcome, s.channel ?? null, s.at?.at ?? null, s.reason ?? null]);
 
 describe('previewTimeline', () => {
   it('Botox with both channels: email day 80, SMS day 90, email day 95, staff day 100 at clinic-local 10:00, rendered', () => {
     const r = previewTimeline(demo(), input({ priceCents: 45_000 }));
-    expect(r).toMatchObject({ treatmentType: 'neuromodulator', label: 'Botox', classification: { service: 'Botox 20u', by: 'synonym', synonym: 'botox' }, intervalDays: 90, sendTimeZone: NY });
+    expect(r).toMatchObject({
+      treatmentType: 'neuromodulator',
+      label: 'Botox',
+      classification: { service: 'Botox 20u', by: 'synonym', synonym: 'botox' },
+      intervalDays: 90,
+      sendTimeZone: NY,
+    });
     expect(brief(r)).toEqual([
       ['reminder', 'sent', 'email', iso(demoDue(T0, 80)), null],
       ['incentive', 'sent', 'sms', iso(demoDue(T0, 90)), null],
@@ -38,13 +58,27 @@ describe('previewTimeline', () => {
     expect(r.stages[0]!.content!.body).toContain('123 Main Street');
     expect(r.stages[0]!.content!.body).toMatch(/Unsubscribe: http:\/\/127\.0\.0\.1:3000\/unsubscribe\/x{64}/);
     // $450 → 15 % off, expiring at the end of day 120 (interval + 30), not at the send date.
-    expect(r.incentive).toMatchObject({ offer: { kind: 'percent_off', percent: 15 }, description: '15% off', percentOfPrice: 15, code: SAMPLE_INCENTIVE_CODE, expiresAt: { at: iso(demoDayEnd(T0, 120)) } });
+    expect(r.incentive).toMatchObject({
+      offer: { kind: 'percent_off', percent: 15 },
+      description: '15% off',
+      percentOfPrice: 15,
+      code: SAMPLE_INCENTIVE_CODE,
+      expiresAt: { at: iso(demoDayEnd(T0, 120)) },
+    });
     const sms = r.stages[1]!.content!;
     expect(sms.subject).toBeUndefined();
-    expect(sms.body).toBe(`Glow Aesthetics (demo): Hi Dana, time for your next visit? 15% off with code ${SAMPLE_INCENTIVE_CODE}, valid until Jun 29. https://book.example.com/glow-aesthetics Reply STOP to opt out.`);
+    expect(sms.body).toBe(
+      `Glow Aesthetics (demo): Hi Dana, time for your next visit? 15% off with code ${SAMPLE_INCENTIVE_CODE}, valid until Jun 29. https://book.example.com/glow-aesthetics Reply STOP to opt out.`,
+    );
     expect(sms.sms).toEqual({ encoding: 'GSM-7', units: sms.body.length, segments: 2 });
     expect(r.windowEndsAt.at).toBe(iso(demoDayEnd(T0, 120)));
-    expect(r.reactivation).toMatchObject({ key: 'reactivation', day: 120, outcome: 'sent', channel: 'sms', at: { at: iso(demoDue(T0, 120)) } });
+    expect(r.reactivation).toMatchObject({
+      key: 'reactivation',
+      day: 120,
+      outcome: 'sent',
+      channel: 'sms',
+      at: { at: iso(demoDue(T0, 120)) },
+    });
     expect(r.reactivation.content!.body).toContain('https://book.example.com/glow-aesthetics');
   });
 
@@ -65,7 +99,13 @@ describe('previewTimeline', () => {
     expect(localWeekday(demoDue(t0, 80), NY)).toBe(0);
     const r = previewTimeline(demo({ sendWindow: DEFAULT_SEND_WINDOW }), input({ completedAtMs: t0 }));
     const monday = demoDue(t0, 81);
-    expect(r.stages[0]).toMatchObject({ outcome: 'sent', due: { at: iso(demoDue(t0, 80)) }, at: { at: iso(monday), local: '2026-05-25 Mon 10:00' }, holds: [{ reason: 'send_window', from: iso(demoDue(t0, 80)), until: iso(monday) }], caps: 'allowed' });
+    expect(r.stages[0]).toMatchObject({
+      outcome: 'sent',
+      due: { at: iso(demoDue(t0, 80)) },
+      at: { at: iso(monday), local: '2026-05-25 Mon 10:00' },
+      holds: [{ reason: 'send_window', from: iso(demoDue(t0, 80)), until: iso(monday) }],
+      caps: 'allowed',
+    });
   });
 
   it("applies the send window in the client's own time zone", () => {
@@ -73,29 +113,57 @@ describe('previewTimeline', () => {
     // 10:00 in New York is 07:00 in Los Angeles: held until 10:00 there.
     const opening = localTimeOnDay(T0, 80, '10:00', 'America/Los_Angeles');
     expect(r.sendTimeZone).toBe('America/Los_Angeles');
-    expect(r.stages[0]).toMatchObject({ outcome: 'sent', at: { at: iso(opening), local: '2026-05-20 Wed 10:00' }, holds: [{ reason: 'send_window', until: iso(opening) }] });
+    expect(r.stages[0]).toMatchObject({
+      outcome: 'sent',
+      at: { at: iso(opening), local: '2026-05-20 Wed 10:00' },
+      holds: [{ reason: 'send_window', until: iso(opening) }],
+    });
   });
 
   it('without SMS consent the incentive falls back to email; without an email template no fallback', () => {
     const client = { ...reachable, consent: { sms: false, email: true } };
     const r = previewTimeline(demo(), input({ client }));
     expect(r.channels).toEqual({ email: { usable: true }, sms: { usable: false, reason: 'no_consent' } });
-    expect(r.stages[1]).toMatchObject({ key: 'incentive', outcome: 'sent', channel: 'email', fallback: true, content: { subject: 'Dana, a thank-you for your next visit' } });
+    expect(r.stages[1]).toMatchObject({
+      key: 'incentive',
+      outcome: 'sent',
+      channel: 'email',
+      fallback: true,
+      content: { subject: 'Dana, a thank-you for your next visit' },
+    });
     expect(r.stages[1]!.content!.body).toContain(`10% off with code ${SAMPLE_INCENTIVE_CODE}, valid until Jun 29`);
     // Three emails in 15 days: the default 2 emails / 30 days cap holds the check-in past day 100.
-    expect(r.stages[2]).toMatchObject({ key: 'results_checkin', outcome: 'suppressed', reason: 'capped', caps: 'suppressed' });
+    expect(r.stages[2]).toMatchObject({
+      key: 'results_checkin',
+      outcome: 'suppressed',
+      reason: 'capped',
+      caps: 'suppressed',
+    });
     expect(r.reactivation).toMatchObject({ channel: 'email', fallback: true });
 
     const clinic = demo();
-    const noEmailIncentive = demo({ templates: { ...clinic.templates, incentive: { sms: clinic.templates.incentive!.sms! } } });
-    expect(previewTimeline(noEmailIncentive, input({ client })).stages[1]).toMatchObject({ outcome: 'suppressed', reason: 'sms_no_consent' });
+    const noEmailIncentive = demo({
+      templates: { ...clinic.templates, incentive: { sms: clinic.templates.incentive!.sms! } },
+    });
+    expect(previewTimeline(noEmailIncentive, input({ client })).stages[1]).toMatchObject({
+      outcome: 'suppressed',
+      reason: 'sms_no_consent',
+    });
     // Fallback switched off by the clinic: same.
-    expect(previewTimeline(demo({ fallback: { sms: 'none', email: 'sms' } }), input({ client })).stages[1]).toMatchObject({ outcome: 'suppressed', reason: 'sms_no_consent' });
+    expect(
+      previewTimeline(demo({ fallback: { sms: 'none', email: 'sms' } }), input({ client })).stages[1],
+    ).toMatchObject({ outcome: 'suppressed', reason: 'sms_no_consent' });
   });
 
   it('a client with no usable channel goes to staff at the first stage; the rest is skipped', () => {
-    const r = previewTimeline(demo(), input({ client: { email: null, phone: '+1 555', consent: { sms: true, email: true } } }));
-    expect(r.channels).toEqual({ email: { usable: false, reason: 'no_address' }, sms: { usable: false, reason: 'invalid_number' } });
+    const r = previewTimeline(
+      demo(),
+      input({ client: { email: null, phone: '+1 555', consent: { sms: true, email: true } } }),
+    );
+    expect(r.channels).toEqual({
+      email: { usable: false, reason: 'no_address' },
+      sms: { usable: false, reason: 'invalid_number' },
+    });
     expect(brief(r)).toEqual([
       ['reminder', 'suppressed', null, null, 'no_usable_channel'],
       ['incentive', 'skipped', null, null, 'client already handed to staff'],
@@ -115,8 +183,21 @@ describe('previewTimeline', () => {
       ['results_checkin', 'suppressed', 'email', null, 'capped'],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 100)), 'no_response'],
     ]);
-    expect(r.stages[1]).toMatchObject({ caps: 'deferred', holds: [{ reason: 'capped', from: iso(demoDue(T0, 90)), until: iso(demoDue(T0, 92)), rule: 'at most 1 automated message(s) per 12d' }] });
-    expect(r.stages[2]).toMatchObject({ caps: 'suppressed', holds: [{ reason: 'capped', until: iso(demoDue(T0, 104)) }] });
+    expect(r.stages[1]).toMatchObject({
+      caps: 'deferred',
+      holds: [
+        {
+          reason: 'capped',
+          from: iso(demoDue(T0, 90)),
+          until: iso(demoDue(T0, 92)),
+          rule: 'at most 1 automated message(s) per 12d',
+        },
+      ],
+    });
+    expect(r.stages[2]).toMatchObject({
+      caps: 'suppressed',
+      holds: [{ reason: 'capped', until: iso(demoDue(T0, 104)) }],
+    });
   });
 
   it('incentive size follows the price tiers, never above 20 % of the price', () => {
@@ -130,21 +211,36 @@ describe('previewTimeline', () => {
 
   it('a discreet clinic keeps the treatment name out of SMS but not out of email', () => {
     const clinic = demo();
-    const templates = { ...clinic.templates, incentive: { ...clinic.templates.incentive, sms: { body: '{{clinicName}}: your {{treatmentLabel}} offer: {{incentive}}. {{bookingUrl}}' } } };
+    const templates = {
+      ...clinic.templates,
+      incentive: {
+        ...clinic.templates.incentive,
+        sms: { body: '{{clinicName}}: your {{treatmentLabel}} offer: {{incentive}}. {{bookingUrl}}' },
+      },
+    };
     const r = previewTimeline(demo({ discreet: true, templates }), input());
-    expect(r.stages[1]!.content!.body).toBe(`Glow Aesthetics (demo): your treatment offer: 10% off with code ${SAMPLE_INCENTIVE_CODE}. https://book.example.com/glow-aesthetics`);
+    expect(r.stages[1]!.content!.body).toBe(
+      `Glow Aesthetics (demo): your treatment offer: 10% off with code ${SAMPLE_INCENTIVE_CODE}. https://book.example.com/glow-aesthetics`,
+    );
     expect(r.stages[0]!.content!.subject).toContain('Botox');
   });
 
   it('an email stage of a clinic without publicBaseUrl is a configuration error, not a silent skip', () => {
     const r = previewTimeline(demo({ publicBaseUrl: undefined }), input());
-    expect(r.stages[0]).toMatchObject({ outcome: 'config_error', reason: 'email needs publicBaseUrl for its one-click unsubscribe link' });
+    expect(r.stages[0]).toMatchObject({
+      outcome: 'config_error',
+      reason: 'email needs publicBaseUrl for its one-click unsubscribe link',
+    });
     expect(r.stages[1]).toMatchObject({ outcome: 'sent', channel: 'sms' });
   });
 
   it('refuses an unknown service or type with a coded error', () => {
-    expect(() => previewTimeline(demo(), input({ service: { name: 'Consultation' } }))).toThrow(expect.objectContaining({ code: 'unclassified_service' }));
+    expect(() => previewTimeline(demo(), input({ service: { name: 'Consultation' } }))).toThrow(
+      expect.objectContaining({ code: 'unclassified_service' }),
+    );
     expect(() => previewTimeline(demo(), input({ service: undefined, treatmentType: 'nope' }))).toThrow(RebookError);
-    expect(() => previewTimeline(demo(), input({ service: undefined }))).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+    expect(() => previewTimeline(demo(), input({ service: undefined }))).toThrow(
+      expect.objectContaining({ code: 'validation_failed' }),
+    );
   });
 });

@@ -4,7 +4,7 @@
  * through a running server with --url/--key.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Db } from '../../src/db/client.js';
+import { type Db, openDatabase } from '../../src/db/client.js';
 import { clients, messages, sequenceRuns } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
@@ -37,24 +37,71 @@ interface Run {
 function rebook(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const { DATABASE_URL: _ignored, ...rest } = process.env;
-    execFile('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...rest, LOG_LEVEL: 'silent', REBOOK_CONFIG_DIR: configDir, REBOOK_DATA_DIR: dir, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'npx',
+      ['tsx', 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env: { ...rest, LOG_LEVEL: 'silent', REBOOK_CONFIG_DIR: configDir, REBOOK_DATA_DIR: dir, ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 /** Two Botox runs in January for `clinicId`: one booked after the reminder, one churned. */
 async function seed(db: Db, clinicId: string) {
-  for (const [i, outcome, stage] of [[1, 'booked', 'reminder'], [2, 'churned', 'staff_escalation']] as const) {
-    const [c] = await db.insert(clients).values({ clinicId, externalId: `c${i}`, firstName: 'Sam', lastName: 'Lee', consentEmail: true }).returning();
+  for (const [i, outcome, stage] of [
+    [1, 'booked', 'reminder'],
+    [2, 'churned', 'staff_escalation'],
+  ] as const) {
+    const [c] = await db
+      .insert(clients)
+      .values({ clinicId, externalId: `c${i}`, firstName: 'Sam', lastName: 'Lee', consentEmail: true })
+      .returning();
     const wf = `rebook/${clinicId}/${c!.id}/neuromodulator`;
     const anchor = new Date(`2026-01-1${i}T15:00:00Z`);
-    await db.insert(sequenceRuns).values({ workflowId: wf, runKey: `a${i}`, clinicId, clientId: c!.id, treatmentType: 'neuromodulator', anchorAt: anchor, outcome, outcomeStage: stage, running: false, startedAt: anchor, endedAt: new Date(anchor.getTime() + 85 * 86_400_000) });
-    await db.insert(messages).values({ idempotencyKey: `${wf}|a${i}|reminder`, clinicId, clientId: c!.id, workflowId: wf, treatmentType: 'neuromodulator', stage: 'reminder', channel: 'email', status: 'outbox', provider: 'outbox', dueAt: anchor });
+    await db
+      .insert(sequenceRuns)
+      .values({
+        workflowId: wf,
+        runKey: `a${i}`,
+        clinicId,
+        clientId: c!.id,
+        treatmentType: 'neuromodulator',
+        anchorAt: anchor,
+        outcome,
+        outcomeStage: stage,
+        running: false,
+        startedAt: anchor,
+        endedAt: new Date(anchor.getTime() + 85 * 86_400_000),
+      });
+    await db
+      .insert(messages)
+      .values({
+        idempotencyKey: `${wf}|a${i}|reminder`,
+        clinicId,
+        clientId: c!.id,
+        workflowId: wf,
+        treatmentType: 'neuromodulator',
+        stage: 'reminder',
+        channel: 'email',
+        status: 'outbox',
+        provider: 'outbox',
+        dueAt: anchor,
+      });
   }
 }
 
-let table: Run, csv: Run, json: Run, both: Run, viaUrl: Run, noDb: Run, snapshot: Run, agency: Run, agencyTable: Run, agencyViaUrl: Run;
+let table: Run,
+  csv: Run,
+  json: Run,
+  both: Run,
+  viaUrl: Run,
+  noDb: Run,
+  snapshot: Run,
+  agency: Run,
+  agencyTable: Run,
+  agencyViaUrl: Run;
 let expected: unknown;
 let expectedAgency: unknown;
 
@@ -65,21 +112,53 @@ beforeAll(async () => {
   copyFileSync('config/catalog.yaml', join(configDir, 'catalog.yaml'));
   const demo = readFileSync('config/clinics/demo-clinic.yaml', 'utf8');
   writeFileSync(join(configDir, 'clinics', 'demo-clinic.yaml'), demo);
-  writeFileSync(join(configDir, 'clinics', 'second-clinic.yaml'), demo.replace(/^id: demo-clinic$/m, 'id: second-clinic'));
+  writeFileSync(
+    join(configDir, 'clinics', 'second-clinic.yaml'),
+    demo.replace(/^id: demo-clinic$/m, 'id: second-clinic'),
+  );
   // An agency of two clinics, the first with an extra run, so each clinic's totals differ.
   mkdirSync(join(configDir, 'agencies'));
   writeFileSync(join(configDir, 'agencies', 'glow.yaml'), 'name: Glow Group\n');
-  for (const id of ['glow-east', 'glow-west']) writeFileSync(join(configDir, 'clinics', `${id}.yaml`), demo.replace(/^id: demo-clinic$/m, `id: ${id}\nagency: glow`).replace(/^apiKeys:\n(  - .*\n)+/m, ''));
+  for (const id of ['glow-east', 'glow-west'])
+    writeFileSync(
+      join(configDir, 'clinics', `${id}.yaml`),
+      demo.replace(/^id: demo-clinic$/m, `id: ${id}\nagency: glow`).replace(/^apiKeys:\n( {2}- .*\n)+/m, ''),
+    );
   const database = await openDatabase({ pgliteDir: join(dir, 'pglite') });
   await seed(database.db, 'demo-clinic');
   await seed(database.db, 'second-clinic');
   await seed(database.db, 'glow-east');
   await seed(database.db, 'glow-west');
-  const [extra] = await database.db.insert(clients).values({ clinicId: 'glow-east', externalId: 'c3', firstName: 'Sam', lastName: 'Lee' }).returning();
-  await database.db.insert(sequenceRuns).values({ workflowId: `rebook/glow-east/${extra!.id}/neuromodulator`, runKey: 'a3', clinicId: 'glow-east', clientId: extra!.id, treatmentType: 'neuromodulator', anchorAt: new Date('2026-01-20T15:00:00Z'), startedAt: new Date('2026-01-20T15:00:00Z') });
+  const [extra] = await database.db
+    .insert(clients)
+    .values({ clinicId: 'glow-east', externalId: 'c3', firstName: 'Sam', lastName: 'Lee' })
+    .returning();
+  await database.db
+    .insert(sequenceRuns)
+    .values({
+      workflowId: `rebook/glow-east/${extra!.id}/neuromodulator`,
+      runKey: 'a3',
+      clinicId: 'glow-east',
+      clientId: extra!.id,
+      treatmentType: 'neuromodulator',
+      anchorAt: new Date('2026-01-20T15:00:00Z'),
+      startedAt: new Date('2026-01-20T15:00:00Z'),
+    });
   const config = loadConfig(configDir);
-  expected = JSON.parse(JSON.stringify(await clinicRebookingReport(database.db, config, config.clinics.get('demo-clinic')!, { from: FROM, to: TO }, Date.now())));
-  expectedAgency = JSON.parse(JSON.stringify(await agencyRebookingReport(database.db, config, 'glow', { from: FROM, to: TO }, Date.now())));
+  expected = JSON.parse(
+    JSON.stringify(
+      await clinicRebookingReport(
+        database.db,
+        config,
+        config.clinics.get('demo-clinic')!,
+        { from: FROM, to: TO },
+        Date.now(),
+      ),
+    ),
+  );
+  expectedAgency = JSON.parse(
+    JSON.stringify(await agencyRebookingReport(database.db, config, 'glow', { from: FROM, to: TO }, Date.now())),
+  );
   const agencyKey = (await createApiKey(database.db, config, { agencyId: 'glow', role: 'admin' })).key;
   await database.close();
 
@@ -88,18 +167,62 @@ beforeAll(async () => {
   table = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO]);
   csv = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'csv']);
   json = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
-  both = await rebook(['report', '--clinics', 'demo-clinic,second-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
+  both = await rebook([
+    'report',
+    '--clinics',
+    'demo-clinic,second-clinic',
+    '--from',
+    FROM,
+    '--to',
+    TO,
+    '--format',
+    'json',
+  ]);
   agency = await rebook(['report', '--agency', 'glow', '--from', FROM, '--to', TO, '--format', 'json']);
   agencyTable = await rebook(['report', '--agency', 'glow', '--from', FROM, '--to', TO]);
 
   const served = await openDatabase({ pgliteDir: join(dir, 'pglite') });
   const store = createConfigStore(configDir);
   const log = createLogger({ level: 'silent' });
-  const app = await buildApp({ db: served.db, config: store, ingest: createIngest({ db: served.db, config: store, temporal: new Client(), taskQueue: 'unused', log }), log, secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv });
+  const app = await buildApp({
+    db: served.db,
+    config: store,
+    ingest: createIngest({ db: served.db, config: store, temporal: new Client(), taskQueue: 'unused', log }),
+    log,
+    secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv,
+  });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
-    viaUrl = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json', '--url', url, '--key', API_KEY]);
-    agencyViaUrl = await rebook(['report', '--agency', 'glow', '--from', FROM, '--to', TO, '--format', 'json', '--url', url, '--key', agencyKey]);
+    viaUrl = await rebook([
+      'report',
+      '--clinic',
+      'demo-clinic',
+      '--from',
+      FROM,
+      '--to',
+      TO,
+      '--format',
+      'json',
+      '--url',
+      url,
+      '--key',
+      API_KEY,
+    ]);
+    agencyViaUrl = await rebook([
+      'report',
+      '--agency',
+      'glow',
+      '--from',
+      FROM,
+      '--to',
+      TO,
+      '--format',
+      'json',
+      '--url',
+      url,
+      '--key',
+      agencyKey,
+    ]);
     // This process holds the database open, as `rebook dev` would (and says so): the command reads a snapshot.
     writeFileSync(join(dir, 'dev.pid'), String(process.pid));
     snapshot = await rebook(['report', '--clinic', 'demo-clinic', '--from', FROM, '--to', TO, '--format', 'json']);
@@ -117,7 +240,9 @@ describe('rebook report', () => {
   it('prints the table per treatment type and stage', () => {
     expect(table.stderr).not.toMatch(/rebook( report)?:/);
     expect(table.code).toBe(0);
-    expect(table.stdout).toContain('Rebooking report: demo-clinic — treatments completed 2026-01-01 05:00 to 2026-02-01 05:00 UTC');
+    expect(table.stdout).toContain(
+      'Rebooking report: demo-clinic — treatments completed 2026-01-01 05:00 to 2026-02-01 05:00 UTC',
+    );
     expect(table.stdout).toContain('Botox (neuromodulator, every 90 days)');
     expect(table.stdout).toContain('2 enrolled, 2 finished, 0 running (0 snoozed)');
     expect(table.stdout).toContain('1 rebooked on time (50.0% of finished), 1 booked in all, 1 churned');
@@ -129,9 +254,24 @@ describe('rebook report', () => {
     expect(lines[0]).toBe(REPORT_CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(1 + 1 + 4);
     const all = Object.fromEntries(REPORT_CSV_COLUMNS.map((c, i) => [c, lines[1]!.split(',')[i]]));
-    expect(all).toMatchObject({ clinics: 'demo-clinic', treatment_type: 'neuromodulator', stage: 'all', enrolled: '2', booked_on_time: '1', rebooking_rate: '0.5', churned: '1', sent_email: '2' });
+    expect(all).toMatchObject({
+      clinics: 'demo-clinic',
+      treatment_type: 'neuromodulator',
+      stage: 'all',
+      enrolled: '2',
+      booked_on_time: '1',
+      rebooking_rate: '0.5',
+      churned: '1',
+      sent_email: '2',
+    });
     const reminder = Object.fromEntries(REPORT_CSV_COLUMNS.map((c, i) => [c, lines[2]!.split(',')[i]]));
-    expect(reminder).toMatchObject({ stage: 'reminder', reached: '2', bookings: '1', booking_rate: '0.5', enrolled: '' });
+    expect(reminder).toMatchObject({
+      stage: 'reminder',
+      reached: '2',
+      bookings: '1',
+      booking_rate: '0.5',
+      enrolled: '',
+    });
   });
 
   it('JSON is the report the library computes: directly, through the server, from a snapshot while the database is held', () => {
@@ -153,7 +293,12 @@ describe('rebook report', () => {
     expect(r).toEqual(expectedAgency);
     expect(r.clinics).toEqual(['glow-east', 'glow-west']);
     expect(r.totals).toMatchObject({ enrolled: 5, running: 1, bookedOnTime: 2 });
-    expect(r.byClinic.map((c: { clinicId: string; totals: { enrolled: number } }) => [c.clinicId, c.totals.enrolled])).toEqual([['glow-east', 3], ['glow-west', 2]]);
+    expect(
+      r.byClinic.map((c: { clinicId: string; totals: { enrolled: number } }) => [c.clinicId, c.totals.enrolled]),
+    ).toEqual([
+      ['glow-east', 3],
+      ['glow-west', 2],
+    ]);
     expect(agencyViaUrl.stderr).not.toMatch(/rebook( report)?:/);
     expect(JSON.parse(agencyViaUrl.stdout)).toEqual(expectedAgency);
     expect(agencyTable.stdout).toMatch(/^By clinic$/m);

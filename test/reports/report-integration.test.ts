@@ -16,7 +16,7 @@ import { buildApp } from '../../src/server/app.js';
 import { createSequenceSignals } from '../../src/temporal/sequence-signals.js';
 import { snoozeSignal } from '../../workflows/definitions.js';
 import { treatmentSlot } from '../helpers/clinic-time.js';
-import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { booking, CLINIC_ID, DAY_MS, type Engine, startEngine, treatment } from '../helpers/engine.js';
 
 type TreatmentCompleted = Extract<CanonicalEvent, { type: 'treatment.completed' }>;
 const API_KEY = 'report-integration-api-key-0123';
@@ -26,7 +26,15 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   e = await startEngine();
-  app = await buildApp({ db: e.database.db, config: createConfigStore('config'), ingest: e.ingest, log: createLogger({ level: 'silent' }), secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv, signals: createSequenceSignals(e.client), now: () => e.now() });
+  app = await buildApp({
+    db: e.database.db,
+    config: createConfigStore('config'),
+    ingest: e.ingest,
+    log: createLogger({ level: 'silent' }),
+    secrets: { REBOOK_API_KEY: API_KEY } as NodeJS.ProcessEnv,
+    signals: createSequenceSignals(e.client),
+    now: () => e.now(),
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -39,18 +47,32 @@ const get = (url: string) => app.inject({ method: 'GET', url, headers: { authori
 it('counts enrolments, messages, attributed bookings, staff conversions, churn, holds and revenue', async () => {
   const t0 = await treatmentSlot(e);
   const at = (days: number) => t0 + days * DAY_MS;
-  const enroll = (id: string, over: Parameters<typeof treatment>[0] = {}) => e.send(treatment({ clientId: id, appointmentId: `${id}-1`, completedAt: iso(t0), email: `${id}@example.com`, phone: '+12125550123', ...over }));
+  const enroll = (id: string, over: Parameters<typeof treatment>[0] = {}) =>
+    e.send(
+      treatment({
+        clientId: id,
+        appointmentId: `${id}-1`,
+        completedAt: iso(t0),
+        email: `${id}@example.com`,
+        phone: '+12125550123',
+        ...over,
+      }),
+    );
   for (const id of ['book-reminder', 'book-incentive', 'churn', 'staff', 'snooze']) await enroll(id);
   await enroll('no-sms', { consent: { sms: false, email: true } });
   await enroll('no-email', { consent: { sms: true, email: false } });
   await enroll('west', {});
   // 10:00 in New York is 07:00 in Los Angeles: every stage of this client waits for 10:00 there.
-  await e.database.db.update(clients).set({ timeZone: 'America/Los_Angeles' }).where(and(eq(clients.clinicId, CLINIC_ID), eq(clients.externalId, 'west')));
+  await e.database.db
+    .update(clients)
+    .set({ timeZone: 'America/Los_Angeles' })
+    .where(and(eq(clients.clinicId, CLINIC_ID), eq(clients.externalId, 'west')));
 
   await e.sleepUntil(at(81));
   await e.client.workflow.getHandle(await e.workflowIdFor('snooze')).signal(snoozeSignal, { reason: 'not_now_reply' });
   // Engagement as SendGrid would report it: one reminder delivered, opened and clicked; one opened.
-  const reminderOf = async (id: string) => (await e.messages()).find((m) => m.workflowId === (wfs[id] ?? '') && m.stage === 'reminder')!;
+  const reminderOf = async (id: string) =>
+    (await e.messages()).find((m) => m.workflowId === (wfs[id] ?? '') && m.stage === 'reminder')!;
   const wfs: Record<string, string> = {};
   for (const id of ['book-reminder', 'churn']) wfs[id] = await e.workflowIdFor(id);
   const r1 = await reminderOf('book-reminder');
@@ -68,12 +90,25 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
   await e.send(booking('book-incentive', 'book-incentive-2', at(98)));
   await e.sleepUntil(at(92) + HOUR);
   // The rebooked appointment completes with its price: the revenue of the first run.
-  await e.send({ ...(treatment({ clientId: 'book-reminder', appointmentId: 'book-reminder-2', completedAt: iso(at(92)), email: 'book-reminder@example.com' }) as TreatmentCompleted), price: 450 });
+  await e.send({
+    ...(treatment({
+      clientId: 'book-reminder',
+      appointmentId: 'book-reminder-2',
+      completedAt: iso(at(92)),
+      email: 'book-reminder@example.com',
+    }) as TreatmentCompleted),
+    price: 450,
+  });
 
   await e.sleepUntil(at(100) + HOUR);
   const staffWf = await e.workflowIdFor('staff');
   const task = (await e.tasks()).find((t) => t.workflowId === staffWf)!;
-  const resolved = await app.inject({ method: 'POST', url: `/v1/clinics/${CLINIC_ID}/tasks/${task.id}/resolve`, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, payload: { outcome: 'booked', by: 'front desk' } });
+  const resolved = await app.inject({
+    method: 'POST',
+    url: `/v1/clinics/${CLINIC_ID}/tasks/${task.id}/resolve`,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    payload: { outcome: 'booked', by: 'front desk' },
+  });
   expect(resolved.statusCode).toBe(200);
 
   await e.sleepUntil(at(125));
@@ -81,7 +116,12 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
   const res = await get(`/v1/clinics/${CLINIC_ID}/reports/rebooking?${period}`);
   expect(res.statusCode).toBe(200);
   const report = res.json();
-  expect(report).toMatchObject({ clinics: [CLINIC_ID], from: iso(t0 - DAY_MS), to: iso(t0 + DAY_MS), treatmentType: null });
+  expect(report).toMatchObject({
+    clinics: [CLINIC_ID],
+    from: iso(t0 - DAY_MS),
+    to: iso(t0 + DAY_MS),
+    treatmentType: null,
+  });
   expect(report.types.map((t: { treatmentType: string }) => t.treatmentType)).toEqual(['neuromodulator']);
   const botox = report.types[0];
   expect(botox).toMatchObject({
@@ -107,14 +147,36 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
   });
   const stages = Object.fromEntries(botox.stages.map((s: { stage: string }) => [s.stage, s]));
   expect(Object.keys(stages)).toEqual(['reminder', 'incentive', 'results_checkin', 'staff_escalation', 'reactivation']);
-  expect(stages.reminder).toMatchObject({ reached: 7, bookings: 1, bookingRate: 0.1429, sent: { email: 7, sms: 0 }, opened: 2, clicked: 1, heldBack: { sendWindow: 1, consent: 1 } });
-  expect(stages.incentive).toMatchObject({ reached: 6, bookings: 1, sent: { email: 1, sms: 5 }, heldBack: { sendWindow: 1 } });
-  expect(stages.results_checkin).toMatchObject({ reached: 3, bookings: 0, sent: { email: 3, sms: 0 }, heldBack: { sendWindow: 1, capsSuppressed: 1, consent: 1 } });
+  expect(stages.reminder).toMatchObject({
+    reached: 7,
+    bookings: 1,
+    bookingRate: 0.1429,
+    sent: { email: 7, sms: 0 },
+    opened: 2,
+    clicked: 1,
+    heldBack: { sendWindow: 1, consent: 1 },
+  });
+  expect(stages.incentive).toMatchObject({
+    reached: 6,
+    bookings: 1,
+    sent: { email: 1, sms: 5 },
+    heldBack: { sendWindow: 1 },
+  });
+  expect(stages.results_checkin).toMatchObject({
+    reached: 3,
+    bookings: 0,
+    sent: { email: 3, sms: 0 },
+    heldBack: { sendWindow: 1, capsSuppressed: 1, consent: 1 },
+  });
   expect(stages.staff_escalation).toMatchObject({ reached: 5, escalated: 5, staffConverted: 1, bookings: 1 });
   expect(stages.reactivation).toMatchObject({ reached: 1, sent: { sms: 1 } });
 
   // The rebooked treatment on day 92 is a run of its own, in its own period.
-  const later = (await get(`/v1/clinics/${CLINIC_ID}/reports/rebooking?from=${encodeURIComponent(iso(at(91)))}&to=${encodeURIComponent(iso(at(93)))}`)).json();
+  const later = (
+    await get(
+      `/v1/clinics/${CLINIC_ID}/reports/rebooking?from=${encodeURIComponent(iso(at(91)))}&to=${encodeURIComponent(iso(at(93)))}`,
+    )
+  ).json();
   expect(later.totals).toMatchObject({ enrolled: 1, running: 1 });
   const lips = (await get(`/v1/clinics/${CLINIC_ID}/reports/rebooking?${period}&treatmentType=lip_filler`)).json();
   expect(lips.totals).toMatchObject({ enrolled: 0 });

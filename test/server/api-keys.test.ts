@@ -4,10 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { apiKeys } from '../../src/db/schema.js';
-import { createApiKey, findApiKey, generateKey, keyIdOf, listApiKeys, revokeApiKey, touchApiKey } from '../../src/server/api-keys.js';
+import {
+  createApiKey,
+  findApiKey,
+  generateKey,
+  keyIdOf,
+  listApiKeys,
+  revokeApiKey,
+  touchApiKey,
+} from '../../src/server/api-keys.js';
 import { authenticate, canSee } from '../../src/server/auth.js';
 
 let dir: string;
@@ -21,10 +29,14 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'catalog.yaml'), readFileSync('config/catalog.yaml', 'utf8'));
   writeFileSync(join(dir, 'agencies', 'north.yaml'), 'name: North\n');
   writeFileSync(join(dir, 'agencies', 'south.yaml'), 'name: South\n');
-  const clinic = (id: string, extra = '') => `id: ${id}\nname: ${id}\ntimeZone: UTC\nbookingUrl: https://b.example.com/${id}\naddress: 1 St\n${extra}`;
+  const clinic = (id: string, extra = '') =>
+    `id: ${id}\nname: ${id}\ntimeZone: UTC\nbookingUrl: https://b.example.com/${id}\naddress: 1 St\n${extra}`;
   writeFileSync(join(dir, 'clinics', 'n1.yaml'), clinic('n1', 'agency: north\n'));
   writeFileSync(join(dir, 'clinics', 's1.yaml'), clinic('s1', 'agency: south\n'));
-  writeFileSync(join(dir, 'clinics', 'solo.yaml'), clinic('solo', 'apiKeys:\n  - { name: a, env: SOLO_KEY }\n  - { name: b, env: UNSET_KEY }\n'));
+  writeFileSync(
+    join(dir, 'clinics', 'solo.yaml'),
+    clinic('solo', 'apiKeys:\n  - { name: a, env: SOLO_KEY }\n  - { name: b, env: UNSET_KEY }\n'),
+  );
   config = loadConfig(dir);
   database = await openDatabase({ pgliteMemory: true });
 });
@@ -43,7 +55,10 @@ describe('creating keys', () => {
     [{ clinicId: 'n1' }, /clinic "n1" belongs to agency "north"/],
     [{ agencyId: 'north', clinicId: 'solo' }, /clinic "solo" has no agency/],
   ])('refuses scope %o', async (scope, message) => {
-    await expect(createApiKey(database.db, config, { ...scope, role: 'admin' })).rejects.toMatchObject({ code: 'validation_failed', message: expect.stringMatching(message) });
+    await expect(createApiKey(database.db, config, { ...scope, role: 'admin' })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('generates distinct high-entropy keys whose id is their public prefix', () => {
@@ -59,7 +74,12 @@ describe('creating keys', () => {
 describe('finding keys', () => {
   it('finds a live key by its exact value only; revoked keys are gone', async () => {
     const { key, record } = await createApiKey(database.db, config, { agencyId: 'north', role: 'staff' });
-    expect(await findApiKey(database.db, key)).toMatchObject({ id: record.id, agencyId: 'north', clinicId: null, role: 'staff' });
+    expect(await findApiKey(database.db, key)).toMatchObject({
+      id: record.id,
+      agencyId: 'north',
+      clinicId: null,
+      role: 'staff',
+    });
     // Same id, different secret: the hash decides.
     const tampered = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
     expect(await findApiKey(database.db, tampered)).toBeUndefined();
@@ -68,7 +88,9 @@ describe('finding keys', () => {
     expect(await revokeApiKey(database.db, record.id)).toBe(false);
     expect(await findApiKey(database.db, key)).toBeUndefined();
     expect((await listApiKeys(database.db, { agencyId: 'north' })).map((k) => k.id)).not.toContain(record.id);
-    expect((await listApiKeys(database.db, { agencyId: 'north', includeRevoked: true })).map((k) => k.id)).toContain(record.id);
+    expect((await listApiKeys(database.db, { agencyId: 'north', includeRevoked: true })).map((k) => k.id)).toContain(
+      record.id,
+    );
   });
 
   it('records use at most every few minutes', async () => {

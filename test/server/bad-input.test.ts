@@ -7,7 +7,7 @@ import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { createIngest } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp, DEFAULT_RATE_LIMITS } from '../../src/server/app.js';
@@ -26,7 +26,10 @@ beforeAll(async () => {
     config,
     ingest: createIngest({ db: database.db, config, temporal: new Client(), taskQueue: 'unused', log }),
     log,
-    secrets: { REBOOK_API_KEY: KEY, REBOOK_UNSUBSCRIBE_SECRET: 'bad-input-unsubscribe-secret-0123456789' } as NodeJS.ProcessEnv,
+    secrets: {
+      REBOOK_API_KEY: KEY,
+      REBOOK_UNSUBSCRIBE_SECRET: 'bad-input-unsubscribe-secret-0123456789',
+    } as NodeJS.ProcessEnv,
     rateLimits: { webhooksPerMinute: 3, unsubscribePerMinute: 2 },
   });
 });
@@ -36,21 +39,35 @@ afterAll(async () => {
   await database?.close();
 });
 
-const paths = (res: { json(): unknown }) => ((res.json() as { error: { issues?: { path: string }[] } }).error.issues ?? []).map((i) => i.path).sort();
+const paths = (res: { json(): unknown }) =>
+  ((res.json() as { error: { issues?: { path: string }[] } }).error.issues ?? []).map((i) => i.path).sort();
 
 describe('validation: 400 with every failing path', () => {
   it('bodies: wrong types and unknown keys, each named', async () => {
-    const res = await app.inject({ method: 'PUT', url: '/v1/clinics/demo-clinic/service-mappings', headers: auth, payload: { serviceKey: 42, colour: 'red' } });
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/v1/clinics/demo-clinic/service-mappings',
+      headers: auth,
+      payload: { serviceKey: 42, colour: 'red' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('validation_failed');
     expect(paths(res)).toEqual(['body.colour', 'body.serviceKey', 'body.treatmentType']);
   });
 
   it('queries and path parameters', async () => {
-    const q = await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/sequences?limit=abc&status=paused&extra=1', headers: auth });
+    const q = await app.inject({
+      method: 'GET',
+      url: '/v1/clinics/demo-clinic/sequences?limit=abc&status=paused&extra=1',
+      headers: auth,
+    });
     expect(q.statusCode).toBe(400);
     expect(paths(q)).toEqual(['query.extra', 'query.limit', 'query.status']);
-    const long = await app.inject({ method: 'GET', url: `/v1/clinics/demo-clinic/clients/${'x'.repeat(300)}`, headers: auth });
+    const long = await app.inject({
+      method: 'GET',
+      url: `/v1/clinics/demo-clinic/clients/${'x'.repeat(300)}`,
+      headers: auth,
+    });
     expect(long.statusCode).toBe(400);
     expect(paths(long)).toEqual(['params.clientId']);
     // Beyond what the router takes, and malformed escapes: still our error shape.
@@ -62,42 +79,87 @@ describe('validation: 400 with every failing path', () => {
   });
 
   it('preview bodies and report queries: the failing field named, unknown keys too', async () => {
-    const preview = await app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/preview', headers: auth, payload: { treatmentType: 'neuromodulator', date: '2026-03-01', price: 'cheap', colour: 'red', client: { consent: { sms: 'yes', email: true } } } });
+    const preview = await app.inject({
+      method: 'POST',
+      url: '/v1/clinics/demo-clinic/preview',
+      headers: auth,
+      payload: {
+        treatmentType: 'neuromodulator',
+        date: '2026-03-01',
+        price: 'cheap',
+        colour: 'red',
+        client: { consent: { sms: 'yes', email: true } },
+      },
+    });
     expect(preview.statusCode).toBe(400);
     expect(preview.json().error.code).toBe('validation_failed');
     expect(paths(preview)).toEqual(['body.client.consent.sms', 'body.colour', 'body.price']);
-    const report = await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/reports/rebooking?from=2026&treatmentType=&extra=1', headers: auth });
+    const report = await app.inject({
+      method: 'GET',
+      url: '/v1/clinics/demo-clinic/reports/rebooking?from=2026&treatmentType=&extra=1',
+      headers: auth,
+    });
     expect(report.statusCode).toBe(400);
     expect(report.json().error.code).toBe('validation_failed');
     expect(paths(report)).toEqual(['query.extra', 'query.from', 'query.treatmentType']);
     // Past the schema, the period's own check names its field the same way.
-    const period = await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/reports/rebooking?from=2026-02-30', headers: auth });
+    const period = await app.inject({
+      method: 'GET',
+      url: '/v1/clinics/demo-clinic/reports/rebooking?from=2026-02-30',
+      headers: auth,
+    });
     expect(period.statusCode).toBe(400);
     expect(paths(period)).toEqual(['query.from']);
   });
 
   it('events keep their field-level paths (parsed by shape, not as a union)', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/events', headers: auth, payload: { type: 'treatment.completed', client: { id: 'c' } } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/clinics/demo-clinic/events',
+      headers: auth,
+      payload: { type: 'treatment.completed', client: { id: 'c' } },
+    });
     expect(res.statusCode).toBe(400);
-    expect(paths(res)).toEqual(expect.arrayContaining(['body.client.firstName', 'body.appointmentId', 'body.completedAt']));
+    expect(paths(res)).toEqual(
+      expect.arrayContaining(['body.client.firstName', 'body.appointmentId', 'body.completedAt']),
+    );
   });
 
   it('malformed JSON and a wrong media type', async () => {
-    const bad = await app.inject({ method: 'PUT', url: '/v1/clinics/demo-clinic/service-mappings', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"serviceKey":' });
+    const bad = await app.inject({
+      method: 'PUT',
+      url: '/v1/clinics/demo-clinic/service-mappings',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"serviceKey":',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_json');
     for (const type of ['text/plain', 'application/xml']) {
-      const media = await app.inject({ method: 'PUT', url: '/v1/clinics/demo-clinic/service-mappings', headers: { ...auth, 'content-type': type }, payload: 'hello' });
+      const media = await app.inject({
+        method: 'PUT',
+        url: '/v1/clinics/demo-clinic/service-mappings',
+        headers: { ...auth, 'content-type': type },
+        payload: 'hello',
+      });
       expect(media.statusCode, type).toBe(415);
       expect(media.json().error.code).toBe('unsupported_media_type');
     }
   });
 
   it('NUL characters, which PostgreSQL text cannot hold, are refused before any query', async () => {
-    const inQuery = await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/sequences?clientId=a%00b', headers: auth });
+    const inQuery = await app.inject({
+      method: 'GET',
+      url: '/v1/clinics/demo-clinic/sequences?clientId=a%00b',
+      headers: auth,
+    });
     expect(inQuery.statusCode).toBe(400);
     expect(paths(inQuery)).toEqual(['query.clientId']);
-    const inBody = await app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/tasks/00000000-0000-0000-0000-000000000000/claim', headers: auth, payload: { by: 'desk\u0000' } });
+    const inBody = await app.inject({
+      method: 'POST',
+      url: '/v1/clinics/demo-clinic/tasks/00000000-0000-0000-0000-000000000000/claim',
+      headers: auth,
+      payload: { by: 'desk\u0000' },
+    });
     expect(inBody.statusCode).toBe(400);
     expect(paths(inBody)).toEqual(['body.by']);
   });
@@ -105,7 +167,11 @@ describe('validation: 400 with every failing path', () => {
 
 describe('unknown routes and oversized bodies', () => {
   it('404 for an unknown route, with or without /v1 and a key', async () => {
-    for (const [url, headers] of [['/nope', {}], ['/v1/clinics/demo-clinic/nope', auth], ['/v1/nothing', {}]] as const) {
+    for (const [url, headers] of [
+      ['/nope', {}],
+      ['/v1/clinics/demo-clinic/nope', auth],
+      ['/v1/nothing', {}],
+    ] as const) {
       const res = await app.inject({ method: 'GET', url, headers });
       expect(res.statusCode, url).toBe(404);
       expect(res.json().error.code).toBe('not_found');
@@ -114,10 +180,20 @@ describe('unknown routes and oversized bodies', () => {
 
   it('413 for a body over 1 MB on a JSON route and on a webhook', async () => {
     const big = JSON.stringify({ serviceKey: 'name:x', treatmentType: null, pad: 'x'.repeat(1_100_000) });
-    const v1 = await app.inject({ method: 'PUT', url: '/v1/clinics/demo-clinic/service-mappings', headers: { ...auth, 'content-type': 'application/json' }, payload: big });
+    const v1 = await app.inject({
+      method: 'PUT',
+      url: '/v1/clinics/demo-clinic/service-mappings',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: big,
+    });
     expect(v1.statusCode).toBe(413);
     expect(v1.json().error.code).toBe('payload_too_large');
-    const hook = await app.inject({ method: 'POST', url: '/webhooks/vagaro/demo-clinic', headers: { 'content-type': 'application/json' }, payload: big });
+    const hook = await app.inject({
+      method: 'POST',
+      url: '/webhooks/vagaro/demo-clinic',
+      headers: { 'content-type': 'application/json' },
+      payload: big,
+    });
     expect(hook.statusCode).toBe(413);
   });
 });
@@ -136,13 +212,23 @@ describe('rate limits per client IP on the public routes', () => {
   });
 
   it('webhooks: their own limit', async () => {
-    const hit = () => app.inject({ method: 'POST', url: '/webhooks/vagaro/demo-clinic', remoteAddress: '198.51.100.1', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    const hit = () =>
+      app.inject({
+        method: 'POST',
+        url: '/webhooks/vagaro/demo-clinic',
+        remoteAddress: '198.51.100.1',
+        headers: { 'content-type': 'application/json' },
+        payload: '{}',
+      });
     for (let i = 0; i < 3; i++) expect((await hit()).statusCode).not.toBe(429);
     expect((await hit()).statusCode).toBe(429);
   });
 
   it('the /v1 API is not rate limited by address (keys are its control)', async () => {
-    for (let i = 0; i < 10; i++) expect((await app.inject({ method: 'GET', url: '/v1/clinics', headers: auth, remoteAddress: '192.0.2.1' })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect(
+        (await app.inject({ method: 'GET', url: '/v1/clinics', headers: auth, remoteAddress: '192.0.2.1' })).statusCode,
+      ).toBe(200);
   });
 
   it('defaults leave room for the webhook benchmarks and a person clicking a link', () => {
@@ -159,7 +245,9 @@ describe('documentation', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.components.schemas.Error).toBeDefined();
-    const ops = Object.entries(doc.paths as Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>).filter(([p]) => p.startsWith('/v1/'));
+    const ops = Object.entries(
+      doc.paths as Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>,
+    ).filter(([p]) => p.startsWith('/v1/'));
     expect(ops.length).toBeGreaterThan(10);
     for (const [p, methods] of ops) {
       for (const [m, op] of Object.entries(methods)) {
@@ -173,13 +261,30 @@ describe('documentation', () => {
   it('preview and reports document their request and answer schemas', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     const preview = doc.paths['/v1/clinics/{clinicId}/preview'].post;
-    expect(Object.keys(preview.requestBody.content['application/json'].schema.properties)).toEqual(expect.arrayContaining(['treatmentType', 'service', 'completedAt', 'date', 'client', 'price']));
-    expect(preview.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Preview' });
-    expect(doc.components.schemas.Preview.required).toEqual(expect.arrayContaining(['stages', 'reactivation', 'incentive']));
-    for (const [path, schema] of [['/v1/clinics/{clinicId}/reports/rebooking', 'RebookingReport'], ['/v1/agencies/{agencyId}/reports/rebooking', 'AgencyRebookingReport']] as const) {
+    expect(Object.keys(preview.requestBody.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['treatmentType', 'service', 'completedAt', 'date', 'client', 'price']),
+    );
+    expect(preview.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Preview',
+    });
+    expect(doc.components.schemas.Preview.required).toEqual(
+      expect.arrayContaining(['stages', 'reactivation', 'incentive']),
+    );
+    for (const [path, schema] of [
+      ['/v1/clinics/{clinicId}/reports/rebooking', 'RebookingReport'],
+      ['/v1/agencies/{agencyId}/reports/rebooking', 'AgencyRebookingReport'],
+    ] as const) {
       const op = doc.paths[path].get;
-      expect(op.parameters.filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name).sort(), path).toEqual(['from', 'to', 'treatmentType']);
-      expect(op.responses['200'].content['application/json'].schema, path).toEqual({ $ref: `#/components/schemas/${schema}` });
+      expect(
+        op.parameters
+          .filter((p: { in: string }) => p.in === 'query')
+          .map((p: { name: string }) => p.name)
+          .sort(),
+        path,
+      ).toEqual(['from', 'to', 'treatmentType']);
+      expect(op.responses['200'].content['application/json'].schema, path).toEqual({
+        $ref: `#/components/schemas/${schema}`,
+      });
     }
   });
 

@@ -8,7 +8,7 @@ import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
-import { openDatabase, type Database } from '../../src/db/client.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
 import { parseEnv } from '../../src/env.js';
 import { RebookError } from '../../src/errors.js';
 import { createIngest } from '../../src/ingest/service.js';
@@ -28,18 +28,21 @@ describe('REBOOK_TRUST_PROXY', () => {
     expect(parseEnv(value === undefined ? {} : { REBOOK_TRUST_PROXY: value }).REBOOK_TRUST_PROXY).toEqual(expected);
   });
 
-  it.each(['2', 'yes', '10.0.0.0/33', '10.0.0.0/8,lb.internal', '300.1.1.1'])('%j is refused at start, naming the variable', (value) => {
-    let err: unknown;
-    try {
-      parseEnv({ REBOOK_TRUST_PROXY: value });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(RebookError);
-    expect((err as RebookError).code).toBe('config_invalid');
-    expect((err as RebookError).details.field).toBe('REBOOK_TRUST_PROXY');
-    expect((err as RebookError).message).toMatch(/^invalid environment:\n {2}REBOOK_TRUST_PROXY: /);
-  });
+  it.each(['2', 'yes', '10.0.0.0/33', '10.0.0.0/8,lb.internal', '300.1.1.1'])(
+    '%j is refused at start, naming the variable',
+    (value) => {
+      let err: unknown;
+      try {
+        parseEnv({ REBOOK_TRUST_PROXY: value });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(RebookError);
+      expect((err as RebookError).code).toBe('config_invalid');
+      expect((err as RebookError).details.field).toBe('REBOOK_TRUST_PROXY');
+      expect((err as RebookError).message).toMatch(/^invalid environment:\n {2}REBOOK_TRUST_PROXY: /);
+    },
+  );
 });
 
 describe('per-IP rate limits behind a proxy', () => {
@@ -70,8 +73,20 @@ describe('per-IP rate limits behind a proxy', () => {
 
   // Every request arrives from the load balancer's address; the client is in X-Forwarded-For.
   const LB = '10.0.0.5';
-  const hit = (app: FastifyInstance, client: string) => app.inject({ method: 'GET', url: '/unsubscribe/not-a-token', remoteAddress: LB, headers: { 'x-forwarded-for': client } });
-  const statuses = async (app: FastifyInstance) => [await hit(app, '203.0.113.1'), await hit(app, '203.0.113.1'), await hit(app, '203.0.113.2'), await hit(app, '203.0.113.1')].map((r) => r.statusCode);
+  const hit = (app: FastifyInstance, client: string) =>
+    app.inject({
+      method: 'GET',
+      url: '/unsubscribe/not-a-token',
+      remoteAddress: LB,
+      headers: { 'x-forwarded-for': client },
+    });
+  const statuses = async (app: FastifyInstance) =>
+    [
+      await hit(app, '203.0.113.1'),
+      await hit(app, '203.0.113.1'),
+      await hit(app, '203.0.113.2'),
+      await hit(app, '203.0.113.1'),
+    ].map((r) => r.statusCode);
 
   it.each<[string, TrustProxy]>([
     ['the load balancer named by address', [LB]],
@@ -91,7 +106,14 @@ describe('per-IP rate limits behind a proxy', () => {
 
   it('the webhooks limit keys the same way', async () => {
     const app = await build([LB]);
-    const post = (client: string) => app.inject({ method: 'POST', url: '/webhooks/vagaro/demo-clinic', remoteAddress: LB, headers: { 'x-forwarded-for': client, 'content-type': 'application/json' }, payload: '{}' });
+    const post = (client: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/webhooks/vagaro/demo-clinic',
+        remoteAddress: LB,
+        headers: { 'x-forwarded-for': client, 'content-type': 'application/json' },
+        payload: '{}',
+      });
     for (let i = 0; i < 2; i++) expect((await post('203.0.113.1')).statusCode).not.toBe(429);
     expect((await post('203.0.113.1')).statusCode).toBe(429);
     expect((await post('203.0.113.2')).statusCode).not.toBe(429);

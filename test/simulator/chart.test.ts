@@ -6,12 +6,27 @@ import { csv, fixtureClinic, run } from './helpers.js';
 import { allElements, parseXml } from './xml.js';
 
 function week(weekStart: string, email: number, sms: number, staffTasks: number): WeekRow {
-  return { weekStart, email, sms, staffTasks, offers: 0, deferredBySendWindow: 0, deferredByCaps: 0, suppressedByCaps: 0, rebookings: 0, enrolled: 0 };
+  return {
+    weekStart,
+    email,
+    sms,
+    staffTasks,
+    offers: 0,
+    deferredBySendWindow: 0,
+    deferredByCaps: 0,
+    suppressedByCaps: 0,
+    rebookings: 0,
+    enrolled: 0,
+  };
 }
 
 describe('the SVG chart', () => {
   const base = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', 'y', '+12125550123', 'y', 'y']]), fixtureClinic());
-  const result: SimulationResult = { ...base, clinic: 'a <b> & "c"', weekly: [week('2026-01-05', 10, 5, 2), week('2026-01-12', 0, 0, 0), week('2026-01-19', 40, 20, 7)] };
+  const result: SimulationResult = {
+    ...base,
+    clinic: 'a <b> & "c"',
+    weekly: [week('2026-01-05', 10, 5, 2), week('2026-01-12', 0, 0, 0), week('2026-01-19', 40, 20, 7)],
+  };
 
   it('is well-formed XML with an svg root, escaped text', () => {
     const svg = parseXml(renderChart(result));

@@ -23,9 +23,14 @@ interface Run {
 
 function rebook(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'npx',
+      ['tsx', 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -34,16 +39,34 @@ const read = (p: string) => readFileSync(p, 'utf8');
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rebook-simulate-'));
-  const rows = generateHistory({ clients: 150, treatments: 900, start: '2026-01-05', seed: 9, timeZone: 'America/New_York' });
+  const rows = generateHistory({
+    clients: 150,
+    treatments: 900,
+    start: '2026-01-05',
+    seed: 9,
+    timeZone: 'America/New_York',
+  });
   // Lines 902 and 903 (after the header and 900 rows) cannot be read.
-  writeFileSync(join(dir, 'history.csv'), historyToCsv(rows) + 'c-x,a-x,Botox,not a date,,y,,,\nc-y,a-y,Botox\n');
+  writeFileSync(join(dir, 'history.csv'), `${historyToCsv(rows)}c-x,a-x,Botox,not a date,,y,,,\nc-y,a-y,Botox\n`);
   const history = join(dir, 'history.csv');
   [a, b, c, unknownClinic, badRates] = await Promise.all([
     rebook(['simulate', '--clinic', 'demo-clinic', '--history', history, '--out', join(dir, 'a'), '--seed', '3']),
-    rebook(['simulate', '--clinic', 'demo-clinic', '--history', history, '--seed', '3'], { REBOOK_DATA_DIR: join(dir, 'data') }),
+    rebook(['simulate', '--clinic', 'demo-clinic', '--history', history, '--seed', '3'], {
+      REBOOK_DATA_DIR: join(dir, 'data'),
+    }),
     rebook(['simulate', '--clinic', 'demo-clinic', '--history', history, '--out', join(dir, 'c'), '--seed', '4']),
     rebook(['simulate', '--clinic', 'no-such-clinic', '--history', history, '--out', join(dir, 'x')]),
-    rebook(['simulate', '--clinic', 'demo-clinic', '--history', history, '--booking-rates', 'reminder=2', '--out', join(dir, 'y')]),
+    rebook([
+      'simulate',
+      '--clinic',
+      'demo-clinic',
+      '--history',
+      history,
+      '--booking-rates',
+      'reminder=2',
+      '--out',
+      join(dir, 'y'),
+    ]),
   ]);
 }, 180_000);
 
@@ -75,9 +98,13 @@ describe('rebook simulate', () => {
     expect(json.weekly.reduce((s, w) => s + w.email + w.sms, 0)).toBe(json.summary.messages.total);
     expect(json.weekly.reduce((s, w) => s + w.staffTasks, 0)).toBe(json.summary.staffTasks.total);
     expect(json.rates).toMatchObject({ reminder: 0.22, incentive: 0.35, results_checkin: 0.12, staff_escalation: 0.3 });
-    const csvLines = read(join(dir, 'a', 'weekly.csv')).trim().split('\n');
+    const csvLines = read(join(dir, 'a', 'weekly.csv'))
+      .trim()
+      .split('\n');
     expect(csvLines).toHaveLength(json.weekly.length + 1);
-    expect(csvLines[0]).toBe('weekStart,email,sms,staffTasks,offers,deferredBySendWindow,deferredByCaps,suppressedByCaps,rebookings,enrolled');
+    expect(csvLines[0]).toBe(
+      'weekStart,email,sms,staffTasks,offers,deferredBySendWindow,deferredByCaps,suppressedByCaps,rebookings,enrolled',
+    );
   });
 
   it('writes a well-formed SVG chart with a bar per week that had messages', () => {
@@ -85,7 +112,9 @@ describe('rebook simulate', () => {
     const svg = parseXml(read(join(dir, 'a', 'chart.svg')));
     expect(svg.name).toBe('svg');
     const emailBars = allElements(svg).filter((e) => e.name === 'rect' && e.attrs['data-series'] === 'email');
-    expect(emailBars.map((e) => e.attrs['data-week'])).toEqual(json.weekly.filter((w) => w.email > 0).map((w) => w.weekStart));
+    expect(emailBars.map((e) => e.attrs['data-week'])).toEqual(
+      json.weekly.filter((w) => w.email > 0).map((w) => w.weekStart),
+    );
   });
 
   it('is deterministic: the same seed writes the same JSON (here under $REBOOK_DATA_DIR/simulations/<timestamp>/)', () => {
@@ -93,7 +122,9 @@ describe('rebook simulate', () => {
     const runs = readdirSync(join(dir, 'data', 'simulations'));
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/);
-    expect(read(join(dir, 'data', 'simulations', runs[0]!, 'simulation.json'))).toBe(read(join(dir, 'a', 'simulation.json')));
+    expect(read(join(dir, 'data', 'simulations', runs[0]!, 'simulation.json'))).toBe(
+      read(join(dir, 'a', 'simulation.json')),
+    );
   });
 
   it('another seed draws other bookings from the same history', () => {

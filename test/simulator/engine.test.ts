@@ -26,8 +26,12 @@ describe('one Botox client, no booking', () => {
       ['incentive', 'sms', '2026-04-15T14:00:00.000Z'],
       ['results_checkin', 'email', '2026-04-20T14:00:00.000Z'],
     ]);
-    expect(events(r.trace, 'deferred_send_window').map((e) => [e.stage, e.at, e.detail])).toEqual([['reminder', '2026-04-05T14:00:00.000Z', '2026-04-06T14:00:00.000Z']]);
-    expect(events(r.trace, 'staff_task').map((e) => [e.stage, e.at, e.detail])).toEqual([['staff_escalation', '2026-04-25T14:00:00.000Z', 'no_response']]);
+    expect(events(r.trace, 'deferred_send_window').map((e) => [e.stage, e.at, e.detail])).toEqual([
+      ['reminder', '2026-04-05T14:00:00.000Z', '2026-04-06T14:00:00.000Z'],
+    ]);
+    expect(events(r.trace, 'staff_task').map((e) => [e.stage, e.at, e.detail])).toEqual([
+      ['staff_escalation', '2026-04-25T14:00:00.000Z', 'no_response'],
+    ]);
     // Churned when the rebooking window closes: end of day 120 (2026-05-15 23:59 EDT).
     expect(events(r.trace, 'churned').map((e) => e.at)).toEqual(['2026-05-16T03:59:00.000Z']);
 
@@ -38,7 +42,13 @@ describe('one Botox client, no booking', () => {
     expect(s.suppressed).toEqual({ caps: 0, noChannel: 0, noTemplate: 0 });
     // $400 falls in the $300–600 tier: 15 % off.
     expect(s.offers).toEqual({ issued: 1, byOffer: { '15% off': 1 } });
-    expect(s.sequences).toMatchObject({ enrolled: 1, churned: 1, bookedSimulated: 0, bookedInHistory: 0, runningAtEnd: 0 });
+    expect(s.sequences).toMatchObject({
+      enrolled: 1,
+      churned: 1,
+      bookedSimulated: 0,
+      bookedInHistory: 0,
+      runningAtEnd: 0,
+    });
     expect(s.rebookings).toEqual({ simulated: 0, expected: 0, revenueCents: 0, withoutPrice: 0 });
   });
 
@@ -47,9 +57,13 @@ describe('one Botox client, no booking', () => {
     expect(r.from).toBe('2026-01-15');
     expect(r.to).toBe('2027-01-15');
     expect(r.weekly[0]!.weekStart).toBe('2026-01-12');
-    expect(r.weekly.every((w, i) => i === 0 || Date.parse(w.weekStart) - Date.parse(r.weekly[i - 1]!.weekStart) === 7 * D)).toBe(true);
+    expect(
+      r.weekly.every((w, i) => i === 0 || Date.parse(w.weekStart) - Date.parse(r.weekly[i - 1]!.weekStart) === 7 * D),
+    ).toBe(true);
     const nonZero = r.weekly.filter((w) => w.email + w.sms + w.staffTasks + w.deferredBySendWindow + w.enrolled > 0);
-    expect(nonZero.map((w) => [w.weekStart, w.email, w.sms, w.staffTasks, w.deferredBySendWindow, w.offers, w.enrolled])).toEqual([
+    expect(
+      nonZero.map((w) => [w.weekStart, w.email, w.sms, w.staffTasks, w.deferredBySendWindow, w.offers, w.enrolled]),
+    ).toEqual([
       ['2026-01-12', 0, 0, 0, 0, 0, 1],
       ['2026-03-30', 0, 0, 0, 1, 0, 0], // Sunday 04-05 belongs to the week of Monday 03-30
       ['2026-04-06', 1, 0, 0, 0, 0, 0],
@@ -59,7 +73,10 @@ describe('one Botox client, no booking', () => {
   });
 
   it('counts only what falls inside --from/--months', () => {
-    const r = run(csv([['c1', 'a1', 'Botox 20u', '2026-01-15', '400', ...FULL]]), clinic, { from: '2026-04-13', months: 1 });
+    const r = run(csv([['c1', 'a1', 'Botox 20u', '2026-01-15', '400', ...FULL]]), clinic, {
+      from: '2026-04-13',
+      months: 1,
+    });
     expect(r.summary.messages).toEqual({ email: 1, sms: 1, total: 2, viaFallback: 0 });
     expect(r.summary.staffTasks.total).toBe(1);
     expect(r.summary.sequences.enrolled).toBe(0); // enrolled before the period
@@ -69,13 +86,20 @@ describe('one Botox client, no booking', () => {
 
 describe('bookings', () => {
   it('a client who books after stage 1 (rate 1.0) gets one message and nothing after', () => {
-    const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', ...FULL]]), clinic, { rates: ratesOf(clinic, 'reminder=1') });
+    const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', ...FULL]]), clinic, {
+      rates: ratesOf(clinic, 'reminder=1'),
+    });
     expect(sends(r.trace)).toEqual([['reminder', 'email', '2026-04-06T14:00:00.000Z']]);
     expect(events(r.trace, 'booked').map((e) => [e.stage, e.at])).toEqual([['reminder', '2026-04-06T14:00:00.000Z']]);
     expect(r.summary.staffTasks.total).toBe(0);
     expect(r.summary.sequences.bookedSimulated).toBe(1);
     expect(r.summary.rebookings).toEqual({ simulated: 1, expected: 1, revenueCents: 40_000, withoutPrice: 0 });
-    expect(r.byStage.find((x) => x.stage === 'reminder')).toMatchObject({ reached: 1, rebookings: 1, expectedRebookings: 1, rate: 1 });
+    expect(r.byStage.find((x) => x.stage === 'reminder')).toMatchObject({
+      reached: 1,
+      rebookings: 1,
+      expectedRebookings: 1,
+      rate: 1,
+    });
     expect(r.byStage.find((x) => x.stage === 'incentive')).toMatchObject({ reached: 0, rebookings: 0 });
   });
 
@@ -119,14 +143,18 @@ describe('bookings', () => {
     const r14 = run(history, clinic);
     const first = r14.trace.filter((e) => Date.parse(e.at) < Date.parse('2026-04-20T00:00:00Z'));
     expect(sends(first)).toEqual([['reminder', 'email', '2026-04-06T14:00:00.000Z']]);
-    expect(events(r14.trace, 'booked_in_history').map((e) => [e.at, e.stage])).toEqual([['2026-04-06T16:00:00.000Z', 'reminder']]);
+    expect(events(r14.trace, 'booked_in_history').map((e) => [e.at, e.stage])).toEqual([
+      ['2026-04-06T16:00:00.000Z', 'reminder'],
+    ]);
     expect(r14.summary.sequences).toMatchObject({ enrolled: 2, bookedInHistory: 1, bookedInHistoryAfterATouch: 1 });
     // The second treatment starts its own sequence: day 80 is 2026-07-09.
     expect(sends(r14.trace)[1]).toEqual(['reminder', 'email', '2026-07-09T14:00:00.000Z']);
 
     // Booked 30 days ahead (03-21): nothing was sent for the first treatment.
     const r30 = run(history, clinic, { leadDays: 30 });
-    expect(events(r30.trace, 'booked_in_history').map((e) => [e.at, e.stage])).toEqual([['2026-03-21T16:00:00.000Z', 'before_first_touch']]);
+    expect(events(r30.trace, 'booked_in_history').map((e) => [e.at, e.stage])).toEqual([
+      ['2026-03-21T16:00:00.000Z', 'before_first_touch'],
+    ]);
     expect(sends(r30.trace)[0]).toEqual(['reminder', 'email', '2026-07-09T14:00:00.000Z']);
   });
 
@@ -139,7 +167,9 @@ describe('bookings', () => {
       clinic,
     );
     // Booked 01-02, before the Botox treatment: the Botox sequence ends as soon as it starts.
-    expect(events(r.trace, 'booked_in_history').map((e) => [e.treatmentType, e.at, e.stage])).toEqual([['neuromodulator', '2026-01-15T17:00:00.000Z', 'before_first_touch']]);
+    expect(events(r.trace, 'booked_in_history').map((e) => [e.treatmentType, e.at, e.stage])).toEqual([
+      ['neuromodulator', '2026-01-15T17:00:00.000Z', 'before_first_touch'],
+    ]);
     expect(sends(r.trace).map((x) => x[0])).toEqual(['reminder', 'incentive', 'results_checkin']);
     expect(sends(r.trace)[0]![2]).toBe('2026-06-25T14:00:00.000Z'); // lip filler day 160 from 01-16
   });
@@ -189,7 +219,9 @@ describe('parallel sequences and caps across them', () => {
       ['reminder', 'email', '2026-03-31'], // peel day 28, held a day by 1/24 h
       ['incentive', 'sms', '2026-04-03'], // peel day 32
     ]);
-    expect(events(r.trace, 'deferred_caps').map((e) => [e.treatmentType, e.stage, e.detail])).toEqual([['chemical_peel', 'reminder', '2026-03-31T14:00:00.000Z']]);
+    expect(events(r.trace, 'deferred_caps').map((e) => [e.treatmentType, e.stage, e.detail])).toEqual([
+      ['chemical_peel', 'reminder', '2026-03-31T14:00:00.000Z'],
+    ]);
     // Third email within 30 days: allowed from 04-25 only, after each sequence's staff stage.
     expect(events(r.trace, 'suppressed_caps').map((e) => [e.treatmentType, e.stage, e.at.slice(0, 10)])).toEqual([
       ['hydrafacial', 'results_checkin', '2026-04-01'],
@@ -235,7 +267,9 @@ describe('channels and consent', () => {
     const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '', 'n', '', '', '']]), clinic);
     expect(sends(r.trace)).toEqual([]);
     // Due Sunday: a staff task is not held by the client send window.
-    expect(events(r.trace, 'staff_task').map((e) => [e.stage, e.at, e.detail])).toEqual([['staff_escalation', '2026-04-05T14:00:00.000Z', 'no_usable_channel']]);
+    expect(events(r.trace, 'staff_task').map((e) => [e.stage, e.at, e.detail])).toEqual([
+      ['staff_escalation', '2026-04-05T14:00:00.000Z', 'no_usable_channel'],
+    ]);
     expect(r.summary.staffTasks).toEqual({ total: 1, noResponse: 0, noTouchDelivered: 0, noUsableChannel: 1 });
     expect(r.summary.sequences.noUsableChannel).toBe(1);
     expect(r.summary.input.clientsWithoutChannel).toBe(1);
@@ -251,7 +285,10 @@ describe('channels and consent', () => {
 
   it('falls back only to a channel the clinic has a template for (as delivery does)', () => {
     // No email template for the incentive: an email-only client gets no incentive stage.
-    const smsOnlyOffer: SimulationClinic = { ...clinic, templateChannels: { ...clinic.templateChannels, incentive: ['sms'] } };
+    const smsOnlyOffer: SimulationClinic = {
+      ...clinic,
+      templateChannels: { ...clinic.templateChannels, incentive: ['sms'] },
+    };
     const r = run(csv([['c1', 'a1', 'Botox', '2026-01-15', '400', 'y', '', '', 'y']]), smsOnlyOffer);
     expect(sends(r.trace).map((x) => x[0])).toEqual(['reminder', 'results_checkin']);
     expect(events(r.trace, 'suppressed_no_channel').map((e) => e.stage)).toEqual(['incentive']);
@@ -272,7 +309,7 @@ describe('channels and consent', () => {
     expect(r.summary.staffTasks).toMatchObject({ total: 1, noResponse: 0, noTouchDelivered: 1 });
   });
 
-  it('uses the clinic\'s assumed consent when the history does not say', () => {
+  it("uses the clinic's assumed consent when the history does not say", () => {
     const history = csv([['c1', 'a1', 'Botox', '2026-01-15', '400', 'y', '+12125550123', '', '']]);
     expect(run(history, clinic).summary.messages.sms).toBe(0); // default: no SMS consent assumed
     expect(run(history, { ...clinic, assumedConsent: { sms: true, email: true } }).summary.messages.sms).toBe(1);
@@ -318,15 +355,36 @@ describe('history oddities', () => {
 
 describe('an empty history', () => {
   it('needs a start date; with one it reports empty weeks', () => {
-    expect(() => simulate([], clinic, { months: 12, seed: 1, rates: ratesOf(clinic), leadDays: 14 })).toThrow(/no readable rows/);
+    expect(() => simulate([], clinic, { months: 12, seed: 1, rates: ratesOf(clinic), leadDays: 14 })).toThrow(
+      /no readable rows/,
+    );
     const r = simulate([], clinic, { from: '2026-03-04', months: 2, seed: 1, rates: ratesOf(clinic), leadDays: 14 });
-    expect(r.weekly.map((w) => w.weekStart)).toEqual(['2026-03-02', '2026-03-09', '2026-03-16', '2026-03-23', '2026-03-30', '2026-04-06', '2026-04-13', '2026-04-20', '2026-04-27']);
+    expect(r.weekly.map((w) => w.weekStart)).toEqual([
+      '2026-03-02',
+      '2026-03-09',
+      '2026-03-16',
+      '2026-03-23',
+      '2026-03-30',
+      '2026-04-06',
+      '2026-04-13',
+      '2026-04-20',
+      '2026-04-27',
+    ]);
     expect(r.summary.messages.total).toBe(0);
   });
 });
 
 describe('determinism', () => {
-  const history = csv(Array.from({ length: 300 }, (_, i) => [`c${i}`, `a${i}`, i % 3 ? 'Botox' : 'HydraFacial', `2026-0${1 + (i % 6)}-${String(1 + (i % 27)).padStart(2, '0')}`, '400', ...FULL]));
+  const history = csv(
+    Array.from({ length: 300 }, (_, i) => [
+      `c${i}`,
+      `a${i}`,
+      i % 3 ? 'Botox' : 'HydraFacial',
+      `2026-0${1 + (i % 6)}-${String(1 + (i % 27)).padStart(2, '0')}`,
+      '400',
+      ...FULL,
+    ]),
+  );
 
   it('the same seed gives the same result; another seed other draws', () => {
     const rates = ratesOf(clinic, 'reminder=0.22,incentive=0.35,checkin=0.12,escalation=0.3');
@@ -337,10 +395,10 @@ describe('determinism', () => {
     expect(c.trace).not.toEqual(a.trace);
   });
 
-  it('a client\'s draws do not depend on the other clients in the file', () => {
+  it("a client's draws do not depend on the other clients in the file", () => {
     const rates = ratesOf(clinic, 'reminder=0.5,incentive=0.5');
     const alone = run(csv([['solo', 'x', 'Botox', '2026-02-02', '400', ...FULL]]), clinic, { rates, seed: 3 });
-    const crowd = run(history + 'solo,x,Botox,2026-02-02,400,y,+12125550123,y,y\n', clinic, { rates, seed: 3 });
+    const crowd = run(`${history}solo,x,Botox,2026-02-02,400,y,+12125550123,y,y\n`, clinic, { rates, seed: 3 });
     // Everything but the line number the enrollment came from.
     const strip = (es: TraceEvent[]) => es.map((e) => (e.kind === 'enrolled' ? { ...e, detail: undefined } : e));
     expect(strip(crowd.trace.filter((e) => e.clientId === 'solo'))).toEqual(strip(alone.trace));

@@ -1,12 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { classificationRulesFor, loadConfig } from '../../src/config/load.js';
 import { classifyService } from '../../src/core/classify.js';
 import { DEFAULT_BOOKING_RATES, parseBookingRates, rateFor } from '../../src/simulator/booking-rates.js';
 import { parseHistoryCsv } from '../../src/simulator/history-csv.js';
 import { hash32, mulberry32, streamFor } from '../../src/simulator/random.js';
 import { generateHistory, historyToCsv, SYNTHETIC_MENU } from '../../src/simulator/synthetic.js';
 import { fixtureClinic } from './helpers.js';
-import { loadConfig, classificationRulesFor } from '../../src/config/load.js';
-import { fileURLToPath } from 'node:url';
 
 const NY = 'America/New_York';
 
@@ -29,7 +29,12 @@ describe('synthetic histories', () => {
       const at = Date.parse(r.completed_at);
       expect(at).toBeGreaterThanOrEqual(start);
       expect(at).toBeLessThan(start + 366 * 86_400_000);
-      const local = new Intl.DateTimeFormat('en-US', { timeZone: NY, weekday: 'short', hour: 'numeric', hourCycle: 'h23' }).formatToParts(new Date(at));
+      const local = new Intl.DateTimeFormat('en-US', {
+        timeZone: NY,
+        weekday: 'short',
+        hour: 'numeric',
+        hourCycle: 'h23',
+      }).formatToParts(new Date(at));
       expect(local.find((p) => p.type === 'weekday')!.value).not.toBe('Sun');
       const hour = Number(local.find((p) => p.type === 'hour')!.value);
       expect(hour).toBeGreaterThanOrEqual(9);
@@ -56,7 +61,9 @@ describe('synthetic histories', () => {
     const rows = generateHistory(opts);
     const visits = new Map<string, number[]>();
     for (const r of rows) visits.set(r.client_id, [...(visits.get(r.client_id) ?? []), Date.parse(r.completed_at)]);
-    const repeaters = [...visits.values()].filter((v) => new Set(v.map((t) => Math.floor(t / 86_400_000))).size >= 3).length;
+    const repeaters = [...visits.values()].filter(
+      (v) => new Set(v.map((t) => Math.floor(t / 86_400_000))).size >= 3,
+    ).length;
     expect(repeaters).toBeGreaterThan(100);
   });
 
@@ -68,7 +75,12 @@ describe('synthetic histories', () => {
 
 describe('booking rates', () => {
   it('default to the DOMAIN.md benchmark midpoints by purpose', () => {
-    expect(DEFAULT_BOOKING_RATES.byPurpose).toMatchObject({ reminder: 0.22, incentive: 0.35, checkin: 0.12, escalation: 0.3 });
+    expect(DEFAULT_BOOKING_RATES.byPurpose).toMatchObject({
+      reminder: 0.22,
+      incentive: 0.35,
+      checkin: 0.12,
+      escalation: 0.3,
+    });
   });
 
   it('parse stage keys and purposes, decimals and percentages; a stage key beats its purpose', () => {

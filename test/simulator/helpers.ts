@@ -1,9 +1,14 @@
 /** Shared by the simulator tests: the fixture clinic, CSV building, running with every client traced. */
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
-import { parseBookingRates, type BookingRates } from '../../src/simulator/booking-rates.js';
-import { simulationClinic, type SimulationClinic } from '../../src/simulator/clinic.js';
-import { simulate, type SimulationOptions, type SimulationResult, type TraceEvent } from '../../src/simulator/engine.js';
+import { type BookingRates, parseBookingRates } from '../../src/simulator/booking-rates.js';
+import { type SimulationClinic, simulationClinic } from '../../src/simulator/clinic.js';
+import {
+  type SimulationOptions,
+  type SimulationResult,
+  simulate,
+  type TraceEvent,
+} from '../../src/simulator/engine.js';
 import { HISTORY_COLUMNS, parseHistoryCsv } from '../../src/simulator/history-csv.js';
 
 export const FIXTURE_CONFIG = fileURLToPath(new URL('../fixtures/simulator/config', import.meta.url));
@@ -14,15 +19,22 @@ export function fixtureClinic(): SimulationClinic {
 
 /** Rates for the given stages/purposes, every other stage 0. */
 export function ratesOf(clinic: SimulationClinic, spec = ''): BookingRates {
-  return parseBookingRates(`reminder=0,incentive=0,checkin=0,escalation=0${spec ? `,${spec}` : ''}`, clinic.types.values());
+  return parseBookingRates(
+    `reminder=0,incentive=0,checkin=0,escalation=0${spec ? `,${spec}` : ''}`,
+    clinic.types.values(),
+  );
 }
 
 /** A CSV with the full header from rows of cells in HISTORY_COLUMNS order. */
 export function csv(rows: string[][]): string {
-  return [HISTORY_COLUMNS.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
+  return `${[HISTORY_COLUMNS.join(','), ...rows.map((r) => r.join(','))].join('\n')}\n`;
 }
 
-export function run(text: string, clinic: SimulationClinic, opts: Partial<SimulationOptions> = {}): SimulationResult & { trace: TraceEvent[] } {
+export function run(
+  text: string,
+  clinic: SimulationClinic,
+  opts: Partial<SimulationOptions> = {},
+): SimulationResult & { trace: TraceEvent[] } {
   const parsed = parseHistoryCsv(text, clinic.timeZone);
   if (parsed.problems.length) throw new Error(`fixture rows do not parse: ${JSON.stringify(parsed.problems)}`);
   const result = simulate(parsed.rows, clinic, {
@@ -38,7 +50,9 @@ export function run(text: string, clinic: SimulationClinic, opts: Partial<Simula
 
 /** [stage, channel, instant] of every message sent, in order. */
 export function sends(trace: TraceEvent[], clientId?: string): [string | undefined, string | undefined, string][] {
-  return trace.filter((e) => e.kind === 'sent' && (!clientId || e.clientId === clientId)).map((e) => [e.stage, e.channel, e.at]);
+  return trace
+    .filter((e) => e.kind === 'sent' && (!clientId || e.clientId === clientId))
+    .map((e) => [e.stage, e.channel, e.at]);
 }
 
 export function events(trace: TraceEvent[], kind: TraceEvent['kind']): TraceEvent[] {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { csvRecords, HistoryFormatError, parseCompletedAt, parseHistoryCsv, parsePrice } from '../../src/simulator/history-csv.js';
+import {
+  csvRecords,
+  HistoryFormatError,
+  parseCompletedAt,
+  parseHistoryCsv,
+  parsePrice,
+} from '../../src/simulator/history-csv.js';
 
 const NY = 'America/New_York';
 
@@ -27,9 +33,12 @@ describe('field formats', () => {
     expect(new Date(parseCompletedAt(input, NY)!).toISOString()).toBe(iso);
   });
 
-  it.each(['2026-02-30', '2026-13-01', 'yesterday', '02/30/2026', '2026-03-02T25:00', '1850-01-01', ''])('completed_at %j is refused', (input) => {
-    expect(parseCompletedAt(input, NY)).toBeUndefined();
-  });
+  it.each(['2026-02-30', '2026-13-01', 'yesterday', '02/30/2026', '2026-03-02T25:00', '1850-01-01', ''])(
+    'completed_at %j is refused',
+    (input) => {
+      expect(parseCompletedAt(input, NY)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['350', 35_000],
@@ -47,12 +56,27 @@ describe('field formats', () => {
 
 describe('parseHistoryCsv', () => {
   it('maps a header in any order, ignores and lists unknown columns, reads contacts and consent', () => {
-    const text = ['completed_at,Service Name,client_id,appointment_id,notes,email,phone,sms_consent', '2026-01-15,Botox,c1,a1,vip,dana@example.com,+12125550123,yes', '2026-01-16,Botox,c2,a2,,,n,'].join('\n');
+    const text = [
+      'completed_at,Service Name,client_id,appointment_id,notes,email,phone,sms_consent',
+      '2026-01-15,Botox,c1,a1,vip,dana@example.com,+12125550123,yes',
+      '2026-01-16,Botox,c2,a2,,,n,',
+    ].join('\n');
     const parsed = parseHistoryCsv(text, NY);
     expect(parsed.problems).toEqual([]);
     expect(parsed.header).toBe(true);
     expect(parsed.ignoredColumns).toEqual(['notes']);
-    expect(parsed.rows.map((r) => [r.line, r.clientId, r.serviceName, r.hasEmail, r.phone, r.smsConsent, r.emailConsent, r.priceCents])).toEqual([
+    expect(
+      parsed.rows.map((r) => [
+        r.line,
+        r.clientId,
+        r.serviceName,
+        r.hasEmail,
+        r.phone,
+        r.smsConsent,
+        r.emailConsent,
+        r.priceCents,
+      ]),
+    ).toEqual([
       [2, 'c1', 'Botox', true, '+12125550123', true, null, null],
       [3, 'c2', 'Botox', false, false, null, null, null],
     ]);
@@ -62,7 +86,9 @@ describe('parseHistoryCsv', () => {
     const parsed = parseHistoryCsv('c1,a1,Botox,2026-01-15\nc2,a2,Dysport,2026-01-16,450,y,y,n,y\n', NY);
     expect(parsed.header).toBe(false);
     expect(parsed.problems).toEqual([]);
-    expect(parsed.rows.map((r) => [r.clientId, r.priceCents, r.hasEmail, r.phone, r.smsConsent, r.emailConsent])).toEqual([
+    expect(
+      parsed.rows.map((r) => [r.clientId, r.priceCents, r.hasEmail, r.phone, r.smsConsent, r.emailConsent]),
+    ).toEqual([
       ['c1', null, null, null, null, null],
       ['c2', 45_000, true, true, false, true],
     ]);
@@ -96,7 +122,9 @@ describe('parseHistoryCsv', () => {
   });
 
   it('refuses a header without a required column', () => {
-    expect(() => parseHistoryCsv('client_id,service_name,completed_at\nc1,Botox,2026-01-15\n', NY)).toThrow(HistoryFormatError);
+    expect(() => parseHistoryCsv('client_id,service_name,completed_at\nc1,Botox,2026-01-15\n', NY)).toThrow(
+      HistoryFormatError,
+    );
     expect(() => parseHistoryCsv('client_id,service_name,completed_at\n', NY)).toThrow(/appointment_id/);
   });
 });

@@ -3,16 +3,17 @@
  * rules hold for every client (no message outside the send window, no cap ever exceeded, nothing
  * sent after a booking), and the counts add up.
  */
+
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { CapRule } from '../../src/core/caps.js';
 import { isWithinWindow } from '../../src/core/send-window.js';
 import { DEFAULT_BOOKING_RATES } from '../../src/simulator/booking-rates.js';
-import { simulationClinic, type SimulationClinic } from '../../src/simulator/clinic.js';
-import { simulate, type SimulationResult, type TraceEvent } from '../../src/simulator/engine.js';
+import { type SimulationClinic, simulationClinic } from '../../src/simulator/clinic.js';
+import { type SimulationResult, simulate, type TraceEvent } from '../../src/simulator/engine.js';
 import { parseHistoryCsv } from '../../src/simulator/history-csv.js';
 import { generateHistory, historyToCsv } from '../../src/simulator/synthetic.js';
-import { fileURLToPath } from 'node:url';
 
 const REAL_CONFIG = fileURLToPath(new URL('../../config', import.meta.url));
 let clinic: SimulationClinic;
@@ -22,7 +23,13 @@ beforeAll(() => {
   // The product's catalog with a clinic on the default Monday–Saturday window.
   const demo = simulationClinic(loadConfig(REAL_CONFIG), 'demo-clinic');
   clinic = { ...demo, sendWindow: { days: [1, 2, 3, 4, 5, 6], start: '10:00', end: '19:00' } };
-  const rows = generateHistory({ clients: 400, treatments: 2400, start: '2026-01-05', seed: 11, timeZone: clinic.timeZone });
+  const rows = generateHistory({
+    clients: 400,
+    treatments: 2400,
+    start: '2026-01-05',
+    seed: 11,
+    timeZone: clinic.timeZone,
+  });
   const parsed = parseHistoryCsv(historyToCsv(rows), clinic.timeZone);
   expect(parsed.problems).toEqual([]);
   result = simulate(parsed.rows, clinic, {
@@ -49,8 +56,11 @@ function capViolations(rules: CapRule[], sends: { at: number; channel: string }[
   const out: string[] = [];
   for (const rule of rules) {
     for (const end of sends) {
-      const n = sends.filter((s) => (!rule.channel || s.channel === rule.channel) && s.at > end.at - rule.windowMs && s.at <= end.at).length;
-      if (n > rule.max) out.push(`${rule.max}/${rule.windowMs}/${rule.channel ?? '*'} at ${new Date(end.at).toISOString()}: ${n}`);
+      const n = sends.filter(
+        (s) => (!rule.channel || s.channel === rule.channel) && s.at > end.at - rule.windowMs && s.at <= end.at,
+      ).length;
+      if (n > rule.max)
+        out.push(`${rule.max}/${rule.windowMs}/${rule.channel ?? '*'} at ${new Date(end.at).toISOString()}: ${n}`);
     }
   }
   return out;
@@ -70,7 +80,9 @@ describe('a synthetic year (400 clients, 2,400 treatments)', () => {
   });
 
   it('sends every client message inside the send window', () => {
-    const outside = result.trace.filter((e) => e.kind === 'sent' && !isWithinWindow(Date.parse(e.at), clinic.sendWindow, clinic.timeZone));
+    const outside = result.trace.filter(
+      (e) => e.kind === 'sent' && !isWithinWindow(Date.parse(e.at), clinic.sendWindow, clinic.timeZone),
+    );
     expect(outside).toEqual([]);
   });
 
@@ -91,7 +103,8 @@ describe('a synthetic year (400 clients, 2,400 treatments)', () => {
         const at = Date.parse(e.at);
         if (e.kind === 'booked') bookedAt ??= at;
         else if (e.kind === 'enrolled' && bookedAt !== undefined && at > bookedAt) bookedAt = undefined;
-        else if ((e.kind === 'sent' || e.kind === 'staff_task') && bookedAt !== undefined && at > bookedAt) problems.push(`${clientId}: ${e.kind} ${e.stage} at ${e.at} after a booking`);
+        else if ((e.kind === 'sent' || e.kind === 'staff_task') && bookedAt !== undefined && at > bookedAt)
+          problems.push(`${clientId}: ${e.kind} ${e.stage} at ${e.at} after a booking`);
       }
     }
     expect(problems).toEqual([]);
@@ -100,13 +113,26 @@ describe('a synthetic year (400 clients, 2,400 treatments)', () => {
   it('ends every sequence exactly once', () => {
     const q = result.summary.sequences;
     expect(q.enrolled).toBe(q.restarted + q.bookedSimulated + q.bookedInHistory + q.churned + q.runningAtEnd);
-    const ends = result.trace.filter((e) => ['restarted', 'booked', 'booked_in_history', 'churned', 'running_at_end'].includes(e.kind)).length;
+    const ends = result.trace.filter((e) =>
+      ['restarted', 'booked', 'booked_in_history', 'churned', 'running_at_end'].includes(e.kind),
+    ).length;
     expect(ends).toBe(q.enrolled);
   });
 
   it('adds up: weekly series, stages, types and the trace agree with the totals', () => {
     const s = result.summary;
-    const sum = (k: 'email' | 'sms' | 'staffTasks' | 'offers' | 'deferredBySendWindow' | 'deferredByCaps' | 'suppressedByCaps' | 'rebookings' | 'enrolled') => result.weekly.reduce((a, w) => a + w[k], 0);
+    const sum = (
+      k:
+        | 'email'
+        | 'sms'
+        | 'staffTasks'
+        | 'offers'
+        | 'deferredBySendWindow'
+        | 'deferredByCaps'
+        | 'suppressedByCaps'
+        | 'rebookings'
+        | 'enrolled',
+    ) => result.weekly.reduce((a, w) => a + w[k], 0);
     expect(sum('email')).toBe(s.messages.email);
     expect(sum('sms')).toBe(s.messages.sms);
     expect(sum('staffTasks')).toBe(s.staffTasks.total);
@@ -120,7 +146,9 @@ describe('a synthetic year (400 clients, 2,400 treatments)', () => {
     expect(result.byStage.reduce((a, r) => a + r.rebookings, 0)).toBe(s.rebookings.simulated);
     expect(result.byType.reduce((a, r) => a + r.messages, 0)).toBe(s.messages.total);
     expect(result.trace.filter((e) => e.kind === 'sent').length).toBe(s.messages.total);
-    expect(result.trace.filter((e) => e.kind === 'booked' && e.stage !== 'before_first_touch').length).toBeGreaterThanOrEqual(s.rebookings.simulated);
+    expect(
+      result.trace.filter((e) => e.kind === 'booked' && e.stage !== 'before_first_touch').length,
+    ).toBeGreaterThanOrEqual(s.rebookings.simulated);
     expect(Object.values(s.offers.byOffer).reduce((a, b) => a + b, 0)).toBe(s.offers.issued);
   });
 });

@@ -35,7 +35,15 @@ const types: TreatmentTypeDefinition[] = [
   },
 ];
 
-const zones = ['America/New_York', 'America/Los_Angeles', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/Santiago', 'UTC'];
+const zones = [
+  'America/New_York',
+  'America/Los_Angeles',
+  'Europe/London',
+  'Australia/Lord_Howe',
+  'Asia/Kolkata',
+  'America/Santiago',
+  'UTC',
+];
 
 describe('createPlanner', () => {
   it('gives the due instants and window end planSequence gives, for any anchor', () => {
@@ -44,7 +52,10 @@ describe('createPlanner', () => {
         fc.constantFrom(...zones),
         fc.constantFrom('00:00', '02:30', '09:15', '10:00', '23:59'),
         fc.constantFrom(...types),
-        fc.array(fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2028, 11, 31) }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: Date.UTC(2025, 0, 1), max: Date.UTC(2028, 11, 31) }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
         (timeZone, sendTime, type, anchors) => {
           // One planner per case, several anchors: cached days must serve later anchors correctly.
           const planner = createPlanner({ timeZone, sendTime });

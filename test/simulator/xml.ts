@@ -14,7 +14,10 @@ const ENTITY = /&(?:lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
 function checkText(text: string, where: number): string {
   const stray = text.replace(ENTITY, '');
   if (/[<&]/.test(stray)) throw new Error(`unescaped markup character in text at ${where}`);
-  return text.replace(ENTITY, (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&apos;': "'" })[e] ?? '?');
+  return text.replace(
+    ENTITY,
+    (e) => ({ '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&apos;': "'" })[e] ?? '?',
+  );
 }
 
 export function parseXml(source: string): XmlElement {
@@ -39,7 +42,8 @@ export function parseXml(source: string): XmlElement {
     const [, closing, name, attrText, selfClosing] = m;
     if (closing) {
       const open = stack.pop();
-      if (!open || open.name !== name) throw new Error(`</${name}> at ${lt} does not close <${open?.name ?? 'nothing'}>`);
+      if (!open || open.name !== name)
+        throw new Error(`</${name}> at ${lt} does not close <${open?.name ?? 'nothing'}>`);
     } else {
       const attrs: Record<string, string> = {};
       for (const a of attrText!.matchAll(attrRe)) {

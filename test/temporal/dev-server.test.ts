@@ -34,7 +34,11 @@ it('the UI port in use: the start fails once, naming the port and why', async ()
     () => undefined,
     (e: Error) => e,
   );
-  expect(err?.message).toMatch(new RegExp(`^temporal dev server exited with code \\d+ .*: Error: can't set UI port ${taken}: .*address already in use$`));
+  expect(err?.message).toMatch(
+    new RegExp(
+      `^temporal dev server exited with code \\d+ .*: Error: can't set UI port ${taken}: .*address already in use$`,
+    ),
+  );
   // Not retried: a port of ours stays taken, so one start was tried.
   expect(readFileSync(join(dataDir, 'temporal.log'), 'utf8').match(/can't set UI port/g)).toHaveLength(1);
 });

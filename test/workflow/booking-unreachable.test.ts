@@ -12,7 +12,7 @@ import { createConnectorRuntime } from '../../connectors/shared.js';
 import { RebookError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { DAY_MS, startEngine, treatment, perWorkflow, type Engine } from '../helpers/engine.js';
+import { DAY_MS, type Engine, perWorkflow, startEngine, treatment } from '../helpers/engine.js';
 
 const HOUR = 3_600_000;
 let e: Engine;
@@ -23,7 +23,9 @@ const platformBookings = new Map<string, { appointmentId: string; startAt: strin
 const attemptsWhileDown = new Map<string, number[]>();
 
 beforeAll(async () => {
-  const database = createBookingChecker(createConnectorRuntime({ secrets: {}, log: createLogger({ level: 'silent' }) }));
+  const database = createBookingChecker(
+    createConnectorRuntime({ secrets: {}, log: createLogger({ level: 'silent' }) }),
+  );
   e = await startEngine({
     async checkBooking(ctx, q) {
       // The server time this attempt was scheduled at: deterministic under time skipping.
@@ -42,7 +44,9 @@ const { ledger } = perWorkflow(() => e);
 
 async function enroll(clientId: string) {
   const t0 = await treatmentSlot(e);
-  const [res] = await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: new Date(t0).toISOString() }));
+  const [res] = await e.send(
+    treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: new Date(t0).toISOString() }),
+  );
   expect(res).toMatchObject({ status: 'accepted', enrolled: true });
   return { t0, wf: await e.workflowIdFor(clientId) };
 }
@@ -75,7 +79,10 @@ it('platform down, and the client books meanwhile (seen only by the platform): o
   const { t0, wf } = await enroll('unreach-booked');
   const due = demoDue(t0, 80);
   recoversAt = due + 30 * HOUR;
-  platformBookings.set('unreach-booked', { appointmentId: 'platform-only-1', startAt: new Date(due + 10 * DAY_MS).toISOString() });
+  platformBookings.set('unreach-booked', {
+    appointmentId: 'platform-only-1',
+    startAt: new Date(due + 10 * DAY_MS).toISOString(),
+  });
   await e.sleepUntil(recoversAt + HOUR);
   expect((attemptsWhileDown.get('unreach-booked') ?? []).length).toBeGreaterThan(10);
   const result = await e.result(wf);

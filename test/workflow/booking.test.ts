@@ -7,13 +7,22 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { appointments, sequences } from '../../src/db/schema.js';
 import { statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, type Engine } from '../helpers/engine.js';
+import {
+  booking,
+  CLINIC_ID,
+  DAY_MS,
+  type Engine,
+  iso,
+  MINUTE_MS,
+  perWorkflow,
+  startEngine,
+  treatment,
+} from '../helpers/engine.js';
 
 let e: Engine;
 beforeAll(async () => void (e = await startEngine()));
 afterAll(async () => e?.stop());
 const { ledger, tasksOf, rowOf, describeStatus } = perWorkflow(() => e);
-
 
 /** Enrolls a Botox treatment completed now; returns its instant and workflow id. */
 async function enroll(clientId: string, service = 'Botox 20u') {
@@ -34,10 +43,20 @@ it('a booking on day 85 ends the sequence after the reminder: booked at stage re
   await e.sleep('1m');
 
   const result = await e.result(wf);
-  expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder', stage: 'reminder', anchorAppointmentId: 'book85-appt' });
+  expect(result).toMatchObject({
+    outcome: 'booked',
+    outcomeStage: 'reminder',
+    stage: 'reminder',
+    anchorAppointmentId: 'book85-appt',
+  });
   expect(result.history.at(-1)).toMatchObject({ stage: 'reminder', event: 'booked' });
   expect(await describeStatus(wf)).toBe('COMPLETED');
-  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder', running: false, nextActionAt: null });
+  expect(await rowOf(wf)).toMatchObject({
+    outcome: 'booked',
+    outcomeStage: 'reminder',
+    running: false,
+    nextActionAt: null,
+  });
 
   await e.sleepUntil(t0 + 151 * DAY_MS);
   const msgs = await ledger(wf);
@@ -67,7 +86,15 @@ it('re-checks the booking platform before a send: a booking that never reached t
   const { t0, wf } = await enroll('recheck-db');
   await e.sleepUntil(t0 + 50 * DAY_MS);
   // Stored by a poll (or a lost signal): the workflow is not told.
-  await e.database.db.insert(appointments).values({ clinicId: CLINIC_ID, externalId: 'recheck-db-next', clientExternalId: 'recheck-db', status: 'booked', startAt: new Date(e.now() + 40 * DAY_MS) });
+  await e.database.db
+    .insert(appointments)
+    .values({
+      clinicId: CLINIC_ID,
+      externalId: 'recheck-db-next',
+      clientExternalId: 'recheck-db',
+      status: 'booked',
+      startAt: new Date(e.now() + 40 * DAY_MS),
+    });
 
   await e.sleepUntil(demoDue(t0, 80) - MINUTE_MS);
   expect(await describeStatus(wf)).toBe('RUNNING');
@@ -106,7 +133,15 @@ it('re-checks before the staff escalation: no call task for a client who booked 
   const { t0, wf } = await enroll('recheck-staff');
   await e.sleepUntil(t0 + 97 * DAY_MS);
   expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
-  await e.database.db.insert(appointments).values({ clinicId: CLINIC_ID, externalId: 'recheck-staff-next', clientExternalId: 'recheck-staff', status: 'booked', startAt: new Date(e.now() + 10 * DAY_MS) });
+  await e.database.db
+    .insert(appointments)
+    .values({
+      clinicId: CLINIC_ID,
+      externalId: 'recheck-staff-next',
+      clientExternalId: 'recheck-staff',
+      status: 'booked',
+      startAt: new Date(e.now() + 10 * DAY_MS),
+    });
 
   await e.sleepUntil(demoDue(t0, 100) + MINUTE_MS);
   const result = await e.result(wf);
@@ -125,13 +160,35 @@ it('runs Botox and lip filler of the same day as two independent sequences, and 
   const lips = await e.workflowIdFor('pair', 'lip_filler');
   expect(botox).not.toBe(lips);
   expect(res).toEqual([
-    { index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: botox, treatmentType: 'neuromodulator' },
-    { index: 1, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: lips, treatmentType: 'lip_filler' },
+    {
+      index: 0,
+      type: 'treatment.completed',
+      status: 'accepted',
+      enrolled: true,
+      sequenceId: botox,
+      treatmentType: 'neuromodulator',
+    },
+    {
+      index: 1,
+      type: 'treatment.completed',
+      status: 'accepted',
+      enrolled: true,
+      sequenceId: lips,
+      treatmentType: 'lip_filler',
+    },
   ]);
 
   await e.sleepUntil(t0 + 81 * DAY_MS);
-  expect(await e.client.workflow.getHandle(botox).query(statusQuery)).toMatchObject({ stage: 'reminder', nextActionAt: iso(demoDue(t0, 90)), anchorAppointmentId: 'pair-botox' });
-  expect(await e.client.workflow.getHandle(lips).query(statusQuery)).toMatchObject({ stage: 'enrolled', nextActionAt: iso(demoDue(t0, 160)), anchorAppointmentId: 'pair-lips' });
+  expect(await e.client.workflow.getHandle(botox).query(statusQuery)).toMatchObject({
+    stage: 'reminder',
+    nextActionAt: iso(demoDue(t0, 90)),
+    anchorAppointmentId: 'pair-botox',
+  });
+  expect(await e.client.workflow.getHandle(lips).query(statusQuery)).toMatchObject({
+    stage: 'enrolled',
+    nextActionAt: iso(demoDue(t0, 160)),
+    anchorAppointmentId: 'pair-lips',
+  });
   expect((await ledger(botox)).map((m) => m.stage)).toEqual(['reminder']);
   expect(await ledger(lips)).toEqual([]);
 
@@ -139,8 +196,16 @@ it('runs Botox and lip filler of the same day as two independent sequences, and 
   const booked = await e.send(booking('pair', 'pair-next', e.now() + 3 * DAY_MS));
   expect(booked).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 2 }]);
   await e.sleep('1m');
-  expect(await e.result(botox)).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder', treatmentType: 'neuromodulator' });
-  expect(await e.result(lips)).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch', treatmentType: 'lip_filler' });
+  expect(await e.result(botox)).toMatchObject({
+    outcome: 'booked',
+    outcomeStage: 'reminder',
+    treatmentType: 'neuromodulator',
+  });
+  expect(await e.result(lips)).toMatchObject({
+    outcome: 'booked',
+    outcomeStage: 'before_first_touch',
+    treatmentType: 'lip_filler',
+  });
   const rows = (await e.sequences()).filter((s) => s.workflowId === botox || s.workflowId === lips);
   expect(rows.map((r) => [r.treatmentType, r.outcome, r.running]).sort()).toEqual([
     ['lip_filler', 'booked', false],
@@ -150,5 +215,10 @@ it('runs Botox and lip filler of the same day as two independent sequences, and 
   await e.sleepUntil(t0 + 211 * DAY_MS);
   expect((await ledger(botox)).map((m) => m.stage)).toEqual(['reminder']);
   expect(await ledger(lips)).toEqual([]);
-  expect(await e.database.db.select().from(appointments).where(and(eq(appointments.clinicId, CLINIC_ID), eq(appointments.clientExternalId, 'pair')))).toHaveLength(3);
+  expect(
+    await e.database.db
+      .select()
+      .from(appointments)
+      .where(and(eq(appointments.clinicId, CLINIC_ID), eq(appointments.clientExternalId, 'pair'))),
+  ).toHaveLength(3);
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { searchAttributes, statusQuery, treatmentCompletedSignal } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { booking, CLINIC_ID, DAY_MS, startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { booking, CLINIC_ID, DAY_MS, type Engine, startEngine, treatment } from '../helpers/engine.js';
 
 let e: Engine;
 beforeAll(async () => {
@@ -30,7 +30,11 @@ it('continues as new past the history limit and keeps plan, touches, dedupe memo
   const firstRun = (await handle.describe()).runId;
 
   for (let sent = 0; sent < REPEATED_SIGNALS; sent += 150) {
-    await Promise.all(Array.from({ length: 150 }, () => handle.signal(treatmentCompletedSignal, { appointmentId: 'can-appt', completedAt })));
+    await Promise.all(
+      Array.from({ length: 150 }, () =>
+        handle.signal(treatmentCompletedSignal, { appointmentId: 'can-appt', completedAt }),
+      ),
+    );
   }
   await e.sleepUntil(demoDue(t0, 80) - MINUTE);
   const before = await handle.describe();
@@ -47,7 +51,13 @@ it('continues as new past the history limit and keeps plan, touches, dedupe memo
   expect(after.typedSearchAttributes.get(searchAttributes.treatmentType)).toBe('neuromodulator');
   expect(after.typedSearchAttributes.get(searchAttributes.stage)).toBe('reminder');
   const st = await handle.query(statusQuery);
-  expect(st).toMatchObject({ anchorAppointmentId: 'can-appt', anchorAt: completedAt, stage: 'reminder', nextActionAt: new Date(demoDue(t0, 90)).toISOString(), outcome: 'running' });
+  expect(st).toMatchObject({
+    anchorAppointmentId: 'can-appt',
+    anchorAt: completedAt,
+    stage: 'reminder',
+    nextActionAt: new Date(demoDue(t0, 90)).toISOString(),
+    outcome: 'running',
+  });
   expect(st.history.map((h) => `${h.stage}:${h.event}`)).toEqual(['enrolled:planned', 'reminder:sent']);
 
   // The carried dedupe memory still recognises the anchor appointment: no restart.
@@ -63,7 +73,10 @@ it('continues as new past the history limit and keeps plan, touches, dedupe memo
   const tasks = (await e.tasks()).filter((t) => t.workflowId === wf);
   expect(tasks).toHaveLength(1);
   // Touches of the first run are part of the escalation written by the second.
-  expect(tasks[0]!.details).toMatchObject({ touches: ['reminder', 'incentive', 'results_checkin'], appointmentId: 'can-appt' });
+  expect(tasks[0]!.details).toMatchObject({
+    touches: ['reminder', 'incentive', 'results_checkin'],
+    appointmentId: 'can-appt',
+  });
 
   // Signals reach the new run: a booking in the grace period ends it, attributed to the last touch.
   await e.send(booking('can', 'can-next', e.now() + 3 * DAY_MS));

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AesGcmPayloadCodec, parseEncryptionKeys } from '../../src/temporal/codec.js';
 import { statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { startEngine, treatment, type Engine } from '../helpers/engine.js';
+import { type Engine, startEngine, treatment } from '../helpers/engine.js';
 
 const KEY_ID = 'wftest';
 const codec = new AesGcmPayloadCodec(parseEncryptionKeys(`${KEY_ID}:${Buffer.alloc(32, 7).toString('base64')}`));
@@ -33,7 +33,8 @@ function payloadsIn(node: unknown, path = ''): FoundPayload[] {
   if (!node || typeof node !== 'object') return [];
   if (node instanceof Uint8Array) return [];
   const obj = node as Record<string, unknown>;
-  if (obj.data instanceof Uint8Array && obj.metadata && typeof obj.metadata === 'object') return [{ path, payload: obj as Payload }];
+  if (obj.data instanceof Uint8Array && obj.metadata && typeof obj.metadata === 'object')
+    return [{ path, payload: obj as Payload }];
   return Object.entries(obj).flatMap(([k, v]) => payloadsIn(v, `${path}.${k}`));
 }
 
@@ -41,7 +42,11 @@ async function rawHistory(workflowId: string): Promise<temporal.api.history.v1.I
   const events: temporal.api.history.v1.IHistoryEvent[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
-    const page = await e.env.connection.workflowService.getWorkflowExecutionHistory({ namespace: e.env.namespace ?? 'default', execution: { workflowId }, nextPageToken });
+    const page = await e.env.connection.workflowService.getWorkflowExecutionHistory({
+      namespace: e.env.namespace ?? 'default',
+      execution: { workflowId },
+      nextPageToken,
+    });
     events.push(...(page.history?.events ?? []));
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
@@ -52,14 +57,30 @@ const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString
 
 it('stores only encrypted payloads in the history while the sequence runs normally', async () => {
   const t0 = await treatmentSlot(e);
-  const person = { firstName: 'Ingrid', lastName: 'Kowalczyk', email: 'ingrid.kowalczyk@example.com', phone: '+16175550188' };
-  const [res] = await e.send(treatment({ clientId: 'enc-client', appointmentId: 'enc-appt-5521', completedAt: new Date(t0).toISOString(), ...person }));
+  const person = {
+    firstName: 'Ingrid',
+    lastName: 'Kowalczyk',
+    email: 'ingrid.kowalczyk@example.com',
+    phone: '+16175550188',
+  };
+  const [res] = await e.send(
+    treatment({
+      clientId: 'enc-client',
+      appointmentId: 'enc-appt-5521',
+      completedAt: new Date(t0).toISOString(),
+      ...person,
+    }),
+  );
   expect(res).toMatchObject({ status: 'accepted', enrolled: true });
   const wf = await e.workflowIdFor('enc-client');
 
   await e.sleepUntil(demoDue(t0, 90) + 60_000);
   // Through the codec everything reads as usual.
-  expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({ anchorAppointmentId: 'enc-appt-5521', stage: 'incentive', nextActionAt: new Date(demoDue(t0, 95)).toISOString() });
+  expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({
+    anchorAppointmentId: 'enc-appt-5521',
+    stage: 'incentive',
+    nextActionAt: new Date(demoDue(t0, 95)).toISOString(),
+  });
   const msgs = (await e.messages()).filter((m) => m.workflowId === wf);
   expect(msgs.map((m) => [m.stage, m.recipient])).toEqual([
     ['reminder', person.email],
@@ -88,7 +109,10 @@ it('stores only encrypted payloads in the history while the sequence runs normal
   const signal = events.find((ev) => ev.workflowExecutionSignaledEventAttributes?.signalName === 'treatmentCompleted');
   const [plain] = await codec.decode(signal!.workflowExecutionSignaledEventAttributes!.input!.payloads as Payload[]);
   expect(text(plain!.metadata?.encoding)).toBe('json/plain');
-  expect(JSON.parse(text(plain!.data))).toEqual({ appointmentId: 'enc-appt-5521', completedAt: new Date(t0).toISOString() });
+  expect(JSON.parse(text(plain!.data))).toEqual({
+    appointmentId: 'enc-appt-5521',
+    completedAt: new Date(t0).toISOString(),
+  });
 
   // A client without the key cannot read the workflow's answers.
   const keyless = new Client({ connection: e.env.connection, namespace: e.env.namespace ?? 'default' });

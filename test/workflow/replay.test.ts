@@ -6,25 +6,44 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  makeTelemetryFilterString,
+  Runtime,
+  Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker.js';
 import { historyFromJson } from '../helpers/history-json.js';
 
 const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
-const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
-const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJson(JSON.parse(readFileSync(join(HISTORIES_DIR, f), 'utf8'))) }));
+const files = readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const histories = files.map((f) => ({
+  workflowId: f.replace(/\.json$/, ''),
+  history: historyFromJson(JSON.parse(readFileSync(join(HISTORIES_DIR, f), 'utf8'))),
+}));
 
 let bundle: WorkflowBundle;
 beforeAll(async () => {
   // The control case fails workflow tasks on purpose: keep core's warnings about it out of the output.
-  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
   bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
 });
 
 it('has recorded histories of complete sequences to replay', () => {
-  expect(files).toEqual(['botox-full-sequence-churned.json', 'botox-restarted-then-booked.json', 'botox-snoozed-reactivated.json']);
+  expect(files).toEqual([
+    'botox-full-sequence-churned.json',
+    'botox-restarted-then-booked.json',
+    'botox-snoozed-reactivated.json',
+  ]);
   for (const { history } of histories) {
     expect(history.events!.length).toBeGreaterThan(30);
     expect(history.events!.at(-1)!.workflowExecutionCompletedEventAttributes).toBeTruthy();
@@ -33,12 +52,18 @@ it('has recorded histories of complete sequences to replay', () => {
 
 it('replays every recorded history against the current workflow code without a determinism error', async () => {
   const results: { workflowId: string; error?: unknown }[] = [];
-  for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) results.push({ workflowId: r.workflowId, error: r.error });
+  for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories))
+    results.push({ workflowId: r.workflowId, error: r.error });
   expect(results.map((r) => [r.workflowId, r.error])).toEqual(histories.map((h) => [h.workflowId, undefined]));
 });
 
 it('rejects a history replayed against incompatible workflow code (the check can fail)', async () => {
-  const changed = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('../fixtures/workflows/nondeterministic.ts', import.meta.url)), logger: new DefaultLogger('WARN') });
+  const changed = await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('../fixtures/workflows/nondeterministic.ts', import.meta.url)),
+    logger: new DefaultLogger('WARN'),
+  });
   const [first] = histories;
-  await expect(Worker.runReplayHistory({ workflowBundle: changed }, first!.history, first!.workflowId)).rejects.toBeInstanceOf(DeterminismViolationError);
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: changed }, first!.history, first!.workflowId),
+  ).rejects.toBeInstanceOf(DeterminismViolationError);
 });

@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unmappedServices } from '../../src/db/schema.js';
 import { searchAttributes, statusQuery } from '../../workflows/definitions.js';
 import { demoDayEnd, demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { CLINIC_ID, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, type Engine } from '../helpers/engine.js';
+import {
+  CLINIC_ID,
+  DAY_MS,
+  type Engine,
+  iso,
+  MINUTE_MS,
+  perWorkflow,
+  startEngine,
+  treatment,
+} from '../helpers/engine.js';
 
 let e: Engine;
 beforeAll(async () => void (e = await startEngine()));
@@ -21,17 +30,54 @@ const status = (workflowId: string) => e.client.workflow.getHandle(workflowId).q
 describe('a Botox treatment', () => {
   it('sends reminder (email, day 80), incentive (SMS, day 90), check-in (email, day 95) and escalates to staff on day 100, at clinic-local 10:00', async () => {
     const t0 = await treatmentSlot(e);
-    const [res] = await e.send(treatment({ clientId: 'full-1', appointmentId: 'full-1-appt', completedAt: iso(t0), firstName: 'Marisol', lastName: 'Ferreira-Lind', email: 'marisol.fl@example.com', phone: '+13055550142' }));
+    const [res] = await e.send(
+      treatment({
+        clientId: 'full-1',
+        appointmentId: 'full-1-appt',
+        completedAt: iso(t0),
+        firstName: 'Marisol',
+        lastName: 'Ferreira-Lind',
+        email: 'marisol.fl@example.com',
+        phone: '+13055550142',
+      }),
+    );
     const wf = await e.workflowIdFor('full-1');
-    expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator' });
+    expect(res).toEqual({
+      index: 0,
+      type: 'treatment.completed',
+      status: 'accepted',
+      enrolled: true,
+      sequenceId: wf,
+      treatmentType: 'neuromodulator',
+    });
 
-    const due = { reminder: demoDue(t0, 80), incentive: demoDue(t0, 90), checkin: demoDue(t0, 95), staff: demoDue(t0, 100) };
+    const due = {
+      reminder: demoDue(t0, 80),
+      incentive: demoDue(t0, 90),
+      checkin: demoDue(t0, 95),
+      staff: demoDue(t0, 100),
+    };
     // Sanity of the independent expectation: 10:00 in New York is 14:00 or 15:00 UTC.
     for (const ms of Object.values(due)) expect([14, 15]).toContain(new Date(ms).getUTCHours());
 
     await e.sleep('1h');
-    expect(await status(wf)).toMatchObject({ stage: 'enrolled', nextActionAt: iso(due.reminder), outcome: 'running', anchorAppointmentId: 'full-1-appt', anchorAt: iso(t0) });
-    expect(await rowOf(wf)).toMatchObject({ clinicId: CLINIC_ID, treatmentType: 'neuromodulator', stage: 'enrolled', nextActionAt: new Date(due.reminder), anchorAppointmentId: 'full-1-appt', anchorAt: new Date(t0), outcome: 'running', running: true });
+    expect(await status(wf)).toMatchObject({
+      stage: 'enrolled',
+      nextActionAt: iso(due.reminder),
+      outcome: 'running',
+      anchorAppointmentId: 'full-1-appt',
+      anchorAt: iso(t0),
+    });
+    expect(await rowOf(wf)).toMatchObject({
+      clinicId: CLINIC_ID,
+      treatmentType: 'neuromodulator',
+      stage: 'enrolled',
+      nextActionAt: new Date(due.reminder),
+      anchorAppointmentId: 'full-1-appt',
+      anchorAt: new Date(t0),
+      outcome: 'running',
+      running: true,
+    });
 
     // Nothing leaves a minute before each due instant; exactly one more message a minute after.
     const expectedStages: [number, string[]][] = [
@@ -52,11 +98,48 @@ describe('a Botox treatment', () => {
     await e.sleepUntil(t0 + 101 * DAY_MS);
 
     const msgs = await ledger(wf);
-    expect(msgs.map((m) => ({ stage: m.stage, channel: m.channel, status: m.status, provider: m.provider, dueAt: m.dueAt.getTime(), recipient: m.recipient }))).toEqual([
-      { stage: 'reminder', channel: 'email', status: 'outbox', provider: 'outbox', dueAt: due.reminder, recipient: 'marisol.fl@example.com' },
-      { stage: 'incentive', channel: 'sms', status: 'outbox', provider: 'outbox', dueAt: due.incentive, recipient: '+13055550142' },
-      { stage: 'results_checkin', channel: 'email', status: 'outbox', provider: 'outbox', dueAt: due.checkin, recipient: 'marisol.fl@example.com' },
-      { stage: 'staff_escalation', channel: 'staff_email', status: 'outbox', provider: 'outbox', dueAt: due.staff, recipient: 'frontdesk@example.com' },
+    expect(
+      msgs.map((m) => ({
+        stage: m.stage,
+        channel: m.channel,
+        status: m.status,
+        provider: m.provider,
+        dueAt: m.dueAt.getTime(),
+        recipient: m.recipient,
+      })),
+    ).toEqual([
+      {
+        stage: 'reminder',
+        channel: 'email',
+        status: 'outbox',
+        provider: 'outbox',
+        dueAt: due.reminder,
+        recipient: 'marisol.fl@example.com',
+      },
+      {
+        stage: 'incentive',
+        channel: 'sms',
+        status: 'outbox',
+        provider: 'outbox',
+        dueAt: due.incentive,
+        recipient: '+13055550142',
+      },
+      {
+        stage: 'results_checkin',
+        channel: 'email',
+        status: 'outbox',
+        provider: 'outbox',
+        dueAt: due.checkin,
+        recipient: 'marisol.fl@example.com',
+      },
+      {
+        stage: 'staff_escalation',
+        channel: 'staff_email',
+        status: 'outbox',
+        provider: 'outbox',
+        dueAt: due.staff,
+        recipient: 'frontdesk@example.com',
+      },
     ]);
     for (const m of msgs) {
       // Sent when due (workflow time), not a day early or late.
@@ -65,7 +148,12 @@ describe('a Botox treatment', () => {
       expect(m.providerMessageId).toBe(`outbox-${m.id}`);
       expect(m.idempotencyKey.startsWith(`${wf}|full-1-appt|`)).toBe(true);
     }
-    const [reminder, incentive, checkin, alert] = msgs as [(typeof msgs)[number], (typeof msgs)[number], (typeof msgs)[number], (typeof msgs)[number]];
+    const [reminder, incentive, checkin, alert] = msgs as [
+      (typeof msgs)[number],
+      (typeof msgs)[number],
+      (typeof msgs)[number],
+      (typeof msgs)[number],
+    ];
     expect(reminder.subject).toBe('Marisol, your Botox window is opening');
     expect(reminder.body).toContain('https://book.example.com/glow-aesthetics');
     expect(incentive.subject).toBeNull();
@@ -73,7 +161,11 @@ describe('a Botox treatment', () => {
     expect(incentive.body).toContain('https://book.example.com/glow-aesthetics');
     expect(incentive.body).toContain('Reply STOP to opt out.');
     // The offer expires with the rebooking window (day 120), not some days after the SMS.
-    const day120 = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', month: 'short', day: 'numeric' }).format(new Date(demoDue(t0, 120)));
+    const day120 = new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/New_York',
+      month: 'short',
+      day: 'numeric',
+    }).format(new Date(demoDue(t0, 120)));
     expect(incentive.body).toContain(`valid until ${day120}.`);
     for (const m of msgs) expect(`${m.subject ?? ''} ${m.body}`).not.toContain('{{');
     expect(checkin.subject).toBe('How are your results, Marisol?');
@@ -89,7 +181,12 @@ describe('a Botox treatment', () => {
       reason: 'no_response',
       status: 'open',
       idempotencyKey: `${wf}|full-1-appt|escalation`,
-      details: { stage: 'staff_escalation', touches: ['reminder', 'incentive', 'results_checkin'], appointmentId: 'full-1-appt', lastTreatmentAt: iso(t0) },
+      details: {
+        stage: 'staff_escalation',
+        touches: ['reminder', 'incentive', 'results_checkin'],
+        appointmentId: 'full-1-appt',
+        lastTreatmentAt: iso(t0),
+      },
     });
     expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeGreaterThanOrEqual(0);
     expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeLessThan(MINUTE_MS);
@@ -104,23 +201,53 @@ describe('a Botox treatment', () => {
       ['results_checkin', 'sent', 'email'],
       ['staff_escalation', 'escalated', 'no_response'],
     ]);
-    expect(await rowOf(wf)).toMatchObject({ stage: 'staff_escalation', nextActionAt: new Date(windowEnds), outcome: 'running', running: true });
+    expect(await rowOf(wf)).toMatchObject({
+      stage: 'staff_escalation',
+      nextActionAt: new Date(windowEnds),
+      outcome: 'running',
+      running: true,
+    });
 
     // No booking by the end of the rebooking window (day 120, 23:59 local): churned, not a minute early.
     await e.sleepUntil(windowEnds - MINUTE_MS);
     await expect(e.result(wf)).rejects.toThrow('still running');
     await e.sleepUntil(windowEnds + MINUTE_MS);
     const result = await e.result(wf);
-    expect(result).toMatchObject({ outcome: 'churned', outcomeStage: 'staff_escalation', anchorAppointmentId: 'full-1-appt' });
-    expect(await rowOf(wf)).toMatchObject({ outcome: 'churned', outcomeStage: 'staff_escalation', running: false, nextActionAt: null });
+    expect(result).toMatchObject({
+      outcome: 'churned',
+      outcomeStage: 'staff_escalation',
+      anchorAppointmentId: 'full-1-appt',
+    });
+    expect(await rowOf(wf)).toMatchObject({
+      outcome: 'churned',
+      outcomeStage: 'staff_escalation',
+      running: false,
+      nextActionAt: null,
+    });
     expect(await ledger(wf)).toHaveLength(4);
   });
 
   it('hands a client with neither phone nor email to staff on day 80 (no_usable_channel) and messages nobody', async () => {
     const t0 = await treatmentSlot(e);
-    const [res] = await e.send(treatment({ clientId: 'nochan-1', appointmentId: 'nochan-1-appt', completedAt: iso(t0), email: null, phone: null }));
+    const [res] = await e.send(
+      treatment({
+        clientId: 'nochan-1',
+        appointmentId: 'nochan-1-appt',
+        completedAt: iso(t0),
+        email: null,
+        phone: null,
+      }),
+    );
     const wf = await e.workflowIdFor('nochan-1');
-    expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator', staffEscalationOnly: true });
+    expect(res).toEqual({
+      index: 0,
+      type: 'treatment.completed',
+      status: 'accepted',
+      enrolled: true,
+      sequenceId: wf,
+      treatmentType: 'neuromodulator',
+      staffEscalationOnly: true,
+    });
 
     const day80 = demoDue(t0, 80);
     await e.sleepUntil(day80 - MINUTE_MS);
@@ -128,7 +255,11 @@ describe('a Botox treatment', () => {
     await e.sleepUntil(day80 + MINUTE_MS);
     const tasks = await tasksOf(wf);
     expect(tasks).toHaveLength(1);
-    expect(tasks[0]).toMatchObject({ reason: 'no_usable_channel', status: 'open', details: { stage: 'staff_escalation', touches: [], appointmentId: 'nochan-1-appt', lastTreatmentAt: iso(t0) } });
+    expect(tasks[0]).toMatchObject({
+      reason: 'no_usable_channel',
+      status: 'open',
+      details: { stage: 'staff_escalation', touches: [], appointmentId: 'nochan-1-appt', lastTreatmentAt: iso(t0) },
+    });
     expect(tasks[0]!.dueAt!.getTime() - day80).toBeGreaterThanOrEqual(0);
     expect(tasks[0]!.dueAt!.getTime() - day80).toBeLessThan(MINUTE_MS);
 
@@ -136,7 +267,9 @@ describe('a Botox treatment', () => {
     await e.sleepUntil(t0 + 101 * DAY_MS);
     expect(await tasksOf(wf)).toHaveLength(1);
     const msgs = await ledger(wf);
-    expect(msgs.map((m) => [m.channel, m.stage, m.recipient])).toEqual([['staff_email', 'staff_escalation', 'frontdesk@example.com']]);
+    expect(msgs.map((m) => [m.channel, m.stage, m.recipient])).toEqual([
+      ['staff_email', 'staff_escalation', 'frontdesk@example.com'],
+    ]);
     expect(msgs[0]!.dueAt.getTime() - day80).toBeGreaterThanOrEqual(0);
     expect(msgs[0]!.dueAt.getTime() - day80).toBeLessThan(MINUTE_MS);
     expect((await status(wf)).history.map((h) => [h.stage, h.event, h.detail])).toEqual([
@@ -168,13 +301,20 @@ describe('late and refused enrollments', () => {
     expect((await ledger(wf)).map((m) => m.channel)).toEqual(['staff_email']);
     const tasks = await tasksOf(wf);
     expect(tasks).toHaveLength(1);
-    expect(tasks[0]).toMatchObject({ reason: 'no_touch_delivered', details: { touches: [], stage: 'staff_escalation' } });
+    expect(tasks[0]).toMatchObject({
+      reason: 'no_touch_delivered',
+      details: { touches: [], stage: 'staff_escalation' },
+    });
   });
 
   it('does not enroll a treatment older than interval + 30 days (window_passed)', async () => {
     const completedAt = e.now() - 125 * DAY_MS;
-    const res = await e.send(treatment({ clientId: 'old-1', appointmentId: 'old-1-appt', completedAt: iso(completedAt) }));
-    expect(res).toEqual([{ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: false, reason: 'window_passed' }]);
+    const res = await e.send(
+      treatment({ clientId: 'old-1', appointmentId: 'old-1-appt', completedAt: iso(completedAt) }),
+    );
+    expect(res).toEqual([
+      { index: 0, type: 'treatment.completed', status: 'accepted', enrolled: false, reason: 'window_passed' },
+    ]);
     const wf = await e.workflowIdFor('old-1');
     expect(await rowOf(wf)).toBeUndefined();
     await expect(e.client.workflow.getHandle(wf).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
@@ -182,8 +322,18 @@ describe('late and refused enrollments', () => {
 
   it('does not enroll an unknown service and reports it in unmapped_services (unclassified_service)', async () => {
     const res = await e.send(
-      treatment({ clientId: 'consult-1', appointmentId: 'consult-1-appt', service: 'Consultation', completedAt: iso(e.now()) }),
-      treatment({ clientId: 'consult-2', appointmentId: 'consult-2-appt', service: 'CONSULTATION', completedAt: iso(e.now()) }),
+      treatment({
+        clientId: 'consult-1',
+        appointmentId: 'consult-1-appt',
+        service: 'Consultation',
+        completedAt: iso(e.now()),
+      }),
+      treatment({
+        clientId: 'consult-2',
+        appointmentId: 'consult-2-appt',
+        service: 'CONSULTATION',
+        completedAt: iso(e.now()),
+      }),
     );
     expect(res).toEqual([
       { index: 0, type: 'treatment.completed', status: 'accepted', enrolled: false, reason: 'unclassified_service' },
@@ -201,7 +351,9 @@ describe('late and refused enrollments', () => {
       // No sequence of any type was started for the client.
       const ids = (await e.sequences()).map((s) => s.workflowId);
       expect(ids.some((id) => id.includes(uuid))).toBe(false);
-      await expect(e.client.workflow.getHandle(await e.workflowIdFor(client)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+      await expect(e.client.workflow.getHandle(await e.workflowIdFor(client)).describe()).rejects.toBeInstanceOf(
+        WorkflowNotFoundError,
+      );
     }
   });
 });
@@ -209,7 +361,13 @@ describe('late and refused enrollments', () => {
 describe('visibility', () => {
   it('publishes ClinicId, TreatmentType, SequenceStage and NextActionAt, and no client data in ids or search attributes', async () => {
     const t0 = await treatmentSlot(e);
-    const client = { clientId: 'sa-ext-7731', firstName: 'Oksana', lastName: 'Vandermeer', email: 'oksana.v@example.com', phone: '+14155550199' };
+    const client = {
+      clientId: 'sa-ext-7731',
+      firstName: 'Oksana',
+      lastName: 'Vandermeer',
+      email: 'oksana.v@example.com',
+      phone: '+14155550199',
+    };
     await e.send(treatment({ ...client, appointmentId: 'sa-appt-7731', completedAt: iso(t0) }));
     const wf = await e.workflowIdFor('sa-ext-7731');
     await e.sleep('1h');
@@ -236,7 +394,14 @@ describe('visibility', () => {
       memo: d.memo ?? null,
     });
     expect(visible).toContain('neuromodulator');
-    for (const phi of [client.firstName, client.lastName, client.email, client.phone, client.phone.slice(2), client.clientId]) {
+    for (const phi of [
+      client.firstName,
+      client.lastName,
+      client.email,
+      client.phone,
+      client.phone.slice(2),
+      client.clientId,
+    ]) {
       expect(visible.toLowerCase()).not.toContain(phi.toLowerCase());
     }
   });

@@ -5,18 +5,35 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snoozeSignal, statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { booking, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, ledgerShape, type Engine } from '../helpers/engine.js';
+import {
+  booking,
+  DAY_MS,
+  type Engine,
+  iso,
+  ledgerShape,
+  MINUTE_MS,
+  perWorkflow,
+  startEngine,
+  treatment,
+} from '../helpers/engine.js';
 
 let e: Engine;
 beforeAll(async () => void (e = await startEngine()));
 afterAll(async () => e?.stop());
 const { ledger, tasksOf, rowOf } = perWorkflow(() => e);
 
-
 /** Enrolls a Botox treatment completed now, runs it to day 91 and snoozes it there. */
 async function snoozedOnDay91(clientId: string) {
   const t0 = await treatmentSlot(e);
-  await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0), phone: '+12125550166', email: `${clientId}@example.com` }));
+  await e.send(
+    treatment({
+      clientId,
+      appointmentId: `${clientId}-appt`,
+      completedAt: iso(t0),
+      phone: '+12125550166',
+      email: `${clientId}@example.com`,
+    }),
+  );
   const wf = await e.workflowIdFor(clientId);
   await e.sleepUntil(t0 + 91 * DAY_MS);
   expect(ledgerShape(await ledger(wf))).toEqual([
@@ -31,8 +48,17 @@ async function snoozedOnDay91(clientId: string) {
 it('a snooze on day 91 leaves exactly one reactivation touch on day 120 and nothing else', async () => {
   const { t0, wf } = await snoozedOnDay91('snooze');
   const reactivationAt = demoDue(t0, 120);
-  expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({ stage: 'snoozed', outcome: 'snoozed', nextActionAt: iso(reactivationAt) });
-  expect(await rowOf(wf)).toMatchObject({ stage: 'snoozed', outcome: 'snoozed', nextActionAt: new Date(reactivationAt), running: true });
+  expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({
+    stage: 'snoozed',
+    outcome: 'snoozed',
+    nextActionAt: iso(reactivationAt),
+  });
+  expect(await rowOf(wf)).toMatchObject({
+    stage: 'snoozed',
+    outcome: 'snoozed',
+    nextActionAt: new Date(reactivationAt),
+    running: true,
+  });
 
   // Day 95 (check-in) and day 100 (staff) pass without a touch.
   await e.sleepUntil(reactivationAt - MINUTE_MS);

@@ -8,7 +8,17 @@ import { clients } from '../../src/db/schema.js';
 import { enrollSequence } from '../../src/temporal/sequences.js';
 import { sequenceWorkflowId, statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
-import { CLINIC_ID, DAY_MS, startEngine, treatment, perWorkflow, iso, MINUTE_MS, ledgerShape, type Engine } from '../helpers/engine.js';
+import {
+  CLINIC_ID,
+  DAY_MS,
+  type Engine,
+  iso,
+  ledgerShape,
+  MINUTE_MS,
+  perWorkflow,
+  startEngine,
+  treatment,
+} from '../helpers/engine.js';
 
 let e: Engine;
 beforeAll(async () => void (e = await startEngine()));
@@ -16,7 +26,8 @@ afterAll(async () => e?.stop());
 const { ledger, tasksOf } = perWorkflow(() => e);
 
 const status = (workflowId: string) => e.client.workflow.getHandle(workflowId).query(statusQuery);
-const events = async (workflowId: string) => (await status(workflowId)).history.map((h) => [h.stage, h.event, h.detail]);
+const events = async (workflowId: string) =>
+  (await status(workflowId)).history.map((h) => [h.stage, h.event, h.detail]);
 
 /** The full default Botox set for one anchor: three client messages and the staff alert. */
 const fullSet = (t0: number) => [
@@ -34,18 +45,36 @@ it('restarts the clock on a newer Botox treatment: day-50 retreatment moves stag
   await e.sleepUntil(t0 + 50 * DAY_MS);
   const t1 = e.now();
   const [res] = await e.send(treatment({ clientId: 'restart', appointmentId: 'restart-b', completedAt: iso(t1) }));
-  expect(res).toEqual({ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator' });
+  expect(res).toEqual({
+    index: 0,
+    type: 'treatment.completed',
+    status: 'accepted',
+    enrolled: true,
+    sequenceId: wf,
+    treatmentType: 'neuromodulator',
+  });
 
   const stage1 = demoDue(t1, 80);
   expect(stage1).toBeGreaterThan(t0 + 129 * DAY_MS);
   expect(stage1).toBeLessThan(t0 + 131 * DAY_MS);
   await e.sleep('1h');
-  expect(await status(wf)).toMatchObject({ anchorAppointmentId: 'restart-b', anchorAt: iso(t1), stage: 'enrolled', nextActionAt: iso(stage1), outcome: 'running' });
+  expect(await status(wf)).toMatchObject({
+    anchorAppointmentId: 'restart-b',
+    anchorAt: iso(t1),
+    stage: 'enrolled',
+    nextActionAt: iso(stage1),
+    outcome: 'running',
+  });
   expect(await events(wf)).toEqual([
     ['enrolled', 'planned', undefined],
     ['enrolled', 'restarted', undefined],
   ]);
-  expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({ anchorAppointmentId: 'restart-b', anchorAt: new Date(t1), nextActionAt: new Date(stage1), running: true });
+  expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({
+    anchorAppointmentId: 'restart-b',
+    anchorAt: new Date(t1),
+    nextActionAt: new Date(stage1),
+    running: true,
+  });
 
   // The first treatment's day 80 (and 90, 95, 100) pass in silence.
   await e.sleepUntil(t0 + 101 * DAY_MS);
@@ -66,11 +95,18 @@ it('ignores an older treatment that arrives after a newer one', async () => {
   const wf = await e.workflowIdFor('late');
   await e.sleep('1h');
   // A backfill delivers a treatment from ten days before: its day 80 would be the newer one's day 70.
-  const [res] = await e.send(treatment({ clientId: 'late', appointmentId: 'late-old', completedAt: iso(t0 - 10 * DAY_MS) }));
+  const [res] = await e.send(
+    treatment({ clientId: 'late', appointmentId: 'late-old', completedAt: iso(t0 - 10 * DAY_MS) }),
+  );
   expect(res).toMatchObject({ status: 'accepted', enrolled: true, sequenceId: wf });
   await e.sleep('1h');
 
-  expect(await status(wf)).toMatchObject({ anchorAppointmentId: 'late-new', anchorAt: iso(t0), stage: 'enrolled', nextActionAt: iso(demoDue(t0, 80)) });
+  expect(await status(wf)).toMatchObject({
+    anchorAppointmentId: 'late-new',
+    anchorAt: iso(t0),
+    stage: 'enrolled',
+    nextActionAt: iso(demoDue(t0, 80)),
+  });
   expect(await events(wf)).toEqual([['enrolled', 'planned', undefined]]);
 
   await e.sleepUntil(demoDue(t0, 80) - MINUTE_MS);
@@ -79,7 +115,10 @@ it('ignores an older treatment that arrives after a newer one', async () => {
   const msgs = await ledger(wf);
   expect(ledgerShape(msgs)).toEqual(fullSet(t0));
   expect(msgs.every((m) => m.idempotencyKey.startsWith(`${wf}|late-new|`))).toBe(true);
-  expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({ anchorAppointmentId: 'late-new', anchorAt: new Date(t0) });
+  expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({
+    anchorAppointmentId: 'late-new',
+    anchorAt: new Date(t0),
+  });
 });
 
 it('accepts the same event twice as one sequence with one set of messages (inbox dedupe)', async () => {
@@ -87,17 +126,30 @@ it('accepts the same event twice as one sequence with one set of messages (inbox
   const event = treatment({ clientId: 'twice', appointmentId: 'twice-appt', completedAt: iso(t0) });
   const first = await e.send(event);
   const wf = await e.workflowIdFor('twice');
-  expect(first).toEqual([{ index: 0, type: 'treatment.completed', status: 'accepted', enrolled: true, sequenceId: wf, treatmentType: 'neuromodulator' }]);
+  expect(first).toEqual([
+    {
+      index: 0,
+      type: 'treatment.completed',
+      status: 'accepted',
+      enrolled: true,
+      sequenceId: wf,
+      treatmentType: 'neuromodulator',
+    },
+  ]);
   await e.sleep('1h');
   const second = await e.send(event);
-  expect(second).toEqual([{ index: 0, type: 'treatment.completed', status: 'duplicate', enrolled: false, reason: 'duplicate' }]);
+  expect(second).toEqual([
+    { index: 0, type: 'treatment.completed', status: 'duplicate', enrolled: false, reason: 'duplicate' },
+  ]);
 
   await e.sleepUntil(t0 + 101 * DAY_MS);
   const uuid = await e.clientUuid('twice');
   expect((await e.sequences()).filter((s) => s.clientId === uuid).map((s) => s.workflowId)).toEqual([wf]);
   expect(ledgerShape(await ledger(wf))).toEqual(fullSet(t0));
   expect(await tasksOf(wf)).toHaveLength(1);
-  expect((await events(wf)).filter(([, event]) => event === 'planned' || event === 'restarted')).toEqual([['enrolled', 'planned', undefined]]);
+  expect((await events(wf)).filter(([, event]) => event === 'planned' || event === 'restarted')).toEqual([
+    ['enrolled', 'planned', undefined],
+  ]);
 });
 
 it('treats the same appointment signalled twice through signal-with-start as one sequence (workflow dedupe)', async () => {
@@ -105,7 +157,16 @@ it('treats the same appointment signalled twice through signal-with-start as one
   // The client exists, but the event never went through the inbox: a forwarder retrying the start.
   const [client] = await e.database.db
     .insert(clients)
-    .values({ clinicId: CLINIC_ID, externalId: 'sws', firstName: 'Noor', lastName: 'Haddad', email: 'noor.h@example.com', phone: '+12125550177', consentSms: true, consentEmail: true })
+    .values({
+      clinicId: CLINIC_ID,
+      externalId: 'sws',
+      firstName: 'Noor',
+      lastName: 'Haddad',
+      email: 'noor.h@example.com',
+      phone: '+12125550177',
+      consentSms: true,
+      consentEmail: true,
+    })
     .returning({ id: clients.id });
   const input = { clinicId: CLINIC_ID, clientId: client!.id, treatmentType: 'neuromodulator' };
   const wf = sequenceWorkflowId(CLINIC_ID, client!.id, 'neuromodulator');

@@ -10,7 +10,10 @@ export function createOutboxProvider(log: Logger): MessageProvider {
   return {
     name: 'outbox',
     async send(message: OutboundMessage): Promise<SendReceipt> {
-      log.info({ messageId: message.messageId, clinicId: message.clinicId, channel: message.channel }, 'message held in outbox');
+      log.info(
+        { messageId: message.messageId, clinicId: message.clinicId, channel: message.channel },
+        'message held in outbox',
+      );
       return { status: 'outbox', providerMessageId: `outbox-${message.messageId}` };
     },
   };

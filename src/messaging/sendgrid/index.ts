@@ -31,10 +31,19 @@ export function createSendgridProvider(s: SendgridSettings): MessageProvider {
           to: m.to,
           from: s.fromName ? { email: s.from, name: s.fromName } : s.from,
           // A dynamic template brings its own subject and content; SendGrid fills it with our tokens.
-          ...(m.template ? { templateId: m.template.id, dynamicTemplateData: m.template.data } : { subject: m.subject ?? '', text: m.body }),
+          ...(m.template
+            ? { templateId: m.template.id, dynamicTemplateData: m.template.data }
+            : { subject: m.subject ?? '', text: m.body }),
           customArgs: { [MESSAGE_ID_ARG]: m.messageId },
           categories: m.categories ?? [],
-          ...(m.unsubscribeUrl ? { headers: { 'List-Unsubscribe': `<${m.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } } : {}),
+          ...(m.unsubscribeUrl
+            ? {
+                headers: {
+                  'List-Unsubscribe': `<${m.unsubscribeUrl}>`,
+                  'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+                },
+              }
+            : {}),
           ...(s.unsubscribeGroupId ? { asm: { groupId: s.unsubscribeGroupId } } : {}),
           ...(s.sandbox ? { mailSettings: { sandboxMode: { enable: true } } } : {}),
         });

@@ -3,7 +3,7 @@
  * exactly as received; signature base64 DER, public key base64 SPKI DER.
  * https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
 export const TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
@@ -12,10 +12,18 @@ export function sendgridPublicKey(base64Spki: string): KeyObject {
   return createPublicKey({ key: Buffer.from(base64Spki, 'base64'), format: 'der', type: 'spki' });
 }
 
-export function verifySendgridSignature(key: KeyObject, signature: string | undefined, timestamp: string | undefined, rawBody: Buffer | string): boolean {
+export function verifySendgridSignature(
+  key: KeyObject,
+  signature: string | undefined,
+  timestamp: string | undefined,
+  rawBody: Buffer | string,
+): boolean {
   if (!signature || !timestamp) return false;
   try {
-    const payload = Buffer.concat([Buffer.from(timestamp, 'utf8'), typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody]);
+    const payload = Buffer.concat([
+      Buffer.from(timestamp, 'utf8'),
+      typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody,
+    ]);
     return verify('sha256', payload, key, Buffer.from(signature, 'base64'));
   } catch {
     return false;

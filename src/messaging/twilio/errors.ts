@@ -14,7 +14,10 @@ export const UNDELIVERABLE_DELIVERY_CODES = new Set(['30003', '30005', '30006'])
 export const FILTERED_DELIVERY_CODE = '30007';
 
 /** Maps a REST failure (HTTP status, Twilio code) to what the ledger should do. */
-export function classifySendFailure(httpStatus: number | undefined, code: number | string | undefined): ProviderFailure {
+export function classifySendFailure(
+  httpStatus: number | undefined,
+  code: number | string | undefined,
+): ProviderFailure {
   const c = code === undefined ? '' : String(code);
   if (c === OPTED_OUT_CODE) return 'opted_out';
   if (UNDELIVERABLE_SEND_CODES.has(c)) return 'undeliverable';

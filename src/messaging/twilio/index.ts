@@ -24,9 +24,15 @@ export interface TwilioSettings {
 
 export type TwilioClient = ReturnType<typeof twilio>;
 
-export function createTwilioClient(s: Pick<TwilioSettings, 'accountSid' | 'authToken' | 'keepAlive' | 'timeoutMs'>): TwilioClient {
+export function createTwilioClient(
+  s: Pick<TwilioSettings, 'accountSid' | 'authToken' | 'keepAlive' | 'timeoutMs'>,
+): TwilioClient {
   // Retries are ours (Temporal's activity retry), not the SDK's: a retried create could send twice.
-  return twilio(s.accountSid, s.authToken, { autoRetry: false, keepAlive: s.keepAlive ?? true, timeout: s.timeoutMs ?? 30_000 });
+  return twilio(s.accountSid, s.authToken, {
+    autoRetry: false,
+    keepAlive: s.keepAlive ?? true,
+    timeout: s.timeoutMs ?? 30_000,
+  });
 }
 
 export function createTwilioProvider(s: TwilioSettings, client: TwilioClient = createTwilioClient(s)): MessageProvider {
@@ -34,7 +40,9 @@ export function createTwilioProvider(s: TwilioSettings, client: TwilioClient = c
   return {
     name: 'twilio',
     async send(m: OutboundMessage): Promise<SendReceipt> {
-      const callback = s.statusCallbackUrl ? `${s.statusCallbackUrl}${s.statusCallbackUrl.includes('?') ? '&' : '?'}m=${encodeURIComponent(m.messageId)}` : undefined;
+      const callback = s.statusCallbackUrl
+        ? `${s.statusCallbackUrl}${s.statusCallbackUrl.includes('?') ? '&' : '?'}m=${encodeURIComponent(m.messageId)}`
+        : undefined;
       let created;
       try {
         created = await client.messages.create({

@@ -11,12 +11,17 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
   for (const name of Object.keys(params).sort()) {
     const v = params[name]!;
     // Repeated parameters: each value, in sorted order (what Twilio's own helpers do).
-    for (const value of (Array.isArray(v) ? [...v].sort() : [v])) data += name + value;
+    for (const value of Array.isArray(v) ? [...v].sort() : [v]) data += name + value;
   }
   return createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
 }
 
-export function verifyTwilioSignature(authToken: string, signature: string | undefined, url: string, params: Record<string, string | string[]>): boolean {
+export function verifyTwilioSignature(
+  authToken: string,
+  signature: string | undefined,
+  url: string,
+  params: Record<string, string | string[]>,
+): boolean {
   if (!signature || !authToken) return false;
   const expected = Buffer.from(twilioSignature(authToken, url, params));
   const given = Buffer.from(signature);

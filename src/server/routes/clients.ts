@@ -21,7 +21,15 @@ const clientView = z
     email: z.string().nullable(),
     phone: z.string().nullable(),
     channels: z.object({ sms: channelState, email: channelState }),
-    sequences: z.array(z.object({ id: z.string(), treatmentType: z.string(), outcome: z.string(), running: z.boolean(), nextActionAt: isoTime.nullable() })),
+    sequences: z.array(
+      z.object({
+        id: z.string(),
+        treatmentType: z.string(),
+        outcome: z.string(),
+        running: z.boolean(),
+        nextActionAt: isoTime.nullable(),
+      }),
+    ),
   })
   .meta({ id: 'Client' });
 
@@ -42,10 +50,17 @@ export const registerClientRoutes: FastifyPluginAsyncZod = async (app) => {
         .from(clientAliases)
         .where(and(eq(clientAliases.clinicId, clinic.id), eq(clientAliases.aliasExternalId, req.params.clientId)));
       const externalId = alias?.id ?? req.params.clientId;
-      const [c] = await db.select().from(clients).where(and(eq(clients.clinicId, clinic.id), eq(clients.externalId, externalId)));
+      const [c] = await db
+        .select()
+        .from(clients)
+        .where(and(eq(clients.clinicId, clinic.id), eq(clients.externalId, externalId)));
       if (!c) throw new RebookError('not_found', 'unknown client', { field: 'clientId' });
       const flags = await channelFlags(db, c.id);
-      const seqs = await db.select().from(sequences).where(and(eq(sequences.clinicId, clinic.id), eq(sequences.clientId, c.id))).orderBy(desc(sequences.updatedAt));
+      const seqs = await db
+        .select()
+        .from(sequences)
+        .where(and(eq(sequences.clinicId, clinic.id), eq(sequences.clientId, c.id)))
+        .orderBy(desc(sequences.updatedAt));
       return {
         id: c.externalId,
         firstName: c.firstName,
@@ -53,7 +68,13 @@ export const registerClientRoutes: FastifyPluginAsyncZod = async (app) => {
         email: c.email,
         phone: c.phone,
         channels: { sms: { consent: c.consentSms, ...flags.sms }, email: { consent: c.consentEmail, ...flags.email } },
-        sequences: seqs.map((s) => ({ id: s.workflowId, treatmentType: s.treatmentType, outcome: s.outcome, running: s.running, nextActionAt: s.nextActionAt?.toISOString() ?? null })),
+        sequences: seqs.map((s) => ({
+          id: s.workflowId,
+          treatmentType: s.treatmentType,
+          outcome: s.outcome,
+          running: s.running,
+          nextActionAt: s.nextActionAt?.toISOString() ?? null,
+        })),
       };
     },
   });

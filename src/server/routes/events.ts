@@ -2,7 +2,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { canonicalEventSchema, eventArraySchema, eventEnvelopeSchema, type CanonicalEvent } from '../../ingest/events.js';
+import {
+  type CanonicalEvent,
+  canonicalEventSchema,
+  eventArraySchema,
+  eventEnvelopeSchema,
+} from '../../ingest/events.js';
 import { clinicParams, errorResponses, v1Doc } from '../openapi.js';
 import { parseOr400 } from '../validate.js';
 
@@ -17,7 +22,12 @@ const eventResult = z
     enrolled: z.boolean().optional(),
     sequenceId: z.string().optional(),
     treatmentType: z.string().optional(),
-    reason: z.string().optional().describe('unclassified_service, not_repeatable, window_passed, treatment_type_disabled, duplicate, temporal_unavailable'),
+    reason: z
+      .string()
+      .optional()
+      .describe(
+        'unclassified_service, not_repeatable, window_passed, treatment_type_disabled, duplicate, temporal_unavailable',
+      ),
     staffEscalationOnly: z.boolean().optional(),
     sequencesSignalled: z.number().int().optional(),
     clientsUpdated: z.number().int().optional(),
@@ -25,20 +35,27 @@ const eventResult = z
   })
   .meta({ id: 'EventResult' });
 
-const bodySchema = z.union([canonicalEventSchema, eventArraySchema, eventEnvelopeSchema]).describe('one canonical event, an array of them, or { events: [...] } (at most 500)');
+const bodySchema = z
+  .union([canonicalEventSchema, eventArraySchema, eventEnvelopeSchema])
+  .describe('one canonical event, an array of them, or { events: [...] } (at most 500)');
 
 export const registerEventRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/clinics/:clinicId/events', {
     config: { role: 'admin' },
     schema: {
-      ...v1Doc('events', 'Ingest canonical events (treatment completed, appointment booked/cancelled, client updated/merged)', 'admin'),
+      ...v1Doc(
+        'events',
+        'Ingest canonical events (treatment completed, appointment booked/cancelled, client updated/merged)',
+        'admin',
+      ),
       params: clinicParams,
       body: bodySchema,
       response: { 202: z.object({ results: z.array(eventResult) }), ...errorResponses },
     },
     // The body is documented as the union but parsed by shape below, so a 400 names the failing
     // field instead of "no union member matched".
-    validatorCompiler: (req) => (req.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(req as never)),
+    validatorCompiler: (req) =>
+      req.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(req as never),
     handler: async (req, reply) => {
       const clinic = app.clinicFor(req);
       const events = parseBatch(req.body);
@@ -56,6 +73,7 @@ export const registerEventRoutes: FastifyPluginAsyncZod = async (app) => {
  */
 function parseBatch(body: unknown): CanonicalEvent[] {
   if (Array.isArray(body)) return parseOr400(eventArraySchema, body, 'body');
-  if (body !== null && typeof body === 'object' && 'events' in body) return parseOr400(eventEnvelopeSchema, body, 'body').events;
+  if (body !== null && typeof body === 'object' && 'events' in body)
+    return parseOr400(eventEnvelopeSchema, body, 'body').events;
   return [parseOr400(canonicalEventSchema, body, 'body')];
 }

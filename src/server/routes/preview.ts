@@ -6,7 +6,10 @@ import { previewInput, previewRequestSchema } from '../../preview/request.js';
 import { previewTimeline } from '../../preview/timeline.js';
 import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
-const localTime = z.object({ at: isoTime, local: z.string().describe('"2026-05-20 Wed 10:00" on the clock the message is timed by') });
+const localTime = z.object({
+  at: isoTime,
+  local: z.string().describe('"2026-05-20 Wed 10:00" on the clock the message is timed by'),
+});
 const channel = z.enum(['email', 'sms']);
 
 const previewStage = z
@@ -34,20 +37,27 @@ const previewStage = z
       .object({
         subject: z.string().optional(),
         body: z.string(),
-        sms: z.object({ encoding: z.enum(['GSM-7', 'UCS-2']), units: z.number().int(), segments: z.number().int() }).optional(),
+        sms: z
+          .object({ encoding: z.enum(['GSM-7', 'UCS-2']), units: z.number().int(), segments: z.number().int() })
+          .optional(),
       })
       .optional(),
   })
   .meta({ id: 'PreviewStage' });
 
-const channelState = z.object({ usable: z.boolean(), reason: z.enum(['no_address', 'no_consent', 'invalid_number']).optional() });
+const channelState = z.object({
+  usable: z.boolean(),
+  reason: z.enum(['no_address', 'no_consent', 'invalid_number']).optional(),
+});
 
 const previewView = z
   .object({
     clinicId: z.string(),
     treatmentType: z.string(),
     label: z.string(),
-    classification: z.object({ service: z.string(), by: z.enum(['service_id', 'synonym', 'type']), synonym: z.string().optional() }).optional(),
+    classification: z
+      .object({ service: z.string(), by: z.enum(['service_id', 'synonym', 'type']), synonym: z.string().optional() })
+      .optional(),
     completedAt: localTime,
     intervalDays: z.number().int(),
     clinicTimeZone: z.string(),
@@ -75,14 +85,25 @@ export const registerPreviewRoutes: FastifyPluginAsyncZod = async (app) => {
   app.post('/v1/clinics/:clinicId/preview', {
     config: { role: 'admin' },
     schema: {
-      ...v1Doc('preview', 'The timeline one treatment would produce: stages, send times, channels, caps, rendered text (nothing is stored or sent)', 'admin'),
+      ...v1Doc(
+        'preview',
+        'The timeline one treatment would produce: stages, send times, channels, caps, rendered text (nothing is stored or sent)',
+        'admin',
+      ),
       params: clinicParams,
       body: previewRequestSchema,
-      response: { 200: previewView, 422: errorResponses.default.describe('the service matches no treatment type (`unclassified_service`)'), ...errorResponses },
+      response: {
+        200: previewView,
+        422: errorResponses.default.describe('the service matches no treatment type (`unclassified_service`)'),
+        ...errorResponses,
+      },
     },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
-      return previewTimeline(previewClinic(app.deps.config.current(), clinic.id), previewInput(req.body, clinic.timeZone));
+      return previewTimeline(
+        previewClinic(app.deps.config.current(), clinic.id),
+        previewInput(req.body, clinic.timeZone),
+      );
     },
   });
 };

@@ -39,7 +39,13 @@ const taskView = z
     treatmentType: z.string().nullable(),
     reason: z.string(),
     status: z.string(),
-    client: z.object({ id: z.string(), firstName: z.string(), lastName: z.string(), phone: z.string().nullable(), email: z.string().nullable() }),
+    client: z.object({
+      id: z.string(),
+      firstName: z.string(),
+      lastName: z.string(),
+      phone: z.string().nullable(),
+      email: z.string().nullable(),
+    }),
     details: z.unknown(),
     dueAt: isoTime.nullable(),
     createdAt: isoTime.nullable(),
@@ -53,7 +59,12 @@ export const registerReadRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/clinics/:clinicId/messages', {
     config: { role: 'staff' },
-    schema: { ...v1Doc('messages', 'The message ledger (workflow times)', 'staff'), params: clinicParams, querystring: messageQuery, response: { 200: z.object({ messages: z.array(messageView) }), ...errorResponses } },
+    schema: {
+      ...v1Doc('messages', 'The message ledger (workflow times)', 'staff'),
+      params: clinicParams,
+      querystring: messageQuery,
+      response: { 200: z.object({ messages: z.array(messageView) }), ...errorResponses },
+    },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
       const q = req.query;
@@ -90,14 +101,28 @@ export const registerReadRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/clinics/:clinicId/tasks', {
     config: { role: 'staff' },
-    schema: { ...v1Doc('tasks', "Staff tasks with the client's contact details", 'staff'), params: clinicParams, querystring: taskQuery, response: { 200: z.object({ tasks: z.array(taskView) }), ...errorResponses } },
+    schema: {
+      ...v1Doc('tasks', "Staff tasks with the client's contact details", 'staff'),
+      params: clinicParams,
+      querystring: taskQuery,
+      response: { 200: z.object({ tasks: z.array(taskView) }), ...errorResponses },
+    },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
       const q = req.query;
       const where: SQL[] = [eq(staffTasks.clinicId, clinic.id)];
       if (q.status) where.push(eq(staffTasks.status, q.status));
       const rows = await db
-        .select({ t: staffTasks, c: { id: clients.externalId, firstName: clients.firstName, lastName: clients.lastName, phone: clients.phone, email: clients.email } })
+        .select({
+          t: staffTasks,
+          c: {
+            id: clients.externalId,
+            firstName: clients.firstName,
+            lastName: clients.lastName,
+            phone: clients.phone,
+            email: clients.email,
+          },
+        })
         .from(staffTasks)
         .innerJoin(clients, eq(clients.id, staffTasks.clientId))
         .where(and(...where))

@@ -8,19 +8,41 @@ import { agencyRebookingReport, clinicRebookingReport } from '../../reports/quer
 import { agencyParams, clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
 // The shape only (documented, so generated requests match it); parsePeriod checks the calendar.
-const periodBound = z.string().trim().max(40).regex(/^\d{4}-\d{2}-\d{2}(T.+)?$/, 'expected a date YYYY-MM-DD or an ISO 8601 instant');
+const periodBound = z
+  .string()
+  .trim()
+  .max(40)
+  .regex(/^\d{4}-\d{2}-\d{2}(T.+)?$/, 'expected a date YYYY-MM-DD or an ISO 8601 instant');
 
 const reportQuery = z.strictObject({
-  from: periodBound.optional().describe("first treatment date counted: YYYY-MM-DD on the clinic's calendar, or an ISO instant (default: 90 days before `to`)"),
-  to: periodBound.optional().describe('last treatment date counted, inclusive (or an ISO instant, exclusive); default now'),
+  from: periodBound
+    .optional()
+    .describe(
+      "first treatment date counted: YYYY-MM-DD on the clinic's calendar, or an ISO instant (default: 90 days before `to`)",
+    ),
+  to: periodBound
+    .optional()
+    .describe('last treatment date counted, inclusive (or an ISO instant, exclusive); default now'),
   treatmentType: z.string().trim().min(1).max(100).optional().describe('one treatment type only'),
 });
 
 const count = z.number().int().nonnegative();
 // Not bounded by 1: bookings are attributed to a stage's last touch, which a run may have reached without a sent message.
 const rate = z.number().nonnegative().nullable();
-const heldBack = z.object({ sendWindow: count, capsDeferred: count, capsSuppressed: count, consent: count, other: count });
-const messageCounts = { sent: z.object({ email: count, sms: count, total: count }), delivered: count, failed: count, opened: count, clicked: count };
+const heldBack = z.object({
+  sendWindow: count,
+  capsDeferred: count,
+  capsSuppressed: count,
+  consent: count,
+  other: count,
+});
+const messageCounts = {
+  sent: z.object({ email: count, sms: count, total: count }),
+  delivered: count,
+  failed: count,
+  opened: count,
+  clicked: count,
+};
 const totals = z
   .object({
     ...messageCounts,
@@ -65,7 +87,14 @@ const reportFields = {
   to: isoTime,
   treatmentType: z.string().nullable(),
   totals,
-  types: z.array(totals.extend({ treatmentType: z.string(), label: z.string(), intervalDays: z.number().int().nullable(), stages: z.array(stageRow) })),
+  types: z.array(
+    totals.extend({
+      treatmentType: z.string(),
+      label: z.string(),
+      intervalDays: z.number().int().nullable(),
+      stages: z.array(stageRow),
+    }),
+  ),
 };
 
 export const reportView = z.object(reportFields).meta({ id: 'RebookingReport' });
@@ -74,7 +103,9 @@ export const agencyReportView = z
   .object({
     agency: z.string(),
     ...reportFields,
-    byClinic: z.array(z.object({ clinicId: z.string(), name: z.string(), totals })).describe("each clinic's totals, in id order"),
+    byClinic: z
+      .array(z.object({ clinicId: z.string(), name: z.string(), totals }))
+      .describe("each clinic's totals, in id order"),
   })
   .meta({ id: 'AgencyRebookingReport' });
 
@@ -84,23 +115,34 @@ export const registerReportRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/clinics/:clinicId/reports/rebooking', {
     config: { role: 'admin' },
     schema: {
-      ...v1Doc('reports', "The clinic's rebooking report per treatment type and stage, for the treatments completed in the period", 'admin'),
+      ...v1Doc(
+        'reports',
+        "The clinic's rebooking report per treatment type and stage, for the treatments completed in the period",
+        'admin',
+      ),
       params: clinicParams,
       querystring: reportQuery,
       response: { 200: reportView, ...errorResponses },
     },
-    handler: async (req) => clinicRebookingReport(app.deps.db, app.deps.config.current(), app.clinicFor(req), req.query, nowMs()),
+    handler: async (req) =>
+      clinicRebookingReport(app.deps.db, app.deps.config.current(), app.clinicFor(req), req.query, nowMs()),
   });
 
   app.get('/v1/agencies/:agencyId/reports/rebooking', {
     config: { role: 'admin' },
     schema: {
-      ...v1Doc('reports', "The rebooking report of every clinic of the agency, rolled up (rates recomputed from the sums), with each clinic's totals", 'admin'),
-      description: 'Needs an admin key scoped to the whole agency (a clinic-scoped key of it gets 403; another agency answers 404).',
+      ...v1Doc(
+        'reports',
+        "The rebooking report of every clinic of the agency, rolled up (rates recomputed from the sums), with each clinic's totals",
+        'admin',
+      ),
+      description:
+        'Needs an admin key scoped to the whole agency (a clinic-scoped key of it gets 403; another agency answers 404).',
       params: agencyParams,
       querystring: reportQuery,
       response: { 200: agencyReportView, ...errorResponses },
     },
-    handler: async (req) => agencyRebookingReport(app.deps.db, app.deps.config.current(), app.agencyFor(req).id, req.query, nowMs()),
+    handler: async (req) =>
+      agencyRebookingReport(app.deps.db, app.deps.config.current(), app.agencyFor(req).id, req.query, nowMs()),
   });
 };

@@ -75,7 +75,12 @@ export const registerSequenceRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.get('/v1/clinics/:clinicId/sequences', {
     config: { role: 'staff' },
-    schema: { ...v1Doc('sequences', 'List sequences', 'staff'), params: clinicParams, querystring: listQuery, response: { 200: z.object({ sequences: z.array(sequenceView) }), ...errorResponses } },
+    schema: {
+      ...v1Doc('sequences', 'List sequences', 'staff'),
+      params: clinicParams,
+      querystring: listQuery,
+      response: { 200: z.object({ sequences: z.array(sequenceView) }), ...errorResponses },
+    },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
       const q = req.query;
@@ -98,14 +103,27 @@ export const registerSequenceRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/clinics/:clinicId/sequences/:sequenceId', {
     config: { role: 'staff' },
     schema: {
-      ...v1Doc('sequences', 'One sequence with its live status (asked of the workflow; `live` is null when Temporal cannot answer)', 'staff'),
+      ...v1Doc(
+        'sequences',
+        'One sequence with its live status (asked of the workflow; `live` is null when Temporal cannot answer)',
+        'staff',
+      ),
       params: sequenceParams,
-      response: { 200: z.object({ sequence: sequenceView, live: liveView.nullable(), liveState: z.enum(['ok', 'not_found', 'unavailable']) }), ...errorResponses },
+      response: {
+        200: z.object({
+          sequence: sequenceView,
+          live: liveView.nullable(),
+          liveState: z.enum(['ok', 'not_found', 'unavailable']),
+        }),
+        ...errorResponses,
+      },
     },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
       const row = await sequenceOf(clinic.id, req.params.sequenceId);
-      const lookup = app.deps.sequenceStatus ? await app.deps.sequenceStatus(row.s.workflowId) : ({ state: 'unavailable' } as const);
+      const lookup = app.deps.sequenceStatus
+        ? await app.deps.sequenceStatus(row.s.workflowId)
+        : ({ state: 'unavailable' } as const);
       const live =
         lookup.state === 'ok'
           ? {
@@ -113,7 +131,12 @@ export const registerSequenceRoutes: FastifyPluginAsyncZod = async (app) => {
               nextActionAt: lookup.status.nextActionAt ?? null,
               outcome: lookup.status.outcome,
               outcomeStage: lookup.status.outcomeStage ?? null,
-              history: lookup.status.history.map((h) => ({ at: h.at, stage: h.stage, event: h.event, detail: h.detail ?? null })),
+              history: lookup.status.history.map((h) => ({
+                at: h.at,
+                stage: h.stage,
+                event: h.event,
+                detail: h.detail ?? null,
+              })),
             }
           : null;
       return { sequence: view(row), live, liveState: lookup.state };
@@ -125,7 +148,11 @@ export const registerSequenceRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       ...v1Doc('sequences', 'Cancel a running sequence: no further stage is sent (outcome `cancelled`)', 'admin'),
       params: sequenceParams,
-      response: { 202: z.object({ id: z.string(), cancelled: z.literal(true) }), 409: errorResponses.default.describe('the sequence is not running'), ...errorResponses },
+      response: {
+        202: z.object({ id: z.string(), cancelled: z.literal(true) }),
+        409: errorResponses.default.describe('the sequence is not running'),
+        ...errorResponses,
+      },
     },
     handler: async (req, reply) => {
       const clinic = app.clinicFor(req);
@@ -133,7 +160,8 @@ export const registerSequenceRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!row.s.running) throw new RebookError('conflict', 'sequence is not running');
       const signals = app.deps.signals;
       if (!signals) throw new RebookError('temporal_unavailable', 'cannot reach the sequences');
-      if (!(await signals.end(row.s.workflowId, { outcome: 'cancelled' }))) throw new RebookError('conflict', 'sequence is not running');
+      if (!(await signals.end(row.s.workflowId, { outcome: 'cancelled' })))
+        throw new RebookError('conflict', 'sequence is not running');
       req.log.info({ sequenceId: row.s.workflowId, keyId: req.principal?.keyId }, 'sequence cancelled through the API');
       return reply.status(202).send({ id: row.s.workflowId, cancelled: true as const });
     },

@@ -7,19 +7,42 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { treatmentTypesFor } from '../../config/load.js';
 import { RebookError } from '../../errors.js';
-import { listServiceMappings, normalizeServiceKey, saveServiceMapping, unmappedServicesOf } from '../../ingest/service-mappings.js';
+import {
+  listServiceMappings,
+  normalizeServiceKey,
+  saveServiceMapping,
+  unmappedServicesOf,
+} from '../../ingest/service-mappings.js';
 import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
 const DAY_MS = 86_400_000;
 
 const unmappedView = z
-  .object({ serviceKey: z.string(), serviceId: z.string().nullable(), serviceName: z.string(), occurrences: z.number().int(), firstSeenAt: isoTime, lastSeenAt: isoTime })
+  .object({
+    serviceKey: z.string(),
+    serviceId: z.string().nullable(),
+    serviceName: z.string(),
+    occurrences: z.number().int(),
+    firstSeenAt: isoTime,
+    lastSeenAt: isoTime,
+  })
   .meta({ id: 'UnmappedService' });
-const mappingView = z.object({ serviceKey: z.string(), treatmentType: z.string().nullable(), mappedAt: isoTime }).meta({ id: 'ServiceMapping' });
+const mappingView = z
+  .object({ serviceKey: z.string(), treatmentType: z.string().nullable(), mappedAt: isoTime })
+  .meta({ id: 'ServiceMapping' });
 
 const mappingBody = z.strictObject({
-  serviceKey: z.string().min(4).max(300).describe('as listed by unmapped-services: `id:<vendor service id>` or `name:<service name>`'),
-  treatmentType: z.string().min(1).max(100).nullable().describe("a treatment type the clinic runs, or null: not a repeatable treatment (stop reporting it)"),
+  serviceKey: z
+    .string()
+    .min(4)
+    .max(300)
+    .describe('as listed by unmapped-services: `id:<vendor service id>` or `name:<service name>`'),
+  treatmentType: z
+    .string()
+    .min(1)
+    .max(100)
+    .nullable()
+    .describe('a treatment type the clinic runs, or null: not a repeatable treatment (stop reporting it)'),
 });
 
 export const registerServiceRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -29,32 +52,58 @@ export const registerServiceRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get('/v1/clinics/:clinicId/unmapped-services', {
     config: { role: 'staff' },
     schema: {
-      ...v1Doc('services', 'Services seen in treatments that no treatment type matched and staff have not mapped yet', 'staff'),
+      ...v1Doc(
+        'services',
+        'Services seen in treatments that no treatment type matched and staff have not mapped yet',
+        'staff',
+      ),
       params: clinicParams,
-      querystring: z.strictObject({ days: z.coerce.number().int().min(1).max(3650).default(30).describe('seen in the last N days') }),
+      querystring: z.strictObject({
+        days: z.coerce.number().int().min(1).max(3650).default(30).describe('seen in the last N days'),
+      }),
       response: { 200: z.object({ services: z.array(unmappedView) }), ...errorResponses },
     },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
       const rows = await unmappedServicesOf(db, clinic.id, { since: new Date(now() - req.query.days * DAY_MS) });
-      return { services: rows.map((r) => ({ ...r, firstSeenAt: r.firstSeenAt.toISOString(), lastSeenAt: r.lastSeenAt.toISOString() })) };
+      return {
+        services: rows.map((r) => ({
+          ...r,
+          firstSeenAt: r.firstSeenAt.toISOString(),
+          lastSeenAt: r.lastSeenAt.toISOString(),
+        })),
+      };
     },
   });
 
   app.get('/v1/clinics/:clinicId/service-mappings', {
     config: { role: 'staff' },
-    schema: { ...v1Doc('services', 'Services mapped by staff', 'staff'), params: clinicParams, response: { 200: z.object({ mappings: z.array(mappingView) }), ...errorResponses } },
+    schema: {
+      ...v1Doc('services', 'Services mapped by staff', 'staff'),
+      params: clinicParams,
+      response: { 200: z.object({ mappings: z.array(mappingView) }), ...errorResponses },
+    },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
       const rows = await listServiceMappings(db, clinic.id);
-      return { mappings: rows.map((m) => ({ serviceKey: m.serviceKey, treatmentType: m.treatmentType, mappedAt: m.mappedAt.toISOString() })) };
+      return {
+        mappings: rows.map((m) => ({
+          serviceKey: m.serviceKey,
+          treatmentType: m.treatmentType,
+          mappedAt: m.mappedAt.toISOString(),
+        })),
+      };
     },
   });
 
   app.put('/v1/clinics/:clinicId/service-mappings', {
     config: { role: 'admin' },
     schema: {
-      ...v1Doc('services', 'Map a service to a treatment type (or to none); treatments of it received from now on are classified by this', 'admin'),
+      ...v1Doc(
+        'services',
+        'Map a service to a treatment type (or to none); treatments of it received from now on are classified by this',
+        'admin',
+      ),
       params: clinicParams,
       body: mappingBody,
       response: { 200: mappingView, ...errorResponses },
@@ -62,12 +111,22 @@ export const registerServiceRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: async (req) => {
       const clinic = app.clinicFor(req);
       const serviceKey = normalizeServiceKey(req.body.serviceKey);
-      if (!serviceKey) throw new RebookError('validation_failed', 'invalid service key', { issues: [{ path: 'body.serviceKey', message: 'expected id:<service id> or name:<service name>' }] });
+      if (!serviceKey)
+        throw new RebookError('validation_failed', 'invalid service key', {
+          issues: [{ path: 'body.serviceKey', message: 'expected id:<service id> or name:<service name>' }],
+        });
       const type = req.body.treatmentType;
       if (type !== null && !treatmentTypesFor(app.deps.config.current(), clinic).has(type)) {
-        throw new RebookError('validation_failed', 'unknown treatment type', { issues: [{ path: 'body.treatmentType', message: 'not a treatment type this clinic runs' }] });
+        throw new RebookError('validation_failed', 'unknown treatment type', {
+          issues: [{ path: 'body.treatmentType', message: 'not a treatment type this clinic runs' }],
+        });
       }
-      const m = await saveServiceMapping(db, clinic.id, { serviceKey, treatmentType: type, mappedBy: req.principal?.keyId ?? null }, new Date(now()));
+      const m = await saveServiceMapping(
+        db,
+        clinic.id,
+        { serviceKey, treatmentType: type, mappedBy: req.principal?.keyId ?? null },
+        new Date(now()),
+      );
       req.log.info({ clinicId: clinic.id, treatmentType: type, keyId: req.principal?.keyId }, 'service mapped');
       return { serviceKey: m.serviceKey, treatmentType: m.treatmentType, mappedAt: m.mappedAt.toISOString() };
     },

@@ -31,14 +31,21 @@ export function unsubscribeRoutes(inbound: Inbound) {
       messageIdOf(token);
       return reply
         .type('text/html')
-        .send(page('Unsubscribe', `<h1>Unsubscribe</h1><p>Stop receiving these emails?</p><form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`));
+        .send(
+          page(
+            'Unsubscribe',
+            `<h1>Unsubscribe</h1><p>Stop receiving these emails?</p><form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+          ),
+        );
     });
 
     app.post('/unsubscribe/:token', async (req, reply) => {
       const { token } = req.params as { token: string };
       const id = messageIdOf(token);
       if (!(await inbound.unsubscribe(id))) throw new RebookError('not_found', 'unknown or invalid unsubscribe link');
-      return reply.type('text/html').send(page('Unsubscribed', '<h1>You are unsubscribed</h1><p>You will not receive these emails any more.</p>'));
+      return reply
+        .type('text/html')
+        .send(page('Unsubscribed', '<h1>You are unsubscribed</h1><p>You will not receive these emails any more.</p>'));
     });
   };
 }

@@ -10,7 +10,12 @@ import { RebookError } from '../../errors.js';
 import type { Inbound } from '../../messaging/inbound.js';
 import { SENDGRID_EVENTS_PATH } from '../../messaging/registry.js';
 import { MESSAGE_ID_ARG } from '../../messaging/sendgrid/index.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, sendgridPublicKey, verifySendgridSignature } from '../../messaging/sendgrid/signature.js';
+import {
+  SIGNATURE_HEADER,
+  sendgridPublicKey,
+  TIMESTAMP_HEADER,
+  verifySendgridSignature,
+} from '../../messaging/sendgrid/signature.js';
 import { parseOr400 } from '../validate.js';
 
 const eventSchema = z.looseObject({
@@ -49,7 +54,10 @@ export function sendgridWebhooks(inbound: Inbound) {
           break;
         }
       }
-      if (!verified) throw new RebookError('unauthorized', 'invalid or missing SendGrid event signature', { field: SIGNATURE_HEADER });
+      if (!verified)
+        throw new RebookError('unauthorized', 'invalid or missing SendGrid event signature', {
+          field: SIGNATURE_HEADER,
+        });
       let body: unknown;
       try {
         body = JSON.parse(raw.toString('utf8'));

@@ -28,11 +28,13 @@ function verifiedClinics(app: FastifyInstance, req: FastifyRequest, params: Reco
     const url = publicUrl(clinic, req.url);
     if (url && verifyTwilioSignature(account.authToken, sig, url, params)) ok.push(clinic);
   }
-  if (ok.length === 0) throw new RebookError('unauthorized', 'invalid or missing Twilio signature', { field: 'x-twilio-signature' });
+  if (ok.length === 0)
+    throw new RebookError('unauthorized', 'invalid or missing Twilio signature', { field: 'x-twilio-signature' });
   return ok;
 }
 
-const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+const xml = (s: string) =>
+  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 
 export function twilioWebhooks(inbound: Inbound) {
   return async function register(app: FastifyInstance): Promise<void> {
@@ -44,7 +46,13 @@ export function twilioWebhooks(inbound: Inbound) {
       const params = formParams(String(req.body ?? ''));
       const clinics = verifiedClinics(app, req, params);
       const ledgerId = new URL(req.url, 'http://local').searchParams.get('m');
-      for (const clinic of clinics) await inbound.twilioStatus(clinic, { ledgerId, MessageSid: params.MessageSid, MessageStatus: params.MessageStatus, ErrorCode: params.ErrorCode });
+      for (const clinic of clinics)
+        await inbound.twilioStatus(clinic, {
+          ledgerId,
+          MessageSid: params.MessageSid,
+          MessageStatus: params.MessageStatus,
+          ErrorCode: params.ErrorCode,
+        });
       return reply.status(204).send();
     });
 
@@ -53,17 +61,27 @@ export function twilioWebhooks(inbound: Inbound) {
       const candidates = verifiedClinics(app, req, params);
       // The clinic whose Messaging Service or number received the reply.
       const clinic =
-        candidates.find((c) => (params.MessagingServiceSid && c.providers.twilio?.messagingServiceSid === params.MessagingServiceSid) || (params.To && c.providers.twilio?.from === params.To)) ??
-        (candidates.length === 1 ? candidates[0] : undefined);
+        candidates.find(
+          (c) =>
+            (params.MessagingServiceSid && c.providers.twilio?.messagingServiceSid === params.MessagingServiceSid) ||
+            (params.To && c.providers.twilio?.from === params.To),
+        ) ?? (candidates.length === 1 ? candidates[0] : undefined);
       let answer: string | undefined;
       if (clinic && params.MessageSid && params.From) {
-        answer = await inbound.twilioInbound(clinic, { MessageSid: params.MessageSid, From: params.From, Body: params.Body ?? '', ...(params.OptOutType ? { OptOutType: params.OptOutType } : {}) });
+        answer = await inbound.twilioInbound(clinic, {
+          MessageSid: params.MessageSid,
+          From: params.From,
+          Body: params.Body ?? '',
+          ...(params.OptOutType ? { OptOutType: params.OptOutType } : {}),
+        });
       } else {
         app.log.warn({ messageSid: params.MessageSid }, 'inbound SMS for no known clinic');
       }
       return reply
         .type('text/xml')
-        .send(`<?xml version="1.0" encoding="UTF-8"?><Response>${answer ? `<Message>${xml(answer)}</Message>` : ''}</Response>`);
+        .send(
+          `<?xml version="1.0" encoding="UTF-8"?><Response>${answer ? `<Message>${xml(answer)}</Message>` : ''}</Response>`,
+        );
     });
   };
 }

@@ -52,7 +52,8 @@ export async function registerWebhookRoutes(app: FastifyInstance): Promise<void>
       const byPath = spec.path.includes(':clinicId');
       if (byPath) {
         clinic = clinics.get((req.params as { clinicId: string }).clinicId);
-        if (!clinic || clinic.platform !== platform) throw new RebookError('clinic_not_found', 'unknown clinic', { field: 'clinicId' });
+        if (!clinic || clinic.platform !== platform)
+          throw new RebookError('clinic_not_found', 'unknown clinic', { field: 'clinicId' });
         spec.verify({ rawBody: raw, headers: req.headers }, clinic, secrets, Date.now());
         body = parseJson(raw);
       } else {
@@ -68,7 +69,9 @@ export async function registerWebhookRoutes(app: FastifyInstance): Promise<void>
       }
       const { stored, duplicates } = await foreground(() => ingest.store(clinic.id, platform, items));
       processor.enqueue(stored, { platform, clinicId: clinic.id });
-      return reply.status(200).send({ status: stored.length > 0 ? 'accepted' : 'duplicate', stored: stored.length, duplicates });
+      return reply
+        .status(200)
+        .send({ status: stored.length > 0 ? 'accepted' : 'duplicate', stored: stored.length, duplicates });
     });
   }
 }
