@@ -205,20 +205,18 @@ async function baselinePhase(stack: BenchStack, round: number, n: number): Promi
   });
   // Untimed setup: the client rows the ingest path would have written, so the worker does the
   // same work for these workflows as for ingested ones (sequences.client_id references clients).
-  await stack.database.db
-    .insert(clients)
-    .values(
-      calls.map((c, i) => ({
-        id: c.input.clientId,
-        clinicId: CLINIC,
-        externalId: `bench-base-${round}-${i}`,
-        firstName: 'Bench',
-        lastName: `Base${i}`,
-        email: `bench.base.${round}.${i}@example.com`,
-        consentSms: false,
-        consentEmail: true,
-      })),
-    );
+  await stack.database.db.insert(clients).values(
+    calls.map((c, i) => ({
+      id: c.input.clientId,
+      clinicId: CLINIC,
+      externalId: `bench-base-${round}-${i}`,
+      firstName: 'Bench',
+      lastName: `Base${i}`,
+      email: `bench.base.${round}.${i}@example.com`,
+      consentSms: false,
+      consentEmail: true,
+    })),
+  );
   const t0 = performance.now();
   const results = await pool(n, params.concurrency, async (i) => {
     const c = calls[i]!;

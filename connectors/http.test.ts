@@ -71,7 +71,11 @@ describe('vendor HTTP', () => {
     let refreshes = 0;
     const { http } = client({
       headers: async () => ({ authorization: token }),
-      onUnauthorized: async () => ((token = 'new'), refreshes++, true),
+      onUnauthorized: async () => {
+        token = 'new';
+        refreshes++;
+        return true;
+      },
     });
     nock(BASE).get('/y').matchHeader('authorization', 'old').reply(401);
     nock(BASE).get('/y').matchHeader('authorization', 'new').reply(200, { id: 1 });

@@ -95,7 +95,10 @@ export async function saveClientRef(
   vendorRef: string,
 ): Promise<void> {
   let written = writtenRefs.get(db);
-  if (!written) writtenRefs.set(db, (written = new Map()));
+  if (!written) {
+    written = new Map();
+    writtenRefs.set(db, written);
+  }
   const key = `${clinicId}\u0000${platform}\u0000${externalId}`;
   if (written.get(key) === vendorRef) return;
   await db

@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clinicOrThrow, type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import { connectorConfigDir } from '../../test/helpers/connector-stack.js';
+import { sink } from '../../test/helpers/sink.js';
 import { importCommand } from './cli.js';
 import { planImport } from './import.js';
 
@@ -27,11 +27,6 @@ const clientIdsOf = (text: string, mapping = {}) =>
     config,
     now: NOW,
   }).events.map((e) => (e.event.type === 'treatment.completed' ? e.event.client.id : undefined));
-
-function sink() {
-  let text = '';
-  return { stream: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }), text: () => text };
-}
 
 beforeAll(() => {
   configDir = connectorConfigDir();

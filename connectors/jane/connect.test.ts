@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
@@ -18,6 +18,7 @@ import { embeddedDir } from '../../src/db/embedded-lock.js';
 import { createLogger } from '../../src/log.js';
 import { newEncryptionKeySpec } from '../../src/temporal/codec.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
+import { sink } from '../../test/helpers/sink.js';
 import { ApiCallCounter } from '../http.js';
 import { openSecret, readSealedState, SECRETS_KEY_ENV, sealSecret } from '../sealed-state.js';
 import { createConnectorRuntime, readState } from '../shared.js';
@@ -30,11 +31,6 @@ const log = createLogger({ level: 'silent' });
 const secrets = { ...SECRETS, [SECRETS_KEY_ENV]: newEncryptionKeySpec('s1') } as NodeJS.ProcessEnv;
 let configDir: string;
 let dataDir: string;
-
-function sink() {
-  let text = '';
-  return { stream: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }), text: () => text };
-}
 
 beforeAll(() => {
   nock.disableNetConnect();

@@ -44,6 +44,7 @@ afterAll(async () => {
 });
 
 describe('Jane signatures and OAuth', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the test's name quotes the signed string's shape
   it('signs `${timestamp}.${raw body}` with HMAC-SHA256, hex (pinned vector computed with openssl)', () => {
     const body = Buffer.from('{"event_id":"e1"}');
     expect(janeSignedString('1767225600', body).toString()).toBe('1767225600.{"event_id":"e1"}');

@@ -290,24 +290,20 @@ describe('polling for bookings and cancellations', () => {
       .insert(clients)
       .values({ clinicId: clinic.id, externalId: '300077', firstName: 'Known', lastName: 'Client', consentEmail: true })
       .returning({ id: clients.id });
-    await database.db
-      .insert(sequences)
-      .values({
-        workflowId: 'rebook/mb-clinic/poll-test/neuromodulator',
-        clinicId: clinic.id,
-        clientId: known!.id,
-        treatmentType: 'neuromodulator',
-        running: true,
-      });
-    await database.db
-      .insert(appointments)
-      .values({
-        clinicId: clinic.id,
-        externalId: '501',
-        clientExternalId: '300077',
-        status: 'booked',
-        startAt: new Date(now + 5 * DAY),
-      });
+    await database.db.insert(sequences).values({
+      workflowId: 'rebook/mb-clinic/poll-test/neuromodulator',
+      clinicId: clinic.id,
+      clientId: known!.id,
+      treatmentType: 'neuromodulator',
+      running: true,
+    });
+    await database.db.insert(appointments).values({
+      clinicId: clinic.id,
+      externalId: '501',
+      clientExternalId: '300077',
+      status: 'booked',
+      startAt: new Date(now + 5 * DAY),
+    });
     await writeState(
       database.db,
       clinic.id,

@@ -4,11 +4,11 @@
  * usage errors; a refused key surfaces as a coded error without the vendor's text.
  */
 import { rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
+import { sink } from '../../test/helpers/sink.js';
 import { MINDBODY_PUSH_API_BASE, MINDBODY_SUBSCRIBED_EVENTS } from './constants.js';
 import { subscriptionsCommand } from './subscriptions.js';
 
@@ -18,10 +18,6 @@ const BASE = PUSH.pathname;
 const log = createLogger({ level: 'silent' });
 let configDir: string;
 
-function sink() {
-  let text = '';
-  return { stream: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }), text: () => text };
-}
 const run = async (...argv: string[]) => {
   const out = sink();
   const code = await subscriptionsCommand(argv, { configDir, secrets: SECRETS, log }, out.stream);

@@ -30,9 +30,7 @@ const PLATFORM = 'vagaro';
 
 interface VagaroClient {
   appointment(id: string): Promise<AppointmentPayload | undefined>;
-  customer(
-    id: string,
-  ): Promise<
+  customer(id: string): Promise<
     | {
         customerId: string;
         customerFirstName?: string | null;

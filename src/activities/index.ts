@@ -7,7 +7,7 @@ import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import { planSequence } from '../core/plan.js';
-import { clients, messages, sequences, } from '../db/schema.js';
+import { clients, messages, sequences } from '../db/schema.js';
 import { RebookError, toActivityFailure } from '../errors.js';
 import { activityTimeMs, recordRun } from '../reports/record.js';
 import { createDelivery, type DeliveryDeps, providerFor } from './deliver.js';

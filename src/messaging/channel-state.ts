@@ -40,17 +40,15 @@ export async function recordOptOut(
   await db.transaction(async (tx) => {
     for (const clientId of ref.clientIds) {
       await upsert(tx, clientId, channel, { optedOutAt: at, optOutSource: source });
-      await tx
-        .insert(consentEvents)
-        .values({
-          clinicId: ref.clinicId,
-          clientId,
-          channel,
-          action: 'revoked',
-          source,
-          ref: eventRef ?? null,
-          occurredAt: at,
-        });
+      await tx.insert(consentEvents).values({
+        clinicId: ref.clinicId,
+        clientId,
+        channel,
+        action: 'revoked',
+        source,
+        ref: eventRef ?? null,
+        occurredAt: at,
+      });
     }
   });
 }
@@ -67,17 +65,15 @@ export async function recordOptIn(
   await db.transaction(async (tx) => {
     for (const clientId of ref.clientIds) {
       await upsert(tx, clientId, channel, { optedOutAt: null, optOutSource: null });
-      await tx
-        .insert(consentEvents)
-        .values({
-          clinicId: ref.clinicId,
-          clientId,
-          channel,
-          action: 'granted',
-          source,
-          ref: eventRef ?? null,
-          occurredAt: at,
-        });
+      await tx.insert(consentEvents).values({
+        clinicId: ref.clinicId,
+        clientId,
+        channel,
+        action: 'granted',
+        source,
+        ref: eventRef ?? null,
+        occurredAt: at,
+      });
     }
   });
 }

@@ -51,8 +51,8 @@ export function createProviderRegistry(
     const account = twilioAccountOf(clinic, opts.secrets);
     if (account && clinic.providers.twilio) {
       let client = twilioClients.get(account.accountSid);
-      if (!client)
-        twilioClients.set(account.accountSid, (client = createTwilioClient({ ...account, keepAlive: opts.keepAlive })));
+      if (!client) client = createTwilioClient({ ...account, keepAlive: opts.keepAlive });
+      twilioClients.set(account.accountSid, client);
       set.sms = createTwilioProvider(
         {
           ...account,

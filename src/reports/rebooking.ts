@@ -284,13 +284,17 @@ export function rebookingReport(
       const info = types.get(key);
       const stages = new Map<string, StageRow>();
       for (const s of info?.stages ?? []) stages.set(s.key, newStageRow(s.key, s));
-      byType.set(key, (t = { counts: zeroCounts(), stages }));
+      t = { counts: zeroCounts(), stages };
+      byType.set(key, t);
     }
     return t;
   };
   const stageOf = (t: ReturnType<typeof typeOf>, key: string) => {
     let s = t.stages.get(key);
-    if (!s) t.stages.set(key, (s = newStageRow(key)));
+    if (!s) {
+      s = newStageRow(key);
+      t.stages.set(key, s);
+    }
     return s;
   };
 
@@ -414,8 +418,10 @@ export function rollUpReports(reports: RebookingReport[]): RebookingReport {
       addCounts(into, t);
       for (const s of t.stages) {
         let row = into.stages.find((x) => x.stage === s.stage);
-        if (!row)
-          into.stages.push((row = { ...newStageRow(s.stage), purpose: s.purpose, plannedChannel: s.plannedChannel }));
+        if (!row) {
+          row = { ...newStageRow(s.stage), purpose: s.purpose, plannedChannel: s.plannedChannel };
+          into.stages.push(row);
+        }
         row.reached += s.reached;
         row.bookings += s.bookings;
         row.escalated += s.escalated;

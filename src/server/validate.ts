@@ -49,10 +49,10 @@ export function nulCharacterPaths(value: unknown, path: string, out: string[] = 
   if (typeof value === 'string') {
     if (value.includes('\u0000')) out.push(path);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => nulCharacterPaths(v, `${path}.${i}`, out, depth + 1));
+    for (const [i, v] of value.entries()) nulCharacterPaths(v, `${path}.${i}`, out, depth + 1);
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\u0000')) out.push(`${path}.${k.replace(/\u0000/g, '\\0')}`);
+      if (k.includes('\u0000')) out.push(`${path}.${k.replaceAll('\u0000', '\\0')}`);
       nulCharacterPaths(v, `${path}.${k}`, out, depth + 1);
     }
   }

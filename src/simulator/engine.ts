@@ -410,7 +410,10 @@ export function simulate(
   const clients = new Map<string, HistoryRow[]>();
   for (const r of rows) {
     let list = clients.get(r.clientId);
-    if (!list) clients.set(r.clientId, (list = []));
+    if (!list) {
+      list = [];
+      clients.set(r.clientId, list);
+    }
     list.push(r);
   }
   s.input.clients = clients.size;

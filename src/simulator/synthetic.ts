@@ -128,7 +128,10 @@ export function generateHistory(opts: SyntheticOptions): SyntheticRow[] {
   const totalWeight = SYNTHETIC_MENU.reduce((a, x) => a + x.weight, 0);
   const pickItem = (): MenuItem => {
     let u = rnd() * totalWeight;
-    for (const item of SYNTHETIC_MENU) if ((u -= item.weight) < 0) return item;
+    for (const item of SYNTHETIC_MENU) {
+      u -= item.weight;
+      if (u < 0) return item;
+    }
     return SYNTHETIC_MENU[0]!;
   };
 
@@ -199,7 +202,10 @@ export function generateHistory(opts: SyntheticOptions): SyntheticRow[] {
   const opening = (d: { year: number; month: number; day: number }): number => {
     const key = `${d.year}-${d.month}-${d.day}`;
     let at = openings.get(key);
-    if (at === undefined) openings.set(key, (at = fromLocal({ ...d, hour: 9, minute: 0 }, timeZone)));
+    if (at === undefined) {
+      at = fromLocal({ ...d, hour: 9, minute: 0 }, timeZone);
+      openings.set(key, at);
+    }
     return at;
   };
 

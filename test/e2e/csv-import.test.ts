@@ -115,7 +115,12 @@ describe('rebook import', () => {
     try {
       writeFileSync(join(dir, 'export.csv'), janeExport(Date.now()));
       let printed = '';
-      const out = { write: (s: string) => ((printed += s), true) } as unknown as NodeJS.WriteStream;
+      const out = {
+        write: (s: string) => {
+          printed += s;
+          return true;
+        },
+      } as unknown as NodeJS.WriteStream;
       const code = await importCommand(
         ['--clinic', CLINIC, '--format', 'jane', '--dry-run', join(dir, 'export.csv')],
         { configDir, port: 1, secrets: SECRETS },

@@ -136,11 +136,17 @@ function mockOncePerProcess() {
   if (!served.token)
     nock(API)
       .post('/public/v6/usertoken/issue', { Username: SECRETS.MB_USERNAME!, Password: SECRETS.MB_PASSWORD! })
-      .reply(() => ((served.token = true), [200, { TokenType: 'Bearer', AccessToken: 'staff-token-1' }]));
+      .reply(() => {
+        served.token = true;
+        return [200, { TokenType: 'Bearer', AccessToken: 'staff-token-1' }];
+      });
   if (!served.catalog)
     nock(API)
       .get('/public/v6/site/sessiontypes')
-      .reply(() => ((served.catalog = true), [200, fixture('api-sessiontypes')]));
+      .reply(() => {
+        served.catalog = true;
+        return [200, fixture('api-sessiontypes')];
+      });
 }
 
 afterEach(() => {

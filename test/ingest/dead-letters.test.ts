@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { type Client, ServiceError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { INBOX_DEAD_AFTER_FAILURES, INBOX_DEAD_AFTER_MS } from '../../src/ingest
 import { createIngest, type IngestDeps } from '../../src/ingest/service.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir } from '../helpers/connector-stack.js';
+import { sink } from '../helpers/sink.js';
 
 const HOUR = 3_600_000;
 const log = createLogger({ level: 'silent' });
@@ -59,11 +59,6 @@ const vendorItem = (key: string) => ({
   eventType: 'mindbody:appointmentBooking.updated',
   vendor: { platform: 'mindbody', kind: 'appointmentBooking.updated', data: { appointmentId: '1' } },
 });
-
-function sink() {
-  let text = '';
-  return { stream: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }), text: () => text };
-}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'rebook-dead-letters-'));

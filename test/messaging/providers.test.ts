@@ -69,10 +69,10 @@ describe('twilio', () => {
   it('uses a From number when the clinic has no Messaging Service', async () => {
     let form: URLSearchParams | undefined;
     nock('https://api.twilio.com')
-      .post(
-        `/2010-04-01/Accounts/${SID}/Messages.json`,
-        (body) => ((form = new URLSearchParams(body as unknown as string)), true),
-      )
+      .post(`/2010-04-01/Accounts/${SID}/Messages.json`, (body) => {
+        form = new URLSearchParams(body as unknown as string);
+        return true;
+      })
       .reply(201, { sid: 'SM2', status: 'queued' });
     expect(await twilioProvider({ messagingServiceSid: undefined, from: '+12125550100' }).send(message)).toEqual({
       status: 'queued',
@@ -159,7 +159,10 @@ describe('sendgrid', () => {
     let payload: any;
     let auth: string | undefined;
     nock('https://api.sendgrid.com')
-      .post('/v3/mail/send', (body) => ((payload = body), true))
+      .post('/v3/mail/send', (body) => {
+        payload = body;
+        return true;
+      })
       .reply(function () {
         auth = this.req.headers.authorization as string;
         return [202, '', { 'X-Message-Id': 'sg-abc123' }];
@@ -188,7 +191,10 @@ describe('sendgrid', () => {
   it('a dynamic template: template_id and the tokens as dynamic_template_data, no subject or content of ours', async () => {
     let payload: any;
     nock('https://api.sendgrid.com')
-      .post('/v3/mail/send', (body) => ((payload = body), true))
+      .post('/v3/mail/send', (body) => {
+        payload = body;
+        return true;
+      })
       .reply(202, '', { 'X-Message-Id': 'sg-tpl-1' });
     const data = {
       firstName: 'Avery',
@@ -225,7 +231,10 @@ describe('sendgrid', () => {
   it('sandbox mode is passed through', async () => {
     let payload: any;
     nock('https://api.sendgrid.com')
-      .post('/v3/mail/send', (body) => ((payload = body), true))
+      .post('/v3/mail/send', (body) => {
+        payload = body;
+        return true;
+      })
       .reply(202, '', { 'X-Message-Id': 'sg-2' });
     await provider({ sandbox: true }).send(email);
     expect(payload.mail_settings).toEqual({ sandbox_mode: { enable: true } });

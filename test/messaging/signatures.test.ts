@@ -86,9 +86,7 @@ describe('SendGrid signed event webhook', () => {
     const ourBody = JSON.stringify([
       { email: 'a@example.com', event: 'delivered', sg_event_id: 'e1', rebook_message_id: 'm1', timestamp: 1 },
     ]);
-    const sig = createSign('sha256')
-      .update(`1700000000${ourBody}`)
-      .sign(privateKey, 'base64');
+    const sig = createSign('sha256').update(`1700000000${ourBody}`).sign(privateKey, 'base64');
     const spki = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
     expect(verifySendgridSignature(sendgridPublicKey(spki), sig, '1700000000', ourBody)).toBe(true);
     expect(verifySendgridSignature(other, sig, '1700000000', ourBody)).toBe(false);
@@ -105,8 +103,7 @@ describe('unsubscribe tokens', () => {
   it('reject another secret, a changed id and malformed tokens', () => {
     const token = signUnsubscribeToken('s3cret', id);
     expect(verifyUnsubscribeToken('other', token)).toBeUndefined();
-    const forged =
-      `${signUnsubscribeToken('s3cret', '1b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11').split('.')[0]}.${token.split('.')[1]}`;
+    const forged = `${signUnsubscribeToken('s3cret', '1b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11').split('.')[0]}.${token.split('.')[1]}`;
     expect(verifyUnsubscribeToken('s3cret', forged)).toBeUndefined();
     expect(verifyUnsubscribeToken('s3cret', 'abc')).toBeUndefined();
   });

@@ -60,35 +60,31 @@ async function seed(db: Db, clinicId: string) {
       .returning();
     const wf = `rebook/${clinicId}/${c!.id}/neuromodulator`;
     const anchor = new Date(`2026-01-1${i}T15:00:00Z`);
-    await db
-      .insert(sequenceRuns)
-      .values({
-        workflowId: wf,
-        runKey: `a${i}`,
-        clinicId,
-        clientId: c!.id,
-        treatmentType: 'neuromodulator',
-        anchorAt: anchor,
-        outcome,
-        outcomeStage: stage,
-        running: false,
-        startedAt: anchor,
-        endedAt: new Date(anchor.getTime() + 85 * 86_400_000),
-      });
-    await db
-      .insert(messages)
-      .values({
-        idempotencyKey: `${wf}|a${i}|reminder`,
-        clinicId,
-        clientId: c!.id,
-        workflowId: wf,
-        treatmentType: 'neuromodulator',
-        stage: 'reminder',
-        channel: 'email',
-        status: 'outbox',
-        provider: 'outbox',
-        dueAt: anchor,
-      });
+    await db.insert(sequenceRuns).values({
+      workflowId: wf,
+      runKey: `a${i}`,
+      clinicId,
+      clientId: c!.id,
+      treatmentType: 'neuromodulator',
+      anchorAt: anchor,
+      outcome,
+      outcomeStage: stage,
+      running: false,
+      startedAt: anchor,
+      endedAt: new Date(anchor.getTime() + 85 * 86_400_000),
+    });
+    await db.insert(messages).values({
+      idempotencyKey: `${wf}|a${i}|reminder`,
+      clinicId,
+      clientId: c!.id,
+      workflowId: wf,
+      treatmentType: 'neuromodulator',
+      stage: 'reminder',
+      channel: 'email',
+      status: 'outbox',
+      provider: 'outbox',
+      dueAt: anchor,
+    });
   }
 }
 
@@ -133,17 +129,15 @@ beforeAll(async () => {
     .insert(clients)
     .values({ clinicId: 'glow-east', externalId: 'c3', firstName: 'Sam', lastName: 'Lee' })
     .returning();
-  await database.db
-    .insert(sequenceRuns)
-    .values({
-      workflowId: `rebook/glow-east/${extra!.id}/neuromodulator`,
-      runKey: 'a3',
-      clinicId: 'glow-east',
-      clientId: extra!.id,
-      treatmentType: 'neuromodulator',
-      anchorAt: new Date('2026-01-20T15:00:00Z'),
-      startedAt: new Date('2026-01-20T15:00:00Z'),
-    });
+  await database.db.insert(sequenceRuns).values({
+    workflowId: `rebook/glow-east/${extra!.id}/neuromodulator`,
+    runKey: 'a3',
+    clinicId: 'glow-east',
+    clientId: extra!.id,
+    treatmentType: 'neuromodulator',
+    anchorAt: new Date('2026-01-20T15:00:00Z'),
+    startedAt: new Date('2026-01-20T15:00:00Z'),
+  });
   const config = loadConfig(configDir);
   expected = JSON.parse(
     JSON.stringify(

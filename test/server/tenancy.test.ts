@@ -198,9 +198,18 @@ beforeAll(async () => {
   const db = database.db;
   const log = createLogger({ level: 'silent' });
   const signals: SequenceSignals = {
-    snooze: async (id) => (signalled.push(`snooze ${id}`), true),
-    booked: async (id) => (signalled.push(`booked ${id}`), true),
-    end: async (id) => (signalled.push(`end ${id}`), true),
+    snooze: async (id) => {
+      signalled.push(`snooze ${id}`);
+      return true;
+    },
+    booked: async (id) => {
+      signalled.push(`booked ${id}`);
+      return true;
+    },
+    end: async (id) => {
+      signalled.push(`end ${id}`);
+      return true;
+    },
   };
   app = await buildApp({
     db,
@@ -236,30 +245,26 @@ beforeAll(async () => {
       })
       .returning();
     const sequenceId = `rebook/${c}/${client!.id}/neuromodulator`;
-    await db
-      .insert(sequences)
-      .values({
-        workflowId: sequenceId,
-        clinicId: c,
-        clientId: client!.id,
-        treatmentType: 'neuromodulator',
-        running: true,
-        stage: 'reminder',
-      });
-    await db
-      .insert(messages)
-      .values({
-        idempotencyKey: `${sequenceId}|1|reminder`,
-        clinicId: c,
-        clientId: client!.id,
-        workflowId: sequenceId,
-        treatmentType: 'neuromodulator',
-        stage: 'reminder',
-        channel: 'email',
-        status: 'outbox',
-        provider: 'outbox',
-        dueAt: new Date('2026-03-01T15:00:00Z'),
-      });
+    await db.insert(sequences).values({
+      workflowId: sequenceId,
+      clinicId: c,
+      clientId: client!.id,
+      treatmentType: 'neuromodulator',
+      running: true,
+      stage: 'reminder',
+    });
+    await db.insert(messages).values({
+      idempotencyKey: `${sequenceId}|1|reminder`,
+      clinicId: c,
+      clientId: client!.id,
+      workflowId: sequenceId,
+      treatmentType: 'neuromodulator',
+      stage: 'reminder',
+      channel: 'email',
+      status: 'outbox',
+      provider: 'outbox',
+      dueAt: new Date('2026-03-01T15:00:00Z'),
+    });
     const [task] = await db
       .insert(staffTasks)
       .values({
@@ -272,35 +277,31 @@ beforeAll(async () => {
       })
       .returning();
     const code = `${'KMPR'[i]}AAA-BBBB-CCCC-DDDD`;
-    await db
-      .insert(incentives)
-      .values({
-        code,
-        idempotencyKey: `${c}-incentive`,
-        clinicId: c,
-        clientId: client!.id,
-        workflowId: sequenceId,
-        runKey: '1',
-        offer: { kind: 'percent_off', percent: 10 },
-        description: '10% off',
-        expiresAt: new Date(Date.now() + 30 * 86_400_000),
-      });
+    await db.insert(incentives).values({
+      code,
+      idempotencyKey: `${c}-incentive`,
+      clinicId: c,
+      clientId: client!.id,
+      workflowId: sequenceId,
+      runKey: '1',
+      offer: { kind: 'percent_off', percent: 10 },
+      description: '10% off',
+      expiresAt: new Date(Date.now() + 30 * 86_400_000),
+    });
     const serviceKey = `name:${normalizeServiceName(`Aqua Gold ${c}`)}`;
     await db.insert(unmappedServices).values({ clinicId: c, serviceKey, serviceName: `Aqua Gold ${c}` });
     seeded[c] = { clientId: `${c}-client`, sequenceId, taskId: task!.id, code, serviceKey };
     for (let n = 0; n < RUNS[c]; n++) {
       const anchorAt = new Date('2026-03-01T15:00:00Z');
-      await db
-        .insert(sequenceRuns)
-        .values({
-          workflowId: sequenceId,
-          runKey: `run-${n}`,
-          clinicId: c,
-          clientId: client!.id,
-          treatmentType: 'neuromodulator',
-          anchorAt,
-          startedAt: anchorAt,
-        });
+      await db.insert(sequenceRuns).values({
+        workflowId: sequenceId,
+        runKey: `run-${n}`,
+        clinicId: c,
+        clientId: client!.id,
+        treatmentType: 'neuromodulator',
+        anchorAt,
+        startedAt: anchorAt,
+      });
     }
   }
   const cfg = config.current();

@@ -45,7 +45,10 @@ function byClient(trace: TraceEvent[]): Map<string, TraceEvent[]> {
   const out = new Map<string, TraceEvent[]>();
   for (const e of trace) {
     let list = out.get(e.clientId);
-    if (!list) out.set(e.clientId, (list = []));
+    if (!list) {
+      list = [];
+      out.set(e.clientId, list);
+    }
     list.push(e);
   }
   return out;

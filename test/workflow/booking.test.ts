@@ -20,7 +20,9 @@ import {
 } from '../helpers/engine.js';
 
 let e: Engine;
-beforeAll(async () => void (e = await startEngine()));
+beforeAll(async () => {
+  e = await startEngine();
+});
 afterAll(async () => e?.stop());
 const { ledger, tasksOf, rowOf, describeStatus } = perWorkflow(() => e);
 
@@ -86,15 +88,13 @@ it('re-checks the booking platform before a send: a booking that never reached t
   const { t0, wf } = await enroll('recheck-db');
   await e.sleepUntil(t0 + 50 * DAY_MS);
   // Stored by a poll (or a lost signal): the workflow is not told.
-  await e.database.db
-    .insert(appointments)
-    .values({
-      clinicId: CLINIC_ID,
-      externalId: 'recheck-db-next',
-      clientExternalId: 'recheck-db',
-      status: 'booked',
-      startAt: new Date(e.now() + 40 * DAY_MS),
-    });
+  await e.database.db.insert(appointments).values({
+    clinicId: CLINIC_ID,
+    externalId: 'recheck-db-next',
+    clientExternalId: 'recheck-db',
+    status: 'booked',
+    startAt: new Date(e.now() + 40 * DAY_MS),
+  });
 
   await e.sleepUntil(demoDue(t0, 80) - MINUTE_MS);
   expect(await describeStatus(wf)).toBe('RUNNING');
@@ -133,15 +133,13 @@ it('re-checks before the staff escalation: no call task for a client who booked 
   const { t0, wf } = await enroll('recheck-staff');
   await e.sleepUntil(t0 + 97 * DAY_MS);
   expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
-  await e.database.db
-    .insert(appointments)
-    .values({
-      clinicId: CLINIC_ID,
-      externalId: 'recheck-staff-next',
-      clientExternalId: 'recheck-staff',
-      status: 'booked',
-      startAt: new Date(e.now() + 10 * DAY_MS),
-    });
+  await e.database.db.insert(appointments).values({
+    clinicId: CLINIC_ID,
+    externalId: 'recheck-staff-next',
+    clientExternalId: 'recheck-staff',
+    status: 'booked',
+    startAt: new Date(e.now() + 10 * DAY_MS),
+  });
 
   await e.sleepUntil(demoDue(t0, 100) + MINUTE_MS);
   const result = await e.result(wf);

@@ -18,7 +18,9 @@ import {
 } from '../helpers/engine.js';
 
 let e: Engine;
-beforeAll(async () => void (e = await startEngine()));
+beforeAll(async () => {
+  e = await startEngine();
+});
 afterAll(async () => e?.stop());
 const { ledger, tasksOf, rowOf } = perWorkflow(() => e);
 

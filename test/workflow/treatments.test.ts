@@ -21,7 +21,9 @@ import {
 } from '../helpers/engine.js';
 
 let e: Engine;
-beforeAll(async () => void (e = await startEngine()));
+beforeAll(async () => {
+  e = await startEngine();
+});
 afterAll(async () => e?.stop());
 const { ledger, tasksOf } = perWorkflow(() => e);
 

@@ -43,7 +43,7 @@ export function createTwilioProvider(s: TwilioSettings, client: TwilioClient = c
       const callback = s.statusCallbackUrl
         ? `${s.statusCallbackUrl}${s.statusCallbackUrl.includes('?') ? '&' : '?'}m=${encodeURIComponent(m.messageId)}`
         : undefined;
-      let created;
+      let created: Awaited<ReturnType<typeof client.messages.create>>;
       try {
         created = await client.messages.create({
           to: m.to,

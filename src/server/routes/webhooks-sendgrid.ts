@@ -43,7 +43,7 @@ export function sendgridWebhooks(inbound: Inbound) {
         const env = clinic.providers.sendgrid?.webhookPublicKeyEnv;
         const key = env ? app.deps.secrets[env] : undefined;
         if (!key) continue;
-        let k;
+        let k: ReturnType<typeof sendgridPublicKey>;
         try {
           k = sendgridPublicKey(key);
         } catch {
