@@ -111,6 +111,12 @@ export function dedupeKey(e: CanonicalEvent): string {
   }
 }
 
+/**
+ * Request header naming where a batch sent to the events API comes from (only `import` is
+ * recognised): `rebook import` sets it, the events route reads it.
+ */
+export const IMPORT_SOURCE_HEADER = 'x-rebook-source';
+
 export type EventResult =
   | {
       index: number;

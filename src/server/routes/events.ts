@@ -7,12 +7,10 @@ import {
   canonicalEventSchema,
   eventArraySchema,
   eventEnvelopeSchema,
+  IMPORT_SOURCE_HEADER,
 } from '../../ingest/events.js';
 import { clinicParams, errorResponses, v1Doc } from '../openapi.js';
 import { parseOr400 } from '../validate.js';
-
-/** Request header naming where a batch comes from (only `import` is recognised). */
-export const IMPORT_SOURCE_HEADER = 'x-rebook-source';
 
 const eventResult = z
   .looseObject({
