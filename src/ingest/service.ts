@@ -14,6 +14,7 @@ import type { ConfigStore } from '../config/store.js';
 import { type Classification, classifyService } from '../core/classify.js';
 import { windowPassed } from '../core/plan.js';
 import type { Db } from '../db/client.js';
+import { nextBookedAppointment } from '../db/connector-store.js';
 import {
   appointments,
   clientAliases,
@@ -321,23 +322,15 @@ export function createIngest(deps: IngestDeps) {
       treatment,
     );
     // A booking that reached us before this completion (out of order) ends the new sequence at once.
-    const [laterBooking] = await db
-      .select({ id: appointments.externalId, startAt: appointments.startAt })
-      .from(appointments)
-      .where(
-        and(
-          eq(appointments.clinicId, clinicId),
-          eq(appointments.clientExternalId, client.externalId),
-          eq(appointments.status, 'booked'),
-          gt(appointments.startAt, new Date(treatment.completedAt)),
-          ne(appointments.externalId, treatment.appointmentId),
-        ),
-      )
-      .orderBy(asc(appointments.startAt))
-      .limit(1);
-    if (laterBooking?.startAt)
+    const laterBooking = await nextBookedAppointment(db, {
+      clinicId,
+      clientExternalId: client.externalId,
+      after: new Date(treatment.completedAt),
+      excludeAppointmentId: treatment.appointmentId,
+    });
+    if (laterBooking)
       await signalBooking(deps.temporal, workflowId, {
-        appointmentId: laterBooking.id,
+        appointmentId: laterBooking.externalId,
         startAt: laterBooking.startAt.toISOString(),
       });
     return workflowId;
