@@ -11,7 +11,7 @@
 import type { ConfigStore } from '../src/config/store.js';
 import type { Db } from '../src/db/client.js';
 import { claimStamp } from '../src/db/connector-store.js';
-import type { Ingest } from '../src/ingest/service.js';
+import type { Ingest } from '../src/ingest/inbox.js';
 import type { Logger } from '../src/log.js';
 import { connectors } from './registry.js';
 import type { BookingConnector, ConnectorRuntime } from './types.js';

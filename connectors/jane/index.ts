@@ -7,7 +7,7 @@
 import { completedAppointmentIds, readState, writeState } from '../../src/db/connector-store.js';
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import type { InboxItem, VendorEvent } from '../../src/ingest/service.js';
+import type { InboxItem, VendorEvent } from '../../src/ingest/inbox.js';
 import { createVendorHttp, RateLimiter, type VendorHttp } from '../http.js';
 import { readSealedState, writeSealedState } from '../sealed-state.js';
 import { credential, requireCredential } from '../shared.js';

@@ -16,7 +16,7 @@ import {
 } from '../../src/db/connector-store.js';
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import type { InboxItem, VendorEvent } from '../../src/ingest/service.js';
+import type { InboxItem, VendorEvent } from '../../src/ingest/inbox.js';
 import { genericConnector } from '../generic/index.js';
 import { saveClientRef, vendorInstant } from '../shared.js';
 import { type ApiContext, type BookingConnector, requireRuntime } from '../types.js';

@@ -14,7 +14,7 @@ import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { readState, writeState } from '../../src/db/connector-store.js';
 import { appointments, clients, sequences } from '../../src/db/schema.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
 import { ApiCallCounter } from '../http.js';

@@ -8,7 +8,7 @@
 import { knownClient } from '../../src/db/connector-store.js';
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import type { VendorEvent } from '../../src/ingest/service.js';
+import type { VendorEvent } from '../../src/ingest/inbox.js';
 import { genericConnector } from '../generic/index.js';
 import { createVendorHttp, type VendorHttp } from '../http.js';
 import { requireCredential, vendorInstant } from '../shared.js';

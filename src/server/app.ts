@@ -11,7 +11,7 @@ import type { ConfigStore } from '../config/store.js';
 import type { TrustProxy } from '../config/trust-proxy.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
-import type { Ingest } from '../ingest/service.js';
+import type { Ingest } from '../ingest/inbox.js';
 import type { Logger } from '../log.js';
 import { createInbound } from '../messaging/inbound.js';
 import { createOutboxProvider } from '../messaging/outbox/index.js';

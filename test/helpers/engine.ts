@@ -15,7 +15,7 @@ import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { clients, messages, sequences, staffTasks } from '../../src/db/schema.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import { createIngest, type Ingest } from '../../src/ingest/service.js';
+import { createIngest, type Ingest } from '../../src/ingest/inbox.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
 import { createProviderRegistry } from '../../src/messaging/registry.js';

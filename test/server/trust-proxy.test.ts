@@ -12,7 +12,7 @@ import type { TrustProxy } from '../../src/config/trust-proxy.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { parseEnv } from '../../src/env.js';
 import { RebookError } from '../../src/errors.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp } from '../../src/server/app.js';
 

@@ -24,7 +24,7 @@ const eventResult = z
       .string()
       .optional()
       .describe(
-        'unclassified_service, not_repeatable, window_passed, treatment_type_disabled, duplicate, temporal_unavailable',
+        'unclassified_service, not_repeatable, window_passed, treatment_type_disabled, duplicate, temporal_unavailable (queued until Temporal is reachable), processing_failed (queued, retried with backoff)',
       ),
     staffEscalationOnly: z.boolean().optional(),
     sequencesSignalled: z.number().int().optional(),
