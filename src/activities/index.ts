@@ -8,9 +8,10 @@ import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import { planSequence } from '../core/plan.js';
 import { clients, messages, sequences } from '../db/schema.js';
-import { RebookError, toActivityFailure } from '../errors.js';
+import { RebookError } from '../errors.js';
 import { activityTimeMs, recordRun } from '../reports/record.js';
 import { createDelivery, type DeliveryDeps, providerFor } from './deliver.js';
+import { toActivityFailure } from './failure.js';
 import { createStaffTask, type StaffTaskReason } from './staff.js';
 import type { SequenceActivities } from './types.js';
 
