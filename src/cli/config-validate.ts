@@ -16,7 +16,6 @@ import {
 import { classifyService } from '../core/classify.js';
 import type { Db } from '../db/client.js';
 import type { Env } from '../env.js';
-import { unmappedServicesOf } from '../ingest/service-mappings.js';
 import { argumentError, type CommandContext } from './command.js';
 import { openCommandDatabase } from './database.js';
 
@@ -54,6 +53,8 @@ export async function unmappedServiceWarnings(
   config: LoadedConfig,
   now = Date.now(),
 ): Promise<ConfigProblem[]> {
+  // The query module loads the database layer: only when there is a database to read.
+  const { unmappedServicesOf } = await import('../ingest/service-mappings.js');
   const out: ConfigProblem[] = [];
   const since = new Date(now - UNMAPPED_WINDOW_DAYS * DAY_MS);
   for (const clinic of config.clinics.values()) {

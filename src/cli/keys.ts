@@ -41,6 +41,13 @@ export async function keysCommand(
   env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'>,
 ): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub?.startsWith('-')) {
+    try {
+      parseKeysArgs([sub], false);
+    } catch (err) {
+      return fail(argumentError('keys', err));
+    }
+  }
   let parsed: ReturnType<typeof parseKeysArgs>;
   try {
     parsed = parseKeysArgs(rest, sub === 'revoke');
@@ -48,7 +55,10 @@ export async function keysCommand(
     return fail(argumentError('keys', err));
   }
   const { values, positionals } = parsed;
-  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') return fail(KEYS_USAGE);
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke')
+    return fail(
+      `${sub === undefined || sub.startsWith('-') ? 'create, list or revoke first' : `no subcommand '${sub}'`}. See 'rebook keys --help'.`,
+    );
   const role = (values.role ?? 'admin') as Role;
   if (!roles.includes(role)) return fail(`--role must be admin or staff\n${KEYS_USAGE}`);
   if (sub === 'revoke' && positionals.length !== 1) return fail(`revoke takes one key id\n${KEYS_USAGE}`);
