@@ -47,7 +47,11 @@ export function wantsHelp(argv: readonly string[]): boolean {
 }
 
 /** For commands that take no arguments: false (and the message on `err`) when some were given. */
-export function takesNoArguments(command: string, argv: string[], err: NodeJS.WritableStream = process.stderr): boolean {
+export function takesNoArguments(
+  command: string,
+  argv: string[],
+  err: NodeJS.WritableStream = process.stderr,
+): boolean {
   try {
     parseArgs({ args: argv, strict: true, allowPositionals: false, options: {} });
     return true;

@@ -132,6 +132,11 @@ function unknownCommand(argv: readonly string[], io: Io): number {
 
 /** Runs the process's command line: bin/rebook.mjs, or this file as the entry script. */
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // `rebook … | head`: the reader has gone, nothing more to say (not a crash with a stack).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     process.exitCode = await main(argv);
   } catch (err) {
