@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { clinicOrThrow, loadConfig } from '../../src/config/load.js';
+import { CsvFormatError } from '../../src/csv/treatments.js';
 import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
 import { IMPORT_SOURCE_HEADER } from '../../src/server/routes/events.js';
-import { planImport, progressBar, sendImport } from './import.js';
+import { type ImportPlan, planImport, progressBar, rowProblems, sendImport } from './import.js';
 import { CSV_FORMATS, type CsvFormat, parseMapping } from './presets.js';
 
 export async function importCommand(
@@ -38,14 +39,21 @@ export async function importCommand(
   }
   const config = loadConfig(env.configDir);
   const clinic = clinicOrThrow(config, values.clinic);
-  const plan = planImport({
-    text: readFileSync(file, 'utf8'),
-    format: values.format as CsvFormat,
-    mapping: parseMapping(values.map),
-    clinic,
-    config,
-    now: Date.now(),
-  });
+  let plan: ImportPlan;
+  try {
+    plan = planImport({
+      text: readFileSync(file, 'utf8'),
+      format: values.format as CsvFormat,
+      mapping: parseMapping(values.map),
+      clinic,
+      config,
+      now: Date.now(),
+    });
+  } catch (e) {
+    if (!(e instanceof CsvFormatError)) throw e;
+    err.write(`rebook import: ${file}: ${e.message}\n`);
+    return 1;
+  }
   for (const w of plan.warnings) err.write(`${w}\n`);
   if (values['dry-run']) {
     // Row numbers, ids, services and types only: no client names or contact details on screen.
@@ -77,6 +85,7 @@ export async function importCommand(
       throw new Error(`server answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`);
     return body.results;
   };
+  for (const p of rowProblems(plan, file)) err.write(`${p}\n`);
   const summary = await sendImport(plan, send, progressBar(err as NodeJS.WriteStream));
   out.write(`${JSON.stringify(summary)}\n`);
   return 0;

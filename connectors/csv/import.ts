@@ -167,6 +167,13 @@ export function planImport(o: {
   return { rows, events, columns, warnings };
 }
 
+/** Rows that could not be read, as `FILE line N: what is wrong` (printed on a real run; a dry run lists every row). */
+export function rowProblems(plan: ImportPlan, file: string): string[] {
+  return plan.rows
+    .filter((r) => r.reason?.startsWith('invalid_row: '))
+    .map((r) => `${file} line ${r.line}: ${r.reason!.slice('invalid_row: '.length)}`);
+}
+
 export interface ImportSummary {
   rows: number;
   enrolled: number;
