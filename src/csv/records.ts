@@ -3,7 +3,7 @@
  * quotes, embedded newlines, CRLF or LF, a leading BOM). The one CSV reader of `rebook import` and
  * `rebook simulate`; src/csv/treatments.ts gives the records their meaning.
  */
-import { type Info, parse } from 'csv-parse/sync';
+import { parse } from 'csv-parse/sync';
 
 /** One record of a file: its fields as written (untrimmed) and the 1-based line it starts on. */
 export interface CsvRecord {
@@ -28,10 +28,11 @@ export function readCsvRecords(text: string): { records: CsvRecord[]; problems: 
   const records: CsvRecord[] = [];
   const problems: RowProblem[] = [];
   let unclosedQuote = false;
-  // csv-parse counts a CRLF inside a quoted field as two lines; with LF only, its count is exact.
+  // Line ends become LF first: csv-parse counts a CRLF inside a quoted field as two lines, and
+  // with one record delimiter every line is part of exactly one record (blank lines are records
+  // of one empty field here), so each record starts on the line after the previous one ends.
   const parsed = parse(text.replace(/\r\n?/g, '\n'), {
     bom: true,
-    info: true,
     record_delimiter: '\n',
     // A stray quote inside an unquoted field (`5" needle`) is a character, as spreadsheets write it.
     relax_quotes: true,
@@ -41,19 +42,13 @@ export function readCsvRecords(text: string): { records: CsvRecord[]; problems: 
       if (err?.code === 'CSV_QUOTE_NOT_CLOSED') unclosedQuote = true;
       else if (err) problems.push({ line: Number(err.lines), message: 'this record cannot be read as CSV' });
     },
-    // The typings do not model `info: true`, which wraps each record.
-  }) as unknown as { record: string[]; info: Info }[];
-  // Blank lines are records here too (no skip_empty_lines), so the record after the last one starts
-  // the line after it ends.
-  let lastLine = 0;
-  for (const { record, info } of parsed) {
-    // info.lines is the line the record ends on; its quoted fields hold the newlines before it.
-    const line = info.lines - record.reduce((n, f) => n + newlines(f), 0);
-    lastLine = info.lines;
-    if (record.some((f) => f.trim() !== '')) records.push({ line, fields: record });
+  });
+  let line = 1;
+  for (const fields of parsed) {
+    if (fields.some((f) => f.trim() !== '')) records.push({ line, fields });
+    line += 1 + fields.reduce((n, f) => n + newlines(f), 0);
   }
-  if (unclosedQuote)
-    problems.push({ line: lastLine + 1, message: 'a quoted field opens on this line and is never closed' });
+  if (unclosedQuote) problems.push({ line, message: 'a quoted field opens on this line and is never closed' });
   return { records, problems };
 }
 
