@@ -25,7 +25,7 @@ import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js
 import { createConfigStore, watchConfig } from '../config/store.js';
 import { holdEmbeddedDatabase } from '../db/embedded-lock.js';
 import { type Env, parseEnv } from '../env.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logFormatFor } from '../log.js';
 import { UNSUBSCRIBE_SECRET_ENV } from '../messaging/unsubscribe.js';
 import { serveWorkerMetrics } from '../metrics/index.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../processes.js';
@@ -209,7 +209,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(await validateConfigCommand(rest[1] ?? env.REBOOK_CONFIG_DIR, env));
   if (command === 'keys') process.exit(await keysCommand(rest, env));
   if (command === 'inbox') process.exit(await inboxCommand(rest, env));
-  const log = createLogger({ level: env.LOG_LEVEL });
+  const log = createLogger({ level: env.LOG_LEVEL, format: logFormatFor(env, process.stdout.isTTY === true) });
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
   if (command === 'import')
     process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
