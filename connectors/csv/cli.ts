@@ -1,8 +1,10 @@
 /**
  * `rebook import --clinic X --format jane|mindbody|vagaro|generic [--map field=Header,…]
- *  [--dry-run] [--url http://127.0.0.1:3000] FILE.csv`
- * Sends through the running server's /v1 events API (the API key from the clinic's first
- * `apiKeys` variable), so the import works the same against `rebook dev` and production.
+ *  [--dry-run] [--url http://127.0.0.1:3000] [--key KEY] [--json] FILE.csv`
+ * Sends through the running server's /v1 events API, so the import works the same against
+ * `rebook dev` and production. The server: --url, else REBOOK_URL, else the running `rebook dev`
+ * of this checkout, else 127.0.0.1:PORT. The key: --key, else the clinic's first `apiKeys`
+ * variable that is set, else the key that running `rebook dev` generated (for REBOOK_API_KEY).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,11 +12,20 @@ import { clinicOrThrow, loadConfig } from '../../src/config/load.js';
 import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
 import { IMPORT_SOURCE_HEADER } from '../../src/server/routes/events.js';
 import { planImport, progressBar, sendImport } from './import.js';
+import { renderImportSummary } from './import-summary.js';
 import { CSV_FORMATS, type CsvFormat, parseMapping } from './presets.js';
 
 export async function importCommand(
   argv: string[],
-  env: { configDir: string; port: number; secrets: NodeJS.ProcessEnv },
+  env: {
+    configDir: string;
+    port: number;
+    secrets: NodeJS.ProcessEnv;
+    /** REBOOK_URL. */
+    url?: string | undefined;
+    /** The running `rebook dev` of this checkout, found by the caller (src/cli/dev-discovery.ts). */
+    dev?: { url: string; generatedKey?: string | undefined } | undefined;
+  },
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
@@ -27,12 +38,14 @@ export async function importCommand(
       map: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       url: { type: 'string' },
+      key: { type: 'string' },
+      json: { type: 'boolean', default: false },
     },
   });
   const file = positionals[0];
   if (!values.clinic || !file || !(CSV_FORMATS as readonly string[]).includes(values.format!)) {
     err.write(
-      `usage: rebook import --clinic <id> --format ${CSV_FORMATS.join('|')} [--map field=Header,...] [--dry-run] [--url URL] FILE.csv\n`,
+      `usage: rebook import --clinic <id> --format ${CSV_FORMATS.join('|')} [--map field=Header,...] [--dry-run] [--url URL] [--key KEY] [--json] FILE.csv\n`,
     );
     return 2;
   }
@@ -59,13 +72,19 @@ export async function importCommand(
     );
     return 0;
   }
-  const keyEnv = clinic.apiKeys[0]?.env;
-  const key = keyEnv ? env.secrets[keyEnv] : undefined;
+  const keyEnvs = clinic.apiKeys.map((k) => k.env);
+  const key =
+    values.key ??
+    keyEnvs.map((name) => env.secrets[name]).find(Boolean) ??
+    // `rebook dev` puts the key it generated in REBOOK_API_KEY, in its own process only.
+    (keyEnvs.includes('REBOOK_API_KEY') ? env.dev?.generatedKey : undefined);
   if (!key) {
-    err.write(`rebook import: the clinic's API key variable (${keyEnv ?? 'apiKeys is empty'}) is not set\n`);
+    err.write(
+      `rebook import: no API key: give --key, or set ${keyEnvs.length ? keyEnvs.join(' or ') : "a variable listed in the clinic's apiKeys"}\n`,
+    );
     return 2;
   }
-  const url = values.url ?? `http://127.0.0.1:${env.port}`;
+  const url = (values.url ?? env.url ?? env.dev?.url ?? `http://127.0.0.1:${env.port}`).replace(/\/+$/, '');
   const send = async (events: CanonicalEvent[]): Promise<EventResult[]> => {
     const res = await fetch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, {
       method: 'POST',
@@ -78,6 +97,10 @@ export async function importCommand(
     return body.results;
   };
   const summary = await sendImport(plan, send, progressBar(err as NodeJS.WriteStream));
-  out.write(`${JSON.stringify(summary)}\n`);
+  out.write(
+    values.json
+      ? `${JSON.stringify(summary)}\n`
+      : renderImportSummary(summary, { clinicId: clinic.id, url, warnings: plan.warnings }),
+  );
   return 0;
 }

@@ -106,3 +106,9 @@ export function chooseApiTarget(
     };
   return { target: { url: url.replace(/\/+$/, ''), key, found: givenUrl || given.key ? 'given' : 'rebook dev' } };
 }
+
+/** The running `rebook dev` of this data directory with the key it generated, for `rebook import`. */
+export function discoveredDev(dataDir: string): { url: string; generatedKey?: string | undefined } | undefined {
+  const dev = runningDevServer(dataDir);
+  return dev ? { url: dev.url, generatedKey: devGeneratedKey(dataDir, dev) } : undefined;
+}

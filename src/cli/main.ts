@@ -35,7 +35,7 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 import { validateConfigCommand } from './config-validate.js';
-import { announceDevServer } from './dev-discovery.js';
+import { announceDevServer, discoveredDev } from './dev-discovery.js';
 import { assertPortsFree, devPorts, withDevServerPorts } from './dev-ports.js';
 import { followListeningUrl, linkBaseOf } from './dev-public-base-url.js';
 import { inboxCommand } from './inbox.js';
@@ -227,7 +227,15 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger({ level: env.LOG_LEVEL, format: logFormatFor(env, process.stdout.isTTY === true) });
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.
   if (command === 'import')
-    process.exit(await importCommand(rest, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets: process.env }));
+    process.exit(
+      await importCommand(rest, {
+        configDir: env.REBOOK_CONFIG_DIR,
+        port: env.PORT,
+        secrets: process.env,
+        url: env.REBOOK_URL,
+        dev: discoveredDev(env.REBOOK_DATA_DIR),
+      }),
+    );
   if (command === 'connect' && rest[0] === 'jane')
     process.exit(await connectJaneCommand(rest.slice(1), { ...env, secrets: process.env, log }));
   if (command === 'mindbody' && rest[0] === 'subscriptions')
