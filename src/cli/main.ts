@@ -1,6 +1,7 @@
 /**
  * The `rebook` command.
  *   rebook dev       embedded Temporal dev server + PGlite + worker + HTTP, demo clinic
+ *   rebook demo      the demo clinic's first 130 days in a minute (time-skipping server, outbox)
  *   rebook server    HTTP API and inbox forwarder (TEMPORAL_ADDRESS, DATABASE_URL)
  *   rebook worker    sequence worker (TEMPORAL_ADDRESS, DATABASE_URL)
  *   rebook config validate [dir]
@@ -41,7 +42,7 @@ import { previewCommand } from './preview.js';
 import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|inbox …|import …|connect jane …|mindbody subscriptions …|simulate …|preview …|report …>`;
+const USAGE = `usage: rebook <dev|demo|server|worker|config validate [dir]|keys …|inbox …|import …|connect jane …|mindbody subscriptions …|simulate …|preview …|report …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -223,6 +224,11 @@ export async function main(argv: string[]): Promise<void> {
   if (command === 'simulate') return simulateCommand(rest, env);
   if (command === 'preview') return previewCommand(rest, env);
   if (command === 'report') return reportCommand(rest, env);
+  // Loaded on demand: the demo brings the time-skipping test server, no other command needs it.
+  if (command === 'demo')
+    process.exit(
+      await (await import('../demo/run.js')).demoCommand(rest, { stdout: process.stdout, stderr: process.stderr }),
+    );
   quietTemporalRuntime(log);
   switch (command) {
     case 'dev':
