@@ -83,16 +83,21 @@ export async function demoCommand(argv: string[], io: DemoIo): Promise<number> {
     return 0;
   }
   const started = performance.now();
-  const engine = await startDemoEngine({
-    configDir: values.config ?? env.REBOOK_CONFIG_DIR ?? 'config',
-    temporalConfig: env.REBOOK_TEMPORAL_CONFIG ?? 'temporal.yaml',
-    stderr: io.stderr,
-    env,
-  });
   try {
-    await playDemo(engine, (line) => io.stdout.write(`${line}\n`));
-  } finally {
-    await engine.stop();
+    const engine = await startDemoEngine({
+      configDir: values.config ?? env.REBOOK_CONFIG_DIR ?? 'config',
+      temporalConfig: env.REBOOK_TEMPORAL_CONFIG ?? 'temporal.yaml',
+      stderr: io.stderr,
+      env,
+    });
+    try {
+      await playDemo(engine, (line) => io.stdout.write(`${line}\n`));
+    } finally {
+      await engine.stop();
+    }
+  } catch (err) {
+    io.stderr.write(`rebook demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
   }
   io.stderr.write(`rebook demo: ${DEMO_DAYS} days played in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   return 0;
