@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Console pages are TSX rendered by preact (tsconfig says the same for tsc and tsx).
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   test: {
     // Temporal's native worker and test servers want a process of their own per file.
     pool: 'forks',
@@ -8,7 +10,7 @@ export default defineConfig({
     // picked free-then-bound (a race between files) and whose first workflow tasks starved under
     // two cores' worth of parallel load. Sequential files cost wall time, not flakiness.
     fileParallelism: false,
-    include: ['test/**/*.test.ts', 'connectors/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx', 'connectors/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],

@@ -5,6 +5,7 @@
  *   rebook worker    sequence worker (TEMPORAL_ADDRESS, DATABASE_URL)
  *   rebook config validate [dir]
  *   rebook keys create --agency A [--clinic C] [--role admin|staff] | list | revoke ID
+ *   rebook users create|list|revoke|reset-link …   (console accounts)
  *   rebook import --clinic X --format jane|mindbody|vagaro|generic [--dry-run] FILE.csv
  *   rebook mindbody subscriptions <list|create|activate|delete> --clinic X
  *   rebook simulate --clinic X --history FILE.csv [--booking-rates …] [--months 12] [--out DIR]
@@ -23,6 +24,7 @@ import { importCommand } from '../../connectors/csv/cli.js';
 import { connectJaneCommand } from '../../connectors/jane/connect.js';
 import { subscriptionsCommand } from '../../connectors/mindbody/subscriptions.js';
 import { createConfigStore, watchConfig } from '../config/store.js';
+import { ensureDevAdmin } from '../console/accounts/dev-admin.js';
 import { holdEmbeddedDatabase } from '../db/embedded-lock.js';
 import { type Env, parseEnv } from '../env.js';
 import { createLogger, type Logger } from '../log.js';
@@ -40,8 +42,9 @@ import { keysCommand } from './keys.js';
 import { previewCommand } from './preview.js';
 import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
+import { usersCommand } from './users.js';
 
-const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|inbox …|import …|connect jane …|mindbody subscriptions …|simulate …|preview …|report …>`;
+const USAGE = `usage: rebook <dev|server|worker|config validate [dir]|keys …|users …|inbox …|import …|connect jane …|mindbody subscriptions …|simulate …|preview …|report …>`;
 
 function onShutdown(log: Logger, parts: Stoppable[]): void {
   let stopping = false;
@@ -125,12 +128,14 @@ async function dev(env: Env, log: Logger): Promise<void> {
   parts.push(server);
 
   const clinicIds = [...config.current().clinics.keys()].join(', ');
+  const consoleLine = await ensureDevAdmin(database.db, config.current(), server.url);
   process.stdout.write(
     `${[
       '',
       `  Rebook is running (${database.engine} database, embedded Temporal).`,
       `  API          ${server.url}/v1/clinics/demo-clinic/events   clinics: ${clinicIds}`,
       `  API key      ${generated ? `${apiKey}  (generated; set REBOOK_API_KEY to choose your own)` : '(from REBOOK_API_KEY)'}`,
+      `  Console      ${consoleLine}`,
       `  API docs     ${server.url}/docs  (OpenAPI: ${server.url}/openapi.json)`,
       `  Temporal UI  ${temporalServer.uiUrl}`,
       `  Outbox       GET ${server.url}/v1/clinics/demo-clinic/messages  (no SMS/email credentials: messages are held there)`,
@@ -208,6 +213,7 @@ export async function main(argv: string[]): Promise<void> {
   if (command === 'config' && rest[0] === 'validate')
     process.exit(await validateConfigCommand(rest[1] ?? env.REBOOK_CONFIG_DIR, env));
   if (command === 'keys') process.exit(await keysCommand(rest, env));
+  if (command === 'users') process.exit(await usersCommand(rest, env));
   if (command === 'inbox') process.exit(await inboxCommand(rest, env));
   const log = createLogger({ level: env.LOG_LEVEL });
   // Connector tools (connectors/): one-shot commands, no Temporal runtime needed.

@@ -236,6 +236,9 @@ export const inboundMessages = pgTable('inbound_messages', {
   body: text('body').notNull(),
   intent: text('intent').notNull(),
   receivedAt: tz('received_at').notNull().defaultNow(),
+  /** 0008: a person dealt with it in the console. */
+  handledAt: tz('handled_at'),
+  handledBy: text('handled_by'),
 });
 
 export const incentives = pgTable('incentives', {
@@ -318,3 +321,58 @@ export const serviceMappings = pgTable(
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.serviceKey] })],
 );
+
+// 0008_console.sql
+
+export const consoleRoles = ['agency_admin', 'clinic_manager', 'front_desk'] as const;
+export type ConsoleRole = (typeof consoleRoles)[number];
+
+/** People who sign in to the console (not API keys). */
+export const consoleUsers = pgTable('console_users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  role: text('role', { enum: consoleRoles }).notNull(),
+  agencyId: text('agency_id'),
+  clinicIds: text('clinic_ids').array().notNull().default([]),
+  passwordHash: text('password_hash'),
+  totpSecret: text('totp_secret'),
+  failedLogins: integer('failed_logins').notNull().default(0),
+  lockedUntil: tz('locked_until'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  revokedAt: tz('revoked_at'),
+});
+
+/** Server-side sessions, keyed by the SHA-256 of the cookie's id. */
+export const consoleSessions = pgTable('console_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  csrfToken: text('csrf_token').notNull(),
+  clinicId: text('clinic_id'),
+  createdAt: tz('created_at').notNull(),
+  lastSeenAt: tz('last_seen_at').notNull(),
+  expiresAt: tz('expires_at').notNull(),
+  revokedAt: tz('revoked_at'),
+});
+
+/** One-time links: invitation, password reset, the first admin's setup. */
+export const consoleLinks = pgTable('console_links', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  purpose: text('purpose', { enum: ['invite', 'reset', 'setup'] }).notNull(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  expiresAt: tz('expires_at').notNull(),
+  usedAt: tz('used_at'),
+});
+
+/** Append-only record of views and actions, ids only. */
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: tz('at').notNull().defaultNow(),
+  userId: uuid('user_id'),
+  role: text('role').notNull(),
+  clinicId: text('clinic_id'),
+  clientId: uuid('client_id'),
+  action: text('action').notNull(),
+  target: text('target'),
+});

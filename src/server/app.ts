@@ -9,6 +9,7 @@ import type { ProviderSet } from '../activities/deliver.js';
 import type { AgencyConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
+import { type ConsoleOptions, registerConsole } from '../console/routes.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
 import type { Ingest } from '../ingest/service.js';
@@ -57,6 +58,8 @@ export interface AppDeps {
   rateLimits?: RateLimits;
   /** Proxies trusted for the client's address, which the rate limits key on (REBOOK_TRUST_PROXY); none by default. */
   trustProxy?: TrustProxy;
+  /** The console under /app (session limits, sign-in throttle); defaults apply when unset. */
+  console?: ConsoleOptions;
 }
 
 export interface RateLimits {
@@ -225,6 +228,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registerStaffWorkRoutes);
   await app.register(registerPreviewRoutes);
   await app.register(registerReportRoutes);
+  // The console (issue 10): HTML pages under /app, in a scope of their own (cookies, form bodies, HTML errors).
+  await app.register(async (scope) => registerConsole(scope, deps.console));
   return app;
 }
 
