@@ -50,25 +50,27 @@ export async function usersCommand(
   env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL' | 'HOST' | 'PORT'>,
 ): Promise<number> {
   const [sub, ...rest] = argv;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: sub === 'revoke' || sub === 'reset-link',
-      options: {
-        email: { type: 'string' },
-        name: { type: 'string' },
-        role: { type: 'string' },
-        agency: { type: 'string' },
-        clinics: { type: 'string' },
-        url: { type: 'string' },
-        all: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    return fail(`${(err as Error).message}\n${USERS_USAGE}`);
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        args: rest,
+        strict: true,
+        allowPositionals: sub === 'revoke' || sub === 'reset-link',
+        options: {
+          email: { type: 'string' },
+          name: { type: 'string' },
+          role: { type: 'string' },
+          agency: { type: 'string' },
+          clinics: { type: 'string' },
+          url: { type: 'string' },
+          all: { type: 'boolean', default: false },
+        },
+      });
+    } catch (err) {
+      return err as Error;
+    }
+  })();
+  if (parsed instanceof Error) return fail(`${parsed.message}\n${USERS_USAGE}`);
   const { values, positionals } = parsed;
   if (!['create', 'list', 'revoke', 'reset-link'].includes(sub ?? '')) return fail(USERS_USAGE);
   if ((sub === 'revoke' || sub === 'reset-link') && positionals.length !== 1)
