@@ -639,6 +639,7 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
       reply,
       UsersPage({
         viewer: viewerOf(s),
+        selfId: s.user.id,
         users: await managedUsers(s),
         keys,
         agencies: s.user.agencyId ? [s.user.agencyId] : [],

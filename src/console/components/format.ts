@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+
 /** Dates and labels as people read them, on the clinic's calendar. */
 
 export function formatDate(d: Date | null | undefined, timeZone: string): string {
@@ -66,3 +68,22 @@ export const intentLabels: Record<string, string> = {
   appointment_change: 'Appointment change: task raised',
   other: 'Needs a human: task raised',
 };
+
+/** Sequence stages in plain words. */
+export const stageLabels: Record<string, string> = {
+  reminder: 'Reminder',
+  incentive: 'Incentive',
+  results_checkin: 'Results check-in',
+  staff_escalation: 'Staff call',
+  reactivation: 'Reactivation',
+  staff_reply: 'Staff reply',
+  enrolled: 'Enrolled',
+};
+export const stageLabel = (stage: string) => stageLabels[stage] ?? humanize(stage);
+
+/** A phone number as people dial it ("(212) 555-0123" at home, international otherwise). */
+export function formatPhone(e164: string, country = 'US'): string {
+  const p = parsePhoneNumberFromString(e164);
+  if (!p) return e164;
+  return p.country === country ? p.formatNational() : p.formatInternational();
+}

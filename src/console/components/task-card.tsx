@@ -1,6 +1,6 @@
 /** One call-list task: who to call, why, what was sent, claim and log the outcome. */
 import type { CallListItem } from '../queries/call-list.js';
-import { formatDate, humanize, relativeDays, taskReasonLabels } from './format.js';
+import { formatDate, formatPhone, humanize, relativeDays, stageLabel, taskReasonLabels } from './format.js';
 import { Csrf } from './forms.js';
 
 const OUTCOMES: { value: string; label: string; hint: string }[] = [
@@ -26,7 +26,7 @@ export function TaskCard(props: { item: CallListItem; csrf: string; timeZone: st
           </a>
           {item.phone ? (
             <a class="task__phone" href={`tel:${item.phone}`}>
-              {item.phone}
+              {formatPhone(item.phone)}
             </a>
           ) : (
             <span class="badge badge--warning">No phone on file</span>
@@ -59,12 +59,12 @@ export function TaskCard(props: { item: CallListItem; csrf: string; timeZone: st
               {item.touches.length === 0
                 ? 'none'
                 : item.touches
-                    .map((t) => `${humanize(t.stage)} (${t.channel === 'sms' ? 'text' : t.channel})`)
+                    .map((t) => `${stageLabel(t.stage)} (${t.channel === 'sms' ? 'text' : t.channel})`)
                     .join(', ')}
             </dd>
           </div>
           <div>
-            <dt>Waiting</dt>
+            <dt>Due</dt>
             <dd>{relativeDays(item.dueAt ?? item.createdAt, now)}</dd>
           </div>
         </dl>

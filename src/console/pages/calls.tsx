@@ -48,7 +48,7 @@ export function CallListPage(props: CallListProps) {
     <Layout title="Call list" viewer={props.viewer} current="/app/calls">
       <div class="page-header">
         <h1>Call list</h1>
-        <p>Clients who need a person. Claim a call so no one else dials, then log what happened.</p>
+        <p class="lede">Clients who need a person. Claim a call so no one else dials, then log what happened.</p>
       </div>
       {props.flash ? <Notice kind="success">{props.flash}</Notice> : null}
       <CallListPartial {...props} />

@@ -1,6 +1,14 @@
 /** The client page: one timeline of what Rebook did for this client, and the actions staff take. */
 
-import { formatDate, formatDateTime, humanize, intentLabels, taskReasonLabels } from '../components/format.js';
+import {
+  formatDate,
+  formatDateTime,
+  formatPhone,
+  humanize,
+  intentLabels,
+  stageLabel,
+  taskReasonLabels,
+} from '../components/format.js';
 import { Csrf, EmptyState, Notice } from '../components/forms.js';
 import { Layout, type Viewer } from '../components/layout.js';
 import type { ClientDetail, ClientRow } from '../queries/client.js';
@@ -33,13 +41,13 @@ function timeline(d: ClientDetail): Entry[] {
       .map((t) => ({ at: t.startAt!, what: 'Appointment booked', badge: { text: 'booked', kind: 'ok' as const } })),
     ...d.messages.map((m) => ({
       at: m.sentAt ?? m.dueAt,
-      what: `${humanize(m.stage)} · ${m.channel === 'sms' ? 'text' : humanize(m.channel)}`,
+      what: `${stageLabel(m.stage)} · ${m.channel === 'sms' ? 'text' : humanize(m.channel)}`,
       ...(m.body ? { detail: m.subject ? `${m.subject} — ${m.body}` : m.body } : {}),
       badge: { text: m.status, ...(statusKind(m.status) ? { kind: statusKind(m.status)! } : {}) },
     })),
     ...d.holds.map((h) => ({
       at: h.occurredAt,
-      what: `${humanize(h.stage)} ${h.kind}`,
+      what: `${stageLabel(h.stage)} ${h.kind}`,
       detail: `Reason: ${humanize(h.reason)}${h.until ? ` (until ${h.until.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}`,
       badge: { text: h.kind, kind: h.kind === 'suppressed' ? ('danger' as const) : ('warning' as const) },
     })),
@@ -116,7 +124,9 @@ export function ClientPage(props: {
             <dt>Phone</dt>
             <dd>
               {(client.phoneE164 ?? client.phone) ? (
-                <a href={`tel:${client.phoneE164 ?? client.phone}`}>{client.phoneE164 ?? client.phone}</a>
+                <a href={`tel:${client.phoneE164 ?? client.phone}`}>
+                  {formatPhone((client.phoneE164 ?? client.phone)!)}
+                </a>
               ) : (
                 '—'
               )}
@@ -178,11 +188,11 @@ export function ClientPage(props: {
                 </p>
                 {s.running ? (
                   <p class="hint">
-                    Next: {s.stage ? humanize(s.stage) : '—'}
-                    {s.nextActionAt ? `, planned ${formatDateTime(s.nextActionAt, timeZone)}` : ''}
+                    Reached: {s.stage ? stageLabel(s.stage) : '—'}
+                    {s.nextActionAt ? ` · next step ${formatDateTime(s.nextActionAt, timeZone)}` : ''}
                   </p>
                 ) : s.outcomeStage ? (
-                  <p class="hint">Ended after: {humanize(s.outcomeStage)}</p>
+                  <p class="hint">Ended after: {stageLabel(s.outcomeStage)}</p>
                 ) : null}
                 {s.running ? (
                   <form method="post" action={`/app/clients/${client.id}/sequence`} class="button-row">

@@ -1,6 +1,6 @@
 /** Conversations: replies that came in, threaded, with a reply box and "mark handled". */
 
-import { formatDateTime, humanize, intentLabels } from '../components/format.js';
+import { formatDateTime, humanize, intentLabels, stageLabel } from '../components/format.js';
 import { Csrf, EmptyState, Notice } from '../components/forms.js';
 import { Layout, type Viewer } from '../components/layout.js';
 import type { Conversation } from '../queries/conversations.js';
@@ -52,7 +52,7 @@ export function ConversationsPage(props: {
                         ? 'Client'
                         : m.stage === 'staff_reply'
                           ? 'Staff'
-                          : `Rebook · ${humanize(m.stage ?? '')}`}{' '}
+                          : `Rebook · ${stageLabel(m.stage ?? '')}`}{' '}
                       · {m.channel === 'sms' ? 'text' : m.channel} · {formatDateTime(m.at, tz)}
                       {m.status ? ` · ${m.status}` : ''}
                     </span>

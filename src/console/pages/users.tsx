@@ -8,6 +8,8 @@ import { Layout, type Viewer } from '../components/layout.js';
 
 export function UsersPage(props: {
   viewer: Viewer;
+  /** The signed-in admin (who cannot revoke themselves). */
+  selfId: string;
   users: ConsoleUser[];
   keys: ApiKeyRecord[];
   agencies: string[];
@@ -71,12 +73,14 @@ export function UsersPage(props: {
                           Reset link<span class="visually-hidden"> for {u.name}</span>
                         </button>
                       </form>
-                      <form method="post" action={`/app/users/${u.id}/revoke`} class="inline-form">
-                        <Csrf token={viewer.csrf} />
-                        <button class="button button--danger button--small" type="submit">
-                          Revoke<span class="visually-hidden"> {u.name}</span>
-                        </button>
-                      </form>
+                      {u.id === props.selfId ? null : (
+                        <form method="post" action={`/app/users/${u.id}/revoke`} class="inline-form">
+                          <Csrf token={viewer.csrf} />
+                          <button class="button button--danger button--small" type="submit">
+                            Revoke<span class="visually-hidden"> {u.name}</span>
+                          </button>
+                        </form>
+                      )}
                     </div>
                   </td>
                 </tr>
