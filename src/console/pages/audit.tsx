@@ -25,7 +25,7 @@ export function AuditPage(props: {
     <Layout title="Audit log" viewer={props.viewer} current="/app/audit">
       <div class="page-header">
         <h1>Audit log</h1>
-        <p>Every view of a client’s data and every action, by id. Nothing here can be changed.</p>
+        <p class="lede">Every view of a client’s data and every action, by id. Nothing here can be changed.</p>
       </div>
       <form class="card filters" method="get" action="/app/audit">
         <div class="field">

@@ -16,7 +16,7 @@ export function PreviewPage(props: {
     <Layout title="Preview" viewer={props.viewer} current="/app/preview">
       <div class="page-header">
         <h1>Preview a sequence</h1>
-        <p>What a client treated on a date would receive. Nothing is stored or sent.</p>
+        <p class="lede">What a client treated on a date would receive. Nothing is stored or sent.</p>
       </div>
       <ErrorSummary errors={props.errors ?? {}} />
       <form class="card filters" method="get" action="/app/preview" novalidate>
@@ -45,32 +45,34 @@ export function PreviewPage(props: {
           <h2 id="preview-title">
             {result.label}: every {result.intervalDays} days
           </h2>
-          <ol class="timeline card">
-            {result.stages.map((s) => (
-              <li>
-                <span class="timeline__when">
-                  Day {s.day} · {(s.at ?? s.due).local}
-                </span>
-                <span class="timeline__what">
-                  {humanize(s.purpose)} · {s.channel ?? s.plannedChannel}
-                </span>{' '}
-                <span
-                  class={
-                    s.outcome === 'sent' || s.outcome === 'staff_task' ? 'badge badge--ok' : 'badge badge--warning'
-                  }
-                >
-                  {humanize(s.outcome)}
-                </span>
-                {s.reason ? <span class="timeline__detail">{humanize(s.reason)}</span> : null}
-                {s.content ? (
-                  <span class="timeline__detail">
-                    {s.content.subject ? <strong>{s.content.subject} — </strong> : null}
-                    {s.content.body}
+          <div class="card">
+            <ol class="timeline">
+              {result.stages.map((s) => (
+                <li>
+                  <span class="timeline__when">
+                    Day {s.day} · {(s.at ?? s.due).local}
                   </span>
-                ) : null}
-              </li>
-            ))}
-          </ol>
+                  <span class="timeline__what">
+                    {humanize(s.purpose)} · {s.channel ?? s.plannedChannel}
+                  </span>{' '}
+                  <span
+                    class={
+                      s.outcome === 'sent' || s.outcome === 'staff_task' ? 'badge badge--ok' : 'badge badge--warning'
+                    }
+                  >
+                    {humanize(s.outcome)}
+                  </span>
+                  {s.reason ? <span class="timeline__detail">{humanize(s.reason)}</span> : null}
+                  {s.content ? (
+                    <span class="timeline__detail">
+                      {s.content.subject ? <strong>{s.content.subject} — </strong> : null}
+                      {s.content.body}
+                    </span>
+                  ) : null}
+                </li>
+              ))}
+            </ol>
+          </div>
           {result.assumptions.length ? (
             <div class="card">
               <h3>Assumptions</h3>
