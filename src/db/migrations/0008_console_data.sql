@@ -31,5 +31,5 @@ ALTER TABLE inbound_messages ADD COLUMN handled_by text;
 CREATE INDEX inbound_messages_clinic ON inbound_messages (clinic_id, received_at);
 CREATE INDEX staff_tasks_inbound ON staff_tasks (inbound_message_id) WHERE inbound_message_id IS NOT NULL;
 
--- The last inbox row per clinic and source (connector health: last webhook received).
-CREATE INDEX inbox_clinic_received ON inbox_events (clinic_id, source, received_at);
+-- The last inbox rows of a clinic (connector health: last webhook received).
+CREATE INDEX inbox_clinic_received ON inbox_events (clinic_id, received_at);
