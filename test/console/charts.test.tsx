@@ -33,7 +33,7 @@ describe('BarChart', () => {
     expect(h[0]! / h[1]!).toBeCloseTo(3, 2);
     expect(h[2]).toBe(0);
     // Bars stand on the same baseline.
-    expect(bars.map((b) => Number(b.y) + Number(b.height))).toEqual([184, 184, 184]);
+    expect(bars.map((b) => Number(b.y) + Number(b.height))).toEqual([204, 204, 204]);
     expect(html).toContain('>sent</text>');
     expect(html).toContain('>failed</text>');
     expect(html).toContain('role="img"');
