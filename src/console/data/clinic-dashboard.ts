@@ -133,25 +133,29 @@ export function ratesByMonth(
   period: Period,
   timeZone: string,
 ): MonthRate[] {
-  const months = new Map<string, Set<string>>();
+  // One pass: each run's month, then each fact into its run's month.
+  const months = new Map<string, ReportFacts>();
+  const empty = (): ReportFacts => ({ runs: [], messages: [], tasks: [], holds: [] });
   // Every month of the period, so a month without treatments shows as empty rather than missing.
-  for (let ms = period.fromMs; ms < period.toMs; ms += 86_400_000) months.set(monthOf(ms, timeZone), new Set());
-  months.set(monthOf(period.toMs - 1, timeZone), months.get(monthOf(period.toMs - 1, timeZone)) ?? new Set());
+  for (let ms = period.fromMs; ms < period.toMs; ms += 86_400_000) months.set(monthOf(ms, timeZone), empty());
+  if (!months.has(monthOf(period.toMs - 1, timeZone))) months.set(monthOf(period.toMs - 1, timeZone), empty());
+  const monthOfRun = new Map<string, ReportFacts>();
   for (const r of facts.runs) {
     const m = monthOf(r.anchorAtMs, timeZone);
-    const ids = months.get(m) ?? new Set<string>();
-    ids.add(r.id);
-    months.set(m, ids);
+    let sub = months.get(m);
+    if (!sub) {
+      sub = empty();
+      months.set(m, sub);
+    }
+    sub.runs.push(r);
+    monthOfRun.set(r.id, sub);
   }
+  for (const x of facts.messages) monthOfRun.get(x.runId)?.messages.push(x);
+  for (const x of facts.tasks) monthOfRun.get(x.runId)?.tasks.push(x);
+  for (const x of facts.holds) monthOfRun.get(x.runId)?.holds.push(x);
   return [...months.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([month, ids]) => {
-      const sub: ReportFacts = {
-        runs: facts.runs.filter((r) => ids.has(r.id)),
-        messages: facts.messages.filter((m) => ids.has(m.runId)),
-        tasks: facts.tasks.filter((t) => ids.has(t.runId)),
-        holds: facts.holds.filter((h) => ids.has(h.runId)),
-      };
+    .map(([month, sub]) => {
       const report = rebookingReport(sub, types, { clinics: [], from: month, to: month });
       const before = report.types.reduce(
         (n, t) => n + (t.stages.find((s) => s.stage === BEFORE_FIRST_TOUCH)?.bookings ?? 0),
