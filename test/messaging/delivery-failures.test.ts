@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { and, asc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import nock from 'nock';
+import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { createConfigStore } from '../../src/config/store.js';
@@ -306,6 +307,36 @@ describe('HELP: one answer, never two', () => {
     expect((await reply('+12125550186', 'HELP', 'SMhelp-1')).body).toBe(twiml());
     expect((await reply('+12125550186', ' info ', 'SMhelp-2')).body).toBe(twiml(HELP));
     expect(twilioCalls.length).toBe(before);
+  });
+
+  it('a genuine post with a repeated parameter name is accepted (Twilio signs every value); one signed over the last value is 401', async () => {
+    const path = '/webhooks/twilio/inbound';
+    const fields: [string, string][] = [
+      ['AccountSid', SID],
+      ['MessageSid', 'SMhelp-multi'],
+      ['From', '+12125550186'],
+      ['To', '+12125550100'],
+      ['Body', 'HELP'],
+      ['MessagingServiceSid', MG],
+      ['Tag', 'b'],
+      ['Tag', 'a'],
+    ];
+    const payload = new URLSearchParams(fields).toString();
+    const post = (signed: Record<string, string | string[]>) =>
+      app.inject({
+        method: 'POST',
+        url: path,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(TOKEN, `${BASE}${path}`, signed),
+        },
+        payload,
+      });
+    const base = Object.fromEntries(fields.filter(([k]) => k !== 'Tag'));
+    expect((await post({ ...base, Tag: 'a' })).statusCode).toBe(401);
+    const genuine = await post({ ...base, Tag: ['b', 'a'] });
+    expect(genuine.statusCode).toBe(200);
+    expect(genuine.body).toBe(twiml(HELP));
   });
 
   it('when Twilio says it matched HELP itself (OptOutType), we stay silent even if the clinic forgot to say so', async () => {

@@ -3,7 +3,12 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { sendgridPublicKey, verifySendgridSignature } from '../../src/messaging/sendgrid/signature.js';
-import { twilioSignature, verifyTwilioJsonBody, verifyTwilioSignature } from '../../src/messaging/twilio/signature.js';
+import {
+  parseTwilioForm,
+  twilioSignature,
+  verifyTwilioJsonBody,
+  verifyTwilioSignature,
+} from '../../src/messaging/twilio/signature.js';
 import { signUnsubscribeToken, verifyUnsubscribeToken } from '../../src/messaging/unsubscribe.js';
 
 describe('Twilio X-Twilio-Signature', () => {
@@ -48,6 +53,42 @@ describe('Twilio X-Twilio-Signature', () => {
     const sig = twilioSignature('secret-token', ours, cb);
     expect(twilio.validateRequest('secret-token', sig, ours, cb)).toBe(true);
     expect(verifyTwilioSignature('secret-token', sig, ours, cb)).toBe(true);
+  });
+
+  it('accepts a form with repeated parameter names exactly when twilio-node does (every value is signed)', () => {
+    const url = 'https://rebook.example.com/webhooks/twilio/inbound';
+    const body = 'AccountSid=AC0123&MessageSid=SM9&Body=hi&MediaUrl=https%3A%2F%2Fm%2F2&MediaUrl=https%3A%2F%2Fm%2F1';
+    const form = parseTwilioForm(body);
+    expect(form.MediaUrl).toEqual(['https://m/2', 'https://m/1']);
+    // Twilio's own expected signature for this request, from the SDK.
+    const genuine = twilio.getExpectedTwilioSignature('tok', url, form);
+    expect(verifyTwilioSignature('tok', genuine, url, form)).toBe(true);
+    // A signature over the last value alone is not what Twilio sends: refused.
+    const lastOnly = twilio.getExpectedTwilioSignature('tok', url, { ...form, MediaUrl: 'https://m/1' });
+    expect(twilio.validateRequest('tok', lastOnly, url, form)).toBe(false);
+    expect(verifyTwilioSignature('tok', lastOnly, url, form)).toBe(false);
+    // A value added to the repeated name breaks it.
+    const tampered = parseTwilioForm(`${body}&MediaUrl=https%3A%2F%2Fm%2F3`);
+    expect(verifyTwilioSignature('tok', genuine, url, tampered)).toBe(false);
+  });
+
+  it('accepts the URL with and without the default port, as twilio-node does, and nothing else', () => {
+    const params = { AccountSid: 'AC0123', MessageSid: 'SM1', Body: 'yes' };
+    const bare = 'https://rebook.example.com/webhooks/twilio/inbound?x=1';
+    const withPort = 'https://rebook.example.com:443/webhooks/twilio/inbound?x=1';
+    for (const [signedOver, rebuilt] of [
+      [bare, withPort],
+      [withPort, bare],
+      [bare, bare],
+    ] as const) {
+      const sig = twilioSignature('tok', signedOver, params);
+      expect(twilio.validateRequest('tok', sig, rebuilt, params)).toBe(true);
+      expect(verifyTwilioSignature('tok', sig, rebuilt, params)).toBe(true);
+    }
+    const otherPort = twilioSignature('tok', 'https://rebook.example.com:8443/webhooks/twilio/inbound?x=1', params);
+    expect(verifyTwilioSignature('tok', otherPort, bare, params)).toBe(false);
+    const httpSig = twilioSignature('tok', 'http://rebook.example.com/webhooks/twilio/inbound?x=1', params);
+    expect(verifyTwilioSignature('tok', httpSig, bare, params)).toBe(false);
   });
 
   it('checks bodySHA256 of JSON bodies', () => {

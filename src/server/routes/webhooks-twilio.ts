@@ -9,22 +9,22 @@ import type { ClinicConfig } from '../../config/schema.js';
 import { RebookError } from '../../errors.js';
 import type { Inbound } from '../../messaging/inbound.js';
 import { publicUrl, TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH, twilioAccountOf } from '../../messaging/registry.js';
-import { verifyTwilioSignature } from '../../messaging/twilio/signature.js';
-
-function formParams(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(body)) out[k] = v;
-  return out;
-}
+import {
+  firstValues,
+  parseTwilioForm,
+  type TwilioParams,
+  verifyTwilioSignature,
+} from '../../messaging/twilio/signature.js';
 
 /** The clinics sharing the Twilio account that signed this request (at least one, or 401). */
-function verifiedClinics(app: FastifyInstance, req: FastifyRequest, params: Record<string, string>): ClinicConfig[] {
+function verifiedClinics(app: FastifyInstance, req: FastifyRequest, params: TwilioParams): ClinicConfig[] {
   const signature = req.headers['x-twilio-signature'];
   const sig = Array.isArray(signature) ? signature[0] : signature;
   const ok: ClinicConfig[] = [];
+  const accountSid = firstValues(params).AccountSid;
   for (const clinic of app.deps.config.current().clinics.values()) {
     const account = twilioAccountOf(clinic, app.deps.secrets);
-    if (!account || account.accountSid !== params.AccountSid) continue;
+    if (!account || account.accountSid !== accountSid) continue;
     const url = publicUrl(clinic, req.url);
     if (url && verifyTwilioSignature(account.authToken, sig, url, params)) ok.push(clinic);
   }
@@ -43,8 +43,9 @@ export function twilioWebhooks(inbound: Inbound) {
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
     app.post(TWILIO_STATUS_PATH, async (req, reply) => {
-      const params = formParams(String(req.body ?? ''));
-      const clinics = verifiedClinics(app, req, params);
+      const form = parseTwilioForm(String(req.body ?? ''));
+      const clinics = verifiedClinics(app, req, form);
+      const params = firstValues(form);
       const ledgerId = new URL(req.url, 'http://local').searchParams.get('m');
       for (const clinic of clinics)
         await inbound.twilioStatus(clinic, {
@@ -57,8 +58,9 @@ export function twilioWebhooks(inbound: Inbound) {
     });
 
     app.post(TWILIO_INBOUND_PATH, async (req, reply) => {
-      const params = formParams(String(req.body ?? ''));
-      const candidates = verifiedClinics(app, req, params);
+      const form = parseTwilioForm(String(req.body ?? ''));
+      const candidates = verifiedClinics(app, req, form);
+      const params = firstValues(form);
       // The clinic whose Messaging Service or number received the reply.
       const clinic =
         candidates.find(
