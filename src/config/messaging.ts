@@ -104,6 +104,11 @@ const sendgridSchema = z.strictObject({
   fromName: z.string().min(1).optional(),
   /** Base64 SPKI public key of the signed event webhook. */
   webhookPublicKeyEnv: envName,
+  /**
+   * Signed events older (or further in the future) than this are refused: the signature covers the
+   * timestamp, so the age check is what stops a captured post from being replayed later.
+   */
+  webhookMaxAgeSeconds: z.number().int().min(60).max(86_400).default(600),
   unsubscribeGroupId: z.number().int().positive().optional(),
   /** SendGrid sandbox mode: accepted and validated, never delivered. */
   sandbox: z.boolean().default(false),

@@ -134,9 +134,9 @@ const reply = (from: string, text: string, sid: string) =>
     MessagingServiceSid: MG,
   });
 
-async function sendgridPost(events: unknown[]) {
+async function sendgridPost(events: unknown[], signedAtMs = Date.now()) {
   const body = JSON.stringify(events);
-  const ts = String(Math.floor(Date.now() / 1000));
+  const ts = String(Math.floor(signedAtMs / 1000));
   const sig = createSign('sha256')
     .update(ts + body)
     .sign(privateKey, 'base64');
@@ -379,6 +379,16 @@ describe('on the real providers (nock at the HTTP layer)', () => {
       payload: JSON.stringify([ev('delivered', 'ev-9')]),
     });
     expect(unsigned.statusCode).toBe(401);
+    // A genuine signature over a day-old timestamp is a replay: refused, and the event is not recorded
+    // (the same event id is applied, not a duplicate, when it comes fresh).
+    const replayed = await sendgridPost([ev('open', 'ev-10')], Date.now() - 86_400_000);
+    expect(replayed.statusCode).toBe(401);
+    expect(replayed.json().error.field).toBe('x-twilio-email-event-webhook-timestamp');
+    expect((await sendgridPost([ev('open', 'ev-10')], Date.now() - 60_000)).json()).toEqual({
+      applied: 1,
+      duplicate: 0,
+      unknown: 0,
+    });
     // The check-in is an email: with the address bounced and no SMS check-in template, it is suppressed.
     await e.sleepUntil(demoDue(t0, 95) + MINUTE);
     expect((await ledger(wf)).map((m) => m.stage)).not.toContain('results_checkin');

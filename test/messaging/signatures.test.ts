@@ -2,7 +2,11 @@
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
-import { sendgridPublicKey, verifySendgridSignature } from '../../src/messaging/sendgrid/signature.js';
+import {
+  isFreshTimestamp,
+  sendgridPublicKey,
+  verifySendgridSignature,
+} from '../../src/messaging/sendgrid/signature.js';
 import {
   parseTwilioForm,
   twilioSignature,
@@ -147,5 +151,24 @@ describe('unsubscribe tokens', () => {
     const forged = `${signUnsubscribeToken('s3cret', '1b9f6a52-1f0e-4c55-9d5a-2c7d1b0e8a11').split('.')[0]}.${token.split('.')[1]}`;
     expect(verifyUnsubscribeToken('s3cret', forged)).toBeUndefined();
     expect(verifyUnsubscribeToken('s3cret', 'abc')).toBeUndefined();
+  });
+});
+
+describe('SendGrid event freshness', () => {
+  const now = Date.parse('2026-12-05T12:00:00Z');
+  const at = (offsetSeconds: number) => String(now / 1000 + offsetSeconds);
+  it.each([
+    [at(0), true],
+    [at(-600), true],
+    [at(-601), false],
+    [at(-86_400), false],
+    [at(600), true],
+    [at(601), false],
+    ['', false],
+    ['12.5', false],
+    ['-5', false],
+    ['1e9', false],
+  ])('timestamp %s within 600 s: %s', (ts, fresh) => {
+    expect(isFreshTimestamp(ts, now, 600)).toBe(fresh);
   });
 });

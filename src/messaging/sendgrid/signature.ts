@@ -12,6 +12,15 @@ export function sendgridPublicKey(base64Spki: string): KeyObject {
   return createPublicKey({ key: Buffer.from(base64Spki, 'base64'), format: 'der', type: 'spki' });
 }
 
+/**
+ * The signed timestamp (Unix seconds) is within maxAgeSeconds of now, either side: SendGrid posts
+ * events within seconds of signing, so an old timestamp is a replay.
+ */
+export function isFreshTimestamp(timestamp: string | undefined, nowMs: number, maxAgeSeconds: number): boolean {
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
+  return Math.abs(nowMs / 1000 - Number(timestamp)) <= maxAgeSeconds;
+}
+
 export function verifySendgridSignature(
   key: KeyObject,
   signature: string | undefined,

@@ -11,6 +11,7 @@ import type { Inbound } from '../../messaging/inbound.js';
 import { SENDGRID_EVENTS_PATH } from '../../messaging/registry.js';
 import { MESSAGE_ID_ARG } from '../../messaging/sendgrid/index.js';
 import {
+  isFreshTimestamp,
   SIGNATURE_HEADER,
   sendgridPublicKey,
   TIMESTAMP_HEADER,
@@ -39,6 +40,7 @@ export function sendgridWebhooks(inbound: Inbound) {
       const sig = header(req.headers[SIGNATURE_HEADER]);
       const ts = header(req.headers[TIMESTAMP_HEADER]);
       let verified = false;
+      let fresh = false;
       for (const clinic of app.deps.config.current().clinics.values()) {
         const env = clinic.providers.sendgrid?.webhookPublicKeyEnv;
         const key = env ? app.deps.secrets[env] : undefined;
@@ -51,12 +53,18 @@ export function sendgridWebhooks(inbound: Inbound) {
         }
         if (verifySendgridSignature(k, sig, ts, raw)) {
           verified = true;
+          // Wall time on purpose: the vendor signs with its wall clock, whatever clock the engine runs on.
+          fresh = isFreshTimestamp(ts, Date.now(), clinic.providers.sendgrid?.webhookMaxAgeSeconds ?? 600);
           break;
         }
       }
       if (!verified)
         throw new RebookError('unauthorized', 'invalid or missing SendGrid event signature', {
           field: SIGNATURE_HEADER,
+        });
+      if (!fresh)
+        throw new RebookError('unauthorized', 'SendGrid event timestamp outside the freshness window', {
+          field: TIMESTAMP_HEADER,
         });
       let body: unknown;
       try {
