@@ -2,20 +2,25 @@
  * What an inbound SMS reply means. Pure and table-tested: the webhook handler acts on the intent
  * (opt-out, opt-in, help, snooze, staff task), this only reads the text.
  *
- * Order matters: the carrier keywords first (exact whole message, any case), then a free-text
- * request to stop (FCC: revocation by any reasonable means), then appointment changes (a staff
- * matter, never an opt-out), then "not now", then interest in booking, else a human reads it.
+ * Order matters: the carrier keywords first (exact whole message, any case), then their spelled-out
+ * or compound forms and free-text requests to stop (FCC: revocation by any reasonable means), then
+ * appointment changes (a staff matter, never an opt-out), then "not now", then a bare
+ * acknowledgement, then interest in booking, else a human reads it. A missed opt-out is the costly
+ * error, so the stop patterns are broad and come first; test/fixtures/replies/labeled.tsv measures it.
  */
 
-export type ReplyIntent =
-  | 'opt_out' // STOP and its carrier synonyms
-  | 'opt_in' // START / UNSTOP
-  | 'help' // HELP / INFO
-  | 'opt_out_free_text' // "please stop texting me": opt out and have staff review
-  | 'appointment_change' // "cancel my appointment": staff, not an opt-out
-  | 'snooze' // "not now": one reactivation touch later
-  | 'hot_lead' // "yes, book me": staff call while the sequence waits for the booking
-  | 'other'; // anything else: staff inbox
+export const REPLY_INTENTS = [
+  'opt_out', // STOP and its carrier synonyms, the whole message
+  'opt_in', // START / UNSTOP
+  'help', // HELP / INFO
+  'opt_out_free_text', // "please stop texting me", "STOP ALL", "opt-out": opt out, confirm, staff review
+  'appointment_change', // "cancel my appointment": staff, not an opt-out
+  'snooze', // "not now": one reactivation touch later
+  'acknowledgement', // "ok thanks", "👍": recorded, nobody needs to act
+  'hot_lead', // "yes, book me", "any openings Friday?": staff call while the sequence waits
+  'other', // anything else: staff inbox
+] as const;
+export type ReplyIntent = (typeof REPLY_INTENTS)[number];
 
 /** Twilio's default opt-out keywords plus REVOKE/OPTOUT (CTIA, FCC 2024 order). */
 export const OPT_OUT_KEYWORDS = [
@@ -51,6 +56,14 @@ function words(text: string): string {
     .trim()} `;
 }
 
+/**
+ * A carrier keyword spelled out, hyphenated or compounded ("S.T.O.P", "opt-out", "STOP ALL",
+ * "unsub"): the letters alone, upper case. Carriers match only the exact keyword, so these reach
+ * us and we must honour them ourselves.
+ */
+const COMPACT_STOP =
+  /^(STOP+|STAHP|UNSUB|UNSUBSCRIBE|OPTOUT|OPTMEOUT|CANCEL|END|QUIT|REVOKE)(ALL|PLEASE|PLS|PLZ|NOW|THANKS|THX|IT)*$/;
+
 const FREE_TEXT_STOP: RegExp[] = [
   // A stop keyword padded with courtesy words or repeated: "Stop please", "STOP STOP", "pls stop!!".
   /^ ((please|pls|plz|now|thanks|thank you|stop|unsubscribe|quit|optout|ok) )*(stop|unsubscribe|quit|optout)( (please|pls|plz|now|thanks|thank you|stop|unsubscribe|quit|ok))* $/,
@@ -58,7 +71,15 @@ const FREE_TEXT_STOP: RegExp[] = [
   /\bstop (sending|texting|messaging|contacting|emailing|spamming|bugging|bothering)\b/,
   /\bstop it\b/,
   /\b(remove|take) me (off|from)\b/,
-  /\bunsubscribe me\b/,
+  /\bunsub(scribe)?\b/,
+  /\b(stop|end|quit|cancel) all\b/,
+  /\bquit it\b/,
+  /\bcancel (texts|messages|msgs|sms|subscription|these)\b/,
+  /\bremove (me|my (number|phone|info|details))\b/,
+  /\b(don'?t|do not|no longer) want (these|your|any|the|more)? ?(texts|messages|msgs|reminders)\b/,
+  /\b(don'?t|do not|no longer) want to (receive|get|hear)\b/,
+  /\benough (with )?(the |your |these )?(texts|messages|msgs|reminders)\b/,
+  /\basked (you )?to stop\b/,
   /\bopt (me )?out\b/,
   /\b(leave|let) me (alone|be)\b/,
   /\bno (more )?(texts|messages|msgs)\b/,
@@ -73,6 +94,7 @@ const APPOINTMENT_CHANGE: RegExp[] = [
   /\b(cancel|reschedul\w*|move|change|push back|postpone)\b.{0,20}\b(appointment|appt|booking|visit|session)\b/,
   /\b(appointment|appt|booking)\b.{0,20}\b(cancel\w*|reschedul\w*|moved?)\b/,
   /\bcan'?t make (it|my)\b/,
+  /\breschedul\w*\b/,
 ];
 
 const SNOOZE: RegExp[] = [
@@ -81,6 +103,9 @@ const SNOOZE: RegExp[] = [
   /\blater\b/,
   /\bin a (few|couple( of)?) (weeks|months)\b/,
   /\bnext month\b/,
+  /\bremind me\b/,
+  /\bin (\d+|a|one|two|three|four|six|a few|a couple( of)?) (days|weeks|months)\b/,
+  /\bafter (the )?(summer|holidays?|winter|spring|fall|autumn|wedding|vacation|new year|baby)\b/,
   /\b(i'?ll|i will) (let you know|reach out|get back|call|be in touch|book later)\b/,
   /\b(too soon|too early|still (look|have|holding))\b/,
   /\b(busy|traveling|travelling|out of town|away) (right now|now|this month|at the moment|for a while)\b/,
@@ -88,8 +113,18 @@ const SNOOZE: RegExp[] = [
   /\bno thanks? for now\b/,
 ];
 
+/** The whole message is a thank-you or an "ok": nothing for anyone to do. */
+const ACKNOWLEDGEMENT =
+  /^ ((ok|okay|k|kk|thanks|thank you|thx|ty|tysm|got it|cool|sounds good|noted|will do|received|perfect|great|awesome|so much|very much) ?)+ $/;
+/** Emoji alone ("👍", "🙏", "😊"): an acknowledgement, never a request. */
+const EMOJI_ONLY = /^(?:\p{Extended_Pictographic}|\p{Emoji_Modifier}|\u200d|\ufe0f|\s)+$/u;
+
 const HOT_LEAD: RegExp[] = [
-  /^ (yes|yeah|yep|yup|sure|ok|okay|absolutely|definitely|please|y)( please)?( thanks?| thank you)?( [a-z]+)? $/,
+  /^ (yes|yeah|yep|yup|sure|absolutely|definitely|please|y)( please)?( thanks?| thank you)?( [a-z]+)? $/,
+  /\b(do|have) you (have|got) (anything|any|something|room|time|an opening)\b/,
+  /\b(is|are) there (an? |any )?(opening|openings|slot|slots|availability|time|room)\b/,
+  /\b(fit|squeeze|get) me in\b/,
+  /\bcan i (use|redeem) (the|my|this|that) (code|offer|discount|deal)\b/,
   /\bbook (me|it|an?|my)\b/,
   /\b(can|could|may) i (come|come in|get in|book|schedule|stop by|pop in)\b/,
   /\b(i'?d|i would|i want|i wanna|want) (to|like to)? ?(book|come in|schedule|make an appointment)\b/,
@@ -109,6 +144,8 @@ export function classifyReply(text: string): ReplyIntent {
   if ((OPT_OUT_KEYWORDS as readonly string[]).includes(kw)) return 'opt_out';
   if ((OPT_IN_KEYWORDS as readonly string[]).includes(kw)) return 'opt_in';
   if ((HELP_KEYWORDS as readonly string[]).includes(kw)) return 'help';
+  if (COMPACT_STOP.test(kw.replace(/[^\p{L}]/gu, ''))) return 'opt_out_free_text';
+  if (text.trim() !== '' && EMOJI_ONLY.test(text.trim())) return 'acknowledgement';
   const w = words(text);
   if (w.trim() === '') return 'other';
   // "Can I stop by Tuesday?" is interest, not a stop request: read it before the stop patterns.
@@ -116,6 +153,7 @@ export function classifyReply(text: string): ReplyIntent {
   if (!stopBy && FREE_TEXT_STOP.some((re) => re.test(w))) return 'opt_out_free_text';
   if (APPOINTMENT_CHANGE.some((re) => re.test(w))) return 'appointment_change';
   if (SNOOZE.some((re) => re.test(w))) return 'snooze';
+  if (ACKNOWLEDGEMENT.test(w)) return 'acknowledgement';
   if (HOT_LEAD.some((re) => re.test(w))) return 'hot_lead';
   return 'other';
 }

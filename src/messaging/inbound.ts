@@ -244,6 +244,8 @@ export function createInbound(deps: InboundDeps) {
       case 'appointment_change':
         await task('appointment_change');
         return undefined;
+      case 'acknowledgement':
+        return undefined; // kept with its thread; a thank-you is no task for the front desk
       case 'other':
         await task('reply_needs_human');
         return undefined;

@@ -320,6 +320,8 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     const res = await reply(b.phone, 'Yes! Can I come in Tuesday?', 'SMreply2');
     expect(res.statusCode).toBe(200);
     expect((await reply(b.phone, 'Yes! Can I come in Tuesday?', 'SMreply2')).statusCode).toBe(200); // Twilio retry: one task
+    // A bare thank-you is kept with the thread but is no task for the front desk.
+    expect((await reply(b.phone, 'ok thanks!', 'SMreply2b')).statusCode).toBe(200);
     const auth = { authorization: `Bearer ${API_KEY}` };
     const tasks = (await app.inject({ method: 'GET', url: '/v1/clinics/demo-clinic/tasks?status=open', headers: auth }))
       .json()
