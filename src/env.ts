@@ -12,6 +12,8 @@ const envSchema = z.object({
   REBOOK_TEMPORAL_CONFIG: z.string().default('temporal.yaml'),
   REBOOK_API_KEY: z.string().min(16, 'REBOOK_API_KEY must be at least 16 characters').optional(),
   REBOOK_FORWARD_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** How long a stopping server waits for the forwarder's pass in flight (Temporal may not answer). */
+  REBOOK_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   /** `rebook worker` serves its own /metrics on this port when set. */
   REBOOK_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Requests per minute and client IP on the public webhook and unsubscribe routes (0: off). */

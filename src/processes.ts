@@ -109,7 +109,21 @@ export async function runServer(opts: {
     async stop() {
       clearInterval(timer);
       clearInterval(pollTimer);
-      await Promise.all([polling, forwarding]);
+      // Bounded: a pass stuck on an unreachable cluster must not hold the shutdown. Rows it had
+      // claimed stay pending with a lock that expires, so the next process forwards them.
+      let drainTimer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        Promise.all([polling, forwarding]).then(() => true),
+        new Promise<false>((resolve) => {
+          drainTimer = setTimeout(() => resolve(false), env.REBOOK_SHUTDOWN_DRAIN_MS);
+        }),
+      ]);
+      clearTimeout(drainTimer);
+      if (!drained)
+        log.warn(
+          { drainMs: env.REBOOK_SHUTDOWN_DRAIN_MS },
+          'stopped before the inbox forwarder finished; its rows stay pending',
+        );
       await app.close();
     },
   };

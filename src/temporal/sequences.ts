@@ -12,6 +12,17 @@ import {
   treatmentCompletedSignal,
 } from '../../workflows/definitions.js';
 
+/**
+ * Every client call here has a deadline: a cluster that accepts connections and never answers
+ * would otherwise hold a webhook's answer (and a stopping server's drain) for as long as the
+ * gRPC retries last. Past the deadline the call fails as DEADLINE_EXCEEDED, which
+ * isTemporalUnavailable reads as "keep the event in the inbox": nothing is lost.
+ */
+export const TEMPORAL_CALL_DEADLINE_MS = 5_000;
+
+const bounded = <R>(client: Client, fn: () => Promise<R>): Promise<R> =>
+  client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, fn);
+
 export async function enrollSequence(
   client: Client,
   taskQueue: string,
@@ -21,23 +32,25 @@ export async function enrollSequence(
 ): Promise<void> {
   // signal-with-start: starts the workflow if it is not running, else only signals it; the
   // workflow itself dedupes repeated appointments (the call is not idempotent on its own).
-  await client.workflow.signalWithStart(SEQUENCE_WORKFLOW, {
-    workflowId,
-    taskQueue,
-    args: [input],
-    signal: treatmentCompletedSignal,
-    signalArgs: [treatment],
-    typedSearchAttributes: [
-      { key: searchAttributes.clinicId, value: input.clinicId },
-      { key: searchAttributes.treatmentType, value: input.treatmentType },
-    ],
-  });
+  await bounded(client, () =>
+    client.workflow.signalWithStart(SEQUENCE_WORKFLOW, {
+      workflowId,
+      taskQueue,
+      args: [input],
+      signal: treatmentCompletedSignal,
+      signalArgs: [treatment],
+      typedSearchAttributes: [
+        { key: searchAttributes.clinicId, value: input.clinicId },
+        { key: searchAttributes.treatmentType, value: input.treatmentType },
+      ],
+    }),
+  );
 }
 
 /** Signals a booking; false when the workflow is no longer running. */
 export async function signalBooking(client: Client, workflowId: string, booking: BookingSignal): Promise<boolean> {
   try {
-    await client.workflow.getHandle(workflowId).signal(bookedSignal, booking);
+    await bounded(client, () => client.workflow.getHandle(workflowId).signal(bookedSignal, booking));
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
@@ -48,7 +61,7 @@ export async function signalBooking(client: Client, workflowId: string, booking:
 /** Ends a sequence (its profile was merged into another, …); false when it is no longer running. */
 export async function signalEnd(client: Client, workflowId: string, e: EndSignal): Promise<boolean> {
   try {
-    await client.workflow.getHandle(workflowId).signal(endSignal, e);
+    await bounded(client, () => client.workflow.getHandle(workflowId).signal(endSignal, e));
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
