@@ -239,6 +239,7 @@ describe('polling for bookings and cancellations', () => {
     const signals: { workflowId: string; appointmentId: string }[] = [];
     // Only what ingest calls for a booking of a client with a running sequence (a signal).
     const temporal = {
+      withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
       workflow: {
         getHandle: (workflowId: string) => ({
           signal: async (_s: unknown, b: { appointmentId: string }) =>

@@ -35,7 +35,11 @@ const unreachable = () =>
   new ServiceError('Failed to signalWithStart Workflow', {
     cause: Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }),
   });
-const temporal = { workflow: { signalWithStart: async () => Promise.reject(unreachable()) } } as unknown as Client;
+const temporal = {
+  // Every ingest-path call runs under a deadline (src/temporal/sequences.ts); this cluster never gets that far.
+  withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
+  workflow: { signalWithStart: async () => Promise.reject(unreachable()) },
+} as unknown as Client;
 
 // The vendor's API by default: down (a retryable refusal) until `vendorUp`; then the event resolves to nothing to apply.
 const vendorDownUntilUp: IngestDeps['resolveVendorEvent'] = async () => {
