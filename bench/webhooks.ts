@@ -44,7 +44,7 @@ import type { ConnectorRuntime } from '../connectors/types.js';
 import { createConfigStore } from '../src/config/store.js';
 import { clients, inboxEvents, sequences } from '../src/db/schema.js';
 import { parseEnv } from '../src/env.js';
-import { createIngest } from '../src/ingest/service.js';
+import { createIngest } from '../src/ingest/inbox.js';
 import { createLogger } from '../src/log.js';
 import { openConfiguredDatabase, runServer, runWorker } from '../src/processes.js';
 import { connectClient, connectWorker } from '../src/temporal/connection.js';

@@ -12,7 +12,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ConfigStore, createConfigStore } from '../src/config/store.js';
 import { type Database, openDatabase } from '../src/db/client.js';
-import { createIngest } from '../src/ingest/service.js';
+import { createIngest } from '../src/ingest/inbox.js';
 import { createLogger } from '../src/log.js';
 import { engines, type ScratchDatabase } from '../test/db/engines.js';
 import { SECRETS } from '../test/helpers/connector-stack.js';

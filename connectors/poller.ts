@@ -8,11 +8,10 @@
  * interval: vendor calls cost money (Mindbody bills past ~1,000 a day per site) and must not
  * multiply with the replicas. See `claimPoll`.
  */
-import { and, eq, sql } from 'drizzle-orm';
 import type { ConfigStore } from '../src/config/store.js';
-import { type Db, rows } from '../src/db/client.js';
-import { connectorState } from '../src/db/schema.js';
-import type { Ingest } from '../src/ingest/service.js';
+import type { Db } from '../src/db/client.js';
+import { claimStamp } from '../src/db/connector-store.js';
+import type { Ingest } from '../src/ingest/inbox.js';
 import type { Logger } from '../src/log.js';
 import { connectors } from './registry.js';
 import type { BookingConnector, ConnectorRuntime } from './types.js';
@@ -33,33 +32,7 @@ export async function claimPoll(
   db: Db,
   o: { clinicId: string; platform: string; now: number; intervalMs: number; force?: boolean },
 ): Promise<{ claimed: true } | { claimed: false; claimedAt?: number }> {
-  return db.transaction(async (tx) => {
-    const lock = await tx.execute(
-      sql`select pg_try_advisory_xact_lock(${POLL_LOCK_NAMESPACE}, hashtext(${`${o.clinicId}/${o.platform}`})) as locked`,
-    );
-    if (!rows<{ locked: boolean }>(lock)[0]?.locked) return { claimed: false };
-    const [row] = await tx
-      .select({ value: connectorState.value })
-      .from(connectorState)
-      .where(
-        and(
-          eq(connectorState.clinicId, o.clinicId),
-          eq(connectorState.platform, o.platform),
-          eq(connectorState.key, CLAIM_KEY),
-        ),
-      );
-    const last = row ? Date.parse(row.value) : undefined;
-    if (!o.force && last !== undefined && o.now - last < o.intervalMs) return { claimed: false, claimedAt: last };
-    const value = new Date(o.now).toISOString();
-    await tx
-      .insert(connectorState)
-      .values({ clinicId: o.clinicId, platform: o.platform, key: CLAIM_KEY, value })
-      .onConflictDoUpdate({
-        target: [connectorState.clinicId, connectorState.platform, connectorState.key],
-        set: { value, updatedAt: sql`now()` },
-      });
-    return { claimed: true };
-  });
+  return claimStamp(db, { lockNamespace: POLL_LOCK_NAMESPACE, key: CLAIM_KEY, ...o });
 }
 
 export function createPoller(deps: {

@@ -2,7 +2,7 @@
 import type { ClinicConfig } from '../src/config/schema.js';
 import type { Db } from '../src/db/client.js';
 import type { CanonicalEvent } from '../src/ingest/events.js';
-import type { VendorEvent } from '../src/ingest/service.js';
+import type { VendorEvent } from '../src/ingest/inbox.js';
 import { genericConnector } from './generic/index.js';
 import { janeConnector } from './jane/index.js';
 import { mindbodyConnector } from './mindbody/index.js';

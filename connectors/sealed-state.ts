@@ -10,9 +10,9 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Db } from '../src/db/client.js';
+import { readState, writeState } from '../src/db/connector-store.js';
 import { RebookError } from '../src/errors.js';
 import { type EncryptionKey, parseEncryptionKeys } from '../src/temporal/codec.js';
-import { readState, writeState } from './shared.js';
 
 export const SECRETS_KEY_ENV = 'REBOOK_SECRETS_KEY';
 /** The payload keys' default variable (temporal.yaml `encryption.keysEnv`). */

@@ -1,10 +1,9 @@
 /** Pieces every connector uses: secrets by reference, constant-time comparison, vendor time, state. */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
 import type { ClinicConfig } from '../src/config/schema.js';
 import { fromLocal } from '../src/core/zoned-time.js';
 import type { Db } from '../src/db/client.js';
-import { connectorClientRefs, connectorState } from '../src/db/schema.js';
+import { writeClientRef } from '../src/db/connector-store.js';
 import { RebookError } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 import { ApiCallCounter } from './http.js';
@@ -53,32 +52,6 @@ export function vendorInstant(value: string, timeZone: string): string {
   return new Date(t).toISOString();
 }
 
-export async function readState(db: Db, clinicId: string, platform: string, key: string): Promise<string | undefined> {
-  const [row] = await db
-    .select({ value: connectorState.value })
-    .from(connectorState)
-    .where(
-      and(eq(connectorState.clinicId, clinicId), eq(connectorState.platform, platform), eq(connectorState.key, key)),
-    );
-  return row?.value;
-}
-
-export async function writeState(
-  db: Db,
-  clinicId: string,
-  platform: string,
-  key: string,
-  value: string,
-): Promise<void> {
-  await db
-    .insert(connectorState)
-    .values({ clinicId, platform, key, value })
-    .onConflictDoUpdate({
-      target: [connectorState.clinicId, connectorState.platform, connectorState.key],
-      set: { value, updatedAt: sql`now()` },
-    });
-}
-
 /**
  * The refs this process wrote last, per database (bounded): every webhook of a known client
  * carries the same ref again, and is not rewritten. Another process changing a ref (a merge) is
@@ -101,35 +74,10 @@ export async function saveClientRef(
   }
   const key = `${clinicId}\u0000${platform}\u0000${externalId}`;
   if (written.get(key) === vendorRef) return;
-  await db
-    .insert(connectorClientRefs)
-    .values({ clinicId, platform, externalId, vendorRef })
-    .onConflictDoUpdate({
-      target: [connectorClientRefs.clinicId, connectorClientRefs.platform, connectorClientRefs.externalId],
-      set: { vendorRef, updatedAt: sql`now()` },
-    });
+  await writeClientRef(db, clinicId, platform, externalId, vendorRef);
   written.delete(key);
   written.set(key, vendorRef);
   if (written.size > WRITTEN_REFS_MAX) written.delete(written.keys().next().value!);
-}
-
-export async function clientRef(
-  db: Db,
-  clinicId: string,
-  platform: string,
-  externalId: string,
-): Promise<string | undefined> {
-  const [row] = await db
-    .select({ ref: connectorClientRefs.vendorRef })
-    .from(connectorClientRefs)
-    .where(
-      and(
-        eq(connectorClientRefs.clinicId, clinicId),
-        eq(connectorClientRefs.platform, platform),
-        eq(connectorClientRefs.externalId, externalId),
-      ),
-    );
-  return row?.ref;
 }
 
 /** The runtime processes build once: secrets, logger, call counter, memoized API clients. */

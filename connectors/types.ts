@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ClinicConfig } from '../src/config/schema.js';
 import type { Db } from '../src/db/client.js';
 import type { CanonicalEvent } from '../src/ingest/events.js';
-import type { InboxItem, VendorEvent } from '../src/ingest/service.js';
+import type { InboxItem, VendorEvent } from '../src/ingest/inbox.js';
 import type { Logger } from '../src/log.js';
 import type { ApiCallCounter, RetryPolicy } from './http.js';
 

@@ -1,7 +1,7 @@
 /** Process environment, parsed once at start (nothing deeper reads process.env). */
 import { z } from 'zod';
+import { trustProxySchema } from './config/trust-proxy.js';
 import { RebookError } from './errors.js';
-import { trustProxySchema } from './server/trust-proxy.js';
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -19,7 +19,7 @@ const envSchema = z.object({
   /** Requests per minute and client IP on the public webhook and unsubscribe routes (0: off). */
   REBOOK_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(3000),
   REBOOK_RATE_LIMIT_UNSUBSCRIBE: z.coerce.number().int().min(0).default(60),
-  /** Proxies trusted for the client's address (X-Forwarded-For): see src/server/trust-proxy.ts. */
+  /** Proxies trusted for the client's address (X-Forwarded-For): see src/config/trust-proxy.ts. */
   REBOOK_TRUST_PROXY: trustProxySchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -13,7 +13,7 @@ import type { ConnectorRuntime } from '../connectors/types.js';
 import type { ConfigStore } from './config/store.js';
 import { type Database, openDatabase } from './db/client.js';
 import type { Env } from './env.js';
-import { createIngest } from './ingest/service.js';
+import { createIngest } from './ingest/inbox.js';
 import type { Logger } from './log.js';
 import { createOutboxProvider } from './messaging/outbox/index.js';
 import { createProviderRegistry } from './messaging/registry.js';

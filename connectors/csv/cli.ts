@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { clinicOrThrow, loadConfig } from '../../src/config/load.js';
-import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
-import { IMPORT_SOURCE_HEADER } from '../../src/server/routes/events.js';
+import { type CanonicalEvent, type EventResult, IMPORT_SOURCE_HEADER } from '../../src/ingest/events.js';
 import { planImport, progressBar, sendImport } from './import.js';
 import { CSV_FORMATS, type CsvFormat, parseMapping } from './presets.js';
 

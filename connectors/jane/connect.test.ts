@@ -9,11 +9,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import { openDatabase } from '../../src/db/client.js';
+import { readState } from '../../src/db/connector-store.js';
 import { embeddedDir } from '../../src/db/embedded-lock.js';
 import { createLogger } from '../../src/log.js';
 import { newEncryptionKeySpec } from '../../src/temporal/codec.js';
@@ -21,7 +22,7 @@ import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.
 import { sink } from '../../test/helpers/sink.js';
 import { ApiCallCounter } from '../http.js';
 import { openSecret, readSealedState, SECRETS_KEY_ENV, sealSecret } from '../sealed-state.js';
-import { createConnectorRuntime, readState } from '../shared.js';
+import { createConnectorRuntime } from '../shared.js';
 import { codeFromAnswer, connectJaneCommand } from './connect.js';
 import { JANE_REFRESH_STATE_KEY, janeClient } from './index.js';
 

@@ -4,14 +4,13 @@
  * name an appointment that is read from the API when processed.
  * https://developers.janeapp.com/api
  */
-import { and, eq, inArray } from 'drizzle-orm';
-import { appointments } from '../../src/db/schema.js';
+import { completedAppointmentIds, readState, writeState } from '../../src/db/connector-store.js';
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import type { InboxItem, VendorEvent } from '../../src/ingest/service.js';
+import type { InboxItem, VendorEvent } from '../../src/ingest/inbox.js';
 import { createVendorHttp, RateLimiter, type VendorHttp } from '../http.js';
 import { readSealedState, writeSealedState } from '../sealed-state.js';
-import { credential, readState, requireCredential, writeState } from '../shared.js';
+import { credential, requireCredential } from '../shared.js';
 import { type ApiContext, type BookingConnector, type ClientRecord, requireRuntime } from '../types.js';
 import {
   JANE_BOOKING_HORIZON_MS,
@@ -248,22 +247,7 @@ async function poll(ctx: ApiContext) {
   });
   const byId = new Map([...changed, ...recent].map((a) => [a.id, a]));
   const completedIds = [...byId.values()].filter((a) => a.state === 'arrived' && ended(a, now)).map((a) => a.id);
-  const done = completedIds.length
-    ? new Set(
-        (
-          await db
-            .select({ id: appointments.externalId })
-            .from(appointments)
-            .where(
-              and(
-                eq(appointments.clinicId, clinic.id),
-                inArray(appointments.externalId, completedIds),
-                eq(appointments.status, 'completed'),
-              ),
-            )
-        ).map((r) => r.id),
-      )
-    : new Set<string>();
+  const done = await completedAppointmentIds(db, clinic.id, completedIds);
   const items: InboxItem[] = [];
   for (const a of byId.values()) {
     if (done.has(a.id)) continue;

@@ -3,14 +3,22 @@
  * does not carry (completion, consent), a polling safety net, and the booking check.
  * https://developers.mindbodyonline.com/PublicDocumentation/V6
  */
-import { and, eq, inArray } from 'drizzle-orm';
 import { toLocal } from '../../src/core/zoned-time.js';
-import { appointments, connectorClientRefs, inboxEvents } from '../../src/db/schema.js';
+import {
+  appointmentClient,
+  clientRef,
+  clientsByRef,
+  completedAppointmentIds,
+  heldAppointments,
+  readState,
+  storedDedupeKeys,
+  writeState,
+} from '../../src/db/connector-store.js';
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import type { InboxItem, VendorEvent } from '../../src/ingest/service.js';
+import type { InboxItem, VendorEvent } from '../../src/ingest/inbox.js';
 import { genericConnector } from '../generic/index.js';
-import { clientRef, readState, saveClientRef, vendorInstant, writeState } from '../shared.js';
+import { saveClientRef, vendorInstant } from '../shared.js';
 import { type ApiContext, type BookingConnector, requireRuntime } from '../types.js';
 import { mindbodyClient } from './client.js';
 import {
@@ -93,23 +101,11 @@ async function uniqueIdFor(
   if (typeof d.clientUniqueId === 'string') return d.clientUniqueId;
   let vendorId = typeof d.clientId === 'string' ? d.clientId : undefined;
   if (vendorId) {
-    const [ref] = await ctx.db
-      .select({ id: connectorClientRefs.externalId })
-      .from(connectorClientRefs)
-      .where(
-        and(
-          eq(connectorClientRefs.clinicId, ctx.clinic.id),
-          eq(connectorClientRefs.platform, PLATFORM),
-          eq(connectorClientRefs.vendorRef, vendorId),
-        ),
-      );
-    if (ref) return ref.id;
+    const [ref] = await clientsByRef(ctx.db, ctx.clinic.id, PLATFORM, [vendorId]);
+    if (ref) return ref.externalId;
   } else {
-    const [known] = await ctx.db
-      .select({ client: appointments.clientExternalId })
-      .from(appointments)
-      .where(and(eq(appointments.clinicId, ctx.clinic.id), eq(appointments.externalId, appointmentId)));
-    if (known) return known.client;
+    const known = await appointmentClient(ctx.db, ctx.clinic.id, appointmentId);
+    if (known) return known;
     vendorId = (await readAppointment(ctx, appointmentId, around))?.ClientId;
   }
   return vendorId ? (await readClient(ctx, vendorId))?.UniqueId : undefined;
@@ -306,38 +302,17 @@ async function bookingChanges(
       (MINDBODY_POLL_BOOKED.has(a.Status) && Date.parse(vendorInstant(a.StartDateTime, tz)) > now),
   );
   if (relevant.length === 0) return [];
-  const refs = await db
-    .select({ externalId: connectorClientRefs.externalId, vendorRef: connectorClientRefs.vendorRef })
-    .from(connectorClientRefs)
-    .where(
-      and(
-        eq(connectorClientRefs.clinicId, clinic.id),
-        eq(connectorClientRefs.platform, PLATFORM),
-        inArray(connectorClientRefs.vendorRef, [...new Set(relevant.map((a) => a.ClientId))]),
-      ),
-    );
+  const refs = await clientsByRef(db, clinic.id, PLATFORM, [...new Set(relevant.map((a) => a.ClientId))]);
   // Clients this poll has just read for a completion count too (their booking may be in the same listing).
   const clientByRef = new Map([
     ...refs.map((r) => [r.vendorRef, r.externalId] as const),
     ...justRead.map((c) => [c.Id, c.UniqueId] as const),
   ]);
-  const held = await db
-    .select({
-      id: appointments.externalId,
-      status: appointments.status,
-      startAt: appointments.startAt,
-      clientId: appointments.clientExternalId,
-    })
-    .from(appointments)
-    .where(
-      and(
-        eq(appointments.clinicId, clinic.id),
-        inArray(
-          appointments.externalId,
-          relevant.map((a) => a.Id),
-        ),
-      ),
-    );
+  const held = await heldAppointments(
+    db,
+    clinic.id,
+    relevant.map((a) => a.Id),
+  );
   const heldById = new Map(held.map((h) => [h.id, h]));
   const occurredAt = new Date(now).toISOString();
   const items: InboxItem[] = [];
@@ -419,21 +394,9 @@ async function poll(ctx: ApiContext) {
   const justRead: ApiClient[] = [];
   if (completed.length) {
     const ids = completed.map((a) => a.Id);
-    const done = await db
-      .select({ id: appointments.externalId })
-      .from(appointments)
-      .where(
-        and(
-          eq(appointments.clinicId, clinic.id),
-          inArray(appointments.externalId, ids),
-          eq(appointments.status, 'completed'),
-        ),
-      );
-    const queued = await db
-      .select({ key: inboxEvents.dedupeKey })
-      .from(inboxEvents)
-      .where(and(eq(inboxEvents.clinicId, clinic.id), inArray(inboxEvents.dedupeKey, ids.map(pollKey))));
-    const skip = new Set([...done.map((r) => r.id), ...queued.map((r) => r.key.split(':')[3]!)]);
+    const done = await completedAppointmentIds(db, clinic.id, ids);
+    const queued = await storedDedupeKeys(db, clinic.id, ids.map(pollKey));
+    const skip = new Set([...done, ...queued.map((key) => key.split(':')[3]!)]);
     completed = completed.filter((a) => !skip.has(a.Id));
   }
   if (completed.length) {

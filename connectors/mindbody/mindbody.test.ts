@@ -12,13 +12,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinicConfig } from '../../src/config/schema.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
+import { readState, writeState } from '../../src/db/connector-store.js';
 import { appointments, clients, sequences } from '../../src/db/schema.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
 import { ApiCallCounter } from '../http.js';
 import { createBookingChecker, vendorResolver } from '../registry.js';
-import { createConnectorRuntime, readState, saveClientRef, writeState } from '../shared.js';
+import { createConnectorRuntime, saveClientRef } from '../shared.js';
 import type { ApiContext, ConnectorRuntime } from '../types.js';
 import {
   MINDBODY_POLL_DEEP_HORIZON_MS,

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import type { ClinicConfig } from '../../src/config/schema.js';
 import { RebookError } from '../../src/errors.js';
-import type { InboxItem } from '../../src/ingest/service.js';
+import type { InboxItem } from '../../src/ingest/inbox.js';
 import { constantTimeEqual, credential, vendorInstant } from '../shared.js';
 import type { WebhookDelivery, WebhookSpec } from '../types.js';
 import {

@@ -5,11 +5,10 @@
  * customer a webhook did not fully describe.
  * https://docs.vagaro.com/public/reference
  */
-import { and, eq } from 'drizzle-orm';
-import { clients } from '../../src/db/schema.js';
+import { knownClient } from '../../src/db/connector-store.js';
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import type { VendorEvent } from '../../src/ingest/service.js';
+import type { VendorEvent } from '../../src/ingest/inbox.js';
 import { genericConnector } from '../generic/index.js';
 import { createVendorHttp, type VendorHttp } from '../http.js';
 import { requireCredential, vendorInstant } from '../shared.js';
@@ -116,10 +115,7 @@ const blank = (s: unknown) => (typeof s === 'string' && s.trim() ? s.trim() : nu
 
 /** The client for a completed treatment: ours if we heard of them, else re-read from Vagaro. */
 async function clientFor(ctx: ApiContext, customerId: string): Promise<ClientRecord> {
-  const [known] = await ctx.db
-    .select()
-    .from(clients)
-    .where(and(eq(clients.clinicId, ctx.clinic.id), eq(clients.externalId, customerId)));
+  const known = await knownClient(ctx.db, ctx.clinic.id, customerId);
   if (known)
     return {
       id: customerId,

@@ -34,15 +34,10 @@ import { appointments, clients, incentives, messages } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { channelFlags, markUndeliverable, recordOptOut } from '../messaging/channel-state.js';
-import { type MessageProvider, ProviderError } from '../messaging/types.js';
+import { type MessageProvider, ProviderError, type ProviderSet } from '../messaging/types.js';
 import { signUnsubscribeToken } from '../messaging/unsubscribe.js';
 import { recordHold } from '../reports/record.js';
 import type { DeliveryResult, SequenceRef } from './types.js';
-
-export interface ProviderSet {
-  sms: MessageProvider;
-  email: MessageProvider;
-}
 
 export interface DeliveryDeps {
   db: Db;

@@ -9,9 +9,9 @@ import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import { planSequence } from '../core/plan.js';
 import { clients, messages, sequences } from '../db/schema.js';
 import { RebookError, toActivityFailure } from '../errors.js';
+import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
 import { activityTimeMs, recordRun } from '../reports/record.js';
 import { createDelivery, type DeliveryDeps, providerFor } from './deliver.js';
-import { createStaffTask, type StaffTaskReason } from './staff.js';
 import type { SequenceActivities } from './types.js';
 
 export interface ActivityDeps extends DeliveryDeps {

@@ -8,8 +8,8 @@
 import { parseArgs } from 'node:util';
 import type { Env } from '../env.js';
 import { listInbox, retryDead } from '../ingest/dead-letters.js';
+import { textTable } from '../text/table.js';
 import { openCommandDatabase } from './database.js';
-import { textTable } from './text-table.js';
 
 export const INBOX_USAGE = `usage:
   rebook inbox [--status dead|pending|rejected|done] [--clinic C] [--limit N]   (default: dead rows)

@@ -10,8 +10,8 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
 import { createApiKey, listApiKeys, type Role, revokeApiKey, roles } from '../server/api-keys.js';
+import { textTable } from '../text/table.js';
 import { openCommandDatabase } from './database.js';
-import { textTable } from './text-table.js';
 
 export const KEYS_USAGE = `usage:
   rebook keys create --agency A [--clinic C] [--role admin|staff] [--label TEXT]

@@ -111,6 +111,12 @@ export function dedupeKey(e: CanonicalEvent): string {
   }
 }
 
+/**
+ * Request header naming where a batch sent to the events API comes from (only `import` is
+ * recognised): `rebook import` sets it, the events route reads it.
+ */
+export const IMPORT_SOURCE_HEADER = 'x-rebook-source';
+
 export type EventResult =
   | {
       index: number;
@@ -132,4 +138,8 @@ export type EventResult =
   | { index: number; type: string; status: 'accepted'; clientsUpdated: number; stale?: true }
   | { index: number; type: string; status: 'accepted'; events: unknown[] }
   | { index: number; type: string; status: 'duplicate'; enrolled: false; reason: 'duplicate' }
-  | { index: number; type: string; status: 'queued'; reason: 'temporal_unavailable' };
+  /**
+   * Stored, applying failed, retried by the forwarder: `temporal_unavailable` while the cluster
+   * cannot be reached; `processing_failed` for anything else (backed off, dead-lettered if it persists).
+   */
+  | { index: number; type: string; status: 'queued'; reason: 'temporal_unavailable' | 'processing_failed' };

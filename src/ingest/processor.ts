@@ -7,7 +7,7 @@
  * that fails stays pending and the forwarder retries it; nothing is lost by deferring.
  */
 import type { Logger } from '../log.js';
-import type { Ingest } from './service.js';
+import type { Ingest } from './inbox.js';
 
 /**
  * Deliveries processed at once per process. Most of a row's time is spent waiting on the vendor's

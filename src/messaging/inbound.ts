@@ -4,7 +4,6 @@
  * event id so a redelivered webhook changes nothing twice. Logs carry ids and codes only.
  */
 import { and, desc, eq, inArray, or } from 'drizzle-orm';
-import { createStaffTask, type StaffTaskReason } from '../activities/staff.js';
 import type { ClinicConfig } from '../config/schema.js';
 import { normalizePhone } from '../core/phone.js';
 import { classifyReply, helpText, type ReplyIntent } from '../core/reply-intent.js';
@@ -14,6 +13,7 @@ import { clients, inboundMessages, messageEvents, messages, providerEvents, sequ
 import type { Logger } from '../log.js';
 import type { SequenceSignals } from '../temporal/sequence-signals.js';
 import { markUndeliverable, recordOptIn, recordOptOut } from './channel-state.js';
+import { createStaffTask, type StaffTaskReason } from './staff-tasks.js';
 import { FILTERED_DELIVERY_CODE, OPTED_OUT_CODE, UNDELIVERABLE_DELIVERY_CODES } from './twilio/errors.js';
 import type { MessageProvider } from './types.js';
 

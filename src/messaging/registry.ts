@@ -4,12 +4,11 @@
  * provider, every other clinic the outbox. One SDK client per account, shared by its clinics.
  */
 
-import type { ProviderSet } from '../activities/deliver.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import { createSendgridProvider } from './sendgrid/index.js';
 import { createTwilioClient, createTwilioProvider, type TwilioClient } from './twilio/index.js';
-import type { MessageProvider } from './types.js';
+import type { MessageProvider, ProviderSet } from './types.js';
 
 export const TWILIO_STATUS_PATH = '/webhooks/twilio/status';
 export const TWILIO_INBOUND_PATH = '/webhooks/twilio/inbound';

@@ -66,3 +66,9 @@ export interface MessageProvider {
   /** Resolves when the provider accepted the message; throws ProviderError when it definitely did not. */
   send(message: OutboundMessage): Promise<SendReceipt>;
 }
+
+/** The provider of each client channel: the default set, or a clinic's own accounts. */
+export interface ProviderSet {
+  sms: MessageProvider;
+  email: MessageProvider;
+}

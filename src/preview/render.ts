@@ -1,5 +1,5 @@
 /** The preview as a readable terminal report: the timeline table, then each message's text. */
-import { textTable } from '../cli/text-table.js';
+import { textTable } from '../text/table.js';
 import type { PreviewResult, PreviewStage } from './timeline.js';
 
 const channelName = (c?: string) => (c === 'sms' ? 'SMS' : (c ?? ''));

@@ -1,6 +1,7 @@
 /** The rebooking report as a terminal table or as CSV (one row per treatment type and stage). */
-import { textTable } from '../cli/text-table.js';
-import { csvField } from '../simulator/history-csv.js';
+
+import { csvField } from '../text/csv.js';
+import { textTable } from '../text/table.js';
 import type { Counts, Rates, RebookingReport, StageRow } from './rebooking.js';
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);

@@ -5,16 +5,17 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import type { ProviderSet } from '../activities/deliver.js';
 import type { AgencyConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
+import type { TrustProxy } from '../config/trust-proxy.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
-import type { Ingest } from '../ingest/service.js';
+import type { Ingest } from '../ingest/inbox.js';
 import type { Logger } from '../log.js';
 import { createInbound } from '../messaging/inbound.js';
 import { createOutboxProvider } from '../messaging/outbox/index.js';
+import type { ProviderSet } from '../messaging/types.js';
 import { metricsPlugin } from '../metrics/index.js';
 import type { SequenceSignals } from '../temporal/sequence-signals.js';
 import type { SequenceStatusLookup } from '../temporal/sequence-status.js';
@@ -33,7 +34,6 @@ import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import { sendgridWebhooks } from './routes/webhooks-sendgrid.js';
 import { twilioWebhooks } from './routes/webhooks-twilio.js';
-import type { TrustProxy } from './trust-proxy.js';
 import { nulCharacterPaths, validationError } from './validate.js';
 
 export interface AppDeps {

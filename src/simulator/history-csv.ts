@@ -312,9 +312,3 @@ function readRow(
     emailConsent,
   };
 }
-
-/** Quotes a field when it needs it (for writing histories: the synthetic generator, tests). */
-export function csvField(v: string | number | null | undefined): string {
-  const s = v == null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}

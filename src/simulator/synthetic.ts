@@ -7,7 +7,8 @@
  * contact details with the usual gaps (no phone, no SMS consent, a few invalid numbers).
  */
 import { addDays, fromLocal } from '../core/zoned-time.js';
-import { csvField, HISTORY_COLUMNS } from './history-csv.js';
+import { csvField } from '../text/csv.js';
+import { HISTORY_COLUMNS } from './history-csv.js';
 import { mulberry32 } from './random.js';
 
 interface MenuItem {

@@ -13,7 +13,7 @@ import { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import { openDatabase } from '../../src/db/client.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp } from '../../src/server/app.js';
 import { temporalBinaries } from '../helpers/binaries.js';

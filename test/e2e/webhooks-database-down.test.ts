@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Db, openDatabase } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp, isDatabaseUnavailable } from '../../src/server/app.js';
 import { API_KEY, connectorConfigDir, SECRETS } from '../helpers/connector-stack.js';

@@ -11,15 +11,15 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@tempor
 import { and, asc, eq } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
-import type { ProviderSet } from '../../src/activities/deliver.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { clients, messages, sequences, staffTasks } from '../../src/db/schema.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
-import { createIngest, type Ingest } from '../../src/ingest/service.js';
+import { createIngest, type Ingest } from '../../src/ingest/inbox.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
 import { createProviderRegistry } from '../../src/messaging/registry.js';
+import type { ProviderSet } from '../../src/messaging/types.js';
 import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
 import { loadTemporalSettings } from '../../src/temporal/settings.js';
 import { createWorker, WORKFLOWS_PATH } from '../../src/temporal/worker.js';

@@ -17,7 +17,7 @@ import { embeddedDir } from '../../src/db/embedded-lock.js';
 import { inboxEvents } from '../../src/db/schema.js';
 import { RebookError } from '../../src/errors.js';
 import { INBOX_DEAD_AFTER_FAILURES, INBOX_DEAD_AFTER_MS } from '../../src/ingest/dead-letters.js';
-import { createIngest, type IngestDeps } from '../../src/ingest/service.js';
+import { createIngest, type IngestDeps } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir } from '../helpers/connector-stack.js';
 import { sink } from '../helpers/sink.js';
@@ -35,22 +35,25 @@ const unreachable = () =>
   new ServiceError('Failed to signalWithStart Workflow', {
     cause: Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 }),
   });
-const temporal = {
-  // Every ingest-path call runs under a deadline (src/temporal/sequences.ts); this cluster never gets that far.
-  withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
-  workflow: { signalWithStart: async () => Promise.reject(unreachable()) },
-} as unknown as Client;
+/** A cluster whose signal-with-start always fails with `failure`. */
+const failingTemporal = (failure: () => Error) =>
+  ({
+    // Every ingest-path call runs under a deadline (src/temporal/sequences.ts); these calls fail before it.
+    withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
+    workflow: { signalWithStart: async () => Promise.reject(failure()) },
+  }) as unknown as Client;
+const temporal = failingTemporal(unreachable);
 
 // The vendor's API by default: down (a retryable refusal) until `vendorUp`; then the event resolves to nothing to apply.
 const vendorDownUntilUp: IngestDeps['resolveVendorEvent'] = async () => {
   if (!vendorUp) throw new RebookError('provider_unavailable', 'mindbody API unavailable (HTTP 503) after 4 attempts');
   return [];
 };
-const ingest = (resolveVendorEvent = vendorDownUntilUp) =>
+const ingest = (resolveVendorEvent = vendorDownUntilUp, temporalClient = temporal) =>
   createIngest({
     db: database.db,
     config: createConfigStore(configDir),
-    temporal,
+    temporal: temporalClient,
     taskQueue: 'unused',
     log,
     now: () => now,
@@ -157,6 +160,38 @@ describe('inbox dead letters', () => {
       attempts: 501,
       lastError: 'temporal_unavailable',
     });
+  });
+
+  it('any other failure to apply is not called temporal_unavailable: its own code, backed off, counted toward dead-lettering', async () => {
+    // The cluster answered and refused (gRPC INVALID_ARGUMENT): reachable, so not an outage to wait out.
+    const refused = new ServiceError('Failed to signalWithStart Workflow', {
+      cause: Object.assign(new Error('3 INVALID_ARGUMENT: bad request'), { code: 3 }),
+    });
+    const refusing = failingTemporal(() => refused);
+    const i = ingest(vendorDownUntilUp, refusing);
+    const [result] = await i.accept('mb-clinic', [
+      {
+        type: 'treatment.completed',
+        client: {
+          id: 'dl-c3',
+          firstName: 'Lena',
+          lastName: 'Park',
+          email: 'lena@example.com',
+          consent: { sms: false, email: true },
+        },
+        appointmentId: 'dl-a3',
+        service: { name: 'Botox' },
+        completedAt: new Date(now - 2 * HOUR).toISOString(),
+      },
+    ]);
+    expect(result).toMatchObject({ status: 'queued', reason: 'processing_failed' });
+    const [stored] = await database.db
+      .select({ id: inboxEvents.id })
+      .from(inboxEvents)
+      .where(eq(inboxEvents.dedupeKey, 'treatment.completed:dl-a3'));
+    const r = await row(stored!.id);
+    expect(r).toMatchObject({ status: 'pending', lastError: 'ServiceError', failures: 1, attempts: 1 });
+    expect(r.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('a vendor event resolved before Temporal failed keeps its resolution: the retry does not call the vendor again', async () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { appointments, clientAliases, clients } from '../../src/db/schema.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { saveServiceMapping } from '../../src/ingest/service-mappings.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir } from '../helpers/connector-stack.js';

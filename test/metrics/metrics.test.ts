@@ -14,7 +14,7 @@ import { ApiCallCounter } from '../../connectors/http.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns } from '../../src/db/schema.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { serveWorkerMetrics, watchApiCalls } from '../../src/metrics/index.js';
 import { buildApp } from '../../src/server/app.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { previewClinic } from '../../src/preview/clinic.js';
 import { previewTimeline } from '../../src/preview/timeline.js';

@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Db, openDatabase } from '../../src/db/client.js';
 import { clients, messages, sequenceRuns } from '../../src/db/schema.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { agencyRebookingReport, clinicRebookingReport } from '../../src/reports/query.js';
 import { REPORT_CSV_COLUMNS } from '../../src/reports/render.js';

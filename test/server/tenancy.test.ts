@@ -28,7 +28,7 @@ import {
   staffTasks,
   unmappedServices,
 } from '../../src/db/schema.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { createApiKey, type Role, revokeApiKey } from '../../src/server/api-keys.js';
 import { buildApp } from '../../src/server/app.js';

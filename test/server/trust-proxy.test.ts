@@ -8,13 +8,13 @@ import { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
+import type { TrustProxy } from '../../src/config/trust-proxy.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { parseEnv } from '../../src/env.js';
 import { RebookError } from '../../src/errors.js';
-import { createIngest } from '../../src/ingest/service.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp } from '../../src/server/app.js';
-import type { TrustProxy } from '../../src/server/trust-proxy.js';
 
 describe('REBOOK_TRUST_PROXY', () => {
   it.each<[string | undefined, TrustProxy]>([

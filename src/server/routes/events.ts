@@ -7,12 +7,10 @@ import {
   canonicalEventSchema,
   eventArraySchema,
   eventEnvelopeSchema,
+  IMPORT_SOURCE_HEADER,
 } from '../../ingest/events.js';
 import { clinicParams, errorResponses, v1Doc } from '../openapi.js';
 import { parseOr400 } from '../validate.js';
-
-/** Request header naming where a batch comes from (only `import` is recognised). */
-export const IMPORT_SOURCE_HEADER = 'x-rebook-source';
 
 const eventResult = z
   .looseObject({
@@ -26,7 +24,7 @@ const eventResult = z
       .string()
       .optional()
       .describe(
-        'unclassified_service, not_repeatable, window_passed, treatment_type_disabled, duplicate, temporal_unavailable',
+        'unclassified_service, not_repeatable, window_passed, treatment_type_disabled, duplicate, temporal_unavailable (queued until Temporal is reachable), processing_failed (queued, retried with backoff)',
       ),
     staffEscalationOnly: z.boolean().optional(),
     sequencesSignalled: z.number().int().optional(),

@@ -10,7 +10,7 @@ import { normalizePhone } from '../core/phone.js';
 import type { Db } from '../db/client.js';
 import { messages, staffTasks } from '../db/schema.js';
 import type { Logger } from '../log.js';
-import type { MessageProvider } from '../messaging/types.js';
+import type { MessageProvider } from './types.js';
 
 export type StaffTaskReason =
   | 'no_response'

@@ -1,0 +1,259 @@
+/**
+ * What booking-platform connectors may read and write in our database, and nothing else: their
+ * own state (cursors, sealed tokens, the poll claim), their client references, and the few facts
+ * about clients, appointments and the inbox that save a vendor API call. Connectors import this
+ * module, never the tables (.dependency-cruiser.cjs enforces it), so the schema can change without
+ * touching every vendor folder.
+ */
+import { and, asc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import { type Db, rows } from './client.js';
+import { appointments, clients, connectorClientRefs, connectorState, inboxEvents } from './schema.js';
+
+export interface BookedAppointment {
+  /** The platform's appointment id. */
+  externalId: string;
+  startAt: Date;
+}
+
+/**
+ * The client's earliest appointment booked to start after `after`, other than the treatment that
+ * anchors a sequence. The generic connector's booking check and enrolment (a booking that arrived
+ * before its treatment) both ask this.
+ */
+export async function nextBookedAppointment(
+  db: Db,
+  q: { clinicId: string; clientExternalId: string; after: Date; excludeAppointmentId: string },
+): Promise<BookedAppointment | undefined> {
+  const [row] = await db
+    .select({ externalId: appointments.externalId, startAt: appointments.startAt })
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.clinicId, q.clinicId),
+        eq(appointments.clientExternalId, q.clientExternalId),
+        eq(appointments.status, 'booked'),
+        gt(appointments.startAt, q.after),
+        ne(appointments.externalId, q.excludeAppointmentId),
+      ),
+    )
+    .orderBy(asc(appointments.startAt))
+    .limit(1);
+  // `startAt > after` holds, so the start is known.
+  return row?.startAt ? { externalId: row.externalId, startAt: row.startAt } : undefined;
+}
+
+/** The client an appointment we hold belongs to (their platform id). */
+export async function appointmentClient(
+  db: Db,
+  clinicId: string,
+  appointmentExternalId: string,
+): Promise<string | undefined> {
+  const [row] = await db
+    .select({ client: appointments.clientExternalId })
+    .from(appointments)
+    .where(and(eq(appointments.clinicId, clinicId), eq(appointments.externalId, appointmentExternalId)));
+  return row?.client;
+}
+
+/** The appointments among `externalIds` that we hold, as we hold them. */
+export async function heldAppointments(
+  db: Db,
+  clinicId: string,
+  externalIds: string[],
+): Promise<{ id: string; status: 'booked' | 'cancelled' | 'completed'; startAt: Date | null; clientId: string }[]> {
+  if (externalIds.length === 0) return [];
+  return db
+    .select({
+      id: appointments.externalId,
+      status: appointments.status,
+      startAt: appointments.startAt,
+      clientId: appointments.clientExternalId,
+    })
+    .from(appointments)
+    .where(and(eq(appointments.clinicId, clinicId), inArray(appointments.externalId, externalIds)));
+}
+
+/** Those of `externalIds` we already hold as completed (a poll skips them). */
+export async function completedAppointmentIds(db: Db, clinicId: string, externalIds: string[]): Promise<Set<string>> {
+  if (externalIds.length === 0) return new Set();
+  const done = await db
+    .select({ id: appointments.externalId })
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.clinicId, clinicId),
+        inArray(appointments.externalId, externalIds),
+        eq(appointments.status, 'completed'),
+      ),
+    );
+  return new Set(done.map((r) => r.id));
+}
+
+/** Those of `dedupeKeys` already in the clinic's inbox (stored, whatever their state). */
+export async function storedDedupeKeys(db: Db, clinicId: string, dedupeKeys: string[]): Promise<string[]> {
+  if (dedupeKeys.length === 0) return [];
+  const found = await db
+    .select({ key: inboxEvents.dedupeKey })
+    .from(inboxEvents)
+    .where(and(eq(inboxEvents.clinicId, clinicId), inArray(inboxEvents.dedupeKey, dedupeKeys)));
+  return found.map((r) => r.key);
+}
+
+/** Contact and consent of a client we hold, by their platform id. */
+export async function knownClient(
+  db: Db,
+  clinicId: string,
+  externalId: string,
+): Promise<
+  | {
+      firstName: string;
+      lastName: string;
+      email: string | null;
+      phone: string | null;
+      consentSms: boolean;
+      consentEmail: boolean;
+    }
+  | undefined
+> {
+  const [row] = await db
+    .select({
+      firstName: clients.firstName,
+      lastName: clients.lastName,
+      email: clients.email,
+      phone: clients.phone,
+      consentSms: clients.consentSms,
+      consentEmail: clients.consentEmail,
+    })
+    .from(clients)
+    .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, externalId)));
+  return row;
+}
+
+export async function readState(db: Db, clinicId: string, platform: string, key: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ value: connectorState.value })
+    .from(connectorState)
+    .where(
+      and(eq(connectorState.clinicId, clinicId), eq(connectorState.platform, platform), eq(connectorState.key, key)),
+    );
+  return row?.value;
+}
+
+export async function writeState(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  key: string,
+  value: string,
+): Promise<void> {
+  await db
+    .insert(connectorState)
+    .values({ clinicId, platform, key, value })
+    .onConflictDoUpdate({
+      target: [connectorState.clinicId, connectorState.platform, connectorState.key],
+      set: { value, updatedAt: sql`now()` },
+    });
+}
+
+/**
+ * Sets the state `key` to `now` unless it holds a stamp less than `intervalMs` old (or `force`).
+ * The check-and-set runs under a transaction-level advisory lock taken without waiting, so
+ * concurrent claimers never both pass (the loser skips at once instead of queueing). Returns
+ * whether this caller claimed, or the stamp that stands.
+ */
+export async function claimStamp(
+  db: Db,
+  o: {
+    lockNamespace: number;
+    clinicId: string;
+    platform: string;
+    key: string;
+    now: number;
+    intervalMs: number;
+    force?: boolean;
+  },
+): Promise<{ claimed: true } | { claimed: false; claimedAt?: number }> {
+  return db.transaction(async (tx) => {
+    const lock = await tx.execute(
+      sql`select pg_try_advisory_xact_lock(${o.lockNamespace}, hashtext(${`${o.clinicId}/${o.platform}`})) as locked`,
+    );
+    if (!rows<{ locked: boolean }>(lock)[0]?.locked) return { claimed: false };
+    const [row] = await tx
+      .select({ value: connectorState.value })
+      .from(connectorState)
+      .where(
+        and(
+          eq(connectorState.clinicId, o.clinicId),
+          eq(connectorState.platform, o.platform),
+          eq(connectorState.key, o.key),
+        ),
+      );
+    const last = row ? Date.parse(row.value) : undefined;
+    if (!o.force && last !== undefined && o.now - last < o.intervalMs) return { claimed: false, claimedAt: last };
+    const value = new Date(o.now).toISOString();
+    await tx
+      .insert(connectorState)
+      .values({ clinicId: o.clinicId, platform: o.platform, key: o.key, value })
+      .onConflictDoUpdate({
+        target: [connectorState.clinicId, connectorState.platform, connectorState.key],
+        set: { value, updatedAt: sql`now()` },
+      });
+    return { claimed: true };
+  });
+}
+
+/** Stores the platform's own id for a client (`vendorRef`) next to ours (`externalId`). */
+export async function writeClientRef(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  externalId: string,
+  vendorRef: string,
+): Promise<void> {
+  await db
+    .insert(connectorClientRefs)
+    .values({ clinicId, platform, externalId, vendorRef })
+    .onConflictDoUpdate({
+      target: [connectorClientRefs.clinicId, connectorClientRefs.platform, connectorClientRefs.externalId],
+      set: { vendorRef, updatedAt: sql`now()` },
+    });
+}
+
+export async function clientRef(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  externalId: string,
+): Promise<string | undefined> {
+  const [row] = await db
+    .select({ ref: connectorClientRefs.vendorRef })
+    .from(connectorClientRefs)
+    .where(
+      and(
+        eq(connectorClientRefs.clinicId, clinicId),
+        eq(connectorClientRefs.platform, platform),
+        eq(connectorClientRefs.externalId, externalId),
+      ),
+    );
+  return row?.ref;
+}
+
+/** Our ids of the clients whose platform ids are among `vendorRefs`. */
+export async function clientsByRef(
+  db: Db,
+  clinicId: string,
+  platform: string,
+  vendorRefs: string[],
+): Promise<{ externalId: string; vendorRef: string }[]> {
+  if (vendorRefs.length === 0) return [];
+  return db
+    .select({ externalId: connectorClientRefs.externalId, vendorRef: connectorClientRefs.vendorRef })
+    .from(connectorClientRefs)
+    .where(
+      and(
+        eq(connectorClientRefs.clinicId, clinicId),
+        eq(connectorClientRefs.platform, platform),
+        inArray(connectorClientRefs.vendorRef, vendorRefs),
+      ),
+    );
+}

@@ -1,0 +1,91 @@
+/** Applying appointment events: what we know of each appointment, and bookings ending sequences. */
+import { and, eq, sql } from 'drizzle-orm';
+import { appointments, clients, sequences } from '../db/schema.js';
+import { signalBooking } from '../temporal/sequences.js';
+import { type AppliedBody, type ApplyContext, fresher } from './apply-context.js';
+import type { CanonicalEvent } from './events.js';
+
+/** What an event tells us about one appointment. */
+export type AppointmentFacts = {
+  externalId: string;
+  clientExternalId: string;
+  status: 'booked' | 'cancelled' | 'completed';
+  startAt?: Date;
+  serviceName?: string;
+  treatmentType?: string | null;
+  priceCents?: number | null;
+  sourceUpdatedAt?: Date;
+};
+
+/** The statement recording what we know of an appointment (returns the row when it changed it). */
+export function appointmentUpsert({ db }: ApplyContext, clinicId: string, v: AppointmentFacts) {
+  const set = { ...v, updatedAt: new Date() };
+  return db
+    .insert(appointments)
+    .values({ clinicId, ...v })
+    .onConflictDoUpdate({
+      target: [appointments.clinicId, appointments.externalId],
+      set,
+      // A completed appointment is final: a late "booked" or "cancelled" for it is stale; so is
+      // any update older (by vendor event time) than the one already applied.
+      setWhere:
+        v.status === 'completed'
+          ? fresher(appointments.sourceUpdatedAt, undefined)
+          : sql`${appointments.status} <> 'completed' and ${fresher(appointments.sourceUpdatedAt, v.sourceUpdatedAt)}`,
+    })
+    .returning({ id: appointments.externalId });
+}
+
+/** Records what we know of an appointment; false when the update was stale and changed nothing. */
+export async function recordAppointment(ctx: ApplyContext, clinicId: string, v: AppointmentFacts): Promise<boolean> {
+  return (await appointmentUpsert(ctx, clinicId, v)).length > 0;
+}
+
+/** A booking: recorded, and every running sequence of the client is told (one booking ends them all). */
+export async function applyBooked(
+  ctx: ApplyContext,
+  clinicId: string,
+  e: Extract<CanonicalEvent, { type: 'appointment.booked' }>,
+  at: { sourceUpdatedAt?: Date },
+): Promise<AppliedBody> {
+  const { db } = ctx;
+  const fresh = await recordAppointment(ctx, clinicId, {
+    externalId: e.appointmentId,
+    clientExternalId: e.clientId,
+    status: 'booked',
+    startAt: new Date(e.startAt),
+    ...at,
+  });
+  // Stale (older than a cancellation or a completion already applied): no signal.
+  if (!fresh) return { status: 'accepted', sequencesSignalled: 0, stale: true };
+  const running = await db
+    .select({ workflowId: sequences.workflowId })
+    .from(sequences)
+    .innerJoin(clients, eq(clients.id, sequences.clientId))
+    .where(and(eq(sequences.clinicId, clinicId), eq(clients.externalId, e.clientId), eq(sequences.running, true)));
+  // Every running sequence of the client stops: one booking ends them all.
+  const results = await Promise.all(
+    running.map((s) =>
+      signalBooking(ctx.temporal, s.workflowId, {
+        appointmentId: e.appointmentId,
+        startAt: new Date(e.startAt).toISOString(),
+      }),
+    ),
+  );
+  return { status: 'accepted', sequencesSignalled: results.filter(Boolean).length };
+}
+
+export async function applyCancelled(
+  ctx: ApplyContext,
+  clinicId: string,
+  e: Extract<CanonicalEvent, { type: 'appointment.cancelled' }>,
+  at: { sourceUpdatedAt?: Date },
+): Promise<AppliedBody> {
+  const fresh = await recordAppointment(ctx, clinicId, {
+    externalId: e.appointmentId,
+    clientExternalId: e.clientId,
+    status: 'cancelled',
+    ...at,
+  });
+  return { status: 'accepted', sequencesSignalled: 0, ...(fresh ? {} : { stale: true as const }) };
+}

@@ -1,0 +1,176 @@
+/** Applying client events: contact details and consent, and merged profiles. */
+import { and, eq, sql } from 'drizzle-orm';
+import { clinicOrThrow } from '../config/load.js';
+import { appointments, clientAliases, clients } from '../db/schema.js';
+import { applyPlatformContact, type PlatformContact, storedPhone } from '../messaging/channel-state.js';
+import { type AppliedBody, type ApplyContext, fresher } from './apply-context.js';
+import { followKeptProfile } from './enroll.js';
+import type { ClientUpdated, TreatmentCompleted } from './events.js';
+
+/** The kept client's id when `externalId` was merged into another profile. */
+export async function canonicalClientId({ db }: ApplyContext, clinicId: string, externalId: string): Promise<string> {
+  const [alias] = await db
+    .select({ id: clientAliases.externalId })
+    .from(clientAliases)
+    .where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.aliasExternalId, externalId)));
+  return alias?.id ?? externalId;
+}
+
+/** After a client row was written: phone as E.164 (or flagged), consent flag changes as consent events. */
+const contactState = (
+  { db, config, now }: ApplyContext,
+  clinicId: string,
+  clientId: string,
+  c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } },
+  at: Date | undefined,
+  source: string,
+  newClient?: PlatformContact['newClient'],
+) =>
+  applyPlatformContact(db, {
+    clinicId,
+    clientId,
+    defaultCountry: clinicOrThrow(config.current(), clinicId).defaultCountry,
+    phoneGiven: c.phone !== undefined,
+    ...(c.consent ? { consent: c.consent } : {}),
+    source: source === 'import' ? 'import' : 'platform',
+    ref: source,
+    at: at ?? new Date(now()),
+    ...(newClient ? { newClient } : {}),
+  });
+
+/** The client of a completed treatment, created or brought up to date; returns our id for them. */
+export async function upsertClient(
+  ctx: ApplyContext,
+  clinicId: string,
+  e: TreatmentCompleted,
+  source: string,
+): Promise<string> {
+  const { db, config } = ctx;
+  const c = e.client;
+  const at = e.occurredAt ? new Date(e.occurredAt) : undefined;
+  const values = {
+    firstName: c.firstName,
+    lastName: c.lastName,
+    email: c.email ?? null,
+    phone: c.phone ?? null,
+    consentSms: c.consent.sms,
+    consentEmail: c.consent.email,
+    updatedAt: new Date(),
+    ...(at ? { sourceUpdatedAt: at } : {}),
+  };
+  // A new row gets its phone in stored form at once (its channel state then needs no reads); an
+  // existing row's phone is normalised by the contact step, which compares it with the old one.
+  const phone = storedPhone(c.phone, clinicOrThrow(config.current(), clinicId).defaultCountry);
+  const [row] = await db
+    .insert(clients)
+    .values({ clinicId, externalId: c.id, ...values, phone: phone.phone, phoneE164: phone.phoneE164 })
+    .onConflictDoUpdate({
+      target: [clients.clinicId, clients.externalId],
+      set: values,
+      setWhere: fresher(clients.sourceUpdatedAt, at),
+    })
+    // xmax is 0 on a row this statement inserted (PostgreSQL's documented upsert idiom).
+    .returning({ id: clients.id, inserted: sql<boolean>`(xmax = 0)` });
+  if (row) {
+    await contactState(ctx, clinicId, row.id, c, at, source, row.inserted ? { phoneCheck: phone.check } : undefined);
+    return row.id;
+  }
+  // A newer contact update was applied already: keep it, only look the client up.
+  const [existing] = await db
+    .select({ id: clients.id })
+    .from(clients)
+    .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id)));
+  return existing!.id;
+}
+
+export async function applyClientUpdate(
+  ctx: ApplyContext,
+  clinicId: string,
+  e: ClientUpdated,
+  source: string,
+): Promise<AppliedBody> {
+  const { db } = ctx;
+  const c = e.client;
+  const at = e.occurredAt ? new Date(e.occurredAt) : undefined;
+  const set = {
+    ...(c.firstName !== undefined ? { firstName: c.firstName } : {}),
+    ...(c.lastName !== undefined ? { lastName: c.lastName } : {}),
+    ...(c.email !== undefined ? { email: c.email } : {}),
+    ...(c.phone !== undefined ? { phone: c.phone } : {}),
+    ...(c.consent?.sms !== undefined ? { consentSms: c.consent.sms } : {}),
+    ...(c.consent?.email !== undefined ? { consentEmail: c.consent.email } : {}),
+    ...(at ? { sourceUpdatedAt: at } : {}),
+    updatedAt: new Date(),
+  };
+  // Known clients only, unless asked: a treatment event brings the full record for new ones
+  // (and we keep no contact data of people who never had a treatment).
+  if (e.createIfMissing && c.firstName) {
+    await db
+      .insert(clients)
+      .values({
+        clinicId,
+        externalId: c.id,
+        firstName: c.firstName,
+        lastName: c.lastName ?? '',
+        email: c.email ?? null,
+        phone: c.phone ?? null,
+        consentSms: c.consent?.sms ?? false,
+        consentEmail: c.consent?.email ?? false,
+        sourceUpdatedAt: at ?? null,
+      })
+      .onConflictDoNothing();
+  }
+  const updated = await db
+    .update(clients)
+    .set(set)
+    .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id), fresher(clients.sourceUpdatedAt, at)))
+    .returning({ id: clients.id });
+  for (const u of updated) await contactState(ctx, clinicId, u.id, c, at, source);
+  return { status: 'accepted', clientsUpdated: updated.length };
+}
+
+/** `removed` was merged into `kept` on the platform: later events about either reach the kept profile. */
+export async function applyMerge(
+  ctx: ApplyContext,
+  clinicId: string,
+  kept: string,
+  removed: string,
+): Promise<AppliedBody> {
+  const { db } = ctx;
+  await db
+    .insert(clientAliases)
+    .values({ clinicId, aliasExternalId: removed, externalId: kept })
+    .onConflictDoUpdate({
+      target: [clientAliases.clinicId, clientAliases.aliasExternalId],
+      set: { externalId: kept },
+    });
+  // Earlier aliases of the removed profile now point at the kept one too.
+  await db
+    .update(clientAliases)
+    .set({ externalId: kept })
+    .where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.externalId, removed)));
+  await db
+    .update(appointments)
+    .set({ clientExternalId: kept })
+    .where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, removed)));
+  const [keptRow] = await db
+    .select({ id: clients.id })
+    .from(clients)
+    .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, kept)));
+  if (keptRow) {
+    const [removedRow] = await db
+      .select({ id: clients.id })
+      .from(clients)
+      .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed)));
+    if (removedRow && removedRow.id !== keptRow.id)
+      await followKeptProfile(ctx, clinicId, removedRow.id, { id: keptRow.id, externalId: kept });
+    return { status: 'accepted', clientsUpdated: 0 };
+  }
+  // The kept id is new to us: the removed profile's row (and its sequences) becomes the kept one.
+  const renamed = await db
+    .update(clients)
+    .set({ externalId: kept, updatedAt: new Date() })
+    .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, removed)))
+    .returning({ id: clients.id });
+  return { status: 'accepted', clientsUpdated: renamed.length };
+}
