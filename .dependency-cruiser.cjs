@@ -6,13 +6,6 @@
  */
 const TESTS_AND_TOOLS = ['^test/', '^bench/', '^scripts/', '\\.test\\.ts$'];
 
-/**
- * `rebook connect jane` still lives in its connector folder and opens the database the way every
- * command does (src/cli/database.ts); it is moving to src/cli/ (issue 9, "one home for CLI
- * commands"). Delete this exemption when the file is gone from connectors/.
- */
-const COMMANDS_MOVING_TO_CLI = ['^connectors/jane/connect\\.ts$'];
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -48,7 +41,8 @@ module.exports = {
     },
     {
       name: 'workflows-activity-types-only',
-      comment: 'Activities do I/O: a workflow names them through their types, the worker registers the implementations.',
+      comment:
+        'Activities do I/O: a workflow names them through their types, the worker registers the implementations.',
       severity: 'error',
       from: { path: '^workflows/', pathNot: TESTS_AND_TOOLS },
       to: { path: '^src/activities/', dependencyTypesNot: ['type-only'] },
@@ -58,7 +52,7 @@ module.exports = {
       comment:
         'A connector is a vendor adapter the app calls: it must not reach up into the CLI, the HTTP server or the activities.',
       severity: 'error',
-      from: { path: '^connectors/', pathNot: [...TESTS_AND_TOOLS, ...COMMANDS_MOVING_TO_CLI] },
+      from: { path: '^connectors/', pathNot: [...TESTS_AND_TOOLS] },
       to: { path: '^src/(cli|server|activities)/' },
     },
     {
@@ -74,7 +68,8 @@ module.exports = {
     },
     {
       name: 'messaging-below-activities',
-      comment: 'Message providers are called by activities and inbound routes; they never call back up into activities.',
+      comment:
+        'Message providers are called by activities and inbound routes; they never call back up into activities.',
       severity: 'error',
       from: { path: '^src/messaging/' },
       to: { path: '^src/activities/' },
@@ -98,7 +93,7 @@ module.exports = {
       name: 'cli-is-the-top',
       comment: 'The CLI is the outermost layer: nothing but the CLI itself imports it.',
       severity: 'error',
-      from: { pathNot: ['^src/cli/', ...TESTS_AND_TOOLS, ...COMMANDS_MOVING_TO_CLI] },
+      from: { pathNot: ['^src/cli/', ...TESTS_AND_TOOLS] },
       to: { path: '^src/cli/' },
     },
     {
@@ -110,7 +105,8 @@ module.exports = {
     },
     {
       name: 'resolvable',
-      comment: 'An import that does not resolve is a typo or a missing dependency; without it the rules above see nothing.',
+      comment:
+        'An import that does not resolve is a typo or a missing dependency; without it the rules above see nothing.',
       severity: 'error',
       from: {},
       to: { couldNotResolve: true },

@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx (no build step).
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Runs the TypeScript CLI in this process through tsx's loader (no build step). In-process, not
+// a child node: one runtime to start instead of two, and signals (Ctrl-C, SIGTERM) reach the
+// process that handles them.
+import { register } from 'tsx/esm/api';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-process.exit(r.status ?? 1);
+register();
+const { runCli } = await import('../src/cli/main.ts');
+await runCli(process.argv.slice(2));

@@ -3,8 +3,6 @@
  * retry can help; the fastify error handler and the Temporal activity boundary both map from
  * here, so a code means the same thing everywhere. Messages never carry client data.
  */
-import { ApplicationFailure } from '@temporalio/common';
-
 export const errorCodes = {
   validation_failed: { status: 400, retryable: false },
   invalid_json: { status: 400, retryable: false },
@@ -52,20 +50,4 @@ export class RebookError extends Error {
   toJSON() {
     return { error: { code: this.code, message: this.message, ...this.details } };
   }
-}
-
-/**
- * Turns anything thrown inside an activity into what Temporal should do with it: coded
- * non-retryable errors fail the activity for good; everything else is retried by policy.
- * The message is our own (never the vendor's or the database's text, which may quote PHI).
- */
-export function toActivityFailure(err: unknown): Error {
-  if (err instanceof RebookError) {
-    return err.retryable
-      ? ApplicationFailure.retryable(err.message, err.code)
-      : ApplicationFailure.nonRetryable(err.message, err.code);
-  }
-  if (err instanceof ApplicationFailure) return err;
-  const name = err instanceof Error ? err.name : 'Error';
-  return ApplicationFailure.retryable(`activity failed (${name})`, 'internal');
 }

@@ -1,16 +1,14 @@
 /**
  * Mindbody exports and client keys: a UniqueId column keys clients as webhooks and the API do; an
  * export with only the editable "Client ID" keys them apart (never mistaken for a UniqueId) and
- * says so, in the plan and on the CLI's stderr, dry run or not.
+ * says so in the plan (the command's stderr: test/cli/import.test.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clinicOrThrow, type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import { connectorConfigDir } from '../../test/helpers/connector-stack.js';
-import { sink } from '../../test/helpers/sink.js';
-import { importCommand } from './cli.js';
 import { planImport } from './import.js';
 
 const NOW = Date.parse('2026-06-09T18:00:00Z');
@@ -75,28 +73,5 @@ describe('Mindbody CSV client keys', () => {
       'A-3,1207,100045812,Imogen,Faulkner,Botox 20u,6/1/2026,Completed',
     ].join('\n');
     expect(clientIdsOf(mapped, { clientId: ['MB Unique'] })).toEqual(['100045812']);
-  });
-
-  it('rebook import prints the warning on stderr, in a dry run too, with no client data on stdout', async () => {
-    const file = join(dir, 'mindbody.csv');
-    writeFileSync(
-      file,
-      [
-        'Appointment ID,Client ID,First Name,Last Name,Email,Appointment Type,Date,Start Time,Status',
-        'A-4,1207,Imogen,Faulkner,imogen.f@example.com,Botox 20u,6/1/2026,10:00 AM,Completed',
-      ].join('\n'),
-    );
-    const out = sink();
-    const err = sink();
-    const code = await importCommand(
-      ['--clinic', 'mb-clinic', '--format', 'mindbody', '--dry-run', file],
-      { configDir, port: 0, secrets: {} },
-      out.stream,
-      err.stream,
-    );
-    expect(code).toBe(0);
-    expect(err.text()).toMatch(/warning: this mindbody export has no unique client id column/);
-    expect(out.text()).toMatch(/dry run: 1 rows/);
-    expect(out.text()).not.toMatch(/Imogen|Faulkner|imogen\.f/);
   });
 });

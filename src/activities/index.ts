@@ -8,10 +8,11 @@ import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import { planSequence } from '../core/plan.js';
 import { clients, messages, sequences } from '../db/schema.js';
-import { RebookError, toActivityFailure } from '../errors.js';
+import { RebookError } from '../errors.js';
 import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
 import { activityTimeMs, recordRun } from '../reports/record.js';
 import { createDelivery, type DeliveryDeps, providerFor } from './deliver.js';
+import { toActivityFailure } from './failure.js';
 import type { SequenceActivities } from './types.js';
 
 export interface ActivityDeps extends DeliveryDeps {

@@ -4,6 +4,8 @@
  * (DATABASE_URL, or the embedded one of `rebook dev`) it also lists the services seen in
  * treatments of the last 30 days that this configuration still cannot classify.
  */
+
+import { parseArgs } from 'node:util';
 import {
   ConfigError,
   type ConfigProblem,
@@ -14,11 +16,34 @@ import {
 import { classifyService } from '../core/classify.js';
 import type { Db } from '../db/client.js';
 import type { Env } from '../env.js';
-import { unmappedServicesOf } from '../ingest/service-mappings.js';
+import { argumentError, type CommandContext } from './command.js';
 import { openCommandDatabase } from './database.js';
 
 const DAY_MS = 86_400_000;
 export const UNMAPPED_WINDOW_DAYS = 30;
+
+export const usage = `usage: rebook config validate [DIR]
+
+Loads the configuration in DIR (default $REBOOK_CONFIG_DIR) as the processes do and prints every
+error at once with its file, line and path (exit 1), then the warnings. With a database at hand
+(DATABASE_URL, or the embedded one of \`rebook dev\`) it also lists the services seen in the last
+${UNMAPPED_WINDOW_DAYS} days that no treatment type matches.
+`;
+
+export async function run(argv: string[], { env }: CommandContext): Promise<number> {
+  let positionals: string[];
+  try {
+    ({ positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: {} }));
+  } catch (err) {
+    process.stderr.write(`rebook config validate: ${argumentError('config validate', err)}\n`);
+    return 2;
+  }
+  if (positionals.length > 1) {
+    process.stderr.write(`rebook config validate: one directory at most. See 'rebook config validate --help'.\n`);
+    return 2;
+  }
+  return validateConfigCommand(positionals[0] ?? env.REBOOK_CONFIG_DIR, env);
+}
 
 const line = (p: ConfigProblem) => `${p.file}${p.line ? `:${p.line}` : ''} ${p.path || '(root)'}: ${p.message}`;
 
@@ -28,6 +53,8 @@ export async function unmappedServiceWarnings(
   config: LoadedConfig,
   now = Date.now(),
 ): Promise<ConfigProblem[]> {
+  // The query module loads the database layer: only when there is a database to read.
+  const { unmappedServicesOf } = await import('../ingest/service-mappings.js');
   const out: ConfigProblem[] = [];
   const since = new Date(now - UNMAPPED_WINDOW_DAYS * DAY_MS);
   for (const clinic of config.clinics.values()) {

@@ -1,10 +1,11 @@
 /**
  * The database for one-shot commands: DATABASE_URL, else the embedded database under the data
  * directory. The embedded one is opened only while `rebook dev` is not running (PGlite is one
- * process's database); readers may take a snapshot instead.
+ * process's database); readers may take a snapshot instead. The database driver is loaded only
+ * when there is a database to open: `rebook config validate` without one stays fast.
  */
 import { existsSync } from 'node:fs';
-import { type Database, openDatabase } from '../db/client.js';
+import type { Database } from '../db/client.js';
 import { embeddedDatabaseHolder, embeddedDir, snapshotEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 
@@ -16,6 +17,8 @@ export async function openCommandDatabase(
   env: Pick<Env, 'DATABASE_URL' | 'REBOOK_DATA_DIR'>,
   mode: 'read' | 'write',
 ): Promise<CommandDatabase> {
+  const openDatabase = async (...args: Parameters<typeof import('../db/client.js').openDatabase>) =>
+    (await import('../db/client.js')).openDatabase(...args);
   if (env.DATABASE_URL) {
     const database = await openDatabase({ url: env.DATABASE_URL });
     return { database, where: 'DATABASE_URL', close: () => database.close() };

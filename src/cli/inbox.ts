@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Env } from '../env.js';
 import { listInbox, retryDead } from '../ingest/dead-letters.js';
 import { textTable } from '../text/table.js';
+import { argumentError, type CommandContext } from './command.js';
 import { openCommandDatabase } from './database.js';
 
 export const INBOX_USAGE = `usage:
@@ -22,29 +23,28 @@ last error code says why. Fix the cause, then retry: the forwarder processes it 
 
 const STATUSES = ['dead', 'pending', 'rejected', 'done'] as const;
 
+export const usage = INBOX_USAGE;
+
+export function run(argv: string[], { env }: CommandContext): Promise<number> {
+  return inboxCommand(argv, env);
+}
+
 export async function inboxCommand(
   argv: string[],
   env: Pick<Env, 'REBOOK_DATA_DIR' | 'DATABASE_URL'>,
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  const fail = (message: string, code = 2) => (err.write(`rebook inbox: ${message}\n`), code);
+  const fail = (message: string, code = 2) => {
+    err.write(`rebook inbox: ${message}\n`);
+    return code;
+  };
   const retry = argv[0] === 'retry';
-  let values;
+  let values: ReturnType<typeof parseInboxArgs>['values'];
   try {
-    values = parseArgs({
-      args: retry ? argv.slice(1) : argv,
-      strict: true,
-      options: {
-        status: { type: 'string', default: 'dead' },
-        clinic: { type: 'string' },
-        limit: { type: 'string', default: '100' },
-        id: { type: 'string' },
-        'all-dead': { type: 'boolean', default: false },
-      },
-    }).values;
+    values = parseInboxArgs(retry ? argv.slice(1) : argv).values;
   } catch (e) {
-    return fail(`${(e as Error).message}\n${INBOX_USAGE}`);
+    return fail(argumentError('inbox', e));
   }
   const status = values.status as (typeof STATUSES)[number];
   if (!STATUSES.includes(status)) return fail(`--status must be one of ${STATUSES.join(', ')}\n${INBOX_USAGE}`);
@@ -113,4 +113,18 @@ export async function inboxCommand(
   } finally {
     await opened.close();
   }
+}
+
+function parseInboxArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    options: {
+      status: { type: 'string', default: 'dead' },
+      clinic: { type: 'string' },
+      limit: { type: 'string', default: '100' },
+      id: { type: 'string' },
+      'all-dead': { type: 'boolean', default: false },
+    },
+  });
 }

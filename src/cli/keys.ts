@@ -6,11 +6,12 @@
  *   rebook keys revoke KEY_ID
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
 import { createApiKey, listApiKeys, type Role, revokeApiKey, roles } from '../server/api-keys.js';
 import { textTable } from '../text/table.js';
+import { argumentError, type CommandContext } from './command.js';
 import { openCommandDatabase } from './database.js';
 
 export const KEYS_USAGE = `usage:
@@ -24,6 +25,12 @@ everything in its scope; staff reads sequences, messages and clients and works t
 incentives. The key is shown once: store it in your secret manager.
 `;
 
+export const usage = KEYS_USAGE;
+
+export function run(argv: string[], { env }: CommandContext): Promise<number> {
+  return keysCommand(argv, env);
+}
+
 function fail(message: string, code = 2): number {
   process.stderr.write(`rebook keys: ${message}\n`);
   return code;
@@ -34,26 +41,24 @@ export async function keysCommand(
   env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'>,
 ): Promise<number> {
   const [sub, ...rest] = argv;
-  let parsed;
+  if (sub?.startsWith('-')) {
+    try {
+      parseKeysArgs([sub], false);
+    } catch (err) {
+      return fail(argumentError('keys', err));
+    }
+  }
+  let parsed: ReturnType<typeof parseKeysArgs>;
   try {
-    parsed = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: sub === 'revoke',
-      options: {
-        agency: { type: 'string' },
-        clinic: { type: 'string' },
-        role: { type: 'string' },
-        label: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        config: { type: 'string' },
-      },
-    });
+    parsed = parseKeysArgs(rest, sub === 'revoke');
   } catch (err) {
-    return fail(`${(err as Error).message}\n${KEYS_USAGE}`);
+    return fail(argumentError('keys', err));
   }
   const { values, positionals } = parsed;
-  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') return fail(KEYS_USAGE);
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke')
+    return fail(
+      `${sub === undefined || sub.startsWith('-') ? 'create, list or revoke first' : `no subcommand '${sub}'`}. See 'rebook keys --help'.`,
+    );
   const role = (values.role ?? 'admin') as Role;
   if (!roles.includes(role)) return fail(`--role must be admin or staff\n${KEYS_USAGE}`);
   if (sub === 'revoke' && positionals.length !== 1) return fail(`revoke takes one key id\n${KEYS_USAGE}`);
@@ -63,7 +68,7 @@ export async function keysCommand(
   const { database } = opened;
   try {
     if (sub === 'create') {
-      let config;
+      let config: LoadedConfig;
       try {
         config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
       } catch (err) {
@@ -119,4 +124,20 @@ export async function keysCommand(
   } finally {
     await opened.close();
   }
+}
+
+function parseKeysArgs(args: string[], allowPositionals: boolean) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals,
+    options: {
+      agency: { type: 'string' },
+      clinic: { type: 'string' },
+      role: { type: 'string' },
+      label: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      config: { type: 'string' },
+    },
+  });
 }

@@ -10,6 +10,7 @@ import { previewClinic } from '../preview/clinic.js';
 import { renderPreview } from '../preview/render.js';
 import { previewInput, previewRequestSchema, SAMPLE_CLIENT } from '../preview/request.js';
 import { previewTimeline } from '../preview/timeline.js';
+import { argumentError, type CommandContext } from './command.js';
 
 export const PREVIEW_USAGE = `usage: rebook preview --clinic ID (--service NAME | --type KEY) --date DATE [options]
 
@@ -28,40 +29,45 @@ export const PREVIEW_USAGE = `usage: rebook preview --clinic ID (--service NAME 
   --config DIR         configuration directory (default $REBOOK_CONFIG_DIR)
 `;
 
-function fail(message: string, code = 2): void {
-  process.stderr.write(`rebook preview: ${message}\n`);
-  process.exitCode = code;
+export const usage = PREVIEW_USAGE;
+
+export function run(argv: string[], { env }: CommandContext): Promise<number> {
+  return previewCommand(argv, env);
 }
 
-export function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR'>): void {
-  let values;
+function fail(message: string, code = 2): number {
+  process.stderr.write(`rebook preview: ${message}\n`);
+  return code;
+}
+
+function parsePreviewArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      clinic: { type: 'string' },
+      service: { type: 'string' },
+      type: { type: 'string' },
+      date: { type: 'string' },
+      email: { type: 'string' },
+      phone: { type: 'string' },
+      consent: { type: 'string' },
+      name: { type: 'string' },
+      price: { type: 'string' },
+      'time-zone': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      config: { type: 'string' },
+    },
+  });
+}
+
+export async function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR'>): Promise<number> {
+  let values: ReturnType<typeof parsePreviewArgs>['values'];
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        clinic: { type: 'string' },
-        service: { type: 'string' },
-        type: { type: 'string' },
-        date: { type: 'string' },
-        email: { type: 'string' },
-        phone: { type: 'string' },
-        consent: { type: 'string' },
-        name: { type: 'string' },
-        price: { type: 'string' },
-        'time-zone': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        config: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
+    ({ values } = parsePreviewArgs(argv));
   } catch (err) {
-    return fail(`${(err as Error).message}\n${PREVIEW_USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(PREVIEW_USAGE);
-    return;
+    return fail(argumentError('preview', err));
   }
   if (!values.clinic || !values.date || (!values.service && !values.type))
     return fail(`--clinic, --date and --service or --type are required\n${PREVIEW_USAGE}`);
@@ -103,6 +109,7 @@ export function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONFIG_DIR
     const clinic = previewClinic(config, values.clinic);
     const result = previewTimeline(clinic, previewInput(parsed.data, clinic.timeZone));
     process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderPreview(result));
+    return 0;
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
     if (err instanceof RebookError)

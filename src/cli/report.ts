@@ -13,6 +13,7 @@ import { RebookError } from '../errors.js';
 import { agencyRebookingReport, clinicRebookingReport, type ReportQuery } from '../reports/query.js';
 import { type RebookingReport, rollUpReports } from '../reports/rebooking.js';
 import { renderReportCsv, renderReportTable } from '../reports/render.js';
+import { argumentError, type CommandContext } from './command.js';
 
 export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID,… | --agency ID) [options]
 
@@ -33,9 +34,35 @@ Without --url the database is read directly: DATABASE_URL, else the embedded dat
 $REBOOK_DATA_DIR (a snapshot of it while \`rebook dev\` runs).
 `;
 
-function fail(message: string, code = 2): void {
+export const usage = REPORT_USAGE;
+
+export function run(argv: string[], { env }: CommandContext): Promise<number> {
+  return reportCommand(argv, env);
+}
+
+function fail(message: string, code = 2): number {
   process.stderr.write(`rebook report: ${message}\n`);
-  process.exitCode = code;
+  return code;
+}
+
+function parseReportArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      clinic: { type: 'string' },
+      clinics: { type: 'string' },
+      agency: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      type: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+      url: { type: 'string' },
+      key: { type: 'string' },
+      config: { type: 'string' },
+    },
+  });
 }
 
 async function viaApi(
@@ -63,33 +90,12 @@ async function viaApi(
 export async function reportCommand(
   argv: string[],
   env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL' | 'REBOOK_API_KEY'>,
-): Promise<void> {
-  let values;
+): Promise<number> {
+  let values: ReturnType<typeof parseReportArgs>['values'];
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        clinic: { type: 'string' },
-        clinics: { type: 'string' },
-        agency: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        type: { type: 'string' },
-        format: { type: 'string', default: 'table' },
-        url: { type: 'string' },
-        key: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
+    ({ values } = parseReportArgs(argv));
   } catch (err) {
-    return fail(`${(err as Error).message}\n${REPORT_USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(REPORT_USAGE);
-    return;
+    return fail(argumentError('report', err));
   }
   const ids = [
     ...(values.clinic ? [values.clinic] : []),
@@ -158,4 +164,5 @@ export async function reportCommand(
         ? renderReportCsv(report)
         : renderReportTable(report),
   );
+  return 0;
 }

@@ -11,12 +11,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
-import { parseBookingRates } from '../simulator/booking-rates.js';
+import { type BookingRates, parseBookingRates } from '../simulator/booking-rates.js';
 import { renderChart } from '../simulator/chart.js';
-import { simulationClinic } from '../simulator/clinic.js';
+import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 import { type SimulationResult, simulate } from '../simulator/engine.js';
 import { HistoryFormatError, type ParsedHistory, parseHistoryCsv } from '../simulator/history-csv.js';
 import { renderSummary } from '../simulator/report.js';
+import { argumentError, type CommandContext } from './command.js';
 
 export const SIMULATE_USAGE = `usage: rebook simulate --clinic ID --history FILE.csv [options]
 
@@ -47,9 +48,15 @@ export interface SimulationFile extends SimulationResult {
   };
 }
 
-function fail(message: string, code = 2): void {
+export const usage = SIMULATE_USAGE;
+
+export function run(argv: string[], { env }: CommandContext): Promise<number> {
+  return simulateCommand(argv, env);
+}
+
+function fail(message: string, code = 2): number {
   process.stderr.write(`rebook simulate: ${message}\n`);
-  process.exitCode = code;
+  return code;
 }
 
 function wholeNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -83,33 +90,12 @@ function progressBar(stream: NodeJS.WriteStream) {
 export async function simulateCommand(
   argv: string[],
   env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR'>,
-): Promise<void> {
-  let args;
+): Promise<number> {
+  let args: ReturnType<typeof parseSimulateArgs>;
   try {
-    args = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        clinic: { type: 'string' },
-        history: { type: 'string' },
-        'booking-rates': { type: 'string' },
-        months: { type: 'string' },
-        from: { type: 'string' },
-        seed: { type: 'string' },
-        'lead-days': { type: 'string' },
-        out: { type: 'string' },
-        config: { type: 'string' },
-        trace: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
+    args = parseSimulateArgs(argv);
   } catch (err) {
-    return fail(`${(err as Error).message}\n${SIMULATE_USAGE}`);
-  }
-  if (args.help) {
-    process.stdout.write(SIMULATE_USAGE);
-    return;
+    return fail(argumentError('simulate', err));
   }
   if (!args.clinic || !args.history) return fail(`--clinic and --history are required\n${SIMULATE_USAGE}`);
 
@@ -122,7 +108,7 @@ export async function simulateCommand(
     return fail((err as Error).message);
   }
 
-  let clinic;
+  let clinic: SimulationClinic;
   try {
     const config = loadConfig(args.config ?? env.REBOOK_CONFIG_DIR);
     clinic = simulationClinic(config, args.clinic);
@@ -133,7 +119,7 @@ export async function simulateCommand(
     throw err;
   }
 
-  let rates;
+  let rates: BookingRates;
   try {
     rates = parseBookingRates(args['booking-rates'] ?? '', clinic.types.values());
   } catch (err) {
@@ -227,4 +213,25 @@ export async function simulateCommand(
   process.stderr.write(
     `simulated ${history.rows.length.toLocaleString('en-US')} rows in ${(elapsed / 1000).toFixed(2)} s\n`,
   );
+  return 0;
+}
+
+function parseSimulateArgs(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      clinic: { type: 'string' },
+      history: { type: 'string' },
+      'booking-rates': { type: 'string' },
+      months: { type: 'string' },
+      from: { type: 'string' },
+      seed: { type: 'string' },
+      'lead-days': { type: 'string' },
+      out: { type: 'string' },
+      config: { type: 'string' },
+      trace: { type: 'string', multiple: true },
+    },
+  }).values;
 }

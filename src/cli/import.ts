@@ -1,15 +1,30 @@
 /**
- * `rebook import --clinic X --format jane|mindbody|vagaro|generic [--map field=Header,…]
- *  [--dry-run] [--url http://127.0.0.1:3000] FILE.csv`
- * Sends through the running server's /v1 events API (the API key from the clinic's first
+ * `rebook import`: a booking platform's CSV export enrolled as treatments. The reading and
+ * planning is the CSV connector's (connectors/csv/). Sends through the running server's /v1 events API (the API key from the clinic's first
  * `apiKeys` variable), so the import works the same against `rebook dev` and production.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { clinicOrThrow, loadConfig } from '../../src/config/load.js';
-import { type CanonicalEvent, type EventResult, IMPORT_SOURCE_HEADER } from '../../src/ingest/events.js';
-import { planImport, progressBar, sendImport } from './import.js';
-import { CSV_FORMATS, type CsvFormat, parseMapping } from './presets.js';
+import { planImport, progressBar, sendImport } from '../../connectors/csv/import.js';
+import { CSV_FORMATS, type CsvFormat, parseMapping } from '../../connectors/csv/presets.js';
+import { clinicOrThrow, loadConfig } from '../config/load.js';
+import { type CanonicalEvent, type EventResult, IMPORT_SOURCE_HEADER } from '../ingest/events.js';
+import { argumentError, type CommandContext } from './command.js';
+
+export const usage = `usage: rebook import --clinic ID [--format FORMAT] [--map field=Header,…] [--dry-run] [--url URL] FILE.csv
+
+  --clinic ID          clinic the treatments belong to
+  --format FORMAT      ${CSV_FORMATS.join(', ')} (default generic): the platform's export columns
+  --map LIST           field=Header pairs for columns the preset does not know
+  --dry-run            print what each row would do; send nothing
+  --url URL            the running server (default http://127.0.0.1:$PORT)
+
+Rows go through the server's events API with the clinic's first API key variable.
+`;
+
+export function run(argv: string[], { env, secrets }: CommandContext): Promise<number> {
+  return importCommand(argv, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets });
+}
 
 export async function importCommand(
   argv: string[],
@@ -17,17 +32,14 @@ export async function importCommand(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      clinic: { type: 'string' },
-      format: { type: 'string', default: 'generic' },
-      map: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      url: { type: 'string' },
-    },
-  });
+  let parsed: ReturnType<typeof parseImportArgs>;
+  try {
+    parsed = parseImportArgs(argv);
+  } catch (e) {
+    err.write(`rebook import: ${argumentError('import', e)}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const file = positionals[0];
   if (!values.clinic || !file || !(CSV_FORMATS as readonly string[]).includes(values.format!)) {
     err.write(
@@ -79,4 +91,18 @@ export async function importCommand(
   const summary = await sendImport(plan, send, progressBar(err as NodeJS.WriteStream));
   out.write(`${JSON.stringify(summary)}\n`);
   return 0;
+}
+
+function parseImportArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      clinic: { type: 'string' },
+      format: { type: 'string', default: 'generic' },
+      map: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      url: { type: 'string' },
+    },
+  });
 }

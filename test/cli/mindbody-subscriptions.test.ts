@@ -6,11 +6,11 @@
 import { rmSync } from 'node:fs';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MINDBODY_PUSH_API_BASE, MINDBODY_SUBSCRIBED_EVENTS } from '../../connectors/mindbody/constants.js';
+import { subscriptionsCommand } from '../../src/cli/mindbody-subscriptions.js';
 import { createLogger } from '../../src/log.js';
-import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
-import { sink } from '../../test/helpers/sink.js';
-import { MINDBODY_PUSH_API_BASE, MINDBODY_SUBSCRIBED_EVENTS } from './constants.js';
-import { subscriptionsCommand } from './subscriptions.js';
+import { connectorConfigDir, SECRETS } from '../helpers/connector-stack.js';
+import { sink } from '../helpers/sink.js';
 
 const PUSH = new URL(MINDBODY_PUSH_API_BASE);
 const ORIGIN = PUSH.origin;
