@@ -10,18 +10,9 @@ import { classificationRulesFor, type LoadedConfig, treatmentTypesFor } from '..
 import type { ClinicConfig } from '../../src/config/schema.js';
 import { classifyService } from '../../src/core/classify.js';
 import { firstCurrentStageIndex, planSequence, windowPassed } from '../../src/core/plan.js';
-import { fromLocal } from '../../src/core/zoned-time.js';
+import { type ColumnPreset, type CsvField, CsvFormatError, readTreatmentCsv } from '../../src/csv/treatments.js';
 import { type CanonicalEvent, canonicalEventSchema, type EventResult } from '../../src/ingest/events.js';
-import { csvRecords } from './parse.js';
-import {
-  COMPLETED_STATUSES,
-  type ColumnPreset,
-  type CsvField,
-  type CsvFormat,
-  EDITABLE_ID_PREFIX,
-  editableIdWarning,
-  presets,
-} from './presets.js';
+import { type CsvFormat, EDITABLE_ID_PREFIX, editableIdWarning, presets } from './presets.js';
 
 export interface PlannedRow {
   /** 1-based line in the file (header = line 1). */
@@ -36,45 +27,6 @@ export interface PlannedRow {
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 20);
-const truthy = (v: string | undefined) =>
-  v === undefined || v === '' ? undefined : /^(y|yes|true|1|opted in|subscribed)$/i.test(v.trim());
-
-/** A date (+ optional time) from an export, in the clinic's zone unless it carries an offset. */
-export function exportInstant(date: string, time: string | undefined, timeZone: string): number | undefined {
-  const d = date.trim();
-  if (/[zZ]|[+-]\d{2}:?\d{2}$/.test(d) && /T|\s\d/.test(d)) {
-    const t = Date.parse(d);
-    return Number.isNaN(t) ? undefined : t;
-  }
-  let y: number, mo: number, da: number;
-  let rest = '';
-  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](.*))?$/.exec(d);
-  if (m) [y, mo, da, rest] = [+m[1]!, +m[2]!, +m[3]!, m[4] ?? ''];
-  else if ((m = /^(\d{1,2})\/(\d{1,2})\/(\d{2,4})(?:\s+(.*))?$/.exec(d)))
-    [mo, da, y, rest] = [+m[1]!, +m[2]!, m[3]!.length === 2 ? 2000 + +m[3]! : +m[3]!, m[4] ?? ''];
-  else return undefined;
-  const clock = (time ?? rest).trim();
-  let hour = 12;
-  let minute = 0;
-  if (clock) {
-    const c = /^(\d{1,2}):(\d{2})(?::\d{2})?\s*([ap]\.?m\.?)?$/i.exec(clock);
-    if (!c) return undefined;
-    hour = (+c[1]! % (c[3] ? 12 : 24)) + (c[3] && /^p/i.test(c[3]) ? 12 : 0);
-    minute = +c[2]!;
-  }
-  if (mo < 1 || mo > 12 || da < 1 || da > 31) return undefined;
-  return fromLocal({ year: y, month: mo, day: da, hour, minute }, timeZone);
-}
-
-function resolveColumns(headers: string[], preset: ColumnPreset): Partial<Record<CsvField, string>> {
-  const byLower = new Map(headers.map((h) => [h.toLowerCase(), h]));
-  const out: Partial<Record<CsvField, string>> = {};
-  for (const [field, candidates] of Object.entries(preset) as [CsvField, string[]][]) {
-    const hit = candidates.map((c) => byLower.get(c.toLowerCase())).find(Boolean);
-    if (hit) out[field] = hit;
-  }
-  return out;
-}
 
 export interface ImportPlan {
   rows: PlannedRow[];
@@ -84,7 +36,20 @@ export interface ImportPlan {
   warnings: string[];
 }
 
-/** Reads the export and decides, row by row, what would be enrolled and what is skipped and why. */
+/** "Last, First" or "First Last". */
+function splitFullName(full: string): [string | undefined, string] {
+  if (full.includes(',')) {
+    const [last, first] = full.split(',').map((s) => s.trim());
+    return [first, last ?? ''];
+  }
+  const [first, ...rest] = full.split(/\s+/);
+  return [first, rest.join(' ')];
+}
+
+/**
+ * Reads the export and decides, row by row, what would be enrolled and what is skipped and why.
+ * Throws CsvFormatError when the file cannot be read at all (no service, date or name column).
+ */
 export function planImport(o: {
   text: string;
   format: CsvFormat;
@@ -93,12 +58,16 @@ export function planImport(o: {
   config: LoadedConfig;
   now: number;
 }): ImportPlan {
-  const { headers, records } = csvRecords(o.text);
-  const columns = resolveColumns(headers, { ...presets[o.format], ...o.mapping });
-  if (!columns.service)
-    throw new Error(`no service column found (headers: ${headers.join(', ')}); use --map service=<Header>`);
-  if (!columns.completedAt && !columns.date)
-    throw new Error(`no date column found (headers: ${headers.join(', ')}); use --map date=<Header>`);
+  const csv = readTreatmentCsv(o.text, {
+    timeZone: o.clinic.timeZone,
+    columns: { ...presets[o.format], ...o.mapping },
+    missingColumnHint: 'name yours with --map field=Header',
+  });
+  const { columns } = csv;
+  if (!columns.firstName && !columns.fullName)
+    throw new CsvFormatError(
+      `the header lacks a client name column (${o.format} looks for ${[...(presets[o.format].firstName ?? []), ...(presets[o.format].fullName ?? [])].join(' or ')}; name yours with --map firstName=Header)`,
+    );
   const rules = classificationRulesFor(o.config, o.clinic);
   const types = treatmentTypesFor(o.config, o.clinic);
   const assumed = o.clinic.connector?.assumedConsent ?? { sms: false, email: true };
@@ -108,47 +77,40 @@ export function planImport(o: {
   if (editablePrefix) warnings.push(editableIdWarning(o.format, columns.editableClientId!));
   const rows: PlannedRow[] = [];
   const events: { line: number; event: CanonicalEvent }[] = [];
-  records.forEach((r, i) => {
-    const line = i + 2;
-    const get = (f: CsvField) => (columns[f] ? r[columns[f]!] || undefined : undefined);
-    const service = get('service');
-    const skip = (reason: string, extra: Partial<PlannedRow> = {}) =>
-      rows.push({ line, outcome: 'skip', reason, ...(service ? { service } : {}), ...extra });
-    const status = get('status');
-    if (status && !COMPLETED_STATUSES.has(status.toLowerCase())) return skip('not_completed');
-    if (!service) return skip('invalid_row: service missing');
-    const at = get('completedAt')
-      ? exportInstant(get('completedAt')!, undefined, o.clinic.timeZone)
-      : exportInstant(get('date') ?? '', get('time'), o.clinic.timeZone);
-    if (at === undefined) return skip('invalid_row: unreadable date');
-    if (at > o.now) return skip('not_completed');
-    let first = get('firstName');
-    let last = get('lastName') ?? '';
-    const full = get('fullName');
-    if (!first && full) {
-      // "Last, First" or "First Last"
-      const [a, b] = full.includes(',')
-        ? full
-            .split(',')
-            .map((s) => s.trim())
-            .reverse()
-        : [full.split(/\s+/)[0], full.split(/\s+/).slice(1).join(' ')];
-      first = a;
-      last = b ?? '';
+  for (const record of csv.records) {
+    const { line } = record;
+    if (record.outcome !== 'row') {
+      rows.push({
+        line,
+        outcome: 'skip',
+        reason: record.outcome === 'problem' ? `invalid_row: ${record.message}` : 'not_completed',
+        ...(record.service ? { service: record.service } : {}),
+      });
+      continue;
     }
-    if (!first) return skip('invalid_row: client name missing');
-    const email = get('email')?.toLowerCase();
-    const phone = get('phone');
-    const editable = editablePrefix && get('editableClientId');
+    const { row } = record;
+    const { service } = row;
+    const skip = (reason: string, extra: Partial<PlannedRow> = {}) =>
+      rows.push({ line, outcome: 'skip', reason, service, ...extra });
+    if (row.completedAtMs > o.now) {
+      skip('not_completed');
+      continue;
+    }
+    const [first, last] = row.firstName ? [row.firstName, row.lastName ?? ''] : splitFullName(row.fullName ?? '');
+    if (!first) {
+      skip(`invalid_row: ${columns.firstName ?? columns.fullName} is empty`);
+      continue;
+    }
+    const email = row.email?.toLowerCase();
+    const phone = row.phone;
+    const editable = editablePrefix && row.editableClientId;
     const clientId =
-      get('clientId') ??
+      row.clientId ??
       (editable ? `${editablePrefix}${editable}` : undefined) ??
       `csv-${digest(`${email ?? ''}|${phone?.replace(/\D/g, '') ?? ''}|${first.toLowerCase()} ${last.toLowerCase()}`)}`;
-    const completedAt = new Date(at).toISOString();
+    const completedAt = new Date(row.completedAtMs).toISOString();
     // No appointment id in some exports: a stable one from the row, so a re-import dedupes.
-    const appointmentId = get('appointmentId') ?? `csv-${digest(`${clientId}|${completedAt}|${service}`)}`;
-    const priceText = get('price')?.replace(/[$,\s]/g, '');
-    const price = priceText && !Number.isNaN(Number(priceText)) ? Number(priceText) : undefined;
+    const appointmentId = row.appointmentId ?? `csv-${digest(`${clientId}|${completedAt}|${service}`)}`;
     const candidate = {
       type: 'treatment.completed',
       client: {
@@ -157,18 +119,20 @@ export function planImport(o: {
         lastName: last,
         email: email || null,
         phone: phone || null,
-        consent: { sms: truthy(get('smsConsent')) ?? assumed.sms, email: truthy(get('emailConsent')) ?? assumed.email },
+        consent: { sms: row.smsConsent ?? assumed.sms, email: row.emailConsent ?? assumed.email },
       },
       appointmentId,
-      service: { id: get('serviceId') ?? null, name: service },
+      service: { id: row.serviceId ?? null, name: service },
       completedAt,
-      ...(price !== undefined ? { price } : {}),
+      ...(row.priceCents !== null ? { price: row.priceCents / 100 } : {}),
     };
     const parsed = canonicalEventSchema.safeParse(candidate);
-    if (!parsed.success)
-      return skip(`invalid_row: ${[...new Set(parsed.error.issues.map((x) => x.path.join('.')))].join(', ')}`, {
+    if (!parsed.success) {
+      skip(`invalid_row: ${[...new Set(parsed.error.issues.map((x) => x.path.join('.')))].join(', ')}`, {
         appointmentId,
       });
+      continue;
+    }
     const cls = classifyService(
       parsed.data.type === 'treatment.completed' ? parsed.data.service : { name: service },
       rules,
@@ -176,12 +140,18 @@ export function planImport(o: {
     if (!cls.matched) {
       // Sent anyway: ingest records unmapped services for staff to map.
       events.push({ line, event: parsed.data });
-      return skip('unclassified_service', { appointmentId });
+      skip('unclassified_service', { appointmentId });
+      continue;
     }
     const type = types.get(cls.treatmentType);
-    if (!type) return skip('treatment_type_disabled', { appointmentId, treatmentType: cls.treatmentType });
-    if (windowPassed(type, completedAt, o.now, o.clinic.timeZone))
-      return skip('window_passed', { appointmentId, treatmentType: type.key });
+    if (!type) {
+      skip('treatment_type_disabled', { appointmentId, treatmentType: cls.treatmentType });
+      continue;
+    }
+    if (windowPassed(type, completedAt, o.now, o.clinic.timeZone)) {
+      skip('window_passed', { appointmentId, treatmentType: type.key });
+      continue;
+    }
     const plan = planSequence(type, completedAt, { timeZone: o.clinic.timeZone, sendTime: o.clinic.sendTime });
     const idx = firstCurrentStageIndex(plan, o.now);
     events.push({ line, event: parsed.data });
@@ -193,8 +163,15 @@ export function planImport(o: {
       treatmentType: type.key,
       startsAt: plan.stages[idx]?.key ?? 'grace',
     });
-  });
+  }
   return { rows, events, columns, warnings };
+}
+
+/** Rows that could not be read, as `FILE line N: what is wrong` (printed on a real run; a dry run lists every row). */
+export function rowProblems(plan: ImportPlan, file: string): string[] {
+  return plan.rows
+    .filter((r) => r.reason?.startsWith('invalid_row: '))
+    .map((r) => `${file} line ${r.line}: ${r.reason!.slice('invalid_row: '.length)}`);
 }
 
 export interface ImportSummary {

@@ -1,33 +1,14 @@
 /**
  * Column presets for appointment exports. (unconfirmed) Header names come from public help
- * articles and sample exports; each field lists the headers tried in order (case-insensitive),
+ * articles and sample exports; each field lists the headers tried in order (case-, space- and
+ * underscore-insensitive, src/csv/treatments.ts),
  * and `--map field=Header` overrides any of them for a file that differs.
  * Jane: https://jane.app/guide/reports/appointments-report
  * Mindbody: https://support.mindbodyonline.com/s/article/203261653-Appointments-report
  * Vagaro: https://support.vagaro.com/hc/en-us/articles/360019955033-Appointments-Summary-Report
  */
 
-export const CSV_FIELDS = [
-  'appointmentId',
-  'clientId',
-  'editableClientId',
-  'firstName',
-  'lastName',
-  'fullName',
-  'email',
-  'phone',
-  'service',
-  'serviceId',
-  'date',
-  'time',
-  'completedAt',
-  'status',
-  'price',
-  'smsConsent',
-  'emailConsent',
-] as const;
-export type CsvField = (typeof CSV_FIELDS)[number];
-export type ColumnPreset = Partial<Record<CsvField, string[]>>;
+import { type ColumnPreset, CSV_FIELDS, type CsvField, TREATMENT_COLUMNS } from '../../src/csv/treatments.js';
 
 export const CSV_FORMATS = ['jane', 'mindbody', 'vagaro', 'generic'] as const;
 export type CsvFormat = (typeof CSV_FORMATS)[number];
@@ -84,23 +65,8 @@ export const presets: Record<CsvFormat, ColumnPreset> = {
     status: ['Status', 'Booking Status'],
     price: ['Amount', 'Price', 'Service Price'],
   },
-  generic: {
-    appointmentId: ['appointment_id'],
-    clientId: ['client_id'],
-    firstName: ['first_name'],
-    lastName: ['last_name'],
-    email: ['email'],
-    phone: ['phone'],
-    service: ['service'],
-    serviceId: ['service_id'],
-    completedAt: ['completed_at'],
-    date: ['date'],
-    time: ['time'],
-    status: ['status'],
-    price: ['price'],
-    smsConsent: ['sms_consent'],
-    emailConsent: ['email_consent'],
-  },
+  // The treatment CSV format `rebook simulate` reads too (docs/csv-format.md).
+  generic: TREATMENT_COLUMNS,
 };
 
 /**
@@ -118,20 +84,6 @@ export function editableIdWarning(format: CsvFormat, header: string): string {
     `  Fix: add a column with each client's UniqueId (the id Mindbody's API and webhooks use; a client list export or the API gives it), then --map clientId=<that header>.`,
   ].join('\n');
 }
-
-/** Status words that mean "the treatment happened", across platforms' exports (lower-cased). */
-export const COMPLETED_STATUSES = new Set([
-  'completed',
-  'complete',
-  'arrived',
-  'checked out',
-  'checked-out',
-  'service completed',
-  'service complete',
-  'show',
-  'attended',
-  'paid',
-]);
 
 /** `field=Header,field=Header` → overrides on top of a preset. */
 export function parseMapping(spec: string | undefined): ColumnPreset {

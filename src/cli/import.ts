@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { planImport, progressBar, sendImport } from '../../connectors/csv/import.js';
+import { type ImportPlan, planImport, progressBar, rowProblems, sendImport } from '../../connectors/csv/import.js';
 import { CSV_FORMATS, type CsvFormat, parseMapping } from '../../connectors/csv/presets.js';
 import { clinicOrThrow, loadConfig } from '../config/load.js';
+import { CsvFormatError } from '../csv/treatments.js';
 import { type CanonicalEvent, type EventResult, IMPORT_SOURCE_HEADER } from '../ingest/events.js';
 import { argumentError, type CommandContext } from './command.js';
 
@@ -49,14 +50,21 @@ export async function importCommand(
   }
   const config = loadConfig(env.configDir);
   const clinic = clinicOrThrow(config, values.clinic);
-  const plan = planImport({
-    text: readFileSync(file, 'utf8'),
-    format: values.format as CsvFormat,
-    mapping: parseMapping(values.map),
-    clinic,
-    config,
-    now: Date.now(),
-  });
+  let plan: ImportPlan;
+  try {
+    plan = planImport({
+      text: readFileSync(file, 'utf8'),
+      format: values.format as CsvFormat,
+      mapping: parseMapping(values.map),
+      clinic,
+      config,
+      now: Date.now(),
+    });
+  } catch (e) {
+    if (!(e instanceof CsvFormatError)) throw e;
+    err.write(`rebook import: ${file}: ${e.message}\n`);
+    return 1;
+  }
   for (const w of plan.warnings) err.write(`${w}\n`);
   if (values['dry-run']) {
     // Row numbers, ids, services and types only: no client names or contact details on screen.
@@ -88,6 +96,7 @@ export async function importCommand(
       throw new Error(`server answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`);
     return body.results;
   };
+  for (const p of rowProblems(plan, file)) err.write(`${p}\n`);
   const summary = await sendImport(plan, send, progressBar(err as NodeJS.WriteStream));
   out.write(`${JSON.stringify(summary)}\n`);
   return 0;

@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportInstant, planImport, sendImport } from '../../connectors/csv/import.js';
-import { parseCsv } from '../../connectors/csv/parse.js';
+import { planImport, sendImport } from '../../connectors/csv/import.js';
 import { parseMapping } from '../../connectors/csv/presets.js';
 import { importCommand } from '../../src/cli/import.js';
 import { clinicOrThrow } from '../../src/config/load.js';
+import { readCsvRecords } from '../../src/csv/records.js';
+import { parseDateTime as exportInstant } from '../../src/csv/treatments.js';
 import { clients, sequences } from '../../src/db/schema.js';
 import type { CanonicalEvent, EventResult } from '../../src/ingest/events.js';
 import { statusQuery } from '../../workflows/definitions.js';
@@ -88,6 +89,7 @@ afterAll(async () => {
 
 describe('CSV parsing', () => {
   it('handles quotes, doubled quotes, commas and CRLF, and a BOM', () => {
+    const parseCsv = (text: string) => readCsvRecords(text).records.map((r) => r.fields);
     expect(parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n\r\nlast,\n')).toEqual([
       ['a', 'b'],
       ['x, y', 'say "hi"'],
