@@ -3,9 +3,17 @@ import { z } from 'zod';
 import { trustProxySchema } from './config/trust-proxy.js';
 import { RebookError } from './errors.js';
 
+const port = z.coerce.number().int().min(0).max(65535);
+
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('127.0.0.1'),
+  /** The HTTP API (0: any free port; `rebook dev` prints the one it got). */
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** `rebook dev`: the embedded Temporal dev server's frontend (gRPC) and web UI ports (temporal.yaml devServer otherwise). */
+  REBOOK_TEMPORAL_PORT: port.min(1).optional(),
+  REBOOK_TEMPORAL_UI_PORT: port.min(1).optional(),
+  /** A running server for CLI commands that can work through the API (`rebook keys`, `rebook import`). */
+  REBOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATABASE_URL: z.string().url().optional(),
   REBOOK_CONFIG_DIR: z.string().default('config'),
   REBOOK_DATA_DIR: z.string().default('.data'),
@@ -15,13 +23,17 @@ const envSchema = z.object({
   /** How long a stopping server waits for the forwarder's pass in flight (Temporal may not answer). */
   REBOOK_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10_000),
   /** `rebook worker` serves its own /metrics on this port when set. */
-  REBOOK_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  REBOOK_WORKER_METRICS_PORT: port.optional(),
   /** Requests per minute and client IP on the public webhook and unsubscribe routes (0: off). */
   REBOOK_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(3000),
   REBOOK_RATE_LIMIT_UNSUBSCRIBE: z.coerce.number().int().min(0).default(60),
   /** Proxies trusted for the client's address (X-Forwarded-For): see src/config/trust-proxy.ts. */
   REBOOK_TRUST_PROXY: trustProxySchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Log lines as JSON or human-readable; unset: readable on a terminal outside production and CI (see src/log.ts). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  NODE_ENV: z.string().optional(),
+  CI: z.string().optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -79,7 +79,18 @@ export async function runServer(opts: {
       temporal: async () => void (await opts.temporal.connection.workflowService.getSystemInfo({})),
     },
   });
-  const url = await app.listen({ port: env.PORT, host: env.HOST });
+  let url: string;
+  try {
+    url = await app.listen({ port: env.PORT, host: env.HOST });
+  } catch (err) {
+    await app.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES')
+      throw new Error(
+        `port ${env.PORT} on ${env.HOST} (the HTTP API) ${code === 'EADDRINUSE' ? 'is already in use' : 'is not allowed'}: stop what uses it, or choose another port with PORT=<port>`,
+      );
+    throw err;
+  }
 
   // The forwarder: inbox rows that could not reach Temporal when they arrived.
   // One pass at a time; stop() waits for the pass in flight before the database closes.

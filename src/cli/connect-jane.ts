@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { codeFromAnswer, startJaneAuthorization } from '../../connectors/jane/connect.js';
 import { clinicOrThrow, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logFormatFor } from '../log.js';
 import { argumentError, type CommandContext } from './command.js';
 import { openCommandDatabase } from './database.js';
 
@@ -24,7 +24,11 @@ Jane sent them to) from standard input. The refresh token is kept sealed in the 
 `;
 
 export function run(argv: string[], { env, secrets }: CommandContext): Promise<number> {
-  return connectJaneCommand(argv, { ...env, secrets, log: createLogger({ level: env.LOG_LEVEL }) });
+  return connectJaneCommand(argv, {
+    ...env,
+    secrets,
+    log: createLogger({ level: env.LOG_LEVEL, format: logFormatFor(env, process.stdout.isTTY === true) }),
+  });
 }
 
 export async function connectJaneCommand(

@@ -9,7 +9,7 @@ import type { Connection } from '@temporalio/client';
 import { createConfigStore, watchConfig } from '../config/store.js';
 import { holdEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logFormatFor } from '../log.js';
 import { UNSUBSCRIBE_SECRET_ENV } from '../messaging/unsubscribe.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../processes.js';
 import { newEncryptionKeySpec } from '../temporal/codec.js';
@@ -18,6 +18,9 @@ import { startDevServer } from '../temporal/dev-server.js';
 import { registerSearchAttributes } from '../temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../temporal/settings.js';
 import { type CommandContext, takesNoArguments } from './command.js';
+import { announceDevServer } from './dev-discovery.js';
+import { assertPortsFree, devPorts, withDevServerPorts } from './dev-ports.js';
+import { followListeningUrl, linkBaseOf } from './dev-public-base-url.js';
 import { onShutdown, quietTemporalRuntime } from './process-lifecycle.js';
 
 export const usage = `usage: rebook dev
@@ -29,7 +32,7 @@ Ctrl-C stops it; the next start resumes every sequence.
 
 export async function run(argv: string[], { env }: CommandContext): Promise<number> {
   if (!takesNoArguments('dev', argv)) return 2;
-  const log = createLogger({ level: env.LOG_LEVEL });
+  const log = createLogger({ level: env.LOG_LEVEL, format: logFormatFor(env, process.stdout.isTTY === true) });
   quietTemporalRuntime(log);
   await dev(env, log);
   return 0;
@@ -55,13 +58,17 @@ function devSecrets(env: Env, settings: TemporalSettings): { apiKey: string; gen
 }
 
 async function dev(env: Env, log: Logger): Promise<void> {
-  const settings = loadTemporalSettings(env.REBOOK_TEMPORAL_CONFIG);
-  const config = createConfigStore(env.REBOOK_CONFIG_DIR);
+  const settings = withDevServerPorts(loadTemporalSettings(env.REBOOK_TEMPORAL_CONFIG), env);
+  await assertPortsFree(devPorts(settings, env));
+  const watched = createConfigStore(env.REBOOK_CONFIG_DIR);
+  // Unsubscribe links point at the server listening below (see dev-public-base-url.ts).
+  let listening: string | undefined;
+  const config = followListeningUrl(watched, () => listening);
   const { apiKey, generated } = devSecrets(env, settings);
   const parts: Stoppable[] = [];
   onShutdown(log, parts);
   // Edits to config/ (file change or SIGHUP) apply without a restart; a bad edit is logged and ignored.
-  const watcher = watchConfig(config, { log });
+  const watcher = watchConfig(watched, { log });
   parts.push({ stop: async () => watcher.stop() });
 
   const temporalServer = await startDevServer(settings, env.REBOOK_DATA_DIR);
@@ -95,6 +102,14 @@ async function dev(env: Env, log: Logger): Promise<void> {
     secrets: process.env,
   });
   parts.push(server);
+  listening = linkBaseOf(server.url);
+  // Found by `rebook keys` and `rebook import` of this checkout (see dev-discovery.ts).
+  const announced = announceDevServer(env.REBOOK_DATA_DIR, {
+    url: server.url,
+    pid: process.pid,
+    apiKeyFrom: generated ? 'dev-secrets' : 'REBOOK_API_KEY',
+  });
+  parts.push({ stop: async () => announced.remove() });
 
   const clinicIds = [...config.current().clinics.keys()].join(', ');
   process.stdout.write(
@@ -104,7 +119,7 @@ async function dev(env: Env, log: Logger): Promise<void> {
       `  API          ${server.url}/v1/clinics/demo-clinic/events   clinics: ${clinicIds}`,
       `  API key      ${generated ? `${apiKey}  (generated; set REBOOK_API_KEY to choose your own)` : '(from REBOOK_API_KEY)'}`,
       `  API docs     ${server.url}/docs  (OpenAPI: ${server.url}/openapi.json)`,
-      `  Temporal UI  ${temporalServer.uiUrl}`,
+      `  Temporal UI  ${temporalServer.uiUrl}  (frontend ${temporalServer.address})`,
       `  Outbox       GET ${server.url}/v1/clinics/demo-clinic/messages  (no SMS/email credentials: messages are held there)`,
       `  Data         ${env.REBOOK_DATA_DIR}/  (Ctrl-C stops; the next start resumes every sequence)`,
       '',

@@ -1,35 +1,58 @@
 /**
  * `rebook import`: a booking platform's CSV export enrolled as treatments. The reading and
- * planning is the CSV connector's (connectors/csv/). Sends through the running server's /v1 events API (the API key from the clinic's first
- * `apiKeys` variable), so the import works the same against `rebook dev` and production.
+ * planning is the CSV connector's (connectors/csv/). Sends through the running server's /v1 events
+ * API, so the import works the same against `rebook dev` and production. The server: --url, else
+ * REBOOK_URL, else the running `rebook dev` of this checkout, else 127.0.0.1:PORT. The key: --key,
+ * else the clinic's first `apiKeys` variable that is set, else the key that running `rebook dev`
+ * generated (for REBOOK_API_KEY).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type ImportPlan, planImport, progressBar, rowProblems, sendImport } from '../../connectors/csv/import.js';
+import { renderImportSummary } from '../../connectors/csv/import-summary.js';
 import { CSV_FORMATS, type CsvFormat, parseMapping } from '../../connectors/csv/presets.js';
 import { clinicOrThrow, loadConfig } from '../config/load.js';
 import { CsvFormatError } from '../csv/treatments.js';
 import { type CanonicalEvent, type EventResult, IMPORT_SOURCE_HEADER } from '../ingest/events.js';
 import { argumentError, type CommandContext } from './command.js';
+import { discoveredDev } from './dev-discovery.js';
 
-export const usage = `usage: rebook import --clinic ID [--format FORMAT] [--map field=Header,…] [--dry-run] [--url URL] FILE.csv
+export const usage = `usage: rebook import --clinic ID [--format FORMAT] [--map field=Header,…] [--dry-run] [--url URL] [--key KEY] [--json] FILE.csv
 
   --clinic ID          clinic the treatments belong to
   --format FORMAT      ${CSV_FORMATS.join(', ')} (default generic): the platform's export columns
   --map LIST           field=Header pairs for columns the preset does not know
   --dry-run            print what each row would do; send nothing
-  --url URL            the running server (default http://127.0.0.1:$PORT)
+  --url URL            the running server (default $REBOOK_URL, else the running \`rebook dev\`, else
+                       http://127.0.0.1:$PORT)
+  --key KEY            the API key (default: the clinic's first apiKeys variable that is set, else
+                       the key the running \`rebook dev\` generated)
+  --json               print the summary as JSON
 
-Rows go through the server's events API with the clinic's first API key variable.
+Rows go through the server's events API.
 `;
 
 export function run(argv: string[], { env, secrets }: CommandContext): Promise<number> {
-  return importCommand(argv, { configDir: env.REBOOK_CONFIG_DIR, port: env.PORT, secrets });
+  return importCommand(argv, {
+    configDir: env.REBOOK_CONFIG_DIR,
+    port: env.PORT,
+    secrets,
+    url: env.REBOOK_URL,
+    dev: discoveredDev(env.REBOOK_DATA_DIR),
+  });
 }
 
 export async function importCommand(
   argv: string[],
-  env: { configDir: string; port: number; secrets: NodeJS.ProcessEnv },
+  env: {
+    configDir: string;
+    port: number;
+    secrets: NodeJS.ProcessEnv;
+    /** REBOOK_URL. */
+    url?: string | undefined;
+    /** The running `rebook dev` of this checkout (src/cli/dev-discovery.ts). */
+    dev?: { url: string; generatedKey?: string | undefined } | undefined;
+  },
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
@@ -43,9 +66,7 @@ export async function importCommand(
   const { values, positionals } = parsed;
   const file = positionals[0];
   if (!values.clinic || !file || !(CSV_FORMATS as readonly string[]).includes(values.format!)) {
-    err.write(
-      `usage: rebook import --clinic <id> --format ${CSV_FORMATS.join('|')} [--map field=Header,...] [--dry-run] [--url URL] FILE.csv\n`,
-    );
+    err.write(usage);
     return 2;
   }
   const config = loadConfig(env.configDir);
@@ -78,13 +99,19 @@ export async function importCommand(
     );
     return 0;
   }
-  const keyEnv = clinic.apiKeys[0]?.env;
-  const key = keyEnv ? env.secrets[keyEnv] : undefined;
+  const keyEnvs = clinic.apiKeys.map((k) => k.env);
+  const key =
+    values.key ??
+    keyEnvs.map((name) => env.secrets[name]).find(Boolean) ??
+    // `rebook dev` puts the key it generated in REBOOK_API_KEY, in its own process only.
+    (keyEnvs.includes('REBOOK_API_KEY') ? env.dev?.generatedKey : undefined);
   if (!key) {
-    err.write(`rebook import: the clinic's API key variable (${keyEnv ?? 'apiKeys is empty'}) is not set\n`);
+    err.write(
+      `rebook import: no API key: give --key, or set ${keyEnvs.length ? keyEnvs.join(' or ') : "a variable listed in the clinic's apiKeys"}\n`,
+    );
     return 2;
   }
-  const url = values.url ?? `http://127.0.0.1:${env.port}`;
+  const url = (values.url ?? env.url ?? env.dev?.url ?? `http://127.0.0.1:${env.port}`).replace(/\/+$/, '');
   const send = async (events: CanonicalEvent[]): Promise<EventResult[]> => {
     const res = await fetch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, {
       method: 'POST',
@@ -98,7 +125,11 @@ export async function importCommand(
   };
   for (const p of rowProblems(plan, file)) err.write(`${p}\n`);
   const summary = await sendImport(plan, send, progressBar(err as NodeJS.WriteStream));
-  out.write(`${JSON.stringify(summary)}\n`);
+  out.write(
+    values.json
+      ? `${JSON.stringify(summary)}\n`
+      : renderImportSummary(summary, { clinicId: clinic.id, url, warnings: plan.warnings }),
+  );
   return 0;
 }
 
@@ -112,6 +143,8 @@ function parseImportArgs(argv: string[]) {
       map: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       url: { type: 'string' },
+      key: { type: 'string' },
+      json: { type: 'boolean', default: false },
     },
   });
 }

@@ -4,21 +4,30 @@
  *   rebook keys create --clinic C …          (a clinic without agency)
  *   rebook keys list [--agency A] [--clinic C] [--all]
  *   rebook keys revoke KEY_ID
+ * On the database (DATABASE_URL or the embedded one), or through a running server's API: the
+ * `rebook dev` of this checkout when it holds the embedded database, or --url/--key.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, type LoadedConfig, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
 import { createApiKey, listApiKeys, type Role, revokeApiKey, roles } from '../server/api-keys.js';
-import { textTable } from '../text/table.js';
 import { argumentError, type CommandContext } from './command.js';
 import { openCommandDatabase } from './database.js';
+import { chooseApiTarget } from './dev-discovery.js';
+import { keysThroughApi } from './keys-remote.js';
+import { renderKeysTable } from './keys-table.js';
 
 export const KEYS_USAGE = `usage:
   rebook keys create --agency A [--clinic C] [--role admin|staff] [--label TEXT]
   rebook keys create --clinic C [--role admin|staff]     (a clinic without agency)
   rebook keys list [--agency A] [--clinic C] [--all]     (--all: revoked keys too)
   rebook keys revoke KEY_ID
+  --url URL, --key KEY   through a running server's API (default $REBOOK_URL, $REBOOK_API_KEY)
+
+While \`rebook dev\` runs on the embedded database, keys go through its API with its key (found
+in the data directory). Through the API, an agency admin key manages its agency's keys; a clinic
+key from the config, the keys of its clinics.
 
 An agency key sees every clinic of the agency; a clinic key one clinic. admin (default) can do
 everything in its scope; staff reads sequences, messages and clients and works tasks and
@@ -36,9 +45,27 @@ function fail(message: string, code = 2): number {
   return code;
 }
 
+const parseKeysArgs = (args: string[], allowPositionals: boolean) =>
+  parseArgs({
+    args,
+    strict: true,
+    allowPositionals,
+    options: {
+      agency: { type: 'string' },
+      clinic: { type: 'string' },
+      role: { type: 'string' },
+      label: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      config: { type: 'string' },
+      url: { type: 'string' },
+      key: { type: 'string' },
+    },
+  });
+
 export async function keysCommand(
   argv: string[],
-  env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'>,
+  env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'> &
+    Partial<Pick<Env, 'REBOOK_URL' | 'REBOOK_API_KEY'>>,
 ): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub?.startsWith('-')) {
@@ -62,6 +89,22 @@ export async function keysCommand(
   const role = (values.role ?? 'admin') as Role;
   if (!roles.includes(role)) return fail(`--role must be admin or staff\n${KEYS_USAGE}`);
   if (sub === 'revoke' && positionals.length !== 1) return fail(`revoke takes one key id\n${KEYS_USAGE}`);
+
+  const remote = chooseApiTarget(values, env);
+  if ('error' in remote) return fail(remote.error, 1);
+  if ('target' in remote)
+    return keysThroughApi(
+      {
+        sub,
+        agency: values.agency,
+        clinic: values.clinic,
+        role,
+        label: values.label,
+        all: values.all,
+        id: positionals[0],
+      },
+      remote.target,
+    );
 
   const opened = await openCommandDatabase(env, sub === 'list' ? 'read' : 'write');
   if (!opened.database) return fail(opened.why, 1);
@@ -97,21 +140,7 @@ export async function keysCommand(
         ...(values.clinic ? { clinicId: values.clinic } : {}),
         includeRevoked: values.all,
       });
-      const day = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
-      const rows = [
-        ['id', 'role', 'agency', 'clinic', 'label', 'created', 'last used', 'revoked'],
-        ...keys.map((k) => [
-          k.id,
-          k.role,
-          k.agencyId ?? '-',
-          k.clinicId ?? '(all)',
-          k.label ?? '',
-          day(k.createdAt),
-          day(k.lastUsedAt),
-          day(k.revokedAt),
-        ]),
-      ];
-      process.stdout.write(`${textTable(rows, ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'l']).join('\n')}\n`);
+      process.stdout.write(renderKeysTable(keys));
       return 0;
     }
     const id = positionals[0]!;
@@ -124,20 +153,4 @@ export async function keysCommand(
   } finally {
     await opened.close();
   }
-}
-
-function parseKeysArgs(args: string[], allowPositionals: boolean) {
-  return parseArgs({
-    args,
-    strict: true,
-    allowPositionals,
-    options: {
-      agency: { type: 'string' },
-      clinic: { type: 'string' },
-      role: { type: 'string' },
-      label: { type: 'string' },
-      all: { type: 'boolean', default: false },
-      config: { type: 'string' },
-    },
-  });
 }

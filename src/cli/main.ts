@@ -141,7 +141,9 @@ export async function runCli(argv: readonly string[] = process.argv.slice(2)): P
     process.exitCode = await main(argv);
   } catch (err) {
     process.stderr.write(`rebook: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // Exit now: a long-running command that failed while starting may already hold handles (the
+    // Temporal runtime, a watcher) that would keep the process alive with nothing to do.
+    process.exit(1);
   }
 }
 

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { mindbodySubscriptions } from '../../connectors/mindbody/subscriptions.js';
 import { clinicOrThrow, loadConfig } from '../config/load.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logFormatFor } from '../log.js';
 import { argumentError, type CommandContext } from './command.js';
 
 const ACTIONS = ['list', 'create', 'activate', 'delete'] as const;
@@ -25,7 +25,7 @@ export function run(argv: string[], { env, secrets }: CommandContext): Promise<n
   return subscriptionsCommand(argv, {
     configDir: env.REBOOK_CONFIG_DIR,
     secrets,
-    log: createLogger({ level: env.LOG_LEVEL }),
+    log: createLogger({ level: env.LOG_LEVEL, format: logFormatFor(env, process.stdout.isTTY === true) }),
   });
 }
 

@@ -1,7 +1,7 @@
 /** `rebook server`: the HTTP API and the inbox forwarder, against PostgreSQL and a Temporal cluster. */
 
 import type { Env } from '../env.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logFormatFor } from '../log.js';
 import { openConfiguredDatabase, runServer } from '../processes.js';
 import { connectClient } from '../temporal/connection.js';
 import { type CommandContext, takesNoArguments } from './command.js';
@@ -15,7 +15,7 @@ of $REBOOK_TEMPORAL_CONFIG (TEMPORAL_ADDRESS); listens on HOST:PORT. SIGTERM sto
 
 export async function run(argv: string[], { env }: CommandContext): Promise<number> {
   if (!takesNoArguments('server', argv)) return 2;
-  const log = createLogger({ level: env.LOG_LEVEL });
+  const log = createLogger({ level: env.LOG_LEVEL, format: logFormatFor(env, process.stdout.isTTY === true) });
   quietTemporalRuntime(log);
   await server(env, log);
   return 0;

@@ -1,6 +1,6 @@
 /** `rebook worker`: the sequence worker, against PostgreSQL and a Temporal cluster. */
 import type { Env } from '../env.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, type Logger, logFormatFor } from '../log.js';
 import { serveWorkerMetrics } from '../metrics/index.js';
 import { openConfiguredDatabase, runWorker } from '../processes.js';
 import { connectWorker } from '../temporal/connection.js';
@@ -16,7 +16,7 @@ set. SIGTERM drains it and stops.
 
 export async function run(argv: string[], { env }: CommandContext): Promise<number> {
   if (!takesNoArguments('worker', argv)) return 2;
-  const log = createLogger({ level: env.LOG_LEVEL });
+  const log = createLogger({ level: env.LOG_LEVEL, format: logFormatFor(env, process.stdout.isTTY === true) });
   quietTemporalRuntime(log);
   await worker(env, log);
   return 0;

@@ -112,6 +112,12 @@ export async function listApiKeys(
   return rows.map(record);
 }
 
+/** A key by its public id, live or revoked. */
+export async function getApiKey(db: Db, id: string): Promise<ApiKeyRecord | undefined> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+  return row ? record(row) : undefined;
+}
+
 /** True when a key was revoked now; false when there is no such key or it was revoked already. */
 export async function revokeApiKey(db: Db, id: string, now = new Date()): Promise<boolean> {
   const rows = await db

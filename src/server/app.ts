@@ -21,6 +21,7 @@ import type { SequenceSignals } from '../temporal/sequence-signals.js';
 import type { SequenceStatusLookup } from '../temporal/sequence-status.js';
 import { registerAccessControl } from './auth.js';
 import { registerOpenApi } from './openapi.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerClinicRoutes } from './routes/clinics.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -225,6 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registerStaffWorkRoutes);
   await app.register(registerPreviewRoutes);
   await app.register(registerReportRoutes);
+  await app.register(registerApiKeyRoutes);
   return app;
 }
 

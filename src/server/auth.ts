@@ -71,6 +71,19 @@ export function canSeeAgency(p: Principal, agency: AgencyConfig): boolean {
   return !p.configClinics && p.agencyId === agency.id;
 }
 
+/**
+ * May this key create, list and revoke keys of this scope? An agency-wide admin key: every key
+ * of its agency. A clinic key from the config (the deployment's own secret): keys scoped to one
+ * of its clinics, never an agency-wide key (that would see clinics it does not). A database key
+ * scoped to one clinic: none (a leaked clinic key must not mint its own replacements).
+ */
+export function managesKeys(p: Principal, scope: { agencyId: string | null; clinicId: string | null }): boolean {
+  if (p.role !== 'admin') return false;
+  if (p.configClinics) return scope.clinicId !== null && p.configClinics.has(scope.clinicId);
+  if (p.clinicId !== null || p.agencyId === null) return false;
+  return scope.agencyId === p.agencyId;
+}
+
 /** The clinics a key sees, in id order. */
 export function visibleClinics(p: Principal, config: LoadedConfig): ClinicConfig[] {
   return [...config.clinics.values()].filter((c) => canSee(p, c)).sort((a, b) => a.id.localeCompare(b.id));

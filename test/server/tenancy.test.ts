@@ -18,6 +18,7 @@ import { createConfigStore } from '../../src/config/store.js';
 import { normalizeServiceName } from '../../src/core/classify.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import {
+  apiKeys,
   clients,
   inboxEvents,
   incentives,
@@ -55,7 +56,7 @@ const signalled: string[] = [];
 /** What each clinic holds, by id, for filling in paths. */
 const seeded = {} as Record<
   ClinicId,
-  { clientId: string; sequenceId: string; taskId: string; code: string; serviceKey: string }
+  { clientId: string; sequenceId: string; taskId: string; code: string; serviceKey: string; keyId: string }
 >;
 const keys = {} as Record<
   'northAdmin' | 'southAdmin' | 'northTwoAdmin' | 'northOneStaff' | 'northStaff' | 'revoked',
@@ -103,6 +104,10 @@ const ROUTES: Record<string, { role: Role; ok: number; body?: (c: ClinicId) => u
   },
   'GET /v1/clinics/{clinicId}/reports/rebooking': { role: 'admin', ok: 200 },
   'GET /v1/agencies/{agencyId}/reports/rebooking': { role: 'admin', ok: 200 },
+  'POST /v1/clinics/{clinicId}/api-keys': { role: 'admin', ok: 201, body: () => ({ role: 'staff' }) },
+  'POST /v1/agencies/{agencyId}/api-keys': { role: 'admin', ok: 201, body: () => ({ role: 'staff' }) },
+  'GET /v1/api-keys': { role: 'admin', ok: 200 },
+  'DELETE /v1/api-keys/{keyId}': { role: 'admin', ok: 200 },
 };
 
 const routeKeys = Object.keys(ROUTES);
@@ -127,7 +132,8 @@ function request(
     .replace('{clientId}', encodeURIComponent(`${resourcesOf}-client`))
     .replace('{sequenceId}', encodeURIComponent(r?.sequenceId ?? 'x'))
     .replace('{taskId}', r?.taskId ?? 'x')
-    .replace('{code}', r?.code ?? 'x');
+    .replace('{code}', r?.code ?? 'x')
+    .replace('{keyId}', r?.keyId ?? '000000000000');
   const body = ROUTES[route]!.body?.(resourcesOf);
   return app.inject({
     method: method as 'GET',
@@ -157,6 +163,11 @@ async function snapshot() {
         .select({ r: sequences.running, o: sequences.outcome })
         .from(sequences)
         .where(eq(sequences.clinicId, c)),
+      apiKeys: await db
+        .select({ id: apiKeys.id, r: apiKeys.revokedAt })
+        .from(apiKeys)
+        .where(eq(apiKeys.clinicId, c))
+        .orderBy(apiKeys.id),
     };
   }
   return out;
@@ -290,7 +301,7 @@ beforeAll(async () => {
     });
     const serviceKey = `name:${normalizeServiceName(`Aqua Gold ${c}`)}`;
     await db.insert(unmappedServices).values({ clinicId: c, serviceKey, serviceName: `Aqua Gold ${c}` });
-    seeded[c] = { clientId: `${c}-client`, sequenceId, taskId: task!.id, code, serviceKey };
+    seeded[c] = { clientId: `${c}-client`, sequenceId, taskId: task!.id, code, serviceKey, keyId: '' };
     for (let n = 0; n < RUNS[c]; n++) {
       const anchorAt = new Date('2026-03-01T15:00:00Z');
       await db.insert(sequenceRuns).values({
@@ -313,6 +324,13 @@ beforeAll(async () => {
   const revoked = await createApiKey(db, cfg, { agencyId: 'north', role: 'admin' });
   await revokeApiKey(db, revoked.record.id);
   keys.revoked = revoked.key;
+  // A staff key of each clinic, for the revocation route.
+  for (const c of CLINICS) {
+    const agencyId = cfg.clinics.get(c)!.agency;
+    seeded[c].keyId = (
+      await createApiKey(db, cfg, { clinicId: c, ...(agencyId ? { agencyId } : {}), role: 'staff' })
+    ).record.id;
+  }
 }, 60_000);
 
 afterAll(async () => {
@@ -473,6 +491,9 @@ describe('positive controls: the owner succeeds', () => {
     'PUT /v1/clinics/{clinicId}/service-mappings',
     'POST /v1/clinics/{clinicId}/preview',
     'POST /v1/clinics/{clinicId}/sequences/{sequenceId}/cancel',
+    'POST /v1/clinics/{clinicId}/api-keys',
+    'POST /v1/agencies/{agencyId}/api-keys',
+    'DELETE /v1/api-keys/{keyId}',
   ];
   const order = [...routeKeys.filter((r) => !writes.includes(r)), ...writes];
   it('orders every route', () => expect([...order].sort()).toEqual([...routeKeys].sort()));
