@@ -57,7 +57,10 @@ export interface SequenceStatus {
   treatmentType: string;
   anchorAppointmentId?: string;
   anchorAt?: string;
+  /** The last stage the sequence reached ('enrolled' before the first; 'snoozed' after a "not now"). */
   stage: string;
+  /** The stage due at `nextActionAt` (`window_close` when only the close of the rebooking window is left). */
+  nextStage?: string;
   nextActionAt?: string;
   outcome: SequenceOutcome;
   outcomeStage?: string;
@@ -81,6 +84,9 @@ export interface CarriedState {
   /** The schedule is fixed when planned: config edits change content, never a running plan. */
   plan?: SequencePlan;
 }
+
+/** `nextStage` while every touch is out and the sequence only waits for the window to close (churned then). */
+export const WINDOW_CLOSE_STAGE = 'window_close';
 
 export const treatmentCompletedSignal = defineSignal<[TreatmentSignal]>('treatmentCompleted');
 export const bookedSignal = defineSignal<[BookingSignal]>('booked');

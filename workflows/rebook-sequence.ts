@@ -28,6 +28,7 @@ import {
   snoozeSignal,
   statusQuery,
   treatmentCompletedSignal,
+  WINDOW_CLOSE_STAGE,
 } from './definitions.js';
 
 const acts = proxyActivities<SequenceActivities>({
@@ -49,6 +50,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
   let plan: SequencePlan | undefined = st.plan;
   let stageLabel = st.history.at(-1)?.stage ?? 'enrolled';
   let nextActionAt: string | undefined;
+  let nextStage: string | undefined;
   let outcome: SequenceOutcome = st.snoozed && !st.reactivationDone ? 'snoozed' : 'running';
   let outcomeStage: string | undefined;
 
@@ -85,6 +87,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     anchorAppointmentId: st.anchor?.appointmentId,
     anchorAt: st.anchor?.completedAt,
     stage: stageLabel,
+    nextStage,
     nextActionAt,
     outcome,
     outcomeStage,
@@ -110,9 +113,11 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     runKey: st.anchor!.appointmentId,
   });
 
-  async function publish(stage: string, next: string | undefined, running = true) {
+  /** `stage` is where the sequence is; `next` the instant of `upcoming`, the stage due next. */
+  async function publish(stage: string, next: string | undefined, upcoming?: string, running = true) {
     stageLabel = stage;
     nextActionAt = next;
+    nextStage = next ? upcoming : undefined;
     upsertSearchAttributes([
       { key: searchAttributes.stage, value: stage },
       { key: searchAttributes.outcome, value: outcome },
@@ -123,6 +128,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       anchorAt: st.anchor?.completedAt,
       stage,
       nextActionAt: next,
+      ...(nextStage ? { nextStage } : {}),
       outcome,
       outcomeStage,
       running,
@@ -208,7 +214,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
         return true;
       }
       note(stage.key, 'deferred', result.reason);
-      await publish(stage.key, result.until);
+      await publish(stage.key, result.until, stage.key);
       if (await waitUntil(result.until)) return false;
     }
   }
@@ -217,7 +223,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     outcome = o;
     outcomeStage = at;
     note(at ?? stageLabel, o === 'booked' ? 'booked' : 'ended', o);
-    await publish(stageLabel, undefined, false);
+    await publish(stageLabel, undefined, undefined, false);
     return {
       clinicId: input.clinicId,
       treatmentType: input.treatmentType,
@@ -281,7 +287,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
         st.phase = 'grace';
         continue;
       }
-      await publish(st.stageIndex === 0 ? 'enrolled' : plan.stages[st.stageIndex - 1]!.key, stage.dueAt);
+      await publish(st.stageIndex === 0 ? 'enrolled' : plan.stages[st.stageIndex - 1]!.key, stage.dueAt, stage.key);
       if (await waitUntil(stage.dueAt)) continue;
       if (await runStage(stage)) st.stageIndex++;
       continue;
@@ -289,7 +295,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
 
     if (st.phase === 'reactivation') {
       const stage = reactivationStage(plan, plan.stages.find((s) => s.channel === 'sms') ? 'sms' : 'email');
-      await publish('snoozed', stage.dueAt);
+      await publish('snoozed', stage.dueAt, stage.key);
       if (await waitUntil(stage.dueAt)) continue;
       if (await runStage(stage)) {
         st.reactivationDone = true;
@@ -303,7 +309,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     const graceEnd = st.reactivationDone
       ? new Date(Date.parse(plan.reactivationAt) + REACTIVATION_GRACE_MS).toISOString()
       : plan.windowEndsAt;
-    await publish(st.lastTouch ?? stageLabel, graceEnd);
+    await publish(st.lastTouch ?? stageLabel, graceEnd, WINDOW_CLOSE_STAGE);
     if (await waitUntil(graceEnd)) continue;
     return finish('churned', st.lastTouch);
   }

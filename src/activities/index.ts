@@ -100,12 +100,13 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
       return { taskId };
     },
 
-    async recordProgress({ ref, anchorAt, stage, nextActionAt, outcome, outcomeStage, running }) {
+    async recordProgress({ ref, anchorAt, stage, nextActionAt, nextStage, outcome, outcomeStage, running }) {
       const values = {
         anchorAppointmentId: ref.runKey,
         anchorAt: anchorAt ? new Date(anchorAt) : null,
         stage,
         nextActionAt: nextActionAt ? new Date(nextActionAt) : null,
+        nextStage: nextActionAt ? (nextStage ?? null) : null,
         outcome,
         outcomeStage: outcomeStage ?? null,
         running,

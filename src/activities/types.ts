@@ -51,6 +51,8 @@ export interface SequenceActivities {
     anchorAt?: string;
     stage: string;
     nextActionAt?: string;
+    /** The stage due at `nextActionAt` (absent in histories recorded before it existed). */
+    nextStage?: string;
     outcome: SequenceOutcome;
     outcomeStage?: string;
     running: boolean;

@@ -14,6 +14,11 @@ export const commands = {
     summary: 'the whole product on this machine: embedded Temporal, database, worker and HTTP API',
     load: () => import('./dev.js'),
   },
+  demo: {
+    summary:
+      "the demo clinic's first 130 days in a minute: every message, reply and booking, on a time-skipping server",
+    load: () => import('./demo.js'),
+  },
   server: {
     summary: 'the HTTP API and inbox forwarder (DATABASE_URL, a Temporal cluster)',
     load: () => import('./server.js'),

@@ -72,6 +72,8 @@ export const sequences = pgTable('sequences', {
   anchorAt: tz('anchor_at'),
   stage: text('stage'),
   nextActionAt: tz('next_action_at'),
+  /** 0008: the stage due at next_action_at. */
+  nextStage: text('next_stage'),
   outcome: text('outcome').notNull().default('running'),
   outcomeStage: text('outcome_stage'),
   running: boolean('running').notNull().default(true),

@@ -170,6 +170,7 @@ export function createInbound(deps: InboundDeps) {
     // With Advanced Opt-Out Twilio tells us which keyword it matched; its reading wins.
     const byTwilio: Record<string, ReplyIntent> = { STOP: 'opt_out', START: 'opt_in', HELP: 'help' };
     const intent: ReplyIntent = (p.OptOutType && byTwilio[p.OptOutType.toUpperCase()]) || classifyReply(p.Body);
+    const at = now();
     const [inbound] = await db
       .insert(inboundMessages)
       .values({
@@ -180,12 +181,12 @@ export function createInbound(deps: InboundDeps) {
         fromAddress: from,
         body: p.Body,
         intent,
+        receivedAt: at,
       })
       .onConflictDoNothing()
       .returning({ id: inboundMessages.id });
     if (!inbound) return undefined; // a redelivery: handled the first time
     log.info({ inboundId: inbound.id, clinicId: clinic.id, intent, matchedClients: clientIds.length }, 'inbound reply');
-    const at = now();
     const advanced = clinic.providers.twilio?.advancedOptOut ?? false;
 
     const task = async (reason: StaffTaskReason) => {

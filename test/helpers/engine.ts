@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { and, asc, eq } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
@@ -25,6 +25,7 @@ import { loadTemporalSettings } from '../../src/temporal/settings.js';
 import { createWorker, WORKFLOWS_PATH } from '../../src/temporal/worker.js';
 import { type SequenceStatus, sequenceWorkflowId } from '../../workflows/definitions.js';
 import { temporalBinaries } from './binaries.js';
+import { installQuietRuntime, quietSdkLogger } from './quiet-runtime.js';
 
 export const CLINIC_ID = 'demo-clinic';
 export const DAY_MS = 86_400_000;
@@ -113,7 +114,7 @@ function activityServerTime(): number {
 }
 
 export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installQuietRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalBinaries().testServer } },
     ...(opts.dataConverter ? { client: { dataConverter: opts.dataConverter } } : {}),
@@ -128,7 +129,7 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   const log = opts.log ?? createLogger({ level: 'silent' });
   const outbox = createOutboxProvider(log);
   const taskQueue = `test-${Math.random().toString(36).slice(2)}`;
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietSdkLogger() });
   const worker = await createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

@@ -16,8 +16,13 @@ import { DAY_MS, type Engine, perWorkflow, startEngine, treatment } from '../hel
 
 const HOUR = 3_600_000;
 let e: Engine;
-/** Server time from which the platform answers again (set per test). */
-let recoversAt = Number.POSITIVE_INFINITY;
+/**
+ * Server time from which the platform answers again, per client. Per client, not per test: the
+ * first test's sequence keeps running through the second, and one shared instant pushed far ahead
+ * failed its later checks too — ten thousand retries 10 minutes apart that made the second test
+ * take a minute, time out or miss its own attempts on a loaded machine.
+ */
+const recoversAt = new Map<string, number>();
 /** From then on, what the platform says about each client (by external id). */
 const platformBookings = new Map<string, { appointmentId: string; startAt: string }>();
 const attemptsWhileDown = new Map<string, number[]>();
@@ -30,7 +35,7 @@ beforeAll(async () => {
     async checkBooking(ctx, q) {
       // The server time this attempt was scheduled at: deterministic under time skipping.
       const at = Context.current().info.currentAttemptScheduledTimestampMs;
-      if (at < recoversAt) {
+      if (at < (recoversAt.get(q.clientExternalId) ?? Number.POSITIVE_INFINITY)) {
         attemptsWhileDown.set(q.clientExternalId, [...(attemptsWhileDown.get(q.clientExternalId) ?? []), at]);
         throw new RebookError('provider_unavailable', 'booking platform API unavailable (HTTP 503) after 4 attempts');
       }
@@ -54,8 +59,9 @@ async function enroll(clientId: string) {
 it('platform down when the day-80 reminder is due: nothing is sent while the check fails, retries back off, and the reminder goes out once it answers "not booked"', async () => {
   const { t0, wf } = await enroll('unreach-free');
   const due = demoDue(t0, 80);
-  recoversAt = due + 26 * HOUR;
-  await e.sleepUntil(recoversAt - 60_000);
+  const recovers = due + 26 * HOUR;
+  recoversAt.set('unreach-free', recovers);
+  await e.sleepUntil(recovers - 60_000);
   // A day of failed checks: no reminder, not even a ledger reservation.
   expect(await ledger(wf)).toEqual([]);
   const attempts = attemptsWhileDown.get('unreach-free') ?? [];
@@ -67,23 +73,24 @@ it('platform down when the day-80 reminder is due: nothing is sent while the che
   expect(Math.max(...gaps)).toBeLessThanOrEqual(10 * 60_000 + 1_000);
   expect(gaps.at(-1)!).toBeGreaterThanOrEqual(9 * 60_000);
 
-  await e.sleepUntil(recoversAt + 3 * HOUR);
+  await e.sleepUntil(recovers + 3 * HOUR);
   const sent = await ledger(wf);
   expect(sent.map((m) => m.stage)).toEqual(['reminder']);
   // Sent after the platform answered, never before.
-  expect(sent[0]!.sentAt!.getTime()).toBeGreaterThanOrEqual(recoversAt);
+  expect(sent[0]!.sentAt!.getTime()).toBeGreaterThanOrEqual(recovers);
   expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({ running: true });
 }, 180_000);
 
 it('platform down, and the client books meanwhile (seen only by the platform): once it answers, the sequence ends booked and nothing was ever sent', async () => {
   const { t0, wf } = await enroll('unreach-booked');
   const due = demoDue(t0, 80);
-  recoversAt = due + 30 * HOUR;
+  const recovers = due + 30 * HOUR;
+  recoversAt.set('unreach-booked', recovers);
   platformBookings.set('unreach-booked', {
     appointmentId: 'platform-only-1',
     startAt: new Date(due + 10 * DAY_MS).toISOString(),
   });
-  await e.sleepUntil(recoversAt + HOUR);
+  await e.sleepUntil(recovers + HOUR);
   expect((attemptsWhileDown.get('unreach-booked') ?? []).length).toBeGreaterThan(10);
   const result = await e.result(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch' });

@@ -6,18 +6,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  makeTelemetryFilterString,
-  Runtime,
-  Worker,
-  type WorkflowBundle,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker.js';
 import { historyFromJson } from '../helpers/history-json.js';
+import { installQuietRuntime, quietSdkLogger } from '../helpers/quiet-runtime.js';
 
 const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const files = readdirSync(HISTORIES_DIR)
@@ -30,12 +24,9 @@ const histories = files.map((f) => ({
 
 let bundle: WorkflowBundle;
 beforeAll(async () => {
-  // The control case fails workflow tasks on purpose: keep core's warnings about it out of the output.
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-  });
-  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  // The control case fails workflow tasks on purpose: its warnings stay out of the output.
+  installQuietRuntime();
+  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietSdkLogger() });
 });
 
 it('has recorded histories of complete sequences to replay', () => {
@@ -60,7 +51,7 @@ it('replays every recorded history against the current workflow code without a d
 it('rejects a history replayed against incompatible workflow code (the check can fail)', async () => {
   const changed = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../fixtures/workflows/nondeterministic.ts', import.meta.url)),
-    logger: new DefaultLogger('WARN'),
+    logger: quietSdkLogger(),
   });
   const [first] = histories;
   await expect(

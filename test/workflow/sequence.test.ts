@@ -309,6 +309,31 @@ describe('late and refused enrollments', () => {
     });
   });
 
+  it('names the stage due next, at nextActionAt, when two stages were skipped as past due (92 days late)', async () => {
+    // The README's first example: before, the status said `stage: incentive` with the check-in's instant.
+    const t0 = (await treatmentSlot(e)) - 92 * DAY_MS;
+    await e.send(treatment({ clientId: 'late-92', appointmentId: 'late-92-appt', completedAt: iso(t0) }));
+    const wf = await e.workflowIdFor('late-92');
+    await e.sleep('1h');
+    const next = async () => {
+      const [st, row] = await Promise.all([status(wf), rowOf(wf)]);
+      return {
+        live: [st.stage, st.nextStage, st.nextActionAt],
+        row: [row?.stage, row?.nextStage, row?.nextActionAt?.toISOString()],
+      };
+    };
+    const waiting = ['incentive', 'results_checkin', iso(demoDue(t0, 95))];
+    expect(await next()).toEqual({ live: waiting, row: waiting });
+
+    await e.sleepUntil(demoDue(t0, 95) + MINUTE_MS);
+    const afterCheckin = ['results_checkin', 'staff_escalation', iso(demoDue(t0, 100))];
+    expect(await next()).toEqual({ live: afterCheckin, row: afterCheckin });
+
+    await e.sleepUntil(demoDue(t0, 100) + MINUTE_MS);
+    const closing = ['staff_escalation', 'window_close', iso(demoDayEnd(t0, 120))];
+    expect(await next()).toEqual({ live: closing, row: closing });
+  });
+
   it('does not enroll a treatment older than interval + 30 days (window_passed)', async () => {
     const completedAt = e.now() - 125 * DAY_MS;
     const res = await e.send(

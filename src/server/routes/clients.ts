@@ -27,6 +27,7 @@ const clientView = z
         treatmentType: z.string(),
         outcome: z.string(),
         running: z.boolean(),
+        nextStage: z.string().nullable().describe('the stage due at `nextActionAt`'),
         nextActionAt: isoTime.nullable(),
       }),
     ),
@@ -73,6 +74,7 @@ export const registerClientRoutes: FastifyPluginAsyncZod = async (app) => {
           treatmentType: s.treatmentType,
           outcome: s.outcome,
           running: s.running,
+          nextStage: s.nextStage,
           nextActionAt: s.nextActionAt?.toISOString() ?? null,
         })),
       };

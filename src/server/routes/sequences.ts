@@ -26,7 +26,11 @@ export const sequenceView = z
     treatmentType: z.string(),
     anchorAppointmentId: z.string().nullable(),
     anchorAt: isoTime.nullable(),
-    stage: z.string().nullable(),
+    stage: z.string().nullable().describe('the last stage reached (`enrolled` before the first)'),
+    nextStage: z
+      .string()
+      .nullable()
+      .describe('the stage due at `nextActionAt` (`window_close`: only the rebooking window closing is left)'),
     nextActionAt: isoTime.nullable(),
     outcome: z.string(),
     outcomeStage: z.string().nullable(),
@@ -35,7 +39,8 @@ export const sequenceView = z
   .meta({ id: 'Sequence' });
 
 const liveView = z.object({
-  stage: z.string(),
+  stage: z.string().describe('the last stage reached'),
+  nextStage: z.string().nullable().describe('the stage due at `nextActionAt`'),
   nextActionAt: isoTime.nullable(),
   outcome: z.string(),
   outcomeStage: z.string().nullable(),
@@ -54,6 +59,7 @@ const view = ({ s, clientExternalId }: Row): z.infer<typeof sequenceView> => ({
   anchorAppointmentId: s.anchorAppointmentId,
   anchorAt: iso(s.anchorAt),
   stage: s.stage,
+  nextStage: s.nextStage,
   nextActionAt: iso(s.nextActionAt),
   outcome: s.outcome,
   outcomeStage: s.outcomeStage,
@@ -128,6 +134,7 @@ export const registerSequenceRoutes: FastifyPluginAsyncZod = async (app) => {
         lookup.state === 'ok'
           ? {
               stage: lookup.status.stage,
+              nextStage: lookup.status.nextStage ?? null,
               nextActionAt: lookup.status.nextActionAt ?? null,
               outcome: lookup.status.outcome,
               outcomeStage: lookup.status.outcomeStage ?? null,
