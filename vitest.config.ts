@@ -8,7 +8,7 @@ export default defineConfig({
     // picked free-then-bound (a race between files) and whose first workflow tasks starved under
     // two cores' worth of parallel load. Sequential files cost wall time, not flakiness.
     fileParallelism: false,
-    include: ['test/**/*.test.ts', 'connectors/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx', 'connectors/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],

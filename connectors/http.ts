@@ -11,9 +11,20 @@ import type { Logger } from '../src/log.js';
 /** Counts vendor API calls per platform and clinic (every attempt, retries included). */
 export class ApiCallCounter {
   private readonly counts = new Map<string, number>();
+  /** Calls not yet written to the database (see connectors/api-call-log.ts). */
+  private unrecorded = new Map<string, { platform: string; clinicId: string; calls: number }>();
   add(platform: string, clinicId: string): void {
     const key = `${platform}/${clinicId}`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const u = this.unrecorded.get(key);
+    if (u) u.calls++;
+    else this.unrecorded.set(key, { platform, clinicId, calls: 1 });
+  }
+  /** The calls made since the last drain, per platform and clinic; the caller records them. */
+  drain(): { platform: string; clinicId: string; calls: number }[] {
+    const out = [...this.unrecorded.values()];
+    this.unrecorded = new Map();
+    return out;
   }
   get(platform: string, clinicId?: string): number {
     let n = 0;

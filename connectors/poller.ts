@@ -10,7 +10,7 @@
  */
 import type { ConfigStore } from '../src/config/store.js';
 import type { Db } from '../src/db/client.js';
-import { claimStamp } from '../src/db/connector-store.js';
+import { claimStamp, recordConnectorError, writeState } from '../src/db/connector-store.js';
 import type { Ingest } from '../src/ingest/inbox.js';
 import type { Logger } from '../src/log.js';
 import { connectors } from './registry.js';
@@ -19,6 +19,20 @@ import type { BookingConnector, ConnectorRuntime } from './types.js';
 /** First key of the poll election's advisory locks (the migration runner uses 727_001). */
 export const POLL_LOCK_NAMESPACE = 727_002;
 const CLAIM_KEY = 'poll.claimedAt';
+/** connector_state key: when a poll last stored its items and moved its cursor (console: connector health). */
+export const POLL_SUCCEEDED_KEY = 'poll.succeededAt';
+
+/** A failed poll, durably (connector_errors): its code only. A failure to record it is not the poll's failure. */
+async function recordPollError(db: Db, clinicId: string, platform: string, err: unknown, nowMs: number) {
+  const code = (err as { code?: unknown }).code;
+  await recordConnectorError(db, {
+    clinicId,
+    platform,
+    source: 'poll',
+    code: typeof code === 'string' && /^[a-z0-9_.-]{1,60}$/i.test(code) ? code : (err as Error).name || 'Error',
+    occurredAt: new Date(nowMs),
+  }).catch(() => undefined);
+}
 
 /**
  * Claims a clinic's poll across replicas. The check-and-set of the shared claim stamp runs under
@@ -72,6 +86,7 @@ export function createPoller(deps: {
           const { stored } = await deps.ingest.store(clinic.id, clinic.platform, result.items);
           await result.commit();
           await deps.ingest.processStored(stored);
+          await writeState(deps.db, clinic.id, clinic.platform, POLL_SUCCEEDED_KEY, new Date(now).toISOString());
           total += stored.length;
           if (stored.length)
             deps.log.info(
@@ -88,6 +103,7 @@ export function createPoller(deps: {
             },
             'poll failed; will retry next interval',
           );
+          await recordPollError(deps.db, clinic.id, clinic.platform, err, now);
         }
       }
       return total;

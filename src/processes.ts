@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { startApiCallLog } from '../connectors/api-call-log.js';
 import { createPoller } from '../connectors/poller.js';
 import { createBookingChecker, vendorResolver } from '../connectors/registry.js';
 import { createConnectorRuntime } from '../connectors/shared.js';
@@ -52,6 +53,7 @@ export async function runServer(opts: {
   const { env, database, log } = opts;
   const runtime = opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log });
   watchApiCalls(runtime.counter);
+  const apiCallLog = startApiCallLog(database.db, runtime.counter, { log });
   const ingest = createIngest({
     db: database.db,
     config: opts.config,
@@ -136,6 +138,7 @@ export async function runServer(opts: {
           'stopped before the inbox forwarder finished; its rows stay pending',
         );
       await app.close();
+      await apiCallLog.stop();
     },
   };
 }
@@ -158,6 +161,7 @@ export async function runWorker(opts: {
   const outbox = createOutboxProvider(opts.log);
   const runtime = opts.connectorRuntime ?? createConnectorRuntime({ secrets: opts.secrets, log: opts.log });
   watchApiCalls(runtime.counter);
+  const apiCallLog = startApiCallLog(opts.database.db, runtime.counter, { log: opts.log });
   const dataConverter = dataConverterFor(opts.settings, opts.secrets);
   const worker = await createWorker({
     connection: opts.connection,
@@ -182,6 +186,7 @@ export async function runWorker(opts: {
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
+      await apiCallLog.stop();
     },
   };
 }

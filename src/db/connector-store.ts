@@ -7,7 +7,15 @@
  */
 import { and, asc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import { type Db, rows } from './client.js';
-import { appointments, clients, connectorClientRefs, connectorState, inboxEvents } from './schema.js';
+import {
+  appointments,
+  clients,
+  connectorClientRefs,
+  connectorErrors,
+  connectorState,
+  inboxEvents,
+  vendorApiCalls,
+} from './schema.js';
 
 export interface BookedAppointment {
   /** The platform's appointment id. */
@@ -256,4 +264,28 @@ export async function clientsByRef(
         inArray(connectorClientRefs.vendorRef, vendorRefs),
       ),
     );
+}
+
+/** A connector failure, by code only (no vendor text, which may carry client data): the console's connector health reads them. */
+export async function recordConnectorError(
+  db: Db,
+  e: { clinicId: string; platform: string; source: 'poll' | 'webhook'; code: string; occurredAt: Date },
+): Promise<void> {
+  await db.insert(connectorErrors).values(e);
+}
+
+/** Adds calls to a UTC day's count per clinic and platform (one upsert per batch, however many replicas). */
+export async function addVendorApiCalls(
+  db: Db,
+  day: string,
+  batch: readonly { clinicId: string; platform: string; calls: number }[],
+): Promise<void> {
+  if (batch.length === 0) return;
+  await db
+    .insert(vendorApiCalls)
+    .values(batch.map((b) => ({ clinicId: b.clinicId, platform: b.platform, day, calls: b.calls })))
+    .onConflictDoUpdate({
+      target: [vendorApiCalls.clinicId, vendorApiCalls.platform, vendorApiCalls.day],
+      set: { calls: sql`${vendorApiCalls.calls} + excluded.calls` },
+    });
 }

@@ -1,5 +1,16 @@
 /** Drizzle table definitions mirroring migrations/*.sql (the SQL files are the source of truth). */
-import { bigserial, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  date,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -238,6 +249,9 @@ export const inboundMessages = pgTable('inbound_messages', {
   body: text('body').notNull(),
   intent: text('intent').notNull(),
   receivedAt: tz('received_at').notNull().defaultNow(),
+  /** 0008: staff marked the reply handled (a reply that raised a task is also handled once the task is resolved). */
+  handledAt: tz('handled_at'),
+  handledBy: text('handled_by'),
 });
 
 export const incentives = pgTable('incentives', {
@@ -320,3 +334,28 @@ export const serviceMappings = pgTable(
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.serviceKey] })],
 );
+
+// 0008_console_data.sql
+
+/** Vendor API calls per clinic, platform and UTC day, across every process (the budget is per clinic). */
+export const vendorApiCalls = pgTable(
+  'vendor_api_calls',
+  {
+    clinicId: text('clinic_id').notNull(),
+    platform: text('platform').notNull(),
+    /** YYYY-MM-DD (UTC). */
+    day: date('day', { mode: 'string' }).notNull(),
+    calls: integer('calls').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.platform, t.day] })],
+);
+
+/** Connector failures that were only logged before (a failed poll): codes, never vendor bodies. */
+export const connectorErrors = pgTable('connector_errors', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  clinicId: text('clinic_id').notNull(),
+  platform: text('platform').notNull(),
+  source: text('source').notNull(),
+  code: text('code').notNull(),
+  occurredAt: tz('occurred_at').notNull().defaultNow(),
+});

@@ -6,9 +6,12 @@
  * mapping takes effect on every server at once. Ingest consults it before the synonyms.
  */
 import { and, desc, eq, gte, isNull } from 'drizzle-orm';
+import { type LoadedConfig, treatmentTypesFor } from '../config/load.js';
+import type { ClinicConfig } from '../config/schema.js';
 import { normalizeServiceName } from '../core/classify.js';
 import type { Db } from '../db/client.js';
 import { serviceMappings, unmappedServices } from '../db/schema.js';
+import { RebookError } from '../errors.js';
 
 /** `id:<vendor service id>` when the platform gave one, else `name:<normalised name>`. */
 export function serviceKeyOf(service: { id?: string | null; name: string }): string {
@@ -59,6 +62,30 @@ export async function saveServiceMapping(
     })
     .returning();
   return row!;
+}
+
+/**
+ * A staff decision as the API and the console take it: the key checked and normalised, the
+ * treatment type one the clinic runs (or null: not a repeatable treatment), then saved. Problems
+ * name the field (`body.serviceKey`, `body.treatmentType`).
+ */
+export async function mapService(
+  db: Db,
+  config: LoadedConfig,
+  clinic: ClinicConfig,
+  m: { serviceKey: string; treatmentType: string | null; mappedBy: string | null },
+  at = new Date(),
+): Promise<ServiceMapping> {
+  const serviceKey = normalizeServiceKey(m.serviceKey);
+  if (!serviceKey)
+    throw new RebookError('validation_failed', 'invalid service key', {
+      issues: [{ path: 'body.serviceKey', message: 'expected id:<service id> or name:<service name>' }],
+    });
+  if (m.treatmentType !== null && !treatmentTypesFor(config, clinic).has(m.treatmentType))
+    throw new RebookError('validation_failed', 'unknown treatment type', {
+      issues: [{ path: 'body.treatmentType', message: 'not a treatment type this clinic runs' }],
+    });
+  return saveServiceMapping(db, clinic.id, { serviceKey, treatmentType: m.treatmentType, mappedBy: m.mappedBy }, at);
 }
 
 export async function listServiceMappings(db: Db, clinicId: string): Promise<ServiceMapping[]> {

@@ -279,6 +279,10 @@ export function createInbound(deps: InboundDeps) {
         if (m.channel === 'email') await markUndeliverable(db, m.clientId, channel, e.event, at);
         break;
       case 'spamreport':
+        // Kept per message as well: the console's sending health counts spam reports apart from unsubscribes.
+        await db.insert(messageEvents).values({ messageId: m.id, event: 'spamreport', occurredAt: at });
+        if (m.channel === 'email') await recordOptOut(db, ref, channel, 'provider', at, e.sg_event_id);
+        break;
       case 'unsubscribe':
       case 'group_unsubscribe':
         if (m.channel === 'email') await recordOptOut(db, ref, channel, 'provider', at, e.sg_event_id);

@@ -63,9 +63,9 @@ export interface ReportTypeInfo {
 }
 
 /** Ledger statuses that mean the provider (or the outbox) took the message. */
-const NOT_SENT = new Set(['sending', 'retry_pending', 'rejected']);
-const DELIVERED = new Set(['delivered', 'read']);
-const FAILED = new Set(['undelivered', 'failed', 'bounced', 'dropped']);
+export const NOT_SENT = new Set(['sending', 'retry_pending', 'rejected']);
+export const DELIVERED = new Set(['delivered', 'read']);
+export const FAILED = new Set(['undelivered', 'failed', 'bounced', 'dropped']);
 
 export interface HeldBack {
   /** Stages deferred by the send window (sent later, or suppressed for another reason). */

@@ -14,6 +14,7 @@ const productTables = [
   'client_channels',
   'clients',
   'connector_client_refs',
+  'connector_errors',
   'connector_state',
   'consent_events',
   'delivery_holds',
@@ -28,6 +29,7 @@ const productTables = [
   'service_mappings',
   'staff_tasks',
   'unmapped_services',
+  'vendor_api_calls',
 ];
 
 async function tables(db: Db): Promise<string[]> {

@@ -5,14 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { treatmentTypesFor } from '../../config/load.js';
-import { RebookError } from '../../errors.js';
-import {
-  listServiceMappings,
-  normalizeServiceKey,
-  saveServiceMapping,
-  unmappedServicesOf,
-} from '../../ingest/service-mappings.js';
+import { listServiceMappings, mapService, unmappedServicesOf } from '../../ingest/service-mappings.js';
 import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
 const DAY_MS = 86_400_000;
@@ -110,21 +103,12 @@ export const registerServiceRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (req) => {
       const clinic = app.clinicFor(req);
-      const serviceKey = normalizeServiceKey(req.body.serviceKey);
-      if (!serviceKey)
-        throw new RebookError('validation_failed', 'invalid service key', {
-          issues: [{ path: 'body.serviceKey', message: 'expected id:<service id> or name:<service name>' }],
-        });
       const type = req.body.treatmentType;
-      if (type !== null && !treatmentTypesFor(app.deps.config.current(), clinic).has(type)) {
-        throw new RebookError('validation_failed', 'unknown treatment type', {
-          issues: [{ path: 'body.treatmentType', message: 'not a treatment type this clinic runs' }],
-        });
-      }
-      const m = await saveServiceMapping(
+      const m = await mapService(
         db,
-        clinic.id,
-        { serviceKey, treatmentType: type, mappedBy: req.principal?.keyId ?? null },
+        app.deps.config.current(),
+        clinic,
+        { serviceKey: req.body.serviceKey, treatmentType: type, mappedBy: req.principal?.keyId ?? null },
         new Date(now()),
       );
       req.log.info({ clinicId: clinic.id, treatmentType: type, keyId: req.principal?.keyId }, 'service mapped');

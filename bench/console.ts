@@ -1,0 +1,190 @@
+/**
+ * `npm run bench:console`: server-side time of the console's pages on a clinic with 20,000
+ * clients, 60,000 messages and 2,000 open tasks (PGlite in this process by default; PostgreSQL
+ * when BENCH_DATABASE_URL is set, in a clinic id of its own so reruns do not collide).
+ *
+ * Each entry is one page's server work — its queries and the render to an HTML string — measured
+ * round-robin with a trivial baseline (a static /healthz answered through fastify's inject) in the
+ * same run, so the machine's load weighs on both. Adding a page (the call list, the client page
+ * once the console routes exist) is one entry in `pages`.
+ *
+ * Knobs: BENCH_RUNS (60), BENCH_CLIENTS (20000), BENCH_MESSAGES (60000), BENCH_TASKS (2000).
+ * Writes bench/RESULTS-console.md.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'drizzle-orm';
+import Fastify from 'fastify';
+import { h } from 'preact';
+import { render } from 'preact-render-to-string';
+import { type LoadedConfig, loadConfig } from '../src/config/load.js';
+import { loadAgencyOverview } from '../src/console/data/agency-overview.js';
+import { loadClinicDashboard } from '../src/console/data/clinic-dashboard.js';
+import { loadConversationThreads } from '../src/console/data/conversations.js';
+import { AgencyBody } from '../src/console/pages/agency-body.js';
+import { DashboardBody } from '../src/console/pages/dashboard-body.js';
+import { openDatabase } from '../src/db/client.js';
+import { parsePeriod } from '../src/reports/query.js';
+import { seedConsoleClinic } from '../test/helpers/console-seed.js';
+
+const TARGET_P95_MS = 100;
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer (got "${raw}")`);
+  return n;
+}
+
+const params = {
+  runs: Math.max(50, intEnv('BENCH_RUNS', 60)),
+  clients: intEnv('BENCH_CLIENTS', 20_000),
+  messages: intEnv('BENCH_MESSAGES', 60_000),
+  tasks: intEnv('BENCH_TASKS', 2_000),
+};
+
+interface Page {
+  name: string;
+  /** One page's server work: its queries and its render to HTML. Returns the HTML (its size is reported). */
+  run(): Promise<string>;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+
+async function main() {
+  const url = process.env.BENCH_DATABASE_URL;
+  const database = await openDatabase(url ? { url } : { pgliteMemory: true });
+  const nowMs = Date.now();
+  const clinicId = url ? `bench-${randomBytes(4).toString('hex')}` : 'demo-clinic';
+  const base = loadConfig('config');
+  const demo = base.clinics.get('demo-clinic')!;
+  const clinic = { ...demo, id: clinicId, agency: 'bench-agency' };
+  const config: LoadedConfig = {
+    ...base,
+    clinics: new Map([[clinicId, clinic]]),
+    catalogs: new Map([[clinicId, base.catalogs.get('demo-clinic') ?? base.catalog]]),
+    agencies: new Map([['bench-agency', { id: 'bench-agency', name: 'Bench agency', file: 'agencies/bench.yaml' }]]),
+  };
+
+  const seedStart = performance.now();
+  await seedConsoleClinic(database.db, {
+    clinicId,
+    clients: params.clients,
+    messages: params.messages,
+    openTasks: params.tasks,
+    days: 365,
+    nowMs,
+    replies: 2_000,
+    platform: 'generic',
+  });
+  const seedMs = performance.now() - seedStart;
+  // Fresh statistics, as autovacuum would have after a bulk load of this size.
+  await database.db.execute(sql`analyze`);
+
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.ready();
+
+  const period90 = parsePeriod({}, clinic.timeZone, nowMs);
+  const period365 = { fromMs: nowMs - 365 * 86_400_000, toMs: nowMs };
+  const pages: Page[] = [
+    { name: 'baseline: static /healthz (inject)', run: async () => (await app.inject({ url: '/healthz' })).body },
+    {
+      name: 'clinic dashboard, default period (90 days)',
+      run: async () =>
+        render(
+          h(DashboardBody, {
+            data: await loadClinicDashboard(database.db, config, clinic, period90, nowMs),
+            nowMs,
+            mapServiceAction: '/app/map',
+          }),
+        ),
+    },
+    {
+      name: 'clinic dashboard, 12 months',
+      run: async () =>
+        render(
+          h(DashboardBody, {
+            data: await loadClinicDashboard(database.db, config, clinic, period365, nowMs),
+            nowMs,
+            mapServiceAction: '/app/map',
+          }),
+        ),
+    },
+    {
+      name: 'agency overview (1 clinic), 90 days',
+      run: async () =>
+        render(
+          h(AgencyBody, {
+            data: await loadAgencyOverview(database.db, config, 'bench-agency', period90, nowMs),
+            clinicHref: (id: string) => `/app/clinics/${id}`,
+          }),
+        ),
+    },
+    {
+      name: 'conversation threads (50 newest, data only)',
+      run: async () => JSON.stringify(await loadConversationThreads(database.db, clinicId, { limit: 50 })),
+    },
+  ];
+
+  const times = pages.map(() => [] as number[]);
+  const sizes = pages.map(() => 0);
+  for (let round = -3; round < params.runs; round++)
+    for (const [i, p] of pages.entries()) {
+      const t0 = performance.now();
+      const html = await p.run();
+      const ms = performance.now() - t0;
+      if (round >= 0) times[i]!.push(ms);
+      sizes[i] = html.length;
+    }
+  await app.close();
+  await database.close();
+
+  const rows = pages.map((p, i) => {
+    const sorted = [...times[i]!].sort((a, b) => a - b);
+    return {
+      name: p.name,
+      p50: quantile(sorted, 0.5),
+      p95: quantile(sorted, 0.95),
+      max: sorted.at(-1)!,
+      size: sizes[i]!,
+    };
+  });
+  const fmt = (ms: number) => ms.toFixed(ms < 10 ? 2 : 1);
+  const load = loadavg().map((l) => l.toFixed(2));
+  const engine = url ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'PGlite (in process, memory)';
+  const pass = rows.slice(1).every((r) => r.p95 < TARGET_P95_MS);
+  const table = [
+    '| page (server work: queries + render) | p50 ms | p95 ms | max ms | HTML bytes |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.max)} | ${r.size} |`),
+  ].join('\n');
+  const md = `# Console benchmark
+
+Command: \`${url ? 'BENCH_DATABASE_URL=postgres://… ' : ''}npm run bench:console\` (bench/console.ts), ${new Date(nowMs).toISOString()}.
+
+Data: one clinic with ${params.clients.toLocaleString('en-US')} clients (one treatment each over the last 365 days),
+${params.messages.toLocaleString('en-US')} ledger messages, ${params.tasks.toLocaleString('en-US')} open staff tasks, 2,000 inbound replies,
+${params.clients.toLocaleString('en-US')} inbox rows (seeded in ${(seedMs / 1000).toFixed(1)} s). Engine: ${engine}.
+Machine: ${availableParallelism()} × ${cpus()[0]?.model ?? 'cpu'}, load average ${load.join(' / ')} at the end (shared machine).
+
+${params.runs} measured runs per page after 3 warm-up rounds, round-robin with the baseline so load weighs on all alike.
+Times are server-side: the page's queries and its render to an HTML string (no auth, layout or network).
+
+${table}
+
+Target: p95 < ${TARGET_P95_MS} ms for every page: ${pass ? '✔' : '✘'}.
+Call list and client page: add them as entries in \`pages\` once the console routes exist.
+`;
+  writeFileSync(new URL('./RESULTS-console.md', import.meta.url), md);
+  process.stdout.write(`${md}\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
