@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Console pages are TSX rendered by preact (tsconfig says the same for tsc and tsx).
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   test: {
     // Temporal's native worker and test servers want a process of their own per file.
     pool: 'forks',

@@ -58,5 +58,24 @@ if [ -z "$cli" ] || [ -z "$test_server" ]; then
   exit 1
 fi
 
+# The console's browser tests drive Debian's chromium (playwright-core brings no browser, and its
+# own download cannot reach the internet here). Only for tests (`npm test` passes --tests).
+if [ "${1:-}" = "--tests" ]; then
+  chromium_path="${REBOOK_CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ ! -x "$chromium_path" ]; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+      log "installing chromium (apt-get) for the console's browser tests"
+      apt-get update -q >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2
+    fi
+    if [ ! -x "$chromium_path" ]; then
+      log "ERROR: no chromium at $chromium_path (the console's browser tests need it)."
+      log "Install it (Debian/Ubuntu: sudo apt-get install --no-install-recommends chromium),"
+      log "or set REBOOK_CHROMIUM_PATH to a Chromium or Chrome executable."
+      exit 1
+    fi
+  fi
+fi
+
 mkdir -p .data
 printf 'TEMPORAL_CLI_PATH=%s\nTEMPORAL_TEST_SERVER_PATH=%s\n' "$cli" "$test_server" > .data/temporal-bin.env

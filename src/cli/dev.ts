@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { createConfigStore, watchConfig } from '../config/store.js';
+import { ensureDevAdmin } from '../console/accounts/dev-admin.js';
 import { holdEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 import { createLogger, type Logger, logFormatFor } from '../log.js';
@@ -112,12 +113,14 @@ async function dev(env: Env, log: Logger): Promise<void> {
   parts.push({ stop: async () => announced.remove() });
 
   const clinicIds = [...config.current().clinics.keys()].join(', ');
+  const consoleLine = await ensureDevAdmin(database.db, config.current(), server.url);
   process.stdout.write(
     `${[
       '',
       `  Rebook is running (${database.engine} database, embedded Temporal).`,
       `  API          ${server.url}/v1/clinics/demo-clinic/events   clinics: ${clinicIds}`,
       `  API key      ${generated ? `${apiKey}  (generated; set REBOOK_API_KEY to choose your own)` : '(from REBOOK_API_KEY)'}`,
+      `  Console      ${consoleLine}`,
       `  API docs     ${server.url}/docs  (OpenAPI: ${server.url}/openapi.json)`,
       `  Temporal UI  ${temporalServer.uiUrl}  (frontend ${temporalServer.address})`,
       `  Outbox       GET ${server.url}/v1/clinics/demo-clinic/messages  (no SMS/email credentials: messages are held there)`,

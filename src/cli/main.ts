@@ -51,6 +51,10 @@ export const commands = {
     summary: 'create, list and revoke API keys',
     load: () => import('./keys.js'),
   },
+  users: {
+    summary: 'console accounts: create (a one-time link), list, revoke, reset-link',
+    load: () => import('./users.js'),
+  },
   inbox: {
     summary: 'the event inbox: dead-lettered and pending rows, and retries',
     load: () => import('./inbox.js'),

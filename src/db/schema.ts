@@ -249,7 +249,7 @@ export const inboundMessages = pgTable('inbound_messages', {
   body: text('body').notNull(),
   intent: text('intent').notNull(),
   receivedAt: tz('received_at').notNull().defaultNow(),
-  /** 0008: staff marked the reply handled (a reply that raised a task is also handled once the task is resolved). */
+  /** 0009: staff marked the reply handled in the console (a reply that raised a task is also handled once the task is resolved). */
   handledAt: tz('handled_at'),
   handledBy: text('handled_by'),
 });
@@ -335,7 +335,7 @@ export const serviceMappings = pgTable(
   (t) => [primaryKey({ columns: [t.clinicId, t.serviceKey] })],
 );
 
-// 0008_console_data.sql
+// 0009_console_data.sql
 
 /** Vendor API calls per clinic, platform and UTC day, across every process (the budget is per clinic). */
 export const vendorApiCalls = pgTable(
@@ -358,4 +358,59 @@ export const connectorErrors = pgTable('connector_errors', {
   source: text('source').notNull(),
   code: text('code').notNull(),
   occurredAt: tz('occurred_at').notNull().defaultNow(),
+});
+
+// 0010_console.sql
+
+export const consoleRoles = ['agency_admin', 'clinic_manager', 'front_desk'] as const;
+export type ConsoleRole = (typeof consoleRoles)[number];
+
+/** People who sign in to the console (not API keys). */
+export const consoleUsers = pgTable('console_users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  role: text('role', { enum: consoleRoles }).notNull(),
+  agencyId: text('agency_id'),
+  clinicIds: text('clinic_ids').array().notNull().default([]),
+  passwordHash: text('password_hash'),
+  totpSecret: text('totp_secret'),
+  failedLogins: integer('failed_logins').notNull().default(0),
+  lockedUntil: tz('locked_until'),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  revokedAt: tz('revoked_at'),
+});
+
+/** Server-side sessions, keyed by the SHA-256 of the cookie's id. */
+export const consoleSessions = pgTable('console_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  csrfToken: text('csrf_token').notNull(),
+  clinicId: text('clinic_id'),
+  createdAt: tz('created_at').notNull(),
+  lastSeenAt: tz('last_seen_at').notNull(),
+  expiresAt: tz('expires_at').notNull(),
+  revokedAt: tz('revoked_at'),
+});
+
+/** One-time links: invitation, password reset, the first admin's setup. */
+export const consoleLinks = pgTable('console_links', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  purpose: text('purpose', { enum: ['invite', 'reset', 'setup'] }).notNull(),
+  createdAt: tz('created_at').notNull().defaultNow(),
+  expiresAt: tz('expires_at').notNull(),
+  usedAt: tz('used_at'),
+});
+
+/** Append-only record of views and actions, ids only. */
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: tz('at').notNull().defaultNow(),
+  userId: uuid('user_id'),
+  role: text('role').notNull(),
+  clinicId: text('clinic_id'),
+  clientId: uuid('client_id'),
+  action: text('action').notNull(),
+  target: text('target'),
 });

@@ -9,6 +9,7 @@ import type { AgencyConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
 import type { TrustProxy } from '../config/trust-proxy.js';
+import { type ConsoleOptions, registerConsole } from '../console/routes.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
 import type { Ingest } from '../ingest/inbox.js';
@@ -58,6 +59,8 @@ export interface AppDeps {
   rateLimits?: RateLimits;
   /** Proxies trusted for the client's address, which the rate limits key on (REBOOK_TRUST_PROXY); none by default. */
   trustProxy?: TrustProxy;
+  /** The console under /app (session limits, sign-in throttle); defaults apply when unset. */
+  console?: ConsoleOptions;
 }
 
 export interface RateLimits {
@@ -227,6 +230,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registerPreviewRoutes);
   await app.register(registerReportRoutes);
   await app.register(registerApiKeyRoutes);
+  // The console (issue 10): HTML pages under /app, in a scope of their own (cookies, form bodies, HTML errors).
+  await app.register(async (scope) => registerConsole(scope, deps.console));
   return app;
 }
 

@@ -10,6 +10,7 @@ const migrationFiles = readdirSync(new URL('../../src/db/migrations/', import.me
 const productTables = [
   'api_keys',
   'appointments',
+  'audit_log',
   'client_aliases',
   'client_channels',
   'clients',
@@ -17,6 +18,9 @@ const productTables = [
   'connector_errors',
   'connector_state',
   'consent_events',
+  'console_links',
+  'console_sessions',
+  'console_users',
   'delivery_holds',
   'inbound_messages',
   'inbox_events',

@@ -1,13 +1,14 @@
 /**
- * Front-desk work: claim and resolve staff tasks (resolving signals the client's sequences),
- * and look up / redeem incentive codes at the point of sale.
+ * Front-desk work: claim and resolve staff tasks (src/staff/tasks.ts, shared with the console:
+ * resolving signals the client's sequences), and look up / redeem incentive codes at the point of sale.
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { normalizeCode } from '../../core/incentives.js';
-import { incentives, sequences, staffTasks } from '../../db/schema.js';
+import { incentives } from '../../db/schema.js';
 import { RebookError } from '../../errors.js';
+import { claimTask, resolveTask } from '../../staff/tasks.js';
 import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
 const claimBody = z.strictObject({ by: z.string().trim().min(1).max(100) });
@@ -39,15 +40,7 @@ export const registerStaffWorkRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db } = app.deps;
   const now = () => new Date(app.deps.now ? app.deps.now() : Date.now());
 
-  async function taskOf(clinicId: string, taskId: string) {
-    if (!/^[0-9a-f-]{36}$/i.test(taskId)) throw new RebookError('not_found', 'unknown task', { field: 'taskId' });
-    const [t] = await db
-      .select()
-      .from(staffTasks)
-      .where(and(eq(staffTasks.id, taskId), eq(staffTasks.clinicId, clinicId)));
-    if (!t) throw new RebookError('not_found', 'unknown task', { field: 'taskId' });
-    return t;
-  }
+  const taskDeps = { db, now, ...(app.deps.signals ? { signals: app.deps.signals } : {}) };
 
   app.post(
     '/v1/clinics/:clinicId/tasks/:taskId/claim',
@@ -67,14 +60,7 @@ export const registerStaffWorkRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       const clinic = app.clinicFor(req);
       const body = req.body;
-      const t = await taskOf(clinic.id, req.params.taskId);
-      if (t.status === 'resolved') throw new RebookError('conflict', 'task already resolved');
-      if (t.status === 'claimed' && t.claimedBy !== body.by)
-        throw new RebookError('conflict', 'task claimed by someone else');
-      await db
-        .update(staffTasks)
-        .set({ status: 'claimed', claimedBy: body.by, claimedAt: now() })
-        .where(eq(staffTasks.id, t.id));
+      const t = await claimTask(taskDeps, clinic.id, req.params.taskId, body.by);
       return { id: t.id, status: 'claimed' as const, claimedBy: body.by };
     },
   );
@@ -106,42 +92,14 @@ export const registerStaffWorkRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       const clinic = app.clinicFor(req);
       const body = req.body;
-      const t = await taskOf(clinic.id, req.params.taskId);
-      if (t.status === 'resolved') {
-        if (t.outcome === body.outcome)
-          return { id: t.id, status: 'resolved' as const, outcome: t.outcome, sequencesSignalled: 0 };
-        throw new RebookError('conflict', 'task already resolved with another outcome');
-      }
-      const updated = await db
-        .update(staffTasks)
-        .set({
-          status: 'resolved',
-          outcome: body.outcome,
-          resolvedAt: now(),
-          ...(body.by ? { claimedBy: t.claimedBy ?? body.by } : {}),
-        })
-        .where(and(eq(staffTasks.id, t.id), eq(staffTasks.status, t.status)))
-        .returning({ id: staffTasks.id });
-      if (updated.length === 0) throw new RebookError('conflict', 'task changed concurrently; retry');
-      // The outcome reaches every running sequence of the client: one booking ends them all.
-      const running = await db
-        .select({ workflowId: sequences.workflowId })
-        .from(sequences)
-        .where(and(eq(sequences.clientId, t.clientId), eq(sequences.running, true)));
-      const signals = app.deps.signals;
-      if (!signals) throw new RebookError('temporal_unavailable', 'cannot reach the sequences');
-      let n = 0;
-      for (const s of running) {
-        const ok =
-          body.outcome === 'booked'
-            ? await signals.booked(s.workflowId, { appointmentId: `staff-task:${t.id}`, startAt: now().toISOString() })
-            : body.outcome === 'not_interested'
-              ? await signals.end(s.workflowId, { outcome: 'not_interested' })
-              : await signals.snooze(s.workflowId, { reason: 'staff_call_back' });
-        if (ok) n++;
-      }
+      const r = await resolveTask(taskDeps, clinic.id, req.params.taskId, {
+        outcome: body.outcome,
+        ...(body.by ? { by: body.by } : {}),
+      });
+      const t = r.task;
+      const n = r.sequencesSignalled;
       req.log.info({ taskId: t.id, outcome: body.outcome, sequencesSignalled: n }, 'staff task resolved');
-      return { id: t.id, status: 'resolved' as const, outcome: body.outcome, sequencesSignalled: n };
+      return { id: t.id, status: 'resolved' as const, outcome: t.outcome, sequencesSignalled: n };
     },
   );
 

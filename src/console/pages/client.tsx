@@ -1,0 +1,257 @@
+/** The client page: one timeline of what Rebook did for this client, and the actions staff take. */
+
+import {
+  formatDate,
+  formatDateTime,
+  formatPhone,
+  humanize,
+  intentLabels,
+  stageLabel,
+  taskReasonLabels,
+} from '../components/format.js';
+import { Csrf, EmptyState, Notice } from '../components/forms.js';
+import { Layout, type Viewer } from '../components/layout.js';
+import type { ClientDetail, ClientRow } from '../queries/client.js';
+
+interface Entry {
+  at: Date;
+  what: string;
+  detail?: string;
+  badge?: { text: string; kind?: 'ok' | 'warning' | 'danger' | 'muted' };
+}
+
+const statusKind = (s: string): 'ok' | 'warning' | 'danger' | 'muted' | undefined =>
+  ['delivered', 'read', 'sent', 'outbox', 'accepted', 'queued'].includes(s)
+    ? 'ok'
+    : ['failed', 'undelivered', 'bounced', 'dropped', 'rejected'].includes(s)
+      ? 'danger'
+      : undefined;
+
+function timeline(d: ClientDetail): Entry[] {
+  const entries: Entry[] = [
+    ...d.treatments
+      .filter((t) => t.status === 'completed' && t.startAt)
+      .map((t) => ({
+        at: t.startAt!,
+        what: `Treatment: ${t.serviceName ?? humanize(t.treatmentType ?? 'unknown')}`,
+        ...(t.treatmentType ? { detail: humanize(t.treatmentType) } : {}),
+      })),
+    ...d.treatments
+      .filter((t) => t.status === 'booked' && t.startAt)
+      .map((t) => ({ at: t.startAt!, what: 'Appointment booked', badge: { text: 'booked', kind: 'ok' as const } })),
+    ...d.messages.map((m) => ({
+      at: m.sentAt ?? m.dueAt,
+      what: `${stageLabel(m.stage)} · ${m.channel === 'sms' ? 'text' : humanize(m.channel)}`,
+      ...(m.body ? { detail: m.subject ? `${m.subject} — ${m.body}` : m.body } : {}),
+      badge: { text: m.status, ...(statusKind(m.status) ? { kind: statusKind(m.status)! } : {}) },
+    })),
+    ...d.holds.map((h) => ({
+      at: h.occurredAt,
+      what: `${stageLabel(h.stage)} ${h.kind}`,
+      detail: `Reason: ${humanize(h.reason)}${h.until ? ` (until ${h.until.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}`,
+      badge: { text: h.kind, kind: h.kind === 'suppressed' ? ('danger' as const) : ('warning' as const) },
+    })),
+    ...d.replies.map((r) => ({
+      at: r.receivedAt,
+      what: 'Reply from client',
+      detail: `“${r.body}” — ${intentLabels[r.intent] ?? humanize(r.intent)}`,
+      badge: { text: 'reply' },
+    })),
+    ...d.tasks.map((t) => ({
+      at: t.createdAt,
+      what: `Staff task: ${taskReasonLabels[t.reason] ?? humanize(t.reason)}`,
+      badge: {
+        text: t.status === 'resolved' ? `resolved: ${humanize(t.outcome ?? '')}` : t.status,
+        kind: t.status === 'resolved' ? ('muted' as const) : ('warning' as const),
+      },
+    })),
+    ...d.consent.map((c) => ({
+      at: c.occurredAt,
+      what: `Consent ${c.action} · ${c.channel === 'sms' ? 'texts' : 'email'}`,
+      detail: `Source: ${humanize(c.source)}`,
+      badge: { text: c.action, kind: c.action === 'revoked' ? ('danger' as const) : ('ok' as const) },
+    })),
+  ];
+  return entries.sort((a, b) => b.at.getTime() - a.at.getTime());
+}
+
+export function ClientPage(props: {
+  viewer: Viewer;
+  client: ClientRow;
+  clinicName: string;
+  timeZone: string;
+  detail: ClientDetail;
+  flash?: string;
+  error?: string;
+}) {
+  const { client, detail, timeZone, viewer } = props;
+  const sms = detail.channels.find((c) => c.channel === 'sms');
+  const email = detail.channels.find((c) => c.channel === 'email');
+  const smsState = sms?.optedOutAt
+    ? 'Opted out'
+    : sms?.undeliverableAt
+      ? 'Number unusable'
+      : client.consentSms
+        ? 'Yes'
+        : 'No consent';
+  const emailState = email?.optedOutAt
+    ? 'Opted out'
+    : email?.undeliverableAt
+      ? 'Address unusable'
+      : client.consentEmail
+        ? 'Yes'
+        : 'No consent';
+  const entries = timeline(detail);
+  const running = detail.sequences.filter((s) => s.running);
+  return (
+    <Layout title="Client" viewer={viewer} current="/app/clients">
+      {props.flash ? <Notice kind="success">{props.flash}</Notice> : null}
+      {props.error ? (
+        <div class="error-summary" role="alert">
+          <h2>There is a problem</h2>
+          <p>{props.error}</p>
+        </div>
+      ) : null}
+      <div class="client-head">
+        <h1>
+          {client.firstName} {client.lastName}
+        </h1>
+        <span class="hint">{props.clinicName}</span>
+      </div>
+      <div class="card">
+        <dl class="facts">
+          <div>
+            <dt>Phone</dt>
+            <dd>
+              {(client.phoneE164 ?? client.phone) ? (
+                <a href={`tel:${client.phoneE164 ?? client.phone}`}>
+                  {formatPhone((client.phoneE164 ?? client.phone)!)}
+                </a>
+              ) : (
+                '—'
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt>Email</dt>
+            <dd>{client.email ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Texts</dt>
+            <dd>{smsState}</dd>
+          </div>
+          <div>
+            <dt>Email messages</dt>
+            <dd>{emailState}</dd>
+          </div>
+        </dl>
+      </div>
+      <div class="grid-2">
+        <section aria-labelledby="timeline-title">
+          <h2 id="timeline-title">Timeline</h2>
+          {entries.length === 0 ? (
+            <EmptyState title="Nothing yet">
+              <p>Treatments, messages and replies appear here as they happen.</p>
+            </EmptyState>
+          ) : (
+            <div class="card">
+              <ol class="timeline">
+                {entries.map((e) => (
+                  <li>
+                    <span class="timeline__when">{formatDateTime(e.at, timeZone)}</span>
+                    <span class="timeline__what">{e.what}</span>{' '}
+                    {e.badge ? (
+                      <span class={`badge${e.badge.kind ? ` badge--${e.badge.kind}` : ''}`}>{e.badge.text}</span>
+                    ) : null}
+                    {e.detail ? <span class="timeline__detail">{e.detail}</span> : null}
+                  </li>
+                ))}
+              </ol>
+            </div>
+          )}
+        </section>
+        <aside aria-labelledby="sequences-title">
+          <h2 id="sequences-title">Sequences</h2>
+          {detail.sequences.length === 0 ? (
+            <div class="card">
+              <p>No sequence: this client has no repeatable treatment on record.</p>
+            </div>
+          ) : (
+            detail.sequences.map((s) => (
+              <div class="card">
+                <h3>{humanize(s.treatmentType)}</h3>
+                <p>
+                  <span class={s.running ? 'badge badge--ok' : 'badge badge--muted'}>
+                    {s.running ? 'running' : humanize(s.outcome)}
+                  </span>{' '}
+                  {s.anchorAt ? `treated ${formatDate(s.anchorAt, timeZone)}` : ''}
+                </p>
+                {s.running ? (
+                  <p class="hint">
+                    Reached: {s.stage ? stageLabel(s.stage) : '—'}
+                    {s.nextActionAt ? ` · next step ${formatDateTime(s.nextActionAt, timeZone)}` : ''}
+                  </p>
+                ) : s.outcomeStage ? (
+                  <p class="hint">Ended after: {stageLabel(s.outcomeStage)}</p>
+                ) : null}
+                {s.running ? (
+                  <form method="post" action={`/app/clients/${client.id}/sequence`} class="button-row">
+                    <Csrf token={viewer.csrf} />
+                    <input type="hidden" name="treatmentType" value={s.treatmentType} />
+                    <button class="button button--secondary button--small" type="submit" name="action" value="snooze">
+                      Pause (snooze)
+                    </button>
+                    <button class="button button--danger button--small" type="submit" name="action" value="end">
+                      End sequence
+                    </button>
+                  </form>
+                ) : null}
+              </div>
+            ))
+          )}
+          <h2>Record an opt-out</h2>
+          <div class="card">
+            <p>The client asked by phone or in person to stop messages.</p>
+            <form method="post" action={`/app/clients/${client.id}/opt-out`}>
+              <Csrf token={viewer.csrf} />
+              <fieldset class="field">
+                <legend class="label">Stop</legend>
+                <div class="checkboxes">
+                  <label>
+                    <input type="checkbox" name="channel" value="sms" /> Texts
+                  </label>
+                  <label>
+                    <input type="checkbox" name="channel" value="email" /> Email
+                  </label>
+                </div>
+              </fieldset>
+              <button class="button button--secondary" type="submit">
+                Record opt-out
+              </button>
+            </form>
+          </div>
+          {detail.incentives.length ? (
+            <>
+              <h2>Incentives</h2>
+              <div class="card">
+                <ul>
+                  {detail.incentives.map((i) => (
+                    <li>
+                      <span class="mono">{i.code}</span> — {i.description}{' '}
+                      <span class="badge">
+                        {i.redeemedAt ? 'redeemed' : `expires ${formatDate(i.expiresAt, timeZone)}`}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            </>
+          ) : null}
+          {running.length === 0 && detail.sequences.length > 0 ? (
+            <p class="hint">No sequence is running: nothing more will be sent.</p>
+          ) : null}
+        </aside>
+      </div>
+    </Layout>
+  );
+}
