@@ -38,7 +38,7 @@ async function cachedBundle() {
   const key = sourcesKey();
   const out = join(cache, key);
   if (existsSync(join(out, 'main.js'))) return join(out, 'main.js');
-  const { build } = await import('esbuild');
+  const { build, stop } = await import('esbuild');
   const building = join(cache, `${key}.${process.pid}.tmp`);
   await build({
     entryPoints: [entry],
@@ -65,6 +65,8 @@ async function cachedBundle() {
       },
     ],
   });
+  // esbuild's build service is a child process: end it, so the CLI's process is the only one.
+  await stop();
   // Published by one rename: a concurrent run either sees no bundle or a whole one.
   try {
     renameSync(building, out);
