@@ -6,25 +6,23 @@
  * both processes stop with exit code 0 on SIGTERM.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
-import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
-import { loadTemporalSettings } from '../../src/temporal/settings.js';
-import { temporalBinaries } from '../helpers/binaries.js';
+import type { DevServer } from '../../src/temporal/dev-server.js';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { until } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const API_KEY = 'build-test-api-key-0123456789';
 let dir: string;
 let pg: TestPostgres;
 let temporal: DevServer;
+let cluster: TestCluster;
 const procs: { name: string; child: ChildProcess; out: string; exited: Promise<number | null> }[] = [];
 
 function startFromDist(name: string, args: string[], env: NodeJS.ProcessEnv) {
@@ -44,26 +42,13 @@ function startFromDist(name: string, args: string[], env: NodeJS.ProcessEnv) {
 beforeAll(async () => {
   execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: 'pipe' });
   dir = mkdtempSync(join(tmpdir(), 'rebook-build-'));
-  pg = await startTestPostgres();
-  const [port, uiPort] = [await freePort(), await freePort()];
-  const yaml = join(dir, 'temporal.yaml');
-  writeFileSync(
-    yaml,
-    readFileSync(join(ROOT, 'temporal.yaml'), 'utf8')
-      .replace(/^(\s+)port: \d+/m, `$1port: ${port}`)
-      .replace(/^(\s+)uiPort: \d+/m, `$1uiPort: ${uiPort}`),
-  );
-  const settings = loadTemporalSettings(yaml, {});
-  temporal = await startDevServer(settings, dir, { ...process.env, TEMPORAL_CLI_PATH: temporalBinaries().cli });
-  const connection = await Connection.connect({ address: temporal.address });
-  await registerSearchAttributes(connection, settings.namespace, settings.searchAttributes);
-  await connection.close();
+  cluster = await startTestCluster(dir);
+  ({ pg, temporal } = cluster);
 }, 240_000);
 
 afterAll(async () => {
   for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await temporal?.stop();
-  pg?.stop();
+  await cluster?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

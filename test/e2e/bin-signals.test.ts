@@ -5,45 +5,32 @@
  * wrapper that ran the CLI in a child process would die alone and leave the real one running.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type DevServer, startDevServer } from '../../src/temporal/dev-server.js';
-import { registerSearchAttributes } from '../../src/temporal/search-attributes.js';
-import { loadTemporalSettings } from '../../src/temporal/settings.js';
-import { temporalBinaries } from '../helpers/binaries.js';
+import type { DevServer } from '../../src/temporal/dev-server.js';
+import { startTestCluster, type TestCluster } from '../helpers/cluster.js';
 import { until } from '../helpers/poll.js';
 import { freePort } from '../helpers/ports.js';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import type { TestPostgres } from '../helpers/postgres.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GRACE_MS = 20_000;
 let dir: string;
 let pg: TestPostgres;
 let temporal: DevServer;
+let cluster: TestCluster;
 let env: NodeJS.ProcessEnv;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rebook-bin-signals-'));
-  pg = await startTestPostgres();
-  const [port, uiPort] = [await freePort(), await freePort()];
-  const yaml = join(dir, 'temporal.yaml');
-  writeFileSync(
-    yaml,
-    readFileSync(join(ROOT, 'temporal.yaml'), 'utf8')
-      .replace(/^(\s+)port: \d+/m, `$1port: ${port}`)
-      .replace(/^(\s+)uiPort: \d+/m, `$1uiPort: ${uiPort}`),
-  );
-  const settings = loadTemporalSettings(yaml, {});
-  temporal = await startDevServer(settings, dir, { ...process.env, TEMPORAL_CLI_PATH: temporalBinaries().cli });
-  const connection = await Connection.connect({ address: temporal.address });
-  await registerSearchAttributes(connection, settings.namespace, settings.searchAttributes);
-  await connection.close();
+  cluster = await startTestCluster(dir);
+  ({ pg, temporal } = cluster);
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
   env = {
     ...inherited,
@@ -59,8 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await temporal?.stop();
-  pg?.stop();
+  await cluster?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
