@@ -18,6 +18,7 @@ import { fromLocal } from '../core/zoned-time.js';
 import type { ConsoleRole } from '../db/schema.js';
 import { auditLog, inboundMessages, sequences, staffTasks } from '../db/schema.js';
 import { RebookError } from '../errors.js';
+import { mapService } from '../ingest/service-mappings.js';
 import { recordOptOut } from '../messaging/channel-state.js';
 import { createOutboxProvider } from '../messaging/outbox/index.js';
 import { sendStaffReply } from '../messaging/staff-reply.js';
@@ -52,6 +53,10 @@ import {
 import { audit, auditCsv, queryAudit } from './audit.js';
 import type { FieldErrors } from './components/forms.js';
 import type { Viewer } from './components/layout.js';
+import { loadAgencyOverview } from './data/agency-overview.js';
+import { loadClinicDashboard } from './data/clinic-dashboard.js';
+import { clinicSettings } from './data/clinic-settings.js';
+import { choosePeriod } from './data/period-query.js';
 import {
   cookieOptions,
   formOf,
@@ -65,11 +70,14 @@ import {
   securityHeaders,
   sendPage,
 } from './http.js';
+import { AgencyPage } from './pages/agency.js';
 import { AuditPage } from './pages/audit.js';
 import { CallListPage, CallListPartial } from './pages/calls.js';
 import { ClientPage } from './pages/client.js';
 import { ConversationsPage } from './pages/conversations.js';
+import { DashboardPage } from './pages/dashboard.js';
 import { PreviewPage } from './pages/preview.js';
+import { SettingsPage } from './pages/settings.js';
 import { ChoosePasswordPage, MessagePage, SignInPage } from './pages/sign-in.js';
 import { UsersPage } from './pages/users.js';
 import { callList } from './queries/call-list.js';
@@ -102,6 +110,7 @@ const require = createRequire(import.meta.url);
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   'console.css': { file: join(here, 'styles', 'console.css'), type: 'text/css; charset=utf-8' },
+  'dashboard.css': { file: join(here, 'styles', 'dashboard.css'), type: 'text/css; charset=utf-8' },
   'htmx.min.js': { file: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
 };
 
@@ -128,7 +137,18 @@ const flashes: Record<string, string> = {
   ended: 'The sequence was ended: nothing more will be sent.',
   snoozed: 'The sequence was paused: one reactivation touch later.',
   revoked: 'Access revoked.',
+  mapped: 'Service mapped. Treatments of it received from now on are enrolled.',
 };
+
+const mappingForm = z.object({
+  serviceKey: z.string().trim().min(1, 'reload the page and try again').max(300),
+  // Empty: "not a repeatable treatment" (the mapping service's null).
+  treatmentType: z
+    .string()
+    .trim()
+    .max(60)
+    .transform((v) => v || null),
+});
 
 export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions = {}): Promise<void> {
   const { db, config } = app.deps;
@@ -852,6 +872,76 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
       reply,
       PreviewPage({ viewer, clinics: viewer.clinics, values, ...(result ? { result } : {}), errors }),
       Object.keys(errors).length ? 400 : 200,
+    );
+  });
+
+  // ---- dashboard, settings (managers and admins), agency overview (agency admins)
+  const managers = { roles: ['agency_admin', 'clinic_manager'] as ConsoleRole[] };
+  /**
+   * The clinic a page shows: `?clinic=` (authorized by the API's tenancy rule: another tenant's
+   * clinic answers 404), else the session's clinic, else the viewer's first.
+   */
+  const pageClinic = (s: Session, asked: string | undefined): ClinicConfig => {
+    const v = viewerOf(s);
+    return clinicFor(s, asked || v.clinicId || v.clinics[0]?.id);
+  };
+  app.get('/app/dashboard', { config: managers }, async (req, reply) => {
+    const s = sessionOf(req);
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const clinic = pageClinic(s, typeof q.clinic === 'string' ? q.clinic : undefined);
+    const choice = choosePeriod(q, clinic.timeZone, now().getTime());
+    const data = await loadClinicDashboard(db, config.current(), clinic, choice.period, now().getTime());
+    const flash = flashOf(req);
+    return sendPage(
+      reply,
+      DashboardPage({ viewer: viewerOf(s), data, choice, nowMs: now().getTime(), ...(flash ? { flash } : {}) }),
+      Object.keys(choice.errors).length ? 400 : 200,
+    );
+  });
+  app.post('/app/clinics/:clinicId/service-mappings', { config: managers }, async (req, reply) => {
+    const s = sessionOf(req);
+    const clinic = clinicFor(s, (req.params as { clinicId: string }).clinicId);
+    const parsed = mappingForm.safeParse(Object.fromEntries(Object.entries(formOf(req)).map(([k, v]) => [k, one(v)])));
+    if (!parsed.success)
+      throw new RebookError('validation_failed', parsed.error.issues[0]?.message ?? 'check the form', {
+        field: String(parsed.error.issues[0]?.path[0] ?? 'treatmentType'),
+      });
+    const m = await mapService(db, config.current(), clinic, { ...parsed.data, mappedBy: `user:${s.user.id}` }, now());
+    await record(s, { clinicId: clinic.id, action: 'service.map', target: m.treatmentType ?? 'none' });
+    return redirect(req, reply, `/app/dashboard?clinic=${encodeURIComponent(clinic.id)}&done=mapped`);
+  });
+  app.get('/app/settings', { config: managers }, async (req, reply) => {
+    const s = sessionOf(req);
+    const asked = one((req.query as Record<string, string>)?.clinic);
+    const clinic = pageClinic(s, asked || undefined);
+    return sendPage(
+      reply,
+      SettingsPage({ viewer: viewerOf(s), settings: clinicSettings(config.current(), clinic), clinicId: clinic.id }),
+    );
+  });
+  app.get('/app/agency', { config: admin }, async (req, reply) => {
+    const s = sessionOf(req);
+    const mine = visibleClinics(s.user);
+    const seen = new Set(mine.map((c) => c.id));
+    // The admin's agency; without one, the agencies all of whose clinics the admin already sees.
+    const all = [...config.current().clinics.values()];
+    const agencyIds = s.user.agencyId
+      ? [s.user.agencyId]
+      : [...new Set(mine.map((c) => c.agency).filter((a): a is string => !!a))].filter((a) =>
+          all.filter((c) => c.agency === a).every((c) => seen.has(c.id)),
+        );
+    const q = (req.query ?? {}) as Record<string, unknown>;
+    const timeZone = mine[0]?.timeZone ?? 'UTC';
+    const choice = choosePeriod(q, timeZone, now().getTime());
+    const overviews = [];
+    for (const agencyId of agencyIds) {
+      const o = await loadAgencyOverview(db, config.current(), agencyId, choice.period, now().getTime());
+      overviews.push({ ...o, clinics: o.clinics.filter((c) => seen.has(c.clinicId)) });
+    }
+    return sendPage(
+      reply,
+      AgencyPage({ viewer: viewerOf(s), overviews, choice }),
+      Object.keys(choice.errors).length ? 400 : 200,
     );
   });
 }

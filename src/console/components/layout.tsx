@@ -21,12 +21,18 @@ interface NavItem {
 const NAV: NavItem[] = [
   { href: '/app/calls', label: 'Call list' },
   { href: '/app/conversations', label: 'Conversations' },
+  { href: '/app/dashboard', label: 'Dashboard', roles: ['agency_admin', 'clinic_manager'] },
   { href: '/app/preview', label: 'Preview', roles: ['agency_admin', 'clinic_manager'] },
+  { href: '/app/settings', label: 'Settings', roles: ['agency_admin', 'clinic_manager'] },
+  { href: '/app/agency', label: 'Agency', roles: ['agency_admin'] },
   { href: '/app/users', label: 'Users and keys', roles: ['agency_admin'] },
   { href: '/app/audit', label: 'Audit log', roles: ['agency_admin'] },
 ];
 
-export function Document(props: { title: string; children: ComponentChildren }) {
+/** Stylesheets a page may add after the base (served from /app/assets). */
+export type PageStyle = 'dashboard.css';
+
+export function Document(props: { title: string; styles?: PageStyle[]; children: ComponentChildren }) {
   return (
     <html lang="en">
       <head>
@@ -35,6 +41,10 @@ export function Document(props: { title: string; children: ComponentChildren }) 
         {/* htmx must not inject its own <style> (the CSP allows the stylesheet only) nor eval. */}
         <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}' />
         <title>{`${props.title} · Rebook`}</title>
+        {/* Page styles first: console.css's tokens win where both define one. */}
+        {props.styles?.map((name) => (
+          <link rel="stylesheet" href={`/app/assets/${name}`} />
+        ))}
         <link rel="stylesheet" href="/app/assets/console.css" />
         <script src="/app/assets/htmx.min.js" defer />
       </head>
@@ -43,10 +53,16 @@ export function Document(props: { title: string; children: ComponentChildren }) 
   );
 }
 
-export function Layout(props: { title: string; viewer: Viewer; current: string; children: ComponentChildren }) {
+export function Layout(props: {
+  title: string;
+  viewer: Viewer;
+  current: string;
+  styles?: PageStyle[];
+  children: ComponentChildren;
+}) {
   const { viewer } = props;
   return (
-    <Document title={props.title}>
+    <Document title={props.title} {...(props.styles ? { styles: props.styles } : {})}>
       <body hx-headers={JSON.stringify({ 'x-csrf-token': viewer.csrf })}>
         <a class="skip-link" href="#main">
           Skip to main content
