@@ -19,12 +19,12 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
 
-/** Full-page screenshots at a desktop and a phone width; the page is left at the desktop width. */
-export async function screenshots(page: Page, name: string): Promise<string[]> {
+/** Full-page screenshots at a phone and a desktop width (or `widths`, ascending); the page is left at the widest. */
+export async function screenshots(page: Page, name: string, widths: number[] = [390, 1280]): Promise<string[]> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const paths: string[] = [];
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : width === 768 ? 1024 : 900 });
     const path = join(SCREENSHOT_DIR, `${name}-${width}.png`);
     await page.screenshot({ path, fullPage: true });
     paths.push(path);
