@@ -147,7 +147,7 @@ it('shows a manager the dashboard of real sequences as charts', async () => {
 });
 
 it('maps an unmapped service with one click: audited, and the next treatment of it enrolls', async () => {
-  const row = page.locator('#dash-unmapped-h ~ table tbody tr').filter({ hasText: 'Aqua Gold Facial' });
+  const row = page.locator('#dash-unmapped-h ~ div table tbody tr').filter({ hasText: 'Aqua Gold Facial' });
   await row.getByLabel('Treatment type for Aqua Gold Facial').selectOption('hydrafacial');
   await row.getByRole('button', { name: 'Map' }).click();
   await page.waitForURL(`${base}/app/dashboard?clinic=${CLINIC_ID}&done=mapped`);

@@ -180,11 +180,14 @@ export function LineChart(
       <text class="chart__label" x={PAD.left - 6} y={H - PAD.bottom} text-anchor="end">
         {fmt(0)}
       </text>
-      {props.categories.map((c, i) => (
-        <text class="chart__label" x={xOf(i)} y={H - PAD.bottom + 16} text-anchor="middle">
-          {c}
-        </text>
-      ))}
+      {props.categories.map((c, i) =>
+        // At most about six labels: a year of months side by side would overprint each other.
+        i % Math.ceil(props.categories.length / 6) === 0 ? (
+          <text class="chart__label" x={xOf(i)} y={H - PAD.bottom + 16} text-anchor="middle">
+            {c}
+          </text>
+        ) : null,
+      )}
       {props.series.map((s, k) => {
         // Runs of consecutive figures: a null breaks the line.
         const runs: { i: number; v: number }[][] = [];

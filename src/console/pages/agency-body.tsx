@@ -32,74 +32,76 @@ export function AgencyBody({ data, clinicHref }: AgencyBodyProps) {
         {t.rebookingRate === null ? 'no finished sequence yet' : `${percent(t.rebookingRate)} rebooked overall`}.{' '}
         {attention === 0 ? 'No clinic needs action.' : `${attention} need${attention === 1 ? 's' : ''} action.`}
       </p>
-      <table class="dash-table agency__table">
-        <caption class="visually-hidden">Clinics of {data.agencyName}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Clinic</th>
-            <th scope="col">Enrolled</th>
-            <th scope="col">Rebook rate</th>
-            <th scope="col">Open tasks</th>
-            <th scope="col">Connection</th>
-            <th scope="col">Sending</th>
-            <th scope="col">Config warnings</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data.clinics.map((c) => (
+      <div class="table-scroll">
+        <table class="dash-table agency__table">
+          <caption class="visually-hidden">Clinics of {data.agencyName}</caption>
+          <thead>
             <tr>
-              <th scope="row">
-                <a href={clinicHref(c.clinicId)}>{c.name}</a>
-              </th>
-              <td>{c.totals.enrolled}</td>
-              <td>
-                {c.totals.rebookingRate === null ? (
-                  <span class="muted">none finished yet</span>
-                ) : (
-                  <>
-                    {percent(c.totals.rebookingRate)}{' '}
-                    <span class="muted">
-                      ({c.totals.bookedOnTime} of {c.totals.finished})
-                    </span>
-                  </>
-                )}
-              </td>
-              <td>
-                {c.openTasks}
-                {c.dueTasks > 0 && c.dueTasks !== c.openTasks ? <span class="muted"> ({c.dueTasks} due)</span> : ''}
-              </td>
-              <td>
-                <StatusBadge status={c.connector.status} why={c.connector.why} />
-              </td>
-              <td>
-                <StatusBadge status={c.sending.status} why={c.sending.why} />
-              </td>
-              <td>
-                {c.warnings.length === 0 ? (
-                  <span class="muted">none</span>
-                ) : (
-                  <details>
-                    <summary>
-                      {c.warnings.length} warning{c.warnings.length === 1 ? '' : 's'}
-                    </summary>
-                    <ul class="agency__warnings">
-                      {c.warnings.map((w) => (
-                        <li>
-                          <code>
-                            {w.file}
-                            {w.line ? `:${w.line}` : ''}
-                          </code>{' '}
-                          {w.path}: {w.message}
-                        </li>
-                      ))}
-                    </ul>
-                  </details>
-                )}
-              </td>
+              <th scope="col">Clinic</th>
+              <th scope="col">Enrolled</th>
+              <th scope="col">Rebook rate</th>
+              <th scope="col">Open tasks</th>
+              <th scope="col">Connection</th>
+              <th scope="col">Sending</th>
+              <th scope="col">Config warnings</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {data.clinics.map((c) => (
+              <tr>
+                <th scope="row">
+                  <a href={clinicHref(c.clinicId)}>{c.name}</a>
+                </th>
+                <td>{c.totals.enrolled}</td>
+                <td>
+                  {c.totals.rebookingRate === null ? (
+                    <span class="muted">none finished yet</span>
+                  ) : (
+                    <>
+                      {percent(c.totals.rebookingRate)}{' '}
+                      <span class="muted">
+                        ({c.totals.bookedOnTime} of {c.totals.finished})
+                      </span>
+                    </>
+                  )}
+                </td>
+                <td>
+                  {c.openTasks}
+                  {c.dueTasks > 0 && c.dueTasks !== c.openTasks ? <span class="muted"> ({c.dueTasks} due)</span> : ''}
+                </td>
+                <td>
+                  <StatusBadge status={c.connector.status} why={c.connector.why} />
+                </td>
+                <td>
+                  <StatusBadge status={c.sending.status} why={c.sending.why} />
+                </td>
+                <td>
+                  {c.warnings.length === 0 ? (
+                    <span class="muted">none</span>
+                  ) : (
+                    <details>
+                      <summary>
+                        {c.warnings.length} warning{c.warnings.length === 1 ? '' : 's'}
+                      </summary>
+                      <ul class="agency__warnings">
+                        {c.warnings.map((w) => (
+                          <li>
+                            <code>
+                              {w.file}
+                              {w.line ? `:${w.line}` : ''}
+                            </code>{' '}
+                            {w.path}: {w.message}
+                          </li>
+                        ))}
+                      </ul>
+                    </details>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

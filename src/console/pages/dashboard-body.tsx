@@ -106,47 +106,49 @@ function UnmappedServices(props: DashboardBodyProps) {
             enrolled. Map each to a treatment type (or mark it not repeatable); treatments received from then on are
             enrolled.
           </p>
-          <table class="dash-table">
-            <thead>
-              <tr>
-                <th scope="col">Service</th>
-                <th scope="col">Seen</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">Map to</th>
-              </tr>
-            </thead>
-            <tbody>
-              {services.map((s, i) => (
+          <div class="table-scroll">
+            <table class="dash-table">
+              <thead>
                 <tr>
-                  <th scope="row">{s.serviceName}</th>
-                  <td>{s.occurrences}×</td>
-                  <td>{ago(s.lastSeenAt, props.nowMs)}</td>
-                  <td>
-                    {props.mapServiceAction ? (
-                      <form method="post" action={props.mapServiceAction} class="dash-map-form">
-                        {props.csrf && <input type="hidden" name={props.csrf.name} value={props.csrf.value} />}
-                        <input type="hidden" name="serviceKey" value={s.serviceKey} />
-                        <label class="visually-hidden" for={`map-${i}`}>
-                          Treatment type for {s.serviceName}
-                        </label>
-                        <select id={`map-${i}`} name="treatmentType">
-                          {treatmentTypes.map((t) => (
-                            <option value={t.key}>{t.label}</option>
-                          ))}
-                          <option value="">Not a repeatable treatment</option>
-                        </select>
-                        <button type="submit" class="button button--secondary">
-                          Map
-                        </button>
-                      </form>
-                    ) : (
-                      <span>Ask a clinic manager to map it</span>
-                    )}
-                  </td>
+                  <th scope="col">Service</th>
+                  <th scope="col">Seen</th>
+                  <th scope="col">Last seen</th>
+                  <th scope="col">Map to</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {services.map((s, i) => (
+                  <tr>
+                    <th scope="row">{s.serviceName}</th>
+                    <td>{s.occurrences}×</td>
+                    <td>{ago(s.lastSeenAt, props.nowMs)}</td>
+                    <td>
+                      {props.mapServiceAction ? (
+                        <form method="post" action={props.mapServiceAction} class="dash-map-form">
+                          {props.csrf && <input type="hidden" name={props.csrf.name} value={props.csrf.value} />}
+                          <input type="hidden" name="serviceKey" value={s.serviceKey} />
+                          <label class="visually-hidden" for={`map-${i}`}>
+                            Treatment type for {s.serviceName}
+                          </label>
+                          <select id={`map-${i}`} name="treatmentType">
+                            {treatmentTypes.map((t) => (
+                              <option value={t.key}>{t.label}</option>
+                            ))}
+                            <option value="">Not a repeatable treatment</option>
+                          </select>
+                          <button type="submit" class="button button--secondary">
+                            Map
+                          </button>
+                        </form>
+                      ) : (
+                        <span>Ask a clinic manager to map it</span>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </section>
@@ -261,25 +263,27 @@ export function DashboardBody(props: DashboardBodyProps) {
       </section>
       <section class="dash-section" aria-labelledby="dash-messages-h">
         <h2 id="dash-messages-h">Messages</h2>
-        <BarChart
-          id="messages"
-          title="Messages by channel and status"
-          desc="Client messages of the period's sequences, by channel and delivery status."
-          empty="No message sent yet for these treatments: the first touch goes out at the reminder stage."
-          valueLabel="Messages"
-          data={data.messages.map((m) => ({
-            label: `${m.channel === 'sms' ? 'SMS' : 'Email'} ${m.status}`,
-            value: m.count,
-          }))}
-        />
-        <BarChart
-          id="held"
-          title="Messages held back"
-          desc="Stages deferred or not sent because of the send window, frequency caps, consent, or another reason."
-          empty="Nothing was held back: every due stage went out on time."
-          valueLabel="Stages"
-          data={HELD_LABELS.map(([k, label]) => ({ label, value: data.heldBack[k] }))}
-        />
+        <div class="dash-pair">
+          <BarChart
+            id="messages"
+            title="Messages by channel and status"
+            desc="Client messages of the period's sequences, by channel and delivery status."
+            empty="No message sent yet for these treatments: the first touch goes out at the reminder stage."
+            valueLabel="Messages"
+            data={data.messages.map((m) => ({
+              label: `${m.channel === 'sms' ? 'SMS' : 'Email'} ${m.status}`,
+              value: m.count,
+            }))}
+          />
+          <BarChart
+            id="held"
+            title="Messages held back"
+            desc="Stages deferred or not sent because of the send window, frequency caps, consent, or another reason."
+            empty="Nothing was held back: every due stage went out on time."
+            valueLabel="Stages"
+            data={HELD_LABELS.map(([k, label]) => ({ label, value: data.heldBack[k] }))}
+          />
+        </div>
       </section>
       <UnmappedServices {...props} />
       <ConnectorSection data={data} nowMs={props.nowMs} />
