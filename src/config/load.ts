@@ -19,6 +19,7 @@ import { RebookError } from '../errors.js';
 import { isPlainObject, mergeLayers } from './merge.js';
 import { messagingErrors, messagingWarnings } from './messaging.js';
 import {
+  type AgencyConsole,
   agencySchema,
   type Catalog,
   type ClinicConfig,
@@ -40,6 +41,8 @@ export interface AgencyConfig {
   id: string;
   name: string;
   file: string;
+  /** Always set by the loader; optional for configurations built by hand (nothing required then). */
+  console?: AgencyConsole;
 }
 
 export interface LoadedConfig {
@@ -225,6 +228,7 @@ interface ParsedAgency {
   id: string;
   src: Source;
   name?: string;
+  console?: AgencyConsole;
   /** Raw catalog changes and clinic defaults (validated through the merges). */
   catalog?: Record<string, unknown>;
   defaults?: Record<string, unknown>;
@@ -319,6 +323,7 @@ export function loadConfig(dir: string): LoadedConfig {
     // one run reports everything.
     const obj = isPlainObject(raw) ? raw : {};
     agency.name = own?.name ?? (typeof obj.name === 'string' ? obj.name : id);
+    if (own) agency.console = own.console;
     const ownCatalog =
       isPlainObject(obj.catalog) && isPlainObject(obj.catalog.treatmentTypes) ? obj.catalog.treatmentTypes : undefined;
     agency.catalog = own?.catalog?.treatmentTypes ?? ownCatalog;
@@ -432,7 +437,10 @@ export function loadConfig(dir: string): LoadedConfig {
   }
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   const agencyConfigs = new Map(
-    [...agencies.values()].map((a) => [a.id, { id: a.id, name: a.name!, file: a.src.rel }]),
+    [...agencies.values()].map((a) => [
+      a.id,
+      { id: a.id, name: a.name!, file: a.src.rel, console: a.console ?? { requireTotp: false } },
+    ]),
   );
   return { dir, catalog: catalog!, clinics, agencies: agencyConfigs, catalogs, clinicFiles, warnings: warnings.list };
 }

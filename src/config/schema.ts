@@ -51,6 +51,14 @@ export const catalogOverridesSchema = z.strictObject({
 export const clinicIdentityKeys = ['id', 'name', 'agency'] as const;
 
 /**
+ * An agency's console rules. `requireTotp`: every user of the agency (its admins, and anyone who
+ * sees one of its clinics) signs in with a password and an authenticator code; one without a
+ * second factor yet is sent to set it up and can open nothing else until done.
+ */
+export const agencyConsoleSchema = z.strictObject({ requireTotp: z.boolean().default(false) });
+export type AgencyConsole = z.infer<typeof agencyConsoleSchema>;
+
+/**
  * config/agencies/<agency>.yaml: what an agency's clinics share. `defaults` holds any clinic
  * setting except the identity keys; it is merged under each clinic file that names the agency,
  * and the merged result is validated as a clinic.
@@ -59,6 +67,8 @@ export const agencySchema = z.strictObject({
   name: z.string().min(1),
   catalog: catalogOverridesSchema.optional(),
   defaults: z.record(z.string(), z.unknown()).optional(),
+  /** How the agency's people use the console. */
+  console: agencyConsoleSchema.prefault({}),
 });
 
 // A placeholder outside the closed token set would reach clients as "Hi ," or as raw braces.

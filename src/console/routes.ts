@@ -29,8 +29,8 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../server/api-keys.js';
 import { authorize } from '../server/auth.js';
 import { claimTask, resolveTask, taskOutcomes } from '../staff/tasks.js';
 import { createLink, linkPath, peekLink, spendLink } from './accounts/links.js';
+import { createLoginThrottle } from './accounts/login-throttle.js';
 import {
-  createSession,
   DEFAULT_SESSION_LIMITS,
   randomToken,
   resumeSession,
@@ -83,14 +83,13 @@ import { UsersPage } from './pages/users.js';
 import { callList } from './queries/call-list.js';
 import { clientById, clientDetail } from './queries/client.js';
 import { conversations, inboundById } from './queries/conversations.js';
+import { registerAccountRoutes } from './routes-account.js';
 
 export interface ConsoleOptions {
   sessionLimits?: SessionLimits;
   /** Sign-in attempts per client address in LOGIN_WINDOW_MS before it is told to wait. */
   loginAttemptsPerWindow?: number;
 }
-
-const LOGIN_WINDOW_MS = 15 * 60_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -138,6 +137,7 @@ const flashes: Record<string, string> = {
   snoozed: 'The sequence was paused: one reactivation touch later.',
   revoked: 'Access revoked.',
   mapped: 'Service mapped. Treatments of it received from now on are enrolled.',
+  'totp-reset': 'Two-step sign-in turned off for them: they set it up again at their next sign-in if required.',
 };
 
 const mappingForm = z.object({
@@ -157,8 +157,6 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
   const outbox = createOutboxProvider(app.deps.log);
   const providerFor = (clinicId: string, channel: 'sms' | 'email') =>
     app.deps.clinicProviders?.(clinicId)?.[channel] ?? outbox;
-  const attemptsPerWindow = opts.loginAttemptsPerWindow ?? 30;
-  const loginAttempts = new Map<string, number[]>();
 
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
@@ -273,7 +271,9 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
   app.get('/', { config: { public: true } }, async (_req, reply) => reply.redirect('/app', 302));
   app.get('/app', async (_req, reply) => reply.redirect('/app/calls', 302));
 
-  // ---- sign in / out
+  // ---- sign in / out (the code step and the two-step page: routes-account.ts)
+  const throttle = createLoginThrottle(opts.loginAttemptsPerWindow ?? 30);
+  const signIn = registerAccountRoutes(app, { now, limits, throttle, viewerOf, managedUsers });
   const loginPage = (
     req: FastifyRequest,
     reply: FastifyReply,
@@ -293,12 +293,8 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
     const form = formOf(req);
     if (!sameToken(one(form._csrf), req.cookies[PRE_SESSION_COOKIE]))
       throw new RebookError('forbidden', 'the sign-in form expired: reload the page and try again', { field: '_csrf' });
-    const t = now().getTime();
-    const recent = (loginAttempts.get(req.ip) ?? []).filter((at) => t - at < LOGIN_WINDOW_MS);
-    recent.push(t);
-    loginAttempts.set(req.ip, recent);
     const email = one(form.email).trim();
-    if (recent.length > attemptsPerWindow)
+    if (throttle.exceeded(req.ip, now()))
       return loginPage(
         req,
         reply,
@@ -327,19 +323,9 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
         401,
       );
     }
-    // A fresh session id on every sign-in; whatever id the browser had before is dropped.
-    const old = req.cookies[SESSION_COOKIE];
-    if (old) {
-      const prior = await resumeSession(db, old, now(), limits);
-      if (prior) await revokeSession(db, prior.idHash, now());
-    }
-    const id = await createSession(db, check.user.id, now(), limits);
-    await audit(db, { userId: check.user.id, role: check.user.role, action: 'sign_in', at: now() });
-    reply.clearCookie(PRE_SESSION_COOKIE, cookieOptions(req));
-    reply.setCookie(SESSION_COOKIE, id, cookieOptions(req));
-    return reply.redirect('/app/calls', 303);
+    return signIn.afterPassword(req, reply, check.user);
   });
-  app.post('/app/logout', async (req, reply) => {
+  app.post('/app/logout', { config: { beforeTwoStep: true } }, async (req, reply) => {
     const s = sessionOf(req);
     await revokeSession(db, s.idHash, now());
     await record(s, { action: 'sign_out' });
@@ -386,10 +372,8 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
     if (!(await spendLink(db, token, now()))) throw new RebookError('not_found', 'this link has expired');
     await setPassword(db, user.id, password);
     await audit(db, { userId: user.id, role: user.role, action: `link.${link.purpose}`, at: now() });
-    const id = await createSession(db, user.id, now(), limits);
-    reply.clearCookie(PRE_SESSION_COOKIE, cookieOptions(req));
-    reply.setCookie(SESSION_COOKIE, id, cookieOptions(req));
-    return reply.redirect('/app/calls', 303);
+    // A reset link proves the mailbox, not the phone: a second factor is still asked for.
+    return signIn.afterPassword(req, reply, user);
   });
 
   app.post('/app/clinic', async (req, reply) => {

@@ -1,5 +1,6 @@
 /** Drizzle table definitions mirroring migrations/*.sql (the SQL files are the source of truth). */
 import {
+  bigint,
   bigserial,
   boolean,
   date,
@@ -374,7 +375,11 @@ export const consoleUsers = pgTable('console_users', {
   agencyId: text('agency_id'),
   clinicIds: text('clinic_ids').array().notNull().default([]),
   passwordHash: text('password_hash'),
+  /** Sealed base32 TOTP secret once enrolled (two-step.ts); the pending one awaits its first code. */
   totpSecret: text('totp_secret'),
+  totpPendingSecret: text('totp_pending_secret'),
+  /** The last 30-second TOTP step accepted: a code works once (0011). */
+  totpLastStep: bigint('totp_last_step', { mode: 'number' }),
   failedLogins: integer('failed_logins').notNull().default(0),
   lockedUntil: tz('locked_until'),
   createdAt: tz('created_at').notNull().defaultNow(),
@@ -399,6 +404,15 @@ export const consoleLinks = pgTable('console_links', {
   userId: uuid('user_id').notNull(),
   purpose: text('purpose', { enum: ['invite', 'reset', 'setup'] }).notNull(),
   createdAt: tz('created_at').notNull().defaultNow(),
+  expiresAt: tz('expires_at').notNull(),
+  usedAt: tz('used_at'),
+});
+
+/** A right password waiting for its TOTP code, keyed by the SHA-256 of the cookie's token (0011). */
+export const consoleSignInSteps = pgTable('console_sign_in_steps', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  createdAt: tz('created_at').notNull(),
   expiresAt: tz('expires_at').notNull(),
   usedAt: tz('used_at'),
 });

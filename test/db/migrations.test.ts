@@ -20,6 +20,7 @@ const productTables = [
   'consent_events',
   'console_links',
   'console_sessions',
+  'console_sign_in_steps',
   'console_users',
   'delivery_holds',
   'inbound_messages',

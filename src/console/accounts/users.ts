@@ -157,18 +157,38 @@ export async function checkPassword(db: Db, email: string, password: string, now
     await verify(await decoyHash, password).catch(() => false);
     return { ok: false, reason: 'invalid' };
   }
-  if (user.lockedUntil && user.lockedUntil.getTime() > now.getTime()) return { ok: false, reason: 'locked' };
+  if (isLocked(user, now)) return { ok: false, reason: 'locked' };
   const good = await verify(user.passwordHash, password).catch(() => false);
   if (good) {
-    if (user.failedLogins > 0 || user.lockedUntil)
-      await db.update(consoleUsers).set({ failedLogins: 0, lockedUntil: null }).where(eq(consoleUsers.id, user.id));
+    // With a second factor the count runs on through the code step: a right password must not
+    // wipe the wrong codes tried before it, or codes could be guessed five at a time forever.
+    if (!user.totpSecret) await clearFailedLogins(db, user);
     return { ok: true, user };
   }
-  const failed = user.failedLogins + 1;
-  const locks = failed >= LOCKOUT_AFTER;
+  return { ok: false, reason: await recordFailedLogin(db, user.id, now) };
+}
+
+export const isLocked = (user: ConsoleUser, now: Date) =>
+  !!user.lockedUntil && user.lockedUntil.getTime() > now.getTime();
+
+/** One more wrong password or code; the LOCKOUT_AFTERth in a row locks the account for LOCKOUT_MS. */
+export async function recordFailedLogin(db: Db, userId: string, now: Date): Promise<'invalid' | 'locked'> {
+  // One statement, so two wrong attempts at the same moment both count.
+  const [row] = await db
+    .update(consoleUsers)
+    .set({ failedLogins: sql`${consoleUsers.failedLogins} + 1` })
+    .where(eq(consoleUsers.id, userId))
+    .returning({ failed: consoleUsers.failedLogins });
+  if (!row || row.failed < LOCKOUT_AFTER) return 'invalid';
   await db
     .update(consoleUsers)
-    .set({ failedLogins: locks ? 0 : failed, lockedUntil: locks ? new Date(now.getTime() + LOCKOUT_MS) : null })
-    .where(eq(consoleUsers.id, user.id));
-  return { ok: false, reason: locks ? 'locked' : 'invalid' };
+    .set({ failedLogins: 0, lockedUntil: new Date(now.getTime() + LOCKOUT_MS) })
+    .where(eq(consoleUsers.id, userId));
+  return 'locked';
+}
+
+/** A complete sign-in (password, and the code when the user has one) starts the count again. */
+export async function clearFailedLogins(db: Db, user: ConsoleUser): Promise<void> {
+  if (user.failedLogins > 0 || user.lockedUntil)
+    await db.update(consoleUsers).set({ failedLogins: 0, lockedUntil: null }).where(eq(consoleUsers.id, user.id));
 }
