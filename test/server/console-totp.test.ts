@@ -240,6 +240,8 @@ describe('a user who turns two-step sign-in on', () => {
   });
 });
 
+let bossKey = '';
+
 describe('an agency that requires two-step sign-in', () => {
   it('sends its user to enrolment and opens nothing else until they enrol; then it cannot be turned off', async () => {
     const first = await signIn('boss@strict.example');
@@ -259,6 +261,7 @@ describe('an agency that requires two-step sign-in', () => {
     );
 
     const key = keyOf(page.body);
+    bossKey = key;
     nextStep();
     const on = await post('/app/account/totp/enable', session, { _csrf: csrf, code: totpCode(key, clock) });
     expect(on.headers.location).toBe('/app/account/totp?done=on');
@@ -267,6 +270,33 @@ describe('an agency that requires two-step sign-in', () => {
     const off = await post('/app/account/totp/disable', session, { _csrf: csrf, code: totpCode(key, clock) });
     expect(off.statusCode).toBe(409);
     expect((await userRow(ids.strict!)).totpSecret).not.toBeNull();
+  });
+
+  it('lets its admin turn off a colleague’s lost second factor, and nobody else’s', async () => {
+    const config = createConfigStore(configDir);
+    const colleague = await createUser(database.db, config.current(), {
+      email: 'colleague@strict.example',
+      name: 'Colleague',
+      role: 'agency_admin',
+      agencyId: 'strict',
+      clinicIds: [],
+    });
+    await database.db
+      .update(consoleUsers)
+      .set({ totpSecret: 'sealed:v1:t1:lost-phone', totpLastStep: 1 })
+      .where(eq(consoleUsers.id, colleague.id));
+    nextStep();
+    const step = cookieOf(await signIn('boss@strict.example'), 'rebook_step')!;
+    const session = cookieOf(await sendCode(step, totpCode(bossKey, clock)), 'rebook_session')!;
+    const users = await get('/app/users', session);
+    expect(users.body).toContain(`/app/users/${colleague.id}/totp-reset`);
+    const csrf = csrfOf(users.body);
+    expect((await post(`/app/users/${ids.desk}/totp-reset`, session, { _csrf: csrf })).statusCode).toBe(404);
+    expect((await post(`/app/users/${colleague.id}/totp-reset`, session, {})).statusCode).toBe(403);
+    const reset = await post(`/app/users/${colleague.id}/totp-reset`, session, { _csrf: csrf });
+    expect(reset.headers.location).toBe('/app/users?done=totp-reset');
+    expect((await userRow(colleague.id)).totpSecret).toBeNull();
+    expect(await auditActions(ids.strict!)).toContain('user.totp_reset');
   });
 
   it('lets the user sign out before enrolling', async () => {

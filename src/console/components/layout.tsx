@@ -96,6 +96,7 @@ export function Layout(props: {
             )}
             <div class="topbar__user">
               <span>{viewer.userName}</span>
+              <a href="/app/account/totp">Two-step sign-in</a>
               <form method="post" action="/app/logout">
                 <input type="hidden" name="_csrf" value={viewer.csrf} />
                 <button class="link-button" type="submit">

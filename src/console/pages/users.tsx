@@ -64,6 +64,7 @@ export function UsersPage(props: {
                   </td>
                   <td>
                     {u.passwordHash ? <span class="badge badge--ok">active</span> : <span class="badge">invited</span>}
+                    {u.totpSecret ? <span class="badge">two-step</span> : null}
                   </td>
                   <td>
                     <div class="button-row">
@@ -73,6 +74,14 @@ export function UsersPage(props: {
                           Reset link<span class="visually-hidden"> for {u.name}</span>
                         </button>
                       </form>
+                      {u.totpSecret ? (
+                        <form method="post" action={`/app/users/${u.id}/totp-reset`} class="inline-form">
+                          <Csrf token={viewer.csrf} />
+                          <button class="button button--secondary button--small" type="submit">
+                            Turn off two-step<span class="visually-hidden"> for {u.name}</span>
+                          </button>
+                        </form>
+                      ) : null}
                       {u.id === props.selfId ? null : (
                         <form method="post" action={`/app/users/${u.id}/revoke`} class="inline-form">
                           <Csrf token={viewer.csrf} />
