@@ -6,11 +6,14 @@
  *   rebook users list [--all]
  *   rebook users revoke EMAIL
  *   rebook users reset-link EMAIL
+ *   rebook users totp-off EMAIL
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLink, type LinkPurpose, linkPath } from '../console/accounts/links.js';
+import { removeTotp } from '../console/accounts/two-step.js';
 import { createUser, findUserByEmail, listUsers, revokeUser } from '../console/accounts/users.js';
+import { audit } from '../console/audit.js';
 import type { Database } from '../db/client.js';
 import { type ConsoleRole, consoleRoles } from '../db/schema.js';
 import type { Env } from '../env.js';
@@ -24,6 +27,7 @@ export const USERS_USAGE = `usage:
   rebook users list [--all]                 (--all: revoked users too)
   rebook users revoke EMAIL                 (ends every session of theirs at once)
   rebook users reset-link EMAIL [--url BASE]
+  rebook users totp-off EMAIL               (a lost authenticator: they sign in with the password alone)
 
 create and reset-link print a one-time link (invitation: 7 days; reset: 1 hour) where the person
 chooses a password. --url is where the console is served (default http://HOST:PORT).
@@ -34,6 +38,9 @@ export const usage = USERS_USAGE;
 export function run(argv: string[], { env }: CommandContext): Promise<number> {
   return usersCommand(argv, env);
 }
+
+const EMAIL_SUBCOMMANDS = ['revoke', 'reset-link', 'totp-off'];
+const takesEmail = (sub: string | undefined) => EMAIL_SUBCOMMANDS.includes(sub ?? '');
 
 function fail(message: string, code = 2): number {
   process.stderr.write(`rebook users: ${message}\n`);
@@ -63,7 +70,7 @@ export async function usersCommand(
         // An option before the subcommand is parsed too, so a mistyped one is named as such.
         args: sub?.startsWith('-') ? argv : rest,
         strict: true,
-        allowPositionals: sub === 'revoke' || sub === 'reset-link',
+        allowPositionals: takesEmail(sub),
         options: {
           email: { type: 'string' },
           name: { type: 'string' },
@@ -80,12 +87,11 @@ export async function usersCommand(
   })();
   if (parsed instanceof Error) return fail(argumentError('users', parsed));
   const { values, positionals } = parsed;
-  if (!['create', 'list', 'revoke', 'reset-link'].includes(sub ?? ''))
+  if (!['create', 'list', ...EMAIL_SUBCOMMANDS].includes(sub ?? ''))
     return fail(
-      `${sub === undefined || sub.startsWith('-') ? 'create, list, revoke or reset-link first' : `no subcommand '${sub}'`}. See 'rebook users --help'.`,
+      `${sub === undefined || sub.startsWith('-') ? 'create, list, revoke, reset-link or totp-off first' : `no subcommand '${sub}'`}. See 'rebook users --help'.`,
     );
-  if ((sub === 'revoke' || sub === 'reset-link') && positionals.length !== 1)
-    return fail(`${sub} takes one email address\n${USERS_USAGE}`);
+  if (takesEmail(sub) && positionals.length !== 1) return fail(`${sub} takes one email address\n${USERS_USAGE}`);
   if (sub === 'create' && (!values.email || !values.name || !values.role))
     return fail(`create needs --email, --name and --role\n${USERS_USAGE}`);
   if (values.role && !consoleRoles.includes(values.role as ConsoleRole))
@@ -120,7 +126,7 @@ export async function usersCommand(
       const users = await listUsers(database.db, { includeRevoked: values.all });
       const day = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
       const rows = [
-        ['id', 'email', 'role', 'agency', 'clinics', 'password', 'created', 'revoked'],
+        ['id', 'email', 'role', 'agency', 'clinics', 'password', 'two-step', 'created', 'revoked'],
         ...users.map((u) => [
           u.id,
           u.email,
@@ -128,11 +134,12 @@ export async function usersCommand(
           u.agencyId ?? '-',
           u.clinicIds.join(',') || '-',
           u.passwordHash ? 'set' : 'not yet',
+          u.totpSecret ? 'on' : '-',
           day(u.createdAt),
           day(u.revokedAt),
         ]),
       ];
-      process.stdout.write(`${textTable(rows, ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'l']).join('\n')}\n`);
+      process.stdout.write(`${textTable(rows, ['l', 'l', 'l', 'l', 'l', 'l', 'l', 'l', 'l']).join('\n')}\n`);
       return 0;
     }
     const user = await findUserByEmail(database.db, positionals[0]!);
@@ -140,6 +147,19 @@ export async function usersCommand(
     if (sub === 'revoke') {
       await revokeUser(database.db, user.id, new Date());
       process.stdout.write(`revoked ${user.email}\n`);
+      return 0;
+    }
+    if (sub === 'totp-off') {
+      await removeTotp(database.db, user.id);
+      // The operator is not a console user: the entry names the action and its target only.
+      await audit(database.db, {
+        userId: null,
+        role: 'operator',
+        action: 'user.totp_reset',
+        target: user.id,
+        at: new Date(),
+      });
+      process.stdout.write(`two-step sign-in turned off for ${user.email}\n`);
       return 0;
     }
     const token = await createLink(database.db, user.id, 'reset', new Date());
