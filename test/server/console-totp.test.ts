@@ -310,3 +310,59 @@ describe('an agency that requires two-step sign-in', () => {
     expect(out.headers.location).toBe('/app/login');
   });
 });
+
+describe('the per-address sign-in budget', () => {
+  it('is shared by passwords and codes', async () => {
+    const db = await openDatabase({ pgliteMemory: true });
+    const config = createConfigStore(configDir);
+    const small = await buildApp({
+      db: db.db,
+      config,
+      ingest: {} as Ingest,
+      log: createLogger({ level: 'silent' }),
+      secrets: { REBOOK_SECRETS_KEY: newEncryptionKeySpec('t2') },
+      now: () => clock,
+      console: { loginAttemptsPerWindow: 3 },
+    });
+    try {
+      const user = await createUser(db.db, config.current(), {
+        email: 'desk@example.com',
+        name: 'Desk',
+        role: 'front_desk',
+        clinicIds: ['demo-clinic'],
+      });
+      await setPassword(db.db, user.id, PASSWORD);
+      // Any second factor will do: the budget is checked before the code is read.
+      await db.db.update(consoleUsers).set({ totpSecret: 'sealed:v1:t2:x' }).where(eq(consoleUsers.id, user.id));
+      const login = await small.inject({ url: '/app/login' });
+      const first = await small.inject({
+        method: 'POST',
+        url: '/app/login',
+        headers: { ...form, cookie: `rebook_login=${cookieOf(login, 'rebook_login')}` },
+        payload: new URLSearchParams({
+          _csrf: csrfOf(login.body),
+          email: 'desk@example.com',
+          password: PASSWORD,
+        }).toString(),
+      });
+      // One attempt spent on the password; the empty codes are refused without being checked.
+      const step = cookieOf(first, 'rebook_step')!;
+      const codeForm = await small.inject({ url: '/app/login/code', headers: { cookie: `rebook_step=${step}` } });
+      const send = () =>
+        small.inject({
+          method: 'POST',
+          url: '/app/login/code',
+          headers: { ...form, cookie: `rebook_step=${step}; rebook_login=${cookieOf(codeForm, 'rebook_login')}` },
+          payload: new URLSearchParams({ _csrf: csrfOf(codeForm.body), code: '' }).toString(),
+        });
+      expect((await send()).statusCode).toBe(400);
+      expect((await send()).statusCode).toBe(400);
+      const over = await send();
+      expect(over.statusCode).toBe(429);
+      expect(over.body).toContain('Too many attempts');
+    } finally {
+      await small.close();
+      await db.close();
+    }
+  });
+});
