@@ -1,6 +1,6 @@
 /**
  * The HTTP layer every vendor API client shares: one axios instance per clinic, a request budget
- * (rate limiter), retries with backoff on 5xx / network errors, Retry-After on 429, and a count of
+ * (a rate limiter, shared by every process: connectors/rate-budget.ts), retries with backoff on 5xx / network errors, Retry-After on 429, and a count of
  * every call made (each one may cost the clinic money on Mindbody).
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
@@ -37,11 +37,17 @@ export class ApiCallCounter {
   }
 }
 
+/** Where a call waits for its slot in the vendor's budget before it is made. */
+export interface CallBudget {
+  take(): Promise<unknown>;
+}
+
 /**
- * At most `limit` requests per `windowMs` (sliding window). Callers wait for a slot instead of
- * being refused: the budget is the vendor's, and a 429 costs a call too.
+ * At most `limit` requests per `windowMs` (sliding window) within this process. Callers wait for a
+ * slot instead of being refused: the budget is the vendor's, and a 429 costs a call too. Vendor
+ * clients use the shared one (connectors/rate-budget.ts), which holds across processes.
  */
-export class RateLimiter {
+export class RateLimiter implements CallBudget {
   private readonly stamps: number[] = [];
   constructor(
     readonly limit: number,
@@ -92,7 +98,7 @@ export interface VendorHttpOptions {
   baseURL: string;
   counter: ApiCallCounter;
   log: Logger;
-  limiter?: RateLimiter;
+  limiter?: CallBudget;
   retry?: RetryPolicy;
   sleep?: (ms: number) => Promise<void>;
   /** Per-request headers (auth); called before every attempt so a refreshed token is used. */

@@ -8,7 +8,8 @@ import { completedAppointmentIds, readState, writeState } from '../../src/db/con
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
 import type { InboxItem, VendorEvent } from '../../src/ingest/inbox.js';
-import { createVendorHttp, RateLimiter, type VendorHttp } from '../http.js';
+import { createVendorHttp, type VendorHttp } from '../http.js';
+import { SharedRateLimiter } from '../rate-budget.js';
 import { readSealedState, writeSealedState } from '../sealed-state.js';
 import { credential, requireCredential } from '../shared.js';
 import { type ApiContext, type BookingConnector, type ClientRecord, requireRuntime } from '../types.js';
@@ -76,14 +77,21 @@ export function janeClient(ctx: ApiContext): JaneClient {
       access = { token: t.access_token, expiresAt: runtime.now() + (t.expires_in ?? 3600) * 1000 - 60_000 };
       return access.token;
     }
-    // The limit is per endpoint: one limiter (and one HTTP client) for each.
+    // The limit is per endpoint and clinic: one shared window (and one HTTP client) for each.
     const endpoints = new Map<string, VendorHttp>();
     const http = (endpoint: string) => {
       let h = endpoints.get(endpoint);
       if (!h) {
         h = createVendorHttp({
           ...common,
-          limiter: new RateLimiter(JANE_RATE_LIMIT.limit, JANE_RATE_LIMIT.windowMs, runtime.now, runtime.sleep),
+          limiter: new SharedRateLimiter({
+            db,
+            clinicId: clinic.id,
+            platform: PLATFORM,
+            scope: endpoint,
+            rate: JANE_RATE_LIMIT,
+            runtime,
+          }),
           headers: async () => ({ authorization: `Bearer ${await accessToken()}` }),
           onUnauthorized: async () => {
             access = undefined;

@@ -5,12 +5,14 @@
  */
 import type { z } from 'zod';
 import { createVendorHttp, type VendorHttp } from '../http.js';
+import { SharedRateLimiter } from '../rate-budget.js';
 import { credential, requireCredential } from '../shared.js';
 import type { ApiContext } from '../types.js';
 import {
   MINDBODY_API_BASE,
   MINDBODY_CLIENT_IDS_PER_CALL,
   MINDBODY_PAGE_LIMIT,
+  MINDBODY_RATE_LIMIT,
   MINDBODY_TOKEN_TTL_MS,
 } from './constants.js';
 import {
@@ -39,7 +41,7 @@ export function mindbodyClient(ctx: ApiContext): MindbodyClient {
   return runtime.memo(`mindbody/${clinic.id}`, () => build(ctx));
 }
 
-function build({ clinic, runtime }: ApiContext): MindbodyClient {
+function build({ clinic, runtime, db }: ApiContext): MindbodyClient {
   const apiKey = requireCredential(clinic, 'apiKey', runtime.secrets);
   const siteId = clinic.connector!.siteId!;
   const username = credential(clinic, 'username', runtime.secrets);
@@ -54,6 +56,14 @@ function build({ clinic, runtime }: ApiContext): MindbodyClient {
     counter: runtime.counter,
     log: runtime.log,
     sleep: runtime.sleep,
+    // One window per site for every call, the token's included, across every process.
+    limiter: new SharedRateLimiter({
+      db,
+      clinicId: clinic.id,
+      platform: 'mindbody',
+      rate: MINDBODY_RATE_LIMIT,
+      runtime,
+    }),
     ...(runtime.retry ? { retry: runtime.retry } : {}),
   };
   const tokenHttp = createVendorHttp({ ...common, headers: async () => base });

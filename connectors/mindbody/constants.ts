@@ -31,6 +31,15 @@ export const MINDBODY_TOKEN_TTL_MS = 6 * 86_400_000;
 /** (unconfirmed) `request.limit` above 100 is clamped by the API; we page at 100. */
 export const MINDBODY_PAGE_LIMIT = 100;
 
+/**
+ * (unconfirmed) Mindbody documents no per-second or per-minute limit, only the daily quota per
+ * site (~1,000 free calls, then billed): this is our own pacing, one window per site shared by
+ * every process (connectors/rate-budget.ts), so a backlog replayed by several replicas at once
+ * cannot burst the day's free calls in seconds or provoke 429s.
+ * https://developers.mindbodyonline.com/resources/faqs
+ */
+export const MINDBODY_RATE_LIMIT = { limit: 300, windowMs: 60_000 } as const;
+
 /** `request.clientIDs` accepts at most 20 ids per call. */
 export const MINDBODY_CLIENT_IDS_PER_CALL = 20;
 

@@ -289,3 +289,31 @@ export async function addVendorApiCalls(
       set: { calls: sql`${vendorApiCalls.calls} + excluded.calls` },
     });
 }
+
+/**
+ * Takes one call from the shared budget of `limit` calls per `windowMs` for a clinic, platform and
+ * scope, or says how long until the oldest call in the window leaves it. One statement checks and
+ * takes: the upsert locks the row, so concurrent takers from any process are serialized and the
+ * WHERE refuses once the window is full. `now` is the caller's clock (every process's, assumed
+ * NTP-synced: a skew of a few ms against a window of seconds or minutes is noise).
+ */
+export async function takeVendorCall(
+  db: Db,
+  o: { clinicId: string; platform: string; scope: string; limit: number; windowMs: number; now: number },
+): Promise<{ granted: true } | { granted: false; waitMs: number }> {
+  const since = o.now - o.windowMs;
+  const taken = await db.execute(sql`
+    insert into vendor_rate_buckets as b (clinic_id, platform, scope, call_times)
+    values (${o.clinicId}, ${o.platform}, ${o.scope}, array[${o.now}::bigint])
+    on conflict (clinic_id, platform, scope) do update
+      set call_times = array(select t from unnest(b.call_times) t where t > ${since}::bigint order by t) || ${o.now}::bigint,
+          updated_at = now()
+      where (select count(*) from unnest(b.call_times) t where t > ${since}::bigint) < ${o.limit}::int
+    returning 1 as granted`);
+  if (rows(taken).length > 0) return { granted: true };
+  const oldest = await db.execute(sql`
+    select min(t) as oldest from vendor_rate_buckets b, unnest(b.call_times) t
+    where b.clinic_id = ${o.clinicId} and b.platform = ${o.platform} and b.scope = ${o.scope} and t > ${since}::bigint`);
+  const at = rows<{ oldest: string | number | bigint | null }>(oldest)[0]?.oldest;
+  return { granted: false, waitMs: Math.max(1, (at == null ? o.now : Number(at)) + o.windowMs - o.now) };
+}

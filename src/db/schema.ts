@@ -428,3 +428,18 @@ export const auditLog = pgTable('audit_log', {
   action: text('action').notNull(),
   target: text('target'),
 });
+
+// 0013_vendor_rate_buckets.sql
+
+/** A shared sliding window per clinic, platform and scope: the instants (epoch ms) of the calls granted in the last window. */
+export const vendorRateBuckets = pgTable(
+  'vendor_rate_buckets',
+  {
+    clinicId: text('clinic_id').notNull(),
+    platform: text('platform').notNull(),
+    scope: text('scope').notNull(),
+    callTimes: bigint('call_times', { mode: 'number' }).array().notNull().default([]),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.platform, t.scope] })],
+);
