@@ -6,7 +6,7 @@
  */
 import { type LoadedConfig, treatmentTypesFor } from '../../config/load.js';
 import type { ClinicConfig } from '../../config/schema.js';
-import { localDate } from '../../core/zoned-time.js';
+import { type CalendarDate, localDayIndex } from '../../core/local-days.js';
 import type { Db } from '../../db/client.js';
 import { type UnmappedService, unmappedServicesOf } from '../../ingest/service-mappings.js';
 import { loadReportFacts, type Period, reportTypes } from '../../reports/query.js';
@@ -119,10 +119,7 @@ export function funnelOf(report: RebookingReport): ClinicFunnel {
   };
 }
 
-const monthOf = (ms: number, timeZone: string): string => {
-  const d = localDate(ms, timeZone);
-  return `${d.year}-${String(d.month).padStart(2, '0')}`;
-};
+const monthKey = (d: CalendarDate): string => `${d.year}-${String(d.month).padStart(2, '0')}`;
 
 const rate = (n: number, d: number): number | null => (d > 0 ? Math.round((n / d) * 10_000) / 10_000 : null);
 
@@ -136,12 +133,14 @@ export function ratesByMonth(
   // One pass: each run's month, then each fact into its run's month.
   const months = new Map<string, ReportFacts>();
   const empty = (): ReportFacts => ({ runs: [], messages: [], tasks: [], holds: [] });
+  const dateOf = localDayIndex(period.fromMs, period.toMs, timeZone);
+  const monthOf = (ms: number) => monthKey(dateOf(ms));
   // Every month of the period, so a month without treatments shows as empty rather than missing.
-  for (let ms = period.fromMs; ms < period.toMs; ms += 86_400_000) months.set(monthOf(ms, timeZone), empty());
-  if (!months.has(monthOf(period.toMs - 1, timeZone))) months.set(monthOf(period.toMs - 1, timeZone), empty());
+  for (let ms = period.fromMs; ms < period.toMs; ms += 86_400_000) months.set(monthOf(ms), empty());
+  if (!months.has(monthOf(period.toMs - 1))) months.set(monthOf(period.toMs - 1), empty());
   const monthOfRun = new Map<string, ReportFacts>();
   for (const r of facts.runs) {
-    const m = monthOf(r.anchorAtMs, timeZone);
+    const m = monthOf(r.anchorAtMs);
     let sub = months.get(m);
     if (!sub) {
       sub = empty();
@@ -195,14 +194,16 @@ export async function loadClinicDashboard(
   nowMs: number,
 ): Promise<ClinicDashboard> {
   const types = reportTypes(config, clinic);
-  const facts = await loadReportFacts(db, clinic, types, period);
+  const [facts, services, [connector]] = await Promise.all([
+    loadReportFacts(db, clinic, types, period),
+    unmappedServicesOf(db, clinic.id, { limit: DASHBOARD_UNMAPPED_LIMIT }),
+    loadConnectorHealth(db, [clinic], nowMs),
+  ]);
   const report = rebookingReport(facts, types, {
     clinics: [clinic.id],
     from: new Date(period.fromMs).toISOString(),
     to: new Date(period.toMs).toISOString(),
   });
-  const services = await unmappedServicesOf(db, clinic.id, { limit: DASHBOARD_UNMAPPED_LIMIT });
-  const [connector] = await loadConnectorHealth(db, [clinic], nowMs);
   return {
     clinicId: clinic.id,
     clinicName: clinic.name,
