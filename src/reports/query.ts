@@ -11,11 +11,13 @@ import { localDayIndex } from '../core/local-days.js';
 import { localDayAt } from '../core/plan.js';
 import { REBOOK_GRACE_DAYS } from '../core/types.js';
 import { addDays, fromLocal, localDate } from '../core/zoned-time.js';
-import type { Db } from '../db/client.js';
+import { type Db, rows } from '../db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns, staffTasks } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import {
   type Counts,
+  type MessageTally,
+  NOT_SENT,
   type Rates,
   type RebookingReport,
   type ReportFacts,
@@ -119,20 +121,30 @@ export async function loadReportFacts(
 
   // A message belongs to the run whose "workflowId|runKey|" prefixes its idempotency key.
   const ofRun = sql`left(${messages.idempotencyKey}, length(${sequenceRuns.workflowId}) + length(${sequenceRuns.runKey}) + 2) = ${sequenceRuns.workflowId} || '|' || ${sequenceRuns.runKey} || '|'`;
+  // Counted in the database: a period's tens of thousands of messages come back as a few dozen
+  // tallies. Each (run, stage)'s first message that went out carries the run's reach. Opens and
+  // clicks are email events (the report counts them for emails only).
+  const sent = sql`${messages.status} not in (${sql.join(
+    [...NOT_SENT].map((st) => sql`${st}`),
+    sql`, `,
+  )})`;
   const messagesQuery = db
-    .select({
-      workflowId: sequenceRuns.workflowId,
-      runKey: sequenceRuns.runKey,
-      stage: messages.stage,
-      channel: messages.channel,
-      status: messages.status,
-      // Opens and clicks are email events (the report counts them for emails only).
-      opened: sql<boolean>`${messages.channel} = 'email' and exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'open')`,
-      clicked: sql<boolean>`${messages.channel} = 'email' and exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'click')`,
-    })
-    .from(messages)
-    .innerJoin(sequenceRuns, and(eq(messages.workflowId, sequenceRuns.workflowId), ofRun))
-    .where(and(where, inArray(messages.channel, ['email', 'sms'])));
+    .execute(sql`select treatment_type as "treatmentType", stage, channel, status, opened, clicked,
+        count(*)::int as count, (count(*) filter (where first_sent))::int as reached
+      from (select ${sequenceRuns.treatmentType} as treatment_type, ${messages.stage} as stage,
+          ${messages.channel} as channel, ${messages.status} as status,
+          ${messages.channel} = 'email' and exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'open') as opened,
+          ${messages.channel} = 'email' and exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'click') as clicked,
+          ${sent} and row_number() over (partition by ${sequenceRuns.workflowId}, ${sequenceRuns.runKey}, ${messages.stage}, ${sent}
+            order by ${messages.id}) = 1 as first_sent
+        from ${messages} inner join ${sequenceRuns} on ${messages.workflowId} = ${sequenceRuns.workflowId} and ${ofRun}
+        where ${and(where, inArray(messages.channel, ['email', 'sms']))}) as m
+      group by treatment_type, stage, channel, status, opened, clicked`)
+    .then((r) =>
+      rows<Omit<MessageTally, 'count' | 'reached'> & { count: number | string; reached: number | string }>(r).map(
+        (t): MessageTally => ({ ...t, count: Number(t.count), reached: Number(t.reached) }),
+      ),
+    );
 
   const tasksQuery = db
     .select({
@@ -201,14 +213,7 @@ export async function loadReportFacts(
         nextPriceCents: r.nextPrice === null || r.nextPrice === undefined ? null : Number(r.nextPrice),
       };
     }),
-    messages: messageRows.map((m) => ({
-      runId: runId(m),
-      stage: m.stage,
-      channel: m.channel as 'email' | 'sms',
-      status: m.status,
-      opened: !!m.opened,
-      clicked: !!m.clicked,
-    })),
+    messages: messageRows,
     tasks: taskRows.map((t) => ({ runId: runId(t), stage: t.stage, status: t.status, outcome: t.outcome })),
     holds: holdRows.map((h) => ({ runId: runId(h), stage: h.stage, kind: h.kind, reason: h.reason })),
   };

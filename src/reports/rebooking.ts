@@ -33,6 +33,23 @@ export interface MessageFact {
   clicked: boolean;
 }
 
+/**
+ * Client messages of the runs counted alike: same treatment type, stage, channel, status and
+ * engagement. A period holds tens of thousands of messages and a few dozen tallies, so the
+ * database counts them (query.ts) and `tallyMessages` does the same for facts held in memory.
+ */
+export interface MessageTally {
+  treatmentType: string;
+  stage: string;
+  channel: 'email' | 'sms';
+  status: string;
+  opened: boolean;
+  clicked: boolean;
+  count: number;
+  /** Runs whose first message that went out at this stage is one of these (a stage's reach is their sum). */
+  reached: number;
+}
+
 /** The staff escalation task of a run. */
 export interface TaskFact {
   runId: string;
@@ -51,7 +68,7 @@ export interface HoldFact {
 
 export interface ReportFacts {
   runs: RunFact[];
-  messages: MessageFact[];
+  messages: MessageTally[];
   tasks: TaskFact[];
   holds: HoldFact[];
 }
@@ -199,14 +216,49 @@ export function holdBucket(h: Pick<HoldFact, 'kind' | 'reason'>): keyof HeldBack
   return 'other';
 }
 
-function addMessage(m: MessageCounts, f: MessageFact): void {
+function addMessage(m: MessageCounts, f: MessageTally): void {
   if (NOT_SENT.has(f.status)) return;
-  m.sent[f.channel]++;
-  m.sent.total++;
-  if (DELIVERED.has(f.status)) m.delivered++;
-  if (FAILED.has(f.status)) m.failed++;
-  if (f.channel === 'email' && f.opened) m.opened++;
-  if (f.channel === 'email' && f.clicked) m.clicked++;
+  m.sent[f.channel] += f.count;
+  m.sent.total += f.count;
+  if (DELIVERED.has(f.status)) m.delivered += f.count;
+  if (FAILED.has(f.status)) m.failed += f.count;
+  if (f.channel === 'email' && f.opened) m.opened += f.count;
+  if (f.channel === 'email' && f.clicked) m.clicked += f.count;
+}
+
+/** Tallies of per-message facts, as query.ts counts them in SQL; messages of runs not in `runs` are left out. */
+export function tallyMessages(runs: readonly RunFact[], messages: readonly MessageFact[]): MessageTally[] {
+  const typeOfRun = new Map(runs.map((r) => [r.id, r.treatmentType]));
+  const tallies = new Map<string, MessageTally>();
+  const reached = new Set<string>();
+  for (const m of messages) {
+    const treatmentType = typeOfRun.get(m.runId);
+    if (treatmentType === undefined) continue;
+    const opened = m.channel === 'email' && m.opened;
+    const clicked = m.channel === 'email' && m.clicked;
+    const key = JSON.stringify([treatmentType, m.stage, m.channel, m.status, opened, clicked]);
+    let t = tallies.get(key);
+    if (!t) {
+      t = {
+        treatmentType,
+        stage: m.stage,
+        channel: m.channel,
+        status: m.status,
+        opened,
+        clicked,
+        count: 0,
+        reached: 0,
+      };
+      tallies.set(key, t);
+    }
+    t.count++;
+    const runStage = JSON.stringify([m.runId, m.stage]);
+    if (!NOT_SENT.has(m.status) && !reached.has(runStage)) {
+      reached.add(runStage);
+      t.reached++;
+    }
+  }
+  return [...tallies.values()];
 }
 
 function addHeld(into: HeldBack, from: HeldBack): void {
@@ -321,20 +373,12 @@ export function rebookingReport(
     else if (r.outcome === 'cancelled') c.cancelled++;
   }
 
-  // Reached: distinct runs per stage with a message that went out.
-  const reached = new Set<string>();
   for (const m of facts.messages) {
-    const run = runs.get(m.runId);
-    if (!run) continue;
-    const t = typeOf(run.treatmentType);
+    const t = typeOf(m.treatmentType);
     const row = stageOf(t, m.stage);
     addMessage(row, m);
     addMessage(t.counts, m);
-    const key = `${m.runId}|${m.stage}`;
-    if (!NOT_SENT.has(m.status) && !reached.has(key)) {
-      reached.add(key);
-      row.reached++;
-    }
+    row.reached += m.reached;
   }
   for (const task of facts.tasks) {
     const run = runs.get(task.runId);

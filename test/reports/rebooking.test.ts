@@ -10,6 +10,7 @@ import {
   type RunFact,
   rebookingReport,
   rollUpReports,
+  tallyMessages,
 } from '../../src/reports/rebooking.js';
 
 const DAY = 86_400_000;
@@ -54,25 +55,27 @@ const msg = (
   extra: Partial<MessageFact> = {},
 ): MessageFact => ({ runId, stage, channel, status, opened: false, clicked: false, ...extra });
 
+const runs: RunFact[] = [
+  run('a', { outcome: 'booked', outcomeStage: 'reminder', endedAtMs: T0 + 85 * DAY, nextPriceCents: 45_000 }),
+  run('b', { outcome: 'booked', outcomeStage: 'incentive', endedAtMs: T0 + 91 * DAY }),
+  run('c'),
+  run('d', {
+    outcome: 'booked',
+    outcomeStage: 'staff_escalation',
+    endedAtMs: T0 + 101 * DAY,
+    nextPriceCents: 30_000,
+  }),
+  run('e', { outcome: 'snoozed', outcomeStage: null, running: true, endedAtMs: null }),
+  // Booked after the reactivation touch, past the window: booked, not on time.
+  run('f', { outcome: 'booked', outcomeStage: 'reactivation', endedAtMs: T0 + 130 * DAY }),
+  run('g', { outcome: 'booked', outcomeStage: BEFORE_FIRST_TOUCH, endedAtMs: T0 + 10 * DAY }),
+  run('h', { outcome: 'not_interested' }),
+  run('l', { treatmentType: 'lip_filler', running: true, outcome: 'running', endedAtMs: null }),
+];
 const facts: ReportFacts = {
-  runs: [
-    run('a', { outcome: 'booked', outcomeStage: 'reminder', endedAtMs: T0 + 85 * DAY, nextPriceCents: 45_000 }),
-    run('b', { outcome: 'booked', outcomeStage: 'incentive', endedAtMs: T0 + 91 * DAY }),
-    run('c'),
-    run('d', {
-      outcome: 'booked',
-      outcomeStage: 'staff_escalation',
-      endedAtMs: T0 + 101 * DAY,
-      nextPriceCents: 30_000,
-    }),
-    run('e', { outcome: 'snoozed', outcomeStage: null, running: true, endedAtMs: null }),
-    // Booked after the reactivation touch, past the window: booked, not on time.
-    run('f', { outcome: 'booked', outcomeStage: 'reactivation', endedAtMs: T0 + 130 * DAY }),
-    run('g', { outcome: 'booked', outcomeStage: BEFORE_FIRST_TOUCH, endedAtMs: T0 + 10 * DAY }),
-    run('h', { outcome: 'not_interested' }),
-    run('l', { treatmentType: 'lip_filler', running: true, outcome: 'running', endedAtMs: null }),
-  ],
-  messages: [
+  runs,
+  // Counted as loadReportFacts counts them in SQL.
+  messages: tallyMessages(runs, [
     msg('a', 'reminder', 'email', 'delivered', { opened: true, clicked: true }),
     msg('b', 'reminder', 'email', 'bounced'),
     msg('b', 'incentive', 'sms', 'delivered'),
@@ -85,7 +88,7 @@ const facts: ReportFacts = {
     msg('e', 'reminder', 'email'),
     msg('f', 'reactivation', 'sms'),
     msg('zzz', 'reminder', 'email'), // a run outside the period: ignored
-  ],
+  ]),
   tasks: [
     { runId: 'c', stage: 'staff_escalation', status: 'open', outcome: null },
     { runId: 'd', stage: 'staff_escalation', status: 'resolved', outcome: 'booked' },
@@ -197,12 +200,13 @@ describe('rebookingReport', () => {
   });
 
   it('rolls several clinics up by summing counts and recomputing rates (never averaging them)', () => {
+    const x = [
+      run('x', { outcome: 'booked', outcomeStage: 'reminder', endedAtMs: T0 + 82 * DAY, nextPriceCents: 10_000 }),
+    ];
     const other = rebookingReport(
       {
-        runs: [
-          run('x', { outcome: 'booked', outcomeStage: 'reminder', endedAtMs: T0 + 82 * DAY, nextPriceCents: 10_000 }),
-        ],
-        messages: [msg('x', 'reminder', 'email')],
+        runs: x,
+        messages: tallyMessages(x, [msg('x', 'reminder', 'email')]),
         tasks: [],
         holds: [],
       },

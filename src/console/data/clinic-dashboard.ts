@@ -149,7 +149,7 @@ export function ratesByMonth(
     sub.runs.push(r);
     monthOfRun.set(r.id, sub);
   }
-  for (const x of facts.messages) monthOfRun.get(x.runId)?.messages.push(x);
+  // Message tallies are not per run, and a month's rates do not count messages.
   for (const x of facts.tasks) monthOfRun.get(x.runId)?.tasks.push(x);
   for (const x of facts.holds) monthOfRun.get(x.runId)?.holds.push(x);
   return [...months.entries()]
@@ -176,7 +176,7 @@ function messageCounts(facts: ReportFacts): MessageStatusCount[] {
   for (const m of facts.messages) {
     const key = `${m.channel}|${m.status}`;
     const row = counts.get(key) ?? { channel: m.channel, status: m.status, count: 0 };
-    row.count++;
+    row.count += m.count;
     counts.set(key, row);
   }
   return [...counts.values()].sort((a, b) => a.channel.localeCompare(b.channel) || b.count - a.count);
