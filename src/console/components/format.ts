@@ -2,20 +2,30 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 
 /** Dates and labels as people read them, on the clinic's calendar. */
 
+// Building an Intl.DateTimeFormat costs far more than formatting with one: a call list formats
+// hundreds of dates per page, so one formatter per kind and zone is kept.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { timeZone, ...options });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+const DATE: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric', year: 'numeric' };
+const DATE_TIME: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' };
+
 export function formatDate(d: Date | null | undefined, timeZone: string): string {
   if (!d) return '—';
-  return new Intl.DateTimeFormat('en-US', { timeZone, month: 'short', day: 'numeric', year: 'numeric' }).format(d);
+  return formatter('en-US', timeZone, DATE).format(d);
 }
 
 export function formatDateTime(d: Date | null | undefined, timeZone: string): string {
   if (!d) return '—';
-  return new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    month: 'short',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-  }).format(d);
+  return formatter('en-US', timeZone, DATE_TIME).format(d);
 }
 
 /** "3 days ago", "in 2 days", "today". */
@@ -29,7 +39,7 @@ export function relativeDays(d: Date, now: Date): string {
 
 /** The clinic-calendar date (YYYY-MM-DD) of an instant. */
 export function localDate(d: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone }).format(d);
+  return formatter('en-CA', timeZone, {}).format(d);
 }
 
 export const humanize = (s: string) => (s.charAt(0).toUpperCase() + s.slice(1)).replace(/_/g, ' ');
