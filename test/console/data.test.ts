@@ -83,6 +83,7 @@ describe.each(engines)('console data on $name', (engine) => {
       NOW,
     );
     expect(d.report.totals).toEqual(report.totals);
+    expect(d.report.types.map((t) => t.treatmentType)).toEqual(['neuromodulator']);
 
     // What the seed put in the period, counted from its own rule.
     const fates = Array.from({ length: SEED.clients }, (_, k) => runFate(k + 1, SEED)).filter(
