@@ -7,6 +7,9 @@ import { addDays, fromLocal, localDate } from './zoned-time.js';
 
 export type CalendarDate = Readonly<{ year: number; month: number; day: number }>;
 
+/** About ten years of days; a longer period is not indexed. */
+export const MAX_INDEXED_DAYS = 3_700;
+
 const sameDay = (a: CalendarDate, b: CalendarDate) => a.year === b.year && a.month === b.month && a.day === b.day;
 
 /**
@@ -14,6 +17,9 @@ const sameDay = (a: CalendarDate, b: CalendarDate) => a.year === b.year && a.mon
  * [fromMs, toMs], and days whose first instant could not be confirmed, take the slow path.
  */
 export function localDayIndex(fromMs: number, toMs: number, timeZone: string): (ms: number) => CalendarDate {
+  // A period is any two dates a caller sends (`from=0791-01-09`): past ten years, building the
+  // index would cost more than the slow path over the few runs such a period actually holds.
+  if (!(toMs - fromMs <= MAX_INDEXED_DAYS * 86_400_000)) return (ms) => localDate(ms, timeZone);
   const starts: number[] = [];
   const dates: CalendarDate[] = [];
   const confirmed: boolean[] = [];

@@ -27,3 +27,11 @@ describe('localDayIndex', () => {
       }
   });
 });
+
+it('a period of centuries is not indexed (a caller may send any two dates) and still answers every instant', () => {
+  const from = Date.parse('0791-01-09T00:00:00Z');
+  const to = Date.parse('2026-12-05T00:00:00Z');
+  const dateOf = localDayIndex(from, to, 'America/New_York');
+  const probe = Date.parse('2026-03-08T07:30:00Z');
+  expect(dateOf(probe)).toEqual(localDate(probe, 'America/New_York'));
+});
