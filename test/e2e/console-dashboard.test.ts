@@ -13,18 +13,14 @@ import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createConfigStore } from '../../src/config/store.js';
 import { createUser, setPassword } from '../../src/console/accounts/users.js';
 import { auditLog, sequences } from '../../src/db/schema.js';
-import { createLogger } from '../../src/log.js';
-import { buildApp } from '../../src/server/app.js';
-import { createSequenceSignals } from '../../src/temporal/sequence-signals.js';
 import { axeViolations, launchBrowser, screenshots } from '../helpers/browser.js';
 import { treatmentSlot } from '../helpers/clinic-time.js';
-import { booking, CLINIC_ID, DAY_MS, type Engine, iso, startEngine, treatment } from '../helpers/engine.js';
+import { startConsoleApp } from '../helpers/console-app.js';
+import { booking, CLINIC_ID, DAY_MS, type Engine, iso, treatment } from '../helpers/engine.js';
 
 const PASSWORD = 'dashboard password 1';
-const log = createLogger({ level: 'silent' });
 
 let e: Engine;
 let configDir: string;
@@ -67,18 +63,9 @@ beforeAll(async () => {
   );
   mkdirSync(join(configDir, 'agencies'), { recursive: true });
   writeFileSync(join(configDir, 'agencies', 'northside.yaml'), 'name: Northside Group\n');
-  e = await startEngine({ configDir });
-  const config = createConfigStore(configDir);
-  app = await buildApp({
-    db: e.database.db,
-    config,
-    ingest: e.ingest,
-    log,
-    secrets: {},
-    signals: createSequenceSignals(e.client),
-    now: () => e.now(),
-  });
-  base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const started = await startConsoleApp(configDir);
+  ({ e, app, base } = started);
+  const { config } = started;
 
   // Three Botox treatments and one service no treatment type recognises.
   const t0 = await treatmentSlot(e);

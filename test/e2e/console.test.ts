@@ -20,11 +20,10 @@ import { auditLog, clients, consoleSessions, consoleUsers, messages, staffTasks 
 import { createLogger } from '../../src/log.js';
 import { createInbound } from '../../src/messaging/inbound.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
-import { buildApp } from '../../src/server/app.js';
-import { createSequenceSignals } from '../../src/temporal/sequence-signals.js';
 import { axeViolations, launchBrowser, screenshots } from '../helpers/browser.js';
 import { treatmentSlot } from '../helpers/clinic-time.js';
-import { CLINIC_ID, DAY_MS, type Engine, iso, startEngine, treatment } from '../helpers/engine.js';
+import { startConsoleApp } from '../helpers/console-app.js';
+import { CLINIC_ID, DAY_MS, type Engine, iso, treatment } from '../helpers/engine.js';
 import { until } from '../helpers/poll.js';
 
 const PASSWORD = 'front desk password 1';
@@ -66,18 +65,9 @@ beforeAll(async () => {
     join(configDir, 'clinics', 'other-clinic.yaml'),
     demo.replace('id: demo-clinic', 'id: other-clinic').replace('Glow Aesthetics (demo)', 'Other Spa'),
   );
-  e = await startEngine({ configDir });
-  const config = createConfigStore(configDir);
-  app = await buildApp({
-    db: e.database.db,
-    config,
-    ingest: e.ingest,
-    log,
-    secrets: {},
-    signals: createSequenceSignals(e.client),
-    now: () => e.now(),
-  });
-  base = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const started = await startConsoleApp(configDir);
+  ({ e, app, base } = started);
+  const { config } = started;
 
   // A Botox treatment that runs, on the time-skipping server, to its day-100 staff escalation.
   const t0 = await treatmentSlot(e);
