@@ -267,7 +267,12 @@ it('an outbox email’s unsubscribe link points at the listening server and answ
   expect(enrolled.body.results[0]).toMatchObject({ enrolled: true });
   const email = await until('the reminder in the outbox', async () => {
     const r = await api('GET', '/v1/clinics/demo-clinic/messages?clientId=unsub-1', devKey);
-    return r.body.messages.find((m: { channel: string; body: string | null }) => m.channel === 'email' && m.body);
+    // The ledger row is written as 'sending' before the provider call and settled after it, so a
+    // poll can land between the two; wait for the settled row rather than the first one seen.
+    return r.body.messages.find(
+      (m: { channel: string; body: string | null; status: string }) =>
+        m.channel === 'email' && m.body && m.status !== 'sending',
+    );
   });
   expect(email.status).toBe('outbox');
   const link = /(http\S+\/unsubscribe\/\S+)/.exec(email.body)![1]!;
