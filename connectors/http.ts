@@ -39,7 +39,8 @@ export class ApiCallCounter {
 
 /** Where a call waits for its slot in the vendor's budget before it is made. */
 export interface CallBudget {
-  take(): Promise<unknown>;
+  /** `weight`: what the call is expected to cost where the vendor budgets by cost (Boulevard); 1 otherwise. */
+  take(weight?: number): Promise<unknown>;
 }
 
 /**
@@ -106,15 +107,26 @@ export interface VendorHttpOptions {
   /** Called on a 401: refresh credentials and return true to retry once. */
   onUnauthorized?: () => Promise<boolean>;
   timeoutMs?: number;
+  /**
+   * Sees every answer (status, headers, body) before it is judged: where the vendor reports what
+   * a call cost or what budget is left (Boulevard), the budget follows it.
+   */
+  onResponse?(r: { status: number; headers: Record<string, unknown>; data: unknown }): void;
+}
+
+/** Per-call options: `cost`, the call's expected weight in the budget (see CallBudget.take). */
+export interface RequestOptions {
+  allow404?: boolean;
+  cost?: number;
 }
 
 export interface VendorHttp {
   /** One vendor call, validated with `schema`. 404 → `undefined` when `allow404`. */
-  request<S extends z.ZodType>(cfg: AxiosRequestConfig, schema: S): Promise<z.infer<S>>;
+  request<S extends z.ZodType>(cfg: AxiosRequestConfig, schema: S, opts?: { cost?: number }): Promise<z.infer<S>>;
   request<S extends z.ZodType>(
     cfg: AxiosRequestConfig,
     schema: S,
-    opts: { allow404: true },
+    opts: { allow404: true; cost?: number },
   ): Promise<z.infer<S> | undefined>;
   readonly axios: AxiosInstance;
 }
@@ -134,14 +146,10 @@ export function createVendorHttp(o: VendorHttpOptions): VendorHttp {
   const retry = o.retry ?? DEFAULT_RETRY;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  async function request(
-    cfg: AxiosRequestConfig,
-    schema: z.ZodType,
-    opts: { allow404?: boolean } = {},
-  ): Promise<unknown> {
+  async function request(cfg: AxiosRequestConfig, schema: z.ZodType, opts: RequestOptions = {}): Promise<unknown> {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      await o.limiter?.take();
+      await o.limiter?.take(opts.cost);
       const headers = {
         ...(cfg.headers as Record<string, string> | undefined),
         ...(o.headers ? await o.headers() : {}),
@@ -155,6 +163,7 @@ export function createVendorHttp(o: VendorHttpOptions): VendorHttp {
         status = res.status;
         data = res.data;
         retryAfter = retryAfterMs(res.headers['retry-after']);
+        o.onResponse?.({ status, headers: res.headers as Record<string, unknown>, data });
       } catch (err) {
         // Network failure or timeout: retryable.
         status = 0;

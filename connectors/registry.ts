@@ -3,17 +3,21 @@ import type { ClinicConfig } from '../src/config/schema.js';
 import type { Db } from '../src/db/client.js';
 import type { CanonicalEvent } from '../src/ingest/events.js';
 import type { VendorEvent } from '../src/ingest/inbox.js';
+import { boulevardConnector } from './boulevard/index.js';
 import { genericConnector } from './generic/index.js';
 import { janeConnector } from './jane/index.js';
 import { mindbodyConnector } from './mindbody/index.js';
 import type { BookingCheck, BookingConnector, ConnectorRuntime } from './types.js';
 import { vagaroConnector } from './vagaro/index.js';
+import { zenotiConnector } from './zenoti/index.js';
 
 export const connectors = {
   generic: genericConnector,
   mindbody: mindbodyConnector,
   vagaro: vagaroConnector,
   jane: janeConnector,
+  boulevard: boulevardConnector,
+  zenoti: zenotiConnector,
 } satisfies Record<ClinicConfig['platform'], BookingConnector>;
 
 export type Platform = keyof typeof connectors;

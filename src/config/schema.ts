@@ -109,7 +109,7 @@ const emailTemplateSchema = z
   });
 
 /** Booking platforms with a connector (connectors/registry.ts is typed against this list). */
-export const platforms = ['generic', 'mindbody', 'vagaro', 'jane'] as const;
+export const platforms = ['generic', 'mindbody', 'vagaro', 'jane', 'boulevard', 'zenoti'] as const;
 
 /**
  * How Rebook reaches the clinic's booking platform. Secrets are env-var names; which names a
@@ -121,8 +121,12 @@ export const connectorSettingsSchema = z.strictObject({
     .string()
     .regex(/^-?\d+$/, 'a Mindbody site id, e.g. "123456" (sandbox "-99")')
     .optional(),
-  /** Vagaro business id (checked against webhook payloads) and API region. */
+  /** Vagaro or Boulevard business id (checked against webhook payloads; Boulevard signs requests with it) and Vagaro's API region. */
   businessId: z.string().min(1).optional(),
+  /** Boulevard location (`urn:blvd:Location:…`) whose appointments this clinic is; unset: the whole business. */
+  locationId: z.string().min(1).optional(),
+  /** Zenoti center id: one Zenoti center is one Rebook clinic (webhooks and API reads are per center). */
+  centerId: z.string().min(1).optional(),
   region: z
     .string()
     .regex(/^[a-z0-9-]+$/)
@@ -184,6 +188,8 @@ export const clinicSchema = z
       mindbody: ['siteId', 'credentials.apiKey', 'credentials.webhookSignatureKey'],
       vagaro: ['businessId', 'credentials.webhookToken'],
       jane: ['apiBaseUrl', 'credentials.clientId', 'credentials.refreshToken', 'credentials.webhookSecret'],
+      boulevard: ['businessId', 'credentials.apiKey', 'credentials.apiSecret', 'credentials.webhookSecret'],
+      zenoti: ['centerId', 'credentials.apiKey', 'credentials.webhookSecret'],
     };
     for (const field of need[c.platform]) {
       const [a, b] = field.split('.') as [string, string | undefined];
