@@ -38,6 +38,12 @@ export const SECRETS = {
   JANE_CLIENT_ID: 'jane-partner-client',
   JANE_REFRESH_TOKEN: 'jane-refresh-0001',
   JANE_WEBHOOK_SECRET: 'jane-webhook-secret-77',
+  BLVD_API_KEY: 'blvd-api-key-4c2a',
+  // Boulevard API secrets are base64 (the HMAC key is the decoded bytes).
+  BLVD_API_SECRET: 'Ymx2ZC10ZXN0LXNlY3JldC1rZXktMzJieXRlcy0wMDE=',
+  BLVD_WEBHOOK_SECRET: 'blvd-webhook-secret-19',
+  ZENOTI_API_KEY: 'zenoti-api-key-83b1',
+  ZENOTI_WEBHOOK_SECRET: 'zenoti-webhook-secret-5e',
   // Seals connector secrets kept in the database (Jane's rotating refresh token): keyId:base64(32 bytes).
   REBOOK_SECRETS_KEY: 'test1:Y29ubmVjdG9yLXRlc3RzLXNlYWxpbmcta2V5LTMyYnk=',
   // The worker refuses to start without it (email stages carry a signed unsubscribe link).
