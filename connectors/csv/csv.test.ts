@@ -75,3 +75,50 @@ describe('Mindbody CSV client keys', () => {
     expect(clientIdsOf(mapped, { clientId: ['MB Unique'] })).toEqual(['100045812']);
   });
 });
+
+describe('Boulevard and Zenoti presets', () => {
+  const plan = (format: 'boulevard' | 'zenoti', clinicId: string, text: string) =>
+    planImport({ text, format, mapping: {}, clinic: clinicOrThrow(config, clinicId), config, now: NOW });
+
+  it('Boulevard: client URNs as ids, FINAL is a completed visit, CANCELLED is not', () => {
+    const p = plan(
+      'boulevard',
+      'bl-clinic',
+      [
+        'Appointment ID,Client ID,Client First Name,Client Last Name,Client Email,Service,Appointment Date,Start Time,Appointment State,Service Price',
+        'urn:blvd:Appointment:a1,urn:blvd:Client:c1,Marisol,Okafor,marisol@example.com,Botox – 3 areas,6/1/2026,10:00 AM,FINAL,525',
+        'urn:blvd:Appointment:a2,urn:blvd:Client:c2,Dana,Ruiz,dana@example.com,Botox – 3 areas,6/2/2026,11:00 AM,CANCELLED,525',
+      ].join('\n'),
+    );
+    expect(p.columns).toMatchObject({ clientId: 'Client ID', status: 'Appointment State', price: 'Service Price' });
+    expect(p.events.map((e) => e.event)).toEqual([
+      expect.objectContaining({
+        type: 'treatment.completed',
+        appointmentId: 'urn:blvd:Appointment:a1',
+        client: expect.objectContaining({ id: 'urn:blvd:Client:c1', firstName: 'Marisol' }),
+        price: 525,
+      }),
+    ]);
+  });
+
+  it('Zenoti: guest ids, Closed is a completed visit', () => {
+    const p = plan(
+      'zenoti',
+      'zn-clinic',
+      [
+        'Appointment ID,Guest ID,Guest First Name,Guest Last Name,Guest Email,Service Name,Appointment Date,Start Time,Status,Sale Price',
+        'z-a1,g-1,Ingrid,Valdés,ingrid@example.com,Botox Cosmetic (3 areas),6/1/2026,10:00 AM,Closed,540',
+        'z-a2,g-2,Pia,Lund,pia@example.com,Botox Cosmetic (3 areas),6/20/2026,10:00 AM,Booked,540',
+      ].join('\n'),
+    );
+    expect(p.columns).toMatchObject({ clientId: 'Guest ID', service: 'Service Name', price: 'Sale Price' });
+    expect(p.events.map((e) => e.event)).toEqual([
+      expect.objectContaining({
+        type: 'treatment.completed',
+        appointmentId: 'z-a1',
+        client: expect.objectContaining({ id: 'g-1', firstName: 'Ingrid' }),
+        price: 540,
+      }),
+    ]);
+  });
+});

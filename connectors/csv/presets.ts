@@ -6,11 +6,14 @@
  * Jane: https://jane.app/guide/reports/appointments-report
  * Mindbody: https://support.mindbodyonline.com/s/article/203261653-Appointments-report
  * Vagaro: https://support.vagaro.com/hc/en-us/articles/360019955033-Appointments-Summary-Report
+ * Boulevard and Zenoti: their report column names are not in the reference material these were
+ * written from (unconfirmed throughout); the client id column must be the id their APIs and
+ * webhooks use (Boulevard's client URN, Zenoti's guest GUID) for imported clients to match.
  */
 
 import { type ColumnPreset, CSV_FIELDS, type CsvField, TREATMENT_COLUMNS } from '../../src/csv/treatments.js';
 
-export const CSV_FORMATS = ['jane', 'mindbody', 'vagaro', 'generic'] as const;
+export const CSV_FORMATS = ['jane', 'mindbody', 'vagaro', 'boulevard', 'zenoti', 'generic'] as const;
 export type CsvFormat = (typeof CSV_FORMATS)[number];
 
 export const presets: Record<CsvFormat, ColumnPreset> = {
@@ -64,6 +67,38 @@ export const presets: Record<CsvFormat, ColumnPreset> = {
     time: ['Start Time', 'Time'],
     status: ['Status', 'Booking Status'],
     price: ['Amount', 'Price', 'Service Price'],
+  },
+  // (unconfirmed) Boulevard's Appointments report; its state FINAL means checked out.
+  boulevard: {
+    appointmentId: ['Appointment ID', 'Appointment Id'],
+    clientId: ['Client ID', 'Client Id'],
+    firstName: ['Client First Name', 'First Name'],
+    lastName: ['Client Last Name', 'Last Name'],
+    fullName: ['Client', 'Client Name'],
+    email: ['Client Email', 'Email'],
+    phone: ['Client Mobile Phone', 'Mobile Phone', 'Phone'],
+    service: ['Service', 'Service Name'],
+    serviceId: ['Service ID'],
+    date: ['Appointment Date', 'Date'],
+    time: ['Start Time', 'Time'],
+    status: ['Appointment State', 'State', 'Status'],
+    price: ['Service Price', 'Price'],
+  },
+  // (unconfirmed) Zenoti's appointment report, one center per export; Closed means checked out.
+  zenoti: {
+    appointmentId: ['Appointment ID', 'Appointment Id'],
+    clientId: ['Guest ID', 'Guest Id'],
+    firstName: ['Guest First Name', 'First Name'],
+    lastName: ['Guest Last Name', 'Last Name'],
+    fullName: ['Guest Name', 'Guest'],
+    email: ['Guest Email', 'Email'],
+    phone: ['Guest Mobile', 'Mobile Phone', 'Phone'],
+    service: ['Service', 'Service Name'],
+    serviceId: ['Service Code', 'Service ID'],
+    date: ['Appointment Date', 'Date'],
+    time: ['Start Time', 'Time'],
+    status: ['Status', 'Appointment Status'],
+    price: ['Sale Price', 'Price', 'Service Price'],
   },
   // The treatment CSV format `rebook simulate` reads too (docs/csv-format.md).
   generic: TREATMENT_COLUMNS,

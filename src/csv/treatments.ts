@@ -68,6 +68,9 @@ export const COMPLETED_STATUSES = new Set([
   'show',
   'attended',
   'paid',
+  // Boulevard's checked-out state and Zenoti's closed appointment (both: the visit was checked out).
+  'final',
+  'closed',
 ]);
 
 /** The file cannot be read at all: no header with the needed columns, a column named twice. */
