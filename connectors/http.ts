@@ -111,7 +111,7 @@ export interface VendorHttpOptions {
    * Sees every answer (status, headers, body) before it is judged: where the vendor reports what
    * a call cost or what budget is left (Boulevard), the budget follows it.
    */
-  onResponse?(r: { status: number; headers: Record<string, unknown>; data: unknown }): void;
+  onResponse?(r: { status: number; headers: Record<string, unknown>; data: unknown }): void | Promise<void>;
 }
 
 /** Per-call options: `cost`, the call's expected weight in the budget (see CallBudget.take). */
@@ -163,7 +163,7 @@ export function createVendorHttp(o: VendorHttpOptions): VendorHttp {
         status = res.status;
         data = res.data;
         retryAfter = retryAfterMs(res.headers['retry-after']);
-        o.onResponse?.({ status, headers: res.headers as Record<string, unknown>, data });
+        await o.onResponse?.({ status, headers: res.headers as Record<string, unknown>, data });
       } catch (err) {
         // Network failure or timeout: retryable.
         status = 0;

@@ -5,14 +5,15 @@
  * — against nock and a real PGlite database.
  */
 import { readFileSync, rmSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinicConfig } from '../../src/config/schema.js';
 import { createConfigStore } from '../../src/config/store.js';
-import { type Database, openDatabase } from '../../src/db/client.js';
+import { type Database, openDatabase, rows } from '../../src/db/client.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
-import { CostBucket } from '../cost-budget.js';
+import { SharedCostBucket } from '../cost-budget.js';
 import { ApiCallCounter } from '../http.js';
 import { createConnectorRuntime } from '../shared.js';
 import type { ApiContext } from '../types.js';
@@ -249,6 +250,17 @@ describe('mapping an appointment re-read from the API', () => {
 });
 
 describe('query-cost budget', () => {
+  const bucketRow = async (clinicId = clinic.id) =>
+    rows<{ available: number; capacity: number; restore_per_second: number }>(
+      await database.db.execute(
+        sql`select available, capacity, restore_per_second from vendor_cost_buckets where clinic_id = ${clinicId}`,
+      ),
+    )[0];
+  // Each test's clock starts afresh: a bucket stamped by another test's later clock would not refill.
+  afterEach(async () => {
+    await database.db.execute(sql`delete from vendor_cost_buckets`);
+  });
+
   it('waits for the points the API says are left, and after a 429 for a refill of the call’s cost', async () => {
     const t = Date.parse('2026-05-04T20:00:00Z');
     const sleeps: number[] = [];
@@ -278,7 +290,7 @@ describe('query-cost budget', () => {
     // 30 points left, 100 needed at 50/s: 1.4 s.
     await api.client(CLIENT.id);
     expect(sleeps).toEqual([1400]);
-    expect(api.bucket.level()).toBeCloseTo(900, 5);
+    expect(await bucketRow()).toEqual({ available: 900, capacity: 1000, restore_per_second: 50 });
     // The 429 empties the bucket: after the retry's own backoff, the call waits for 100 points (2 s).
     await api.client(CLIENT.id);
     expect(sleeps[1]).toBeLessThanOrEqual(2);
@@ -287,29 +299,46 @@ describe('query-cost budget', () => {
     expect(ctx.runtime.counter.get('boulevard', clinic.id)).toBe(4);
   });
 
-  it('a query dearer than the bucket waits for a full bucket; a wait past the limit fails retryably', async () => {
-    let t = 0;
+  it('two processes spend one budget; a query dearer than the bucket waits for a full one; a wait past the limit fails retryably', async () => {
+    let t = 1_000_000;
     const waits: number[] = [];
-    const b = new CostBucket(
-      { capacity: 100, restorePerSecond: 10 },
-      {
-        now: () => t,
-        sleep: async (ms) => {
-          waits.push(ms);
-          t += ms;
-        },
+    const runtime = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        t += ms;
       },
-      { defaultCost: 10, platform: 'boulevard', maxWaitMs: 9_000 },
+    };
+    const processes = [1, 2].map(
+      () =>
+        new SharedCostBucket({
+          db: database.db,
+          clinicId: 'cost-test',
+          platform: 'boulevard',
+          rate: { capacity: 100, restorePerSecond: 10 },
+          defaultCost: 10,
+          runtime,
+          maxWaitMs: 9_000,
+        }),
     );
-    // Dearer than the bucket: runs on a full bucket (and empties it) instead of never.
-    await b.take(500);
+    const [a, b] = processes as [SharedCostBucket, SharedCostBucket];
+    // 60 + 40 empties the bucket between them: the second process's next call waits for a refill.
+    await a.take(60);
+    await b.take(40);
     expect(waits).toEqual([]);
+    await b.take(20);
+    expect(waits).toEqual([2_000]);
+    // Dearer than the bucket: runs on a full bucket (and empties it) instead of never.
+    t += 10_000;
+    await a.take(500);
+    expect(waits).toEqual([2_000]);
+    expect((await bucketRow('cost-test'))!.available).toBe(0);
     // 100 points take 10 s to come back: past the 9 s limit, a retryable refusal, without waiting.
     await expect(b.take(100)).rejects.toMatchObject({ code: 'provider_unavailable' });
-    expect(waits).toEqual([]);
+    expect(waits).toEqual([2_000]);
     t += 5_000;
     await b.take(100);
-    expect(waits).toEqual([5_000]);
+    expect(waits).toEqual([2_000, 5_000]);
   });
 });
 

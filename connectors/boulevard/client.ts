@@ -4,7 +4,7 @@
  * through connectors/http.ts. Field and argument names are (unconfirmed) where constants.ts says so.
  */
 import { z } from 'zod';
-import { CostBucket, type CostReport } from '../cost-budget.js';
+import { type CostReport, SharedCostBucket } from '../cost-budget.js';
 import { createVendorHttp } from '../http.js';
 import { requireCredential } from '../shared.js';
 import type { ApiContext } from '../types.js';
@@ -37,7 +37,7 @@ export interface BoulevardApi {
   appointments(query: string): Promise<BoulevardAppointment[]>;
   client(id: string): Promise<BoulevardClient | null>;
   services(): Promise<{ id: string; name: string; price: number | null }[]>;
-  readonly bucket: CostBucket;
+  readonly bucket: SharedCostBucket;
 }
 
 /** `{ <field>: schema }`: the shape of a GraphQL `data` with one root field. */
@@ -74,9 +74,14 @@ export function boulevardApi(ctx: ApiContext): BoulevardApi {
     const businessId = clinic.connector!.businessId!;
     const apiKey = requireCredential(clinic, 'apiKey', runtime.secrets);
     const apiSecret = requireCredential(clinic, 'apiSecret', runtime.secrets);
-    const bucket = new CostBucket(BOULEVARD_COST_RATE, runtime, {
-      defaultCost: BOULEVARD_DEFAULT_QUERY_COST,
+    // One bucket per clinic across every process (the database holds it).
+    const bucket = new SharedCostBucket({
+      db: ctx.db,
+      clinicId: clinic.id,
       platform: PLATFORM,
+      rate: BOULEVARD_COST_RATE,
+      defaultCost: BOULEVARD_DEFAULT_QUERY_COST,
+      runtime,
     });
     const http = createVendorHttp({
       platform: PLATFORM,
@@ -96,10 +101,10 @@ export function boulevardApi(ctx: ApiContext): BoulevardApi {
         }),
         'content-type': 'application/json',
       }),
-      onResponse({ status, data }) {
+      async onResponse({ status, data }) {
+        if (status === 429 || throttledError(data)) return bucket.throttled();
         const report = costReport(data);
-        if (report) bucket.observe(report);
-        if (status === 429 || throttledError(data)) bucket.throttled();
+        if (report) await bucket.observe(report);
       },
     });
     async function gql(query: string, variables: Record<string, unknown>, data: z.ZodType): Promise<unknown> {

@@ -317,3 +317,69 @@ export async function takeVendorCall(
   const at = rows<{ oldest: string | number | bigint | null }>(oldest)[0]?.oldest;
   return { granted: false, waitMs: Math.max(1, (at == null ? o.now : Number(at)) + o.windowMs - o.now) };
 }
+
+/** The level of a cost bucket row now: its stored level plus the refill since, capped. */
+const costLevel = (now: number) =>
+  sql`least(b.capacity, b.available + greatest(0, ${now}::bigint - b.at_ms) / 1000.0 * b.restore_per_second)`;
+
+/**
+ * Spends `cost` points of the clinic's shared cost bucket if it holds them now (a cost above the
+ * capacity waits for a full bucket); else says how long until it will. The first call creates the
+ * bucket full at the given rate. One statement: two processes never spend the same points.
+ */
+export async function takeVendorCost(
+  db: Db,
+  o: { clinicId: string; platform: string; cost: number; capacity: number; restorePerSecond: number; now: number },
+): Promise<{ granted: true } | { granted: false; waitMs: number }> {
+  const taken = await db.execute(sql`
+    insert into vendor_cost_buckets as b (clinic_id, platform, available, capacity, restore_per_second, at_ms)
+    values (${o.clinicId}, ${o.platform}, ${o.capacity} - least(${o.cost}::float8, ${o.capacity}::float8),
+            ${o.capacity}, ${o.restorePerSecond}, ${o.now})
+    on conflict (clinic_id, platform) do update
+      set available = ${costLevel(o.now)} - least(${o.cost}::float8, b.capacity),
+          at_ms = greatest(b.at_ms, ${o.now}::bigint),
+          updated_at = now()
+      where ${costLevel(o.now)} >= least(${o.cost}::float8, b.capacity)
+    returning 1 as granted`);
+  if (rows(taken).length > 0) return { granted: true };
+  const r = await db.execute(sql`
+    select ${costLevel(o.now)} as level, least(${o.cost}::float8, b.capacity) as need, b.restore_per_second as rate
+    from vendor_cost_buckets b where b.clinic_id = ${o.clinicId} and b.platform = ${o.platform}`);
+  const row = rows<{ level: number | string; need: number | string; rate: number | string }>(r)[0];
+  if (!row) return { granted: false, waitMs: 1 };
+  return {
+    granted: false,
+    waitMs: Math.max(1, Math.ceil(((Number(row.need) - Number(row.level)) / Number(row.rate)) * 1000)),
+  };
+}
+
+/** What the vendor reported after a call replaces our reckoning (absent figures keep theirs). */
+export async function observeVendorCost(
+  db: Db,
+  o: {
+    clinicId: string;
+    platform: string;
+    available?: number;
+    capacity?: number;
+    restorePerSecond?: number;
+    defaults: { capacity: number; restorePerSecond: number };
+    now: number;
+  },
+): Promise<void> {
+  const capacity = o.capacity ?? null;
+  const rate = o.restorePerSecond ?? null;
+  const available = o.available ?? null;
+  await db.execute(sql`
+    insert into vendor_cost_buckets as b (clinic_id, platform, available, capacity, restore_per_second, at_ms)
+    values (${o.clinicId}, ${o.platform},
+            least(coalesce(${available}::float8, ${o.defaults.capacity}::float8), coalesce(${capacity}::float8, ${o.defaults.capacity}::float8)),
+            coalesce(${capacity}::float8, ${o.defaults.capacity}::float8),
+            coalesce(${rate}::float8, ${o.defaults.restorePerSecond}::float8), ${o.now})
+    on conflict (clinic_id, platform) do update
+      set available = greatest(0, least(coalesce(${capacity}::float8, b.capacity),
+                                        coalesce(${available}::float8, ${costLevel(o.now)}))),
+          capacity = coalesce(${capacity}::float8, b.capacity),
+          restore_per_second = coalesce(${rate}::float8, b.restore_per_second),
+          at_ms = greatest(b.at_ms, ${o.now}::bigint),
+          updated_at = now()`);
+}

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   date,
+  doublePrecision,
   integer,
   jsonb,
   pgTable,
@@ -442,4 +443,21 @@ export const vendorRateBuckets = pgTable(
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.platform, t.scope] })],
+);
+
+// 0018_vendor_cost_buckets.sql
+
+/** A shared query-cost bucket per clinic and platform: the level `available` at `atMs`, refilling per second up to `capacity`. */
+export const vendorCostBuckets = pgTable(
+  'vendor_cost_buckets',
+  {
+    clinicId: text('clinic_id').notNull(),
+    platform: text('platform').notNull(),
+    available: doublePrecision('available').notNull(),
+    capacity: doublePrecision('capacity').notNull(),
+    restorePerSecond: doublePrecision('restore_per_second').notNull(),
+    atMs: bigint('at_ms', { mode: 'number' }).notNull(),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.platform] })],
 );

@@ -35,6 +35,7 @@ const productTables = [
   'staff_tasks',
   'unmapped_services',
   'vendor_api_calls',
+  'vendor_cost_buckets',
   'vendor_rate_buckets',
 ];
 
