@@ -29,6 +29,21 @@ const envSchema = z.object({
   REBOOK_RATE_LIMIT_UNSUBSCRIBE: z.coerce.number().int().min(0).default(60),
   /** Proxies trusted for the client's address (X-Forwarded-For): see src/config/trust-proxy.ts. */
   REBOOK_TRUST_PROXY: trustProxySchema,
+  /**
+   * The codec endpoint (/codec) for the Temporal UI and CLI: the operator token that opens it (unset: no
+   * endpoint) and the browser origins allowed to call it (the Temporal UI's, comma-separated).
+   */
+  REBOOK_CODEC_TOKEN: z.string().min(32, 'REBOOK_CODEC_TOKEN must be at least 32 characters').optional(),
+  REBOOK_CODEC_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log lines as JSON or human-readable; unset: readable on a terminal outside production and CI (see src/log.ts). */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),

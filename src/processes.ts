@@ -37,6 +37,14 @@ export function openConfiguredDatabase(env: Env): Promise<Database> {
     : openDatabase({ pgliteDir: join(env.REBOOK_DATA_DIR, 'pglite') });
 }
 
+/** The codec endpoint when both a token and payload keys are configured (without keys there is nothing to decode). */
+function codecFor(env: Env, settings: TemporalSettings, secrets: NodeJS.ProcessEnv) {
+  const dataConverter = dataConverterFor(settings, secrets);
+  const codec = dataConverter?.payloadCodecs?.[0];
+  if (!env.REBOOK_CODEC_TOKEN || !codec) return {};
+  return { codec: { codec, token: env.REBOOK_CODEC_TOKEN, origins: env.REBOOK_CODEC_ORIGINS } };
+}
+
 export async function runServer(opts: {
   env: Env;
   settings: TemporalSettings;
@@ -76,6 +84,7 @@ export async function runServer(opts: {
     },
     trustProxy: env.REBOOK_TRUST_PROXY,
     clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
+    ...codecFor(env, opts.settings, opts.secrets),
     readiness: {
       database: () => database.ping(),
       temporal: async () => void (await opts.temporal.connection.workflowService.getSystemInfo({})),

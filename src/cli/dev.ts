@@ -40,22 +40,41 @@ export async function run(argv: string[], { env }: CommandContext): Promise<numb
 }
 
 /** Dev-only secrets kept under .data/ so restarts keep the same key (and can decrypt history). */
-function devSecrets(env: Env, settings: TemporalSettings): { apiKey: string; generated: boolean } {
+function devSecrets(env: Env, settings: TemporalSettings): { apiKey: string; generated: boolean; codecToken: string } {
   mkdirSync(env.REBOOK_DATA_DIR, { recursive: true });
   const file = join(env.REBOOK_DATA_DIR, 'dev-secrets.json');
-  const stored: { apiKey?: string; encryptionKeys?: string; unsubscribeSecret?: string } = existsSync(file)
-    ? JSON.parse(readFileSync(file, 'utf8'))
-    : {};
+  const stored: { apiKey?: string; encryptionKeys?: string; unsubscribeSecret?: string; codecToken?: string } =
+    existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   stored.apiKey ??= `rbk_dev_${randomBytes(18).toString('base64url')}`;
   stored.encryptionKeys ??= newEncryptionKeySpec('dev1');
   stored.unsubscribeSecret ??= randomBytes(32).toString('base64url');
+  stored.codecToken ??= randomBytes(32).toString('base64url');
   writeFileSync(file, JSON.stringify(stored, null, 2));
   chmodSync(file, 0o600);
   process.env[settings.encryption.keysEnv] ??= stored.encryptionKeys;
   process.env[UNSUBSCRIBE_SECRET_ENV] ??= stored.unsubscribeSecret;
   const generated = !env.REBOOK_API_KEY;
   process.env.REBOOK_API_KEY ??= stored.apiKey;
-  return { apiKey: process.env.REBOOK_API_KEY!, generated };
+  return { apiKey: process.env.REBOOK_API_KEY!, generated, codecToken: env.REBOOK_CODEC_TOKEN ?? stored.codecToken };
+}
+
+/**
+ * The embedded UI decodes payloads through this server's codec endpoint. The UI can send no
+ * header of ours, so its endpoint carries the token in the path (both bound to this machine);
+ * its origins (localhost and 127.0.0.1) are the only ones the endpoint answers. PORT=0 gives a
+ * port only known after the dev server has started: then no endpoint.
+ */
+function devCodec(env: Env, settings: TemporalSettings, token: string): { env: Env; endpoint?: string } {
+  const uiPort = settings.devServer.uiPort;
+  const withToken: Env = {
+    ...env,
+    REBOOK_CODEC_TOKEN: token,
+    REBOOK_CODEC_ORIGINS: [...env.REBOOK_CODEC_ORIGINS, `http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+  };
+  if (env.PORT === 0) return { env: withToken };
+  const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT}`;
+  return { env: withToken, endpoint: `${base}/codec/t/${encodeURIComponent(token)}` };
 }
 
 async function dev(env: Env, log: Logger): Promise<void> {
@@ -65,14 +84,16 @@ async function dev(env: Env, log: Logger): Promise<void> {
   // Unsubscribe links point at the server listening below (see dev-public-base-url.ts).
   let listening: string | undefined;
   const config = followListeningUrl(watched, () => listening);
-  const { apiKey, generated } = devSecrets(env, settings);
+  const { apiKey, generated, codecToken } = devSecrets(env, settings);
+  const codec = devCodec(env, settings, codecToken);
+  env = codec.env;
   const parts: Stoppable[] = [];
   onShutdown(log, parts);
   // Edits to config/ (file change or SIGHUP) apply without a restart; a bad edit is logged and ignored.
   const watcher = watchConfig(watched, { log });
   parts.push({ stop: async () => watcher.stop() });
 
-  const temporalServer = await startDevServer(settings, env.REBOOK_DATA_DIR);
+  const temporalServer = await startDevServer(settings, env.REBOOK_DATA_DIR, process.env, codec.endpoint);
   parts.push(temporalServer);
   const devSettings: TemporalSettings = {
     ...settings,
@@ -122,7 +143,7 @@ async function dev(env: Env, log: Logger): Promise<void> {
       `  API key      ${generated ? `${apiKey}  (generated; set REBOOK_API_KEY to choose your own)` : '(from REBOOK_API_KEY)'}`,
       `  Console      ${consoleLine}`,
       `  API docs     ${server.url}/docs  (OpenAPI: ${server.url}/openapi.json)`,
-      `  Temporal UI  ${temporalServer.uiUrl}  (frontend ${temporalServer.address})`,
+      `  Temporal UI  ${temporalServer.uiUrl}  (frontend ${temporalServer.address}; ${codec.endpoint ? "payloads decoded by this server's /codec" : 'payloads shown encrypted: set PORT to a fixed port for the codec endpoint'})`,
       `  Outbox       GET ${server.url}/v1/clinics/demo-clinic/messages  (no SMS/email credentials: messages are held there)`,
       `  Data         ${env.REBOOK_DATA_DIR}/  (Ctrl-C stops; the next start resumes every sequence)`,
       '',

@@ -25,6 +25,7 @@ import { registerOpenApi } from './openapi.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerClinicRoutes } from './routes/clinics.js';
+import { type CodecOptions, codecRoutes } from './routes/codec.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerPreviewRoutes } from './routes/preview.js';
 import { registerReadRoutes } from './routes/reads.js';
@@ -61,6 +62,8 @@ export interface AppDeps {
   trustProxy?: TrustProxy;
   /** The console under /app (session limits, sign-in throttle); defaults apply when unset. */
   console?: ConsoleOptions;
+  /** The codec endpoint for the Temporal UI and CLI (routes/codec.ts); absent: no such routes. */
+  codec?: CodecOptions;
 }
 
 export interface RateLimits {
@@ -230,6 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(registerPreviewRoutes);
   await app.register(registerReportRoutes);
   await app.register(registerApiKeyRoutes);
+  if (deps.codec) await app.register(codecRoutes(deps.codec));
   // The console (issue 10): HTML pages under /app, in a scope of their own (cookies, form bodies, HTML errors).
   await app.register(async (scope) => registerConsole(scope, deps.console));
   return app;

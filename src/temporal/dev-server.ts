@@ -55,6 +55,8 @@ export async function startDevServer(
   s: TemporalSettings,
   dataDir: string,
   env: NodeJS.ProcessEnv = process.env,
+  /** The Web UI sends payloads here to show them decrypted (src/server/routes/codec.ts). */
+  uiCodecEndpoint?: string,
 ): Promise<DevServer> {
   const address = `127.0.0.1:${s.devServer.port}`;
   try {
@@ -91,6 +93,7 @@ export async function startDevServer(
         s.devServer.namespace,
         '--log-level',
         'warn',
+        ...(uiCodecEndpoint ? ['--ui-codec-endpoint', uiCodecEndpoint] : []),
       ],
       { stdio: ['ignore', logFd, logFd], detached: false },
     );
