@@ -113,6 +113,11 @@ const sendgridSchema = z.strictObject({
   /** SendGrid sandbox mode: accepted and validated, never delivered. */
   sandbox: z.boolean().default(false),
   /**
+   * SendGrid's API host: `https://api.eu.sendgrid.com` for an EU-pinned subuser, or a relay of the
+   * operator's; https://api.sendgrid.com when unset. https://www.twilio.com/docs/sendgrid/for-developers/sending-email/data-residency-eu
+   */
+  apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /**
    * SendGrid signs no HIPAA BAA: its emails say "treatment" instead of the treatment's name
    * ({{treatmentLabel}}) unless the clinic accepts naming it here.
    */

@@ -72,6 +72,7 @@ export function createProviderRegistry(
         ...(sg.fromName ? { fromName: sg.fromName } : {}),
         ...(sg.unsubscribeGroupId ? { unsubscribeGroupId: sg.unsubscribeGroupId } : {}),
         sandbox: sg.sandbox,
+        ...(sg.apiBaseUrl ? { apiBaseUrl: sg.apiBaseUrl } : {}),
       });
     }
     byClinic.set(clinicId, { source: clinic, set });

@@ -258,4 +258,20 @@ describe('sendgrid', () => {
     expect(err).toMatchObject({ failure, code: String(status) });
     expect((err as Error).message).not.toContain('avery');
   });
+  it('an unanswered request ends at the timeout as an unknown outcome (it held the activity slot for good)', async () => {
+    nock('https://api.sendgrid.com').post('/v3/mail/send').delay(5_000).reply(202, '');
+    const err = await provider({ timeoutMs: 300 })
+      .send(email)
+      .catch((e: unknown) => e);
+    // Unknown, not retryable: SendGrid may have taken it, so the ledger row becomes `unconfirmed`.
+    expect(err).toMatchObject({ failure: 'unknown' });
+  });
+
+  it('apiBaseUrl sends to another host (EU data residency, a relay)', async () => {
+    nock('https://api.eu.sendgrid.com').post('/v3/mail/send').reply(202, '', { 'X-Message-Id': 'sg-eu-1' });
+    expect(await provider({ apiBaseUrl: 'https://api.eu.sendgrid.com' }).send(email)).toEqual({
+      status: 'accepted',
+      providerMessageId: 'sg-eu-1',
+    });
+  });
 });

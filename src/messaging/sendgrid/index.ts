@@ -15,6 +15,10 @@ export interface SendgridSettings {
   fromName?: string;
   unsubscribeGroupId?: number;
   sandbox?: boolean;
+  /** The API host (EU data residency, a relay); SendGrid's default when unset. */
+  apiBaseUrl?: string;
+  /** Request timeout (default 30 s): the SDK has none, so a request left unanswered held its activity slot for good. */
+  timeoutMs?: number;
 }
 
 /** The custom_args key holding our ledger id. */
@@ -23,6 +27,13 @@ export const MESSAGE_ID_ARG = 'rebook_message_id';
 export function createSendgridProvider(s: SendgridSettings): MessageProvider {
   const mail = new MailService();
   mail.setApiKey(s.apiKey);
+  mail.setTimeout(s.timeoutMs ?? 30_000);
+  // MailService's typings omit its client; setDefaultRequest is the SDK's documented way to change the host.
+  if (s.apiBaseUrl)
+    (mail as unknown as { client: { setDefaultRequest(k: string, v: string): void } }).client.setDefaultRequest(
+      'baseUrl',
+      s.apiBaseUrl,
+    );
   return {
     name: 'sendgrid',
     async send(m: OutboundMessage): Promise<SendReceipt> {
