@@ -15,6 +15,9 @@ export interface TestPostgres {
   /** A fresh, empty database on that server (tests sharing a server do not see each other's rows). */
   createDatabase(name: string): string;
   stop(): void;
+  /** Stops and starts the server (same data, same port): a PostgreSQL restart. Absent for TEST_DATABASE_URL. */
+  halt?(): void;
+  resume?(): void;
 }
 
 function serverBinDir(): string | undefined {
@@ -60,20 +63,24 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-locale', '--encoding=UTF8', '--no-sync']);
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'server.log'),
-    '-w',
-    '-o',
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off`,
-    'start',
-  ]);
+  const start = () =>
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off`,
+      'start',
+    ]);
+  start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     url,
     createDatabase: on(url),
+    halt: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: start,
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -1,0 +1,55 @@
+/**
+ * `npm run chaos`: every fault scenario (bench/chaos/scenarios.ts) against real processes, one
+ * stack, one after another. Durations and sizes from the environment (defaults: the issue's
+ * figures scaled to a 2-core machine); CHAOS_ONLY=name,name runs a subset. Prints each scenario's
+ * accepted / lost / duplicated / unconfirmed / recovered-after; exits 1 when anything was lost or
+ * sent twice.
+ */
+import {
+  flood,
+  formatResult,
+  postgresRestart,
+  providerOutage,
+  type ScenarioResult,
+  temporalDown,
+  workerKill,
+} from './chaos/scenarios.js';
+import { startChaosStack } from './chaos/stack.js';
+
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const only = process.env.CHAOS_ONLY?.split(',').map((s) => s.trim());
+const CLIENTS = num('CHAOS_CLIENTS', 20);
+
+const scenarios: Record<string, (s: Awaited<ReturnType<typeof startChaosStack>>) => Promise<ScenarioResult>> = {
+  'worker-kill': (s) => workerKill(s, { clients: CLIENTS, holdMs: num('CHAOS_HOLD_MS', 5_000) }),
+  'temporal-down': (s) => temporalDown(s, { clients: CLIENTS, downMs: num('CHAOS_TEMPORAL_DOWN_MS', 5 * 60_000) }),
+  'postgres-restart': (s) => postgresRestart(s, { clients: CLIENTS, downMs: num('CHAOS_PG_DOWN_MS', 30_000) }),
+  'provider-5xx': (s) =>
+    providerOutage(s, { clients: CLIENTS, outageMs: num('CHAOS_PROVIDER_DOWN_MS', 10 * 60_000), mode: 'fail' }),
+  'provider-hang': (s) =>
+    providerOutage(s, { clients: CLIENTS, outageMs: num('CHAOS_PROVIDER_HANG_MS', 2 * 60_000), mode: 'hang' }),
+  flood: (s) => flood(s, { clients: num('CHAOS_FLOOD_EVENTS', 500), concurrency: num('CHAOS_FLOOD_CONCURRENCY', 50) }),
+};
+
+const stack = await startChaosStack();
+const results: ScenarioResult[] = [];
+try {
+  for (const [name, run] of Object.entries(scenarios)) {
+    if (only && !only.includes(name)) continue;
+    const t0 = Date.now();
+    process.stdout.write(`\n[${new Date().toISOString()}] ${name} …\n`);
+    const r = await run(stack);
+    results.push(r);
+    process.stdout.write(`${formatResult(r)}\n  (scenario took ${Math.round((Date.now() - t0) / 1000)} s)\n`);
+  }
+} catch (err) {
+  process.stdout.write(`${(err as Error).stack}\n${stack.logs()}\n`);
+  process.exitCode = 1;
+} finally {
+  await stack.stop();
+}
+const bad = results.filter((r) => r.lost > 0 || r.duplicated > 0);
+if (bad.length > 0) {
+  process.stdout.write(`\nlost or duplicated in: ${bad.map((r) => r.scenario).join('; ')}\n`);
+  process.exitCode = 1;
+}
