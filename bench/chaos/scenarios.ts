@@ -225,6 +225,7 @@ export async function postgresRestart(
   if (!stack.pg.halt || !stack.pg.resume) throw new Error('PostgreSQL restart needs a PostgreSQL the harness started');
   const tag = `pgdown${Date.now().toString(36)}`;
   const accepted = new Set<number>();
+  const running = stack.processes.filter((p) => p.alive());
   stack.pg.halt();
   const statuses: number[] = [];
   const refused: number[] = [];
@@ -251,14 +252,14 @@ export async function postgresRestart(
     }
   }
   const r = await settle(stack, tag, accepted, repairedAt, 240_000);
-  const alive = stack.processes.filter((p) => p.alive()).length;
+  const alive = running.filter((p) => p.alive()).length;
   return {
     scenario: `PostgreSQL stopped ${Math.round(o.downMs / 1000)} s, treatments arriving`,
     ...r,
     extra: {
       'answers 503 while down': statuses.filter((s) => s === 503).length,
       'other non-2xx while down': statuses.filter((s) => s !== 503 && (s < 200 || s >= 300)).length,
-      'processes alive after (of started)': `${alive}/${stack.processes.length}`,
+      'processes alive after (of running before)': `${alive}/${running.length}`,
     },
   };
 }
