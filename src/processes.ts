@@ -14,6 +14,7 @@ import type { ConnectorRuntime } from '../connectors/types.js';
 import type { ConfigStore } from './config/store.js';
 import { type Database, openDatabase } from './db/client.js';
 import type { Env } from './env.js';
+import { HOLDOUT_SECRET_ENV } from './ingest/holdout.js';
 import { createIngest } from './ingest/inbox.js';
 import type { Logger } from './log.js';
 import { createOutboxProvider } from './messaging/outbox/index.js';
@@ -69,6 +70,7 @@ export async function runServer(opts: {
     taskQueue: opts.settings.taskQueue,
     log,
     resolveVendorEvent: vendorResolver(database.db, runtime),
+    holdoutSecret: opts.secrets[HOLDOUT_SECRET_ENV] ?? opts.secrets[UNSUBSCRIBE_SECRET_ENV],
   });
   const app = await buildApp({
     db: database.db,

@@ -23,6 +23,7 @@ import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } fr
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
 import { checkCaps, type SendRecord } from '../core/caps.js';
+import { type Arm, holdoutSuppresses, type StageCategory } from '../core/holdout.js';
 import { describeOffer, incentiveCode, offerFor } from '../core/incentives.js';
 import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
 import { normalizePhone } from '../core/phone.js';
@@ -30,7 +31,7 @@ import { planSequence } from '../core/plan.js';
 import { nextOpening } from '../core/send-window.js';
 import type { Channel, PlannedStage } from '../core/types.js';
 import type { Db } from '../db/client.js';
-import { appointments, clients, incentives, messages } from '../db/schema.js';
+import { appointments, clients, incentives, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { channelFlags, markUndeliverable, recordOptOut } from '../messaging/channel-state.js';
@@ -67,6 +68,17 @@ export interface DeliverInput {
   expiresAt?: string;
   /** When the sequence's offer expires (interval + 30 days). */
   offerExpiresAt?: string;
+}
+
+/** The client's holdout arm, recorded on the sequence at enrolment (null before holdouts: treated). */
+export async function sequenceArm(db: Db, workflowId: string): Promise<Arm | null> {
+  const [row] = await db.select({ arm: sequences.arm }).from(sequences).where(eq(sequences.workflowId, workflowId));
+  return row?.arm ?? null;
+}
+
+/** A stage's category where the stage carries one (care vs marketing); absent: marketing. */
+export function stageCategoryOf(stage: PlannedStage): StageCategory | undefined {
+  return (stage as PlannedStage & { category?: StageCategory }).category;
 }
 
 export function providerFor(deps: DeliveryDeps, clinicId: string, channel: Channel): MessageProvider {
@@ -197,6 +209,9 @@ export function createDelivery(deps: DeliveryDeps) {
     const base = `${ref.workflowId}|${ref.runKey}|${stage.key}`;
     const keys = [base, `${base}|sms`, `${base}|email`];
     const clinic = clinicOrThrow(config.current(), ref.clinicId);
+    // A held-out client gets care touches only: the rest of the program is what the holdout measures.
+    const arm = await sequenceArm(db, ref.workflowId);
+    if (holdoutSuppresses(arm, stageCategoryOf(stage))) return { status: 'suppressed', reason: 'holdout' };
 
     for (let round = 0; round < 3; round++) {
       const rows = await db.select().from(messages).where(inArray(messages.idempotencyKey, keys));
@@ -318,6 +333,7 @@ export function createDelivery(deps: DeliveryDeps) {
               : { body: content.body }),
             dueAt: new Date(stage.dueAt),
             attemptedAt: new Date(nowMs),
+            arm,
           },
           channel,
           nowMs,

@@ -6,12 +6,13 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
+import { holdoutSuppresses } from '../core/holdout.js';
 import { planSequence } from '../core/plan.js';
 import { clients, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
-import { activityTimeMs, recordRun } from '../reports/record.js';
-import { createDelivery, type DeliveryDeps, providerFor } from './deliver.js';
+import { activityTimeMs, recordHold, recordRun } from '../reports/record.js';
+import { createDelivery, type DeliveryDeps, providerFor, sequenceArm, stageCategoryOf } from './deliver.js';
 import { toActivityFailure } from './failure.js';
 import type { SequenceActivities } from './types.js';
 
@@ -68,6 +69,12 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
 
     async escalateToStaff({ ref, stage, now, anchorAt, reason, touches }) {
       const clinic = clinicOrThrow(config.current(), ref.clinicId);
+      // No front-desk call for a held-out client (the call is part of the program being measured).
+      const arm = await sequenceArm(db, ref.workflowId);
+      if (holdoutSuppresses(arm, stageCategoryOf(stage))) {
+        await recordHold(db, ref, stage.key, { status: 'suppressed', reason: 'holdout' }, Date.parse(now));
+        return { taskId: null, suppressed: 'holdout' };
+      }
       const template = clinic.templates.escalation?.staff;
       const [last] = await db
         .select({ id: messages.id })
@@ -95,6 +102,7 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
           stage: stage.key,
           now: new Date(now),
           dueAt: new Date(stage.dueAt),
+          arm,
         },
       );
       return { taskId };

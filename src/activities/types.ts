@@ -36,7 +36,7 @@ export interface SequenceActivities {
     /** When the sequence's offer expires (interval + 30 days). */
     offerExpiresAt?: string;
   }): Promise<DeliveryResult>;
-  /** Creates the staff task for a stage (idempotent per sequence run and reason) and notifies staff. */
+  /** Creates the staff task for a stage (idempotent per sequence run and reason) and notifies staff; none for a held-out client. */
   escalateToStaff(input: {
     ref: SequenceRef;
     stage: PlannedStage;
@@ -44,7 +44,7 @@ export interface SequenceActivities {
     anchorAt: string;
     reason: string;
     touches: string[];
-  }): Promise<{ taskId: string }>;
+  }): Promise<{ taskId: string | null; suppressed?: 'holdout' }>;
   /** Mirrors the workflow's progress into the database for the read API and reports. */
   recordProgress(input: {
     ref: SequenceRef;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { TEMPLATE_TOKENS, unknownTokens } from '../core/templates.js';
 import { isValidTimeZone } from '../core/zoned-time.js';
+import { liftSchema } from './lift.js';
 import { messagingFields } from './messaging.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_" only');
@@ -180,6 +181,8 @@ export const clinicSchema = z
       .default({}),
     /** Messaging and compliance (issue 4): providers, caps, send window, incentives, discreet mode. */
     ...messagingFields,
+    /** Proof of lift (issue 13): holdout shares and average prices per treatment type. */
+    lift: liftSchema.optional(),
   })
   .superRefine((c, ctx) => {
     // What each platform needs to route webhooks and reach its API (secrets by env-var name).

@@ -90,6 +90,8 @@ export const sequences = pgTable('sequences', {
   outcome: text('outcome').notNull().default('running'),
   outcomeStage: text('outcome_stage'),
   running: boolean('running').notNull().default(true),
+  /** 0016: holdout arm assigned at enrolment (null: before holdouts, treated). */
+  arm: text('arm', { enum: ['treated', 'holdout'] }),
   createdAt: tz('created_at').notNull().defaultNow(),
   updatedAt: tz('updated_at').notNull().defaultNow(),
 });
@@ -121,6 +123,8 @@ export const messages = pgTable('messages', {
   templateId: text('template_id'),
   /** 0006: the token values the template is filled with. */
   templateData: jsonb('template_data').$type<Record<string, string>>(),
+  /** 0016: the client's holdout arm when the row was written. */
+  arm: text('arm', { enum: ['treated', 'holdout'] }),
 });
 
 export const staffTasks = pgTable('staff_tasks', {
@@ -291,6 +295,8 @@ export const sequenceRuns = pgTable(
     startedAt: tz('started_at').notNull(),
     endedAt: tz('ended_at'),
     updatedAt: tz('updated_at').notNull().defaultNow(),
+    /** 0016: the sequence's holdout arm (null: before holdouts, treated). */
+    arm: text('arm', { enum: ['treated', 'holdout'] }),
   },
   (t) => [primaryKey({ columns: [t.workflowId, t.runKey] })],
 );

@@ -15,6 +15,8 @@ export interface ApplyContext {
   log: Logger;
   /** Injected clock (tests drive it with the time-skipping server's time). */
   now: () => number;
+  /** Key of the holdout hash (src/ingest/holdout.ts); needed only when a clinic holds clients out. */
+  holdoutSecret?: string;
 }
 
 type Applied = Exclude<EventResult, { status: 'duplicate' } | { status: 'queued' }>;

@@ -1,11 +1,13 @@
 /** Sequences started from completed treatments, and moved when two client profiles merge. */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
+import { clinicOrThrow } from '../config/load.js';
 import { nextBookedAppointment } from '../db/connector-store.js';
 import { appointments, sequences } from '../db/schema.js';
 import { enrollSequence, signalBooking, signalEnd } from '../temporal/sequences.js';
 import { type AppointmentFacts, appointmentUpsert } from './apply-appointments.js';
 import type { ApplyContext } from './apply-context.js';
+import { assignArm } from './holdout.js';
 
 /** Starts (or signals) the client's sequence of `treatmentType` with a completed treatment; returns its workflow id. */
 export async function enroll(
@@ -18,12 +20,18 @@ export async function enroll(
 ): Promise<string> {
   const { db } = ctx;
   const workflowId = sequenceWorkflowId(clinicId, client.id, treatmentType);
+  // The arm is decided once, here, and kept: a re-enrolment (a newer treatment) or a config
+  // reload that changes the share never moves a client already in a sequence.
+  const arm = assignArm(ctx.holdoutSecret, clinicOrThrow(ctx.config.current(), clinicId), treatmentType, client.id);
   // The completed appointment, when the caller has one to record, goes in the same statement
   // (a data-modifying CTE: one round trip less for every enrolling treatment).
   await (appointment ? db.with(db.$with('appointment').as(appointmentUpsert(ctx, clinicId, appointment))) : db)
     .insert(sequences)
-    .values({ workflowId, clinicId, clientId: client.id, treatmentType, running: true })
-    .onConflictDoUpdate({ target: sequences.workflowId, set: { running: true, updatedAt: new Date() } });
+    .values({ workflowId, clinicId, clientId: client.id, treatmentType, running: true, arm })
+    .onConflictDoUpdate({
+      target: sequences.workflowId,
+      set: { running: true, updatedAt: new Date(), arm: sql`coalesce(${sequences.arm}, excluded.arm)` },
+    });
   await enrollSequence(
     ctx.temporal,
     ctx.taskQueue,

@@ -33,6 +33,8 @@ export interface IngestDeps {
    * API when the delivery lacks what we need (connectors/registry.ts `resolveVendorEvent`).
    */
   resolveVendorEvent?: (clinic: ClinicConfig, event: VendorEvent) => Promise<CanonicalEvent[]>;
+  /** Key of the holdout hash (proof of lift); see src/ingest/holdout.ts. */
+  holdoutSecret?: string;
 }
 
 /** A vendor event as the inbox keeps it until processed: the fields we need, not the raw delivery. */
@@ -77,7 +79,15 @@ const FUTURE_SKEW_MS = 5 * 60_000;
 export function createIngest(deps: IngestDeps) {
   const { db, config, log } = deps;
   const now = deps.now ?? Date.now;
-  const ctx: ApplyContext = { db, config, temporal: deps.temporal, taskQueue: deps.taskQueue, log, now };
+  const ctx: ApplyContext = {
+    db,
+    config,
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue,
+    log,
+    now,
+    ...(deps.holdoutSecret ? { holdoutSecret: deps.holdoutSecret } : {}),
+  };
   /**
    * Rows `store` wrote in this process, until processStored takes them: they are not read back
    * (one statement less per webhook). Only while well inside their lock: a row waiting longer

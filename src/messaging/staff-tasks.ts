@@ -46,7 +46,15 @@ export async function createStaffTask(
   deps: StaffDeps,
   clinic: ClinicConfig,
   task: NewStaffTask,
-  alert: { subject?: string; body?: string; stage?: string; now: Date; dueAt?: Date },
+  alert: {
+    subject?: string;
+    body?: string;
+    stage?: string;
+    now: Date;
+    dueAt?: Date;
+    /** The sequence's holdout arm, copied onto the ledger row. */
+    arm?: 'treated' | 'holdout' | null;
+  },
 ): Promise<string> {
   const { db, log } = deps;
   const inserted = await db.insert(staffTasks).values(task).onConflictDoNothing().returning({ id: staffTasks.id });
@@ -78,6 +86,7 @@ export async function createStaffTask(
         body: alert.body ?? 'A client needs staff attention. Open the staff task list for details.',
         dueAt: alert.dueAt ?? task.dueAt,
         attemptedAt: alert.now,
+        arm: alert.arm ?? null,
       })
       .onConflictDoNothing()
       .returning();

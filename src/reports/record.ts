@@ -43,6 +43,8 @@ export async function recordRun(
       clientId: ref.clientId,
       treatmentType: ref.treatmentType,
       startedAt: at,
+      // The arm recorded at enrolment, copied once: what the lift report counts the run under.
+      arm: sql`(select arm from sequences where workflow_id = ${ref.workflowId})`,
       ...set,
     })
     .onConflictDoUpdate({ target: [sequenceRuns.workflowId, sequenceRuns.runKey], set });

@@ -63,6 +63,8 @@ export interface EngineOptions {
   secrets?: NodeJS.ProcessEnv;
   /** The booking check before each send (the connectors' checker over this database by default). */
   checkBooking?: ReturnType<typeof createBookingChecker>;
+  /** Key of the holdout hash ingest assigns arms with (proof of lift). */
+  holdoutSecret?: string;
 }
 
 /** The unsubscribe-link secret the engine's worker signs with. */
@@ -156,7 +158,15 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
     ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
   });
   let clock = Date.now();
-  const ingest = createIngest({ db: database.db, config, temporal: env.client, taskQueue, log, now: () => clock });
+  const ingest = createIngest({
+    db: database.db,
+    config,
+    temporal: env.client,
+    taskQueue,
+    log,
+    now: () => clock,
+    ...(opts.holdoutSecret ? { holdoutSecret: opts.holdoutSecret } : {}),
+  });
   const running = worker.run();
   const plainClient = new Client({
     connection: env.connection,

@@ -10,6 +10,7 @@ import { clientAliases, clients, sequences } from '../../db/schema.js';
 import { RebookError } from '../../errors.js';
 import { channelFlags } from '../../messaging/channel-state.js';
 import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
+import { armField } from './sequences.js';
 
 const channelState = z.object({ consent: z.boolean(), optedOut: z.boolean(), undeliverable: z.boolean() });
 
@@ -27,6 +28,7 @@ const clientView = z
         treatmentType: z.string(),
         outcome: z.string(),
         running: z.boolean(),
+        arm: armField,
         nextStage: z.string().nullable().describe('the stage due at `nextActionAt`'),
         nextActionAt: isoTime.nullable(),
       }),
@@ -74,6 +76,7 @@ export const registerClientRoutes: FastifyPluginAsyncZod = async (app) => {
           treatmentType: s.treatmentType,
           outcome: s.outcome,
           running: s.running,
+          arm: s.arm ?? 'treated',
           nextStage: s.nextStage,
           nextActionAt: s.nextActionAt?.toISOString() ?? null,
         })),

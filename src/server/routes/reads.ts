@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clients, messages, staffTasks } from '../../db/schema.js';
 import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
+import { armField } from './sequences.js';
 
 const limit = z.coerce.number().int().min(1).max(500).default(100);
 const messageQuery = z.strictObject({
@@ -29,6 +30,7 @@ const messageView = z
     body: z.string().nullable(),
     dueAt: isoTime.nullable(),
     sentAt: isoTime.nullable(),
+    arm: armField,
   })
   .meta({ id: 'Message' });
 
@@ -94,6 +96,7 @@ export const registerReadRoutes: FastifyPluginAsyncZod = async (app) => {
           body: m.body,
           dueAt: iso(m.dueAt),
           sentAt: iso(m.sentAt),
+          arm: m.arm ?? 'treated',
         })),
       };
     },

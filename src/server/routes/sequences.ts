@@ -5,6 +5,7 @@
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ARMS } from '../../core/holdout.js';
 import { clients, sequences } from '../../db/schema.js';
 import { RebookError } from '../../errors.js';
 import { clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
@@ -18,6 +19,11 @@ const listQuery = z.strictObject({
   treatmentType: z.string().min(1).max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+
+/** The holdout arm recorded at enrolment (proof of lift); sequences from before holdouts are treated. */
+export const armField = z
+  .enum(ARMS)
+  .describe('holdout arm assigned at enrolment: `holdout` receives care touches only (no marketing, no staff call)');
 
 export const sequenceView = z
   .object({
@@ -35,6 +41,7 @@ export const sequenceView = z
     outcome: z.string(),
     outcomeStage: z.string().nullable(),
     running: z.boolean(),
+    arm: armField,
   })
   .meta({ id: 'Sequence' });
 
@@ -64,6 +71,7 @@ const view = ({ s, clientExternalId }: Row): z.infer<typeof sequenceView> => ({
   outcome: s.outcome,
   outcomeStage: s.outcomeStage,
   running: s.running,
+  arm: s.arm ?? 'treated',
 });
 
 export const registerSequenceRoutes: FastifyPluginAsyncZod = async (app) => {
