@@ -5,6 +5,7 @@
  * appointment. The counting itself is pure (rebooking.ts).
  */
 import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { averagePriceCentsFor, holdoutShareFor } from '../config/lift.js';
 import { type LoadedConfig, treatmentTypesFor } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import { localDayIndex } from '../core/local-days.js';
@@ -14,6 +15,7 @@ import { addDays, fromLocal, localDate } from '../core/zoned-time.js';
 import { type Db, rows } from '../db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns, staffTasks } from '../db/schema.js';
 import { RebookError } from '../errors.js';
+import { type LiftReport, type LiftRow, type LiftRunFact, type LiftTypeInfo, liftReport } from './lift.js';
 import {
   type Counts,
   type MessageTally,
@@ -114,6 +116,7 @@ export async function loadReportFacts(
       running: sequenceRuns.running,
       endedAt: sequenceRuns.endedAt,
       nextPrice,
+      arm: sequenceRuns.arm,
     })
     .from(sequenceRuns)
     .innerJoin(clients, eq(clients.id, sequenceRuns.clientId))
@@ -211,6 +214,7 @@ export async function loadReportFacts(
         running: r.running,
         endedAtMs: r.endedAt ? new Date(r.endedAt).getTime() : null,
         nextPriceCents: r.nextPrice === null || r.nextPrice === undefined ? null : Number(r.nextPrice),
+        arm: r.arm,
       };
     }),
     messages: messageRows,
@@ -237,13 +241,28 @@ async function reportOf(
   period: Period,
   treatmentType: string | undefined,
 ): Promise<RebookingReport> {
+  return (await reportAndLiftOf(db, clinic, types, period, treatmentType)).report;
+}
+
+/** The rebooking report and the lift report of one clinic from one read of the facts. */
+async function reportAndLiftOf(
+  db: Db,
+  clinic: ClinicConfig,
+  types: ReadonlyMap<string, ReportTypeInfo>,
+  period: Period,
+  treatmentType: string | undefined,
+): Promise<{ report: RebookingReport; lift: LiftReport }> {
   const facts = await loadReportFacts(db, clinic, types, period, treatmentType);
-  return rebookingReport(facts, types, {
+  const meta = {
     clinics: [clinic.id],
     from: new Date(period.fromMs).toISOString(),
     to: new Date(period.toMs).toISOString(),
     treatmentType: treatmentType ?? null,
-  });
+  };
+  return {
+    report: rebookingReport(facts, types, meta),
+    lift: liftReport(liftFacts(facts), liftTypes(clinic, types), meta),
+  };
 }
 
 /** One clinic's rebooking report for a period (and optionally one treatment type). */
@@ -265,6 +284,8 @@ export interface ClinicTotals {
   clinicId: string;
   name: string;
   totals: Counts & Rates;
+  /** The clinic's lift (treated against held-out clients, every treatment type pooled). */
+  lift: LiftRow;
 }
 
 /** The roll-up of an agency's clinics, with each clinic's totals beside it. */
@@ -295,10 +316,18 @@ export async function agencyRebookingReport(
     if (!known.includes(q.treatmentType)) throw unknownType(known, 'agency');
   }
   const reports: RebookingReport[] = [];
-  for (const clinic of clinics)
-    reports.push(
-      await reportOf(db, clinic, reportTypes(config, clinic), parsePeriod(q, clinic.timeZone, nowMs), q.treatmentType),
+  const lifts: LiftRow[] = [];
+  for (const clinic of clinics) {
+    const both = await reportAndLiftOf(
+      db,
+      clinic,
+      reportTypes(config, clinic),
+      parsePeriod(q, clinic.timeZone, nowMs),
+      q.treatmentType,
     );
+    reports.push(both.report);
+    lifts.push(both.lift.totals);
+  }
   const rolled =
     reports.length > 0
       ? rollUpReports(reports)
@@ -311,6 +340,86 @@ export async function agencyRebookingReport(
   return {
     agency: agencyId,
     ...rolled,
-    byClinic: reports.map((r, i) => ({ clinicId: clinics[i]!.id, name: clinics[i]!.name, totals: r.totals })),
+    byClinic: reports.map((r, i) => ({
+      clinicId: clinics[i]!.id,
+      name: clinics[i]!.name,
+      totals: r.totals,
+      lift: lifts[i]!,
+    })),
+  };
+}
+
+/** The lift facts of a rebooking report's runs: booked on time is what counts as rebooked. */
+export function liftFacts(facts: ReportFacts): LiftRunFact[] {
+  return facts.runs.map((r) => ({
+    treatmentType: r.treatmentType,
+    arm: r.arm,
+    running: r.running,
+    rebooked: r.outcome === 'booked' && r.endedAtMs !== null && r.endedAtMs <= r.windowEndsAtMs,
+    priceCents: r.nextPriceCents,
+  }));
+}
+
+function liftTypes(clinic: ClinicConfig, types: ReadonlyMap<string, ReportTypeInfo>): Map<string, LiftTypeInfo> {
+  const out = new Map<string, LiftTypeInfo>();
+  for (const [key, t] of types)
+    out.set(key, {
+      label: t.label,
+      share: holdoutShareFor(clinic, key),
+      configuredPriceCents: averagePriceCentsFor(clinic, key),
+    });
+  return out;
+}
+
+/** One clinic's lift report (treated against held-out clients) for a period. */
+export async function clinicLiftReport(
+  db: Db,
+  config: LoadedConfig,
+  clinic: ClinicConfig,
+  q: ReportQuery,
+  nowMs: number,
+): Promise<LiftReport> {
+  const period = parsePeriod(q, clinic.timeZone, nowMs);
+  const types = reportTypes(config, clinic);
+  if (q.treatmentType && !types.has(q.treatmentType)) throw unknownType(types.keys(), 'clinic');
+  return (await reportAndLiftOf(db, clinic, types, period, q.treatmentType)).lift;
+}
+
+/** The agency roll-up's lift column: each clinic's pooled lift (clinics are not pooled with each other: their rates differ). */
+export interface AgencyLiftReport {
+  agency: string;
+  from: string;
+  to: string;
+  treatmentType: string | null;
+  byClinic: { clinicId: string; name: string; lift: LiftReport['totals'] }[];
+}
+
+export async function agencyLiftReport(
+  db: Db,
+  config: LoadedConfig,
+  agencyId: string,
+  q: ReportQuery,
+  nowMs: number,
+): Promise<AgencyLiftReport> {
+  const clinics = [...config.clinics.values()]
+    .filter((c) => c.agency === agencyId)
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const period = parsePeriod(q, clinics[0]?.timeZone ?? 'UTC', nowMs);
+  if (q.treatmentType) {
+    const known = clinics.flatMap((c) => [...reportTypes(config, c).keys()]);
+    if (!known.includes(q.treatmentType)) throw unknownType(known, 'agency');
+  }
+  const byClinic: AgencyLiftReport['byClinic'] = [];
+  for (const clinic of clinics) {
+    const types = reportTypes(config, clinic);
+    const { lift } = await reportAndLiftOf(db, clinic, types, parsePeriod(q, clinic.timeZone, nowMs), q.treatmentType);
+    byClinic.push({ clinicId: clinic.id, name: clinic.name, lift: lift.totals });
+  }
+  return {
+    agency: agencyId,
+    from: new Date(period.fromMs).toISOString(),
+    to: new Date(period.toMs).toISOString(),
+    treatmentType: q.treatmentType ?? null,
+    byClinic,
   };
 }

@@ -21,6 +21,8 @@ export interface RunFact {
   endedAtMs: number | null;
   /** Price of the client's next completed appointment after the treatment; null when unknown or none yet. */
   nextPriceCents: number | null;
+  /** Holdout arm recorded at enrolment (null or absent: treated); the lift report splits on it. */
+  arm?: 'treated' | 'holdout' | null;
 }
 
 /** One client message (staff alerts are not messages to the client). */

@@ -102,6 +102,13 @@ describe('validation: 400 with every failing path', () => {
     expect(report.statusCode).toBe(400);
     expect(report.json().error.code).toBe('validation_failed');
     expect(paths(report)).toEqual(['query.extra', 'query.from', 'query.treatmentType']);
+    const lift = await app.inject({
+      method: 'GET',
+      url: '/v1/clinics/demo-clinic/reports/lift?from=2026&treatmentType=&extra=1',
+      headers: auth,
+    });
+    expect(lift.statusCode).toBe(400);
+    expect(paths(lift)).toEqual(['query.extra', 'query.from', 'query.treatmentType']);
     // Past the schema, the period's own check names its field the same way.
     const period = await app.inject({
       method: 'GET',
@@ -273,6 +280,7 @@ describe('documentation', () => {
     for (const [path, schema] of [
       ['/v1/clinics/{clinicId}/reports/rebooking', 'RebookingReport'],
       ['/v1/agencies/{agencyId}/reports/rebooking', 'AgencyRebookingReport'],
+      ['/v1/clinics/{clinicId}/reports/lift', 'LiftReport'],
     ] as const) {
       const op = doc.paths[path].get;
       expect(

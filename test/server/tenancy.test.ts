@@ -103,6 +103,7 @@ const ROUTES: Record<string, { role: Role; ok: number; body?: (c: ClinicId) => u
     body: () => ({ treatmentType: 'neuromodulator', date: '2026-03-03' }),
   },
   'GET /v1/clinics/{clinicId}/reports/rebooking': { role: 'admin', ok: 200 },
+  'GET /v1/clinics/{clinicId}/reports/lift': { role: 'admin', ok: 200 },
   'GET /v1/agencies/{agencyId}/reports/rebooking': { role: 'admin', ok: 200 },
   'POST /v1/clinics/{clinicId}/api-keys': { role: 'admin', ok: 201, body: () => ({ role: 'staff' }) },
   'POST /v1/agencies/{agencyId}/api-keys': { role: 'admin', ok: 201, body: () => ({ role: 'staff' }) },

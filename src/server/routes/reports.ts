@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { agencyRebookingReport, clinicRebookingReport } from '../../reports/query.js';
+import { agencyRebookingReport, clinicLiftReport, clinicRebookingReport } from '../../reports/query.js';
 import { agencyParams, clinicParams, errorResponses, isoTime, v1Doc } from '../openapi.js';
 
 // The shape only (documented, so generated requests match it); parsePeriod checks the calendar.
@@ -99,12 +99,63 @@ const reportFields = {
 
 export const reportView = z.object(reportFields).meta({ id: 'RebookingReport' });
 
+const share = z.number().min(0).max(1);
+const interval = z.object({ lower: share, upper: share }).nullable();
+const range = z.object({ estimate: z.number(), lower: z.number(), upper: z.number() }).nullable();
+const armStats = z.object({
+  enrolled: count,
+  finished: count,
+  rebooked: count,
+  rate: share.nullable().describe('rebooked / finished sequences'),
+  interval: interval.describe('95% Wilson score interval of the rate'),
+});
+export const liftRowView = z
+  .object({
+    treatmentType: z.string(),
+    label: z.string(),
+    treated: armStats,
+    holdout: armStats,
+    status: z
+      .enum(['no_holdout', 'too_small', 'measured'])
+      .describe(
+        '`too_small`: fewer finished sequences than a 20-point lift needs at 95% confidence and 80% power (see `needed`); no lift is given',
+      ),
+    difference: z
+      .object({ estimate: z.number(), lower: z.number(), upper: z.number() })
+      .nullable()
+      .describe('treated − held-out rate, 95% Newcombe hybrid score interval'),
+    significant: z.boolean().describe('the interval of the difference excludes zero'),
+    needed: z.object({
+      baselineRate: share,
+      treated: count,
+      holdout: count,
+      moreTreated: count,
+      moreHoldout: count,
+    }),
+    priceCents: count.nullable(),
+    priceSource: z.enum(['platform', 'configured']).nullable(),
+    visits: range.describe('extra rebooked visits among treated clients (difference × treated finished)'),
+    revenueCents: range,
+  })
+  .meta({ id: 'LiftRow' });
+
+export const liftView = z
+  .object({
+    clinics: z.array(z.string()),
+    from: isoTime,
+    to: isoTime,
+    treatmentType: z.string().nullable(),
+    totals: liftRowView,
+    types: z.array(liftRowView),
+  })
+  .meta({ id: 'LiftReport' });
+
 export const agencyReportView = z
   .object({
     agency: z.string(),
     ...reportFields,
     byClinic: z
-      .array(z.object({ clinicId: z.string(), name: z.string(), totals }))
+      .array(z.object({ clinicId: z.string(), name: z.string(), totals, lift: liftRowView }))
       .describe("each clinic's totals, in id order"),
   })
   .meta({ id: 'AgencyRebookingReport' });
@@ -126,6 +177,22 @@ export const registerReportRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (req) =>
       clinicRebookingReport(app.deps.db, app.deps.config.current(), app.clinicFor(req), req.query, nowMs()),
+  });
+
+  app.get('/v1/clinics/:clinicId/reports/lift', {
+    config: { role: 'admin' },
+    schema: {
+      ...v1Doc(
+        'reports',
+        'Proof of lift: the rebook rate of treated against held-out clients per treatment type, with 95% intervals, for the treatments completed in the period',
+        'admin',
+      ),
+      params: clinicParams,
+      querystring: reportQuery,
+      response: { 200: liftView, ...errorResponses },
+    },
+    handler: async (req) =>
+      clinicLiftReport(app.deps.db, app.deps.config.current(), app.clinicFor(req), req.query, nowMs()),
   });
 
   app.get('/v1/agencies/:agencyId/reports/rebooking', {
