@@ -10,9 +10,19 @@ import { openDatabase } from '../db/client.js';
 import { embeddedDatabaseHolder, embeddedDir, snapshotEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
-import { agencyRebookingReport, clinicRebookingReport, type ReportQuery } from '../reports/query.js';
+import type { LiftReport } from '../reports/lift.js';
+import {
+  type AgencyLiftReport,
+  type AgencyRebookingReport,
+  agencyLiftReport,
+  agencyRebookingReport,
+  clinicLiftReport,
+  clinicRebookingReport,
+  type ReportQuery,
+} from '../reports/query.js';
 import { type RebookingReport, rollUpReports } from '../reports/rebooking.js';
 import { renderReportCsv, renderReportTable } from '../reports/render.js';
+import { renderAgencyLiftCsv, renderAgencyLiftTable, renderLiftCsv, renderLiftTable } from '../reports/render-lift.js';
 import { argumentError, type CommandContext } from './command.js';
 
 export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID,… | --agency ID) [options]
@@ -25,6 +35,8 @@ export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID
                        ISO instant); default: 90 days before --to
   --to DATE            last treatment date counted (inclusive), default: now
   --type KEY           one treatment type only (neuromodulator, lip_filler, …)
+  --lift               proof of lift: treated against held-out clients per treatment type, with
+                       95% intervals (per clinic; with --agency, each clinic's pooled lift)
   --format FORMAT      table (default), csv or json
   --url URL            read through a running server (e.g. http://127.0.0.1:3000) instead of
   --key KEY            the database; the API key (default $REBOOK_API_KEY)
@@ -58,6 +70,7 @@ function parseReportArgs(args: string[]) {
       to: { type: 'string' },
       type: { type: 'string' },
       format: { type: 'string', default: 'table' },
+      lift: { type: 'boolean', default: false },
       url: { type: 'string' },
       key: { type: 'string' },
       config: { type: 'string' },
@@ -65,16 +78,17 @@ function parseReportArgs(args: string[]) {
   });
 }
 
-async function viaApi(
+async function viaApi<T = RebookingReport>(
   url: string,
   key: string,
   scope: { clinicId: string } | { agencyId: string },
   q: ReportQuery,
-): Promise<RebookingReport> {
+  report = 'rebooking',
+): Promise<T> {
   const params = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[1] !== undefined));
   const [id, path] = 'clinicId' in scope ? [scope.clinicId, 'clinics'] : [scope.agencyId, 'agencies'];
   const res = await fetch(
-    `${url.replace(/\/$/, '')}/v1/${path}/${encodeURIComponent(id)}/reports/rebooking${params.size ? `?${params}` : ''}`,
+    `${url.replace(/\/$/, '')}/v1/${path}/${encodeURIComponent(id)}/reports/${report}${params.size ? `?${params}` : ''}`,
     { headers: { authorization: `Bearer ${key}` } },
   );
   const body = (await res.json().catch(() => ({}))) as {
@@ -84,7 +98,7 @@ async function viaApi(
     throw new Error(
       `${id}: HTTP ${res.status} ${body.error ? `${body.error.code}: ${body.error.message}${body.error.issues ? ` (${body.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')})` : ''}` : ''}`,
     );
-  return body as unknown as RebookingReport;
+  return body as unknown as T;
 }
 
 export async function reportCommand(
@@ -114,6 +128,8 @@ export async function reportCommand(
     ...(values.to ? { to: values.to } : {}),
     ...(values.type ? { treatmentType: values.type } : {}),
   };
+
+  if (values.lift) return liftCommand(values, ids, agencyId, q, env);
 
   const reports: RebookingReport[] = [];
   try {
@@ -164,5 +180,81 @@ export async function reportCommand(
         ? renderReportCsv(report)
         : renderReportTable(report),
   );
+  return 0;
+}
+
+/** `--lift`: each clinic's lift report (clinics are never pooled: their baselines differ). */
+async function liftCommand(
+  values: ReturnType<typeof parseReportArgs>['values'],
+  ids: string[],
+  agencyId: string | undefined,
+  q: ReportQuery,
+  env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL' | 'REBOOK_API_KEY'>,
+): Promise<number> {
+  const lifts: LiftReport[] = [];
+  let agency: AgencyLiftReport | undefined;
+  try {
+    if (values.url) {
+      const key = values.key ?? env.REBOOK_API_KEY;
+      if (!key) return fail('--key (or REBOOK_API_KEY) is required with --url');
+      if (agencyId) {
+        const r = await viaApi<AgencyRebookingReport>(values.url, key, { agencyId }, q);
+        agency = {
+          agency: r.agency,
+          from: r.from,
+          to: r.to,
+          treatmentType: r.treatmentType,
+          byClinic: r.byClinic.map((c) => ({ clinicId: c.clinicId, name: c.name, lift: c.lift })),
+        };
+      }
+      for (const id of ids) lifts.push(await viaApi<LiftReport>(values.url, key, { clinicId: id }, q, 'lift'));
+    } else {
+      const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
+      if (agencyId && !config.agencies.has(agencyId))
+        return fail(`unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, 1);
+      const clinics = ids.map((id) => clinicOrThrow(config, id));
+      const pglite = embeddedDir(env.REBOOK_DATA_DIR);
+      if (!env.DATABASE_URL && !existsSync(pglite))
+        return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
+      const snapshot =
+        !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined
+          ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR)
+          : undefined;
+      const database = await openDatabase(
+        env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite },
+      );
+      try {
+        if (agencyId) agency = await agencyLiftReport(database.db, config, agencyId, q, Date.now());
+        for (const clinic of clinics) lifts.push(await clinicLiftReport(database.db, config, clinic, q, Date.now()));
+      } finally {
+        await database.close();
+        snapshot?.remove();
+      }
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message, 1);
+    if (err instanceof RebookError)
+      return fail(
+        `${err.message}${err.details.issues ? `: ${err.details.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}` : ''}`,
+        1,
+      );
+    return fail(err instanceof Error ? err.message : String(err), 1);
+  }
+  if (values.format === 'json') {
+    process.stdout.write(`${JSON.stringify(agency ?? (lifts.length === 1 ? lifts[0] : lifts), null, 2)}\n`);
+    return 0;
+  }
+  if (agency) {
+    process.stdout.write(values.format === 'csv' ? renderAgencyLiftCsv(agency) : renderAgencyLiftTable(agency));
+    if (!lifts.length) return 0;
+  }
+  for (const [i, r] of lifts.entries())
+    process.stdout.write(
+      values.format === 'csv'
+        ? i === 0
+          ? renderLiftCsv(r)
+          : renderLiftCsv(r).split('\n').slice(1).join('\n')
+        : `${i ? '\n' : ''}${renderLiftTable(r)}`,
+    );
   return 0;
 }

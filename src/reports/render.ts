@@ -2,7 +2,9 @@
 
 import { csvField } from '../text/csv.js';
 import { textTable } from '../text/table.js';
+import type { LiftRow } from './lift.js';
 import type { Counts, Rates, RebookingReport, StageRow } from './rebooking.js';
+import { liftCell } from './render-lift.js';
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
 const money = (cents: number) => `$${(cents / 100).toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
@@ -20,7 +22,7 @@ function summary(c: Counts & Rates): string {
 const day = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
 /** An agency roll-up carries each clinic's totals; the table lists them after the roll-up. */
-type WithClinics = RebookingReport & { byClinic?: { clinicId: string; totals: Counts & Rates }[] };
+type WithClinics = RebookingReport & { byClinic?: { clinicId: string; totals: Counts & Rates; lift?: LiftRow }[] };
 
 export function renderReportTable(r: WithClinics): string {
   const lines: string[] = [];
@@ -76,7 +78,7 @@ export function renderReportTable(r: WithClinics): string {
   }
   if (r.types.length > 1) lines.push('', 'All treatment types', `    ${summary(r.totals)}`);
   if (r.byClinic) {
-    const rows = r.byClinic.map(({ clinicId, totals: c }) => [
+    const rows = r.byClinic.map(({ clinicId, totals: c, lift }) => [
       `  ${clinicId}`,
       c.enrolled,
       c.finished,
@@ -86,14 +88,18 @@ export function renderReportTable(r: WithClinics): string {
       c.churned,
       c.staffConverted,
       money(c.revenueCents),
+      lift ? liftCell(lift) : '—',
     ]);
     lines.push(
       '',
       'By clinic',
       '',
       ...textTable(
-        [['  clinic', 'enrolled', 'finished', 'on time', 'rate', 'booked', 'churned', 'staff', 'revenue'], ...rows],
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        [
+          ['  clinic', 'enrolled', 'finished', 'on time', 'rate', 'booked', 'churned', 'staff', 'revenue', 'lift'],
+          ...rows,
+        ],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
       ),
     );
   }

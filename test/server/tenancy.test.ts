@@ -420,6 +420,11 @@ describe('no cross-tenant read or write', () => {
       ['north-one', 1],
       ['north-two', 2],
     ]);
+    // The lift column: no clinic here holds anyone out.
+    expect(north.byClinic.map((c: { lift: { status: string } }) => c.lift.status)).toEqual([
+      'no_holdout',
+      'no_holdout',
+    ]);
     const south = await report(keys.southAdmin, 'south');
     expect(south.byClinic.map((c: { clinicId: string }) => c.clinicId)).toEqual(['south-one']);
     expect(south.totals.enrolled).toBe(RUNS['south-one']);
