@@ -139,7 +139,8 @@ afterAll(async () => {
 
 it('listens where the variables say, prints it, and announces itself to the checkout (0600)', async () => {
   expect(url).toBe(`http://127.0.0.1:${ports.http}`);
-  expect(stdout).toContain(`Temporal UI  http://127.0.0.1:${ports.ui}  (frontend 127.0.0.1:${ports.temporal})`);
+  // The line goes on to say whether the UI decodes payloads through our codec endpoint.
+  expect(stdout).toContain(`Temporal UI  http://127.0.0.1:${ports.ui}  (frontend 127.0.0.1:${ports.temporal};`);
   expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
   const file = join(dataDir, 'dev-server.json');
   expect(statSync(file).mode & 0o777).toBe(0o600);

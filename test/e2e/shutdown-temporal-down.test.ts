@@ -106,8 +106,9 @@ it('stops within the drain bound with Temporal unreachable and leaves pending in
   const started = Date.now();
   await server.stop();
   const took = Date.now() - started;
-  expect(took).toBeGreaterThanOrEqual(drainMs - 100);
-  // Unbounded, the pass in flight would take a call deadline per claimed row (3 × 5 s).
+  // No lower bound: since a forwarder pass gives up at the first row the cluster cannot take (and
+  // releases the rest), the stop may come while a pass waits out its call deadline (then it waits
+  // drainMs) or between passes (then at once). Either way it is bounded and loses nothing.
   expect(took).toBeLessThan(drainMs + 2_000);
   for (const { id } of stored) {
     const [row] = await database.db.select().from(inboxEvents).where(eq(inboxEvents.id, id));
