@@ -6,9 +6,11 @@
  * Each entry is one page's server work, measured round-robin with a trivial baseline (the app's
  * static /healthz) in the same run, so the machine's load weighs on both. The call list and the
  * client page are the real console routes answered by the real app (fastify inject, a signed-in
- * front-desk session: session check, queries, audit rows, render, security headers). The
- * dashboard has no console route yet: its entries are the loader the page will call and the
- * page body's render, through the same database.
+ * front-desk session; the dashboard with a clinic manager's: session check, queries, audit rows,
+ * render, security headers). The dashboard serves its facts from the per-day rollup (migration
+ * 0014): the warm-up rounds fill it, and the bench also times a view after a write made one day
+ * stale (a new message: one day read again). The agency overview and the conversation threads
+ * are their loaders (and render).
  *
  * Knobs: BENCH_RUNS (60), BENCH_CLIENTS (20000), BENCH_MESSAGES (60000), BENCH_TASKS (2000).
  * Writes bench/RESULTS-console.md.
@@ -24,10 +26,8 @@ import { type LoadedConfig, loadConfig } from '../src/config/load.js';
 import { createSession, DEFAULT_SESSION_LIMITS } from '../src/console/accounts/sessions.js';
 import { createUser } from '../src/console/accounts/users.js';
 import { loadAgencyOverview } from '../src/console/data/agency-overview.js';
-import { loadClinicDashboard } from '../src/console/data/clinic-dashboard.js';
 import { loadConversationThreads } from '../src/console/data/conversations.js';
 import { AgencyBody } from '../src/console/pages/agency-body.js';
-import { DashboardBody } from '../src/console/pages/dashboard-body.js';
 import { openDatabase, rows } from '../src/db/client.js';
 import type { Ingest } from '../src/ingest/inbox.js';
 import { createLogger } from '../src/log.js';
@@ -106,43 +106,50 @@ async function main() {
     clinicIds: [clinicId],
   });
   const session = await createSession(database.db, desk.id, new Date(), DEFAULT_SESSION_LIMITS, clinicId);
+  const manager = await createUser(database.db, config, {
+    email: `manager-${clinicId}@example.com`,
+    name: 'Manager',
+    role: 'clinic_manager',
+    clinicIds: [clinicId],
+  });
+  const managerSession = await createSession(database.db, manager.id, new Date(), DEFAULT_SESSION_LIMITS, clinicId);
   // A client with a full history: treatment, sequence, three messages, an open task, a reply.
   const [{ id: clientId }] = rows<{ id: string }>(
     await database.db.execute(sql`select id from clients where clinic_id = ${clinicId} and external_id = 'c-1'`),
   ) as [{ id: string }];
-  const page = async (url: string) => {
-    const r = await app.inject({ url, headers: { cookie: `rebook_session=${session}` } });
+  // One of that client's messages (its treatment two days ago: inside the 90-day period).
+  const [{ id: messageId }] = rows<{ id: string }>(
+    await database.db.execute(
+      sql`select m.id from messages m join clients c on c.id = m.client_id where c.clinic_id = ${clinicId} and c.external_id = 'c-1' limit 1`,
+    ),
+  ) as [{ id: string }];
+  const page = async (url: string, as = session) => {
+    const r = await app.inject({ url, headers: { cookie: `rebook_session=${as}` } });
     if (r.statusCode !== 200) throw new Error(`${url} answered ${r.statusCode}`);
     return r.body;
   };
 
   const period90 = parsePeriod({}, clinic.timeZone, nowMs);
-  const period365 = { fromMs: nowMs - 365 * 86_400_000, toMs: nowMs };
   const pages: Page[] = [
     { name: 'baseline: static /healthz (inject)', run: async () => (await app.inject({ url: '/healthz' })).body },
     { name: 'GET /app/calls (route: call list, 200 due tasks)', run: () => page('/app/calls') },
     { name: 'GET /app/clients/:id (route: client page)', run: () => page(`/app/clients/${clientId}`) },
     {
-      name: 'clinic dashboard, 90 days (loader + body render)',
-      run: async () =>
-        render(
-          h(DashboardBody, {
-            data: await loadClinicDashboard(database.db, config, clinic, period90, nowMs),
-            nowMs,
-            mapServiceAction: '/app/map',
-          }),
-        ),
+      name: 'GET /app/dashboard (route: 90 days, manager)',
+      run: () => page(`/app/dashboard?clinic=${clinicId}`, managerSession),
     },
     {
-      name: 'clinic dashboard, 12 months (loader + body render)',
-      run: async () =>
-        render(
-          h(DashboardBody, {
-            data: await loadClinicDashboard(database.db, config, clinic, period365, nowMs),
-            nowMs,
-            mapServiceAction: '/app/map',
-          }),
-        ),
+      name: 'GET /app/dashboard (route: 90 days, after a new message)',
+      run: async () => {
+        // A write the ledger would make: one message's status changes, so its day is stale and read again.
+        await database.db.execute(sql`update messages set status = case when status = 'delivered' then 'read' else 'delivered' end
+          where id = ${messageId}`);
+        return page(`/app/dashboard?clinic=${clinicId}`, managerSession);
+      },
+    },
+    {
+      name: 'GET /app/dashboard (route: 12 months, manager)',
+      run: () => page(`/app/dashboard?clinic=${clinicId}&range=365`, managerSession),
     },
     {
       name: 'agency overview (1 clinic), 90 days',
@@ -203,8 +210,9 @@ Machine: ${availableParallelism()} × ${cpus()[0]?.model ?? 'cpu'}, load average
 
 ${params.runs} measured runs per page after 3 warm-up rounds, round-robin with the baseline so load weighs on all alike.
 Times are server-side. Routes (\`GET /app/…\`): the whole request through the real app by fastify inject (session
-check, queries, audit rows, render, headers; no network). The dashboard has no console route in this checkout: its
-rows are \`loadClinicDashboard\` (what the page will call) and the body's render, through the same database.
+check, queries, audit rows, render, headers; no network); the dashboard as a signed-in clinic manager, its facts
+from the per-day rollup (filled by the warm-up rounds; "after a new message" times a view whose day a ledger write
+has just made stale, write included). The agency overview and the conversations are their loaders (and render).
 
 ${table}
 

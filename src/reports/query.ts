@@ -4,7 +4,7 @@
  * escalation tasks, what held their stages back, and the price of each client's next completed
  * appointment. The counting itself is pure (rebooking.ts).
  */
-import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { averagePriceCentsFor, holdoutShareFor } from '../config/lift.js';
 import { type LoadedConfig, treatmentTypesFor } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
@@ -18,14 +18,17 @@ import { RebookError } from '../errors.js';
 import { type LiftReport, type LiftRow, type LiftRunFact, type LiftTypeInfo, liftReport } from './lift.js';
 import {
   type Counts,
+  type HoldFact,
   type MessageTally,
   NOT_SENT,
   type Rates,
   type RebookingReport,
   type ReportFacts,
   type ReportTypeInfo,
+  type RunFact,
   rebookingReport,
   rollUpReports,
+  type TaskFact,
 } from './rebooking.js';
 
 export interface Period {
@@ -80,19 +83,33 @@ export function reportTypes(config: LoadedConfig, clinic: ClinicConfig): Map<str
   return out;
 }
 
-export async function loadReportFacts(
+/** A run as read, before its rebooking window is placed on the clinic's calendar (`withWindows`). */
+export type StoredRun = Omit<RunFact, 'windowEndsAtMs'>;
+
+/** A cohort's facts as the database holds them; `day` (tallies) when read by day (see `readCohortFacts`). */
+export interface CohortFacts {
+  runs: StoredRun[];
+  messages: (MessageTally & { day?: number })[];
+  tasks: TaskFact[];
+  holds: HoldFact[];
+}
+
+/**
+ * Reads the facts of the runs anchored in any of `ranges` (treatment instants, `to` exclusive).
+ * With `dayStarts` (sorted instants), each message tally also carries `day`: the index of the last
+ * day start at or before its run's treatment, so a caller can split the tallies by day.
+ */
+export async function readCohortFacts(
   db: Db,
-  clinic: ClinicConfig,
-  types: ReadonlyMap<string, ReportTypeInfo>,
-  period: Period,
-  treatmentType?: string,
-): Promise<ReportFacts> {
-  const inPeriod: SQL[] = [
-    eq(sequenceRuns.clinicId, clinic.id),
-    gte(sequenceRuns.anchorAt, new Date(period.fromMs)),
-    lt(sequenceRuns.anchorAt, new Date(period.toMs)),
-  ];
-  if (treatmentType) inPeriod.push(eq(sequenceRuns.treatmentType, treatmentType));
+  clinicId: string,
+  ranges: readonly Period[],
+  opts: { treatmentType?: string; dayStarts?: readonly number[] } = {},
+): Promise<CohortFacts> {
+  const inRange = ranges.map((p) =>
+    and(gte(sequenceRuns.anchorAt, new Date(p.fromMs)), lt(sequenceRuns.anchorAt, new Date(p.toMs))),
+  );
+  const inPeriod: SQL[] = [eq(sequenceRuns.clinicId, clinicId), or(...inRange) ?? sql`false`];
+  if (opts.treatmentType) inPeriod.push(eq(sequenceRuns.treatmentType, opts.treatmentType));
   const where = and(...inPeriod);
   const runId = (r: { workflowId: string; runKey: string }) => `${r.workflowId}|${r.runKey}`;
 
@@ -131,22 +148,43 @@ export async function loadReportFacts(
     [...NOT_SENT].map((st) => sql`${st}`),
     sql`, `,
   )})`;
+  // The day of a run: width_bucket over the day starts (epoch ms) counts the starts at or before it.
+  const day = opts.dayStarts
+    ? sql`width_bucket((extract(epoch from ${sequenceRuns.anchorAt}) * 1000)::float8, ${`{${opts.dayStarts.join(',')}}`}::float8[]) - 1`
+    : sql`0`;
   const messagesQuery = db
-    .execute(sql`select treatment_type as "treatmentType", stage, channel, status, opened, clicked,
+    .execute(sql`select treatment_type as "treatmentType", stage, channel, status, opened, clicked, day,
         count(*)::int as count, (count(*) filter (where first_sent))::int as reached
       from (select ${sequenceRuns.treatmentType} as treatment_type, ${messages.stage} as stage,
-          ${messages.channel} as channel, ${messages.status} as status,
+          ${messages.channel} as channel, ${messages.status} as status, ${day} as day,
           ${messages.channel} = 'email' and exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'open') as opened,
           ${messages.channel} = 'email' and exists (select 1 from message_events e where e.message_id = ${messages.id} and e.event = 'click') as clicked,
           ${sent} and row_number() over (partition by ${sequenceRuns.workflowId}, ${sequenceRuns.runKey}, ${messages.stage}, ${sent}
             order by ${messages.id}) = 1 as first_sent
         from ${messages} inner join ${sequenceRuns} on ${messages.workflowId} = ${sequenceRuns.workflowId} and ${ofRun}
         where ${and(where, inArray(messages.channel, ['email', 'sms']))}) as m
-      group by treatment_type, stage, channel, status, opened, clicked`)
+      group by treatment_type, stage, channel, status, opened, clicked, day`)
     .then((r) =>
-      rows<Omit<MessageTally, 'count' | 'reached'> & { count: number | string; reached: number | string }>(r).map(
-        (t): MessageTally => ({ ...t, count: Number(t.count), reached: Number(t.reached) }),
-      ),
+      rows<
+        Omit<MessageTally, 'count' | 'reached'> & {
+          count: number | string;
+          reached: number | string;
+          day: number | string;
+        }
+      >(r).map((t) => {
+        const tally: MessageTally & { day?: number } = {
+          treatmentType: t.treatmentType,
+          stage: t.stage,
+          channel: t.channel,
+          status: t.status,
+          opened: t.opened,
+          clicked: t.clicked,
+          count: Number(t.count),
+          reached: Number(t.reached),
+        };
+        if (opts.dayStarts) tally.day = Number(t.day);
+        return tally;
+      }),
     );
 
   const tasksQuery = db
@@ -185,42 +223,96 @@ export async function loadReportFacts(
     tasksQuery,
     holdsQuery,
   ]);
+  return {
+    // anchor_at is never null here: the period selects on it.
+    runs: runRows.map((r) => ({
+      id: runId(r),
+      treatmentType: r.treatmentType,
+      anchorAtMs: new Date(r.anchorAt as Date).getTime(),
+      outcome: r.outcome,
+      outcomeStage: r.outcomeStage,
+      running: r.running,
+      endedAtMs: r.endedAt ? new Date(r.endedAt).getTime() : null,
+      nextPriceCents: r.nextPrice === null || r.nextPrice === undefined ? null : Number(r.nextPrice),
+      arm: r.arm,
+    })),
+    messages: messageRows,
+    tasks: taskRows.map((t) => ({ runId: runId(t), stage: t.stage, status: t.status, outcome: t.outcome })),
+    holds: holdRows.map((h) => ({ runId: runId(h), stage: h.stage, kind: h.kind, reason: h.reason })),
+  };
+}
 
+/**
+ * The report's facts from a cohort's: each run's rebooking window placed on the clinic's calendar
+ * (config, not data: a changed interval applies to stored facts too).
+ */
+export function withWindows(
+  cohort: CohortFacts,
+  clinic: ClinicConfig,
+  types: ReadonlyMap<string, ReportTypeInfo>,
+  period: Period,
+  /** The clinic's local day starts (sorted) covering every run, when the caller has them (rollup.ts). */
+  dayStarts?: readonly number[],
+): ReportFacts {
   // The window's end depends only on the treatment's calendar day: computed once per day and
   // interval (a zoned conversion costs ~50 µs; a 20,000-client clinic has thousands of runs a quarter).
-  const dateOf = localDayIndex(period.fromMs, period.toMs, clinic.timeZone);
+  // A day is named by its first instant when the caller knows the days, else found on the calendar.
+  const dayOf = dayStarts
+    ? (ms: number): number => {
+        let lo = 0;
+        let hi = dayStarts.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (dayStarts[mid]! <= ms) lo = mid;
+          else hi = mid - 1;
+        }
+        // A run before the first day (none in practice) is its own day.
+        return Math.min(dayStarts[lo]!, ms);
+      }
+    : (() => {
+        const dateOf = localDayIndex(period.fromMs, period.toMs, clinic.timeZone);
+        return (ms: number): string => {
+          const d = dateOf(ms);
+          return `${d.year}-${d.month}-${d.day}`;
+        };
+      })();
   const windowEnds = new Map<string, number>();
   const windowEnd = (anchorAtMs: number, days: number): number => {
-    const d = dateOf(anchorAtMs);
-    const key = `${d.year}-${d.month}-${d.day}|${days}`;
+    const day = dayOf(anchorAtMs);
+    const key = `${day}|${days}`;
     let end = windowEnds.get(key);
     if (end === undefined) {
-      end = localDayAt(anchorAtMs, days, '23:59', clinic.timeZone);
+      end = localDayAt(typeof day === 'number' ? day : anchorAtMs, days, '23:59', clinic.timeZone);
       windowEnds.set(key, end);
     }
     return end;
   };
   return {
-    runs: runRows.map((r) => {
-      const anchorAtMs = r.anchorAt ? new Date(r.anchorAt).getTime() : period.fromMs;
+    runs: cohort.runs.map((r) => {
       const type = types.get(r.treatmentType);
       return {
-        id: runId(r),
-        treatmentType: r.treatmentType,
-        anchorAtMs,
-        windowEndsAtMs: type ? windowEnd(anchorAtMs, type.intervalDays + REBOOK_GRACE_DAYS) : Number.POSITIVE_INFINITY,
-        outcome: r.outcome,
-        outcomeStage: r.outcomeStage,
-        running: r.running,
-        endedAtMs: r.endedAt ? new Date(r.endedAt).getTime() : null,
-        nextPriceCents: r.nextPrice === null || r.nextPrice === undefined ? null : Number(r.nextPrice),
-        arm: r.arm,
+        ...r,
+        windowEndsAtMs: type
+          ? windowEnd(r.anchorAtMs, type.intervalDays + REBOOK_GRACE_DAYS)
+          : Number.POSITIVE_INFINITY,
       };
     }),
-    messages: messageRows,
-    tasks: taskRows.map((t) => ({ runId: runId(t), stage: t.stage, status: t.status, outcome: t.outcome })),
-    holds: holdRows.map((h) => ({ runId: runId(h), stage: h.stage, kind: h.kind, reason: h.reason })),
+    messages: cohort.messages.map(({ day: _day, ...t }) => t),
+    tasks: cohort.tasks,
+    holds: cohort.holds,
   };
+}
+
+/** The facts of the runs whose treatment falls in `period`, read directly (the rule; rollup.ts caches it by day). */
+export async function loadReportFacts(
+  db: Db,
+  clinic: ClinicConfig,
+  types: ReadonlyMap<string, ReportTypeInfo>,
+  period: Period,
+  treatmentType?: string,
+): Promise<ReportFacts> {
+  const cohort = await readCohortFacts(db, clinic.id, [period], treatmentType ? { treatmentType } : {});
+  return withWindows(cohort, clinic, types, period);
 }
 
 export interface ReportQuery {

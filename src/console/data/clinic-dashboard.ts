@@ -17,6 +17,7 @@ import {
   type ReportFacts,
   rebookingReport,
 } from '../../reports/rebooking.js';
+import { loadReportFactsRolledUp } from '../../reports/rollup.js';
 import { type ConnectorHealth, loadConnectorHealth } from './connector-health.js';
 
 /** One configured stage in the funnel, summed over the clinic's treatment types by stage key. */
@@ -179,7 +180,9 @@ function messageCounts(facts: ReportFacts): MessageStatusCount[] {
     row.count += m.count;
     counts.set(key, row);
   }
-  return [...counts.values()].sort((a, b) => a.channel.localeCompare(b.channel) || b.count - a.count);
+  return [...counts.values()].sort(
+    (a, b) => a.channel.localeCompare(b.channel) || b.count - a.count || a.status.localeCompare(b.status),
+  );
 }
 
 /** Unmapped services listed at most (the most recently seen first). */
@@ -192,10 +195,14 @@ export async function loadClinicDashboard(
   clinic: ClinicConfig,
   period: Period,
   nowMs: number,
+  /** `direct` reads the ledger itself (what the rollup must equal); `rollup` serves stored days. */
+  source: 'rollup' | 'direct' = 'rollup',
 ): Promise<ClinicDashboard> {
   const types = reportTypes(config, clinic);
   const [facts, services, [connector]] = await Promise.all([
-    loadReportFacts(db, clinic, types, period),
+    source === 'rollup'
+      ? loadReportFactsRolledUp(db, clinic, types, period)
+      : loadReportFacts(db, clinic, types, period),
     unmappedServicesOf(db, clinic.id, { limit: DASHBOARD_UNMAPPED_LIMIT }),
     loadConnectorHealth(db, [clinic], nowMs),
   ]);
