@@ -26,8 +26,10 @@ import { type LoadedConfig, loadConfig } from '../src/config/load.js';
 import { createSession, DEFAULT_SESSION_LIMITS } from '../src/console/accounts/sessions.js';
 import { createUser } from '../src/console/accounts/users.js';
 import { loadAgencyOverview } from '../src/console/data/agency-overview.js';
+import { loadClinicDashboard } from '../src/console/data/clinic-dashboard.js';
 import { loadConversationThreads } from '../src/console/data/conversations.js';
 import { AgencyBody } from '../src/console/pages/agency-body.js';
+import { DashboardBody } from '../src/console/pages/dashboard-body.js';
 import { openDatabase, rows } from '../src/db/client.js';
 import type { Ingest } from '../src/ingest/inbox.js';
 import { createLogger } from '../src/log.js';
@@ -148,6 +150,17 @@ async function main() {
       },
     },
     {
+      name: 'dashboard loader, 90 days, direct read (as before the rollup; + render)',
+      run: async () =>
+        render(
+          h(DashboardBody, {
+            data: await loadClinicDashboard(database.db, config, clinic, period90, nowMs, 'direct'),
+            nowMs,
+            mapServiceAction: '/app/map',
+          }),
+        ),
+    },
+    {
       name: 'GET /app/dashboard (route: 12 months, manager)',
       run: () => page(`/app/dashboard?clinic=${clinicId}&range=365`, managerSession),
     },
@@ -212,7 +225,8 @@ ${params.runs} measured runs per page after 3 warm-up rounds, round-robin with t
 Times are server-side. Routes (\`GET /app/…\`): the whole request through the real app by fastify inject (session
 check, queries, audit rows, render, headers; no network); the dashboard as a signed-in clinic manager, its facts
 from the per-day rollup (filled by the warm-up rounds; "after a new message" times a view whose day a ledger write
-has just made stale, write included). The agency overview and the conversations are their loaders (and render).
+has just made stale, write included). "direct read" is the dashboard's loader without the rollup (what the page did
+before it) and the body's render. The agency overview and the conversations are their loaders (and render).
 
 ${table}
 

@@ -20,11 +20,30 @@ export function localDayIndex(fromMs: number, toMs: number, timeZone: string): (
   // A period is any two dates a caller sends (`from=0791-01-09`): past ten years, building the
   // index would cost more than the slow path over the few runs such a period actually holds.
   if (!(toMs - fromMs <= MAX_INDEXED_DAYS * 86_400_000)) return (ms) => localDate(ms, timeZone);
+  // The index depends only on the two dates: a page asks for the same ones on every view (its
+  // `to` is now), and building a quarter's index is hundreds of zoned conversions.
+  const from = localDate(fromMs, timeZone);
+  const to = localDate(toMs, timeZone);
+  const key = `${timeZone}|${from.year}-${from.month}-${from.day}|${to.year}-${to.month}-${to.day}`;
+  let index = built.get(key);
+  if (!index) {
+    index = buildIndex(from, to, timeZone);
+    if (built.size >= BUILT_KEPT) built.delete(built.keys().next().value as string);
+    built.set(key, index);
+  }
+  return index;
+}
+
+/** Indexes kept (the oldest built is dropped first). */
+const BUILT_KEPT = 64;
+const built = new Map<string, (ms: number) => CalendarDate>();
+
+function buildIndex(from: CalendarDate, to: CalendarDate, timeZone: string): (ms: number) => CalendarDate {
   const starts: number[] = [];
   const dates: CalendarDate[] = [];
   const confirmed: boolean[] = [];
-  const last = addDays(localDate(toMs, timeZone), 1);
-  for (let d = localDate(fromMs, timeZone); ; d = addDays(d, 1)) {
+  const last = addDays(to, 1);
+  for (let d: CalendarDate = from; ; d = addDays(d, 1)) {
     const start = fromLocal({ ...d, hour: 0, minute: 0 }, timeZone);
     starts.push(start);
     dates.push(Object.freeze(d));
