@@ -147,6 +147,36 @@ it('listens where the variables say, prints it, and announces itself to the chec
   expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ url, pid: child.pid, apiKeyFrom: 'dev-secrets' });
   expect(JSON.parse(readFileSync(join(dataDir, 'dev-secrets.json'), 'utf8')).apiKey).toBe(devKey);
 });
+it('prints the console URL with a one-time link that lets the first admin choose a password and work', async () => {
+  const line = /Console\s+(\S+)\s+\(one-time link: choose a password\)/.exec(stdout);
+  expect(line).not.toBeNull();
+  const link = line![1]!;
+  expect(link.startsWith(`${url}/app/link/`)).toBe(true);
+  const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]!);
+
+  const form = await fetch(link);
+  expect(form.status).toBe(200);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+  expect(csrf).toBeTruthy();
+  const password = 'a long dev password 1';
+  const chosen = await fetch(link, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookiesOf(form).join('; ') },
+    body: new URLSearchParams({ _csrf: csrf!, password, confirm: password }).toString(),
+  });
+  expect(chosen.status).toBe(303);
+  const session = cookiesOf(chosen).filter((c) => !c.endsWith('='));
+  expect(session.length).toBeGreaterThan(0);
+
+  const landing = await fetch(new URL(chosen.headers.get('location')!, url), {
+    headers: { cookie: session.join('; ') },
+  });
+  expect(landing.status).toBe(200);
+  expect(await landing.text()).toContain('Call list');
+  // The link works once.
+  expect((await fetch(link)).status).toBe(410);
+});
 
 describe('API keys while rebook dev runs', () => {
   it('through the API: created (shown once), listed, revoked; the revoked key gets 401', async () => {
