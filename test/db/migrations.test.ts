@@ -22,6 +22,7 @@ const productTables = [
   'console_sessions',
   'console_sign_in_steps',
   'console_users',
+  'dashboard_rollup',
   'delivery_holds',
   'inbound_messages',
   'inbox_events',
