@@ -23,8 +23,16 @@ import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } fr
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
 import { checkCaps, type SendRecord } from '../core/caps.js';
-import { type Arm, holdoutSuppresses, type StageCategory } from '../core/holdout.js';
+import { type Arm, holdoutSuppresses } from '../core/holdout.js';
 import { describeOffer, incentiveCode, offerFor } from '../core/incentives.js';
+import {
+  capsApply,
+  channelBlock,
+  countedCategories,
+  type MessageCategory,
+  messageCategory,
+  stageTemplate,
+} from '../core/message-category.js';
 import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
@@ -76,11 +84,6 @@ export async function sequenceArm(db: Db, workflowId: string): Promise<Arm | nul
   return row?.arm ?? null;
 }
 
-/** A stage's category where the stage carries one (care vs marketing); absent: marketing. */
-export function stageCategoryOf(stage: PlannedStage): StageCategory | undefined {
-  return (stage as PlannedStage & { category?: StageCategory }).category;
-}
-
 export function providerFor(deps: DeliveryDeps, clinicId: string, channel: Channel): MessageProvider {
   return deps.clinicProviders?.(clinicId)?.[channel] ?? deps.providers[channel];
 }
@@ -93,14 +96,16 @@ export function createDelivery(deps: DeliveryDeps) {
     client: typeof clients.$inferSelect,
     clinic: ClinicConfig,
     rejectedHere: Set<string>,
+    category: MessageCategory,
   ): Promise<Record<Channel, Unusable | null>> {
     const flags = await channelFlags(db, client.id);
-    let sms: Unusable | null = null;
-    if (!client.phone) sms = 'no_address';
-    else if (!client.consentSms) sms = 'no_consent';
-    else if (flags.sms.optedOut) sms = 'opted_out';
-    else if (flags.sms.undeliverable || rejectedHere.has('sms')) sms = 'undeliverable';
-    else {
+    let sms: Unusable | null = channelBlock(category, {
+      hasAddress: !!client.phone,
+      consented: client.consentSms,
+      optedOut: flags.sms.optedOut,
+      undeliverable: flags.sms.undeliverable || rejectedHere.has('sms'),
+    });
+    if (!sms && client.phone) {
       const phone = normalizePhone(client.phone, clinic.defaultCountry);
       if (!phone.ok) {
         // Never reaches Twilio; remembered so every later stage goes straight to email.
@@ -111,11 +116,12 @@ export function createDelivery(deps: DeliveryDeps) {
         client.phoneE164 = phone.e164;
       }
     }
-    let email: Unusable | null = null;
-    if (!client.email) email = 'no_address';
-    else if (!client.consentEmail) email = 'no_consent';
-    else if (flags.email.optedOut) email = 'opted_out';
-    else if (flags.email.undeliverable || rejectedHere.has('email')) email = 'undeliverable';
+    const email: Unusable | null = channelBlock(category, {
+      hasAddress: !!client.email,
+      consented: client.consentEmail,
+      optedOut: flags.email.optedOut,
+      undeliverable: flags.email.undeliverable || rejectedHere.has('email'),
+    });
     return { sms, email };
   }
 
@@ -174,8 +180,14 @@ export function createDelivery(deps: DeliveryDeps) {
     channel: Channel,
     nowMs: number,
     clinic: ClinicConfig,
+    category: MessageCategory,
   ): Promise<{ row: typeof messages.$inferSelect } | { allowedAt: number; rule: string } | { raced: true }> {
-    const rules = capRulesFor(clinic);
+    // A care touch is not held by the caps unless the clinic's rules include care.
+    const rules = capsApply(category, clinic.capsIncludeCare) ? capRulesFor(clinic) : [];
+    if (rules.length === 0) {
+      const [row] = await db.insert(messages).values(values).onConflictDoNothing().returning();
+      return row ? { row } : { raced: true as const };
+    }
     const horizon = Math.max(...rules.map((r) => r.windowMs));
     return db.transaction(async (tx) => {
       await tx.execute(sql`select id from clients where id = ${values.clientId} for update`);
@@ -188,6 +200,7 @@ export function createDelivery(deps: DeliveryDeps) {
             eq(messages.clientId, values.clientId),
             inArray(messages.channel, ['sms', 'email']),
             notInArray(messages.status, NOT_SENT),
+            inArray(messages.category, countedCategories(clinic.capsIncludeCare)),
             gt(at, new Date(nowMs - horizon)),
           ),
         );
@@ -211,7 +224,7 @@ export function createDelivery(deps: DeliveryDeps) {
     const clinic = clinicOrThrow(config.current(), ref.clinicId);
     // A held-out client gets care touches only: the rest of the program is what the holdout measures.
     const arm = await sequenceArm(db, ref.workflowId);
-    if (holdoutSuppresses(arm, stageCategoryOf(stage))) return { status: 'suppressed', reason: 'holdout' };
+    if (holdoutSuppresses(arm, messageCategory(stage))) return { status: 'suppressed', reason: 'holdout' };
 
     for (let round = 0; round < 3; round++) {
       const rows = await db.select().from(messages).where(inArray(messages.idempotencyKey, keys));
@@ -238,10 +251,11 @@ export function createDelivery(deps: DeliveryDeps) {
         .from(clients)
         .where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
       if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
-      const unusable = await usability(client, clinic, rejectedHere);
+      const category = messageCategory(stage);
+      const unusable = await usability(client, clinic, rejectedHere, category);
       const preferred: Channel = stage.channel === 'staff' ? 'email' : stage.channel;
       // A channel the clinic has no template for (this stage's purpose) is no fallback either.
-      const hasTemplate = (c: Channel) => !!clinic.templates[stage.purpose]?.[c];
+      const hasTemplate = (c: Channel) => !!stageTemplate(clinic.templates, stage, c);
       const channel: Channel | null =
         retry && !unusable[retry.channel as Channel]
           ? (retry.channel as Channel)
@@ -273,7 +287,7 @@ export function createDelivery(deps: DeliveryDeps) {
       } else {
         const cfg = config.current();
         const type = treatmentTypesFor(cfg, clinic).get(ref.treatmentType);
-        const template = clinic.templates[stage.purpose]?.[channel];
+        const template = stageTemplate(clinic.templates, stage, channel);
         if (!template)
           throw new RebookError(
             'config_invalid',
@@ -289,9 +303,11 @@ export function createDelivery(deps: DeliveryDeps) {
             );
           unsubscribeUrl = `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, messageId)}`;
         }
-        const incentive = needsIncentive(stage.purpose, template.body)
-          ? await incentiveFor(ref, clinic, offerEnds)
-          : undefined;
+        // A care touch never carries an offer (config validation refuses one in its template).
+        const incentive =
+          category === 'marketing' && needsIncentive(stage.purpose, template.body)
+            ? await incentiveFor(ref, clinic, offerEnds)
+            : undefined;
         const values = stageTemplateValues(
           { ...clinic, emailHidesTreatment: emailHidesTreatment(clinic) },
           {
@@ -334,10 +350,12 @@ export function createDelivery(deps: DeliveryDeps) {
             dueAt: new Date(stage.dueAt),
             attemptedAt: new Date(nowMs),
             arm,
+            category,
           },
           channel,
           nowMs,
           clinic,
+          category,
         );
         if ('raced' in reserved) continue;
         if ('allowedAt' in reserved) {

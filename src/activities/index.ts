@@ -7,12 +7,13 @@ import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import { holdoutSuppresses } from '../core/holdout.js';
+import { messageCategory } from '../core/message-category.js';
 import { planSequence } from '../core/plan.js';
 import { clients, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
 import { activityTimeMs, recordHold, recordRun } from '../reports/record.js';
-import { createDelivery, type DeliveryDeps, providerFor, sequenceArm, stageCategoryOf } from './deliver.js';
+import { createDelivery, type DeliveryDeps, providerFor, sequenceArm } from './deliver.js';
 import { toActivityFailure } from './failure.js';
 import type { SequenceActivities } from './types.js';
 
@@ -71,7 +72,7 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
       const clinic = clinicOrThrow(config.current(), ref.clinicId);
       // No front-desk call for a held-out client (the call is part of the program being measured).
       const arm = await sequenceArm(db, ref.workflowId);
-      if (holdoutSuppresses(arm, stageCategoryOf(stage))) {
+      if (holdoutSuppresses(arm, messageCategory(stage))) {
         await recordHold(db, ref, stage.key, { status: 'suppressed', reason: 'holdout' }, Date.parse(now));
         return { taskId: null, suppressed: 'holdout' };
       }

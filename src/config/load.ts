@@ -17,7 +17,7 @@ import type { ClassificationRules } from '../core/classify.js';
 import type { TreatmentTypeDefinition } from '../core/types.js';
 import { RebookError } from '../errors.js';
 import { isPlainObject, mergeLayers } from './merge.js';
-import { messagingErrors, messagingWarnings } from './messaging.js';
+import { careTemplateErrors, messagingErrors, messagingWarnings } from './messaging.js';
 import {
   type AgencyConsole,
   agencySchema,
@@ -429,6 +429,7 @@ export function loadConfig(dir: string): LoadedConfig {
     for (const m of messagingErrors(clinic)) report(m.path, m.message, problems);
     if (clinicCatalog) {
       const types = typesOf(clinicCatalog, clinic);
+      for (const m of careTemplateErrors(clinic, types)) report(m.path, m.message, problems);
       for (const m of messagingWarnings(clinic, types)) report(m.path, m.message, warnings);
       catalogs.set(clinic.id, clinicCatalog);
     }

@@ -21,6 +21,7 @@ import {
   type Offer,
   UNKNOWN_PRICE_OFFER,
 } from '../core/incentives.js';
+import { isCareTouch, OFFER_TOKENS } from '../core/message-category.js';
 import { localDayAt } from '../core/plan.js';
 import { DEFAULT_SEND_WINDOW, LEGAL_WINDOW, type SendWindow, WEEKDAY_NAMES } from '../core/send-window.js';
 import { smsSegments } from '../core/sms-segments.js';
@@ -136,6 +137,8 @@ export const messagingFields = {
   /** Keeps treatment names out of SMS (lock screens). */
   discreet: z.boolean().default(false),
   caps: z.array(capRuleSchema).optional(),
+  /** Care touches count toward the caps (and are held by them) too; by default they do not. */
+  capsIncludeCare: z.boolean().default(false),
   sendWindow: sendWindowSchema.optional(),
   incentives: z
     .strictObject({ tiers: z.array(tierSchema).min(1).optional(), unknownPrice: offerSchema.optional() })
@@ -249,6 +252,35 @@ export function messagingErrors(c: {
 }
 
 /**
+ * Errors: a care template (the `care` purpose, or the key of a care stage of one of the clinic's
+ * treatment types) that carries an offer. A care touch is informational: see core/message-category.ts.
+ */
+export function careTemplateErrors(
+  c: { templates: Templates },
+  types: Map<string, TreatmentTypeDefinition>,
+): MessagingCheck[] {
+  const careKeys = new Set(['care']);
+  for (const t of types.values()) for (const s of t.stages) if (isCareTouch(s)) careKeys.add(s.key);
+  const out: MessagingCheck[] = [];
+  for (const [key, byChannel] of Object.entries(c.templates)) {
+    if (!careKeys.has(key)) continue;
+    for (const [channel, t] of Object.entries(byChannel)) {
+      for (const field of ['subject', 'body'] as const) {
+        const text = (t as { subject?: string; body?: string } | undefined)?.[field];
+        if (!text) continue;
+        const offer = OFFER_TOKENS.find((tok) => new RegExp(`\\{\\{\\s*${tok}\\s*\\}\\}`).test(text));
+        if (offer)
+          out.push({
+            path: ['templates', key, channel, field],
+            message: `a care template never carries an offer: remove {{${offer}}}`,
+          });
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Warnings: SMS segment counts (what each message costs), treatment names written literally in
  * an SMS of a discreet clinic, and stages the clinic's own caps can never let out.
  */
@@ -259,6 +291,7 @@ export function messagingWarnings(
     sendTime: string;
     discreet: boolean;
     caps?: MessagingConfig['caps'];
+    capsIncludeCare?: boolean;
     templates: Templates;
     address: string;
     bookingUrl: string;
@@ -316,7 +349,10 @@ export function messagingWarnings(
   for (const type of types.values()) {
     const at = (day: number) => localDayAt(anchor, day, c.sendTime, c.timeZone);
     const sorted = [...type.stages].sort((a, b) => a.day - b.day);
-    const nominal = sorted.flatMap((s, i) =>
+    // Care touches are not counted by the caps (unless the clinic says so): they do not compete.
+    const countCare = !!c.capsIncludeCare;
+    const marketing = sorted.filter((s) => countCare || !isCareTouch(s));
+    const nominal = marketing.flatMap((s, i) =>
       s.channel === 'staff'
         ? []
         : [
@@ -324,7 +360,7 @@ export function messagingWarnings(
               key: s.key,
               offsetMs: at(s.day),
               channel: s.channel as Channel,
-              expiresMs: sorted[i + 1] ? at(sorted[i + 1]!.day) : at(type.intervalDays + 30),
+              expiresMs: marketing[i + 1] ? at(marketing[i + 1]!.day) : at(type.intervalDays + 30),
             },
           ],
     );

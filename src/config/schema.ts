@@ -15,7 +15,7 @@ export const stageSchema = z.strictObject({
   key: slug,
   day: z.number().int().min(0).max(3650),
   channel: z.enum(['email', 'sms', 'staff']),
-  purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care']),
+  purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care', 'recovery']),
 });
 
 export const treatmentTypeSchema = z

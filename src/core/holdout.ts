@@ -11,11 +11,13 @@
  * at 10% held out (the arms nest).
  */
 
+import type { MessageCategory } from './message-category.js';
+
 export const ARMS = ['treated', 'holdout'] as const;
 export type Arm = (typeof ARMS)[number];
 
 /** Whether a stage is part of the marketing program or clinical care (care goes to everyone). */
-export type StageCategory = 'care' | 'marketing';
+export type StageCategory = MessageCategory;
 
 /** The message an HMAC is taken of: one client of one clinic (never a name or a phone). */
 export function holdoutMessage(clinicId: string, clientId: string): string {

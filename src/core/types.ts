@@ -9,7 +9,7 @@ export interface StageDefinition {
   day: number;
   channel: StageChannel;
   /** Client-facing stages run the booking re-check first; staff stages do not message the client. */
-  purpose: 'reminder' | 'incentive' | 'checkin' | 'escalation' | 'reactivation' | 'care';
+  purpose: 'reminder' | 'incentive' | 'checkin' | 'escalation' | 'reactivation' | 'care' | 'recovery';
 }
 
 export interface TreatmentTypeDefinition {

@@ -125,6 +125,10 @@ export const messages = pgTable('messages', {
   templateData: jsonb('template_data').$type<Record<string, string>>(),
   /** 0016: the client's holdout arm when the row was written. */
   arm: text('arm', { enum: ['treated', 'holdout'] }),
+  /** 0015: `care` or `marketing` (core/message-category.ts): what caps count. */
+  category: text('category', { enum: ['care', 'marketing'] })
+    .notNull()
+    .default('marketing'),
 });
 
 export const staffTasks = pgTable('staff_tasks', {

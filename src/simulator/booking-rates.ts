@@ -16,6 +16,8 @@ export const DEFAULT_RATES_BY_PURPOSE: Record<Purpose, number> = {
   escalation: 0.3,
   reactivation: 0,
   care: 0,
+  // Cancellations and no-shows are not simulated yet: no recovery touch is ever sent there.
+  recovery: 0,
 };
 
 export interface BookingRates {

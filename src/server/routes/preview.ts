@@ -16,7 +16,7 @@ const previewStage = z
   .object({
     key: z.string(),
     day: z.number().int(),
-    purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care']),
+    purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care', 'recovery']),
     plannedChannel: z.enum(['email', 'sms', 'staff']).describe('the channel the catalog gives the stage'),
     due: localTime,
     outcome: z.enum(['sent', 'staff_task', 'suppressed', 'skipped', 'config_error']),
