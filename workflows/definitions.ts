@@ -41,6 +41,16 @@ export interface SnoozeSignal {
   reason: 'not_now_reply' | 'staff_call_back' | 'api';
 }
 
+/**
+ * The booked appointment did not become a visit: cancelled, or a no-show (reported by the
+ * platform as `appointment.no_show`). `at` is when it happened (the vendor's event time).
+ */
+export interface AppointmentLapsedSignal {
+  appointmentId: string;
+  kind: 'cancelled' | 'no_show';
+  at: string;
+}
+
 export interface EndSignal {
   outcome: 'not_interested' | 'cancelled';
 }
@@ -48,7 +58,21 @@ export interface EndSignal {
 export interface HistoryEntry {
   at: string;
   stage: string;
-  event: 'planned' | 'sent' | 'deferred' | 'suppressed' | 'escalated' | 'booked' | 'restarted' | 'snoozed' | 'ended';
+  event:
+    | 'planned'
+    | 'sent'
+    | 'deferred'
+    | 'suppressed'
+    | 'escalated'
+    | 'booked'
+    | 'restarted'
+    | 'snoozed'
+    | 'ended'
+    // The booked appointment's fate (issue 11): a visit, a cancellation, a no-show.
+    | 'attended'
+    | 'cancelled'
+    | 'no_show'
+    | 'resumed';
   detail?: string;
 }
 
@@ -83,6 +107,13 @@ export interface CarriedState {
   reactivationDone?: boolean;
   /** The schedule is fixed when planned: config edits change content, never a running plan. */
   plan?: SequencePlan;
+  /**
+   * The booked appointment the sequence watches until it becomes a visit (issue 11), with its
+   * cancellation or no-show once known. Marketing stages stop while it is set; care touches go on.
+   */
+  watch?: { booking: BookingSignal; lapse?: { kind: 'cancelled' | 'no_show'; at: string; inferred?: boolean } };
+  /** The last marketing touch before the booking (attribution: care touches never count). */
+  bookedAfter?: string;
 }
 
 /** `nextStage` while every touch is out and the sequence only waits for the window to close (churned then). */
@@ -92,6 +123,7 @@ export const treatmentCompletedSignal = defineSignal<[TreatmentSignal]>('treatme
 export const bookedSignal = defineSignal<[BookingSignal]>('booked');
 export const snoozeSignal = defineSignal<[SnoozeSignal]>('snooze');
 export const endSignal = defineSignal<[EndSignal]>('end');
+export const appointmentLapsedSignal = defineSignal<[AppointmentLapsedSignal]>('appointmentLapsed');
 export const statusQuery = defineQuery<SequenceStatus>('status');
 
 /** Custom search attributes (no PHI); registered by `rebook dev` and listed in temporal.yaml. */

@@ -15,9 +15,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SequenceActivities, SequenceRef } from '../src/activities/types.js';
+import { isCareTouch } from '../src/core/message-category.js';
 import { firstCurrentStageIndex, reactivationStage } from '../src/core/plan.js';
 import type { PlannedStage, SequenceOutcome, SequencePlan } from '../src/core/types.js';
 import {
+  appointmentLapsedSignal,
+  type BookingSignal,
   bookedSignal,
   type CarriedState,
   endSignal,
@@ -44,8 +47,17 @@ const HISTORY_LIMIT = 4_000;
 const SEEN_LIMIT = 200;
 /** Days a sequence waits for a booking after the reactivation touch before calling it churned. */
 const REACTIVATION_GRACE_MS = 30 * 86_400_000;
+/** A cancelled booking not replaced within this long puts the client back into follow-up. */
+export const CANCEL_REBOOK_GRACE_MS = 2 * 86_400_000;
+/** A booked start this long past with neither completion nor cancellation is checked as a no-show. */
+export const NO_SHOW_INFER_AFTER_MS = 86_400_000;
+/** `nextStage` while a booking is watched and its start (plus a day) is the next thing to check. */
+export const VISIT_CHECK_STAGE = 'visit_check';
 
 export async function rebookSequence(input: SequenceInput): Promise<SequenceStatus> {
+  // Issue 11 (care touches, booked is not the end): runs started before it keep the old
+  // behaviour to their end, so their histories replay; every new run takes the new path.
+  const lifecycle = patched('post-treatment-lifecycle');
   const st: CarriedState = input.carried ?? { seen: [], history: [], stageIndex: 0, phase: 'sequence' };
   let plan: SequencePlan | undefined = st.plan;
   let stageLabel = st.history.at(-1)?.stage ?? 'enrolled';
@@ -81,6 +93,11 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
   setHandler(endSignal, (e) => {
     st.ended ??= e;
   });
+  setHandler(appointmentLapsedSignal, (l) => {
+    // Only the watched booking matters; a cancelled appointment of something else changes nothing.
+    if (!lifecycle || st.watch?.booking.appointmentId !== l.appointmentId) return;
+    st.watch.lapse ??= { kind: l.kind, at: l.at };
+  });
   setHandler(statusQuery, () => ({
     clinicId: input.clinicId,
     treatmentType: input.treatmentType,
@@ -97,12 +114,18 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
   const snoozeApplies = () => !!st.snoozed && st.phase !== 'reactivation' && !st.reactivationDone;
   const interrupted = () => !!st.pending || !!st.booking || !!st.ended || snoozeApplies();
 
+  /**
+   * A care touch is interrupted only by a newer treatment or an end: a booking, a snooze or a
+   * watched appointment do not stop it (it goes out even when the client has booked).
+   */
+  const careInterrupted = () => !!st.pending || !!st.ended;
+
   /** Sleeps until `iso` unless something the sequence must react to arrives first. */
-  async function waitUntil(iso: string): Promise<boolean> {
+  async function waitUntil(iso: string, stop: () => boolean = interrupted): Promise<boolean> {
     const ms = Date.parse(iso) - Date.now();
-    if (interrupted()) return true;
+    if (stop()) return true;
     if (ms <= 0) return false;
-    return condition(interrupted, ms);
+    return condition(stop, ms);
   }
 
   const ref = (): SequenceRef => ({
@@ -162,10 +185,13 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
    */
   /** Asks the booking platform; a booking found is recorded exactly like a booking signal. */
   async function bookedMeanwhile(): Promise<boolean> {
+    // After a lapse the missed appointment may still read "booked" with a past start: only an
+    // upcoming appointment counts (lifecycle runs; older runs keep their recorded question).
+    const after = lifecycle && Date.now() > Date.parse(st.anchor!.completedAt) ? now() : st.anchor!.completedAt;
     const check = await acts.checkBooking({
       clinicId: input.clinicId,
       clientId: input.clientId,
-      after: st.anchor!.completedAt,
+      after,
       excludeAppointmentId: st.anchor!.appointmentId,
     });
     if (check.booked)
@@ -182,11 +208,14 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       await escalate(stage, delivered ? 'no_response' : 'no_touch_delivered');
       return true;
     }
+    const care = lifecycle && isCareTouch(stage);
+    const stop = care ? careInterrupted : interrupted;
     for (;;) {
       // The worst failure of this product is a reminder to someone who already booked: ask
-      // the booking platform right before every client-facing send, not only via events.
-      if (await bookedMeanwhile()) return false;
-      if (interrupted()) return false;
+      // the booking platform right before every client-facing send, not only via events. A
+      // care touch goes out whatever the booking, so it does not ask.
+      if (!care && (await bookedMeanwhile())) return false;
+      if (stop()) return false;
       const result = await acts.deliverStage({
         ref: ref(),
         stage,
@@ -196,12 +225,13 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       });
       if (result.status === 'sent') {
         note(stage.key, 'sent', result.channel);
-        st.lastTouch = stage.key;
+        // Care touches are not conversion stages: a booking is never attributed to one.
+        if (!care) st.lastTouch = stage.key;
         return true;
       }
       if (result.status === 'suppressed') {
         note(stage.key, 'suppressed', result.reason);
-        if (result.noUsableChannel && plan) {
+        if (result.noUsableChannel && plan && !care) {
           // Nobody can be reached automatically: hand the client to staff now, skip the rest.
           const staffStage = plan.stages.find((s) => s.channel === 'staff') ?? {
             ...stage,
@@ -215,8 +245,97 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       }
       note(stage.key, 'deferred', result.reason);
       await publish(stage.key, result.until, stage.key);
-      if (await waitUntil(result.until)) return false;
+      if (await waitUntil(result.until, stop)) return false;
     }
+  }
+
+  /** A booking arrived: marketing stages stop, the booked appointment is watched (issue 11). */
+  function beginWatch(b: BookingSignal) {
+    if (!st.watch) {
+      st.bookedAfter = st.lastTouch ?? 'before_first_touch';
+      note(st.bookedAfter, 'booked');
+    } else if (st.watch.booking.appointmentId !== b.appointmentId || st.watch.lapse) {
+      note(st.bookedAfter ?? stageLabel, 'booked', 'rebooked');
+    }
+    st.watch = { booking: b };
+    outcome = 'booked';
+    outcomeStage = st.bookedAfter;
+  }
+
+  /**
+   * One step while a booking is watched: the next care touch, the check a day after the booked
+   * start, or the resumption after a cancellation (not rebooked within two days) or a no-show.
+   */
+  async function watchStep(p: SequencePlan): Promise<SequenceStatus | undefined> {
+    const w = st.watch!;
+    const careIndex = p.stages.findIndex((s, i) => i >= st.stageIndex && isCareTouch(s));
+    const care = careIndex >= 0 ? p.stages[careIndex] : undefined;
+    const lapse = w.lapse;
+    const checkAt = lapse
+      ? new Date(Date.parse(lapse.at) + (lapse.kind === 'cancelled' ? CANCEL_REBOOK_GRACE_MS : 0)).toISOString()
+      : new Date(Date.parse(w.booking.startAt) + NO_SHOW_INFER_AFTER_MS).toISOString();
+    const careFirst = !!care && Date.parse(care.dueAt) <= Date.parse(checkAt);
+    const at = careFirst ? care!.dueAt : checkAt;
+    await publish(stageLabel, at, careFirst ? care!.key : lapse ? `recovery_${lapse.kind}` : VISIT_CHECK_STAGE);
+    const hadLapse = !!lapse;
+    const watched = w.booking.appointmentId;
+    const changed = () =>
+      !!st.pending ||
+      !!st.booking ||
+      !!st.ended ||
+      st.watch?.booking.appointmentId !== watched ||
+      (!hadLapse && !!st.watch?.lapse);
+    if (await waitUntil(at, changed)) return;
+    if (careFirst) {
+      if (await runStage(care!)) st.stageIndex = careIndex + 1;
+      return;
+    }
+    if (!lapse) {
+      // The platform never said: ask what became of the appointment before calling it a no-show.
+      const c = await acts.checkAppointment({
+        clinicId: input.clinicId,
+        clientId: input.clientId,
+        appointmentId: watched,
+        now: now(),
+      });
+      if (c.status === 'completed') {
+        note(st.bookedAfter ?? stageLabel, 'attended');
+        return finish('attended', st.bookedAfter);
+      }
+      if (c.nextBooking) {
+        st.watch = { booking: c.nextBooking };
+        note(st.bookedAfter ?? stageLabel, 'booked', 'rebooked');
+        return;
+      }
+      w.lapse = { kind: c.status === 'cancelled' ? 'cancelled' : 'no_show', at: now(), inferred: true };
+      // An inferred cancellation found late still gets its two days to be rebooked.
+      return;
+    }
+    // Cancelled and not rebooked in time, or missed: back into follow-up.
+    note(st.bookedAfter ?? stageLabel, lapse.kind, lapse.inferred ? 'inferred' : undefined);
+    st.watch = undefined;
+    st.phase = 'sequence';
+    outcome = 'running';
+    outcomeStage = undefined;
+    const day = Math.floor((Date.now() - Date.parse(p.anchorAt)) / 86_400_000);
+    const recovery: PlannedStage = {
+      key: `recovery_${lapse.kind}`,
+      day,
+      channel: p.stages.some((s) => s.channel === 'sms') ? 'sms' : 'email',
+      purpose: 'recovery',
+      dueAt: now(),
+    };
+    note(recovery.key, 'resumed');
+    if (!(await runStage(recovery))) return;
+    // The stages still ahead, none sent late; a staff stage already past becomes a task at once.
+    st.stageIndex = Math.max(st.stageIndex, firstCurrentStageIndex(p, Date.now(), 0));
+    const staff = p.stages.findIndex((s) => s.channel === 'staff');
+    let cycleStart = st.history.length - 1;
+    while (cycleStart >= 0 && !['planned', 'restarted'].includes(st.history[cycleStart]!.event)) cycleStart--;
+    const escalated = st.history.slice(cycleStart + 1).some((h) => h.event === 'escalated');
+    if (staff >= 0 && staff < st.stageIndex && !escalated)
+      await escalate({ ...p.stages[staff]!, dueAt: now() }, 'appointment_change');
+    return;
   }
 
   async function finish(o: SequenceOutcome, at?: string): Promise<SequenceStatus> {
@@ -249,12 +368,23 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       st.snoozed = undefined;
       st.reactivationDone = false;
       st.lastTouch = undefined;
+      if (lifecycle) {
+        // The watched booking became this visit (or another one did): the next cycle starts.
+        if (st.watch) note(st.bookedAfter ?? stageLabel, 'attended');
+        st.watch = undefined;
+        st.bookedAfter = undefined;
+        outcomeStage = undefined;
+      }
       outcome = 'running';
       plan = undefined;
       note('enrolled', restarting ? 'restarted' : 'planned');
     }
-    if (st.booking) return finish('booked', st.lastTouch ?? 'before_first_touch');
-    if (st.ended) return finish(st.ended.outcome, st.lastTouch);
+    if (st.booking) {
+      if (!lifecycle) return finish('booked', st.lastTouch ?? 'before_first_touch');
+      beginWatch(st.booking);
+      st.booking = undefined;
+    }
+    if (st.ended) return finish(st.ended.outcome, st.watch ? st.bookedAfter : st.lastTouch);
 
     if (!plan) {
       plan = await acts.planSequence({
@@ -273,6 +403,12 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       await condition(allHandlersFinished);
       st.plan = plan;
       return continueAsNew<typeof rebookSequence>({ ...input, carried: st });
+    }
+
+    if (lifecycle && st.watch) {
+      const done = await watchStep(plan);
+      if (done) return done;
+      continue;
     }
 
     if (snoozeApplies()) {

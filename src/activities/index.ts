@@ -9,7 +9,7 @@ import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import { holdoutSuppresses } from '../core/holdout.js';
 import { messageCategory } from '../core/message-category.js';
 import { planSequence } from '../core/plan.js';
-import { clients, messages, sequences } from '../db/schema.js';
+import { appointments, clients, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
 import { activityTimeMs, recordHold, recordRun } from '../reports/record.js';
@@ -64,6 +64,24 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
       const clinic = clinicOrThrow(config.current(), clinicId);
       const client = await loadClient({ clinicId, clientId });
       return bookingCheck({ db, clinic }, { clientExternalId: client.externalId, after, excludeAppointmentId });
+    },
+
+    async checkAppointment({ clinicId, clientId, appointmentId, now }) {
+      const clinic = clinicOrThrow(config.current(), clinicId);
+      const client = await loadClient({ clinicId, clientId });
+      const [row] = await db
+        .select({ status: appointments.status })
+        .from(appointments)
+        .where(and(eq(appointments.clinicId, clinicId), eq(appointments.externalId, appointmentId)));
+      const status = (row?.status ?? 'unknown') as 'booked' | 'cancelled' | 'completed' | 'no_show' | 'unknown';
+      if (status === 'completed') return { status };
+      const next = await bookingCheck(
+        { db, clinic },
+        { clientExternalId: client.externalId, after: now, excludeAppointmentId: appointmentId },
+      );
+      return next.booked && next.appointmentId && next.startAt
+        ? { status, nextBooking: { appointmentId: next.appointmentId, startAt: next.startAt } }
+        : { status };
     },
 
     deliverStage,

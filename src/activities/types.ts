@@ -25,6 +25,14 @@ export interface SequenceActivities {
     after: string;
     excludeAppointmentId: string;
   }): Promise<{ booked: boolean; appointmentId?: string; startAt?: string }>;
+  /**
+   * What became of a booked appointment by now (our records, fed by webhooks and polling), and
+   * the client's next upcoming booking on the platform if any: confirms an inferred no-show.
+   */
+  checkAppointment(input: { clinicId: string; clientId: string; appointmentId: string; now: string }): Promise<{
+    status: 'booked' | 'cancelled' | 'completed' | 'no_show' | 'unknown';
+    nextBooking?: { appointmentId: string; startAt: string };
+  }>;
   /** Delivers one client-facing stage: reserve in the ledger, render, hand to the provider. */
   deliverStage(input: {
     ref: SequenceRef;

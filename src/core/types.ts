@@ -41,4 +41,15 @@ export const REACTIVATION_STAGE_KEY = 'reactivation';
 /** Days after the interval during which the client still counts as "rebooked on time". */
 export const REBOOK_GRACE_DAYS = 30;
 
-export type SequenceOutcome = 'running' | 'booked' | 'snoozed' | 'churned' | 'not_interested' | 'cancelled';
+/**
+ * `booked`: a booking ended the sequence (histories from before issue 11), or the sequence now
+ * watches it (running); `attended`: the booked appointment became a visit of another type.
+ */
+export type SequenceOutcome =
+  | 'running'
+  | 'booked'
+  | 'attended'
+  | 'snoozed'
+  | 'churned'
+  | 'not_interested'
+  | 'cancelled';

@@ -68,7 +68,9 @@ export async function heldAppointments(
   db: Db,
   clinicId: string,
   externalIds: string[],
-): Promise<{ id: string; status: 'booked' | 'cancelled' | 'completed'; startAt: Date | null; clientId: string }[]> {
+): Promise<
+  { id: string; status: 'booked' | 'cancelled' | 'completed' | 'no_show'; startAt: Date | null; clientId: string }[]
+> {
   if (externalIds.length === 0) return [];
   return db
     .select({

@@ -41,7 +41,7 @@ export const appointments = pgTable(
     clinicId: text('clinic_id').notNull(),
     externalId: text('external_id').notNull(),
     clientExternalId: text('client_external_id').notNull(),
-    status: text('status', { enum: ['booked', 'cancelled', 'completed'] }).notNull(),
+    status: text('status', { enum: ['booked', 'cancelled', 'completed', 'no_show'] }).notNull(),
     startAt: tz('start_at'),
     serviceName: text('service_name'),
     treatmentType: text('treatment_type'),

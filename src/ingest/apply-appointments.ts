@@ -1,7 +1,7 @@
 /** Applying appointment events: what we know of each appointment, and bookings ending sequences. */
 import { and, eq, sql } from 'drizzle-orm';
 import { appointments, clients, sequences } from '../db/schema.js';
-import { signalBooking } from '../temporal/sequences.js';
+import { signalBooking, signalLapsed } from '../temporal/sequences.js';
 import { type AppliedBody, type ApplyContext, fresher } from './apply-context.js';
 import type { CanonicalEvent } from './events.js';
 
@@ -9,7 +9,7 @@ import type { CanonicalEvent } from './events.js';
 export type AppointmentFacts = {
   externalId: string;
   clientExternalId: string;
-  status: 'booked' | 'cancelled' | 'completed';
+  status: 'booked' | 'cancelled' | 'completed' | 'no_show';
   startAt?: Date;
   serviceName?: string;
   treatmentType?: string | null;
@@ -75,17 +75,34 @@ export async function applyBooked(
   return { status: 'accepted', sequencesSignalled: results.filter(Boolean).length };
 }
 
-export async function applyCancelled(
+/**
+ * A cancellation or a no-show: recorded, and every running sequence of the client is told (a
+ * sequence watching that booking resumes follow-up; the others ignore an appointment they do
+ * not watch).
+ */
+export async function applyLapsed(
   ctx: ApplyContext,
   clinicId: string,
-  e: Extract<CanonicalEvent, { type: 'appointment.cancelled' }>,
+  e: Extract<CanonicalEvent, { type: 'appointment.cancelled' | 'appointment.no_show' }>,
   at: { sourceUpdatedAt?: Date },
 ): Promise<AppliedBody> {
+  const kind = e.type === 'appointment.no_show' ? 'no_show' : 'cancelled';
   const fresh = await recordAppointment(ctx, clinicId, {
     externalId: e.appointmentId,
     clientExternalId: e.clientId,
-    status: 'cancelled',
+    status: kind,
     ...at,
   });
-  return { status: 'accepted', sequencesSignalled: 0, ...(fresh ? {} : { stale: true as const }) };
+  if (!fresh) return { status: 'accepted', sequencesSignalled: 0, stale: true };
+  const running = await ctx.db
+    .select({ workflowId: sequences.workflowId })
+    .from(sequences)
+    .innerJoin(clients, eq(clients.id, sequences.clientId))
+    .where(and(eq(sequences.clinicId, clinicId), eq(clients.externalId, e.clientId), eq(sequences.running, true)));
+  // The vendor's event time when given; receive time otherwise (the two-day rebooking grace runs from it).
+  const when = (e.occurredAt ? new Date(e.occurredAt) : new Date(ctx.now())).toISOString();
+  const results = await Promise.all(
+    running.map((s) => signalLapsed(ctx.temporal, s.workflowId, { appointmentId: e.appointmentId, kind, at: when })),
+  );
+  return { status: 'accepted', sequencesSignalled: results.filter(Boolean).length };
 }

@@ -1,5 +1,5 @@
 /** Applying canonical events: each kind to its module, client ids of merged profiles rewritten first. */
-import { applyBooked, applyCancelled } from './apply-appointments.js';
+import { applyBooked, applyLapsed } from './apply-appointments.js';
 import { applyClientUpdate, applyMerge, canonicalClientId } from './apply-clients.js';
 import type { AppliedBody, ApplyContext } from './apply-context.js';
 import { applyTreatment } from './apply-treatments.js';
@@ -24,7 +24,9 @@ export async function apply(
     case 'appointment.booked':
       return applyBooked(ctx, clinicId, e, at);
     case 'appointment.cancelled':
-      return applyCancelled(ctx, clinicId, e, at);
+      return applyLapsed(ctx, clinicId, e, at);
+    case 'appointment.no_show':
+      return applyLapsed(ctx, clinicId, e, at);
   }
 }
 
@@ -40,7 +42,8 @@ async function withCanonicalClient<E extends Exclude<CanonicalEvent, TreatmentCo
       return id === e.client.id ? e : { ...e, client: { ...e.client, id } };
     }
     case 'appointment.booked':
-    case 'appointment.cancelled': {
+    case 'appointment.cancelled':
+    case 'appointment.no_show': {
       const id = await canonicalClientId(ctx, clinicId, e.clientId);
       return id === e.clientId ? e : { ...e, clientId: id };
     }

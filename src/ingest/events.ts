@@ -51,6 +51,18 @@ export const appointmentCancelledSchema = z.strictObject({
   appointmentId: id,
 });
 
+/**
+ * The client did not come to a booked appointment. Each connector maps its platform's no-show
+ * status to this event; custom integrations send it to the events API.
+ */
+export const appointmentNoShowSchema = z.strictObject({
+  type: z.literal('appointment.no_show'),
+  eventId: id.optional(),
+  occurredAt,
+  clientId: id,
+  appointmentId: id,
+});
+
 /** Contact or consent changed on the platform; only the fields given are changed. */
 export const clientUpdatedSchema = z.strictObject({
   type: z.literal('client.updated'),
@@ -81,6 +93,7 @@ export const canonicalEventSchema = z.discriminatedUnion('type', [
   treatmentCompletedSchema,
   appointmentBookedSchema,
   appointmentCancelledSchema,
+  appointmentNoShowSchema,
   clientUpdatedSchema,
   clientMergedSchema,
 ]);
@@ -103,6 +116,8 @@ export function dedupeKey(e: CanonicalEvent): string {
       return `appointment.booked:${e.appointmentId}:${e.startAt}`;
     case 'appointment.cancelled':
       return `appointment.cancelled:${e.appointmentId}`;
+    case 'appointment.no_show':
+      return `appointment.no_show:${e.appointmentId}`;
     case 'client.updated':
       // A digest, not the contact itself: dedupe keys outlive the payload and must carry no PHI.
       return `client.updated:${e.client.id}:${e.occurredAt ?? createHash('sha256').update(JSON.stringify(e.client)).digest('base64url')}`;

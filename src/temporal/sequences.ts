@@ -1,6 +1,8 @@
 /** Client-side operations on sequence workflows (the server and the forwarder use these). */
 import { type Client, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import {
+  type AppointmentLapsedSignal,
+  appointmentLapsedSignal,
   type BookingSignal,
   bookedSignal,
   type EndSignal,
@@ -51,6 +53,17 @@ export async function enrollSequence(
 export async function signalBooking(client: Client, workflowId: string, booking: BookingSignal): Promise<boolean> {
   try {
     await bounded(client, () => client.workflow.getHandle(workflowId).signal(bookedSignal, booking));
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Tells a sequence its watched booking was cancelled or missed; false when it is no longer running. */
+export async function signalLapsed(client: Client, workflowId: string, l: AppointmentLapsedSignal): Promise<boolean> {
+  try {
+    await bounded(client, () => client.workflow.getHandle(workflowId).signal(appointmentLapsedSignal, l));
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

@@ -104,6 +104,8 @@ ${templates}`,
   });
 
   it('an offer-free care template loads', () => {
-    expect(load(`  care_checkin:\n    sms: { body: "Hi {{firstName}}, how are you?" }\n`).clinics.get('x')).toBeTruthy();
+    expect(
+      load(`  care_checkin:\n    sms: { body: "Hi {{firstName}}, how are you?" }\n`).clinics.get('x'),
+    ).toBeTruthy();
   });
 });
