@@ -4,6 +4,9 @@
  * workflow code, so a change that would break running workflows (non-determinism) fails CI.
  * Re-record only when a deliberate, versioned change makes old histories obsolete:
  *   npx tsx scripts/record-histories.ts
+ * Arguments name the scenarios to record (prefixes): new paths get new histories while the
+ * committed ones stay as recorded by the code that made them, e.g.
+ *   npx tsx scripts/record-histories.ts lifecycle-
  * Clients are fictitious; histories hold opaque ids and instants only.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -68,13 +71,64 @@ const scenarios: Scenario[] = [
       return wf;
     },
   },
+  {
+    // Issue 11: booked at checkout; the care touches still go out; the booking becomes a visit of another type.
+    name: 'lifecycle-prebooked-care-attended',
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(treatment({ clientId: 'rec-pre', appointmentId: 'rec-pre-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-pre');
+      await e.send(booking('rec-pre', 'rec-pre-next', t0 + 30 * DAY_MS));
+      await e.sleepUntil(t0 + 30 * DAY_MS + 3_600_000);
+      await e.send(
+        treatment({
+          clientId: 'rec-pre',
+          appointmentId: 'rec-pre-next',
+          service: 'HydraFacial',
+          completedAt: iso(t0 + 30 * DAY_MS),
+        }),
+      );
+      await runToEnd(e, wf, t0 + 32 * DAY_MS);
+      return wf;
+    },
+  },
+  {
+    // Issue 11: booked on day 85, cancelled on day 88, recovery touch, the stages ahead, staff, churned.
+    name: 'lifecycle-cancelled-recovered-churned',
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(treatment({ clientId: 'rec-cancel', appointmentId: 'rec-cancel-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-cancel');
+      await e.sleepUntil(t0 + 85 * DAY_MS);
+      await e.send(booking('rec-cancel', 'rec-cancel-next', t0 + 92 * DAY_MS));
+      await e.sleepUntil(t0 + 88 * DAY_MS);
+      await e.send({ type: 'appointment.cancelled', clientId: 'rec-cancel', appointmentId: 'rec-cancel-next' });
+      await runToEnd(e, wf, t0 + 122 * DAY_MS);
+      return wf;
+    },
+  },
+  {
+    // Issue 11: booked for day 84, never heard of again: inferred no-show, recovery, churned.
+    name: 'lifecycle-inferred-no-show-churned',
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(treatment({ clientId: 'rec-silent', appointmentId: 'rec-silent-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-silent');
+      await e.sleepUntil(t0 + 82 * DAY_MS);
+      await e.send(booking('rec-silent', 'rec-silent-next', t0 + 84 * DAY_MS));
+      await runToEnd(e, wf, t0 + 122 * DAY_MS);
+      return wf;
+    },
+  },
 ];
+
+const only = process.argv.slice(2);
 
 async function main(): Promise<void> {
   mkdirSync(OUT_DIR, { recursive: true });
   const e = await startEngine();
   try {
-    for (const s of scenarios) {
+    for (const s of scenarios.filter((x) => only.length === 0 || only.some((p) => x.name.startsWith(p)))) {
       const wf = await s.run(e);
       const history = await e.client.workflow.getHandle(wf).fetchHistory();
       const file = join(OUT_DIR, `${s.name}.json`);

@@ -34,11 +34,36 @@ it('has recorded histories of complete sequences to replay', () => {
     'botox-full-sequence-churned.json',
     'botox-restarted-then-booked.json',
     'botox-snoozed-reactivated.json',
+    'lifecycle-cancelled-recovered-churned.json',
+    'lifecycle-inferred-no-show-churned.json',
+    'lifecycle-prebooked-care-attended.json',
   ]);
   for (const { history } of histories) {
     expect(history.events!.length).toBeGreaterThan(30);
     expect(history.events!.at(-1)!.workflowExecutionCompletedEventAttributes).toBeTruthy();
   }
+});
+
+it('the histories from before issue 11 take the old path, the new ones the patched lifecycle path', () => {
+  const patches = (file: string): string[] => {
+    const raw = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
+      events: {
+        markerRecordedEventAttributes?: {
+          markerName: string;
+          details: Record<string, { payloads: { data: string }[] }>;
+        };
+      }[];
+    };
+    return raw.events.flatMap((e) =>
+      e.markerRecordedEventAttributes?.markerName === 'core_patch'
+        ? Object.values(e.markerRecordedEventAttributes.details).flatMap((d) =>
+            d.payloads.map((p) => (JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as { id: string }).id),
+          )
+        : [],
+    );
+  };
+  for (const f of files)
+    expect([f, patches(f).includes('post-treatment-lifecycle')]).toEqual([f, f.startsWith('lifecycle-')]);
 });
 
 it('replays every recorded history against the current workflow code without a determinism error', async () => {
