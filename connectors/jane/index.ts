@@ -213,7 +213,10 @@ async function fromAppointment(
       },
     ];
   }
-  if (a.state === 'cancelled' || a.state === 'no_show')
+  // Jane's `no_show` state is our canonical no-show (issue 11): the client is followed up with other wording.
+  if (a.state === 'no_show')
+    return [{ type: 'appointment.no_show', ...at, clientId: a.patient_id, appointmentId: a.id }];
+  if (a.state === 'cancelled')
     return [{ type: 'appointment.cancelled', ...at, clientId: a.patient_id, appointmentId: a.id }];
   if (a.state === 'booked' && Date.parse(a.start_at) > now)
     return [

@@ -61,6 +61,8 @@ export const MINDBODY_STATUSES = [
  * the API calls "Booked" (seen in public handler tests).
  */
 export const MINDBODY_NOT_BOOKED = new Set(['Cancelled', 'LateCancelled', 'NoShow', 'None']);
+/** Of those, the client did not come: our canonical `appointment.no_show` (issue 11). */
+export const MINDBODY_NO_SHOW = 'NoShow';
 
 /** Webhook event types we act on; any other type is answered 200 and ignored. */
 export const MINDBODY_EVENT_TYPES = [

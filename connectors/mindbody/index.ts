@@ -24,6 +24,7 @@ import { mindbodyClient } from './client.js';
 import {
   MINDBODY_BOOKING_HORIZON_MS,
   MINDBODY_CATALOG_TTL_MS,
+  MINDBODY_NO_SHOW,
   MINDBODY_NOT_BOOKED,
   MINDBODY_POLL_BOOKED,
   MINDBODY_POLL_CANCELLED,
@@ -143,7 +144,8 @@ async function appointmentChanged(
   }
   if (MINDBODY_NOT_BOOKED.has(status)) {
     const clientId = await uniqueIdFor(ctx, d, appointmentId, str(d.startDateTime));
-    return clientId ? [{ type: 'appointment.cancelled', ...at, clientId, appointmentId }] : [];
+    const type = status === MINDBODY_NO_SHOW ? 'appointment.no_show' : 'appointment.cancelled';
+    return clientId ? [{ type, ...at, clientId, appointmentId }] : [];
   }
   return bookedIfFuture(ctx, d, appointmentId, occurredAt);
 }

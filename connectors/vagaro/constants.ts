@@ -20,7 +20,9 @@ export const VAGARO_TOKEN_SCOPE = 'read';
  * https://docs.vagaro.com/public/docs/appointment-webhook
  */
 export const VAGARO_COMPLETED = new Set(['Service Complete', 'Service Completed']);
-export const VAGARO_CANCELLED = new Set(['Cancel', 'Cancelled', 'Deleted', 'Denied', 'No Show']);
+export const VAGARO_CANCELLED = new Set(['Cancel', 'Cancelled', 'Deleted', 'Denied']);
+/** The client did not come: our canonical `appointment.no_show` (issue 11), worded apart from a cancellation. */
+export const VAGARO_NO_SHOW = new Set(['No Show']);
 export const VAGARO_BOOKED = new Set([
   'Accepted',
   'Awaiting Confirmation',

@@ -19,6 +19,7 @@ import {
   VAGARO_CANCELLED,
   VAGARO_COMPLETED,
   VAGARO_NAIVE_TIME_ZONE,
+  VAGARO_NO_SHOW,
   VAGARO_TOKEN_EARLY_RENEW_MS,
   VAGARO_TOKEN_SCOPE,
 } from './constants.js';
@@ -181,6 +182,8 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
   const customerId = str(a.customerId);
   if (!customerId)
     throw new RebookError('validation_failed', 'customerId missing and not readable from the Vagaro API');
+  if (e.kind !== 'appointment.deleted' && status && VAGARO_NO_SHOW.has(status))
+    return [{ type: 'appointment.no_show', ...at, clientId: customerId, appointmentId }];
   if (e.kind === 'appointment.deleted' || (status && VAGARO_CANCELLED.has(status)))
     return [{ type: 'appointment.cancelled', ...at, clientId: customerId, appointmentId }];
   if (!status) throw new RebookError('validation_failed', 'bookingStatus missing and not readable from the Vagaro API');
