@@ -204,7 +204,9 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       // A front-desk call to a client who already booked embarrasses the clinic as much as a
       // reminder does. Histories recorded before this check replay without it.
       if (patched('recheck-booking-before-escalation') && (await bookedMeanwhile())) return false;
-      const delivered = st.history.some((h) => h.event === 'sent');
+      // Care touches are no rebooking touch: a client reached only by them had no marketing touch.
+      const care = new Set(lifecycle ? (plan?.stages ?? []).filter(isCareTouch).map((s) => s.key) : []);
+      const delivered = st.history.some((h) => h.event === 'sent' && !care.has(h.stage));
       await escalate(stage, delivered ? 'no_response' : 'no_touch_delivered');
       return true;
     }

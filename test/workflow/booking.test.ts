@@ -25,6 +25,11 @@ beforeAll(async () => {
 });
 afterAll(async () => e?.stop());
 const { ledger, tasksOf, rowOf, describeStatus } = perWorkflow(() => e);
+const status = (wf: string) => e.client.workflow.getHandle(wf).query(statusQuery);
+/** The care touches every Botox client gets whatever the booking (issue 11). */
+const CARE = ['care_checkin', 'care_results'];
+/** Marketing messages only: what a booking stops. */
+const marketing = async (wf: string) => (await ledger(wf)).filter((m) => !m.stage.startsWith('care_'));
 
 /** Enrolls a Botox treatment completed now; returns its instant and workflow id. */
 async function enroll(clientId: string, service = 'Botox 20u') {
@@ -34,53 +39,58 @@ async function enroll(clientId: string, service = 'Botox 20u') {
   return { t0, wf: await e.workflowIdFor(clientId) };
 }
 
-it('a booking on day 85 ends the sequence after the reminder: booked at stage reminder, nothing more is sent', async () => {
+it('a booking on day 85 stops the marketing stages after the reminder: booked at stage reminder, the booking is watched', async () => {
   const { t0, wf } = await enroll('book85');
   await e.sleepUntil(t0 + 85 * DAY_MS);
-  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder']);
+  expect((await marketing(wf)).map((m) => m.stage)).toEqual(['reminder']);
 
-  const res = await e.send(booking('book85', 'book85-next', e.now() + 7 * DAY_MS));
+  const start = e.now() + 7 * DAY_MS;
+  const res = await e.send(booking('book85', 'book85-next', start));
   expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 }]);
-  // It ends at the booking, not at some later timer.
+  // Booked at once; the sequence keeps watching the appointment until it becomes a visit (issue 11).
   await e.sleep('1m');
 
-  const result = await e.result(wf);
+  const result = await status(wf);
   expect(result).toMatchObject({
     outcome: 'booked',
     outcomeStage: 'reminder',
     stage: 'reminder',
     anchorAppointmentId: 'book85-appt',
+    nextStage: 'visit_check',
+    nextActionAt: iso(start + DAY_MS),
   });
   expect(result.history.at(-1)).toMatchObject({ stage: 'reminder', event: 'booked' });
-  expect(await describeStatus(wf)).toBe('COMPLETED');
-  expect(await rowOf(wf)).toMatchObject({
-    outcome: 'booked',
-    outcomeStage: 'reminder',
-    running: false,
-    nextActionAt: null,
-  });
+  expect(await describeStatus(wf)).toBe('RUNNING');
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder', running: true });
 
-  await e.sleepUntil(t0 + 151 * DAY_MS);
+  // Until the booked visit nothing more is sent.
+  await e.sleepUntil(start);
   const msgs = await ledger(wf);
-  expect(msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()])).toEqual([['reminder', 'email', demoDue(t0, 80)]]);
+  expect(msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()])).toEqual([
+    ['care_checkin', 'sms', demoDue(t0, 1)],
+    ['care_results', 'email', demoDue(t0, 12)],
+    ['reminder', 'email', demoDue(t0, 80)],
+  ]);
   expect(msgs.every((m) => m.dueAt.getTime() <= t0 + 85 * DAY_MS)).toBe(true);
   expect(await tasksOf(wf)).toEqual([]);
 });
 
-it('a booking before day 80 means nothing is ever sent: booked before the first touch', async () => {
+it('a booking before day 80 means no marketing touch is ever sent: booked before the first touch, care touches still go out', async () => {
   const { t0, wf } = await enroll('book10');
   await e.sleepUntil(t0 + 10 * DAY_MS);
-  const res = await e.send(booking('book10', 'book10-next', e.now() + 14 * DAY_MS));
+  const start = e.now() + 14 * DAY_MS;
+  const res = await e.send(booking('book10', 'book10-next', start));
   expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 }]);
   await e.sleep('1m');
 
-  const result = await e.result(wf);
+  const result = await status(wf);
+  // The day-1 care touch is no conversion stage: the booking is not attributed to it.
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch' });
-  expect(result.history.map((h) => h.event)).toEqual(['planned', 'booked']);
-  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch', running: false });
+  expect(result.history.map((h) => h.event)).toEqual(['planned', 'sent', 'booked']);
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch', running: true });
 
-  await e.sleepUntil(t0 + 151 * DAY_MS);
-  expect(await ledger(wf)).toEqual([]);
+  await e.sleepUntil(start);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(CARE);
   expect(await tasksOf(wf)).toEqual([]);
 });
 
@@ -97,42 +107,43 @@ it('re-checks the booking platform before a send: a booking that never reached t
   });
 
   await e.sleepUntil(demoDue(t0, 80) - MINUTE_MS);
-  expect(await describeStatus(wf)).toBe('RUNNING');
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'running' });
   await e.sleepUntil(demoDue(t0, 80) + MINUTE_MS);
-  expect(await describeStatus(wf)).toBe('COMPLETED');
-  const result = await e.result(wf);
+  const result = await status(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'before_first_touch' });
-  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', running: false });
+  expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', running: true });
 
-  await e.sleepUntil(t0 + 151 * DAY_MS);
-  expect(await ledger(wf)).toEqual([]);
+  // Until the booked visit (day 90) no marketing touch.
+  await e.sleepUntil(t0 + 89 * DAY_MS);
+  expect((await ledger(wf)).map((m) => m.stage)).toEqual(CARE);
   expect(await tasksOf(wf)).toEqual([]);
 });
 
 it('re-checks before stage 2: a booked event that found no running sequence to signal still stops the incentive', async () => {
   const { t0, wf } = await enroll('recheck-evt');
   await e.sleepUntil(t0 + 85 * DAY_MS);
-  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder']);
+  expect((await marketing(wf)).map((m) => m.stage)).toEqual(['reminder']);
   // The database mirror says "not running" (stale), so ingest signals nobody.
   await e.database.db.update(sequences).set({ running: false }).where(eq(sequences.workflowId, wf));
-  const res = await e.send(booking('recheck-evt', 'recheck-evt-next', e.now() + 5 * DAY_MS));
+  const start = e.now() + 5 * DAY_MS;
+  const res = await e.send(booking('recheck-evt', 'recheck-evt-next', start));
   expect(res).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 0 }]);
 
   await e.sleepUntil(demoDue(t0, 90) - MINUTE_MS);
-  expect(await describeStatus(wf)).toBe('RUNNING');
+  expect((await status(wf)).outcome).toBe('running');
   await e.sleepUntil(demoDue(t0, 90) + MINUTE_MS);
-  const result = await e.result(wf);
+  const result = await status(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'reminder' });
 
-  await e.sleepUntil(t0 + 151 * DAY_MS);
-  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder']);
+  await e.sleepUntil(start);
+  expect((await marketing(wf)).map((m) => m.stage)).toEqual(['reminder']);
   expect(await tasksOf(wf)).toEqual([]);
 });
 
 it('re-checks before the staff escalation: no call task for a client who booked after the last touch', async () => {
   const { t0, wf } = await enroll('recheck-staff');
   await e.sleepUntil(t0 + 97 * DAY_MS);
-  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
+  expect((await marketing(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
   await e.database.db.insert(appointments).values({
     clinicId: CLINIC_ID,
     externalId: 'recheck-staff-next',
@@ -142,10 +153,10 @@ it('re-checks before the staff escalation: no call task for a client who booked 
   });
 
   await e.sleepUntil(demoDue(t0, 100) + MINUTE_MS);
-  const result = await e.result(wf);
+  const result = await status(wf);
   expect(result).toMatchObject({ outcome: 'booked', outcomeStage: 'results_checkin' });
   expect(await tasksOf(wf)).toEqual([]);
-  expect((await ledger(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
+  expect((await marketing(wf)).map((m) => m.stage)).toEqual(['reminder', 'incentive', 'results_checkin']);
 });
 
 it('runs Botox and lip filler of the same day as two independent sequences, and one booking stops both', async () => {
@@ -183,36 +194,38 @@ it('runs Botox and lip filler of the same day as two independent sequences, and 
     anchorAppointmentId: 'pair-botox',
   });
   expect(await e.client.workflow.getHandle(lips).query(statusQuery)).toMatchObject({
-    stage: 'enrolled',
+    stage: 'care_results',
     nextActionAt: iso(demoDue(t0, 160)),
     anchorAppointmentId: 'pair-lips',
   });
-  expect((await ledger(botox)).map((m) => m.stage)).toEqual(['reminder']);
-  expect(await ledger(lips)).toEqual([]);
+  expect((await ledger(botox)).map((m) => m.stage)).toEqual([...CARE, 'reminder']);
+  // Lip filler's own care touches: the day-1 swelling check-in and the day-14 results email.
+  expect((await ledger(lips)).map((m) => m.stage)).toEqual(['care_swelling', 'care_results']);
 
   await e.sleepUntil(t0 + 85 * DAY_MS);
-  const booked = await e.send(booking('pair', 'pair-next', e.now() + 3 * DAY_MS));
+  const start = e.now() + 3 * DAY_MS;
+  const booked = await e.send(booking('pair', 'pair-next', start));
   expect(booked).toEqual([{ index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 2 }]);
   await e.sleep('1m');
-  expect(await e.result(botox)).toMatchObject({
+  expect(await status(botox)).toMatchObject({
     outcome: 'booked',
     outcomeStage: 'reminder',
     treatmentType: 'neuromodulator',
   });
-  expect(await e.result(lips)).toMatchObject({
+  expect(await status(lips)).toMatchObject({
     outcome: 'booked',
     outcomeStage: 'before_first_touch',
     treatmentType: 'lip_filler',
   });
   const rows = (await e.sequences()).filter((s) => s.workflowId === botox || s.workflowId === lips);
   expect(rows.map((r) => [r.treatmentType, r.outcome, r.running]).sort()).toEqual([
-    ['lip_filler', 'booked', false],
-    ['neuromodulator', 'booked', false],
+    ['lip_filler', 'booked', true],
+    ['neuromodulator', 'booked', true],
   ]);
 
-  await e.sleepUntil(t0 + 211 * DAY_MS);
-  expect((await ledger(botox)).map((m) => m.stage)).toEqual(['reminder']);
-  expect(await ledger(lips)).toEqual([]);
+  await e.sleepUntil(start);
+  expect((await marketing(botox)).map((m) => m.stage)).toEqual(['reminder']);
+  expect(await marketing(lips)).toEqual([]);
   expect(
     await e.database.db
       .select()

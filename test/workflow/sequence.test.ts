@@ -54,6 +54,9 @@ describe('a Botox treatment', () => {
     });
 
     const due = {
+      // Care touches (issue 11): the day-1 SMS check-in and the day-12 results email.
+      careCheckin: demoDue(t0, 1),
+      careResults: demoDue(t0, 12),
       reminder: demoDue(t0, 80),
       incentive: demoDue(t0, 90),
       checkin: demoDue(t0, 95),
@@ -65,7 +68,7 @@ describe('a Botox treatment', () => {
     await e.sleep('1h');
     expect(await status(wf)).toMatchObject({
       stage: 'enrolled',
-      nextActionAt: iso(due.reminder),
+      nextActionAt: iso(due.careCheckin),
       outcome: 'running',
       anchorAppointmentId: 'full-1-appt',
       anchorAt: iso(t0),
@@ -74,7 +77,7 @@ describe('a Botox treatment', () => {
       clinicId: CLINIC_ID,
       treatmentType: 'neuromodulator',
       stage: 'enrolled',
-      nextActionAt: new Date(due.reminder),
+      nextActionAt: new Date(due.careCheckin),
       anchorAppointmentId: 'full-1-appt',
       anchorAt: new Date(t0),
       outcome: 'running',
@@ -82,10 +85,13 @@ describe('a Botox treatment', () => {
     });
 
     // Nothing leaves a minute before each due instant; exactly one more message a minute after.
+    const care = ['care_checkin', 'care_results'];
     const expectedStages: [number, string[]][] = [
-      [due.reminder, ['reminder']],
-      [due.incentive, ['reminder', 'incentive']],
-      [due.checkin, ['reminder', 'incentive', 'results_checkin']],
+      [due.careCheckin, ['care_checkin']],
+      [due.careResults, care],
+      [due.reminder, [...care, 'reminder']],
+      [due.incentive, [...care, 'reminder', 'incentive']],
+      [due.checkin, [...care, 'reminder', 'incentive', 'results_checkin']],
     ];
     let before: string[] = [];
     for (const [at, stages] of expectedStages) {
@@ -110,6 +116,22 @@ describe('a Botox treatment', () => {
         recipient: m.recipient,
       })),
     ).toEqual([
+      {
+        stage: 'care_checkin',
+        channel: 'sms',
+        status: 'outbox',
+        provider: 'outbox',
+        dueAt: due.careCheckin,
+        recipient: '+13055550142',
+      },
+      {
+        stage: 'care_results',
+        channel: 'email',
+        status: 'outbox',
+        provider: 'outbox',
+        dueAt: due.careResults,
+        recipient: 'marisol.fl@example.com',
+      },
       {
         stage: 'reminder',
         channel: 'email',
@@ -150,12 +172,18 @@ describe('a Botox treatment', () => {
       expect(m.providerMessageId).toBe(`outbox-${m.id}`);
       expect(m.idempotencyKey.startsWith(`${wf}|full-1-appt|`)).toBe(true);
     }
-    const [reminder, incentive, checkin, alert] = msgs as [
+    const [careCheckin, careResults, reminder, incentive, checkin, alert] = msgs as [
+      (typeof msgs)[number],
+      (typeof msgs)[number],
       (typeof msgs)[number],
       (typeof msgs)[number],
       (typeof msgs)[number],
       (typeof msgs)[number],
     ];
+    expect(careCheckin.body).toContain('Minor bruising or tenderness for 3-5 days is normal');
+    expect(careResults.subject).toBe('Your Botox results, Marisol');
+    // A care touch never carries an offer.
+    for (const m of [careCheckin, careResults]) expect(`${m.subject ?? ''} ${m.body}`).not.toMatch(/code|valid until/);
     expect(reminder.subject).toBe('Marisol, your Botox window is opening');
     expect(reminder.body).toContain('https://book.example.com/glow-aesthetics');
     expect(incentive.subject).toBeNull();
@@ -185,7 +213,7 @@ describe('a Botox treatment', () => {
       idempotencyKey: `${wf}|full-1-appt|escalation`,
       details: {
         stage: 'staff_escalation',
-        touches: ['reminder', 'incentive', 'results_checkin'],
+        touches: ['care_checkin', 'care_results', 'reminder', 'incentive', 'results_checkin'],
         appointmentId: 'full-1-appt',
         lastTreatmentAt: iso(t0),
       },
@@ -198,6 +226,8 @@ describe('a Botox treatment', () => {
     expect(st).toMatchObject({ stage: 'staff_escalation', nextActionAt: iso(windowEnds), outcome: 'running' });
     expect(st.history.map((h) => [h.stage, h.event, h.detail])).toEqual([
       ['enrolled', 'planned', undefined],
+      ['care_checkin', 'sent', 'sms'],
+      ['care_results', 'sent', 'email'],
       ['reminder', 'sent', 'email'],
       ['incentive', 'sent', 'sms'],
       ['results_checkin', 'sent', 'email'],
@@ -276,6 +306,9 @@ describe('a Botox treatment', () => {
     expect(msgs[0]!.dueAt.getTime() - day80).toBeLessThan(MINUTE_MS);
     expect((await status(wf)).history.map((h) => [h.stage, h.event, h.detail])).toEqual([
       ['enrolled', 'planned', undefined],
+      // An unreachable care touch is not handed to staff: the first marketing stage is.
+      ['care_checkin', 'suppressed', 'no_usable_channel'],
+      ['care_results', 'suppressed', 'no_usable_channel'],
       ['reminder', 'suppressed', 'no_usable_channel'],
       ['staff_escalation', 'escalated', 'no_usable_channel'],
     ]);
@@ -294,6 +327,8 @@ describe('late and refused enrollments', () => {
     expect(await status(wf)).toMatchObject({ nextActionAt: iso(demoDue(t0, 100)) });
     expect((await status(wf)).history.map((h) => [h.stage, h.event, h.detail])).toEqual([
       ['enrolled', 'planned', undefined],
+      ['care_checkin', 'suppressed', 'past_due_at_enrollment'],
+      ['care_results', 'suppressed', 'past_due_at_enrollment'],
       ['reminder', 'suppressed', 'past_due_at_enrollment'],
       ['incentive', 'suppressed', 'past_due_at_enrollment'],
       ['results_checkin', 'suppressed', 'past_due_at_enrollment'],
@@ -405,7 +440,7 @@ describe('visibility', () => {
     expect(d.typedSearchAttributes.get(searchAttributes.treatmentType)).toBe('neuromodulator');
     expect(d.typedSearchAttributes.get(searchAttributes.stage)).toBe('enrolled');
     expect(d.typedSearchAttributes.get(searchAttributes.outcome)).toBe('running');
-    expect(d.typedSearchAttributes.get(searchAttributes.nextActionAt)?.getTime()).toBe(demoDue(t0, 80));
+    expect(d.typedSearchAttributes.get(searchAttributes.nextActionAt)?.getTime()).toBe(demoDue(t0, 1));
 
     await e.sleepUntil(demoDue(t0, 80) + 60_000);
     d = await handle.describe();
