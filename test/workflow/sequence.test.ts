@@ -256,7 +256,7 @@ describe('a Botox treatment', () => {
       running: false,
       nextActionAt: null,
     });
-    expect(await ledger(wf)).toHaveLength(4);
+    expect(await ledger(wf)).toHaveLength(6);
   });
 
   it('hands a client with neither phone nor email to staff on day 80 (no_usable_channel) and messages nobody', async () => {
