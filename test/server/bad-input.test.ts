@@ -310,3 +310,19 @@ describe('documentation', () => {
     expect(asset.body.length).toBeGreaterThan(100_000);
   });
 });
+
+describe('appointment.no_show at the events API (issue 11)', () => {
+  it('is documented in the OpenAPI events body, and a malformed one is refused naming the field', async () => {
+    const doc = JSON.stringify((await app.inject({ method: 'GET', url: '/openapi.json' })).json());
+    expect(doc).toContain('appointment.no_show');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/clinics/demo-clinic/events',
+      headers: auth,
+      payload: { type: 'appointment.no_show', clientId: 'c-1' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('validation_failed');
+    expect(paths(res).join(' ')).toContain('appointmentId');
+  });
+});
