@@ -25,7 +25,12 @@ beforeAll(async () => {
   e = await startEngine();
 });
 afterAll(async () => e?.stop());
-const { ledger, tasksOf } = perWorkflow(() => e);
+const { ledger: fullLedger, tasksOf } = perWorkflow(() => e);
+/**
+ * The marketing messages: what this file's schedule is about. The day-1 and day-12 care touches
+ * (issue 11) go out besides them; test/workflow/lifecycle.test.ts asserts those.
+ */
+const ledger = async (wf: string) => (await fullLedger(wf)).filter((m) => !m.stage.startsWith('care_'));
 
 const status = (workflowId: string) => e.client.workflow.getHandle(workflowId).query(statusQuery);
 const events = async (workflowId: string) =>
@@ -64,17 +69,20 @@ it('restarts the clock on a newer Botox treatment: day-50 retreatment moves stag
     anchorAppointmentId: 'restart-b',
     anchorAt: iso(t1),
     stage: 'enrolled',
-    nextActionAt: iso(stage1),
+    // The new treatment's day-1 care touch comes first (issue 11).
+    nextActionAt: iso(demoDue(t1, 1)),
     outcome: 'running',
   });
   expect(await events(wf)).toEqual([
     ['enrolled', 'planned', undefined],
+    ['care_checkin', 'sent', 'sms'],
+    ['care_results', 'sent', 'email'],
     ['enrolled', 'restarted', undefined],
   ]);
   expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({
     anchorAppointmentId: 'restart-b',
     anchorAt: new Date(t1),
-    nextActionAt: new Date(stage1),
+    nextActionAt: new Date(demoDue(t1, 1)),
     running: true,
   });
 
@@ -107,7 +115,7 @@ it('ignores an older treatment that arrives after a newer one', async () => {
     anchorAppointmentId: 'late-new',
     anchorAt: iso(t0),
     stage: 'enrolled',
-    nextActionAt: iso(demoDue(t0, 80)),
+    nextActionAt: iso(demoDue(t0, 1)),
   });
   expect(await events(wf)).toEqual([['enrolled', 'planned', undefined]]);
 
@@ -178,7 +186,7 @@ it('treats the same appointment signalled twice through signal-with-start as one
   await enrollSequence(e.client, e.taskQueue, input, wf, signal);
   await e.sleep('1h');
   const { runId } = await e.client.workflow.getHandle(wf).describe();
-  expect(await status(wf)).toMatchObject({ anchorAppointmentId: 'sws-appt', nextActionAt: iso(demoDue(t0, 80)) });
+  expect(await status(wf)).toMatchObject({ anchorAppointmentId: 'sws-appt', nextActionAt: iso(demoDue(t0, 1)) });
   expect(await events(wf)).toEqual([['enrolled', 'planned', undefined]]);
 
   // Once more after stage 1: still the same run, no restart, no second reminder.
@@ -190,6 +198,8 @@ it('treats the same appointment signalled twice through signal-with-start as one
   expect(await tasksOf(wf)).toHaveLength(1);
   expect((await events(wf)).map(([stage, event]) => `${stage}:${event}`)).toEqual([
     'enrolled:planned',
+    'care_checkin:sent',
+    'care_results:sent',
     'reminder:sent',
     'incentive:sent',
     'results_checkin:sent',
