@@ -26,7 +26,8 @@ it('continues as new past the history limit and keeps plan, touches, dedupe memo
   await e.send(treatment({ clientId: 'can', appointmentId: 'can-appt', completedAt }));
   const wf = await e.workflowIdFor('can');
   const handle = e.client.workflow.getHandle(wf);
-  await e.sleep('1h');
+  // Past the day-1 and day-12 care touches: each stage is a point where the loop may continue as new.
+  await e.sleepUntil(demoDue(t0, 12) + MINUTE);
   const firstRun = (await handle.describe()).runId;
 
   for (let sent = 0; sent < REPEATED_SIGNALS; sent += 150) {
@@ -58,13 +59,20 @@ it('continues as new past the history limit and keeps plan, touches, dedupe memo
     nextActionAt: new Date(demoDue(t0, 90)).toISOString(),
     outcome: 'running',
   });
-  expect(st.history.map((h) => `${h.stage}:${h.event}`)).toEqual(['enrolled:planned', 'reminder:sent']);
+  expect(st.history.map((h) => `${h.stage}:${h.event}`)).toEqual([
+    'enrolled:planned',
+    'care_checkin:sent',
+    'care_results:sent',
+    'reminder:sent',
+  ]);
 
   // The carried dedupe memory still recognises the anchor appointment: no restart.
   await handle.signal(treatmentCompletedSignal, { appointmentId: 'can-appt', completedAt });
   await e.sleepUntil(t0 + 101 * DAY_MS);
   const msgs = (await e.messages()).filter((m) => m.workflowId === wf);
   expect(msgs.map((m) => [m.stage, m.channel, m.dueAt.getTime()])).toEqual([
+    ['care_checkin', 'sms', demoDue(t0, 1)],
+    ['care_results', 'email', demoDue(t0, 12)],
     ['reminder', 'email', demoDue(t0, 80)],
     ['incentive', 'sms', demoDue(t0, 90)],
     ['results_checkin', 'email', demoDue(t0, 95)],
@@ -74,13 +82,15 @@ it('continues as new past the history limit and keeps plan, touches, dedupe memo
   expect(tasks).toHaveLength(1);
   // Touches of the first run are part of the escalation written by the second.
   expect(tasks[0]!.details).toMatchObject({
-    touches: ['reminder', 'incentive', 'results_checkin'],
+    // Staff see every touch the client had, care touches included.
+    touches: ['care_checkin', 'care_results', 'reminder', 'incentive', 'results_checkin'],
     appointmentId: 'can-appt',
   });
 
-  // Signals reach the new run: a booking in the grace period ends it, attributed to the last touch.
+  // Signals reach the new run: a booking in the grace period is attributed to the last touch, and the
+  // run keeps watching the booked appointment until it becomes a visit (issue 11).
   await e.send(booking('can', 'can-next', e.now() + 3 * DAY_MS));
   await e.sleep('1m');
-  expect(await e.result(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'staff_escalation' });
-  expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({ outcome: 'booked', running: false });
+  expect(await handle.query(statusQuery)).toMatchObject({ outcome: 'booked', outcomeStage: 'staff_escalation' });
+  expect((await e.sequences()).find((s) => s.workflowId === wf)).toMatchObject({ outcome: 'booked', running: true });
 });

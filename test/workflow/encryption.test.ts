@@ -82,7 +82,10 @@ it('stores only encrypted payloads in the history while the sequence runs normal
     nextActionAt: new Date(demoDue(t0, 95)).toISOString(),
   });
   const msgs = (await e.messages()).filter((m) => m.workflowId === wf);
+  // The day-1 and day-12 care touches come first (issue 11), then the rebooking stages.
   expect(msgs.map((m) => [m.stage, m.recipient])).toEqual([
+    ['care_checkin', person.phone],
+    ['care_results', person.email],
     ['reminder', person.email],
     ['incentive', person.phone],
   ]);
@@ -91,11 +94,16 @@ it('stores only encrypted payloads in the history while the sequence runs normal
   const found = payloadsIn(events);
   // Search attributes are indexed by the server, so they stay plain: and carry no client data.
   const isSearchAttribute = (p: FoundPayload) => /searchAttributes/i.test(p.path);
-  const data = found.filter((p) => !isSearchAttribute(p));
+  // A patched() marker's data is the patch id, written by the SDK's core without the codec: plain, and
+  // nothing but the id (checked below with every other byte of the history).
+  const isPatchMarker = (p: FoundPayload) => /markerRecordedEventAttributes\.details\.patch-data/.test(p.path);
+  const data = found.filter((p) => !isSearchAttribute(p) && !isPatchMarker(p));
+  for (const { payload } of found.filter(isPatchMarker))
+    expect(JSON.parse(text(payload.data))).toMatchObject({ id: expect.stringMatching(/^[a-z-]+$/) });
   expect(data.length).toBeGreaterThan(10);
   expect(found.some(isSearchAttribute)).toBe(true);
-  for (const { payload } of data) {
-    expect(text(payload.metadata?.encoding)).toBe('binary/encrypted');
+  for (const { payload, path } of data) {
+    expect([path, text(payload.metadata?.encoding)]).toEqual([path, 'binary/encrypted']);
     expect(text(payload.metadata?.['encryption-key-id'])).toBe(KEY_ID);
   }
 
