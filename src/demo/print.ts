@@ -129,7 +129,10 @@ function sequenceLine(e: Extract<DemoEvent, { kind: 'sequence' }>, cal: Calendar
     case 'restarted':
       return `${e.sequence} sequence restarted by a newer treatment; ${nextLabel(e.next, cal)}`;
     case 'booked':
-      return `${e.sequence} sequence ended: ${bookedAfter(e.stage)}`;
+      // Since issue 11 a booking stops the marketing stages; the sequence watches the visit.
+      return `${e.sequence} ${bookedAfter(e.stage)}: marketing stops, the visit is watched`;
+    case 'attended':
+      return `${e.sequence} visit attended (${bookedAfter(e.stage)})`;
     case 'snoozed':
       return `${e.sequence} sequence snoozed; ${nextLabel(e.next, cal)}`;
     case 'ended':
@@ -185,6 +188,8 @@ function outcomeText(s: SequenceSummary, cal: Calendar): string {
   switch (s.outcome) {
     case 'booked':
       return bookedAfter(s.outcomeStage);
+    case 'attended':
+      return `visit attended, ${bookedAfter(s.outcomeStage)}`;
     case 'running':
     case 'snoozed':
       return `${s.outcome}; ${nextLabel(s.next, cal)}`;

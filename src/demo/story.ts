@@ -107,6 +107,8 @@ export const DEMO_INPUTS: DemoInput[] = [
     startDay: 88,
     startAt: '11:00',
   },
+  // The booked visit happens: it is the next treatment, and starts the next cycle.
+  { day: 88, at: '11:45', kind: 'treatment', client: 'demo-dana', appointmentId: 'demo-a-201', service: 'Botox 20u' },
   { day: 90, at: '11:40', kind: 'reply', client: 'demo-sam', body: 'STOP' },
   { day: 90, at: '12:05', kind: 'reply', client: 'demo-maya', body: 'Not now, maybe in the spring' },
   {
@@ -118,4 +120,5 @@ export const DEMO_INPUTS: DemoInput[] = [
     startDay: 96,
     startAt: '15:00',
   },
+  { day: 96, at: '15:40', kind: 'treatment', client: 'demo-lena', appointmentId: 'demo-a-202', service: 'Botox 20u' },
 ];

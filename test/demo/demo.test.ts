@@ -55,15 +55,21 @@ describe('rebook demo', () => {
     expect(first.stderr).toMatch(/130 days played in [\d.]+ s/);
   });
 
-  it('books after the day-80 email: the booking ends the sequence and nothing more is sent', () => {
+  it('books after the day-80 email: marketing stops at the booking, the visit is attended and starts the next cycle', () => {
     const dana = story.of('Dana R.');
     const reminder = dana.find((e) => / email +reminder → d\*\*\*@example\.com/.test(e.line));
     expect(reminder?.day).toBe(80);
-    const ended = dana.findIndex((e) => e.line.includes('Botox sequence ended: booked after the reminder'));
-    expect(ended).toBeGreaterThan(-1);
-    expect(dana[ended]!.day).toBeGreaterThan(80);
-    expect(dana.slice(ended + 1)).toEqual([]);
-    expect(story.row('Dana R.', 'Botox')).toMatch(/\s1\s+0\s+booked after the reminder$/);
+    const booked = dana.findIndex((e) => e.line.includes('Botox booked after the reminder: marketing stops'));
+    expect(booked).toBeGreaterThan(-1);
+    expect(dana[booked]!.day).toBeGreaterThan(80);
+    const attended = dana.findIndex((e) => e.line.includes('Botox visit attended (booked after the reminder)'));
+    expect(dana[attended]?.day).toBe(88);
+    // Between the booking and the visit nothing is sent; after it, only the new cycle's care touches.
+    expect(dana.slice(booked + 1, attended).filter((e) => / (email|SMS) +\w+ → /.test(e.line))).toEqual([]);
+    expect(dana[attended + 1]?.line).toContain('Botox sequence restarted by a newer treatment; next: care_checkin');
+    const after = dana.slice(attended + 1).filter((e) => / (email|SMS) +\w+ → /.test(e.line));
+    expect(after.map((e) => /(email|SMS) +(\w+)/.exec(e.line)![2])).toEqual(['care_checkin', 'care_results']);
+    expect(story.row('Dana R.', 'Botox')).toMatch(/\s5\s+0\s+running; next: reminder, day \d+/);
   });
 
   it('replies "not now" after the day-90 SMS: snoozed, one reactivation SMS on day 120', () => {
@@ -91,24 +97,28 @@ describe('rebook demo', () => {
     const noor = story.of('Noor H.');
     const touches = noor.filter((e) => / (email|SMS) +\w+ → /.test(e.line) && !e.line.includes('staff email'));
     expect(touches.map((e) => [e.day, /(email|SMS) +(\w+)/.exec(e.line)!.slice(1).join(' ')])).toEqual([
+      [1, 'SMS care_checkin'],
+      [12, 'email care_results'],
       [80, 'email reminder'],
       [90, 'SMS incentive'],
       [95, 'email results_checkin'],
     ]);
     const task = noor.find((e) => e.line.includes('staff task'));
     expect(task?.day).toBe(100);
-    expect(task?.line).toContain('no_response after reminder, incentive, results_checkin');
-    expect(story.row('Noor H.', 'Botox')).toMatch(/\s3\s+1\s+churned after staff_escalation$/);
+    expect(task?.line).toContain('no_response after care_checkin, care_results, reminder, incentive, results_checkin');
+    expect(story.row('Noor H.', 'Botox')).toMatch(/\s5\s+1\s+churned after staff_escalation$/);
   });
 
-  it('Botox + lip filler on one day: two sequences, both ended by the booking', () => {
+  it('Botox + lip filler on one day: two sequences, both stopped by one booking, both ended by its visit', () => {
     const lena = story.of('Lena M.');
     expect(lena.filter((e) => e.day === 0 && e.line.includes('sequence started')).map((e) => e.line)).toEqual([
-      expect.stringContaining('Botox sequence started; next: reminder, day 80'),
-      expect.stringContaining('lip filler sequence started; next: reminder, day 160'),
+      expect.stringContaining('Botox sequence started; next: care_checkin, day 1'),
+      expect.stringContaining('lip filler sequence started; next: care_swelling, day 1'),
     ]);
-    expect(story.row('Lena M.', 'Botox')).toContain('booked after the incentive');
-    expect(story.row('Lena M.', 'lip filler')).toContain('booked before any touch');
+    expect(lena.find((e) => e.line.includes('Botox booked after the incentive'))?.day).toBe(91);
+    expect(lena.find((e) => e.line.includes('lip filler booked before any touch'))?.day).toBe(91);
+    expect(lena.find((e) => e.line.includes('Botox visit attended'))?.day).toBe(96);
+    expect(story.row('Lena M.', 'lip filler')).toContain('visit attended, booked before any touch');
   });
 
   it('no phone on file: email only, the incentive by email, a staff task on day 100', () => {
