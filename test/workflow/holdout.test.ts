@@ -10,6 +10,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliveryHolds, sequenceRuns } from '../../src/db/schema.js';
 import { holdoutDraw } from '../../src/ingest/holdout.js';
+import { statusQuery } from '../../workflows/definitions.js';
 import { treatmentSlot } from '../helpers/clinic-time.js';
 import {
   booking,
@@ -60,7 +61,11 @@ it('a held-out client gets no marketing touch and no staff call, and still books
 
   await e.sleepUntil(t0 + 101 * DAY_MS);
   for (const s of held) {
-    expect(await ledger(s.wf)).toEqual([]);
+    // Care touches (clinical check-ins) go to everyone; nothing else does.
+    expect((await ledger(s.wf)).map((m) => [m.stage, m.arm])).toEqual([
+      ['care_checkin', 'holdout'],
+      ['care_results', 'holdout'],
+    ]);
     expect(await tasksOf(s.wf)).toEqual([]);
     const holds = await e.database.db.select().from(deliveryHolds).where(eq(deliveryHolds.workflowId, s.wf));
     expect(holds.map((h) => [h.stage, h.kind, h.reason]).sort()).toEqual(
@@ -75,6 +80,8 @@ it('a held-out client gets no marketing touch and no staff call, and still books
   for (const s of treated) {
     const msgs = await ledger(s.wf);
     expect(msgs.map((m) => [m.stage, m.arm])).toEqual([
+      ['care_checkin', 'treated'],
+      ['care_results', 'treated'],
       ['reminder', 'treated'],
       ['incentive', 'treated'],
       ['results_checkin', 'treated'],
@@ -87,8 +94,9 @@ it('a held-out client gets no marketing touch and no staff call, and still books
   const booker = held[0]!;
   await e.send(booking(booker.id, `${booker.id}-next`, e.now() + 7 * DAY_MS));
   await e.sleep('1m');
-  expect(await e.result(booker.wf)).toMatchObject({ outcome: 'booked' });
-  expect(await rowOf(booker.wf)).toMatchObject({ outcome: 'booked', running: false, arm: 'holdout' });
+  // Booked; the sequence watches the visit (issue 11).
+  expect(await e.client.workflow.getHandle(booker.wf).query(statusQuery)).toMatchObject({ outcome: 'booked' });
+  expect(await rowOf(booker.wf)).toMatchObject({ outcome: 'booked', running: true, arm: 'holdout' });
   const runs = await e.database.db.select().from(sequenceRuns).where(eq(sequenceRuns.workflowId, booker.wf));
   expect(runs.map((r) => [r.outcome, r.arm])).toEqual([['booked', 'holdout']]);
 });
