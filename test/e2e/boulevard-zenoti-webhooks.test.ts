@@ -109,8 +109,8 @@ describe('Boulevard', () => {
       timestamp: new Date().toISOString(),
     };
     expect((await signedPost(created)).status).toBe(200);
-    const [closed] = await until('sequence closed as booked', async () =>
-      (await sequencesOf('bl-clinic', CLIENT.id)).filter((s) => !s.running),
+    const [closed] = await until('sequence booked', async () =>
+      (await sequencesOf('bl-clinic', CLIENT.id)).filter((s) => s.outcome === 'booked'),
     );
     expect(closed).toMatchObject({ workflowId: seq!.workflowId, outcome: 'booked' });
   });
@@ -183,8 +183,8 @@ describe('Zenoti', () => {
       });
     const group = { ...load('zenoti', 'webhook-appointment-group-created'), event_timestamp: new Date().toISOString() };
     expect((await signedPost(group)).status).toBe(200);
-    const [closed] = await until('sequence closed as booked', async () =>
-      (await sequencesOf('zn-clinic', GUEST.id)).filter((s) => !s.running),
+    const [closed] = await until('sequence booked', async () =>
+      (await sequencesOf('zn-clinic', GUEST.id)).filter((s) => s.outcome === 'booked'),
     );
     expect(closed).toMatchObject({ workflowId: seq!.workflowId, outcome: 'booked' });
   });

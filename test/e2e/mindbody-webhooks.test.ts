@@ -284,8 +284,8 @@ describe('Mindbody webhooks', () => {
         )
       ).status,
     ).toBe(200);
-    const [seq] = await until('sequence closed as booked', async () =>
-      (await sequenceOf('300000003')).filter((s) => !s.running),
+    const [seq] = await until('sequence booked', async () =>
+      (await sequenceOf('300000003')).filter((s) => s.outcome === 'booked'),
     );
     expect(seq!.outcome).toBe('booked');
   });
@@ -439,7 +439,7 @@ describe('Mindbody webhooks', () => {
     expect((await kept.describe()).status.name).toBe('RUNNING');
     expect((await sequenceOf('800000002')).filter((s) => s.running)).toHaveLength(1);
 
-    // A booking of the kept profile ends it: nothing of the removed profile keeps sending.
+    // A booking of the kept profile stops its marketing: nothing of the removed profile keeps sending.
     const booked = fixture('webhook-appointment-created');
     booked.messageId = 'm-merge-booked';
     booked.eventInstanceOriginationDateTime = new Date().toISOString();
@@ -450,8 +450,9 @@ describe('Mindbody webhooks', () => {
       startDateTime: new Date(Date.now() + 60 * DAY).toISOString(),
     });
     expect((await send(booked)).status).toBe(200);
-    const [done] = await until('kept sequence closed as booked', async () =>
-      (await sequenceOf('800000002')).filter((s) => !s.running && s.outcome === 'booked'),
+    // Booked: marketing stops and the sequence watches the visit (issue 11).
+    const [done] = await until('kept sequence booked', async () =>
+      (await sequenceOf('800000002')).filter((s) => s.outcome === 'booked'),
     );
     expect(done!.workflowId).toBe(keptSeq!.workflowId);
   });

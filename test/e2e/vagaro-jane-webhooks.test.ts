@@ -94,8 +94,8 @@ describe('Vagaro', () => {
     created.createdAt = new Date().toISOString();
     Object.assign(created.payload, { startTime: new Date(Date.now() + 60 * DAY).toISOString() });
     expect((await post(created)).status).toBe(200);
-    const [closed] = await until('sequence closed as booked', async () =>
-      (await sequencesOf('vg-clinic', customerId)).filter((s) => !s.running),
+    const [closed] = await until('sequence booked', async () =>
+      (await sequencesOf('vg-clinic', customerId)).filter((s) => s.outcome === 'booked'),
     );
     expect(closed!.outcome).toBe('booked');
 
@@ -300,8 +300,8 @@ describe('Jane', () => {
     expect((await signedPost(topic('APPOINTMENT_UNCANCELLED', 1))).status).toBe(200);
     await processed('APPOINTMENT_UNCANCELLED');
     expect((await held())!.status).toBe('booked');
-    const [closed] = await until('sequence closed as booked', async () =>
-      (await sequencesOf('jane-clinic', patient)).filter((s) => !s.running),
+    const [closed] = await until('sequence booked', async () =>
+      (await sequencesOf('jane-clinic', patient)).filter((s) => s.outcome === 'booked'),
     );
     expect(closed).toMatchObject({ workflowId: running!.workflowId, outcome: 'booked' });
   });
