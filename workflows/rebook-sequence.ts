@@ -309,6 +309,12 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
         note(st.bookedAfter ?? stageLabel, 'booked', 'rebooked');
         return;
       }
+      if (c.status === 'unknown') {
+        // Nothing on record about this appointment (staff reported the booking from a call, and
+        // the platform has not sent it since): it cannot be watched, and a "we missed you" to a
+        // client who may well have come would embarrass the clinic. The run ends booked.
+        return finish('booked', st.bookedAfter);
+      }
       w.lapse = { kind: c.status === 'cancelled' ? 'cancelled' : 'no_show', at: now(), inferred: true };
       // An inferred cancellation found late still gets its two days to be rebooked.
       return;
@@ -362,6 +368,18 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
 
   for (;;) {
     if (st.pending) {
+      // The watched booking became this visit (or another one did): the run it ended is recorded
+      // as attended before the next cycle starts, so reports count the visit, not only the booking.
+      if (lifecycle && st.watch && st.anchor) {
+        await acts.recordProgress({
+          ref: ref(),
+          anchorAt: st.anchor.completedAt,
+          stage: stageLabel,
+          outcome: 'attended',
+          outcomeStage: st.bookedAfter,
+          running: false,
+        });
+      }
       const restarting = !!st.anchor;
       st.anchor = st.pending;
       st.pending = undefined;
@@ -371,7 +389,6 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       st.reactivationDone = false;
       st.lastTouch = undefined;
       if (lifecycle) {
-        // The watched booking became this visit (or another one did): the next cycle starts.
         if (st.watch) note(st.bookedAfter ?? stageLabel, 'attended');
         st.watch = undefined;
         st.bookedAfter = undefined;

@@ -19,6 +19,7 @@ import { type LiftReport, type LiftRow, type LiftRunFact, type LiftTypeInfo, lif
 import {
   type Counts,
   type HoldFact,
+  isRebooked,
   type MessageTally,
   NOT_SENT,
   type Rates,
@@ -115,8 +116,10 @@ export async function readCohortFacts(
 
   // The rebooked appointment: the client's next completed one after the treatment, the same
   // treatment type first (the booking itself carries no price).
-  // Only a finished, booked run counts revenue: the lookup is skipped for the others.
-  const nextPrice = sql<number | null>`case when ${sequenceRuns.outcome} = 'booked' and not ${sequenceRuns.running} then
+  // Only a finished, rebooked run (booked, or attended: see isRebooked) counts revenue: the lookup is skipped for the others.
+  const nextPrice = sql<
+    number | null
+  >`case when ${sequenceRuns.outcome} in ('booked', 'attended') and not ${sequenceRuns.running} then
     (select a.price_cents from appointments a
     where a.clinic_id = ${sequenceRuns.clinicId} and a.client_external_id = ${clients.externalId} and a.status = 'completed'
       and a.start_at > ${sequenceRuns.anchorAt} and a.external_id <> ${sequenceRuns.runKey}
@@ -447,7 +450,7 @@ export function liftFacts(facts: ReportFacts): LiftRunFact[] {
     treatmentType: r.treatmentType,
     arm: r.arm,
     running: r.running,
-    rebooked: r.outcome === 'booked' && r.endedAtMs !== null && r.endedAtMs <= r.windowEndsAtMs,
+    rebooked: isRebooked(r.outcome) && r.endedAtMs !== null && r.endedAtMs <= r.windowEndsAtMs,
     priceCents: r.nextPriceCents,
   }));
 }

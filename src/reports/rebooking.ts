@@ -125,9 +125,14 @@ export interface Counts extends MessageCounts {
   enrolled: number;
   running: number;
   finished: number;
+  /** Finished runs that ended in a booking: a visit that happened (attended) or one booked before issue 11's lifecycle watched visits. */
   booked: number;
   /** Booked before the rebooking window closed (interval + 30 days). */
   bookedOnTime: number;
+  /** Bookings that became visits (issue 11): the real rebook rate counts these. */
+  attended: number;
+  /** Running runs whose booking is watched: the visit is still ahead. */
+  awaitingVisit: number;
   churned: number;
   notInterested: number;
   cancelled: number;
@@ -168,6 +173,14 @@ export interface RebookingReport {
   types: TypeReport[];
 }
 
+/**
+ * Whether a finished run's outcome counts as rebooked: a visit that happened (`attended`, issue
+ * 11) or a booking that ended the run (runs from before the lifecycle, staff-converted tasks).
+ */
+export function isRebooked(outcome: string): boolean {
+  return outcome === 'booked' || outcome === 'attended';
+}
+
 /** The attribution key of bookings made before any message went out. */
 export const BEFORE_FIRST_TOUCH = 'before_first_touch';
 
@@ -185,6 +198,8 @@ const zeroCounts = (): Counts => ({
   finished: 0,
   booked: 0,
   bookedOnTime: 0,
+  attended: 0,
+  awaitingVisit: 0,
   churned: 0,
   notInterested: 0,
   cancelled: 0,
@@ -285,6 +300,8 @@ export function addCounts(into: Counts, from: Counts): void {
     'finished',
     'booked',
     'bookedOnTime',
+    'attended',
+    'awaitingVisit',
     'churned',
     'notInterested',
     'cancelled',
@@ -359,11 +376,14 @@ export function rebookingReport(
     if (r.running) {
       c.running++;
       if (r.outcome === 'snoozed') c.snoozed++;
+      // Booked and watched: not decided until the visit happens (or lapses back into follow-up).
+      if (r.outcome === 'booked') c.awaitingVisit++;
       continue;
     }
     c.finished++;
-    if (r.outcome === 'booked') {
+    if (isRebooked(r.outcome)) {
       c.booked++;
+      if (r.outcome === 'attended') c.attended++;
       if (r.endedAtMs !== null && r.endedAtMs <= r.windowEndsAtMs) c.bookedOnTime++;
       if (r.nextPriceCents !== null) {
         c.revenueCents += r.nextPriceCents;

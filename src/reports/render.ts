@@ -11,8 +11,8 @@ const money = (cents: number) => `$${(cents / 100).toLocaleString('en-US', { max
 
 function summary(c: Counts & Rates): string {
   return [
-    `${c.enrolled} enrolled, ${c.finished} finished, ${c.running} running (${c.snoozed} snoozed)`,
-    `${c.bookedOnTime} rebooked on time (${pct(c.rebookingRate)} of finished), ${c.booked} booked in all, ${c.churned} churned, ${c.notInterested} not interested`,
+    `${c.enrolled} enrolled, ${c.finished} finished, ${c.running} running (${c.snoozed} snoozed, ${c.awaitingVisit} booked with the visit ahead)`,
+    `${c.bookedOnTime} rebooked on time (${pct(c.rebookingRate)} of finished), ${c.booked} booked in all (${c.attended} visits attended), ${c.churned} churned, ${c.notInterested} not interested`,
     `staff converted ${c.staffConverted} of ${c.escalated} escalated (${pct(c.staffConversionRate)}); revenue ${money(c.revenueCents)} (${c.bookingsWithPrice} booking(s) with a price, ${c.bookingsWithoutPrice} without)`,
     `sent ${c.sent.email} email, ${c.sent.sms} SMS; delivered ${c.delivered}, opened ${c.opened} (${pct(c.openRate)}), clicked ${c.clicked}`,
     `held back: send window ${c.heldBack.sendWindow}, caps ${c.heldBack.capsDeferred} deferred / ${c.heldBack.capsSuppressed} suppressed, consent ${c.heldBack.consent}, other ${c.heldBack.other}`,

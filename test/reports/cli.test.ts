@@ -238,15 +238,16 @@ describe('rebook report', () => {
       'Rebooking report: demo-clinic — treatments completed 2026-01-01 05:00 to 2026-02-01 05:00 UTC',
     );
     expect(table.stdout).toContain('Botox (neuromodulator, every 90 days)');
-    expect(table.stdout).toContain('2 enrolled, 2 finished, 0 running (0 snoozed)');
-    expect(table.stdout).toContain('1 rebooked on time (50.0% of finished), 1 booked in all, 1 churned');
+    expect(table.stdout).toContain('2 enrolled, 2 finished, 0 running (0 snoozed, 0 booked with the visit ahead)');
+    expect(table.stdout).toContain('1 rebooked on time (50.0% of finished), 1 booked in all (0 visits attended), 1 churned');
     expect(table.stdout).toMatch(/^ {2}reminder\s+2\s+2\s+0\s+0\s+0\s+0\s+1\s+50\.0%/m);
   });
 
   it('CSV: a row per type and per stage, with the documented columns', () => {
     const lines = csv.stdout.trim().split('\n');
     expect(lines[0]).toBe(REPORT_CSV_COLUMNS.join(','));
-    expect(lines).toHaveLength(1 + 1 + 4);
+    // The type's row, then its stages: the two care touches (issue 11) and the four rebooking stages.
+    expect(lines).toHaveLength(1 + 1 + 6);
     const all = Object.fromEntries(REPORT_CSV_COLUMNS.map((c, i) => [c, lines[1]!.split(',')[i]]));
     expect(all).toMatchObject({
       clinics: 'demo-clinic',
@@ -258,7 +259,7 @@ describe('rebook report', () => {
       churned: '1',
       sent_email: '2',
     });
-    const reminder = Object.fromEntries(REPORT_CSV_COLUMNS.map((c, i) => [c, lines[2]!.split(',')[i]]));
+    const reminder = Object.fromEntries(REPORT_CSV_COLUMNS.map((c, i) => [c, lines[4]!.split(',')[i]]));
     expect(reminder).toMatchObject({
       stage: 'reminder',
       reached: '2',

@@ -4,6 +4,8 @@
  * converted by staff after the escalation, one snoozes, four run to the end (one without SMS
  * consent → incentive by email and a capped check-in, one without email consent, one in another
  * time zone held by the send window) — read through GET /v1/clinics/:clinicId/reports/rebooking.
+ * With issue 11's lifecycle everyone also gets the day-1 and day-12 care touches, and a booking
+ * counts as rebooked once its visit happens (attended).
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -100,6 +102,17 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
     price: 450,
   });
 
+  // Booked on day 91 for day 98: the visit happens (issue 11: a booking counts once it is a visit).
+  await e.sleepUntil(at(98) + HOUR);
+  await e.send(
+    treatment({
+      clientId: 'book-incentive',
+      appointmentId: 'book-incentive-2',
+      completedAt: iso(at(98)),
+      email: 'book-incentive@example.com',
+    }),
+  );
+
   await e.sleepUntil(at(100) + HOUR);
   const staffWf = await e.workflowIdFor('staff');
   const task = (await e.tasks()).find((t) => t.workflowId === staffWf)!;
@@ -131,6 +144,9 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
     finished: 7,
     booked: 3,
     bookedOnTime: 3,
+    // Two bookings became visits (days 92 and 98); the staff-reported one cannot be watched.
+    attended: 2,
+    awaitingVisit: 0,
     churned: 4,
     rebookingRate: 0.4286,
     escalated: 5,
@@ -139,14 +155,33 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
     revenueCents: 45_000,
     bookingsWithPrice: 1,
     bookingsWithoutPrice: 2,
-    sent: { email: 11, sms: 6, total: 17 },
+    // Eight day-1 SMS and eight day-12 email care touches (care needs no marketing consent) on top of
+    // the rebooking stages' 11 emails and 6 SMS; the west client's two care touches wait for 10:00 there.
+    sent: { email: 19, sms: 14, total: 33 },
     delivered: 1,
     opened: 2,
     clicked: 1,
-    heldBack: { sendWindow: 3, capsDeferred: 0, capsSuppressed: 1, consent: 2, other: 0 },
+    heldBack: { sendWindow: 5, capsDeferred: 0, capsSuppressed: 1, consent: 2, other: 0 },
   });
   const stages = Object.fromEntries(botox.stages.map((s: { stage: string }) => [s.stage, s]));
-  expect(Object.keys(stages)).toEqual(['reminder', 'incentive', 'results_checkin', 'staff_escalation', 'reactivation']);
+  expect(Object.keys(stages)).toEqual([
+    'care_checkin',
+    'care_results',
+    'reminder',
+    'incentive',
+    'results_checkin',
+    'staff_escalation',
+    'reactivation',
+  ]);
+  // Care touches reach everyone, the consent-less too, and are never credited with a booking.
+  expect(stages.care_checkin).toMatchObject({
+    purpose: 'care',
+    reached: 8,
+    bookings: 0,
+    sent: { email: 0, sms: 8 },
+    heldBack: { sendWindow: 1 },
+  });
+  expect(stages.care_results).toMatchObject({ purpose: 'care', reached: 8, bookings: 0, sent: { email: 8, sms: 0 } });
   expect(stages.reminder).toMatchObject({
     reached: 7,
     bookings: 1,

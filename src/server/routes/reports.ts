@@ -51,6 +51,8 @@ const totals = z
     finished: count,
     booked: count,
     bookedOnTime: count,
+    attended: count,
+    awaitingVisit: count,
     churned: count,
     notInterested: count,
     cancelled: count,
