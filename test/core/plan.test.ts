@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, treatmentTypesFor } from '../../src/config/load.js';
+import { isCareTouch } from '../../src/core/message-category.js';
 import { planSequence, reactivationStage, windowPassed } from '../../src/core/plan.js';
 import type { StageChannel, StageDefinition, TreatmentTypeDefinition } from '../../src/core/types.js';
 import { oracleInstantsReading, oracleOffsetMinutes, oracleWall, type Wall } from './wall-clock-oracle.js';
@@ -20,6 +21,9 @@ function type(key: string): TreatmentTypeDefinition {
   return t;
 }
 
+/** The rebooking stages: the catalog's care touches (issue 11) are checked on their own below. */
+const marketing = <T extends { purpose: string }>(stages: readonly T[]) => stages.filter((s) => !isCareTouch(s));
+
 describe('default catalog matches the domain table', () => {
   it.each([
     ['neuromodulator', 90, [80, 90, 95, 100]],
@@ -30,9 +34,19 @@ describe('default catalog matches the domain table', () => {
   ] as const)('%s: interval %d, days %o, email/sms/email/staff', (key, interval, days) => {
     const t = type(key);
     expect(t.intervalDays).toBe(interval);
-    expect(t.stages.map((s) => s.day)).toEqual(days);
-    expect(t.stages.map((s) => s.channel)).toEqual(['email', 'sms', 'email', 'staff']);
-    expect(t.stages.map((s) => s.purpose)).toEqual(['reminder', 'incentive', 'checkin', 'escalation']);
+    expect(marketing(t.stages).map((s) => s.day)).toEqual(days);
+    expect(marketing(t.stages).map((s) => s.channel)).toEqual(['email', 'sms', 'email', 'staff']);
+    expect(marketing(t.stages).map((s) => s.purpose)).toEqual(['reminder', 'incentive', 'checkin', 'escalation']);
+  });
+
+  it.each([
+    ['neuromodulator', [1, 12], ['sms', 'email']],
+    ['lip_filler', [1, 14], ['sms', 'email']],
+    ['cheek_filler', [1, 14], ['sms', 'email']],
+  ] as const)('%s: care touches on days %o by %o (issue 11)', (key, days, channels) => {
+    const care = type(key).stages.filter(isCareTouch);
+    expect(care.map((s) => s.day)).toEqual(days);
+    expect(care.map((s) => s.channel)).toEqual(channels);
   });
 });
 
@@ -181,7 +195,7 @@ describe('planSequence on the default catalog', () => {
     const plan = planSequence(type(c.type), c.completedAt, { timeZone: c.tz, sendTime: '10:00' });
     expect(plan.treatmentType).toBe(c.type);
     expect(plan.anchorAt).toBe(new Date(c.completedAt).toISOString());
-    expect(plan.stages.map((s) => [s.key, s.day, s.channel, s.dueAt])).toEqual(c.due);
+    expect(marketing(plan.stages).map((s) => [s.key, s.day, s.channel, s.dueAt])).toEqual(c.due);
     expect(plan.windowEndsAt).toBe(c.windowEndsAt);
     expect(plan.reactivationAt).toBe(c.reactivationAt);
   });
@@ -204,7 +218,7 @@ describe('planSequence on the default catalog', () => {
       timeZone: 'America/New_York',
       sendTime: '18:45',
     });
-    expect(plan.stages[0]!.dueAt).toBe('2026-04-05T22:45:00.000Z');
+    expect(marketing(plan.stages)[0]!.dueAt).toBe('2026-04-05T22:45:00.000Z');
     expect(plan.reactivationAt).toBe('2026-05-15T22:45:00.000Z');
   });
 });
