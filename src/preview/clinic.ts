@@ -19,6 +19,8 @@ export interface PreviewClinic extends SimulationClinic {
   templates: ClinicConfig['templates'];
   /** Base of the one-click unsubscribe link in emails. */
   publicBaseUrl?: string;
+  /** Care touches count toward (and are held by) the caps only when the clinic says so. */
+  capsIncludeCare: boolean;
 }
 
 export function previewClinic(config: LoadedConfig, clinicId: string): PreviewClinic {
@@ -31,6 +33,7 @@ export function previewClinic(config: LoadedConfig, clinicId: string): PreviewCl
     discreet: clinic.discreet,
     emailHidesTreatment: emailHidesTreatment(clinic),
     templates: clinic.templates,
+    capsIncludeCare: clinic.capsIncludeCare,
     ...(clinic.publicBaseUrl ? { publicBaseUrl: clinic.publicBaseUrl } : {}),
   };
 }

@@ -10,11 +10,21 @@
  * after another (a stage held past the next one's due instant delays it); a held stage is tried
  * again when the window opens or the caps allow, and suppressed when that is past the next stage;
  * a client with no usable channel goes to staff at the first client-facing stage and the rest is
- * skipped; the staff escalation says `no_touch_delivered` when no message went out.
+ * skipped; the staff escalation says `no_touch_delivered` when no message went out. Care touches
+ * (issue 11) follow src/core/message-category.ts: no marketing consent needed, no offer, exempt from
+ * the caps unless the clinic counts them, never a reason to hand the client to staff, and not a
+ * touch the staff escalation counts as delivered.
  */
 import { checkCaps, describeRule, type SendRecord } from '../core/caps.js';
 import { classifyService } from '../core/classify.js';
 import { describeOffer, type Offer, offerFor, percentOfPrice } from '../core/incentives.js';
+import {
+  capsApply,
+  channelBlock,
+  type MessageCategory,
+  messageCategory,
+  stageTemplate,
+} from '../core/message-category.js';
 import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence, reactivationStage } from '../core/plan.js';
@@ -75,6 +85,8 @@ export interface PreviewStage {
   key: string;
   day: number;
   purpose: StageDefinition['purpose'];
+  /** care (a clinical check-in, results message) or marketing: decides consent, caps and offers. */
+  category: MessageCategory;
   /** The channel the catalog gives the stage. */
   plannedChannel: StageDefinition['channel'];
   due: LocalTime;
@@ -160,13 +172,21 @@ function resolveType(
   };
 }
 
-/** Address, consent and number validity: what is known before any message is sent. */
-function usability(clinic: PreviewClinic, client: PreviewInput['client']): Record<Channel, Unusable | null> {
-  let sms: Unusable | null = null;
-  if (!client.phone) sms = 'no_address';
-  else if (!client.consent.sms) sms = 'no_consent';
-  else if (!normalizePhone(client.phone, clinic.defaultCountry).ok) sms = 'invalid_number';
-  const email: Unusable | null = !client.email ? 'no_address' : !client.consent.email ? 'no_consent' : null;
+/** Address, consent (marketing only) and number validity: what is known before any message is sent. */
+function usability(
+  clinic: PreviewClinic,
+  client: PreviewInput['client'],
+  category: MessageCategory,
+): Record<Channel, Unusable | null> {
+  const facts = (address: unknown, consented: boolean) => ({
+    hasAddress: !!address,
+    consented,
+    optedOut: false,
+    undeliverable: false,
+  });
+  let sms = channelBlock(category, facts(client.phone, client.consent.sms)) as Unusable | null;
+  if (!sms && !normalizePhone(client.phone!, clinic.defaultCountry).ok) sms = 'invalid_number';
+  const email = channelBlock(category, facts(client.email, client.consent.email)) as Unusable | null;
   return { sms, email };
 }
 
@@ -179,7 +199,11 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     sendTime: clinic.sendTime,
   });
   const windowEnds = Date.parse(plan.windowEndsAt);
-  const unusable = usability(clinic, input.client);
+  const unusableFor = {
+    marketing: usability(clinic, input.client, 'marketing'),
+    care: usability(clinic, input.client, 'care'),
+  };
+  const unusable = unusableFor.marketing;
   const offer = offerFor(input.priceCents ?? null, clinic.incentives.tiers, clinic.incentives.unknown);
   const incentive = { description: describeOffer(offer), code: SAMPLE_INCENTIVE_CODE, expiresAtMs: windowEnds };
   const sends: SendRecord[] = [];
@@ -191,6 +215,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     key: s.key,
     day: s.day,
     purpose: s.purpose,
+    category: messageCategory(s),
     plannedChannel: s.channel,
     due: at(Date.parse(s.dueAt)),
     outcome: 'skipped',
@@ -204,8 +229,11 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     expiresMs: number,
   ): PreviewStage & { doneMs: number; noUsableChannel?: boolean } {
     const row = base(s);
+    const category = row.category;
+    const unusable = unusableFor[category];
+    const capped = capsApply(category, clinic.capsIncludeCare);
     const preferred: Channel = s.channel === 'staff' ? 'email' : s.channel;
-    const hasTemplate = (c: Channel) => !!clinic.templates[s.purpose]?.[c];
+    const hasTemplate = (c: Channel) => !!stageTemplate(clinic.templates, s, c);
     const channel = stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
     if (!channel) {
       const none = !!unusable.sms && !!unusable.email;
@@ -214,10 +242,11 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         outcome: 'suppressed',
         reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`,
         doneMs: startMs,
-        ...(none ? { noUsableChannel: true } : {}),
+        // A care touch nobody can receive hands no one to staff (the workflow escalates on marketing stages).
+        ...(none && category === 'marketing' ? { noUsableChannel: true } : {}),
       };
     }
-    const template = clinic.templates[s.purpose]?.[channel];
+    const template = stageTemplate(clinic.templates, s, channel);
     if (!template)
       return {
         ...row,
@@ -249,7 +278,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         now = open;
         continue;
       }
-      const decision = checkCaps(clinic.capRules, sends, channel, now);
+      const decision = checkCaps(capped ? clinic.capRules : [], sends, channel, now);
       if (!decision.allowed) {
         const next = nextOpening(decision.allowedAt, clinic.sendWindow, zone);
         const held: Hold = {
@@ -264,12 +293,13 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         now = next;
         continue;
       }
-      sends.push({ at: now, channel });
+      // Only what the caps count is remembered for later cap checks.
+      if (capped) sends.push({ at: now, channel });
       const values = stageTemplateValues(clinic, {
         channel,
         firstName: input.client.firstName ?? 'Alex',
         treatmentLabel: type.label,
-        ...(needsIncentive(s.purpose, template.body) ? { incentive } : {}),
+        ...(category === 'marketing' && needsIncentive(s.purpose, template.body) ? { incentive } : {}),
         offerExpiresAtMs: windowEnds,
         ...(channel === 'email' && unsubscribeUrl ? { unsubscribeUrl } : {}),
       });
@@ -320,7 +350,8 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     const { doneMs, noUsableChannel, ...row } = clientStage(s, start, next ? Date.parse(next.dueAt) : windowEnds);
     stages.push(row);
     clock = doneMs;
-    if (row.outcome === 'sent') sent++;
+    // Care touches are no rebooking touch: a client reached only by them had no touch delivered.
+    if (row.outcome === 'sent' && row.category === 'marketing') sent++;
     if (noUsableChannel) escalatedAt = doneMs;
   }
   if (escalatedAt !== undefined && !stages.some((x) => x.outcome === 'staff_task')) {
@@ -329,6 +360,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
       key: 'staff_escalation',
       day: plan.intervalDays,
       purpose: 'escalation',
+      category: 'marketing',
       plannedChannel: 'staff',
       due: at(escalatedAt),
       outcome: 'staff_task',

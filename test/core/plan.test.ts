@@ -22,7 +22,8 @@ function type(key: string): TreatmentTypeDefinition {
 }
 
 /** The rebooking stages: the catalog's care touches (issue 11) are checked on their own below. */
-const marketing = <T extends { purpose: string }>(stages: readonly T[]) => stages.filter((s) => !isCareTouch(s));
+const marketing = <T extends Pick<StageDefinition, 'purpose'>>(stages: readonly T[]) =>
+  stages.filter((s) => !isCareTouch(s));
 
 describe('default catalog matches the domain table', () => {
   it.each([

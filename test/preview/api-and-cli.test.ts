@@ -70,13 +70,15 @@ describe('POST /v1/clinics/:clinicId/preview', () => {
     expect(
       json.stages.map((s: { key: string; outcome: string; at?: { at: string } }) => [s.key, s.outcome, s.at?.at]),
     ).toEqual([
+      ['care_checkin', 'sent', iso(demoDue(T0, 1))],
+      ['care_results', 'sent', iso(demoDue(T0, 12))],
       ['reminder', 'sent', iso(demoDue(T0, 80))],
       ['incentive', 'sent', iso(demoDue(T0, 90))],
       ['results_checkin', 'sent', iso(demoDue(T0, 95))],
       ['staff_escalation', 'staff_task', iso(demoDue(T0, 100))],
     ]);
     expect(json.incentive.description).toBe('15% off');
-    expect(json.stages[1].content.body).toContain('Hi Dana');
+    expect(json.stages[3].content.body).toContain('Hi Dana');
     const pure = previewTimeline(previewClinic(loadConfig('config'), 'demo-clinic'), {
       service: { name: 'Botox 20u' },
       completedAtMs: T0,

@@ -33,6 +33,8 @@ const input = (over: Partial<PreviewInput> = {}): PreviewInput => ({
   ...over,
 });
 const iso = (ms: number) => new Date(ms).toISOString();
+/** The rebooking stages, without the care touches that come first (issue 11; checked in the first test). */
+const rebooking = (r: ReturnType<typeof previewTimeline>) => r.stages.filter((s) => s.purpose !== 'care');
 const brief = (r: ReturnType<typeof previewTimeline>) =>
   r.stages.map((s) => [s.key, s.outcome, s.channel ?? null, s.at?.at ?? null, s.reason ?? null]);
 
@@ -47,16 +49,19 @@ describe('previewTimeline', () => {
       sendTimeZone: NY,
     });
     expect(brief(r)).toEqual([
+      // Care touches first: a day-1 check-in by SMS, the day-12 results email (no offer in either).
+      ['care_checkin', 'sent', 'sms', iso(demoDue(T0, 1)), null],
+      ['care_results', 'sent', 'email', iso(demoDue(T0, 12)), null],
       ['reminder', 'sent', 'email', iso(demoDue(T0, 80)), null],
       ['incentive', 'sent', 'sms', iso(demoDue(T0, 90)), null],
       ['results_checkin', 'sent', 'email', iso(demoDue(T0, 95)), null],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 100)), 'no_response'],
     ]);
     expect(r.stages.every((s) => s.holds.length === 0)).toBe(true);
-    expect(r.stages[0]!.due.local).toBe('2026-05-20 Wed 10:00');
-    expect(r.stages[0]!.content).toMatchObject({ subject: 'Dana, your Botox window is opening' });
-    expect(r.stages[0]!.content!.body).toContain('123 Main Street');
-    expect(r.stages[0]!.content!.body).toMatch(/Unsubscribe: http:\/\/127\.0\.0\.1:3000\/unsubscribe\/x{64}/);
+    expect(rebooking(r)[0]!.due.local).toBe('2026-05-20 Wed 10:00');
+    expect(rebooking(r)[0]!.content).toMatchObject({ subject: 'Dana, your Botox window is opening' });
+    expect(rebooking(r)[0]!.content!.body).toContain('123 Main Street');
+    expect(rebooking(r)[0]!.content!.body).toMatch(/Unsubscribe: http:\/\/127\.0\.0\.1:3000\/unsubscribe\/x{64}/);
     // $450 → 15 % off, expiring at the end of day 120 (interval + 30), not at the send date.
     expect(r.incentive).toMatchObject({
       offer: { kind: 'percent_off', percent: 15 },
@@ -65,7 +70,7 @@ describe('previewTimeline', () => {
       code: SAMPLE_INCENTIVE_CODE,
       expiresAt: { at: iso(demoDayEnd(T0, 120)) },
     });
-    const sms = r.stages[1]!.content!;
+    const sms = rebooking(r)[1]!.content!;
     expect(sms.subject).toBeUndefined();
     expect(sms.body).toBe(
       `Glow Aesthetics (demo): Hi Dana, time for your next visit? 15% off with code ${SAMPLE_INCENTIVE_CODE}, valid until Jun 29. https://book.example.com/glow-aesthetics Reply STOP to opt out.`,
@@ -86,6 +91,8 @@ describe('previewTimeline', () => {
     const r = previewTimeline(demo(), input({ service: undefined, treatmentType: 'lip_filler' }));
     expect(r.classification).toBeUndefined();
     expect(r.stages.map((s) => [s.key, s.at?.at])).toEqual([
+      ['care_swelling', iso(demoDue(T0, 1))],
+      ['care_results', iso(demoDue(T0, 14))],
       ['reminder', iso(demoDue(T0, 160))],
       ['incentive', iso(demoDue(T0, 175))],
       ['results_checkin', iso(demoDue(T0, 180))],
@@ -99,7 +106,7 @@ describe('previewTimeline', () => {
     expect(localWeekday(demoDue(t0, 80), NY)).toBe(0);
     const r = previewTimeline(demo({ sendWindow: DEFAULT_SEND_WINDOW }), input({ completedAtMs: t0 }));
     const monday = demoDue(t0, 81);
-    expect(r.stages[0]).toMatchObject({
+    expect(rebooking(r)[0]).toMatchObject({
       outcome: 'sent',
       due: { at: iso(demoDue(t0, 80)) },
       at: { at: iso(monday), local: '2026-05-25 Mon 10:00' },
@@ -113,7 +120,7 @@ describe('previewTimeline', () => {
     // 10:00 in New York is 07:00 in Los Angeles: held until 10:00 there.
     const opening = localTimeOnDay(T0, 80, '10:00', 'America/Los_Angeles');
     expect(r.sendTimeZone).toBe('America/Los_Angeles');
-    expect(r.stages[0]).toMatchObject({
+    expect(rebooking(r)[0]).toMatchObject({
       outcome: 'sent',
       at: { at: iso(opening), local: '2026-05-20 Wed 10:00' },
       holds: [{ reason: 'send_window', until: iso(opening) }],
@@ -124,16 +131,16 @@ describe('previewTimeline', () => {
     const client = { ...reachable, consent: { sms: false, email: true } };
     const r = previewTimeline(demo(), input({ client }));
     expect(r.channels).toEqual({ email: { usable: true }, sms: { usable: false, reason: 'no_consent' } });
-    expect(r.stages[1]).toMatchObject({
+    expect(rebooking(r)[1]).toMatchObject({
       key: 'incentive',
       outcome: 'sent',
       channel: 'email',
       fallback: true,
       content: { subject: 'Dana, a thank-you for your next visit' },
     });
-    expect(r.stages[1]!.content!.body).toContain(`10% off with code ${SAMPLE_INCENTIVE_CODE}, valid until Jun 29`);
+    expect(rebooking(r)[1]!.content!.body).toContain(`10% off with code ${SAMPLE_INCENTIVE_CODE}, valid until Jun 29`);
     // Three emails in 15 days: the default 2 emails / 30 days cap holds the check-in past day 100.
-    expect(r.stages[2]).toMatchObject({
+    expect(rebooking(r)[2]).toMatchObject({
       key: 'results_checkin',
       outcome: 'suppressed',
       reason: 'capped',
@@ -145,13 +152,13 @@ describe('previewTimeline', () => {
     const noEmailIncentive = demo({
       templates: { ...clinic.templates, incentive: { sms: clinic.templates.incentive!.sms! } },
     });
-    expect(previewTimeline(noEmailIncentive, input({ client })).stages[1]).toMatchObject({
+    expect(rebooking(previewTimeline(noEmailIncentive, input({ client })))[1]).toMatchObject({
       outcome: 'suppressed',
       reason: 'sms_no_consent',
     });
     // Fallback switched off by the clinic: same.
     expect(
-      previewTimeline(demo({ fallback: { sms: 'none', email: 'sms' } }), input({ client })).stages[1],
+      rebooking(previewTimeline(demo({ fallback: { sms: 'none', email: 'sms' } }), input({ client })))[1],
     ).toMatchObject({ outcome: 'suppressed', reason: 'sms_no_consent' });
   });
 
@@ -165,6 +172,9 @@ describe('previewTimeline', () => {
       sms: { usable: false, reason: 'invalid_number' },
     });
     expect(brief(r)).toEqual([
+      // A care touch nobody can receive is suppressed but hands no one to staff.
+      ['care_checkin', 'suppressed', null, null, 'no_usable_channel'],
+      ['care_results', 'suppressed', null, null, 'no_usable_channel'],
       ['reminder', 'suppressed', null, null, 'no_usable_channel'],
       ['incentive', 'skipped', null, null, 'client already handed to staff'],
       ['results_checkin', 'skipped', null, null, 'client already handed to staff'],
@@ -178,12 +188,15 @@ describe('previewTimeline', () => {
     const rules = [{ max: 1, windowMs: 12 * DAY }];
     const r = previewTimeline(demo({ capRules: rules }), input());
     expect(brief(r)).toEqual([
+      // Care touches are exempt from the caps and not counted by them (days 1 and 12 are 11 days apart).
+      ['care_checkin', 'sent', 'sms', iso(demoDue(T0, 1)), null],
+      ['care_results', 'sent', 'email', iso(demoDue(T0, 12)), null],
       ['reminder', 'sent', 'email', iso(demoDue(T0, 80)), null],
       ['incentive', 'sent', 'sms', iso(demoDue(T0, 92)), null],
       ['results_checkin', 'suppressed', 'email', null, 'capped'],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 100)), 'no_response'],
     ]);
-    expect(r.stages[1]).toMatchObject({
+    expect(rebooking(r)[1]).toMatchObject({
       caps: 'deferred',
       holds: [
         {
@@ -194,7 +207,7 @@ describe('previewTimeline', () => {
         },
       ],
     });
-    expect(r.stages[2]).toMatchObject({
+    expect(rebooking(r)[2]).toMatchObject({
       caps: 'suppressed',
       holds: [{ reason: 'capped', until: iso(demoDue(T0, 104)) }],
     });
@@ -219,19 +232,19 @@ describe('previewTimeline', () => {
       },
     };
     const r = previewTimeline(demo({ discreet: true, templates }), input());
-    expect(r.stages[1]!.content!.body).toBe(
+    expect(rebooking(r)[1]!.content!.body).toBe(
       `Glow Aesthetics (demo): your treatment offer: 10% off with code ${SAMPLE_INCENTIVE_CODE}. https://book.example.com/glow-aesthetics`,
     );
-    expect(r.stages[0]!.content!.subject).toContain('Botox');
+    expect(rebooking(r)[0]!.content!.subject).toContain('Botox');
   });
 
   it('an email stage of a clinic without publicBaseUrl is a configuration error, not a silent skip', () => {
     const r = previewTimeline(demo({ publicBaseUrl: undefined }), input());
-    expect(r.stages[0]).toMatchObject({
+    expect(rebooking(r)[0]).toMatchObject({
       outcome: 'config_error',
       reason: 'email needs publicBaseUrl for its one-click unsubscribe link',
     });
-    expect(r.stages[1]).toMatchObject({ outcome: 'sent', channel: 'sms' });
+    expect(rebooking(r)[1]).toMatchObject({ outcome: 'sent', channel: 'sms' });
   });
 
   it('refuses an unknown service or type with a coded error', () => {
@@ -242,5 +255,35 @@ describe('previewTimeline', () => {
     expect(() => previewTimeline(demo(), input({ service: undefined }))).toThrow(
       expect.objectContaining({ code: 'validation_failed' }),
     );
+  });
+});
+
+describe('previewTimeline: care touches (issue 11)', () => {
+  it('a clinic that counts care in its caps: the day-12 results email waits for the cap, and counts', () => {
+    const r = previewTimeline(demo({ capRules: [{ max: 1, windowMs: 12 * DAY }], capsIncludeCare: true }), input());
+    expect(brief(r).slice(0, 3)).toEqual([
+      ['care_checkin', 'sent', 'sms', iso(demoDue(T0, 1)), null],
+      // Allowed 12 days after the day-1 SMS: 11:00 on day 13, since DST began in between.
+      ['care_results', 'sent', 'email', iso(demoDue(T0, 1) + 12 * DAY), null],
+      ['reminder', 'sent', 'email', iso(demoDue(T0, 80)), null],
+    ]);
+    expect(r.stages[1]).toMatchObject({ category: 'care', caps: 'deferred' });
+  });
+
+  it('needs no marketing consent and carries no offer; without consent the first marketing stage goes to staff', () => {
+    const r = previewTimeline(demo(), input({ client: { ...reachable, consent: { sms: false, email: false } } }));
+    expect(brief(r)).toEqual([
+      ['care_checkin', 'sent', 'sms', iso(demoDue(T0, 1)), null],
+      ['care_results', 'sent', 'email', iso(demoDue(T0, 12)), null],
+      ['reminder', 'suppressed', null, null, 'no_usable_channel'],
+      ['incentive', 'skipped', null, null, 'client already handed to staff'],
+      ['results_checkin', 'skipped', null, null, 'client already handed to staff'],
+      ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 80)), 'no_usable_channel'],
+    ]);
+    for (const care of r.stages.slice(0, 2)) {
+      expect(care.category).toBe('care');
+      expect(care.content!.body).not.toContain(SAMPLE_INCENTIVE_CODE);
+      expect(care.content!.body).not.toMatch(/% off/);
+    }
   });
 });

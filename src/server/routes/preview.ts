@@ -17,6 +17,9 @@ const previewStage = z
     key: z.string(),
     day: z.number().int(),
     purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care', 'recovery']),
+    category: z
+      .enum(['care', 'marketing'])
+      .describe('care touches need no marketing consent, carry no offer and are exempt from caps by default'),
     plannedChannel: z.enum(['email', 'sms', 'staff']).describe('the channel the catalog gives the stage'),
     due: localTime,
     outcome: z.enum(['sent', 'staff_task', 'suppressed', 'skipped', 'config_error']),
