@@ -17,6 +17,7 @@ import { appointments, clients, sequences } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
+import { appointmentLapsedSignal, bookedSignal } from '../../workflows/definitions.js';
 import { ApiCallCounter } from '../http.js';
 import { createBookingChecker, vendorResolver } from '../registry.js';
 import { createConnectorRuntime, saveClientRef } from '../shared.js';
@@ -237,14 +238,14 @@ describe('polling', () => {
 describe('polling for bookings and cancellations', () => {
   it('emits bookings of known clients and cancellations of bookings we hold, once, stamped with the poll time; a deeper scan every 12 h', async () => {
     const rt = runtime();
-    const signals: { workflowId: string; appointmentId: string }[] = [];
-    // Only what ingest calls for a booking of a client with a running sequence (a signal).
+    const signals: { signal: string; workflowId: string; appointmentId: string }[] = [];
+    // Only what ingest calls for a booking or a cancellation of a client with a running sequence (a signal).
     const temporal = {
       withDeadline: <R>(_deadline: number, fn: () => Promise<R>) => fn(),
       workflow: {
         getHandle: (workflowId: string) => ({
-          signal: async (_s: unknown, b: { appointmentId: string }) =>
-            void signals.push({ workflowId, appointmentId: b.appointmentId }),
+          signal: async (s: { name: string }, b: { appointmentId: string }) =>
+            void signals.push({ signal: s.name, workflowId, appointmentId: b.appointmentId }),
         }),
       },
     } as unknown as Client;
@@ -361,7 +362,16 @@ describe('polling for bookings and cancellations', () => {
       );
     expect(await held()).toEqual({ '501': 'cancelled', '601': 'booked', '604': 'booked' });
     // Each booking ends the client's running sequence.
-    expect(signals.map((x) => x.appointmentId).sort()).toEqual(['601', '604']);
+    expect(
+      signals
+        .filter((x) => x.signal === bookedSignal.name)
+        .map((x) => x.appointmentId)
+        .sort(),
+    ).toEqual(['601', '604']);
+    // ...and the cancellation of the booking we hold reaches it too: the watched visit lapsed (issue 11).
+    expect(signals.filter((x) => x.signal === appointmentLapsedSignal.name).map((x) => x.appointmentId)).toEqual([
+      '501',
+    ]);
     // The same changes delivered again (overlapping windows, a second poller) → nothing new.
     expect(await ingest.store(clinic.id, 'mindbody', first)).toEqual({ stored: [], duplicates: 3 });
     // A webhook describing a moment before the poll looked is stale against it.

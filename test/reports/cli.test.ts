@@ -239,7 +239,9 @@ describe('rebook report', () => {
     );
     expect(table.stdout).toContain('Botox (neuromodulator, every 90 days)');
     expect(table.stdout).toContain('2 enrolled, 2 finished, 0 running (0 snoozed, 0 booked with the visit ahead)');
-    expect(table.stdout).toContain('1 rebooked on time (50.0% of finished), 1 booked in all (0 visits attended), 1 churned');
+    expect(table.stdout).toContain(
+      '1 rebooked on time (50.0% of finished), 1 booked in all (0 visits attended), 1 churned',
+    );
     expect(table.stdout).toMatch(/^ {2}reminder\s+2\s+2\s+0\s+0\s+0\s+0\s+1\s+50\.0%/m);
   });
 
