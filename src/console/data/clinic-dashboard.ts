@@ -87,7 +87,7 @@ const PURPOSE_LABEL: Record<string, string> = {
 const stageLabel = (stage: string, purpose: string | null): string =>
   (purpose && PURPOSE_LABEL[purpose]) || stage.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
-/** The funnel of a report: stages summed by key across treatment types, in their configured order. */
+/** The funnel of a report: rebooking stages summed by key across treatment types, in their configured order. */
 export function funnelOf(report: RebookingReport): ClinicFunnel {
   const stages = new Map<string, FunnelStage>();
   let bookedBeforeFirstTouch = 0;
@@ -97,6 +97,8 @@ export function funnelOf(report: RebookingReport): ClinicFunnel {
         bookedBeforeFirstTouch += s.bookings;
         continue;
       }
+      // Care touches are not conversion stages (issue 11): they reach everyone and are never credited.
+      if (s.purpose === 'care') continue;
       let row = stages.get(s.stage);
       if (!row) {
         row = { stage: s.stage, label: stageLabel(s.stage, s.purpose), reached: 0, bookedAfter: 0 };
