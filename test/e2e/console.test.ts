@@ -20,6 +20,7 @@ import { auditLog, clients, consoleSessions, consoleUsers, messages, staffTasks 
 import { createLogger } from '../../src/log.js';
 import { createInbound } from '../../src/messaging/inbound.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
+import { statusQuery } from '../../workflows/definitions.js';
 import { axeViolations, launchBrowser, screenshots } from '../helpers/browser.js';
 import { treatmentSlot } from '../helpers/clinic-time.js';
 import { startConsoleApp } from '../helpers/console-app.js';
@@ -145,7 +146,7 @@ it('shows the client page with the sequence timeline', async () => {
   await look('client');
 });
 
-it('resolves the call as booked: the sequence closes in Temporal', async () => {
+it('resolves the call as booked: the sequence in Temporal is booked, its marketing stopped', async () => {
   await page.goto(`${base}/app/calls`);
   await page.getByRole('button', { name: /Claim/ }).first().click();
   await page.waitForURL(`${base}/app/calls?done=claimed`);
@@ -155,11 +156,13 @@ it('resolves the call as booked: the sequence closes in Temporal', async () => {
   await page.getByRole('button', { name: 'Save outcome' }).first().click();
   await page.waitForURL(`${base}/app/calls?done=booked`);
   await expect(page.locator('.notice').textContent()).resolves.toContain('booked');
-  await until('the workflow closed', async () => {
-    const d = await e.client.workflow.getHandle(workflowId).describe();
-    return d.status.name === 'COMPLETED';
+  // Issue 11: a booking is watched until it becomes a visit; one reported from a call has no
+  // appointment on record, so the sequence ends booked a day later (test/messaging/e2e-messaging
+  // follows it there; skipping a day here would expire this page's session).
+  await until('the sequence is booked', async () => {
+    const d = await e.client.workflow.getHandle(workflowId).query(statusQuery);
+    return d.outcome === 'booked' && d.history.some((h) => h.event === 'booked');
   });
-  expect((await e.result(workflowId)).outcome).toBe('booked');
   const [task] = await e.database.db.select().from(staffTasks).where(eq(staffTasks.workflowId, workflowId));
   expect(task).toMatchObject({ status: 'resolved', outcome: 'booked', claimedBy: 'Robin Desk' });
   await expect(page.locator('.empty h2').textContent()).resolves.toBe('No open tasks — nice work');
