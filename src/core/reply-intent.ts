@@ -15,7 +15,7 @@ export const REPLY_INTENTS = [
   'help', // HELP / INFO
   'opt_out_free_text', // "please stop texting me", "STOP ALL", "opt-out": opt out, confirm, staff review
   'appointment_change', // "cancel my appointment": staff, not an opt-out
-  'snooze', // "not now": one reactivation touch later
+  'snooze', // "not now": one reactivation touch later, on the date the reply names if any (snooze-date.ts)
   'acknowledgement', // "ok thanks", "👍": recorded, nobody needs to act
   'hot_lead', // "yes, book me", "any openings Friday?": staff call while the sequence waits
   'other', // anything else: staff inbox
@@ -111,6 +111,8 @@ const SNOOZE: RegExp[] = [
   /\b(busy|traveling|travelling|out of town|away) (right now|now|this month|at the moment|for a while)\b/,
   /\bhold off\b/,
   /\bno thanks? for now\b/,
+  // A month named as when ("in January", "not until March"): src/core/snooze-date.ts reads the date.
+  /\b(in|until|till|after|next|early|mid|late) (january|february|march|april|may|june|july|august|september|october|november|december)\b/,
 ];
 
 /** The whole message is a thank-you or an "ok": nothing for anyone to do. */
