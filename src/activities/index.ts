@@ -6,9 +6,11 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
+import { capRulesFor } from '../config/messaging.js';
 import { holdoutSuppresses } from '../core/holdout.js';
 import { messageCategory } from '../core/message-category.js';
 import { planSequence } from '../core/plan.js';
+import { capSpacingMs, DEFAULT_REACTIVATION, planReactivation } from '../core/reactivation.js';
 import { appointments, clients, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
@@ -57,7 +59,14 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
       const type = treatmentTypesFor(cfg, clinic).get(treatmentType);
       if (!type)
         throw new RebookError('config_invalid', `treatment type "${treatmentType}" is not configured for the clinic`);
-      return planSequence(type, completedAt, { timeZone: clinic.timeZone, sendTime: clinic.sendTime });
+      const opts = { timeZone: clinic.timeZone, sendTime: clinic.sendTime };
+      const plan = planSequence(type, completedAt, opts);
+      // The non-responder touches (issue 11 §3) travel with the plan: runs made before them ignore the field.
+      const reactivation = planReactivation(plan, type.reactivation ?? DEFAULT_REACTIVATION, {
+        ...opts,
+        spacingMs: capSpacingMs(capRulesFor(clinic)),
+      });
+      return { ...plan, reactivation };
     },
 
     async checkBooking({ clinicId, clientId, after, excludeAppointmentId }) {

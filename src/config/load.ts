@@ -456,6 +456,7 @@ function typesOf(catalog: Catalog, clinic: ClinicConfig): Map<string, TreatmentT
       intervalDays: t.intervalDays,
       stages: t.stages,
       synonyms: [...t.synonyms, ...(clinic.services.synonyms[key] ?? [])],
+      ...(t.reactivation ? { reactivation: t.reactivation } : {}),
     });
   }
   return out;

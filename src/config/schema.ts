@@ -15,7 +15,17 @@ export const stageSchema = z.strictObject({
   key: slug,
   day: z.number().int().min(0).max(3650),
   channel: z.enum(['email', 'sms', 'staff']),
-  purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care', 'recovery']),
+  purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care', 'recovery', 'winback']),
+});
+
+/** A touch after the window for a client who has not booked (issue 11 §3; src/core/reactivation.ts). */
+export const reactivationStageSchema = z.strictObject({
+  key: slug,
+  afterWindowDays: z.number().int().min(0).max(3650),
+  channel: z.enum(['email', 'sms']),
+  purpose: z.enum(['reactivation', 'winback']),
+  /** Days the touch's own fresh offer lasts (win-back); absent: the sequence's offer. */
+  offerDays: z.number().int().min(1).max(365).optional(),
 });
 
 export const treatmentTypeSchema = z
@@ -24,6 +34,8 @@ export const treatmentTypeSchema = z
     intervalDays: z.number().int().min(1).max(3650),
     stages: z.array(stageSchema).min(1),
     synonyms: z.array(z.string().min(1)).default([]),
+    /** Non-responder touches after the staff stage; absent: the core's default; `[]`: none. */
+    reactivation: z.array(reactivationStageSchema).optional(),
   })
   .superRefine((t, ctx) => {
     // Stage days out of order are only a warning (the planner runs stages in day order); see load.ts.
@@ -31,6 +43,11 @@ export const treatmentTypeSchema = z
     t.stages.forEach((s, i) => {
       if (keys.has(s.key))
         ctx.addIssue({ code: 'custom', path: ['stages', i, 'key'], message: `duplicate stage key "${s.key}"` });
+      keys.add(s.key);
+    });
+    (t.reactivation ?? []).forEach((s, i) => {
+      if (keys.has(s.key))
+        ctx.addIssue({ code: 'custom', path: ['reactivation', i, 'key'], message: `duplicate stage key "${s.key}"` });
       keys.add(s.key);
     });
   });

@@ -9,7 +9,21 @@ export interface StageDefinition {
   day: number;
   channel: StageChannel;
   /** Client-facing stages run the booking re-check first; staff stages do not message the client. */
-  purpose: 'reminder' | 'incentive' | 'checkin' | 'escalation' | 'reactivation' | 'care' | 'recovery';
+  purpose: 'reminder' | 'incentive' | 'checkin' | 'escalation' | 'reactivation' | 'care' | 'recovery' | 'winback';
+}
+
+/**
+ * A touch for a client who has not booked after the rebooking stages (issue 11 §3): the
+ * reactivation touch on the last day of the window, then win-back touches with a fresh offer.
+ */
+export interface ReactivationStageDefinition {
+  key: string;
+  /** Days after the end of the rebooking window (day interval + 30), on the clinic's calendar. */
+  afterWindowDays: number;
+  channel: Channel;
+  purpose: 'reactivation' | 'winback';
+  /** Days the touch's own offer lasts; absent: the sequence's offer (it ends with the window). */
+  offerDays?: number;
 }
 
 export interface TreatmentTypeDefinition {
@@ -19,11 +33,24 @@ export interface TreatmentTypeDefinition {
   stages: StageDefinition[];
   /** Service-name phrases that map to this type (matched on normalized words). */
   synonyms: string[];
+  /** Touches after the window for non-responders; absent: DEFAULT_REACTIVATION (src/core/reactivation.ts). */
+  reactivation?: ReactivationStageDefinition[];
 }
 
 /** A stage with its due instant computed. */
 export interface PlannedStage extends StageDefinition {
   dueAt: string; // ISO instant
+  /** When this stage's own offer expires (win-back touches); absent: the sequence's (window end). */
+  offerExpiresAt?: string;
+}
+
+/** The reactivation and win-back touches of one sequence, planned with it (issue 11 §3). */
+export interface ReactivationPlan {
+  stages: PlannedStage[];
+  /** After the last touch: no booking by then and the sequence ends `churned`. */
+  churnAt: string;
+  /** The clinic's longest cap window: a snooze touch and a reactivation touch never both land in one. */
+  spacingMs: number;
 }
 
 export interface SequencePlan {
@@ -35,6 +62,8 @@ export interface SequencePlan {
   windowEndsAt: string;
   /** When a "not now" reply schedules its single reactivation touch. */
   reactivationAt: string;
+  /** Non-responder touches after the staff stage; absent in plans made before issue 11 §3. */
+  reactivation?: ReactivationPlan;
 }
 
 export const REACTIVATION_STAGE_KEY = 'reactivation';

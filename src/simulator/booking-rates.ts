@@ -18,6 +18,8 @@ export const DEFAULT_RATES_BY_PURPOSE: Record<Purpose, number> = {
   care: 0,
   // Cancellations and no-shows are not simulated yet: no recovery touch is ever sent there.
   recovery: 0,
+  // Win-back touches (issue 11 §3) are not simulated yet (another pass models reactivation).
+  winback: 0,
 };
 
 export interface BookingRates {

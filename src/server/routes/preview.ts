@@ -16,7 +16,7 @@ const previewStage = z
   .object({
     key: z.string(),
     day: z.number().int(),
-    purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care', 'recovery']),
+    purpose: z.enum(['reminder', 'incentive', 'checkin', 'escalation', 'reactivation', 'care', 'recovery', 'winback']),
     category: z
       .enum(['care', 'marketing'])
       .describe('care touches need no marketing consent, carry no offer and are exempt from caps by default'),
