@@ -5,7 +5,7 @@
 
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { SequenceOutcome, SequencePlan } from '../src/core/types.js';
+import type { PlannedStage, SequenceOutcome, SequencePlan } from '../src/core/types.js';
 
 export const SEQUENCE_WORKFLOW = 'rebookSequence';
 
@@ -39,6 +39,11 @@ export interface BookingSignal {
 export interface SnoozeSignal {
   /** Why: a "not now" reply, a staff call-back… (free text is not allowed: a fixed code). */
   reason: 'not_now_reply' | 'staff_call_back' | 'api';
+  /**
+   * The instant the touch is due: the day a "not now" reply named at the clinic's send time
+   * (src/core/snooze-date.ts). Absent: interval + 30 days. Runs from before issue 11 §3 ignore it.
+   */
+  until?: string;
 }
 
 /**
@@ -102,7 +107,7 @@ export interface CarriedState {
   history: HistoryEntry[];
   /** Where the run was: index of the next stage to handle, or the snooze phase. */
   stageIndex: number;
-  phase: 'sequence' | 'reactivation' | 'grace';
+  phase: 'sequence' | 'reactivation' | 'grace' | 'winback';
   lastTouch?: string;
   reactivationDone?: boolean;
   /** The schedule is fixed when planned: config edits change content, never a running plan. */
@@ -114,6 +119,12 @@ export interface CarriedState {
   watch?: { booking: BookingSignal; lapse?: { kind: 'cancelled' | 'no_show'; at: string; inferred?: boolean } };
   /** The last marketing touch before the booking (attribution: care touches never count). */
   bookedAfter?: string;
+  /**
+   * Phase `winback` (issue 11 §3): the reactivation, snooze and win-back touches still to send,
+   * the next first, and when the client counts as churned once they are all out.
+   */
+  winback?: PlannedStage[];
+  churnAt?: string;
 }
 
 /** `nextStage` while every touch is out and the sequence only waits for the window to close (churned then). */

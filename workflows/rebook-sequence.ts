@@ -16,7 +16,15 @@ import {
 } from '@temporalio/workflow';
 import type { SequenceActivities, SequenceRef } from '../src/activities/types.js';
 import { isCareTouch } from '../src/core/message-category.js';
-import { firstCurrentStageIndex, reactivationStage } from '../src/core/plan.js';
+import { firstCurrentStageIndex, LATE_STAGE_TOLERANCE_MS, reactivationStage } from '../src/core/plan.js';
+import {
+  churnInstant,
+  reactivationAhead,
+  SNOOZE_TOUCH_KEY,
+  scheduleAfterSnooze,
+  snoozeTouch,
+  snoozeTouchAt,
+} from '../src/core/reactivation.js';
 import type { PlannedStage, SequenceOutcome, SequencePlan } from '../src/core/types.js';
 import {
   appointmentLapsedSignal,
@@ -27,6 +35,7 @@ import {
   type HistoryEntry,
   type SequenceInput,
   type SequenceStatus,
+  type SnoozeSignal,
   searchAttributes,
   snoozeSignal,
   statusQuery,
@@ -58,12 +67,15 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
   // Issue 11 (care touches, booked is not the end): runs started before it keep the old
   // behaviour to their end, so their histories replay; every new run takes the new path.
   const lifecycle = patched('post-treatment-lifecycle');
+  // Issue 11 §3 (reactivation and win-back for non-responders, dated snoozes): the same rule.
+  const react = patched('reactivation-winback') && lifecycle;
   const st: CarriedState = input.carried ?? { seen: [], history: [], stageIndex: 0, phase: 'sequence' };
   let plan: SequencePlan | undefined = st.plan;
   let stageLabel = st.history.at(-1)?.stage ?? 'enrolled';
   let nextActionAt: string | undefined;
   let nextStage: string | undefined;
-  let outcome: SequenceOutcome = st.snoozed && !st.reactivationDone ? 'snoozed' : 'running';
+  let outcome: SequenceOutcome =
+    (st.snoozed && !st.reactivationDone) || st.winback?.[0]?.key === SNOOZE_TOUCH_KEY ? 'snoozed' : 'running';
   let outcomeStage: string | undefined;
 
   const now = () => new Date(Date.now()).toISOString();
@@ -111,7 +123,9 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     history: st.history,
   }));
 
-  const snoozeApplies = () => !!st.snoozed && st.phase !== 'reactivation' && !st.reactivationDone;
+  // With reactivation and win-back, every "not now" counts (a reply to a win-back too), not only the first.
+  const snoozeApplies = () =>
+    react ? !!st.snoozed && !st.watch : !!st.snoozed && st.phase !== 'reactivation' && !st.reactivationDone;
   const interrupted = () => !!st.pending || !!st.booking || !!st.ended || snoozeApplies();
 
   /**
@@ -172,6 +186,13 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
    */
   function stageExpiry(stage: PlannedStage): { expiresAt?: string; offerExpiresAt?: string } {
     if (!plan) return {};
+    const w = react ? (st.winback ?? []).findIndex((s) => s.key === stage.key) : -1;
+    if (w >= 0)
+      // A reactivation or win-back touch: worth sending until the next one, its offer its own.
+      return {
+        expiresAt: st.winback![w + 1]?.dueAt ?? st.churnAt ?? plan.windowEndsAt,
+        offerExpiresAt: stage.offerExpiresAt ?? plan.windowEndsAt,
+      };
     const i = plan.stages.findIndex((s) => s.key === stage.key);
     const next = i >= 0 ? plan.stages[i + 1] : undefined;
     const end =
@@ -233,7 +254,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       }
       if (result.status === 'suppressed') {
         note(stage.key, 'suppressed', result.reason);
-        if (result.noUsableChannel && plan && !care) {
+        // In the win-back phase the staff stage is long past: the touches left are simply suppressed too.
+        if (result.noUsableChannel && plan && !care && !(react && st.phase === 'winback')) {
           // Nobody can be reached automatically: hand the client to staff now, skip the rest.
           const staffStage = plan.stages.find((s) => s.channel === 'staff') ?? {
             ...stage,
@@ -346,6 +368,34 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     return;
   }
 
+  /**
+   * A "not now" (issue 11 §3): the rest of the rebooking stages stop; one touch goes out on the
+   * date the reply named (or at interval + 30 days), and the reactivation and win-back touches
+   * that would land before it or within the clinic's longest cap window after it are dropped.
+   */
+  function snooze(p: SequencePlan, s: SnoozeSignal) {
+    note(stageLabel, 'snoozed', s.reason);
+    const spacing = p.reactivation?.spacingMs ?? 30 * 86_400_000;
+    const remaining = st.phase === 'winback' ? (st.winback ?? []) : (p.reactivation?.stages ?? []);
+    // Never within a cap window of the last reactivation or win-back touch of this cycle.
+    const scheduled = new Set([SNOOZE_TOUCH_KEY, ...(p.reactivation?.stages ?? []).map((x) => x.key)]);
+    let lastTouch: number | undefined;
+    for (let i = st.history.length - 1; i >= 0; i--) {
+      const h = st.history[i]!;
+      if (h.event === 'planned' || h.event === 'restarted') break;
+      if (h.event === 'sent' && scheduled.has(h.stage)) {
+        lastTouch = Date.parse(h.at);
+        break;
+      }
+    }
+    const at = snoozeTouchAt(p, spacing, Date.now(), s.until, lastTouch);
+    const channel = p.stages.some((x) => x.channel === 'sms') ? 'sms' : 'email';
+    st.winback = scheduleAfterSnooze(remaining, snoozeTouch(p, at, channel), spacing);
+    st.churnAt = churnInstant(st.winback, p.windowEndsAt);
+    st.phase = 'winback';
+    outcome = 'snoozed';
+  }
+
   async function finish(o: SequenceOutcome, at?: string): Promise<SequenceStatus> {
     outcome = o;
     outcomeStage = at;
@@ -388,6 +438,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       st.snoozed = undefined;
       st.reactivationDone = false;
       st.lastTouch = undefined;
+      st.winback = undefined;
+      st.churnAt = undefined;
       if (lifecycle) {
         if (st.watch) note(st.bookedAfter ?? stageLabel, 'attended');
         st.watch = undefined;
@@ -402,6 +454,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       if (!lifecycle) return finish('booked', st.lastTouch ?? 'before_first_touch');
       beginWatch(st.booking);
       st.booking = undefined;
+      // A "not now" before the booking is answered by the booking.
+      if (react) st.snoozed = undefined;
     }
     if (st.ended) return finish(st.ended.outcome, st.watch ? st.bookedAfter : st.lastTouch);
 
@@ -430,7 +484,10 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       continue;
     }
 
-    if (snoozeApplies()) {
+    if (react && snoozeApplies()) {
+      snooze(plan, st.snoozed!);
+      st.snoozed = undefined;
+    } else if (snoozeApplies()) {
       note(stageLabel, 'snoozed', st.snoozed!.reason);
       st.phase = 'reactivation';
       outcome = 'snoozed';
@@ -439,6 +496,17 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     if (st.phase === 'sequence') {
       const stage = plan.stages[st.stageIndex];
       if (!stage) {
+        if (react) {
+          // The non-responder touches still ahead (none sent late: a resumed sequence joins them).
+          st.winback = reactivationAhead(
+            st.winback ?? plan.reactivation?.stages ?? [],
+            Date.now(),
+            LATE_STAGE_TOLERANCE_MS,
+          );
+          st.churnAt ??= plan.reactivation?.churnAt ?? plan.windowEndsAt;
+          st.phase = 'winback';
+          continue;
+        }
         st.phase = 'grace';
         continue;
       }
@@ -446,6 +514,28 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       if (await waitUntil(stage.dueAt)) continue;
       if (await runStage(stage)) st.stageIndex++;
       continue;
+    }
+
+    if (react && st.phase === 'winback') {
+      const stage = st.winback?.[0];
+      if (stage) {
+        await publish(
+          outcome === 'snoozed' ? 'snoozed' : (st.history.at(-1)?.stage ?? stageLabel),
+          stage.dueAt,
+          stage.key,
+        );
+        if (await waitUntil(stage.dueAt)) continue;
+        if (await runStage(stage)) {
+          st.winback!.shift();
+          if (outcome === 'snoozed') outcome = 'running';
+        }
+        continue;
+      }
+      // Every touch is out: a booking until the last offer ends still counts for the touch before it.
+      const churnAt = st.churnAt ?? plan.windowEndsAt;
+      await publish(st.lastTouch ?? stageLabel, churnAt, WINDOW_CLOSE_STAGE);
+      if (await waitUntil(churnAt)) continue;
+      return finish('churned', st.lastTouch);
     }
 
     if (st.phase === 'reactivation') {

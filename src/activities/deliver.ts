@@ -141,8 +141,10 @@ export function createDelivery(deps: DeliveryDeps) {
     };
   }
 
-  async function incentiveFor(ref: SequenceRef, clinic: ClinicConfig, expiresAt: number) {
-    const key = `${ref.workflowId}|${ref.runKey}`;
+  async function incentiveFor(ref: SequenceRef, clinic: ClinicConfig, expiresAt: number, stage: PlannedStage) {
+    // One offer per sequence run, except a win-back touch's: a fresh one with its own expiry (issue 11 §3).
+    const key =
+      stage.purpose === 'winback' ? `${ref.workflowId}|${ref.runKey}|${stage.key}` : `${ref.workflowId}|${ref.runKey}`;
     const [existing] = await db.select().from(incentives).where(eq(incentives.idempotencyKey, key));
     if (existing) return existing;
     const [appt] = await db
@@ -306,7 +308,7 @@ export function createDelivery(deps: DeliveryDeps) {
         // A care touch never carries an offer (config validation refuses one in its template).
         const incentive =
           category === 'marketing' && needsIncentive(stage.purpose, template.body)
-            ? await incentiveFor(ref, clinic, offerEnds)
+            ? await incentiveFor(ref, clinic, offerEnds, stage)
             : undefined;
         const values = stageTemplateValues(
           { ...clinic, emailHidesTreatment: emailHidesTreatment(clinic) },

@@ -61,10 +61,13 @@ export const OFFER_TOKENS = ['incentive', 'expiresOn'] as const;
 
 /**
  * Template lookup order for a stage: its own key first (per-family care wording, cancel vs
- * no-show recovery wording), then its purpose (every clinic's existing templates).
+ * no-show recovery wording, the snooze touch), then its purpose (every clinic's existing templates).
  */
 export function templateKeys(stage: Pick<StageDefinition, 'key' | 'purpose'>): string[] {
-  return stage.key === stage.purpose ? [stage.key] : [stage.key, stage.purpose];
+  const keys = stage.key === stage.purpose ? [stage.key] : [stage.key, stage.purpose];
+  // A clinic written before win-back touches existed has a reactivation template (the snooze
+  // touch needed one): its win-back touches use that wording rather than failing to send.
+  return stage.purpose === 'winback' ? [...keys, 'reactivation'] : keys;
 }
 
 /** The template of `stage` on `channel` from a clinic's templates (by key, then purpose). */

@@ -7,6 +7,7 @@ import { and, desc, eq, inArray, or } from 'drizzle-orm';
 import type { ClinicConfig } from '../config/schema.js';
 import { normalizePhone } from '../core/phone.js';
 import { classifyReply, helpText, type ReplyIntent } from '../core/reply-intent.js';
+import { snoozeUntil } from '../core/snooze-date.js';
 import type { Channel } from '../core/types.js';
 import type { Db } from '../db/client.js';
 import { clients, inboundMessages, messageEvents, messages, providerEvents, sequences } from '../db/schema.js';
@@ -234,7 +235,10 @@ export function createInbound(deps: InboundDeps) {
         return `${clinic.name}: you will not get more texts from us. Reply START to resubscribe.`;
       case 'snooze': {
         const running = await runningSequences(clientIds);
-        for (const s of running) await deps.signals?.snooze(s.workflowId, { reason: 'not_now_reply' });
+        // "Remind me next month": the touch goes out on the day the reply names (issue 11 §3).
+        const until = snoozeUntil(p.Body, at.getTime(), clinic);
+        for (const s of running)
+          await deps.signals?.snooze(s.workflowId, { reason: 'not_now_reply', ...(until ? { until } : {}) });
         if (!deps.signals && running.length)
           log.warn({ inboundId: inbound.id }, 'no Temporal client: snooze not signalled');
         return undefined;
