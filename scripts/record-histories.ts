@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { treatmentSlot } from '../test/helpers/clinic-time.js';
+import { demoDue, treatmentSlot } from '../test/helpers/clinic-time.js';
 import { booking, DAY_MS, type Engine, startEngine, treatment } from '../test/helpers/engine.js';
 import { historyToJson } from '../test/helpers/history-json.js';
 import { snoozeSignal } from '../workflows/definitions.js';
@@ -117,6 +117,44 @@ const scenarios: Scenario[] = [
       await e.sleepUntil(t0 + 82 * DAY_MS);
       await e.send(booking('rec-silent', 'rec-silent-next', t0 + 84 * DAY_MS));
       await runToEnd(e, wf, t0 + 122 * DAY_MS);
+      return wf;
+    },
+  },
+  {
+    // Issue 11 §3: no answer to anything: reactivation (day 120), win-back (days 180, 210), churned when its offer ends.
+    name: 'lifecycle-winback-churned',
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(treatment({ clientId: 'rec-winback', appointmentId: 'rec-winback-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-winback');
+      await runToEnd(e, wf, t0 + 242 * DAY_MS);
+      return wf;
+    },
+  },
+  {
+    // Issue 11 §3: "remind me in 2 weeks" on day 91 (a dated snooze: one touch on day 105), booked
+    // after the day-180 win-back, the booking becomes a visit of another type.
+    name: 'lifecycle-winback-dated-snooze-booked',
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(treatment({ clientId: 'rec-dated', appointmentId: 'rec-dated-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-dated');
+      await e.sleepUntil(t0 + 91 * DAY_MS);
+      await e.client.workflow
+        .getHandle(wf)
+        .signal(snoozeSignal, { reason: 'not_now_reply', until: iso(demoDue(t0, 105)) });
+      await e.sleepUntil(demoDue(t0, 182));
+      await e.send(booking('rec-dated', 'rec-dated-next', demoDue(t0, 190)));
+      await e.sleepUntil(demoDue(t0, 190) + 3_600_000);
+      await e.send(
+        treatment({
+          clientId: 'rec-dated',
+          appointmentId: 'rec-dated-next',
+          service: 'HydraFacial',
+          completedAt: iso(demoDue(t0, 190)),
+        }),
+      );
+      await runToEnd(e, wf, demoDue(t0, 192));
       return wf;
     },
   },

@@ -37,6 +37,8 @@ it('has recorded histories of complete sequences to replay', () => {
     'lifecycle-cancelled-recovered-churned.json',
     'lifecycle-inferred-no-show-churned.json',
     'lifecycle-prebooked-care-attended.json',
+    'lifecycle-winback-churned.json',
+    'lifecycle-winback-dated-snooze-booked.json',
   ]);
   for (const { history } of histories) {
     expect(history.events!.length).toBeGreaterThan(30);
@@ -44,7 +46,7 @@ it('has recorded histories of complete sequences to replay', () => {
   }
 });
 
-it('the histories from before issue 11 take the old path, the new ones the patched lifecycle path', () => {
+it('the histories from before issue 11 take the old path, the new ones the patched lifecycle (and win-back) paths', () => {
   const patches = (file: string): string[] => {
     const raw = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
       events: {
@@ -64,6 +66,9 @@ it('the histories from before issue 11 take the old path, the new ones the patch
   };
   for (const f of files)
     expect([f, patches(f).includes('post-treatment-lifecycle')]).toEqual([f, f.startsWith('lifecycle-')]);
+  // Issue 11 §3: only the histories recorded since reactivation and win-back took that path.
+  for (const f of files)
+    expect([f, patches(f).includes('reactivation-winback')]).toEqual([f, f.startsWith('lifecycle-winback-')]);
 });
 
 it('replays every recorded history against the current workflow code without a determinism error', async () => {
