@@ -8,7 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unmappedServices } from '../../src/db/schema.js';
 import { searchAttributes, statusQuery } from '../../workflows/definitions.js';
-import { demoDayEnd, demoDue, treatmentSlot } from '../helpers/clinic-time.js';
+import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import {
   CLINIC_ID,
   DAY_MS,
@@ -221,9 +221,16 @@ describe('a Botox treatment', () => {
     expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeGreaterThanOrEqual(0);
     expect(tasks[0]!.dueAt!.getTime() - due.staff).toBeLessThan(MINUTE_MS);
 
-    const windowEnds = demoDayEnd(t0, 120);
+    // After the staff stage the non-responder touches follow (issue 11 §3): the reactivation touch
+    // on the window's last day first; test/workflow/reactivation.test.ts follows them to churned.
+    const reactivationAt = demoDue(t0, 120);
     const st = await status(wf);
-    expect(st).toMatchObject({ stage: 'staff_escalation', nextActionAt: iso(windowEnds), outcome: 'running' });
+    expect(st).toMatchObject({
+      stage: 'staff_escalation',
+      nextStage: 'reactivation',
+      nextActionAt: iso(reactivationAt),
+      outcome: 'running',
+    });
     expect(st.history.map((h) => [h.stage, h.event, h.detail])).toEqual([
       ['enrolled', 'planned', undefined],
       ['care_checkin', 'sent', 'sms'],
@@ -235,26 +242,10 @@ describe('a Botox treatment', () => {
     ]);
     expect(await rowOf(wf)).toMatchObject({
       stage: 'staff_escalation',
-      nextActionAt: new Date(windowEnds),
+      nextStage: 'reactivation',
+      nextActionAt: new Date(reactivationAt),
       outcome: 'running',
       running: true,
-    });
-
-    // No booking by the end of the rebooking window (day 120, 23:59 local): churned, not a minute early.
-    await e.sleepUntil(windowEnds - MINUTE_MS);
-    await expect(e.result(wf)).rejects.toThrow('still running');
-    await e.sleepUntil(windowEnds + MINUTE_MS);
-    const result = await e.result(wf);
-    expect(result).toMatchObject({
-      outcome: 'churned',
-      outcomeStage: 'staff_escalation',
-      anchorAppointmentId: 'full-1-appt',
-    });
-    expect(await rowOf(wf)).toMatchObject({
-      outcome: 'churned',
-      outcomeStage: 'staff_escalation',
-      running: false,
-      nextActionAt: null,
     });
     expect(await ledger(wf)).toHaveLength(6);
   });
@@ -365,7 +356,7 @@ describe('late and refused enrollments', () => {
     expect(await next()).toEqual({ live: afterCheckin, row: afterCheckin });
 
     await e.sleepUntil(demoDue(t0, 100) + MINUTE_MS);
-    const closing = ['staff_escalation', 'window_close', iso(demoDayEnd(t0, 120))];
+    const closing = ['staff_escalation', 'reactivation', iso(demoDue(t0, 120))];
     expect(await next()).toEqual({ live: closing, row: closing });
   });
 

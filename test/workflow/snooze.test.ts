@@ -1,6 +1,7 @@
 /**
- * "Not now": a snooze stops the sequence and leaves exactly one reactivation touch at
- * interval + 30 days (day 120 for Botox), which a booking in between cancels too.
+ * "Not now": a snooze stops the sequence and leaves exactly one touch at interval + 30 days (day
+ * 120 for Botox) when the reply names no date, which a booking in between cancels too. Dated
+ * snoozes and the win-back touches after it: test/workflow/reactivation.test.ts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snoozeSignal, statusQuery } from '../../workflows/definitions.js';
@@ -52,12 +53,13 @@ async function snoozedOnDay91(clientId: string) {
   return { t0, wf };
 }
 
-it('a snooze on day 91 leaves exactly one reactivation touch on day 120 and nothing else', async () => {
+it('a snooze on day 91 leaves exactly one touch on day 120 and nothing else before it', async () => {
   const { t0, wf } = await snoozedOnDay91('snooze');
   const reactivationAt = demoDue(t0, 120);
   expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({
     stage: 'snoozed',
     outcome: 'snoozed',
+    nextStage: 'snooze_reactivation',
     nextActionAt: iso(reactivationAt),
   });
   expect(await rowOf(wf)).toMatchObject({
@@ -74,34 +76,32 @@ it('a snooze on day 91 leaves exactly one reactivation touch on day 120 and noth
 
   await e.sleepUntil(reactivationAt + MINUTE_MS);
   const msgs = await ledger(wf);
+  // The snooze touch (its own wording) takes the place of the day-120 reactivation touch (issue 11 §3).
   expect(ledgerShape(msgs)).toEqual([
     ['reminder', 'email', demoDue(t0, 80)],
     ['incentive', 'sms', demoDue(t0, 90)],
-    ['reactivation', 'sms', reactivationAt],
+    ['snooze_reactivation', 'sms', reactivationAt],
   ]);
-  expect(msgs[2]).toMatchObject({ recipient: '+12125550166', idempotencyKey: `${wf}|snooze-appt|reactivation` });
+  expect(msgs[2]).toMatchObject({
+    recipient: '+12125550166',
+    idempotencyKey: `${wf}|snooze-appt|snooze_reactivation`,
+  });
   expect(msgs[2]!.body).toContain('https://book.example.com/glow-aesthetics');
+  expect(msgs[2]!.body).toContain('you asked us to check back');
 
-  // Then a 30-day grace for a booking, and the sequence ends as churned, with no further touch.
-  const graceEnd = reactivationAt + 30 * DAY_MS;
-  await e.sleepUntil(graceEnd - MINUTE_MS);
-  await expect(e.result(wf)).rejects.toThrow('still running');
-  await e.sleepUntil(graceEnd + MINUTE_MS);
-  const result = await e.result(wf);
-  expect(result).toMatchObject({ outcome: 'churned', outcomeStage: 'reactivation' });
-  expect(result.history.map((h) => `${h.stage}:${h.event}`)).toEqual([
+  // Then the win-back touches, 60 and 90 days past the window (test/workflow/reactivation.test.ts).
+  const st = await e.client.workflow.getHandle(wf).query(statusQuery);
+  expect(st).toMatchObject({ outcome: 'running', nextStage: 'winback_1', nextActionAt: iso(demoDue(t0, 180)) });
+  expect(st.history.map((h) => `${h.stage}:${h.event}`)).toEqual([
     'enrolled:planned',
     'care_checkin:sent',
     'care_results:sent',
     'reminder:sent',
     'incentive:sent',
     'incentive:snoozed',
-    'reactivation:sent',
-    'reactivation:ended',
+    'snooze_reactivation:sent',
   ]);
-  expect(await ledger(wf)).toHaveLength(3);
   expect(await tasksOf(wf)).toEqual([]);
-  expect(await rowOf(wf)).toMatchObject({ outcome: 'churned', outcomeStage: 'reactivation', running: false });
 });
 
 it('a booking on day 100 after a snooze cancels the reactivation touch', async () => {
