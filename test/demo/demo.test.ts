@@ -72,15 +72,19 @@ describe('rebook demo', () => {
     expect(story.row('Dana R.', 'Botox')).toMatch(/\s5\s+0\s+running; next: reminder, day \d+/);
   });
 
-  it('replies "not now" after the day-90 SMS: snoozed, one reactivation SMS on day 120', () => {
+  it('replies "not now" after the day-90 SMS: snoozed, one snooze touch by SMS on day 120', () => {
     const maya = story.of('Maya O.');
     const reply = maya.find((e) => e.line.includes('reply') && e.line.includes('→ snooze'));
     expect(reply?.day).toBe(90);
-    expect(maya.find((e) => e.line.includes('Botox sequence snoozed; next: reactivation, day 120'))?.day).toBe(90);
-    expect(maya.filter((e) => / SMS +reactivation → /.test(e.line)).map((e) => e.day)).toEqual([120]);
+    // "Maybe in the spring" said in April names no date ahead: the touch goes out at interval + 30 days.
+    expect(maya.find((e) => e.line.includes('Botox sequence snoozed; next: snooze_reactivation, day 120'))?.day).toBe(
+      90,
+    );
+    expect(maya.filter((e) => / SMS +snooze_reactivation → /.test(e.line)).map((e) => e.day)).toEqual([120]);
     // Nothing between the snooze and the reactivation touch.
     expect(maya.filter((e) => e.day > 90 && e.day < 120)).toEqual([]);
-    expect(story.row('Maya O.', 'Botox')).toContain('snoozed; next: rebooking window closes');
+    // Then the win-back touches (issue 11 §3), past the demo's 130 days.
+    expect(story.row('Maya O.', 'Botox')).toContain('running; next: winback_1, day 180');
   });
 
   it('replies STOP after the day-90 SMS: SMS opted out, no SMS after it, email and staff go on', () => {
@@ -93,7 +97,7 @@ describe('rebook demo', () => {
     expect(sam.find((e) => / email +results_checkin → /.test(e.line))?.day).toBe(95);
   });
 
-  it('never answers: every touch, then a staff task on day 100, then churned when the window closes', () => {
+  it('never answers: every touch, a staff task on day 100, the reactivation SMS on day 120, win-back next', () => {
     const noor = story.of('Noor H.');
     const touches = noor.filter((e) => / (email|SMS) +\w+ → /.test(e.line) && !e.line.includes('staff email'));
     expect(touches.map((e) => [e.day, /(email|SMS) +(\w+)/.exec(e.line)!.slice(1).join(' ')])).toEqual([
@@ -102,11 +106,12 @@ describe('rebook demo', () => {
       [80, 'email reminder'],
       [90, 'SMS incentive'],
       [95, 'email results_checkin'],
+      [120, 'SMS reactivation'],
     ]);
     const task = noor.find((e) => e.line.includes('staff task'));
     expect(task?.day).toBe(100);
     expect(task?.line).toContain('no_response after care_checkin, care_results, reminder, incentive, results_checkin');
-    expect(story.row('Noor H.', 'Botox')).toMatch(/\s5\s+1\s+churned after staff_escalation$/);
+    expect(story.row('Noor H.', 'Botox')).toMatch(/\s6\s+1\s+running; next: winback_1, day 180/);
   });
 
   it('Botox + lip filler on one day: two sequences, both stopped by one booking, both ended by its visit', () => {
