@@ -317,9 +317,12 @@ describe('on the real providers (nock at the HTTP layer)', () => {
     await e.sleepUntil(demoDue(t0, 90) + MINUTE);
     expect((await reply(a.phone, 'Not right now, maybe in a few weeks', 'SMreply1')).statusCode).toBe(200);
     await e.sleep('1m');
+    // "In a few weeks" on day 90 names a date (issue 11 §3): three weeks on, day 111 at the send time.
     expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({
       outcome: 'snoozed',
       stage: 'snoozed',
+      nextStage: 'snooze_reactivation',
+      nextActionAt: new Date(demoDue(t0, 111)).toISOString(),
     });
 
     const b = client('reply-2', '+12125550174', 'bea.oyelaran@example.com', 'Bea', 'Oyelaran');
