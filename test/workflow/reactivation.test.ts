@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.js';
 import { createInbound } from '../../src/messaging/inbound.js';
 import { createOutboxProvider } from '../../src/messaging/outbox/index.js';
 import { createSequenceSignals } from '../../src/temporal/sequence-signals.js';
-import { statusQuery } from '../../workflows/definitions.js';
+import { snoozeSignal, statusQuery } from '../../workflows/definitions.js';
 import { demoDayEnd, demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import {
   booking,
@@ -176,4 +176,23 @@ it('a booking after a win-back touch is attributed to it, and the touches after 
   expect(await rowOf(wf)).toMatchObject({ outcome: 'booked', outcomeStage: 'winback_1', running: true });
   await e.sleepUntil(demoDue(t0, 212));
   expect((await ledger(wf)).map((m) => m.stage).slice(-2)).toEqual(['reactivation', 'winback_1']);
+});
+
+it('a dated "not now" in reply to a win-back never lands within the cap window of that touch', async () => {
+  const { t0, wf } = await enrol('wb-late', '+12125550174');
+  await e.sleepUntil(demoDue(t0, 183));
+  const winback1 = (await ledger(wf)).find((m) => m.stage === 'winback_1')!;
+  // "In 2 weeks" would be day 197, 16 days after the win-back went out: held to 30 days after it.
+  await e.client.workflow.getHandle(wf).signal(snoozeSignal, { reason: 'not_now_reply', until: iso(demoDue(t0, 197)) });
+  await e.sleep('1m');
+  // A cap window (30 days) after the win-back went out (as the workflow recorded it, within a minute of the ledger's).
+  const st = await e.client.workflow.getHandle(wf).query(statusQuery);
+  expect(st).toMatchObject({ outcome: 'snoozed', nextStage: 'snooze_reactivation' });
+  const touchAt = Date.parse(st.nextActionAt!);
+  expect(touchAt - (winback1.sentAt!.getTime() + 30 * DAY_MS)).toBeGreaterThanOrEqual(0);
+  expect(touchAt - (winback1.sentAt!.getTime() + 30 * DAY_MS)).toBeLessThan(MINUTE_MS);
+  // The day-210 win-back falls within the cap window of the snooze touch: dropped.
+  await e.sleepUntil(touchAt + 2 * DAY_MS);
+  const msgs = (await ledger(wf)).map((m) => m.stage);
+  expect(msgs.slice(-3)).toEqual(['reactivation', 'winback_1', 'snooze_reactivation']);
 });
