@@ -327,6 +327,7 @@ export function createDelivery(deps: DeliveryDeps) {
               : {}),
             offerExpiresAtMs: offerEnds,
             ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+            ...(stage.series ? { series: stage.series } : {}),
           },
         );
         const content = renderStageContent(template, values);

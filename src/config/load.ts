@@ -14,7 +14,7 @@ import { basename, join, relative } from 'node:path';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ClassificationRules } from '../core/classify.js';
-import type { TreatmentTypeDefinition } from '../core/types.js';
+import { REBOOK_GRACE_DAYS, type TreatmentTypeDefinition } from '../core/types.js';
 import { RebookError } from '../errors.js';
 import { isPlainObject, mergeLayers } from './merge.js';
 import { careTemplateErrors, messagingErrors, messagingWarnings } from './messaging.js';
@@ -457,6 +457,17 @@ function typesOf(catalog: Catalog, clinic: ClinicConfig): Map<string, TreatmentT
       stages: t.stages,
       synonyms: [...t.synonyms, ...(clinic.services.synonyms[key] ?? [])],
       ...(t.reactivation ? { reactivation: t.reactivation } : {}),
+      ...(t.series
+        ? {
+            series: {
+              sessions: t.series.sessions,
+              intervalDays: t.series.intervalDays,
+              // A session still counts toward the course while it is within the rebooking window.
+              windowDays: t.series.windowDays ?? t.series.intervalDays + REBOOK_GRACE_DAYS,
+              stages: t.series.stages,
+            },
+          }
+        : {}),
     });
   }
   return out;

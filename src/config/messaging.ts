@@ -260,7 +260,8 @@ export function careTemplateErrors(
   types: Map<string, TreatmentTypeDefinition>,
 ): MessagingCheck[] {
   const careKeys = new Set(['care']);
-  for (const t of types.values()) for (const s of t.stages) if (isCareTouch(s)) careKeys.add(s.key);
+  for (const t of types.values())
+    for (const s of [...t.stages, ...(t.series?.stages ?? [])]) if (isCareTouch(s)) careKeys.add(s.key);
   const out: MessagingCheck[] = [];
   for (const [key, byChannel] of Object.entries(c.templates)) {
     if (!careKeys.has(key)) continue;

@@ -28,6 +28,41 @@ export const reactivationStageSchema = z.strictObject({
   offerDays: z.number().int().min(1).max(365).optional(),
 });
 
+/** Errors for stage keys used twice in one list (idempotency keys and templates go by stage key). */
+function duplicateStageKeys(stages: { key: string }[], ctx: z.RefinementCtx, path: (string | number)[]) {
+  const keys = new Set<string>();
+  stages.forEach((s, i) => {
+    if (keys.has(s.key))
+      ctx.addIssue({ code: 'custom', path: [...path, i, 'key'], message: `duplicate stage key "${s.key}"` });
+    keys.add(s.key);
+  });
+}
+
+/**
+ * A course of sessions (issue 11): between sessions these stages remind for the next one; after
+ * the last, the type's own stages and interval are the maintenance cadence. See core/series.ts.
+ */
+export const seriesSchema = z
+  .strictObject({
+    sessions: z.number().int().min(2).max(50),
+    intervalDays: z.number().int().min(1).max(3650),
+    /** A session more than this many days after the previous starts a new course; default interval + 30. */
+    windowDays: z.number().int().min(1).max(3650).optional(),
+    stages: z.array(stageSchema).min(1),
+  })
+  .superRefine((s, ctx) => {
+    duplicateStageKeys(s.stages, ctx, ['stages']);
+    // A reminder for the next session of a course the client already committed to: no discount.
+    s.stages.forEach((st, i) => {
+      if (st.purpose === 'incentive')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stages', i, 'purpose'],
+          message: 'series stages carry no offer: use reminder, checkin, care or escalation',
+        });
+    });
+  });
+
 export const treatmentTypeSchema = z
   .strictObject({
     label: z.string().min(1),
@@ -36,15 +71,12 @@ export const treatmentTypeSchema = z
     synonyms: z.array(z.string().min(1)).default([]),
     /** Non-responder touches after the staff stage; absent: the core's default; `[]`: none. */
     reactivation: z.array(reactivationStageSchema).optional(),
+    series: seriesSchema.optional(),
   })
   .superRefine((t, ctx) => {
     // Stage days out of order are only a warning (the planner runs stages in day order); see load.ts.
-    const keys = new Set<string>();
-    t.stages.forEach((s, i) => {
-      if (keys.has(s.key))
-        ctx.addIssue({ code: 'custom', path: ['stages', i, 'key'], message: `duplicate stage key "${s.key}"` });
-      keys.add(s.key);
-    });
+    duplicateStageKeys(t.stages, ctx, ['stages']);
+    const keys = new Set(t.stages.map((s) => s.key));
     (t.reactivation ?? []).forEach((s, i) => {
       if (keys.has(s.key))
         ctx.addIssue({ code: 'custom', path: ['reactivation', i, 'key'], message: `duplicate stage key "${s.key}"` });

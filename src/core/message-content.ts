@@ -3,7 +3,7 @@
  * and the preview renders ahead of time, from the same clinic settings. Pure.
  */
 import { renderTemplate, type TemplateToken } from './templates.js';
-import type { Channel } from './types.js';
+import type { Channel, SeriesPosition } from './types.js';
 import { toLocal } from './zoned-time.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -35,6 +35,8 @@ export interface StageContentInput {
   /** When the sequence's offer expires (used for {{expiresOn}} when there is no incentive). */
   offerExpiresAtMs: number;
   unsubscribeUrl?: string;
+  /** A series' between-session stage: the session it reminds for (empty tokens otherwise). */
+  series?: SeriesPosition;
 }
 
 /** Values of every template token for one message. */
@@ -54,6 +56,8 @@ export function stageTemplateValues(clinic: ContentClinic, m: StageContentInput)
     expiresOn: shortLocalDate(m.incentive ? m.incentive.expiresAtMs : m.offerExpiresAtMs, clinic.timeZone),
     unsubscribeUrl: m.unsubscribeUrl ?? '',
     clinicAddress: clinic.address,
+    session: m.series ? String(m.series.session) : '',
+    sessions: m.series ? String(m.series.sessions) : '',
   };
 }
 

@@ -4,6 +4,7 @@
  * across daylight-saving changes.
  */
 
+import { type CompletedSession, stagesAfterSession } from './series.js';
 import {
   type PlannedStage,
   REACTIVATION_STAGE_KEY,
@@ -20,6 +21,11 @@ export interface PlanOptions {
   sendTime: string;
   /** Channel of the single reactivation touch after a "not now" reply. */
   reactivationChannel?: StageChannel;
+  /**
+   * For a series type: which session the treatment was (from the platform, else counted from our
+   * records). Chooses the between-session stages or the maintenance cadence (core/series.ts).
+   */
+  session?: CompletedSession;
 }
 
 /** Instant of `clock` on the local calendar day `days` after the instant `anchorMs`. */
@@ -31,20 +37,22 @@ export function localDayAt(anchorMs: number, days: number, clock: string, timeZo
 export function planSequence(type: TreatmentTypeDefinition, completedAt: string, opts: PlanOptions): SequencePlan {
   const anchorMs = Date.parse(completedAt);
   if (Number.isNaN(anchorMs)) throw new RangeError('completedAt is not a valid instant');
-  const ordered = [...type.stages].sort((a, b) => a.day - b.day);
+  const chosen = stagesAfterSession(type, opts.session);
+  const ordered = [...chosen.stages].sort((a, b) => a.day - b.day);
   const stages: PlannedStage[] = ordered.map((s) => {
     // Never due before the treatment itself, even for a day-0 stage booked late in the day.
     const due = Math.max(localDayAt(anchorMs, s.day, opts.sendTime, opts.timeZone), anchorMs);
-    return { ...s, dueAt: new Date(due).toISOString() };
+    return { ...s, dueAt: new Date(due).toISOString(), ...(chosen.next ? { series: chosen.next } : {}) };
   });
-  const graceDay = type.intervalDays + REBOOK_GRACE_DAYS;
+  const graceDay = chosen.intervalDays + REBOOK_GRACE_DAYS;
   return {
     treatmentType: type.key,
-    intervalDays: type.intervalDays,
+    intervalDays: chosen.intervalDays,
     anchorAt: new Date(anchorMs).toISOString(),
     stages,
     windowEndsAt: new Date(localDayAt(anchorMs, graceDay, '23:59', opts.timeZone)).toISOString(),
     reactivationAt: new Date(localDayAt(anchorMs, graceDay, opts.sendTime, opts.timeZone)).toISOString(),
+    ...(chosen.position && chosen.phase !== 'single' ? { series: { phase: chosen.phase, ...chosen.position } } : {}),
   };
 }
 

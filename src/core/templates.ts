@@ -10,6 +10,9 @@ export const TEMPLATE_TOKENS = [
   'expiresOn',
   'unsubscribeUrl',
   'clinicAddress',
+  // A series' between-session stages: the session reminded for, and the course's length ("session 3 of 6").
+  'session',
+  'sessions',
 ] as const;
 export type TemplateToken = (typeof TEMPLATE_TOKENS)[number];
 

@@ -26,6 +26,21 @@ export interface ReactivationStageDefinition {
   offerDays?: number;
 }
 
+/**
+ * A treatment given as a course of sessions (laser hair removal, Kybella, microneedling). Between
+ * sessions the sequence reminds for the next one with these stages (no offer); after the last
+ * session the type's own stages and interval apply (the maintenance cadence).
+ */
+export interface SeriesDefinition {
+  /** Sessions in a full course. */
+  sessions: number;
+  /** Days from one session to the next: the between-session stages' interval. */
+  intervalDays: number;
+  /** A session more than this many days after the previous one starts a new course. */
+  windowDays: number;
+  stages: StageDefinition[];
+}
+
 export interface TreatmentTypeDefinition {
   key: string;
   label: string;
@@ -35,11 +50,20 @@ export interface TreatmentTypeDefinition {
   synonyms: string[];
   /** Touches after the window for non-responders; absent: DEFAULT_REACTIVATION (src/core/reactivation.ts). */
   reactivation?: ReactivationStageDefinition[];
+  series?: SeriesDefinition;
+}
+
+/** Where a client is in a course: `session` is the session a stage is about, of `sessions`. */
+export interface SeriesPosition {
+  session: number;
+  sessions: number;
 }
 
 /** A stage with its due instant computed. */
 export interface PlannedStage extends StageDefinition {
   dueAt: string; // ISO instant
+  /** Set on a series' between-session stages: the session they remind for ("session 3 of 6"). */
+  series?: SeriesPosition;
   /** When this stage's own offer expires (win-back touches); absent: the sequence's (window end). */
   offerExpiresAt?: string;
 }
@@ -64,6 +88,11 @@ export interface SequencePlan {
   reactivationAt: string;
   /** Non-responder touches after the staff stage; absent in plans made before issue 11 §3. */
   reactivation?: ReactivationPlan;
+  /**
+   * A series type planned with a known session: `completed` is the anchor treatment's session;
+   * `phase` says whether the stages remind for the next session or are the maintenance cadence.
+   */
+  series?: { phase: 'series' | 'maintenance'; completed: number; sessions: number };
 }
 
 export const REACTIVATION_STAGE_KEY = 'reactivation';

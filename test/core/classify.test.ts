@@ -82,7 +82,7 @@ describe('real-world service names, demo clinic rules', () => {
     ['SkinPen Microneedling', 'microneedling'],
     ['RF Microneedling', 'microneedling'],
     ['IPL Photofacial', 'laser'],
-    ['Laser Hair Removal - Full Legs', 'laser'],
+    ['Laser Hair Removal - Full Legs', 'laser_hair_removal'], // a series of its own (issue 11)
     ['BBL Hero', 'laser'],
     ['Fraxel Dual', 'laser'],
     ['Halo Laser', 'laser'],
