@@ -464,6 +464,10 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
         clinicId: input.clinicId,
         treatmentType: input.treatmentType,
         completedAt: st.anchor!.completedAt,
+        // Treatment series: the activity finds which session this was. Input only (same command,
+        // replays unchanged, so no patch): an activity's arguments are not compared on replay.
+        clientId: input.clientId,
+        appointmentId: st.anchor!.appointmentId,
       });
       st.plan = plan;
       st.stageIndex = firstCurrentStageIndex(plan, Date.now());

@@ -2,7 +2,7 @@
  * Activities: the I/O around the pure core. Built from injected dependencies so tests and
  * processes wire them the same way; every failure leaves through `toActivityFailure`.
  */
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { createBookingChecker } from '../../connectors/registry.js';
 import { createConnectorRuntime } from '../../connectors/shared.js';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
@@ -11,6 +11,8 @@ import { holdoutSuppresses } from '../core/holdout.js';
 import { messageCategory } from '../core/message-category.js';
 import { planSequence } from '../core/plan.js';
 import { capSpacingMs, DEFAULT_REACTIVATION, planReactivation } from '../core/reactivation.js';
+import { type CompletedSession, completedSession } from '../core/series.js';
+import type { SeriesDefinition } from '../core/types.js';
 import { appointments, clients, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
@@ -52,15 +54,60 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
     return client;
   }
 
+  /**
+   * Which session of a series the anchor treatment was: the platform's number where the connector
+   * read one (stored on the appointment), else counted from the client's completed appointments
+   * of the type up to the anchor (core/series.ts decides).
+   */
+  async function sessionOf(
+    treatmentType: string,
+    series: SeriesDefinition,
+    q: { clinicId: string; clientId: string; appointmentId: string; completedAt: string },
+  ): Promise<CompletedSession> {
+    const client = await loadClient(q);
+    const anchorMs = Date.parse(q.completedAt);
+    const rows = await db
+      .select({
+        externalId: appointments.externalId,
+        startAt: appointments.startAt,
+        session: appointments.seriesSession,
+        sessions: appointments.seriesSessions,
+      })
+      .from(appointments)
+      .where(
+        and(
+          eq(appointments.clinicId, q.clinicId),
+          eq(appointments.clientExternalId, client.externalId),
+          eq(appointments.treatmentType, treatmentType),
+          eq(appointments.status, 'completed'),
+          lte(appointments.startAt, new Date(anchorMs)),
+        ),
+      );
+    const anchor = rows.find((r) => r.externalId === q.appointmentId);
+    const earlier = rows
+      .filter((r) => r.externalId !== q.appointmentId && r.startAt)
+      .map((r) => ({ atMs: r.startAt!.getTime(), session: r.session, sessions: r.sessions }));
+    return completedSession(
+      earlier,
+      anchorMs,
+      series,
+      anchor ? { session: anchor.session, sessions: anchor.sessions } : undefined,
+    );
+  }
+
   return guarded<SequenceActivities>({
-    async planSequence({ clinicId, treatmentType, completedAt }) {
+    async planSequence({ clinicId, treatmentType, completedAt, clientId, appointmentId }) {
       const cfg = config.current();
       const clinic = clinicOrThrow(cfg, clinicId);
       const type = treatmentTypesFor(cfg, clinic).get(treatmentType);
       if (!type)
         throw new RebookError('config_invalid', `treatment type "${treatmentType}" is not configured for the clinic`);
+      const session =
+        type.series && clientId && appointmentId
+          ? await sessionOf(type.key, type.series, { clinicId, clientId, appointmentId, completedAt })
+          : undefined;
       const opts = { timeZone: clinic.timeZone, sendTime: clinic.sendTime };
-      const plan = planSequence(type, completedAt, opts);
+      const plan = planSequence(type, completedAt, { ...opts, ...(session ? { session } : {}) });
       // The non-responder touches (issue 11 §3) travel with the plan: runs made before them ignore the field.
       const reactivation = planReactivation(plan, type.reactivation ?? DEFAULT_REACTIVATION, {
         ...opts,

@@ -17,7 +17,18 @@ export type DeliveryResult =
 
 export interface SequenceActivities {
   /** Plans the stages of a sequence from the clinic's config at the time of planning. */
-  planSequence(input: { clinicId: string; treatmentType: string; completedAt: string }): Promise<SequencePlan>;
+  planSequence(input: {
+    clinicId: string;
+    treatmentType: string;
+    completedAt: string;
+    /**
+     * The client and the anchor appointment: for a series type, which session the treatment was
+     * (the platform's number, else a count of completed appointments). Absent in activity tasks
+     * scheduled before series existed: the type's own stages then, as before.
+     */
+    clientId?: string;
+    appointmentId?: string;
+  }): Promise<SequencePlan>;
   /** Asks the clinic's booking platform whether the client already has an upcoming appointment. */
   checkBooking(input: {
     clinicId: string;

@@ -51,6 +51,49 @@ export function stagesAfterSession(type: TreatmentTypeDefinition, session?: Comp
   };
 }
 
+/** One completed treatment of the type, with the platform's session number when it gave one. */
+export interface SessionRecord {
+  atMs: number;
+  session?: number | null;
+  sessions?: number | null;
+}
+
+/**
+ * Which session the treatment completed at `anchorMs` was: the platform's number where it has
+ * one (on the anchor, or on an earlier session the count then continues from), else counted as
+ * `sessionFromHistory` does. The platform's course length (a package of 4) replaces the catalog's.
+ */
+export function completedSession(
+  records: readonly SessionRecord[],
+  anchorMs: number,
+  series: Pick<SeriesDefinition, 'sessions' | 'windowDays'>,
+  anchor?: Omit<SessionRecord, 'atMs'>,
+): CompletedSession {
+  const earlier = records.filter((r) => r.atMs < anchorMs).sort((a, b) => a.atMs - b.atMs);
+  let count = 0;
+  let sessions: number | undefined;
+  let prev: number | undefined;
+  for (const r of [...earlier, { ...anchor, atMs: anchorMs }]) {
+    const sameVisit = prev !== undefined && r.atMs - prev < DAY_MS;
+    if (r.session) {
+      count = r.session;
+      if (r.sessions) sessions = r.sessions;
+    } else if (sameVisit) continue;
+    else if (
+      prev === undefined ||
+      count >= (sessions ?? series.sessions) ||
+      r.atMs - prev <= series.windowDays * DAY_MS
+    )
+      count++;
+    else {
+      count = 1;
+      sessions = undefined;
+    }
+    prev = r.atMs;
+  }
+  return { completed: count, ...(sessions ? { sessions } : {}) };
+}
+
 /**
  * The session number of the treatment completed at `anchorMs`, counted from the instants of the
  * client's completed treatments of the type (any order; the anchor may or may not be among them;
@@ -64,14 +107,9 @@ export function sessionFromHistory(
   anchorMs: number,
   series: Pick<SeriesDefinition, 'sessions' | 'windowDays'>,
 ): number {
-  const times = [...completedAtMs.filter((t) => t < anchorMs), anchorMs].sort((a, b) => a - b);
-  let count = 0;
-  let prev: number | undefined;
-  for (const t of times) {
-    if (prev !== undefined && t - prev < DAY_MS) continue;
-    if (prev === undefined || count >= series.sessions || t - prev <= series.windowDays * DAY_MS) count++;
-    else count = 1;
-    prev = t;
-  }
-  return count;
+  return completedSession(
+    completedAtMs.map((atMs) => ({ atMs })),
+    anchorMs,
+    series,
+  ).completed;
 }

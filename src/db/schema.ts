@@ -49,6 +49,9 @@ export const appointments = pgTable(
     updatedAt: tz('updated_at').notNull().defaultNow(),
     /** 0002: event time of the last vendor update applied. */
     sourceUpdatedAt: tz('source_updated_at'),
+    /** 0020: the series session this completed appointment was, and of how many, when the platform says. */
+    seriesSession: integer('series_session'),
+    seriesSessions: integer('series_sessions'),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.externalId] })],
 );

@@ -15,6 +15,9 @@ export type AppointmentFacts = {
   treatmentType?: string | null;
   priceCents?: number | null;
   sourceUpdatedAt?: Date;
+  /** A series session as the platform counts it (completed treatments only). */
+  seriesSession?: number | null;
+  seriesSessions?: number | null;
 };
 
 /** The statement recording what we know of an appointment (returns the row when it changed it). */

@@ -77,6 +77,7 @@ export async function applyTreatment(
     serviceName: e.service.name,
     treatmentType: cls.matched ? cls.treatmentType : null,
     priceCents: e.price != null ? Math.round(e.price * 100) : null,
+    ...(e.series ? { seriesSession: e.series.session, seriesSessions: e.series.sessions ?? null } : {}),
   };
   // Not enrolled: the appointment is recorded on its own. (Enrolled: with the sequence row, below.)
   const notEnrolled = async (

@@ -32,6 +32,21 @@ export const treatmentCompletedSchema = z.strictObject({
   completedAt: instant,
   price: z.number().nonnegative().max(1_000_000).nullish(),
   provider: z.string().trim().max(200).nullish(),
+  /**
+   * For a treatment given as a course (issue 11): which session this was, and of how many, when
+   * the booking platform knows (a package, a contract, a pricing option's sessions remaining).
+   * Absent: the planner counts the client's completed treatments of the type.
+   */
+  series: z
+    .strictObject({
+      session: z.number().int().min(1).max(100),
+      sessions: z.number().int().min(1).max(100).optional(),
+    })
+    .refine((s) => s.sessions === undefined || s.session <= s.sessions, {
+      message: 'session cannot be after the last of sessions',
+      path: ['session'],
+    })
+    .nullish(),
 });
 
 export const appointmentBookedSchema = z.strictObject({

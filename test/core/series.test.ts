@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, treatmentTypesFor } from '../../src/config/load.js';
 import { stageTemplateValues } from '../../src/core/message-content.js';
 import { planSequence } from '../../src/core/plan.js';
-import { sessionFromHistory, stagesAfterSession } from '../../src/core/series.js';
+import { completedSession, sessionFromHistory, stagesAfterSession } from '../../src/core/series.js';
 import { renderTemplate } from '../../src/core/templates.js';
 import type { TreatmentTypeDefinition } from '../../src/core/types.js';
 
@@ -127,6 +127,32 @@ describe('sessionFromHistory', () => {
         },
       ),
     );
+  });
+});
+
+describe("completedSession: the platform's number first", () => {
+  const series = { sessions: 6, windowDays: 65 };
+  const t0 = Date.parse('2026-01-05T15:00:00Z');
+  const rec = (day: number, session?: number, sessions?: number) => ({ atMs: t0 + day * DAY, session, sessions });
+
+  it("takes the anchor's own number and course length over any count", () => {
+    expect(completedSession([rec(0), rec(35)], t0 + 70 * DAY, series, { session: 5, sessions: 8 })).toEqual({
+      completed: 5,
+      sessions: 8,
+    });
+  });
+
+  it('continues the count from an earlier session the platform numbered', () => {
+    // The platform said session 3 of 4 five weeks ago; the anchor (not numbered) is session 4 of 4.
+    expect(completedSession([rec(0, 3, 4)], t0 + 35 * DAY, series)).toEqual({ completed: 4, sessions: 4 });
+  });
+
+  it('counts without any platform number, with the catalog length', () => {
+    expect(completedSession([rec(0), rec(35)], t0 + 70 * DAY, series)).toEqual({ completed: 3 });
+  });
+
+  it("a new course after a long gap drops the old course's platform length", () => {
+    expect(completedSession([rec(0, 1, 4)], t0 + 100 * DAY, series)).toEqual({ completed: 1 });
   });
 });
 
