@@ -18,6 +18,8 @@ import {
 import {
   type ApiAppointment,
   type ApiClient,
+  type ApiClientService,
+  clientServicesResponse,
   clientsResponse,
   sessionTypesResponse,
   staffAppointmentsResponse,
@@ -34,6 +36,8 @@ export interface MindbodyClient {
   clientsByIds(ids: string[]): Promise<ApiClient[]>;
   clientsModifiedSince(since: string): Promise<ApiClient[]>;
   sessionTypes(): Promise<{ id: string; name: string }[]>;
+  /** The pricing options on a client's account (by the client's Mindbody `Id`) that pay for a session type. */
+  clientServices(clientId: string, sessionTypeId?: string | null): Promise<ApiClientService[]>;
 }
 
 export function mindbodyClient(ctx: ApiContext): MindbodyClient {
@@ -131,6 +135,12 @@ function build({ clinic, runtime, db }: ApiContext): MindbodyClient {
     },
     clientsModifiedSince(since) {
       return all('/client/clients', { 'request.lastModifiedDate': since }, clientsResponse, (r) => r.Clients);
+    },
+    // https://developers.mindbodyonline.com/PublicDocumentation/V6#get-client-services
+    clientServices(clientId, sessionTypeId) {
+      const params: Record<string, unknown> = { 'request.clientId': clientId };
+      if (sessionTypeId) params['request.sessionTypeIds'] = [sessionTypeId];
+      return all('/client/clientservices', params, clientServicesResponse, (r) => r.ClientServices);
     },
     // https://developers.mindbodyonline.com/PublicDocumentation/V6#get-session-types
     async sessionTypes() {

@@ -109,3 +109,12 @@ export const MINDBODY_POLL_MAX_CATCHUP_MS = 7 * 86_400_000;
 export const MINDBODY_BOOKING_HORIZON_MS = 400 * 86_400_000;
 /** The session-type catalog changes rarely; re-read at most this often. */
 export const MINDBODY_CATALOG_TTL_MS = 12 * 3_600_000;
+
+/**
+ * (unconfirmed) A pricing option ("client service") counts as a course of sessions when it was
+ * bought with at least this many: a single-visit option says nothing about a series. Its session
+ * number is `Count - Remaining` once the visit has been paid from it (Mindbody deducts a session
+ * when the visit is reconciled); a result below 1 means not yet deducted and is not used.
+ * https://developers.mindbodyonline.com/PublicDocumentation/V6#get-client-services
+ */
+export const MINDBODY_SERIES_MIN_COUNT = 2;

@@ -35,7 +35,7 @@ import {
   MINDBODY_POLL_OVERLAP_MS,
   MINDBODY_POLL_UPCOMING_MS,
 } from './constants.js';
-import { clientRecord, isCompleted, isLiveBooking, treatmentEvent } from './mapping.js';
+import { clientRecord, isCompleted, isLiveBooking, seriesFromPricingOption, treatmentEvent } from './mapping.js';
 import { type ApiAppointment, type ApiClient, apiAppointmentSchema, apiClientSchema } from './schemas.js';
 import { mindbodyWebhook } from './webhook.js';
 
@@ -114,6 +114,19 @@ async function uniqueIdFor(
 
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+/**
+ * Which session of a course a completed visit was, read from the pricing option (a package or a
+ * contract's sessions) that paid for it. One extra call, only for visits paid from one.
+ */
+async function seriesOf(
+  ctx: ApiContext,
+  a: ApiAppointment,
+): Promise<{ session: number; sessions: number } | undefined> {
+  if (!a.ClientServiceId) return undefined;
+  const options = await mindbodyClient(ctx).clientServices(a.ClientId, a.SessionTypeId);
+  return seriesFromPricingOption(options.find((o) => o.Id === a.ClientServiceId));
+}
+
 async function appointmentChanged(
   ctx: ApiContext,
   d: Record<string, unknown>,
@@ -132,7 +145,8 @@ async function appointmentChanged(
     if (isCompleted(a, tz, now)) {
       const c = await readClient(ctx, a.ClientId);
       if (!c) throw new RebookError('validation_failed', 'client not found on re-read');
-      return [treatmentEvent(a, c, await serviceName(ctx, a.SessionTypeId), tz, occurredAt, now)];
+      const series = await seriesOf(ctx, a);
+      return [treatmentEvent(a, c, await serviceName(ctx, a.SessionTypeId), tz, occurredAt, now, series)];
     }
     if (!isLiveBooking(a.Status)) return [];
     return bookedIfFuture(
@@ -249,6 +263,7 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
           ctx.clinic.timeZone,
           undefined,
           ctx.runtime.now(),
+          await seriesOf(ctx, a),
         ),
       ];
     }

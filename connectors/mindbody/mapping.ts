@@ -2,8 +2,8 @@
 import type { CanonicalEvent } from '../../src/ingest/events.js';
 import { vendorInstant } from '../shared.js';
 import type { ClientRecord } from '../types.js';
-import { MINDBODY_NOT_BOOKED } from './constants.js';
-import type { ApiAppointment, ApiClient } from './schemas.js';
+import { MINDBODY_NOT_BOOKED, MINDBODY_SERIES_MIN_COUNT } from './constants.js';
+import type { ApiAppointment, ApiClient, ApiClientService } from './schemas.js';
 
 const blank = (s: string | null | undefined) => (s?.trim() ? s.trim() : null);
 const plausibleEmail = (s: string | null) => (s && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) ? s : null);
@@ -35,6 +35,18 @@ export function isLiveBooking(status: string | null | undefined): boolean {
   return !!status && !MINDBODY_NOT_BOOKED.has(status) && status !== 'Completed';
 }
 
+/**
+ * The session a visit was, from the pricing option that paid for it: `Count - Remaining` of
+ * `Count` (see MINDBODY_SERIES_MIN_COUNT). Undefined when the option is no course or says nothing.
+ */
+export function seriesFromPricingOption(
+  cs: Pick<ApiClientService, 'Count' | 'Remaining'> | undefined,
+): { session: number; sessions: number } | undefined {
+  if (!cs || cs.Count == null || cs.Remaining == null || cs.Count < MINDBODY_SERIES_MIN_COUNT) return undefined;
+  const session = cs.Count - cs.Remaining;
+  return session >= 1 && session <= cs.Count ? { session, sessions: cs.Count } : undefined;
+}
+
 export function treatmentEvent(
   a: ApiAppointment,
   c: ApiClient,
@@ -42,6 +54,7 @@ export function treatmentEvent(
   timeZone: string,
   occurredAt: string | undefined,
   nowMs: number,
+  series?: { session: number; sessions: number },
 ): CanonicalEvent {
   const end = a.EndDateTime ? vendorInstant(a.EndDateTime, timeZone) : vendorInstant(a.StartDateTime, timeZone);
   // Marked complete before its scheduled end: the treatment happened by now, not in the future.
@@ -53,5 +66,6 @@ export function treatmentEvent(
     appointmentId: a.Id,
     service: { id: a.SessionTypeId ?? null, name: serviceName },
     completedAt,
+    ...(series ? { series } : {}),
   };
 }

@@ -69,6 +69,20 @@ export const apiAppointmentSchema = z.object({
   ClientId: vendorId,
   LocationId: vendorId.nullish(),
   StaffId: vendorId.nullish(),
+  /** The client's pricing option that paid for the visit (a package of sessions, a contract's), if any. */
+  ClientServiceId: vendorId.nullish(),
+});
+
+/**
+ * A pricing option on a client's account: `Count` sessions when bought, `Remaining` left.
+ * https://developers.mindbodyonline.com/PublicDocumentation/V6#get-client-services
+ */
+export const apiClientServiceSchema = z.object({
+  Id: vendorId,
+  Name: z.string().nullish(),
+  Count: z.number().int().nullish(),
+  Remaining: z.number().int().nullish(),
+  Current: z.boolean().nullish(),
 });
 
 export const apiClientSchema = z.object({
@@ -99,6 +113,10 @@ export const sessionTypesResponse = z.object({
   PaginationResponse: paginationSchema.optional(),
   SessionTypes: z.array(apiSessionTypeSchema),
 });
+export const clientServicesResponse = z.object({
+  PaginationResponse: paginationSchema,
+  ClientServices: z.array(apiClientServiceSchema),
+});
 export const userTokenResponse = z.object({ AccessToken: z.string().min(1) });
 
 export const subscriptionSchema = z.object({
@@ -113,3 +131,4 @@ export const subscriptionListResponse = z.object({ items: z.array(subscriptionSc
 
 export type ApiAppointment = z.infer<typeof apiAppointmentSchema>;
 export type ApiClient = z.infer<typeof apiClientSchema>;
+export type ApiClientService = z.infer<typeof apiClientServiceSchema>;
