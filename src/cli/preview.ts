@@ -24,6 +24,7 @@ export const PREVIEW_USAGE = `usage: rebook preview --clinic ID (--service NAME 
   --consent LIST       sms,email | sms | email | none (default: the channels given)
   --name NAME          client's first name in the rendered text (default Alex)
   --price DOLLARS      treatment price (incentive tier)
+  --session N[/M]      series types: the treatment was session N (of M, when not the catalog's)
   --time-zone ZONE     client's IANA time zone (send window)
   --json               print the JSON the API returns
   --config DIR         configuration directory (default $REBOOK_CONFIG_DIR)
@@ -55,6 +56,7 @@ function parsePreviewArgs(args: string[]) {
       consent: { type: 'string' },
       name: { type: 'string' },
       price: { type: 'string' },
+      session: { type: 'string' },
       'time-zone': { type: 'string' },
       json: { type: 'boolean', default: false },
       config: { type: 'string' },
@@ -83,6 +85,8 @@ export async function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONF
   }
   const price = values.price === undefined ? undefined : Number(values.price.replace(/^\$/, ''));
   if (price !== undefined && !(price >= 0)) return fail('--price must be an amount in dollars');
+  const sessionMatch = values.session === undefined ? undefined : /^(\d+)(?:\/(\d+))?$/.exec(values.session.trim());
+  if (values.session !== undefined && !sessionMatch) return fail('--session takes N or N/M, e.g. 2 or 2/6');
   const given = values.email !== undefined || values.phone !== undefined;
   const request = {
     ...(values.type ? { treatmentType: values.type } : {}),
@@ -100,6 +104,9 @@ export async function previewCommand(argv: string[], env: Pick<Env, 'REBOOK_CONF
       ...(values['time-zone'] ? { timeZone: values['time-zone'] } : {}),
     },
     ...(price !== undefined ? { price } : {}),
+    ...(sessionMatch
+      ? { session: Number(sessionMatch[1]), ...(sessionMatch[2] ? { sessions: Number(sessionMatch[2]) } : {}) }
+      : {}),
   };
   try {
     const parsed = previewRequestSchema.safeParse(request);

@@ -28,10 +28,16 @@ export function renderPreview(r: PreviewResult): string {
   lines.push(
     `Incentive   ${r.incentive.description} with code ${r.incentive.code} (placeholder), expires ${r.incentive.expiresAt.local}`,
   );
+  if (r.series)
+    lines.push(
+      r.series.phase === 'series'
+        ? `Series      session ${r.series.completed} of ${r.series.sessions} done: reminders for session ${r.series.completed + 1} of ${r.series.sessions}`
+        : `Series      course complete (session ${r.series.completed} of ${r.series.sessions}): maintenance cadence`,
+    );
   lines.push(`Window      rebooked on time until ${r.windowEndsAt.local}`);
   lines.push('');
   const row = (s: PreviewStage, key = s.key) => [
-    key,
+    s.series ? `${key} (session ${s.series.session} of ${s.series.sessions})` : key,
     s.day,
     s.due.local,
     s.at?.local ?? '—',

@@ -59,6 +59,20 @@ export const previewRequestSchema = z
       .max(1_000_000)
       .nullish()
       .describe('treatment price in dollars (chooses the incentive tier)'),
+    session: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('for a series type: which session the treatment was (2: the preview reminds for session 3)'),
+    sessions: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("the course's length when not the catalog's (a package of 4); needs `session`"),
   })
   .superRefine((b, ctx) => {
     if (!b.treatmentType === !b.service)
@@ -69,6 +83,8 @@ export const previewRequestSchema = z
       });
     if (!b.completedAt === !b.date)
       ctx.addIssue({ code: 'custom', path: ['completedAt'], message: 'give exactly one of completedAt or date' });
+    if (b.sessions !== undefined && (b.session === undefined || b.session > b.sessions))
+      ctx.addIssue({ code: 'custom', path: ['sessions'], message: 'give session too, at most sessions' });
   });
 
 export type PreviewRequest = z.infer<typeof previewRequestSchema>;
@@ -93,5 +109,8 @@ export function previewInput(req: PreviewRequest, clinicTimeZone: string): Previ
     completedAtMs,
     client: req.client ?? SAMPLE_CLIENT,
     priceCents: req.price != null ? Math.round(req.price * 100) : null,
+    ...(req.session
+      ? { session: { completed: req.session, ...(req.sessions ? { sessions: req.sessions } : {}) } }
+      : {}),
   };
 }

@@ -30,7 +30,7 @@ import { normalizePhone } from '../core/phone.js';
 import { planSequence, reactivationStage } from '../core/plan.js';
 import { nextOpening, WEEKDAY_NAMES } from '../core/send-window.js';
 import { type SegmentInfo, smsSegments } from '../core/sms-segments.js';
-import type { Channel, PlannedStage, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
+import type { Channel, PlannedStage, SeriesPosition, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
 import { toLocal } from '../core/zoned-time.js';
 import { RebookError } from '../errors.js';
 import type { PreviewClinic } from './clinic.js';
@@ -57,6 +57,11 @@ export interface PreviewInput {
     timeZone?: string | null;
   };
   priceCents?: number | null;
+  /**
+   * For a series type: which session the treatment was (2 → reminders for session 3), and the
+   * course's length when it is not the catalog's (a package of 4). Without it: the type's own stages.
+   */
+  session?: { completed: number; sessions?: number };
 }
 
 export type Unusable = 'no_address' | 'no_consent' | 'invalid_number';
@@ -106,6 +111,8 @@ export interface PreviewStage {
   /** Cap outcome, assuming no other sequence of the client: allowed, deferred or suppressed. */
   caps?: 'allowed' | 'deferred' | 'suppressed';
   content?: PreviewContent;
+  /** A series' between-session stage: the session it reminds for ("session 3 of 6"). */
+  series?: SeriesPosition;
 }
 
 export interface PreviewResult {
@@ -115,6 +122,8 @@ export interface PreviewResult {
   classification?: { service: string; by: 'service_id' | 'synonym' | 'type'; synonym?: string };
   completedAt: LocalTime;
   intervalDays: number;
+  /** A series type planned with a session: reminders for the next session, or the maintenance cadence. */
+  series?: { phase: 'series' | 'maintenance'; completed: number; sessions: number };
   clinicTimeZone: string;
   /** The zone the send window is applied in. */
   sendTimeZone: string;
@@ -197,6 +206,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
   const plan = planSequence(type, new Date(input.completedAtMs).toISOString(), {
     timeZone: clinicTz,
     sendTime: clinic.sendTime,
+    ...(input.session ? { session: input.session } : {}),
   });
   const windowEnds = Date.parse(plan.windowEndsAt);
   const unusableFor = {
@@ -220,6 +230,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     due: at(Date.parse(s.dueAt)),
     outcome: 'skipped',
     holds: [],
+    ...(s.series ? { series: s.series } : {}),
   });
 
   /** One client-facing stage from `startMs` on, until `expiresMs` (next stage due or window end). */
@@ -233,6 +244,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     const unusable = unusableFor[category];
     const capped = capsApply(category, clinic.capsIncludeCare);
     const preferred: Channel = s.channel === 'staff' ? 'email' : s.channel;
+    // Looked up as delivery does: the stage's own key first (series, care wording), then its purpose.
     const hasTemplate = (c: Channel) => !!stageTemplate(clinic.templates, s, c);
     const channel = stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
     if (!channel) {
@@ -302,6 +314,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         ...(category === 'marketing' && needsIncentive(s.purpose, template.body) ? { incentive } : {}),
         offerExpiresAtMs: windowEnds,
         ...(channel === 'email' && unsubscribeUrl ? { unsubscribeUrl } : {}),
+        ...(s.series ? { series: s.series } : {}),
       });
       const content: PreviewContent = renderStageContent(template, values);
       if (channel === 'sms') content.sms = smsSegments(content.body);
@@ -384,7 +397,9 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     label: type.label,
     ...(classification ? { classification } : {}),
     completedAt: localTime(input.completedAtMs, clinicTz),
-    intervalDays: type.intervalDays,
+    // A series' between-session interval, or the type's own (maintenance, or no series).
+    intervalDays: plan.intervalDays,
+    ...(plan.series ? { series: plan.series } : {}),
     clinicTimeZone: clinicTz,
     sendTimeZone: zone,
     channels: {
