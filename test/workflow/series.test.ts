@@ -4,7 +4,10 @@
  * completed session restarting the sequence through the treatment signal, its number counted from
  * the completed appointments in the database), then switches to the maintenance touch-up cadence.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { appointments } from '../../src/db/schema.js';
+import type { CanonicalEvent, TreatmentCompleted } from '../../src/ingest/events.js';
 import { statusQuery } from '../../workflows/definitions.js';
 import { demoDue, treatmentSlot } from '../helpers/clinic-time.js';
 import { DAY_MS, type Engine, iso, MINUTE_MS, perWorkflow, startEngine, treatment } from '../helpers/engine.js';
@@ -82,4 +85,39 @@ it('reminds for sessions 2…6, one cycle per completed session, then plans the 
     .filter((m) => m.stage === 'series_reminder')
     .map((m) => m.subject?.match(/session (\d) of 6/)?.[1]);
   expect(asked).toEqual(['2', '3', '4', '5', '6']);
+});
+
+it("takes the platform's session number over the count: a first-seen visit that was session 5 of a package of 6", async () => {
+  const t0 = await treatmentSlot(e);
+  const packaged = (n: number, at: number): CanonicalEvent => ({
+    ...(treatment({
+      clientId: 'pkg',
+      appointmentId: `pkg-${n}`,
+      service: SERVICE,
+      completedAt: iso(at),
+    }) as TreatmentCompleted),
+    series: { session: n, sessions: 6 },
+  });
+  await e.send(packaged(5, t0));
+  const wf = await e.workflowIdFor('pkg', 'laser_hair_removal');
+  await e.sleepUntil(demoDue(t0, 28) + MINUTE_MS);
+  expect((await ledger(wf)).map((m) => [m.stage, m.subject])).toEqual([
+    ['series_reminder', 'Avery, time to book session 6 of 6'],
+  ]);
+  // The stored appointment keeps the platform's figures (the count would have said session 1).
+  const [row] = await e.database.db
+    .select({ session: appointments.seriesSession, sessions: appointments.seriesSessions })
+    .from(appointments)
+    .where(eq(appointments.externalId, 'pkg-5'));
+  expect(row).toEqual({ session: 5, sessions: 6 });
+
+  const t1 = t0 + 30 * DAY_MS;
+  await e.sleepUntil(t1);
+  await e.send(packaged(6, t1));
+  await e.sleep('1m');
+  expect(await e.client.workflow.getHandle(wf).query(statusQuery)).toMatchObject({
+    anchorAppointmentId: 'pkg-6',
+    nextStage: 'reminder',
+    nextActionAt: iso(demoDue(t1, 180)),
+  });
 });
