@@ -7,11 +7,13 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, treatmentTypesFor } from '../../src/config/load.js';
+import { seriesSchema } from '../../src/config/schema.js';
 import { stageTemplateValues } from '../../src/core/message-content.js';
 import { planSequence } from '../../src/core/plan.js';
 import { completedSession, sessionFromHistory, stagesAfterSession } from '../../src/core/series.js';
 import { renderTemplate } from '../../src/core/templates.js';
 import type { TreatmentTypeDefinition } from '../../src/core/types.js';
+import { treatmentCompletedSchema } from '../../src/ingest/events.js';
 
 const configDir = fileURLToPath(new URL('../../config', import.meta.url));
 let catalog: Map<string, TreatmentTypeDefinition>;
@@ -203,5 +205,37 @@ describe('planSequence with a session', () => {
       'Book session 3 of 6',
     );
     expect(renderTemplate(text, stageTemplateValues(clinic, base))).toBe('Book session  of ');
+  });
+});
+
+describe('validation at the boundaries', () => {
+  it('the catalog refuses an offer between sessions, naming the stage', () => {
+    const r = seriesSchema.safeParse({
+      sessions: 3,
+      intervalDays: 42,
+      stages: [
+        { key: 'series_reminder', day: 35, channel: 'email', purpose: 'reminder' },
+        { key: 'series_offer', day: 40, channel: 'sms', purpose: 'incentive' },
+      ],
+    });
+    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['stages.1.purpose', 'series stages carry no offer: use reminder, checkin, care or escalation'],
+    ]);
+  });
+
+  it('treatment.completed refuses a session past the course, naming series.session', () => {
+    const event = {
+      type: 'treatment.completed',
+      client: { id: 'c1', firstName: 'Ana', consent: { sms: true, email: true } },
+      appointmentId: 'a1',
+      service: { name: 'Laser Hair Removal' },
+      completedAt: '2026-03-02T12:00:00-05:00',
+    };
+    expect(treatmentCompletedSchema.safeParse({ ...event, series: { session: 3, sessions: 6 } }).success).toBe(true);
+    expect(treatmentCompletedSchema.safeParse({ ...event, series: { session: 2 } }).success).toBe(true);
+    const bad = treatmentCompletedSchema.safeParse({ ...event, series: { session: 7, sessions: 6 } });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['series.session']);
+    const zero = treatmentCompletedSchema.safeParse({ ...event, series: { session: 0 } });
+    expect(zero.error?.issues.map((i) => i.path.join('.'))).toEqual(['series.session']);
   });
 });
