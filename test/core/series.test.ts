@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, treatmentTypesFor } from '../../src/config/load.js';
+import { careTemplateErrors } from '../../src/config/messaging.js';
 import { seriesSchema } from '../../src/config/schema.js';
 import { stageTemplateValues } from '../../src/core/message-content.js';
 import { planSequence } from '../../src/core/plan.js';
@@ -237,5 +238,21 @@ describe('validation at the boundaries', () => {
     expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['series.session']);
     const zero = treatmentCompletedSchema.safeParse({ ...event, series: { session: 0 } });
     expect(zero.error?.issues.map((i) => i.path.join('.'))).toEqual(['series.session']);
+  });
+
+  it("a care touch between sessions is a care template too: no offer in microneedling's series care wording", () => {
+    const types = new Map([['microneedling', type('microneedling')]]);
+    const only = new Map([
+      [
+        'microneedling',
+        { ...type('microneedling'), stages: type('microneedling').stages.filter((s) => s.purpose !== 'care') },
+      ],
+    ]);
+    const templates = { care_aftercare: { sms: { body: 'Hi {{firstName}}, {{incentive}}' } } };
+    expect(careTemplateErrors({ templates }, types).map((e) => e.path.join('.'))).toEqual([
+      'templates.care_aftercare.sms.body',
+    ]);
+    // Known as care only through the series' own stages (the type's own care touches removed): still refused.
+    expect(careTemplateErrors({ templates }, only)).toHaveLength(1);
   });
 });
