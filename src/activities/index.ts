@@ -167,7 +167,14 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
           workflowId: ref.workflowId,
           treatmentType: ref.treatmentType,
           reason: reason as StaffTaskReason,
-          details: { lastTreatmentAt: anchorAt, appointmentId: ref.runKey, touches, stage: stage.key },
+          details: {
+            lastTreatmentAt: anchorAt,
+            appointmentId: ref.runKey,
+            touches,
+            stage: stage.key,
+            // A series' staff call: the session the client has not booked ("session 3 of 6").
+            ...(stage.series ? { series: stage.series } : {}),
+          },
           dueAt: new Date(now),
           messageId: last?.id ?? null,
         },

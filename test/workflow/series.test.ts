@@ -44,7 +44,9 @@ it('reminds for sessions 2…6, one cycle per completed session, then plans the 
   expect(cycle1[0]!.subject).toBe('Avery, time to book session 2 of 6');
   expect(cycle1[1]!.body).toContain('session 2 of 6 of your laser hair removal is due');
   expect(cycle1.map((m) => m.body ?? '').join('\n')).not.toMatch(/code|% off|\$\d/i);
-  expect((await tasksOf(wf)).map((x) => x.reason)).toEqual(['no_response']);
+  expect((await tasksOf(wf)).map((x) => [x.reason, (x.details as { series?: unknown }).series])).toEqual([
+    ['no_response', { session: 2, sessions: 6 }],
+  ]);
 
   // Sessions 2…5 are completed four weeks and a day after the previous: each restarts the
   // sequence, whose reminder asks for the next session.
