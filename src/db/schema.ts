@@ -132,6 +132,8 @@ export const messages = pgTable('messages', {
   category: text('category', { enum: ['care', 'marketing'] })
     .notNull()
     .default('marketing'),
+  /** 0023: why the client got the offer this message carries (core/offers.ts reason code). */
+  offerReason: text('offer_reason'),
 });
 
 export const staffTasks = pgTable('staff_tasks', {
@@ -282,6 +284,8 @@ export const incentives = pgTable('incentives', {
   redeemedAt: tz('redeemed_at'),
   redeemedRef: text('redeemed_ref'),
   createdAt: tz('created_at').notNull().defaultNow(),
+  /** 0023: why the client got this offer (core/offers.ts reason code). */
+  reason: text('reason'),
 });
 
 // 0004_reports.sql
@@ -473,4 +477,32 @@ export const vendorCostBuckets = pgTable(
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.clinicId, t.platform] })],
+);
+
+// 0023_client_plans.sql
+
+/** One benefit of a plan, resolved to our treatment type (null: every treatment). */
+export interface PlanBenefit {
+  treatmentType: string | null;
+  percentOff?: number;
+  creditsLeft?: number;
+}
+
+/** A client's membership or package as last reported (client.membership events). */
+export const clientPlans = pgTable(
+  'client_plans',
+  {
+    clinicId: text('clinic_id').notNull(),
+    clientExternalId: text('client_external_id').notNull(),
+    planId: text('plan_id').notNull(),
+    kind: text('kind', { enum: ['membership', 'package'] }).notNull(),
+    name: text('name').notNull(),
+    status: text('status', { enum: ['active', 'paused', 'cancelled', 'expired'] }).notNull(),
+    renewsAt: tz('renews_at'),
+    endsAt: tz('ends_at'),
+    benefits: jsonb('benefits').$type<PlanBenefit[]>().notNull().default([]),
+    sourceUpdatedAt: tz('source_updated_at'),
+    updatedAt: tz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.clinicId, t.clientExternalId, t.planId] })],
 );

@@ -4,6 +4,7 @@ import { clinicOrThrow } from '../config/load.js';
 import { appointments, clientAliases, clients } from '../db/schema.js';
 import { applyPlatformContact, type PlatformContact, storedPhone } from '../messaging/channel-state.js';
 import { type AppliedBody, type ApplyContext, fresher } from './apply-context.js';
+import { movePlans } from './apply-plans.js';
 import { followKeptProfile } from './enroll.js';
 import type { ClientUpdated, TreatmentCompleted } from './events.js';
 
@@ -153,6 +154,7 @@ export async function applyMerge(
     .update(appointments)
     .set({ clientExternalId: kept })
     .where(and(eq(appointments.clinicId, clinicId), eq(appointments.clientExternalId, removed)));
+  await movePlans(ctx, clinicId, kept, removed);
   const [keptRow] = await db
     .select({ id: clients.id })
     .from(clients)

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import type { ConfigStore } from '../config/store.js';
 import type { Db } from '../db/client.js';
-import type { appointments, clients } from '../db/schema.js';
+import type { appointments, clientPlans, clients } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import type { EventResult } from './events.js';
 
@@ -25,6 +25,6 @@ export type AppliedBody = Applied extends infer R ? (R extends unknown ? Omit<R,
 
 /** An update older than the last one applied (by vendor event time) changes nothing. */
 export const fresher = (
-  col: typeof clients.sourceUpdatedAt | typeof appointments.sourceUpdatedAt,
+  col: typeof clients.sourceUpdatedAt | typeof appointments.sourceUpdatedAt | typeof clientPlans.sourceUpdatedAt,
   at: Date | undefined,
 ) => (at ? sql`(${col} is null or ${col} <= ${at.toISOString()}::timestamptz)` : sql`true`);

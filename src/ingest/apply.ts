@@ -2,6 +2,7 @@
 import { applyBooked, applyLapsed } from './apply-appointments.js';
 import { applyClientUpdate, applyMerge, canonicalClientId } from './apply-clients.js';
 import type { AppliedBody, ApplyContext } from './apply-context.js';
+import { applyMembership } from './apply-plans.js';
 import { applyTreatment } from './apply-treatments.js';
 import type { CanonicalEvent, TreatmentCompleted } from './events.js';
 
@@ -27,6 +28,8 @@ export async function apply(
       return applyLapsed(ctx, clinicId, e, at);
     case 'appointment.no_show':
       return applyLapsed(ctx, clinicId, e, at);
+    case 'client.membership':
+      return applyMembership(ctx, clinicId, e);
   }
 }
 
@@ -43,7 +46,8 @@ async function withCanonicalClient<E extends Exclude<CanonicalEvent, TreatmentCo
     }
     case 'appointment.booked':
     case 'appointment.cancelled':
-    case 'appointment.no_show': {
+    case 'appointment.no_show':
+    case 'client.membership': {
       const id = await canonicalClientId(ctx, clinicId, e.clientId);
       return id === e.clientId ? e : { ...e, clientId: id };
     }

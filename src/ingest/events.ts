@@ -104,6 +104,53 @@ export const clientMergedSchema = z.strictObject({
   removedClientId: id,
 });
 
+/**
+ * What one plan says a client is entitled to, for a treatment: `treatmentType` (our slug) or the
+ * platform's `service` (classified like a completed treatment's), or neither for every treatment.
+ */
+export const planBenefitSchema = z
+  .strictObject({
+    treatmentType: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a treatment type key, e.g. botox')
+      .optional(),
+    service: z.strictObject({ id: id.nullish(), name: z.string().trim().min(1).max(200) }).optional(),
+    /** The member price: percent off this treatment the plan already gives. */
+    percentOff: z.number().min(0).max(100).optional(),
+    /** Prepaid sessions of this treatment left on a package. */
+    creditsLeft: z.number().int().min(0).max(1000).optional(),
+  })
+  .refine((b) => !(b.treatmentType && b.service), {
+    message: 'set treatmentType or service, not both',
+    path: ['service'],
+  })
+  .refine((b) => b.percentOff !== undefined || b.creditsLeft !== undefined, {
+    message: 'set percentOff or creditsLeft',
+    path: ['percentOff'],
+  });
+
+/**
+ * A client's membership or package as the platform knows it now (issue 14 §3): one plan, its
+ * state replacing what we had for it (older updates by `occurredAt` are ignored). Offers follow
+ * it: credits left mean "use your credit", a member price means no stacked discount.
+ */
+export const clientMembershipSchema = z.strictObject({
+  type: z.literal('client.membership'),
+  eventId: id.optional(),
+  occurredAt,
+  clientId: id,
+  plan: z.strictObject({
+    id,
+    kind: z.enum(['membership', 'package']),
+    /** The clinic's name for the plan ("Glow Club"); shown in offers ("your Glow Club member price"). */
+    name: z.string().trim().min(1).max(100),
+    status: z.enum(['active', 'paused', 'cancelled', 'expired']),
+    renewsAt: instant.nullish(),
+    endsAt: instant.nullish(),
+    benefits: z.array(planBenefitSchema).max(100).default([]),
+  }),
+});
+
 export const canonicalEventSchema = z.discriminatedUnion('type', [
   treatmentCompletedSchema,
   appointmentBookedSchema,
@@ -111,6 +158,7 @@ export const canonicalEventSchema = z.discriminatedUnion('type', [
   appointmentNoShowSchema,
   clientUpdatedSchema,
   clientMergedSchema,
+  clientMembershipSchema,
 ]);
 
 const MAX_BATCH = 500;
@@ -120,6 +168,7 @@ export const eventEnvelopeSchema = z.strictObject({ events: eventArraySchema });
 export type CanonicalEvent = z.infer<typeof canonicalEventSchema>;
 export type TreatmentCompleted = z.infer<typeof treatmentCompletedSchema>;
 export type ClientUpdated = z.infer<typeof clientUpdatedSchema>;
+export type ClientMembership = z.infer<typeof clientMembershipSchema>;
 
 /** Same event delivered twice → same key, so the inbox keeps one. */
 export function dedupeKey(e: CanonicalEvent): string {
@@ -138,6 +187,9 @@ export function dedupeKey(e: CanonicalEvent): string {
       return `client.updated:${e.client.id}:${e.occurredAt ?? createHash('sha256').update(JSON.stringify(e.client)).digest('base64url')}`;
     case 'client.merged':
       return `client.merged:${e.removedClientId}:${e.keptClientId}`;
+    case 'client.membership':
+      // A digest of the plan (no contact data in it, but the key should not grow with benefits).
+      return `client.membership:${e.clientId}:${e.plan.id}:${e.occurredAt ?? createHash('sha256').update(JSON.stringify(e.plan)).digest('base64url')}`;
   }
 }
 
@@ -166,6 +218,7 @@ export type EventResult =
     }
   | { index: number; type: string; status: 'accepted'; sequencesSignalled: number; stale?: true }
   | { index: number; type: string; status: 'accepted'; clientsUpdated: number; stale?: true }
+  | { index: number; type: string; status: 'accepted'; plansUpdated: number; stale?: true }
   | { index: number; type: string; status: 'accepted'; events: unknown[] }
   | { index: number; type: string; status: 'duplicate'; enrolled: false; reason: 'duplicate' }
   /**

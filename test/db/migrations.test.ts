@@ -13,6 +13,7 @@ const productTables = [
   'audit_log',
   'client_aliases',
   'client_channels',
+  'client_plans',
   'clients',
   'connector_client_refs',
   'connector_errors',

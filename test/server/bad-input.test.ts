@@ -4,10 +4,12 @@
  * per client IP on the public routes (429 with Retry-After), and the API's own documentation.
  */
 import { Client } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
+import { clientPlans } from '../../src/db/schema.js';
 import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { buildApp, DEFAULT_RATE_LIMITS } from '../../src/server/app.js';
@@ -324,5 +326,67 @@ describe('appointment.no_show at the events API (issue 11)', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('validation_failed');
     expect(paths(res).join(' ')).toContain('appointmentId');
+  });
+});
+
+describe('client.membership at the events API (issue 14 §3)', () => {
+  const membership = (plan: Record<string, unknown>, occurredAt = '2026-05-01T10:00:00Z') => ({
+    type: 'client.membership',
+    occurredAt,
+    clientId: 'member-1',
+    plan: { id: 'plan-1', kind: 'package', name: 'Botox x3', status: 'active', ...plan },
+  });
+
+  it('is documented in the OpenAPI events body; malformed plans are refused naming each field', async () => {
+    const doc = JSON.stringify((await app.inject({ method: 'GET', url: '/openapi.json' })).json());
+    expect(doc).toContain('client.membership');
+    expect(doc).toContain('creditsLeft');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/clinics/demo-clinic/events',
+      headers: auth,
+      payload: membership({
+        kind: 'voucher',
+        renewsAt: 'next month',
+        benefits: [{ treatmentType: 'botox', percentOff: 120 }, { treatmentType: 'botox' }],
+      }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('validation_failed');
+    expect(paths(res)).toEqual([
+      'body.plan.benefits.0.percentOff',
+      'body.plan.benefits.1.percentOff',
+      'body.plan.kind',
+      'body.plan.renewsAt',
+    ]);
+  });
+
+  it('stores the plan with its benefits by treatment type; an older update is stale', async () => {
+    const post = (payload: unknown) =>
+      app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/events', headers: auth, payload });
+    const ok = await post(
+      membership({
+        renewsAt: '2026-06-01T00:00:00Z',
+        benefits: [
+          { treatmentType: 'botox', creditsLeft: 2 },
+          { service: { name: 'Hydrafacial Deluxe' }, percentOff: 10 },
+          { service: { name: 'Tarot reading' }, percentOff: 50 },
+        ],
+      }),
+    );
+    expect(ok.statusCode).toBe(202);
+    expect(ok.json().results[0]).toMatchObject({ type: 'client.membership', status: 'accepted', plansUpdated: 1 });
+    const older = await post(
+      membership({ benefits: [{ treatmentType: 'botox', creditsLeft: 3 }] }, '2026-04-01T00:00:00Z'),
+    );
+    expect(older.json().results[0]).toMatchObject({ status: 'accepted', plansUpdated: 0, stale: true });
+    const [row] = await database.db.select().from(clientPlans).where(eq(clientPlans.clientExternalId, 'member-1'));
+    expect(row).toMatchObject({ kind: 'package', status: 'active', name: 'Botox x3' });
+    // The service is classified like a treatment's; one matching no treatment type is dropped.
+    expect(row!.benefits).toEqual([
+      { treatmentType: 'botox', creditsLeft: 2 },
+      { treatmentType: 'hydrafacial', percentOff: 10 },
+    ]);
+    expect(row!.renewsAt?.toISOString()).toBe('2026-06-01T00:00:00.000Z');
   });
 });

@@ -29,6 +29,7 @@ const eventResult = z
     staffEscalationOnly: z.boolean().optional(),
     sequencesSignalled: z.number().int().optional(),
     clientsUpdated: z.number().int().optional(),
+    plansUpdated: z.number().int().optional(),
     stale: z.boolean().optional(),
   })
   .meta({ id: 'EventResult' });
@@ -43,7 +44,7 @@ export const registerEventRoutes: FastifyPluginAsyncZod = async (app) => {
     schema: {
       ...v1Doc(
         'events',
-        'Ingest canonical events (treatment completed, appointment booked/cancelled, client updated/merged)',
+        'Ingest canonical events (treatment completed, appointment booked/cancelled/no-show, client updated/merged, client membership or package)',
         'admin',
       ),
       params: clinicParams,
