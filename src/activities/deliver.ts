@@ -19,12 +19,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
-import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } from '../config/messaging.js';
+import {
+  capRulesFor,
+  emailHidesTreatment,
+  incentiveTiersFor,
+  loyaltyTiersFor,
+  sendWindowFor,
+} from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
 import { checkCaps, type SendRecord } from '../core/caps.js';
 import { type Arm, holdoutSuppresses } from '../core/holdout.js';
-import { describeOffer, incentiveCode, offerFor } from '../core/incentives.js';
+import { incentiveCode } from '../core/incentives.js';
 import {
   capsApply,
   channelBlock,
@@ -34,11 +40,13 @@ import {
   stageTemplate,
 } from '../core/message-category.js';
 import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
+import { decideOffer, type OfferReason } from '../core/offers.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { nextOpening } from '../core/send-window.js';
 import type { Channel, PlannedStage } from '../core/types.js';
 import type { Db } from '../db/client.js';
+import { clientOfferFacts } from '../db/offer-facts.js';
 import { appointments, clients, incentives, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -141,18 +149,49 @@ export function createDelivery(deps: DeliveryDeps) {
     };
   }
 
-  async function incentiveFor(ref: SequenceRef, clinic: ClinicConfig, expiresAt: number, stage: PlannedStage) {
-    // One offer per sequence run, except a win-back touch's: a fresh one with its own expiry (issue 11 §3).
+  /**
+   * The stage's offer, decided by core/offers.ts from the price, the client's plans and their last
+   * 12 months: a discount gets an incentive code (one per run, reused by later stages, except a
+   * win-back touch's: a fresh one with its own expiry, issue 11 §3); credits left or a member price
+   * get wording and no code. The reason goes on the ledger row.
+   */
+  async function offerOf(
+    ref: SequenceRef,
+    clinic: ClinicConfig,
+    client: { externalId: string },
+    nowMs: number,
+    expiresAt: number,
+    stage: PlannedStage,
+  ): Promise<{ reason: OfferReason | null; description: string; incentive?: typeof incentives.$inferSelect }> {
     const key =
       stage.purpose === 'winback' ? `${ref.workflowId}|${ref.runKey}|${stage.key}` : `${ref.workflowId}|${ref.runKey}`;
     const [existing] = await db.select().from(incentives).where(eq(incentives.idempotencyKey, key));
-    if (existing) return existing;
+    if (existing)
+      return {
+        reason: (existing.reason as OfferReason | null) ?? null,
+        description: existing.description,
+        incentive: existing,
+      };
     const [appt] = await db
       .select({ priceCents: appointments.priceCents })
       .from(appointments)
       .where(and(eq(appointments.clinicId, ref.clinicId), eq(appointments.externalId, ref.runKey)));
     const { tiers, unknown } = incentiveTiersFor(clinic);
-    const offer = offerFor(appt?.priceCents ?? null, tiers, unknown);
+    const { facts, history } = await clientOfferFacts(db, {
+      clinicId: ref.clinicId,
+      clientExternalId: client.externalId,
+      treatmentType: ref.treatmentType,
+      nowMs,
+    });
+    const decision = decideOffer({
+      priceCents: appt?.priceCents ?? null,
+      priceTiers: tiers,
+      unknownPrice: unknown,
+      loyaltyTiers: loyaltyTiersFor(clinic),
+      facts,
+      history,
+    });
+    if (decision.kind !== 'offer') return { reason: decision.reason, description: decision.description };
     for (let attempt = 0; attempt < 3; attempt++) {
       const [row] = await db
         .insert(incentives)
@@ -163,15 +202,22 @@ export function createDelivery(deps: DeliveryDeps) {
           clientId: ref.clientId,
           workflowId: ref.workflowId,
           runKey: ref.runKey,
-          offer,
-          description: describeOffer(offer),
+          offer: decision.offer,
+          description: decision.description,
+          reason: decision.reason,
           expiresAt: new Date(expiresAt),
         })
         .onConflictDoNothing()
         .returning();
-      if (row) return row;
+      if (row) return { reason: decision.reason, description: row.description, incentive: row };
       const [again] = await db.select().from(incentives).where(eq(incentives.idempotencyKey, key));
-      if (again) return again; // a concurrent attempt won; otherwise the random code collided: draw again
+      // A concurrent attempt won; otherwise the random code collided: draw again.
+      if (again)
+        return {
+          reason: (again.reason as OfferReason | null) ?? null,
+          description: again.description,
+          incentive: again,
+        };
     }
     throw new RebookError('internal', 'could not allocate an incentive code');
   }
@@ -306,10 +352,11 @@ export function createDelivery(deps: DeliveryDeps) {
           unsubscribeUrl = `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${signUnsubscribeToken(deps.unsubscribeSecret, messageId)}`;
         }
         // A care touch never carries an offer (config validation refuses one in its template).
-        const incentive =
+        const offer =
           category === 'marketing' && needsIncentive(stage.purpose, template.body)
-            ? await incentiveFor(ref, clinic, offerEnds, stage)
+            ? await offerOf(ref, clinic, client, nowMs, offerEnds, stage)
             : undefined;
+        const incentive = offer?.incentive;
         const values = stageTemplateValues(
           { ...clinic, emailHidesTreatment: emailHidesTreatment(clinic) },
           {
@@ -324,7 +371,9 @@ export function createDelivery(deps: DeliveryDeps) {
                     expiresAtMs: incentive.expiresAt.getTime(),
                   },
                 }
-              : {}),
+              : offer
+                ? { incentive: { description: offer.description, expiresAtMs: offerEnds } }
+                : {}),
             offerExpiresAtMs: offerEnds,
             ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
             ...(stage.series ? { series: stage.series } : {}),
@@ -354,6 +403,7 @@ export function createDelivery(deps: DeliveryDeps) {
             attemptedAt: new Date(nowMs),
             arm,
             category,
+            offerReason: offer?.reason ?? null,
           },
           channel,
           nowMs,

@@ -22,6 +22,7 @@ import {
   UNKNOWN_PRICE_OFFER,
 } from '../core/incentives.js';
 import { isCareTouch, OFFER_TOKENS } from '../core/message-category.js';
+import type { LoyaltyTier } from '../core/offers.js';
 import { localDayAt } from '../core/plan.js';
 import { DEFAULT_SEND_WINDOW, LEGAL_WINDOW, type SendWindow, WEEKDAY_NAMES } from '../core/send-window.js';
 import { smsSegments } from '../core/sms-segments.js';
@@ -73,6 +74,28 @@ const tierSchema = z
     percentOff: z.number().positive().max(MAX_PERCENT_OFF, `never above ${MAX_PERCENT_OFF}% off`).optional(),
     amountOff: z.number().positive().max(10_000).optional(),
     gift: z.string().min(1).max(80).optional(),
+  })
+  .refine((t) => [t.percentOff, t.amountOff, t.gift].filter((v) => v !== undefined).length === 1, {
+    message: 'set exactly one of percentOff, amountOff or gift',
+  });
+
+/**
+ * A loyalty tier (issue 14 §3): reached with at least `minVisits` completed visits or `minSpend`
+ * dollars over the last 12 months; its offer replaces the price tier's (e.g. VIP: a complimentary
+ * add-on instead of a percentage). Listed best first: the first tier a client reaches is theirs.
+ */
+const loyaltyTierSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(40),
+    minVisits: z.number().int().positive().max(1000).optional(),
+    minSpend: z.number().positive().max(10_000_000).optional(),
+    percentOff: z.number().positive().max(MAX_PERCENT_OFF, `never above ${MAX_PERCENT_OFF}% off`).optional(),
+    amountOff: z.number().positive().max(10_000).optional(),
+    gift: z.string().min(1).max(80).optional(),
+  })
+  .refine((t) => t.minVisits !== undefined || t.minSpend !== undefined, {
+    message: 'set minVisits, minSpend or both',
+    path: ['minVisits'],
   })
   .refine((t) => [t.percentOff, t.amountOff, t.gift].filter((v) => v !== undefined).length === 1, {
     message: 'set exactly one of percentOff, amountOff or gift',
@@ -141,7 +164,23 @@ export const messagingFields = {
   capsIncludeCare: z.boolean().default(false),
   sendWindow: sendWindowSchema.optional(),
   incentives: z
-    .strictObject({ tiers: z.array(tierSchema).min(1).optional(), unknownPrice: offerSchema.optional() })
+    .strictObject({
+      tiers: z.array(tierSchema).min(1).optional(),
+      unknownPrice: offerSchema.optional(),
+      /** Loyalty tiers from the client's last 12 months (best first); see docs/offers.md. */
+      loyalty: z
+        .array(loyaltyTierSchema)
+        .max(10)
+        .superRefine((tiers, ctx) => {
+          const names = new Set<string>();
+          tiers.forEach((t, i) => {
+            if (names.has(t.name))
+              ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate tier name "${t.name}"` });
+            names.add(t.name);
+          });
+        })
+        .optional(),
+    })
     .optional(),
   /** Where a stage goes when its own channel cannot be used. */
   fallback: z
@@ -191,6 +230,16 @@ export function incentiveTiersFor(c: Pick<MessagingConfig, 'incentives'>): { tie
     tiers: tiers ?? DEFAULT_INCENTIVE_TIERS,
     unknown: c.incentives?.unknownPrice ? toOffer(c.incentives.unknownPrice) : UNKNOWN_PRICE_OFFER,
   };
+}
+
+/** The clinic's loyalty tiers, best first (none when unset). */
+export function loyaltyTiersFor(c: Pick<MessagingConfig, 'incentives'>): LoyaltyTier[] {
+  return (c.incentives?.loyalty ?? []).map((t) => ({
+    name: t.name,
+    ...(t.minVisits !== undefined ? { minVisits: t.minVisits } : {}),
+    ...(t.minSpend !== undefined ? { minSpendCents: Math.round(t.minSpend * 100) } : {}),
+    offer: toOffer(t),
+  }));
 }
 
 export interface MessagingCheck {

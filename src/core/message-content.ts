@@ -31,7 +31,8 @@ export interface StageContentInput {
   firstName: string;
   /** The treatment type's label; absent when the type is no longer configured. */
   treatmentLabel?: string;
-  incentive?: { description: string; code: string; expiresAtMs: number };
+  /** The offer; without a code when it is no discount (credits left, a member price: core/offers.ts). */
+  incentive?: { description: string; code?: string; expiresAtMs: number };
   /** When the sequence's offer expires (used for {{expiresOn}} when there is no incentive). */
   offerExpiresAtMs: number;
   unsubscribeUrl?: string;
@@ -52,7 +53,11 @@ export function stageTemplateValues(clinic: ContentClinic, m: StageContentInput)
         : (m.treatmentLabel ?? 'treatment'),
     providerName: clinic.name,
     bookingUrl: clinic.bookingUrl,
-    incentive: m.incentive ? `${m.incentive.description} with code ${m.incentive.code}` : '',
+    incentive: m.incentive
+      ? m.incentive.code
+        ? `${m.incentive.description} with code ${m.incentive.code}`
+        : m.incentive.description
+      : '',
     expiresOn: shortLocalDate(m.incentive ? m.incentive.expiresAtMs : m.offerExpiresAtMs, clinic.timeZone),
     unsubscribeUrl: m.unsubscribeUrl ?? '',
     clinicAddress: clinic.address,

@@ -24,6 +24,37 @@ export interface ClientPlanFacts {
   membershipName?: string;
 }
 
+/** A client's membership or package as stored from `client.membership` events. */
+export interface ClientPlan {
+  name: string;
+  status: 'active' | 'paused' | 'cancelled' | 'expired';
+  endsAtMs?: number | null;
+  /** Per treatment type (null: every treatment). */
+  benefits: { treatmentType: string | null; percentOff?: number; creditsLeft?: number }[];
+}
+
+/**
+ * What a client's plans give on one treatment type now: credits summed over active plans, the best
+ * member discount (and that plan's name). A paused, cancelled, expired or ended plan gives nothing:
+ * its credits cannot be booked against and its price does not apply.
+ */
+export function planFactsFor(plans: ClientPlan[], treatmentType: string, nowMs: number): ClientPlanFacts {
+  let creditsLeft = 0;
+  let best: { percent: number; name: string } | undefined;
+  for (const p of plans) {
+    if (p.status !== 'active' || (p.endsAtMs != null && p.endsAtMs <= nowMs)) continue;
+    for (const b of p.benefits) {
+      if (b.treatmentType !== null && b.treatmentType !== treatmentType) continue;
+      creditsLeft += b.creditsLeft ?? 0;
+      if (b.percentOff && (!best || b.percentOff > best.percent)) best = { percent: b.percentOff, name: p.name };
+    }
+  }
+  return {
+    ...(creditsLeft > 0 ? { creditsLeft } : {}),
+    ...(best ? { memberDiscountPercent: best.percent, membershipName: best.name } : {}),
+  };
+}
+
 /** The client's history at the clinic over the last 12 months (completed visits, money spent). */
 export interface ClientHistory {
   visits12m: number;
@@ -37,6 +68,18 @@ export interface LoyaltyTier {
   minSpendCents?: number;
   offer: Offer;
 }
+
+/** Why a client got the offer they got: recorded on the ledger row, shown in preview and the console. */
+export type OfferReason = 'package_credit' | 'member_discount' | 'loyalty_tier' | 'price_tier' | 'unknown_price';
+
+/** How each reason reads for staff (preview, console): no client data, only the rule that applied. */
+export const OFFER_REASON_TEXT: Record<OfferReason, string> = {
+  package_credit: 'credits left on a package: "use your credit", no discount',
+  member_discount: 'a membership already discounts this treatment: no stacked discount',
+  loyalty_tier: "the clinic's loyalty tier (visits or spend over 12 months)",
+  price_tier: "the treatment price's tier",
+  unknown_price: 'the offer for an unknown price',
+};
 
 export type OfferDecision =
   | { kind: 'use_credit'; reason: 'package_credit'; creditsLeft: number; description: string }

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { capRulesFor, emailHidesTreatment, incentiveTiersFor, sendWindowFor } from '../../src/config/messaging.js';
+import {
+  capRulesFor,
+  emailHidesTreatment,
+  incentiveTiersFor,
+  loyaltyTiersFor,
+  sendWindowFor,
+} from '../../src/config/messaging.js';
 import { DEFAULT_CAP_RULES, STATE_LAW_RULE } from '../../src/core/caps.js';
 import { DEFAULT_INCENTIVE_TIERS } from '../../src/core/incentives.js';
 import { DEFAULT_SEND_WINDOW } from '../../src/core/send-window.js';
@@ -81,6 +87,21 @@ incentives:
       { belowCents: 20_000, offer: { kind: 'amount_off', amountCents: 2_000 } },
       { offer: { kind: 'percent_off', percent: 12 } },
     ]);
+    expect(loyaltyTiersFor(c)).toEqual([]);
+  });
+
+  it('read loyalty tiers, best first, spend in cents', () => {
+    const c = load(
+      clinic(`incentives:
+  loyalty:
+    - { name: VIP, minVisits: 6, minSpend: 3000, gift: a complimentary add-on }
+    - { name: Regular, minVisits: 3, percentOff: 12 }
+`),
+    ).clinics.get('x')!;
+    expect(loyaltyTiersFor(c)).toEqual([
+      { name: 'VIP', minVisits: 6, minSpendCents: 300_000, offer: { kind: 'gift', label: 'a complimentary add-on' } },
+      { name: 'Regular', minVisits: 3, offer: { kind: 'percent_off', percent: 12 } },
+    ]);
   });
 });
 
@@ -110,6 +131,15 @@ describe('errors', () => {
       'an offer above 20 %',
       'incentives:\n  tiers:\n    - { percentOff: 25 }\n',
       ['8:incentives.tiers.0.percentOff: never above 20% off'],
+    ],
+    [
+      'a loyalty tier above 20 %, one without a threshold, a duplicate name',
+      'incentives:\n  loyalty:\n    - { name: VIP, minVisits: 6, percentOff: 30 }\n    - { name: VIP, gift: a facial }\n',
+      [
+        '8:incentives.loyalty.0.percentOff: never above 20% off',
+        '9:incentives.loyalty.1.minVisits: set minVisits, minSpend or both',
+        '9:incentives.loyalty.1.name: duplicate tier name "VIP"',
+      ],
     ],
     [
       'a Twilio sender given twice',

@@ -1,7 +1,7 @@
 /** The offer each kind of client receives (issue 14 §3): one table, the 20 % ceiling everywhere. */
 import { describe, expect, it } from 'vitest';
 import { percentOfPrice } from '../../src/core/incentives.js';
-import { decideOffer, type LoyaltyTier } from '../../src/core/offers.js';
+import { decideOffer, type LoyaltyTier, planFactsFor } from '../../src/core/offers.js';
 
 const BOTOX = 52_500; // $525: the 15 % price tier
 const VIP: LoyaltyTier[] = [
@@ -75,5 +75,35 @@ describe('decideOffer', () => {
     });
     expect(d).toMatchObject({ kind: 'offer', offer: { kind: 'amount_off', amountCents: 2_000 } });
     if (d.kind === 'offer') expect(percentOfPrice(d.offer, 10_000)).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('planFactsFor', () => {
+  const NOW = Date.parse('2026-06-01T00:00:00Z');
+  it('sums credits of active plans for the treatment, takes the best member price, ignores inactive and ended plans', () => {
+    const facts = planFactsFor(
+      [
+        { name: 'Botox x3', status: 'active', benefits: [{ treatmentType: 'botox', creditsLeft: 1 }] },
+        { name: 'Old pack', status: 'expired', benefits: [{ treatmentType: 'botox', creditsLeft: 4 }] },
+        {
+          name: 'Ended',
+          status: 'active',
+          endsAtMs: NOW - 1,
+          benefits: [{ treatmentType: 'botox', creditsLeft: 5 }],
+        },
+        { name: 'Glow Club', status: 'active', benefits: [{ treatmentType: null, percentOff: 10 }] },
+        {
+          name: 'Botox Club',
+          status: 'active',
+          benefits: [{ treatmentType: 'botox', percentOff: 15, creditsLeft: 1 }],
+        },
+        { name: 'Filler Club', status: 'active', benefits: [{ treatmentType: 'filler', percentOff: 20 }] },
+        { name: 'Paused', status: 'paused', benefits: [{ treatmentType: null, percentOff: 25 }] },
+      ],
+      'botox',
+      NOW,
+    );
+    expect(facts).toEqual({ creditsLeft: 2, memberDiscountPercent: 15, membershipName: 'Botox Club' });
+    expect(planFactsFor([], 'botox', NOW)).toEqual({});
   });
 });

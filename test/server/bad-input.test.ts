@@ -362,7 +362,7 @@ describe('client.membership at the events API (issue 14 §3)', () => {
   });
 
   it('stores the plan with its benefits by treatment type; an older update is stale', async () => {
-    const post = (payload: unknown) =>
+    const post = (payload: Record<string, unknown>) =>
       app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/events', headers: auth, payload });
     const ok = await post(
       membership({
