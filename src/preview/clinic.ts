@@ -4,8 +4,9 @@
  * activities use) plus what a message shows (name, links, address, discreet wording, templates).
  */
 import { clinicOrThrow, type LoadedConfig } from '../config/load.js';
-import { emailHidesTreatment } from '../config/messaging.js';
+import { emailHidesTreatment, loyaltyTiersFor } from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
+import type { LoyaltyTier } from '../core/offers.js';
 import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 
 export interface PreviewClinic extends SimulationClinic {
@@ -21,6 +22,8 @@ export interface PreviewClinic extends SimulationClinic {
   publicBaseUrl?: string;
   /** Care touches count toward (and are held by) the caps only when the clinic says so. */
   capsIncludeCare: boolean;
+  /** The clinic's loyalty tiers, best first (core/offers.ts). */
+  loyaltyTiers: LoyaltyTier[];
 }
 
 export function previewClinic(config: LoadedConfig, clinicId: string): PreviewClinic {
@@ -34,6 +37,7 @@ export function previewClinic(config: LoadedConfig, clinicId: string): PreviewCl
     emailHidesTreatment: emailHidesTreatment(clinic),
     templates: clinic.templates,
     capsIncludeCare: clinic.capsIncludeCare,
+    loyaltyTiers: loyaltyTiersFor(clinic),
     ...(clinic.publicBaseUrl ? { publicBaseUrl: clinic.publicBaseUrl } : {}),
   };
 }

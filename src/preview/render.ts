@@ -25,9 +25,10 @@ export function renderPreview(r: PreviewResult): string {
     (c) => `${channelName(c)} ${r.channels[c].usable ? 'usable' : `not usable (${r.channels[c].reason})`}`,
   );
   lines.push(`Channels    ${ch.join(', ')}`);
-  lines.push(
-    `Incentive   ${r.incentive.description} with code ${r.incentive.code} (placeholder), expires ${r.incentive.expiresAt.local}`,
-  );
+  const code = r.incentive.code ? ` with code ${r.incentive.code} (placeholder)` : ' (no code, no discount)';
+  lines.push(`Incentive   ${r.incentive.description}${code}, expires ${r.incentive.expiresAt.local}`);
+  const tier = r.incentive.tier ? ` "${r.incentive.tier}"` : '';
+  lines.push(`Why         ${r.incentive.reason}${tier}: ${r.incentive.why}`);
   if (r.series)
     lines.push(
       r.series.phase === 'series'

@@ -73,6 +73,21 @@ export const previewRequestSchema = z
       .max(100)
       .optional()
       .describe("the course's length when not the catalog's (a package of 4); needs `session`"),
+    offerFacts: z
+      .strictObject({
+        creditsLeft: z.number().int().min(0).max(1000).optional().describe('package credits left for the treatment'),
+        memberPercentOff: z
+          .number()
+          .min(0)
+          .max(100)
+          .optional()
+          .describe("percent off the client's membership gives on the treatment"),
+        membershipName: z.string().trim().min(1).max(100).optional(),
+        visits12m: z.number().int().min(0).max(10_000).optional().describe('completed visits over the last 12 months'),
+        spend12m: z.number().min(0).max(10_000_000).optional().describe('dollars spent over the last 12 months'),
+      })
+      .optional()
+      .describe("what the client's memberships, packages and last 12 months would say (chooses the offer)"),
   })
   .superRefine((b, ctx) => {
     if (!b.treatmentType === !b.service)
@@ -112,5 +127,19 @@ export function previewInput(req: PreviewRequest, clinicTimeZone: string): Previ
     ...(req.session
       ? { session: { completed: req.session, ...(req.sessions ? { sessions: req.sessions } : {}) } }
       : {}),
+    ...(req.offerFacts ? { offerFacts: offerFactsOf(req.offerFacts) } : {}),
+  };
+}
+
+function offerFactsOf(f: NonNullable<PreviewRequest['offerFacts']>): NonNullable<PreviewInput['offerFacts']> {
+  const facts = {
+    ...(f.creditsLeft !== undefined ? { creditsLeft: f.creditsLeft } : {}),
+    ...(f.memberPercentOff !== undefined ? { memberDiscountPercent: f.memberPercentOff } : {}),
+    ...(f.membershipName ? { membershipName: f.membershipName } : {}),
+  };
+  const given = f.visits12m !== undefined || f.spend12m !== undefined;
+  return {
+    facts,
+    ...(given ? { history: { visits12m: f.visits12m ?? 0, spend12mCents: Math.round((f.spend12m ?? 0) * 100) } } : {}),
   };
 }

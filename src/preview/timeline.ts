@@ -17,7 +17,7 @@
  */
 import { checkCaps, describeRule, type SendRecord } from '../core/caps.js';
 import { classifyService } from '../core/classify.js';
-import { describeOffer, type Offer, offerFor, percentOfPrice } from '../core/incentives.js';
+import { type Offer, percentOfPrice } from '../core/incentives.js';
 import {
   capsApply,
   channelBlock,
@@ -26,6 +26,13 @@ import {
   stageTemplate,
 } from '../core/message-category.js';
 import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
+import {
+  type ClientHistory,
+  type ClientPlanFacts,
+  decideOffer,
+  OFFER_REASON_TEXT,
+  type OfferReason,
+} from '../core/offers.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence, reactivationStage } from '../core/plan.js';
 import { nextOpening, WEEKDAY_NAMES } from '../core/send-window.js';
@@ -62,6 +69,8 @@ export interface PreviewInput {
    * course's length when it is not the catalog's (a package of 4). Without it: the type's own stages.
    */
   session?: { completed: number; sessions?: number };
+  /** What the client's plans and last 12 months would say (memberships, packages, loyalty tiers). */
+  offerFacts?: { facts?: ClientPlanFacts; history?: ClientHistory };
 }
 
 export type Unusable = 'no_address' | 'no_consent' | 'invalid_number';
@@ -128,8 +137,23 @@ export interface PreviewResult {
   /** The zone the send window is applied in. */
   sendTimeZone: string;
   channels: Record<Channel, { usable: boolean; reason?: Unusable }>;
-  /** The offer of the incentive stage: tier by price, expiry at interval + 30 days. */
-  incentive: { offer: Offer; description: string; percentOfPrice: number; code: string; expiresAt: LocalTime };
+  /**
+   * The offer of the incentive stage (core/offers.ts) and why: a discount (`offer`, with a code)
+   * or, for credits left or a member price, wording without one. Expires at interval + 30 days.
+   */
+  incentive: {
+    kind: 'offer' | 'use_credit' | 'member_price';
+    reason: OfferReason;
+    /** The reason as staff read it. */
+    why: string;
+    /** The loyalty tier reached, when that is the reason. */
+    tier?: string;
+    offer?: Offer;
+    description: string;
+    percentOfPrice: number;
+    code?: string;
+    expiresAt: LocalTime;
+  };
   stages: PreviewStage[];
   /** The single touch a "not now" reply schedules (caps counted against every message above). */
   reactivation: PreviewStage;
@@ -214,8 +238,20 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     care: usability(clinic, input.client, 'care'),
   };
   const unusable = unusableFor.marketing;
-  const offer = offerFor(input.priceCents ?? null, clinic.incentives.tiers, clinic.incentives.unknown);
-  const incentive = { description: describeOffer(offer), code: SAMPLE_INCENTIVE_CODE, expiresAtMs: windowEnds };
+  const decision = decideOffer({
+    priceCents: input.priceCents ?? null,
+    priceTiers: clinic.incentives.tiers,
+    unknownPrice: clinic.incentives.unknown,
+    loyaltyTiers: clinic.loyaltyTiers,
+    ...(input.offerFacts?.facts ? { facts: input.offerFacts.facts } : {}),
+    ...(input.offerFacts?.history ? { history: input.offerFacts.history } : {}),
+  });
+  const offer = decision.kind === 'offer' ? decision.offer : undefined;
+  const incentive = {
+    description: decision.description,
+    ...(offer ? { code: SAMPLE_INCENTIVE_CODE } : {}),
+    expiresAtMs: windowEnds,
+  };
   const sends: SendRecord[] = [];
   const unsubscribeUrl = clinic.publicBaseUrl
     ? `${clinic.publicBaseUrl.replace(/\/$/, '')}/unsubscribe/${SAMPLE_UNSUBSCRIBE_TOKEN}`
@@ -407,10 +443,13 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
       sms: unusable.sms ? { usable: false, reason: unusable.sms } : { usable: true },
     },
     incentive: {
-      offer,
+      kind: decision.kind,
+      reason: decision.reason,
+      why: OFFER_REASON_TEXT[decision.reason],
+      ...(decision.kind === 'offer' && decision.tier ? { tier: decision.tier } : {}),
+      ...(offer ? { offer, code: SAMPLE_INCENTIVE_CODE } : {}),
       description: incentive.description,
-      percentOfPrice: Math.round(percentOfPrice(offer, input.priceCents) * 10) / 10,
-      code: SAMPLE_INCENTIVE_CODE,
+      percentOfPrice: offer ? Math.round(percentOfPrice(offer, input.priceCents) * 10) / 10 : 0,
       expiresAt: localTime(windowEnds, clinicTz),
     },
     stages,

@@ -98,6 +98,35 @@ describe('POST /v1/clinics/:clinicId/preview', () => {
     expect(res.json().stages[0].at.at).toBe(iso(demoDue(T0, 35)));
   });
 
+  it('shows why the client gets their offer; a member with credits gets no code (issue 14 §3)', async () => {
+    const res = await post({
+      treatmentType: 'neuromodulator',
+      date: '2026-03-01',
+      price: 450,
+      offerFacts: { creditsLeft: 2, visits12m: 8 },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().incentive).toMatchObject({
+      kind: 'use_credit',
+      reason: 'package_credit',
+      description: 'your 2 credits are waiting',
+      percentOfPrice: 0,
+    });
+    expect(res.json().incentive.code).toBeUndefined();
+    const bad = await post({
+      treatmentType: 'neuromodulator',
+      date: '2026-03-01',
+      offerFacts: { creditsLeft: -1, memberPercentOff: 'ten' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(
+      bad
+        .json()
+        .error.issues.map((i: { path: string }) => i.path)
+        .sort(),
+    ).toEqual(['body.offerFacts.creditsLeft', 'body.offerFacts.memberPercentOff']);
+  });
+
   it('answers bad input with coded errors and the failing paths', async () => {
     expect((await post({ service: 'Botox' }, 'wrong-key-0123456789')).statusCode).toBe(401);
     expect((await post({ service: 'Botox', date: '2026-03-01' }, API_KEY, 'nope')).statusCode).toBe(404);

@@ -222,6 +222,47 @@ describe('previewTimeline', () => {
     expect(offer(null)).toMatchObject({ description: '10% off' });
   });
 
+  it.each([
+    ['first-timer', undefined, { kind: 'offer', reason: 'price_tier', description: '15% off' }, /15% off with code X/],
+    [
+      'credits left',
+      { facts: { creditsLeft: 1 }, history: { visits12m: 9, spend12mCents: 0 } },
+      { kind: 'use_credit', reason: 'package_credit', description: 'your credit is waiting', percentOfPrice: 0 },
+      /next visit\? your credit is waiting, valid until/,
+    ],
+    [
+      'a plan that discounts the treatment',
+      { facts: { memberDiscountPercent: 10, membershipName: 'Glow Club' } },
+      { kind: 'member_price', reason: 'member_discount', description: 'your Glow Club member price' },
+      /next visit\? your Glow Club member price, valid until/,
+    ],
+    [
+      'VIP by visits',
+      { history: { visits12m: 6, spend12mCents: 0 } },
+      { kind: 'offer', reason: 'loyalty_tier', tier: 'VIP', description: 'a complimentary add-on' },
+      /a complimentary add-on with code X/,
+    ],
+    [
+      'a tier above the ceiling',
+      { history: { visits12m: 3, spend12mCents: 0 } },
+      { kind: 'offer', reason: 'loyalty_tier', tier: 'Regular', description: '$90 off', percentOfPrice: 20 },
+      /\$90 off with code X/,
+    ],
+  ] as const)('the offer and why: %s', (_name, offerFacts, incentive, text) => {
+    const loyaltyTiers = [
+      { name: 'VIP', minVisits: 6, offer: { kind: 'gift', label: 'a complimentary add-on' } } as const,
+      { name: 'Regular', minVisits: 3, offer: { kind: 'amount_off', amountCents: 50_000 } } as const,
+    ];
+    const r = previewTimeline(
+      demo({ loyaltyTiers: [...loyaltyTiers] }),
+      input({ priceCents: 45_000, ...(offerFacts ? { offerFacts } : {}) }),
+    );
+    expect(r.incentive).toMatchObject(incentive);
+    expect(r.incentive.why.length).toBeGreaterThan(10);
+    expect(r.incentive.code === undefined).toBe(incentive.kind !== 'offer');
+    expect(r.stages.find((s) => s.key === 'incentive')!.content!.body).toMatch(text);
+  });
+
   it('a discreet clinic keeps the treatment name out of SMS but not out of email', () => {
     const clinic = demo();
     const templates = {

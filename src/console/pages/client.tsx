@@ -1,5 +1,6 @@
 /** The client page: one timeline of what Rebook did for this client, and the actions staff take. */
 
+import { OFFER_REASON_TEXT, type OfferReason } from '../../core/offers.js';
 import {
   formatDate,
   formatDateTime,
@@ -27,6 +28,10 @@ const statusKind = (s: string): 'ok' | 'warning' | 'danger' | 'muted' | undefine
       ? 'danger'
       : undefined;
 
+/** Why the client got the offer a message carries (the reason code on the ledger row). */
+const offerWhy = (reason: string | null): string =>
+  reason && reason in OFFER_REASON_TEXT ? `Why this offer: ${OFFER_REASON_TEXT[reason as OfferReason]}` : '';
+
 function timeline(d: ClientDetail): Entry[] {
   const entries: Entry[] = [
     ...d.treatments
@@ -42,7 +47,13 @@ function timeline(d: ClientDetail): Entry[] {
     ...d.messages.map((m) => ({
       at: m.sentAt ?? m.dueAt,
       what: `${stageLabel(m.stage)} · ${m.channel === 'sms' ? 'text' : humanize(m.channel)}`,
-      ...(m.body ? { detail: m.subject ? `${m.subject} — ${m.body}` : m.body } : {}),
+      ...(m.body || m.offerReason
+        ? {
+            detail: [m.body ? (m.subject ? `${m.subject} — ${m.body}` : m.body) : '', offerWhy(m.offerReason)]
+              .filter(Boolean)
+              .join(' · '),
+          }
+        : {}),
       badge: { text: m.status, ...(statusKind(m.status) ? { kind: statusKind(m.status)! } : {}) },
     })),
     ...d.holds.map((h) => ({

@@ -46,6 +46,16 @@ export function PreviewPage(props: {
             {result.label}: every {result.intervalDays} days
           </h2>
           <div class="card">
+            <p>
+              <strong>Offer:</strong> {result.incentive.description}
+              {result.incentive.code ? ' (with a code)' : ' (no code, no discount)'}
+              <span class="timeline__detail">
+                Why: {result.incentive.why}
+                {result.incentive.tier ? ` ("${result.incentive.tier}")` : ''}
+              </span>
+            </p>
+          </div>
+          <div class="card">
             <ol class="timeline">
               {result.stages.map((s) => (
                 <li>

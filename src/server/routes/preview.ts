@@ -67,14 +67,24 @@ const previewView = z
     sendTimeZone: z.string().describe('the zone the send window is applied in'),
     channels: z.object({ email: channelState, sms: channelState }),
     incentive: z.object({
-      offer: z.discriminatedUnion('kind', [
-        z.object({ kind: z.literal('amount_off'), amountCents: z.number().int() }),
-        z.object({ kind: z.literal('percent_off'), percent: z.number() }),
-        z.object({ kind: z.literal('gift'), label: z.string() }),
-      ]),
+      kind: z
+        .enum(['offer', 'use_credit', 'member_price'])
+        .describe('a discount with a code, or wording without one (credits left, a member price)'),
+      reason: z
+        .enum(['package_credit', 'member_discount', 'loyalty_tier', 'price_tier', 'unknown_price'])
+        .describe('why the client gets this offer (the code recorded on the ledger row)'),
+      why: z.string().describe('the reason as staff read it'),
+      tier: z.string().optional().describe('the loyalty tier reached'),
+      offer: z
+        .discriminatedUnion('kind', [
+          z.object({ kind: z.literal('amount_off'), amountCents: z.number().int() }),
+          z.object({ kind: z.literal('percent_off'), percent: z.number() }),
+          z.object({ kind: z.literal('gift'), label: z.string() }),
+        ])
+        .optional(),
       description: z.string(),
       percentOfPrice: z.number(),
-      code: z.string().describe("a placeholder of the real code's length"),
+      code: z.string().optional().describe("a placeholder of the real code's length (only with a discount)"),
       expiresAt: localTime,
     }),
     stages: z.array(previewStage),
