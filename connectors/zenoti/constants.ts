@@ -30,7 +30,7 @@ export const ZENOTI_BOOKED = new Set([0, 2, 4]);
  * (unconfirmed) `event_type` strings of the webhook events the docs list ("Appointment
  * Completed", "Appointment Group Created/Status", "Guest Created/Updated"). Invoice Closed is not
  * used: the appointment's own completion is the treatment signal, and an invoice can close
- * without one. Membership and package events are left for the client-facts work (issue 14 §3).
+ * without one. Membership and package events: ZENOTI_PLAN_EVENTS.
  */
 export const ZENOTI_APPOINTMENT_EVENTS = [
   'Appointment.Completed',
@@ -38,6 +38,39 @@ export const ZENOTI_APPOINTMENT_EVENTS = [
   'AppointmentGroup.Status',
 ] as const;
 export const ZENOTI_GUEST_EVENTS = ['Guest.Created', 'Guest.Updated'] as const;
+
+/**
+ * (unconfirmed) `event_type` strings of the guest membership and package events the docs list
+ * ("Guest Membership Created/Freeze/Unfreeze/Cancelled/Reinstate", "Guest Package
+ * Creation/Redemption"). Each names a guest; the guest's memberships and packages are re-read
+ * (ZENOTI_PLAN_PATHS) and each becomes a `client.membership` event (issue 14 §3).
+ */
+export const ZENOTI_PLAN_EVENTS = [
+  'GuestMembership.Created',
+  'GuestMembership.Freeze',
+  'GuestMembership.Unfreeze',
+  'GuestMembership.Cancelled',
+  'GuestMembership.Reinstate',
+  'GuestPackage.Created',
+  'GuestPackage.Redemption',
+] as const;
+
+/** (unconfirmed) Where a guest's memberships and packages are read, with `center_id`. */
+export const ZENOTI_PLAN_PATHS = {
+  memberships: (guestId: string) => `/guests/${encodeURIComponent(guestId)}/memberships`,
+  packages: (guestId: string) => `/guests/${encodeURIComponent(guestId)}/packages`,
+} as const;
+
+/** (unconfirmed) Membership and package `status` strings (case ignored) → our plan status; others: expired. */
+export const ZENOTI_PLAN_STATUS: Record<string, 'active' | 'paused' | 'cancelled' | 'expired'> = {
+  active: 'active',
+  frozen: 'paused',
+  freeze: 'paused',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  expired: 'expired',
+  closed: 'expired',
+};
 
 /**
  * (unconfirmed) Webhook signature: Zenoti's docs here say a header carries a signature but not

@@ -20,6 +20,8 @@ import {
   ZENOTI_CANCELLED,
   ZENOTI_CATALOG_TTL_MS,
   ZENOTI_COMPLETED,
+  ZENOTI_PLAN_PATHS,
+  ZENOTI_PLAN_STATUS,
   ZENOTI_POLL_AHEAD_DAYS,
   ZENOTI_POLL_BACK_DAYS,
   ZENOTI_RATE_LIMIT,
@@ -29,10 +31,14 @@ import { siteLocalDate } from './dates.js';
 import {
   appointmentSchema,
   appointmentsResponse,
+  guestMembershipsResponse,
+  guestPackagesResponse,
   guestSchema,
   servicesResponse,
   type ZenotiAppointment,
   type ZenotiGuest,
+  type ZenotiGuestMembership,
+  type ZenotiGuestPackage,
 } from './schemas.js';
 import { zenotiWebhook } from './webhook.js';
 
@@ -45,6 +51,8 @@ interface ZenotiApi {
   guestAppointments(guestId: string): Promise<ZenotiAppointment[]>;
   guest(id: string): Promise<ZenotiGuest | undefined>;
   services(): Promise<{ id: string; name: string; price: number | null }[]>;
+  memberships(guestId: string): Promise<ZenotiGuestMembership[]>;
+  packages(guestId: string): Promise<ZenotiGuestPackage[]>;
 }
 
 function zenotiApi(ctx: ApiContext): ZenotiApi {
@@ -99,6 +107,23 @@ function zenotiApi(ctx: ApiContext): ZenotiApi {
         return http.request({ method: 'GET', url: `/guests/${encodeURIComponent(id)}` }, guestSchema, {
           allow404: true,
         });
+      },
+      // (unconfirmed paths) https://docs.zenoti.com — guest memberships and packages at the center.
+      async memberships(guestId) {
+        return (
+          await http.request(
+            { method: 'GET', url: ZENOTI_PLAN_PATHS.memberships(guestId), params: { center_id: centerId } },
+            guestMembershipsResponse,
+          )
+        ).memberships;
+      },
+      async packages(guestId) {
+        return (
+          await http.request(
+            { method: 'GET', url: ZENOTI_PLAN_PATHS.packages(guestId), params: { center_id: centerId } },
+            guestPackagesResponse,
+          )
+        ).packages;
       },
       async services() {
         const out: { id: string; name: string; price: number | null }[] = [];
@@ -183,8 +208,66 @@ async function fromAppointment(ctx: ApiContext, a: ZenotiAppointment, occurredAt
   return [];
 }
 
+const planStatus = (s: string) => ZENOTI_PLAN_STATUS[s.trim().toLowerCase()] ?? 'expired';
+
+/**
+ * A guest's memberships and packages at this center, each as the client fact offers follow: a
+ * membership's discount (on every service, or on the services it lists, classified at ingest), a
+ * package's sessions left per service. Re-read whole on any plan event, so a missed one heals.
+ */
+async function guestPlans(ctx: ApiContext, guestId: string, occurredAt?: string): Promise<CanonicalEvent[]> {
+  const api = zenotiApi(ctx);
+  const here = (p: { center_id?: string | null | undefined }) =>
+    !p.center_id || p.center_id === ctx.clinic.connector?.centerId;
+  const at = occurredAt ? { occurredAt } : {};
+  const when = (t: string | null | undefined) => (t ? instant(ctx, t) : null);
+  const out: CanonicalEvent[] = [];
+  for (const m of (await api.memberships(guestId)).filter(here)) {
+    const d = m.discount;
+    const benefits = !d
+      ? []
+      : d.applies_to === 'all'
+        ? [{ percentOff: d.percentage }]
+        : d.services.map((s) => ({ service: { id: s.id, name: s.name }, percentOff: d.percentage }));
+    out.push({
+      type: 'client.membership',
+      ...at,
+      clientId: guestId,
+      plan: {
+        id: `membership:${m.id}`,
+        kind: 'membership',
+        name: m.membership.name,
+        status: planStatus(m.status),
+        renewsAt: when(m.next_billing_date),
+        endsAt: when(m.expiry_date),
+        benefits,
+      },
+    });
+  }
+  for (const p of (await api.packages(guestId)).filter(here)) {
+    out.push({
+      type: 'client.membership',
+      ...at,
+      clientId: guestId,
+      plan: {
+        id: `package:${p.id}`,
+        kind: 'package',
+        name: p.package.name,
+        status: planStatus(p.status),
+        endsAt: when(p.expiry_date),
+        benefits: p.services.map((s) => ({
+          service: { id: s.service.id, name: s.service.name },
+          creditsLeft: s.remaining_quantity,
+        })),
+      },
+    });
+  }
+  return out;
+}
+
 async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[]> {
   const occurredAt = typeof e.data.occurredAt === 'string' ? e.data.occurredAt : undefined;
+  if (e.kind === 'webhook.plans') return guestPlans(ctx, String(e.data.guestId), occurredAt);
   if (e.kind === 'poll.appointment')
     return fromAppointment(ctx, appointmentSchema.parse(e.data.appointment), occurredAt);
   if (e.kind === 'webhook.guest') {

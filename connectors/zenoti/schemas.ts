@@ -65,5 +65,48 @@ export const servicesResponse = z.object({
   page_info: z.object({ total: z.number(), page: z.number(), size: z.number() }).loose().nullish(),
 });
 
+/** (unconfirmed) A guest's membership: its plan, state, dates and the discount it gives. */
+export const guestMembershipSchema = z.object({
+  id: id,
+  center_id: id.nullish(),
+  membership: z.object({ id: id, name: z.string().min(1) }).loose(),
+  status: z.string().min(1),
+  expiry_date: z.string().nullish(),
+  next_billing_date: z.string().nullish(),
+  discount: z
+    .object({
+      percentage: z.number().min(0).max(100),
+      /** `all`: every service; `services`: the listed ones. */
+      applies_to: z.enum(['all', 'services']).default('all'),
+      services: z.array(z.object({ id: id, name: z.string().min(1) }).loose()).default([]),
+    })
+    .loose()
+    .nullish(),
+});
+
+/** (unconfirmed) A guest's package: sessions of services bought ahead, with what is left. */
+export const guestPackageSchema = z.object({
+  id: id,
+  center_id: id.nullish(),
+  package: z.object({ id: id, name: z.string().min(1) }).loose(),
+  status: z.string().min(1),
+  expiry_date: z.string().nullish(),
+  services: z
+    .array(
+      z
+        .object({
+          service: z.object({ id: id, name: z.string().min(1) }).loose(),
+          remaining_quantity: z.number().int().min(0),
+        })
+        .loose(),
+    )
+    .default([]),
+});
+
+export const guestMembershipsResponse = z.object({ memberships: z.array(guestMembershipSchema) });
+export const guestPackagesResponse = z.object({ packages: z.array(guestPackageSchema) });
+
 export type ZenotiAppointment = z.infer<typeof appointmentSchema>;
+export type ZenotiGuestMembership = z.infer<typeof guestMembershipSchema>;
+export type ZenotiGuestPackage = z.infer<typeof guestPackageSchema>;
 export type ZenotiGuest = z.infer<typeof guestSchema>;

@@ -13,6 +13,7 @@ import {
   ZENOTI_GUEST_EVENTS,
   ZENOTI_MAX_EVENT_AGE_MS,
   ZENOTI_MAX_FUTURE_SKEW_MS,
+  ZENOTI_PLAN_EVENTS,
   ZENOTI_SIGNATURE_HEADER,
   zenotiWebhookSignature,
 } from './constants.js';
@@ -52,6 +53,7 @@ export function verifyZenoti(
 
 const appointmentEvents = new Set<string>(ZENOTI_APPOINTMENT_EVENTS);
 const guestEvents = new Set<string>(ZENOTI_GUEST_EVENTS);
+const planEvents = new Set<string>(ZENOTI_PLAN_EVENTS);
 
 export const zenotiWebhook: WebhookSpec = {
   path: '/webhooks/zenoti',
@@ -103,6 +105,18 @@ export const zenotiWebhook: WebhookSpec = {
               kind: 'webhook.guest',
               data: { guestId: w.data.guest_id, created: w.event_type === 'Guest.Created', occurredAt },
             },
+          },
+        ],
+      };
+    }
+    if (planEvents.has(w.event_type)) {
+      if (!w.data.guest_id)
+        throw new RebookError('validation_failed', 'no guest id in the event', { field: 'body.data.guest_id' });
+      return {
+        items: [
+          {
+            ...base,
+            vendor: { platform: 'zenoti', kind: 'webhook.plans', data: { guestId: w.data.guest_id, occurredAt } },
           },
         ],
       };

@@ -4,11 +4,15 @@
  * the booking check and the catalog — against nock and a real PGlite database.
  */
 import { readFileSync, rmSync } from 'node:fs';
+import { Client } from '@temporalio/client';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinicConfig } from '../../src/config/schema.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
+import { clientOfferFacts } from '../../src/db/offer-facts.js';
+import { canonicalEventSchema } from '../../src/ingest/events.js';
+import { createIngest } from '../../src/ingest/inbox.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
 import { ApiCallCounter } from '../http.js';
@@ -268,5 +272,115 @@ describe('polling, booking check, catalog, budget', () => {
     const { preferences: _p, ...noPrefs } = GUEST;
     nock(API).get(`/v1/guests/${GUEST.id}`).reply(200, noPrefs);
     expect(await zenotiConnector.lookupClient!(ctx, GUEST.id)).toMatchObject({ consent: { sms: false, email: true } });
+  });
+});
+
+describe('memberships and packages (issue 14 §3)', () => {
+  const now = Date.parse('2026-05-04T20:00:00Z');
+
+  it.each([['webhook-guest-membership-created'], ['webhook-guest-package-redemption']])(
+    '%s → a re-read of the guest’s plans',
+    (name) => {
+      const w = fixture(name);
+      const occurredAt = new Date(w.event_timestamp).toISOString();
+      expect(zenotiWebhook.toInbox(w, clinic)).toEqual({
+        items: [
+          {
+            dedupeKey: `zenoti:${w.id}`,
+            eventType: `zenoti:${w.event_type}`,
+            occurredAt,
+            vendor: { platform: 'zenoti', kind: 'webhook.plans', data: { guestId: GUEST.id, occurredAt } },
+          },
+        ],
+      });
+      delete w.data.guest_id;
+      expect(() => zenotiWebhook.toInbox(w, clinic)).toThrow(
+        expect.objectContaining({ code: 'validation_failed', details: { field: 'body.data.guest_id' } }),
+      );
+    },
+  );
+
+  it('maps memberships (discount on everything or on listed services, frozen → paused) and packages (sessions left) at this center; stored, they give the offer facts', async () => {
+    nock(API)
+      .get(`/v1/guests/${GUEST.id}/memberships`)
+      .query({ center_id: CENTER })
+      .matchHeader('authorization', `apikey ${SECRETS.ZENOTI_API_KEY}`)
+      .reply(200, fixture('api-guest-memberships'))
+      .get(`/v1/guests/${GUEST.id}/packages`)
+      .query({ center_id: CENTER })
+      .reply(200, fixture('api-guest-packages'));
+    const occurredAt = '2026-05-04T18:40:00.000Z';
+    const events = await zenotiConnector.resolve!(context(now), {
+      platform: 'zenoti',
+      kind: 'webhook.plans',
+      data: { guestId: GUEST.id, occurredAt },
+    });
+    // Los Angeles (the clinic's zone) is UTC-7 in summer: center-local dates become instants.
+    expect(events).toEqual([
+      {
+        type: 'client.membership',
+        occurredAt,
+        clientId: GUEST.id,
+        plan: {
+          id: 'membership:m0a1b2c3-d4e5-4f60-8a7b-9c0d1e2f3a4b',
+          kind: 'membership',
+          name: 'Glow Club',
+          status: 'active',
+          renewsAt: '2026-06-01T07:00:00.000Z',
+          endsAt: null,
+          benefits: [{ percentOff: 10 }],
+        },
+      },
+      {
+        type: 'client.membership',
+        occurredAt,
+        clientId: GUEST.id,
+        plan: {
+          id: 'membership:m9f8e7d6-c5b4-4a3b-8c2d-1e0f9a8b7c6e',
+          kind: 'membership',
+          name: 'Filler Club',
+          status: 'paused',
+          renewsAt: null,
+          endsAt: expect.any(String),
+          benefits: [{ service: { id: 's-filler-1', name: 'Juvederm Lip Filler (1 syringe)' }, percentOff: 15 }],
+        },
+      },
+      {
+        type: 'client.membership',
+        occurredAt,
+        clientId: GUEST.id,
+        plan: {
+          id: 'package:p1b2c3d4-e5f6-4a70-8b9c-0d1e2f3a4b5c',
+          kind: 'package',
+          name: 'Botox x3',
+          status: 'active',
+          endsAt: expect.any(String),
+          benefits: [{ service: { id: 's-botox-3', name: 'Botox Cosmetic (3 areas)' }, creditsLeft: 1 }],
+        },
+      },
+    ]);
+    // Every mapped event is one the events API accepts as is.
+    for (const e of events) expect(canonicalEventSchema.safeParse(e).success).toBe(true);
+
+    const ingest = createIngest({
+      db: database.db,
+      config: createConfigStore(configDir),
+      temporal: new Client(),
+      taskQueue: 'unused',
+      log: createLogger({ level: 'silent' }),
+      now: () => now,
+    });
+    expect(await ingest.accept('zn-clinic', events, 'zenoti')).toMatchObject(
+      events.map(() => ({ status: 'accepted', plansUpdated: 1 })),
+    );
+    const facts = (treatmentType: string) =>
+      clientOfferFacts(database.db, { clinicId: 'zn-clinic', clientExternalId: GUEST.id, treatmentType, nowMs: now });
+    expect((await facts('neuromodulator')).facts).toEqual({
+      creditsLeft: 1,
+      memberDiscountPercent: 10,
+      membershipName: 'Glow Club',
+    });
+    // The Filler Club is frozen: its 15 % does not apply; the Glow Club's 10 % does.
+    expect((await facts('lip_filler')).facts).toEqual({ memberDiscountPercent: 10, membershipName: 'Glow Club' });
   });
 });
