@@ -4,7 +4,7 @@
  * per client IP on the public routes (429 with Retry-After), and the API's own documentation.
  */
 import { Client } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
@@ -388,5 +388,29 @@ describe('client.membership at the events API (issue 14 §3)', () => {
       { treatmentType: 'hydrafacial', percentOff: 10 },
     ]);
     expect(row!.renewsAt?.toISOString()).toBe('2026-06-01T00:00:00.000Z');
+  });
+
+  it('a merged profile’s plans follow it to the kept profile; a plan the kept one has already stays', async () => {
+    const post = (payload: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: '/v1/clinics/demo-clinic/events', headers: auth, payload });
+    const plan = (clientId: string, id: string, name: string) => ({
+      type: 'client.membership',
+      clientId,
+      plan: { id, kind: 'membership', name, status: 'active', benefits: [{ percentOff: 10 }] },
+    });
+    await post(plan('removed-9', 'shared', 'Old copy'));
+    await post(plan('removed-9', 'own', 'Glow Club'));
+    await post(plan('kept-9', 'shared', 'Kept copy'));
+    const merged = await post({ type: 'client.merged', keptClientId: 'kept-9', removedClientId: 'removed-9' });
+    expect(merged.statusCode).toBe(202);
+    const rows = await database.db
+      .select({ client: clientPlans.clientExternalId, id: clientPlans.planId, name: clientPlans.name })
+      .from(clientPlans)
+      .where(inArray(clientPlans.clientExternalId, ['kept-9', 'removed-9']));
+    expect(rows.sort((a, b) => `${a.client}${a.id}`.localeCompare(`${b.client}${b.id}`))).toEqual([
+      { client: 'kept-9', id: 'own', name: 'Glow Club' },
+      { client: 'kept-9', id: 'shared', name: 'Kept copy' },
+      { client: 'removed-9', id: 'shared', name: 'Old copy' },
+    ]);
   });
 });
