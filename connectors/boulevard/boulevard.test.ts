@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClinicConfig } from '../../src/config/schema.js';
 import { createConfigStore } from '../../src/config/store.js';
 import { type Database, openDatabase, rows } from '../../src/db/client.js';
+import { canonicalEventSchema } from '../../src/ingest/events.js';
 import { createLogger } from '../../src/log.js';
 import { connectorConfigDir, SECRETS } from '../../test/helpers/connector-stack.js';
 import { SharedCostBucket } from '../cost-budget.js';
@@ -132,7 +133,7 @@ describe('webhook → inbox', () => {
     ]);
   });
 
-  it('every appointment event is accepted; membership events are ignored; another business is not found; a bad envelope names the field', () => {
+  it('every appointment event is accepted; another business is not found; a bad envelope names the field', () => {
     for (const event of [
       'APPOINTMENT_CREATED',
       'APPOINTMENT_CONFIRMED',
@@ -142,9 +143,13 @@ describe('webhook → inbox', () => {
       expect(
         boulevardWebhook.toInbox({ ...fixture('webhook-appointment-completed'), event }, clinic).items,
       ).toHaveLength(1);
-    expect(boulevardWebhook.toInbox(fixture('webhook-membership-created'), clinic)).toEqual({
+    const m = fixture('webhook-membership-created');
+    expect(boulevardWebhook.toInbox(m, clinic).items).toMatchObject([
+      { vendor: { platform: 'boulevard', kind: 'webhook.membership', data: { resourceId: m.resource.id } } },
+    ]);
+    expect(boulevardWebhook.toInbox({ ...m, event: 'GIFT_CARD_SOLD' }, clinic)).toEqual({
       items: [],
-      ignoredType: 'MEMBERSHIP_CREATED',
+      ignoredType: 'GIFT_CARD_SOLD',
     });
     expect(() =>
       boulevardWebhook.toInbox({ ...fixture('webhook-appointment-completed'), businessId: 'other' }, clinic),
@@ -246,6 +251,57 @@ describe('mapping an appointment re-read from the API', () => {
       },
     ]);
     expect(await resolveWith({ ...APPT, locationId: 'urn:blvd:Location:elsewhere' })).toEqual([]);
+  });
+});
+
+describe('memberships (issue 14 §3)', () => {
+  const now = Date.parse('2026-05-04T20:00:00Z');
+  const resolveWith = async (membership: Record<string, unknown> | null) => {
+    nock(API).post(PATH, isQuery('membership')).reply(200, { data: { membership } });
+    return boulevardConnector.resolve!(
+      context(() => now),
+      {
+        platform: 'boulevard',
+        kind: 'webhook.membership',
+        data: { event: 'MEMBERSHIP_CREATED', resourceId: MEMBERSHIP.id, occurredAt: '2026-05-04T18:40:00.000Z' },
+      },
+    );
+  };
+  const MEMBERSHIP = fixture('api-membership');
+
+  it('re-read → client.membership: the member discount on every service, vouchers as credits per service, dates on the clinic’s calendar', async () => {
+    const events = await resolveWith(MEMBERSHIP);
+    expect(events).toEqual([
+      {
+        type: 'client.membership',
+        occurredAt: '2026-05-04T18:40:00.000Z',
+        clientId: CLIENT.id,
+        plan: {
+          id: MEMBERSHIP.id,
+          kind: 'membership',
+          name: 'Glow Club',
+          status: 'active',
+          renewsAt: '2026-06-01T07:00:00.000Z',
+          endsAt: null,
+          benefits: [
+            { percentOff: 10 },
+            {
+              service: { id: 'urn:blvd:Service:2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f', name: 'Botox – 3 areas' },
+              creditsLeft: 1,
+            },
+          ],
+        },
+      },
+    ]);
+    for (const e of events) expect(canonicalEventSchema.safeParse(e).success).toBe(true);
+  });
+
+  it('PAUSED → paused; another location → nothing; a membership gone → nothing', async () => {
+    expect(await resolveWith({ ...MEMBERSHIP, status: 'PAUSED', endOn: '2026-12-31' })).toMatchObject([
+      { plan: { status: 'paused', endsAt: '2027-01-01T07:59:00.000Z' } },
+    ]);
+    expect(await resolveWith({ ...MEMBERSHIP, locationId: 'urn:blvd:Location:elsewhere' })).toEqual([]);
+    expect(await resolveWith(null)).toEqual([]);
   });
 });
 

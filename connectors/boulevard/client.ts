@@ -21,9 +21,11 @@ import {
   appointmentSchema,
   type BoulevardAppointment,
   type BoulevardClient,
+  type BoulevardMembership,
   clientSchema,
   connection,
   gqlResponse,
+  membershipSchema,
   serviceSchema,
 } from './schemas.js';
 
@@ -36,6 +38,7 @@ export interface BoulevardApi {
   appointment(id: string): Promise<BoulevardAppointment | null>;
   appointments(query: string): Promise<BoulevardAppointment[]>;
   client(id: string): Promise<BoulevardClient | null>;
+  membership(id: string): Promise<BoulevardMembership | null>;
   services(): Promise<{ id: string; name: string; price: number | null }[]>;
   readonly bucket: SharedCostBucket;
 }
@@ -165,6 +168,16 @@ export function boulevardApi(ctx: ApiContext): BoulevardApi {
           rootField('client', clientSchema.nullable()),
         );
         return (d as { client: BoulevardClient | null }).client;
+      },
+      // (unconfirmed fields) the membership a MEMBERSHIP_* webhook names.
+      async membership(id) {
+        const d = await gql(
+          `query Membership($id: ID!) { membership(id: $id) { id clientId name status endOn nextChargeOn locationId
+            vouchers { quantity services { id name } } discountPercentage } }`,
+          { id },
+          rootField('membership', membershipSchema.nullable()),
+        );
+        return (d as { membership: BoulevardMembership | null }).membership;
       },
       async services() {
         const list = await paged('services', '', '', {}, 'id name defaultPrice', serviceSchema);

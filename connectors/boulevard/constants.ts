@@ -76,6 +76,26 @@ export const BOULEVARD_APPOINTMENT_EVENTS = [
 export const BOULEVARD_CLIENT_EVENTS = ['CLIENT_CREATED', 'CLIENT_UPDATED'] as const;
 
 /**
+ * (unconfirmed) Membership events (MEMBERSHIP_CREATED is the one third-party docs list; the others
+ * are assumed). Each names a membership; it is re-read and becomes a `client.membership` event.
+ */
+export const BOULEVARD_MEMBERSHIP_EVENTS = [
+  'MEMBERSHIP_CREATED',
+  'MEMBERSHIP_UPDATED',
+  'MEMBERSHIP_CANCELLED',
+  'MEMBERSHIP_PAUSED',
+  'MEMBERSHIP_RESUMED',
+] as const;
+
+/** (unconfirmed) Membership `status` values → our plan status; any other: expired. */
+export const BOULEVARD_MEMBERSHIP_STATUS: Record<string, 'active' | 'paused' | 'cancelled' | 'expired'> = {
+  ACTIVE: 'active',
+  PAUSED: 'paused',
+  CANCELLED: 'cancelled',
+  EXPIRED: 'expired',
+};
+
+/**
  * (unconfirmed) Webhook signature. Boulevard's webhook-verification docs are not in the material
  * this was built from; the scheme here is the common timestamped one: header
  * `X-Blvd-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret as UTF-8, "<t>.<raw body>")>`.

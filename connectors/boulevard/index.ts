@@ -10,6 +10,7 @@ import { completedAppointmentIds, readState, writeState } from '../../src/db/con
 import { RebookError } from '../../src/errors.js';
 import type { CanonicalEvent } from '../../src/ingest/events.js';
 import type { InboxItem, VendorEvent } from '../../src/ingest/inbox.js';
+import { vendorInstant } from '../shared.js';
 import { type ApiContext, type BookingConnector, type ClientRecord, requireRuntime } from '../types.js';
 import { boulevardApi } from './client.js';
 import {
@@ -18,12 +19,19 @@ import {
   BOULEVARD_CANCELLED,
   BOULEVARD_CATALOG_TTL_MS,
   BOULEVARD_COMPLETED,
+  BOULEVARD_MEMBERSHIP_STATUS,
   BOULEVARD_POLL_LOOKBACK_MS,
   BOULEVARD_POLL_OVERLAP_MS,
   boulevardClientFrom,
   boulevardUpdatedSince,
 } from './constants.js';
-import { appointmentSchema, type BoulevardAppointment, type BoulevardClient, centsToUnits } from './schemas.js';
+import {
+  appointmentSchema,
+  type BoulevardAppointment,
+  type BoulevardClient,
+  type BoulevardMembership,
+  centsToUnits,
+} from './schemas.js';
 import { boulevardWebhook } from './webhook.js';
 
 const PLATFORM = 'boulevard';
@@ -109,12 +117,47 @@ export async function fromAppointment(
   return [];
 }
 
+/** A `YYYY-MM-DD` on the clinic's calendar at `hh:mm`, as an instant (Boulevard dates carry no zone). */
+const onDay = (ctx: ApiContext, day: string | null | undefined, hhmm: string) =>
+  day ? vendorInstant(/^\d{4}-\d{2}-\d{2}$/.test(day) ? `${day}T${hhmm}` : day, ctx.clinic.timeZone) : null;
+
+/**
+ * A membership as the client fact offers follow (issue 14 §3): its vouchers are sessions left per
+ * service (classified at ingest), its discount the member price on every service.
+ */
+export function fromMembership(ctx: ApiContext, m: BoulevardMembership, occurredAt?: string): CanonicalEvent[] {
+  if (ctx.clinic.connector?.locationId && m.locationId && m.locationId !== ctx.clinic.connector.locationId) return [];
+  const credits = (m.vouchers ?? []).flatMap((v) =>
+    v.services.map((s) => ({ service: { id: s.id, name: s.name }, creditsLeft: v.quantity })),
+  );
+  return [
+    {
+      type: 'client.membership',
+      ...(occurredAt ? { occurredAt } : {}),
+      clientId: m.clientId,
+      plan: {
+        id: m.id,
+        kind: 'membership',
+        name: m.name,
+        status: BOULEVARD_MEMBERSHIP_STATUS[m.status.toUpperCase()] ?? 'expired',
+        renewsAt: onDay(ctx, m.nextChargeOn, '00:00'),
+        endsAt: onDay(ctx, m.endOn, '23:59'),
+        benefits: [...(m.discountPercentage ? [{ percentOff: m.discountPercentage }] : []), ...credits],
+      },
+    },
+  ];
+}
+
 async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[]> {
   const occurredAt = typeof e.data.occurredAt === 'string' ? e.data.occurredAt : undefined;
   if (e.kind === 'poll.appointment')
     return fromAppointment(ctx, appointmentSchema.parse(e.data.appointment), occurredAt);
   const id = e.data.resourceId;
   if (typeof id !== 'string') throw new RebookError('validation_failed', 'resource id missing');
+  if (e.kind === 'webhook.membership') {
+    const m = await boulevardApi(ctx).membership(id);
+    return m ? fromMembership(ctx, m, occurredAt) : [];
+  }
   if (e.kind === 'webhook.client') {
     const c = await boulevardApi(ctx).client(id);
     if (!c) return [];

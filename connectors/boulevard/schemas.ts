@@ -42,6 +42,29 @@ export const clientSchema = z.object({
   mobilePhone: z.string().nullish(),
 });
 
+/**
+ * (unconfirmed) A client's membership: its plan name, state, dates (`nextChargeOn`: the renewal;
+ * `endOn`), the vouchers it holds (sessions of services left) and the discount members get.
+ */
+export const membershipSchema = z.object({
+  id: urn,
+  clientId: urn,
+  name: z.string().min(1),
+  status: z.string().min(1),
+  endOn: z.string().nullish(),
+  nextChargeOn: z.string().nullish(),
+  locationId: urn.nullish(),
+  vouchers: z
+    .array(
+      z.object({
+        quantity: z.number().int().min(0),
+        services: z.array(z.object({ id: urn, name: z.string().min(1) })).default([]),
+      }),
+    )
+    .nullish(),
+  discountPercentage: z.number().min(0).max(100).nullish(),
+});
+
 export const serviceSchema = z.object({ id: urn, name: z.string(), defaultPrice: z.number().nullish() });
 
 const pageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullish() });
@@ -52,6 +75,7 @@ export const gqlResponse = <T extends z.ZodType>(data: T) => z.object({ data });
 
 export type BoulevardAppointment = z.infer<typeof appointmentSchema>;
 export type BoulevardClient = z.infer<typeof clientSchema>;
+export type BoulevardMembership = z.infer<typeof membershipSchema>;
 
 /** Prices: Boulevard reports money in cents (unconfirmed); ours are in currency units. */
 export const centsToUnits = (cents: number) => Math.round(cents) / 100;

@@ -11,6 +11,7 @@ import type { WebhookDelivery, WebhookSpec } from '../types.js';
 import {
   BOULEVARD_APPOINTMENT_EVENTS,
   BOULEVARD_CLIENT_EVENTS,
+  BOULEVARD_MEMBERSHIP_EVENTS,
   BOULEVARD_SIGNATURE_HEADER,
   BOULEVARD_TIMESTAMP_TOLERANCE_MS,
   boulevardWebhookSignature,
@@ -51,6 +52,7 @@ export function verifyBoulevard(
 
 const appointmentEvents = new Set<string>(BOULEVARD_APPOINTMENT_EVENTS);
 const clientEvents = new Set<string>(BOULEVARD_CLIENT_EVENTS);
+const membershipEvents = new Set<string>(BOULEVARD_MEMBERSHIP_EVENTS);
 
 export const boulevardWebhook: WebhookSpec = {
   path: '/webhooks/boulevard/:clinicId',
@@ -64,7 +66,13 @@ export const boulevardWebhook: WebhookSpec = {
     const w = r.data;
     if (w.businessId && w.businessId !== clinic.connector?.businessId)
       throw new RebookError('not_found', 'unknown Boulevard business');
-    const kind = appointmentEvents.has(w.event) ? 'appointment' : clientEvents.has(w.event) ? 'client' : undefined;
+    const kind = appointmentEvents.has(w.event)
+      ? 'appointment'
+      : clientEvents.has(w.event)
+        ? 'client'
+        : membershipEvents.has(w.event)
+          ? 'membership'
+          : undefined;
     if (!kind) return { items: [], ignoredType: w.event };
     const t = Date.parse(w.timestamp);
     if (Number.isNaN(t))
