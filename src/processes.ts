@@ -187,6 +187,8 @@ export async function runWorker(opts: {
       // Clinics whose Twilio/SendGrid credentials are present send for real; the rest use the outbox.
       clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
       unsubscribeSecret: opts.secrets[UNSUBSCRIBE_SECRET_ENV],
+      // Stage variants share the holdout's key: both are keyed hashes nobody outside may predict.
+      variantSecret: opts.secrets[HOLDOUT_SECRET_ENV] ?? opts.secrets[UNSUBSCRIBE_SECRET_ENV],
       log: opts.log,
       checkBooking: createBookingChecker(runtime),
     },

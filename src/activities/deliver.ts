@@ -16,7 +16,7 @@
  * idempotency key. We choose at most once: the retry marks the row `unconfirmed` and does not
  * send again. The status callback, which carries our ledger id, later fills in the truth.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import { clinicOrThrow, treatmentTypesFor } from '../config/load.js';
 import {
@@ -28,9 +28,10 @@ import {
 } from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
+import { stageVariantsFor } from '../config/variants.js';
 import { checkCaps, type SendRecord } from '../core/caps.js';
 import { type Arm, holdoutSuppresses } from '../core/holdout.js';
-import { incentiveCode } from '../core/incentives.js';
+import { describeOffer, incentiveCode, type Offer } from '../core/incentives.js';
 import {
   capsApply,
   channelBlock,
@@ -45,6 +46,14 @@ import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { nextOpening } from '../core/send-window.js';
 import type { Channel, PlannedStage } from '../core/types.js';
+import {
+  assignVariant,
+  type StageVariant,
+  variantChannel,
+  variantOffer,
+  variantSendAt,
+  variantTemplate,
+} from '../core/variants.js';
 import type { Db } from '../db/client.js';
 import { clientOfferFacts } from '../db/offer-facts.js';
 import { appointments, clients, incentives, messages, sequences } from '../db/schema.js';
@@ -66,6 +75,11 @@ export interface DeliveryDeps {
   /** Secret signing one-click unsubscribe tokens; emails cannot be sent without it. */
   unsubscribeSecret?: string;
   log: Logger;
+  /**
+   * Key of the stage-variant assignment (the holdout's: REBOOK_HOLDOUT_SECRET, else the
+   * unsubscribe secret); needed only by a clinic with variants.
+   */
+  variantSecret?: string;
   /** Randomness for incentive codes (crypto by default). */
   random?: (bytes: number) => Uint8Array;
 }
@@ -90,6 +104,29 @@ export interface DeliverInput {
 export async function sequenceArm(db: Db, workflowId: string): Promise<Arm | null> {
   const [row] = await db.select({ arm: sequences.arm }).from(sequences).where(eq(sequences.workflowId, workflowId));
   return row?.arm ?? null;
+}
+
+/** Deferral reason of a send-time variant: the variant's time, not a hold (reports do not count it). */
+export const VARIANT_SEND_TIME = 'variant_send_time';
+
+/** The variant of this client at this stage (null: the stage has no variants); keyed hash in src/core/variants.ts. */
+export function stageVariantOf(
+  secret: string | undefined,
+  clinic: ClinicConfig,
+  stage: PlannedStage,
+  clientId: string,
+): StageVariant | null {
+  const config = stageVariantsFor(clinic);
+  if (Object.keys(config).length === 0) return null;
+  if (!secret)
+    throw new RebookError(
+      'config_invalid',
+      'stage variants are configured but REBOOK_HOLDOUT_SECRET (or REBOOK_UNSUBSCRIBE_SECRET) is not set',
+      { field: 'variants' },
+    );
+  return assignVariant(config, stage, { clinicId: clinic.id, clientId }, (m) =>
+    createHmac('sha256', secret).update(m).digest(),
+  );
 }
 
 export function providerFor(deps: DeliveryDeps, clinicId: string, channel: Channel): MessageProvider {
@@ -162,6 +199,7 @@ export function createDelivery(deps: DeliveryDeps) {
     nowMs: number,
     expiresAt: number,
     stage: PlannedStage,
+    variant?: Offer,
   ): Promise<{ reason: OfferReason | null; description: string; incentive?: typeof incentives.$inferSelect }> {
     const key =
       stage.purpose === 'winback' ? `${ref.workflowId}|${ref.runKey}|${stage.key}` : `${ref.workflowId}|${ref.runKey}`;
@@ -183,7 +221,7 @@ export function createDelivery(deps: DeliveryDeps) {
       treatmentType: ref.treatmentType,
       nowMs,
     });
-    const decision = decideOffer({
+    let decision = decideOffer({
       priceCents: appt?.priceCents ?? null,
       priceTiers: tiers,
       unknownPrice: unknown,
@@ -192,6 +230,12 @@ export function createDelivery(deps: DeliveryDeps) {
       history,
     });
     if (decision.kind !== 'offer') return { reason: decision.reason, description: decision.description };
+    // An offer variant (issue 13) replaces the price tier's offer, under the same 20 % ceiling; credits,
+    // a member price and a loyalty tier come first (issue 14).
+    if (variant && (decision.reason === 'price_tier' || decision.reason === 'unknown_price')) {
+      const offer = variantOffer(variant, appt?.priceCents);
+      decision = { ...decision, offer, description: describeOffer(offer) };
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const [row] = await db
         .insert(incentives)
@@ -273,6 +317,12 @@ export function createDelivery(deps: DeliveryDeps) {
     // A held-out client gets care touches only: the rest of the program is what the holdout measures.
     const arm = await sequenceArm(db, ref.workflowId);
     if (holdoutSuppresses(arm, messageCategory(stage))) return { status: 'suppressed', reason: 'holdout' };
+    // Variants are chosen here, at delivery, never in the workflow: the same client and stage
+    // always get the same one, so a retry or a restart sends what the first attempt would have.
+    const variant = stageVariantOf(deps.variantSecret, clinic, stage, ref.clientId);
+    const sendAt = variantSendAt(Date.parse(stage.dueAt), variant, clinic.timeZone);
+    if (sendAt > nowMs && sendAt < expiryOf(input, clinic).stageEnds)
+      return { status: 'deferred', until: new Date(sendAt).toISOString(), reason: VARIANT_SEND_TIME };
 
     for (let round = 0; round < 3; round++) {
       const rows = await db.select().from(messages).where(inArray(messages.idempotencyKey, keys));
@@ -301,9 +351,10 @@ export function createDelivery(deps: DeliveryDeps) {
       if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
       const category = messageCategory(stage);
       const unusable = await usability(client, clinic, rejectedHere, category);
-      const preferred: Channel = stage.channel === 'staff' ? 'email' : stage.channel;
+      const preferred: Channel = variantChannel(stage.channel === 'staff' ? 'email' : stage.channel, variant);
+      const templateFor = (c: Channel) => variantTemplate(variant, c, stageTemplate(clinic.templates, stage, c));
       // A channel the clinic has no template for (this stage's purpose) is no fallback either.
-      const hasTemplate = (c: Channel) => !!stageTemplate(clinic.templates, stage, c);
+      const hasTemplate = (c: Channel) => !!templateFor(c);
       const channel: Channel | null =
         retry && !unusable[retry.channel as Channel]
           ? (retry.channel as Channel)
@@ -335,7 +386,7 @@ export function createDelivery(deps: DeliveryDeps) {
       } else {
         const cfg = config.current();
         const type = treatmentTypesFor(cfg, clinic).get(ref.treatmentType);
-        const template = stageTemplate(clinic.templates, stage, channel);
+        const template = templateFor(channel);
         if (!template)
           throw new RebookError(
             'config_invalid',
@@ -354,7 +405,7 @@ export function createDelivery(deps: DeliveryDeps) {
         // A care touch never carries an offer (config validation refuses one in its template).
         const offer =
           category === 'marketing' && needsIncentive(stage.purpose, template.body)
-            ? await offerOf(ref, clinic, client, nowMs, offerEnds, stage)
+            ? await offerOf(ref, clinic, client, nowMs, offerEnds, stage, variant?.offer)
             : undefined;
         const incentive = offer?.incentive;
         const values = stageTemplateValues(
@@ -402,6 +453,7 @@ export function createDelivery(deps: DeliveryDeps) {
             dueAt: new Date(stage.dueAt),
             attemptedAt: new Date(nowMs),
             arm,
+            variant: variant?.name ?? null,
             category,
             offerReason: offer?.reason ?? null,
           },
@@ -509,7 +561,8 @@ export function createDelivery(deps: DeliveryDeps) {
     // Reports count what held a stage back (caps, consent, send window): recorded once per reason.
     async deliverStage(input: DeliverInput): Promise<DeliveryResult> {
       const result = await deliverStage(input);
-      if (result.status !== 'sent') await recordHold(db, input.ref, input.stage.key, result, Date.parse(input.now));
+      if (result.status !== 'sent' && result.reason !== VARIANT_SEND_TIME)
+        await recordHold(db, input.ref, input.stage.key, result, Date.parse(input.now));
       return result;
     },
   };

@@ -28,6 +28,7 @@ import {
   clinicIdentityKeys,
   clinicSchema,
 } from './schema.js';
+import { variantErrors } from './variants.js';
 
 export interface ConfigProblem {
   file: string;
@@ -430,6 +431,7 @@ export function loadConfig(dir: string): LoadedConfig {
     if (clinicCatalog) {
       const types = typesOf(clinicCatalog, clinic);
       for (const m of careTemplateErrors(clinic, types)) report(m.path, m.message, problems);
+      for (const m of variantErrors(clinic, types)) report(m.path, m.message, problems);
       for (const m of messagingWarnings(clinic, types)) report(m.path, m.message, warnings);
       catalogs.set(clinic.id, clinicCatalog);
     }

@@ -62,7 +62,8 @@ const sendWindowSchema = z
     if (w.start >= w.end) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
   });
 
-const offerSchema = z.union([
+/** An offer as configured (dollars): one of percentOff (≤ 20), amountOff or gift. */
+export const offerSchema = z.union([
   z.strictObject({ percentOff: z.number().positive().max(MAX_PERCENT_OFF, `never above ${MAX_PERCENT_OFF}% off`) }),
   z.strictObject({ amountOff: z.number().positive().max(10_000) }),
   z.strictObject({ gift: z.string().min(1).max(80) }),
@@ -192,7 +193,8 @@ export const messagingFields = {
 const messagingObject = z.object(messagingFields);
 export type MessagingConfig = z.infer<typeof messagingObject>;
 
-const toOffer = (o: { percentOff?: number; amountOff?: number; gift?: string }): Offer =>
+/** A configured offer (dollars) as the core's Offer (cents). */
+export const toOffer = (o: { percentOff?: number; amountOff?: number; gift?: string }): Offer =>
   o.percentOff !== undefined
     ? { kind: 'percent_off', percent: o.percentOff }
     : o.amountOff !== undefined
@@ -255,7 +257,7 @@ type Templates = Record<
 >;
 
 /** Sample values for measuring SMS length: long-ish real values, not empty strings. */
-const SAMPLE: Record<string, string> = {
+export const SAMPLE: Record<string, string> = {
   firstName: 'Alexandra',
   treatmentLabel: 'lip filler',
   providerName: 'Dr. Nguyen',

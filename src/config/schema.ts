@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TEMPLATE_TOKENS, unknownTokens } from '../core/templates.js';
 import { isValidTimeZone } from '../core/zoned-time.js';
 import { liftSchema } from './lift.js';
-import { messagingFields } from './messaging.js';
+import { messagingFields, offerSchema } from './messaging.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_" only');
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h)');
@@ -158,6 +158,37 @@ const emailTemplateSchema = z
       ctx.addIssue({ code: 'custom', path: ['subject'], message: 'a SendGrid dynamic template sets its own subject' });
   });
 
+/**
+ * Versions of one stage (issue 13 §2): wording, channel, send time or offer, with weights. The
+ * stage is named by key or purpose, as templates are; cross-checks against the catalog, the
+ * templates, the caps and the send window are in variants.ts (they need the clinic's types).
+ */
+const variantSchema = z.strictObject({
+  name: slug,
+  /** Relative weight: a variant's share is its weight over the stage's total. */
+  weight: z.number().positive('must be more than 0').max(1000).default(1),
+  channel: z.enum(['email', 'sms']).optional(),
+  /** Clinic-local time on the stage's day, at or after the clinic's sendTime. */
+  sendTime: clock.optional(),
+  offer: offerSchema.optional(),
+  templates: z.strictObject({ email: emailTemplateSchema.optional(), sms: templateSchema.optional() }).optional(),
+});
+export const stageVariantsSchema = z.record(
+  slug,
+  z
+    .array(variantSchema)
+    .min(2, 'a stage needs two or more variants')
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((v, i) => {
+        if (seen.has(v.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate variant name "${v.name}"` });
+        seen.add(v.name);
+      });
+    }),
+);
+export type StageVariantsConfig = z.infer<typeof stageVariantsSchema>;
+
 /** Booking platforms with a connector (connectors/registry.ts is typed against this list). */
 export const platforms = ['generic', 'mindbody', 'vagaro', 'jane', 'boulevard', 'zenoti'] as const;
 
@@ -232,6 +263,8 @@ export const clinicSchema = z
     ...messagingFields,
     /** Proof of lift (issue 13): holdout shares and average prices per treatment type. */
     lift: liftSchema.optional(),
+    /** Stage variants (issue 13 §2), keyed by stage key or purpose. */
+    variants: stageVariantsSchema.optional(),
   })
   .superRefine((c, ctx) => {
     // What each platform needs to route webhooks and reach its API (secrets by env-var name).

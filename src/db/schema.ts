@@ -128,6 +128,8 @@ export const messages = pgTable('messages', {
   templateData: jsonb('template_data').$type<Record<string, string>>(),
   /** 0016: the client's holdout arm when the row was written. */
   arm: text('arm', { enum: ['treated', 'holdout'] }),
+  /** 0022: the stage variant this row was sent as (null: the stage had no variants). */
+  variant: text('variant'),
   /** 0015: `care` or `marketing` (core/message-category.ts): what caps count. */
   category: text('category', { enum: ['care', 'marketing'] })
     .notNull()

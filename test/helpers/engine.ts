@@ -142,6 +142,8 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
       config,
       providers: { sms: opts.providers?.sms ?? outbox, email: opts.providers?.email ?? outbox },
       unsubscribeSecret: TEST_UNSUBSCRIBE_SECRET,
+      // As in production: the holdout's key, else the unsubscribe secret.
+      variantSecret: opts.holdoutSecret ?? TEST_UNSUBSCRIBE_SECRET,
       ...(opts.secrets
         ? {
             clinicProviders: createProviderRegistry(() => config.current(), {
