@@ -7,6 +7,8 @@ import { clinicOrThrow, type LoadedConfig } from '../config/load.js';
 import { emailHidesTreatment, loyaltyTiersFor } from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { LoyaltyTier } from '../core/offers.js';
+import { stageVariantsFor } from '../config/variants.js';
+import type { StageVariant } from '../core/variants.js';
 import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 
 export interface PreviewClinic extends SimulationClinic {
@@ -18,6 +20,8 @@ export interface PreviewClinic extends SimulationClinic {
   emailHidesTreatment: boolean;
   /** Stage purpose → channel → template (an email may name a SendGrid dynamic template instead of a body). */
   templates: ClinicConfig['templates'];
+  /** Stage variants by stage key or purpose (issue 13 §2). */
+  variants: Record<string, StageVariant[]>;
   /** Base of the one-click unsubscribe link in emails. */
   publicBaseUrl?: string;
   /** Care touches count toward (and are held by) the caps only when the clinic says so. */
@@ -38,6 +42,7 @@ export function previewClinic(config: LoadedConfig, clinicId: string): PreviewCl
     templates: clinic.templates,
     capsIncludeCare: clinic.capsIncludeCare,
     loyaltyTiers: loyaltyTiersFor(clinic),
+    variants: stageVariantsFor(clinic),
     ...(clinic.publicBaseUrl ? { publicBaseUrl: clinic.publicBaseUrl } : {}),
   };
 }

@@ -63,7 +63,10 @@ export function renderPreview(r: PreviewResult): string {
     const seg = s.content.sms
       ? ` — ${s.content.sms.units} ${s.content.sms.encoding === 'GSM-7' ? 'characters' : 'UCS-2 units'}, ${s.content.sms.segments} segment(s)`
       : '';
-    lines.push(`${s.key} (${channelName(s.channel)}, ${s.at!.local})${seg}`);
+    const variant = s.variant
+      ? ` — variant ${s.variant} (of ${s.variants!.map((v) => `${v.name} ${Math.round(v.share * 100)}%`).join(', ')})`
+      : '';
+    lines.push(`${s.key} (${channelName(s.channel)}, ${s.at!.local})${seg}${variant}`);
     if (s.content.subject) lines.push(`  Subject: ${s.content.subject}`);
     for (const l of s.content.body.replace(/\n$/, '').split('\n')) lines.push(`  ${l}`);
   }

@@ -88,6 +88,10 @@ export const previewRequestSchema = z
       })
       .optional()
       .describe("what the client's memberships, packages and last 12 months would say (chooses the offer)"),
+    variants: z
+      .record(z.string().trim().min(1).max(100), z.string().trim().min(1).max(100))
+      .optional()
+      .describe('stage key → the variant to show, for stages with variants (default: the first)'),
   })
   .superRefine((b, ctx) => {
     if (!b.treatmentType === !b.service)
@@ -128,6 +132,7 @@ export function previewInput(req: PreviewRequest, clinicTimeZone: string): Previ
       ? { session: { completed: req.session, ...(req.sessions ? { sessions: req.sessions } : {}) } }
       : {}),
     ...(req.offerFacts ? { offerFacts: offerFactsOf(req.offerFacts) } : {}),
+    ...(req.variants ? { variants: req.variants } : {}),
   };
 }
 

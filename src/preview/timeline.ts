@@ -17,7 +17,7 @@
  */
 import { checkCaps, describeRule, type SendRecord } from '../core/caps.js';
 import { classifyService } from '../core/classify.js';
-import { type Offer, percentOfPrice } from '../core/incentives.js';
+import { describeOffer, type Offer, percentOfPrice } from '../core/incentives.js';
 import {
   capsApply,
   channelBlock,
@@ -38,6 +38,14 @@ import { planSequence, reactivationStage } from '../core/plan.js';
 import { nextOpening, WEEKDAY_NAMES } from '../core/send-window.js';
 import { type SegmentInfo, smsSegments } from '../core/sms-segments.js';
 import type { Channel, PlannedStage, SeriesPosition, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
+import {
+  type StageVariant,
+  stageVariants,
+  variantChannel,
+  variantOffer,
+  variantSendAt,
+  variantTemplate,
+} from '../core/variants.js';
 import { toLocal } from '../core/zoned-time.js';
 import { RebookError } from '../errors.js';
 import type { PreviewClinic } from './clinic.js';
@@ -71,6 +79,8 @@ export interface PreviewInput {
   session?: { completed: number; sessions?: number };
   /** What the client's plans and last 12 months would say (memberships, packages, loyalty tiers). */
   offerFacts?: { facts?: ClientPlanFacts; history?: ClientHistory };
+  /** Stage key → the variant to show (a client's own is a keyed hash of its id; the sample has none): first when unset. */
+  variants?: Record<string, string>;
 }
 
 export type Unusable = 'no_address' | 'no_consent' | 'invalid_number';
@@ -122,6 +132,9 @@ export interface PreviewStage {
   content?: PreviewContent;
   /** A series' between-session stage: the session it reminds for ("session 3 of 6"). */
   series?: SeriesPosition;
+  /** The variant shown, and every variant of the stage with its share (stages with variants only). */
+  variant?: string;
+  variants?: { name: string; share: number }[];
 }
 
 export interface PreviewResult {
@@ -269,19 +282,48 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     ...(s.series ? { series: s.series } : {}),
   });
 
+  /** The variant the preview shows for a stage: the one the request names, else the first; null without variants. */
+  function previewVariant(s: PlannedStage): StageVariant | null {
+    const list = stageVariants(clinic.variants, s);
+    if (list.length < 2) return null;
+    const wanted = input.variants?.[s.key];
+    if (wanted === undefined) return list[0]!;
+    const found = list.find((v) => v.name === wanted);
+    if (!found)
+      throw new RebookError('validation_failed', 'invalid request body', {
+        issues: [
+          {
+            path: `body.variants.${s.key}`,
+            message: `stage "${s.key}" has no variant "${wanted}" (it has: ${list.map((v) => v.name).join(', ')})`,
+          },
+        ],
+      });
+    return found;
+  }
+
   /** One client-facing stage from `startMs` on, until `expiresMs` (next stage due or window end). */
   function clientStage(
     s: PlannedStage,
-    startMs: number,
+    dueMs: number,
     expiresMs: number,
   ): PreviewStage & { doneMs: number; noUsableChannel?: boolean } {
+    let startMs = dueMs;
     const row = base(s);
     const category = row.category;
     const unusable = unusableFor[category];
     const capped = capsApply(category, clinic.capsIncludeCare);
-    const preferred: Channel = s.channel === 'staff' ? 'email' : s.channel;
-    // Looked up as delivery does: the stage's own key first (series, care wording), then its purpose.
-    const hasTemplate = (c: Channel) => !!stageTemplate(clinic.templates, s, c);
+    const variant = previewVariant(s);
+    if (variant) {
+      const list = stageVariants(clinic.variants, s);
+      const total = list.reduce((sum, v) => sum + v.weight, 0);
+      row.variant = variant.name;
+      row.variants = list.map((v) => ({ name: v.name, share: Math.round((v.weight / total) * 1000) / 1000 }));
+      // A send-time variant waits for its clock on the stage's day, as delivery does.
+      startMs = Math.max(startMs, variantSendAt(Date.parse(s.dueAt), variant, clinicTz));
+    }
+    const preferred: Channel = variantChannel(s.channel === 'staff' ? 'email' : s.channel, variant);
+    const templateFor = (c: Channel) => variantTemplate(variant, c, stageTemplate(clinic.templates, s, c));
+    const hasTemplate = (c: Channel) => !!templateFor(c);
     const channel = stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
     if (!channel) {
       const none = !!unusable.sms && !!unusable.email;
@@ -294,7 +336,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         ...(none && category === 'marketing' ? { noUsableChannel: true } : {}),
       };
     }
-    const template = stageTemplate(clinic.templates, s, channel);
+    const template = templateFor(channel);
     if (!template)
       return {
         ...row,
@@ -347,7 +389,13 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         channel,
         firstName: input.client.firstName ?? 'Alex',
         treatmentLabel: type.label,
-        ...(category === 'marketing' && needsIncentive(s.purpose, template.body) ? { incentive } : {}),
+        ...(category === 'marketing' && needsIncentive(s.purpose, template.body)
+          ? {
+              incentive: variant?.offer
+                ? { ...incentive, description: describeOffer(variantOffer(variant.offer, input.priceCents)) }
+                : incentive,
+            }
+          : {}),
         offerExpiresAtMs: windowEnds,
         ...(channel === 'email' && unsubscribeUrl ? { unsubscribeUrl } : {}),
         ...(s.series ? { series: s.series } : {}),
