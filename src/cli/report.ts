@@ -22,7 +22,14 @@ import {
 } from '../reports/query.js';
 import { type RebookingReport, rollUpReports } from '../reports/rebooking.js';
 import { renderReportCsv, renderReportTable } from '../reports/render.js';
-import { renderAgencyLiftCsv, renderAgencyLiftTable, renderLiftCsv, renderLiftTable } from '../reports/render-lift.js';
+import {
+  renderAgencyLiftCsv,
+  renderAgencyLiftTable,
+  renderLiftCsv,
+  renderLiftTable,
+  renderVariantCsv,
+  renderVariantTable,
+} from '../reports/render-lift.js';
 import { argumentError, type CommandContext } from './command.js';
 
 export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID,… | --agency ID) [options]
@@ -36,7 +43,10 @@ export const REPORT_USAGE = `usage: rebook report (--clinic ID | --clinics ID,ID
   --to DATE            last treatment date counted (inclusive), default: now
   --type KEY           one treatment type only (neuromodulator, lip_filler, …)
   --lift               proof of lift: treated against held-out clients per treatment type, with
-                       95% intervals (per clinic; with --agency, each clinic's pooled lift)
+                       95% intervals (per clinic; with --agency, each clinic's pooled lift); the
+                       table adds each stage's variants (sends, bookings, conversion)
+  --variants           with --lift: only the per stage and variant comparison (csv: one row per
+                       stage and variant)
   --format FORMAT      table (default), csv or json
   --url URL            read through a running server (e.g. http://127.0.0.1:3000) instead of
   --key KEY            the database; the API key (default $REBOOK_API_KEY)
@@ -71,6 +81,7 @@ function parseReportArgs(args: string[]) {
       type: { type: 'string' },
       format: { type: 'string', default: 'table' },
       lift: { type: 'boolean', default: false },
+      variants: { type: 'boolean', default: false },
       url: { type: 'string' },
       key: { type: 'string' },
       config: { type: 'string' },
@@ -129,7 +140,7 @@ export async function reportCommand(
     ...(values.type ? { treatmentType: values.type } : {}),
   };
 
-  if (values.lift) return liftCommand(values, ids, agencyId, q, env);
+  if (values.lift || values.variants) return liftCommand(values, ids, agencyId, q, env);
 
   const reports: RebookingReport[] = [];
   try {
@@ -239,6 +250,22 @@ async function liftCommand(
         1,
       );
     return fail(err instanceof Error ? err.message : String(err), 1);
+  }
+  if (values.variants) {
+    if (agency && !lifts.length)
+      return fail('--variants needs clinics (--clinic or --clinics): variants are per clinic');
+    if (values.format === 'json') {
+      const v = lifts.map((r) => ({ clinics: r.clinics, from: r.from, to: r.to, variants: r.variants }));
+      process.stdout.write(`${JSON.stringify(v.length === 1 ? v[0] : v, null, 2)}\n`);
+      return 0;
+    }
+    for (const [i, r] of lifts.entries())
+      process.stdout.write(
+        values.format === 'csv'
+          ? renderVariantCsv(r, i === 0)
+          : `${i ? '\n' : ''}${renderVariantTable(r) || `${r.clinics.join(', ')}: no stage has variants\n`}`,
+      );
+    return 0;
   }
   if (values.format === 'json') {
     process.stdout.write(`${JSON.stringify(agency ?? (lifts.length === 1 ? lifts[0] : lifts), null, 2)}\n`);

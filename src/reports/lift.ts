@@ -14,6 +14,7 @@ import {
   sampleSizeForLift,
   wilsonInterval,
 } from '../core/proportions.js';
+import type { VariantRow } from './variants.js';
 
 /** The lift the report is powered to see: 20 percentage points. */
 export const TARGET_LIFT = 0.2;
@@ -164,6 +165,8 @@ export interface LiftReport {
   /** Every treatment type's runs pooled (price: the treated-weighted mean of the types' prices). */
   totals: LiftRow;
   types: LiftRow[];
+  /** Per stage with variants: sends, bookings and conversion per variant, and the better one when known (variants.ts). */
+  variants: VariantRow[];
 }
 
 export interface LiftTypeInfo {
@@ -213,5 +216,5 @@ export function liftReport(
           { estimate: 0, lower: 0, upper: 0 },
         )
       : null;
-  return { ...meta, totals, types: rows };
+  return { ...meta, totals, types: rows, variants: [] };
 }

@@ -8,9 +8,11 @@ import { and, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { averagePriceCentsFor, holdoutShareFor } from '../config/lift.js';
 import { type LoadedConfig, treatmentTypesFor } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
+import { stageVariantsFor } from '../config/variants.js';
 import { localDayIndex } from '../core/local-days.js';
 import { localDayAt } from '../core/plan.js';
 import { REBOOK_GRACE_DAYS } from '../core/types.js';
+import { stageVariants } from '../core/variants.js';
 import { addDays, fromLocal, localDate } from '../core/zoned-time.js';
 import { type Db, rows } from '../db/client.js';
 import { clients, deliveryHolds, messages, sequenceRuns, staffTasks } from '../db/schema.js';
@@ -31,6 +33,7 @@ import {
   rollUpReports,
   type TaskFact,
 } from './rebooking.js';
+import { type VariantFact, variantRows } from './variants.js';
 
 export interface Period {
   fromMs: number;
@@ -340,6 +343,56 @@ async function reportOf(
 }
 
 /** The rebooking report and the lift report of one clinic from one read of the facts. */
+/**
+ * The runs a stage with variants reached in the cohort, each with its variant (the first ledger
+ * row of the run and stage that went out: every row of one client and stage has the same) and
+ * whether the run booked with that stage as its last touch (booked or attended, watched or not).
+ */
+export async function readVariantFacts(
+  db: Db,
+  clinicId: string,
+  period: Period,
+  treatmentType: string | undefined,
+): Promise<VariantFact[]> {
+  const conds: SQL[] = [
+    eq(sequenceRuns.clinicId, clinicId),
+    gte(sequenceRuns.anchorAt, new Date(period.fromMs)),
+    lt(sequenceRuns.anchorAt, new Date(period.toMs)),
+  ];
+  if (treatmentType) conds.push(eq(sequenceRuns.treatmentType, treatmentType));
+  const ofRun = sql`left(${messages.idempotencyKey}, length(${sequenceRuns.workflowId}) + length(${sequenceRuns.runKey}) + 2) = ${sequenceRuns.workflowId} || '|' || ${sequenceRuns.runKey} || '|'`;
+  const sent = sql`${messages.status} not in (${sql.join(
+    [...NOT_SENT].map((st) => sql`${st}`),
+    sql`, `,
+  )})`;
+  const r = await db.execute(sql`select treatment_type as "treatmentType", stage, variant, booked from (
+      select ${sequenceRuns.treatmentType} as treatment_type, ${messages.stage} as stage, ${messages.variant} as variant,
+        (${sequenceRuns.outcome} in ('booked', 'attended') and ${sequenceRuns.outcomeStage} = ${messages.stage}) as booked,
+        row_number() over (partition by ${sequenceRuns.workflowId}, ${sequenceRuns.runKey}, ${messages.stage} order by ${messages.id}) as n
+      from ${messages} inner join ${sequenceRuns} on ${messages.workflowId} = ${sequenceRuns.workflowId} and ${ofRun}
+      where ${and(...conds, sql`${messages.variant} is not null`, sent)}) as m
+    where n = 1`);
+  return rows<VariantFact>(r).map((f) => ({ ...f, booked: !!f.booked }));
+}
+
+/** Stage key → the variant names the clinic configures for it now (stages of every type it runs). */
+export function configuredVariants(
+  clinic: ClinicConfig,
+  types: ReadonlyMap<string, ReportTypeInfo>,
+  treatmentType: string | undefined,
+): Record<string, string[]> {
+  const config = stageVariantsFor(clinic);
+  const out: Record<string, string[]> = {};
+  for (const [key, t] of types) {
+    if (treatmentType && key !== treatmentType) continue;
+    for (const stage of t.stages) {
+      const list = stageVariants(config, stage);
+      if (list.length >= 2) out[stage.key] = [...new Set([...(out[stage.key] ?? []), ...list.map((v) => v.name)])];
+    }
+  }
+  return out;
+}
+
 async function reportAndLiftOf(
   db: Db,
   clinic: ClinicConfig,
@@ -347,7 +400,10 @@ async function reportAndLiftOf(
   period: Period,
   treatmentType: string | undefined,
 ): Promise<{ report: RebookingReport; lift: LiftReport }> {
-  const facts = await loadReportFacts(db, clinic, types, period, treatmentType);
+  const [facts, variantFacts] = await Promise.all([
+    loadReportFacts(db, clinic, types, period, treatmentType),
+    readVariantFacts(db, clinic.id, period, treatmentType),
+  ]);
   const meta = {
     clinics: [clinic.id],
     from: new Date(period.fromMs).toISOString(),
@@ -356,7 +412,10 @@ async function reportAndLiftOf(
   };
   return {
     report: rebookingReport(facts, types, meta),
-    lift: liftReport(liftFacts(facts), liftTypes(clinic, types), meta),
+    lift: {
+      ...liftReport(liftFacts(facts), liftTypes(clinic, types), meta),
+      variants: variantRows(variantFacts, configuredVariants(clinic, types, treatmentType)),
+    },
   };
 }
 

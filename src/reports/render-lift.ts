@@ -2,6 +2,7 @@
 import { csvField } from '../text/csv.js';
 import { textTable } from '../text/table.js';
 import type { ArmStats, LiftReport, LiftRow } from './lift.js';
+import type { VariantRow, VariantStats } from './variants.js';
 
 const pts = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}`;
 const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -59,7 +60,8 @@ export function renderLiftTable(r: LiftReport): string {
       ['l', 'l', 'l', 'l'],
     ),
   );
-  return `${lines.join('\n')}\n`;
+  const variants = renderVariantTable(r);
+  return `${lines.join('\n')}\n${variants ? `\n${variants}` : ''}`;
 }
 
 export const LIFT_CSV_COLUMNS = [
@@ -182,4 +184,87 @@ function csv(rows: [string, LiftRow][], r: { from: string; to: string }): string
         .join(','),
     );
   return `${out.join('\n')}\n`;
+}
+
+/** What a variant comparison lets anyone say, in words. */
+export function variantVerdict(v: VariantRow): string {
+  if (v.variants.length < 2) return 'one variant only: nothing to compare';
+  if (v.status === 'too_small')
+    return `too few to tell: each variant needs ${v.needed.perVariant} sends to see a 10-point difference (95% confidence, 80% power); ${v.needed.more} more`;
+  const d = v.difference!;
+  const head = `${v.variants[0]!.variant} leads by ${pts(d.estimate)} points (95% CI ${pts(d.lower)} to ${pts(d.upper)})`;
+  return v.better ? `${head}: ${v.better} is better` : `${head}: no variant is better yet`;
+}
+
+function variantCell(s: VariantStats): string {
+  if (!s.sends) return `${s.variant}: no sends`;
+  return `${s.variant}: ${pct(s.rate)} ${s.bookings}/${s.sends} (${pct(s.interval!.lower)}–${pct(s.interval!.upper)})`;
+}
+
+/** The per stage and variant section of the lift table (nothing when the clinic has no variants). */
+export function renderVariantTable(r: LiftReport): string {
+  if (!r.variants.length) return '';
+  const lines = [
+    'Variants: bookings attributed ÷ sends per stage variant (95% Wilson interval); a variant is better only when the 95% Newcombe interval of its lead excludes 0.',
+    '',
+    ...textTable(
+      [
+        ['stage', 'variants', 'verdict'],
+        ...r.variants.map((v) => [v.stage, v.variants.map(variantCell).join('; '), variantVerdict(v)]),
+      ],
+      ['l', 'l', 'l'],
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export const VARIANT_CSV_COLUMNS = [
+  'clinics',
+  'from',
+  'to',
+  'stage',
+  'variant',
+  'sends',
+  'bookings',
+  'rate',
+  'rate_lower',
+  'rate_upper',
+  'status',
+  'lead',
+  'lead_lower',
+  'lead_upper',
+  'better',
+  'needed_per_variant',
+  'more_needed',
+] as const;
+
+/** One row per stage and variant; the stage's comparison repeated on each of its rows. */
+export function renderVariantCsv(r: LiftReport, header = true): string {
+  const out: string[] = header ? [VARIANT_CSV_COLUMNS.join(',')] : [];
+  for (const v of r.variants)
+    for (const s of v.variants)
+      out.push(
+        [
+          r.clinics.join(' '),
+          r.from,
+          r.to,
+          v.stage,
+          s.variant,
+          s.sends,
+          s.bookings,
+          num(s.rate),
+          num(s.interval?.lower),
+          num(s.interval?.upper),
+          v.status,
+          num(v.difference?.estimate),
+          num(v.difference?.lower),
+          num(v.difference?.upper),
+          v.better ?? '',
+          v.needed.perVariant,
+          v.needed.more,
+        ]
+          .map((x) => csvField(String(x)))
+          .join(','),
+      );
+  return out.length ? `${out.join('\n')}\n` : '';
 }

@@ -141,6 +141,34 @@ export const liftRowView = z
   })
   .meta({ id: 'LiftRow' });
 
+const variantStats = z.object({
+  variant: z.string(),
+  sends: count.describe('runs the variant reached'),
+  bookings: count.describe('runs booked with this stage as the last touch'),
+  rate: share.nullable().describe('bookings / sends'),
+  interval: interval.describe('95% Wilson score interval of the rate'),
+});
+export const variantRowView = z
+  .object({
+    stage: z.string(),
+    variants: z.array(variantStats).describe('best conversion first'),
+    status: z
+      .enum(['too_small', 'measured'])
+      .describe(
+        '`too_small`: a variant has fewer sends than a 10-point difference needs at 95% confidence and 80% power; no winner is called',
+      ),
+    difference: z
+      .object({ estimate: z.number(), lower: z.number(), upper: z.number() })
+      .nullable()
+      .describe('leader − runner-up conversion, 95% Newcombe hybrid score interval'),
+    better: z
+      .string()
+      .nullable()
+      .describe('the variant whose lead over every other has a 95% interval excluding zero; null otherwise'),
+    needed: z.object({ perVariant: count, more: count, baselineRate: share }),
+  })
+  .meta({ id: 'VariantRow' });
+
 export const liftView = z
   .object({
     clinics: z.array(z.string()),
@@ -149,6 +177,9 @@ export const liftView = z
     treatmentType: z.string().nullable(),
     totals: liftRowView,
     types: z.array(liftRowView),
+    variants: z
+      .array(variantRowView)
+      .describe('per stage with variants (issue 13 §2): sends, bookings attributed and conversion per variant'),
   })
   .meta({ id: 'LiftReport' });
 
