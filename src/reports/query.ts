@@ -514,7 +514,8 @@ export function liftFacts(facts: ReportFacts): LiftRunFact[] {
   }));
 }
 
-function liftTypes(clinic: ClinicConfig, types: ReadonlyMap<string, ReportTypeInfo>): Map<string, LiftTypeInfo> {
+/** Each treatment type's label, configured holdout share and average price, as the lift report takes them. */
+export function liftTypes(clinic: ClinicConfig, types: ReadonlyMap<string, ReportTypeInfo>): Map<string, LiftTypeInfo> {
   const out = new Map<string, LiftTypeInfo>();
   for (const [key, t] of types)
     out.set(key, {

@@ -8,6 +8,7 @@ import { and, inArray, ne, sql } from 'drizzle-orm';
 import type { ConfigProblem, LoadedConfig } from '../../config/load.js';
 import type { Db } from '../../db/client.js';
 import { staffTasks } from '../../db/schema.js';
+import type { LiftRow } from '../../reports/lift.js';
 import { agencyRebookingReport, type Period } from '../../reports/query.js';
 import type { Counts, Rates } from '../../reports/rebooking.js';
 import { type ConnectorHealth, loadConnectorHealth } from './connector-health.js';
@@ -18,6 +19,10 @@ export interface AgencyClinicRow {
   name: string;
   platform: string;
   totals: Counts & Rates;
+  /** The clinic's lift, its treatment types pooled (the agency report's lift column). */
+  lift: LiftRow;
+  /** Whether the clinic holds any clients out (lift.holdout or a per-type share above 0). */
+  holdoutConfigured: boolean;
   /** Unresolved staff tasks (open or claimed), and those of them due by now. */
   openTasks: number;
   dueTasks: number;
@@ -104,6 +109,10 @@ export async function loadAgencyOverview(
         name: r.name,
         platform: clinics[i]!.platform,
         totals: r.totals,
+        lift: r.lift,
+        holdoutConfigured:
+          !!clinics[i]!.lift &&
+          (clinics[i]!.lift!.holdout > 0 || Object.values(clinics[i]!.lift!.holdoutByTreatmentType).some((x) => x > 0)),
         openTasks: Number(t?.open ?? 0),
         dueTasks: Number(t?.due ?? 0),
         connector: connector[i]!,

@@ -9,7 +9,16 @@ import type { ClinicConfig } from '../../config/schema.js';
 import { type CalendarDate, localDayIndex } from '../../core/local-days.js';
 import type { Db } from '../../db/client.js';
 import { type UnmappedService, unmappedServicesOf } from '../../ingest/service-mappings.js';
-import { loadReportFacts, type Period, reportTypes } from '../../reports/query.js';
+import { type LiftReport, liftReport } from '../../reports/lift.js';
+import {
+  configuredVariants,
+  liftFacts,
+  liftTypes,
+  loadReportFacts,
+  type Period,
+  readVariantFacts,
+  reportTypes,
+} from '../../reports/query.js';
 import {
   BEFORE_FIRST_TOUCH,
   type HeldBack,
@@ -18,6 +27,7 @@ import {
   rebookingReport,
 } from '../../reports/rebooking.js';
 import { loadReportFactsRolledUp } from '../../reports/rollup.js';
+import { variantRows } from '../../reports/variants.js';
 import { type ConnectorHealth, loadConnectorHealth } from './connector-health.js';
 
 /** One configured stage in the funnel, summed over the clinic's treatment types by stage key. */
@@ -73,6 +83,10 @@ export interface ClinicDashboard {
   heldBack: HeldBack;
   unmapped: { services: UnmappedService[]; treatmentTypes: { key: string; label: string }[] };
   connector: ConnectorHealth;
+  /** Proof of lift over the same facts (treated against held-out clients), with the stage variants. */
+  lift: LiftReport;
+  /** Whether any treatment type of the clinic holds clients out (lift.holdout > 0). */
+  holdoutConfigured: boolean;
 }
 
 const PURPOSE_LABEL: Record<string, string> = {
@@ -201,13 +215,15 @@ export async function loadClinicDashboard(
   source: 'rollup' | 'direct' = 'rollup',
 ): Promise<ClinicDashboard> {
   const types = reportTypes(config, clinic);
-  const [facts, services, [connector]] = await Promise.all([
+  const [facts, services, [connector], variantFacts] = await Promise.all([
     source === 'rollup'
       ? loadReportFactsRolledUp(db, clinic, types, period)
       : loadReportFacts(db, clinic, types, period),
     unmappedServicesOf(db, clinic.id, { limit: DASHBOARD_UNMAPPED_LIMIT }),
     loadConnectorHealth(db, [clinic], nowMs),
+    readVariantFacts(db, clinic.id, period, undefined),
   ]);
+  const liftTypeInfo = liftTypes(clinic, types);
   const report = rebookingReport(facts, types, {
     clinics: [clinic.id],
     from: new Date(period.fromMs).toISOString(),
@@ -228,5 +244,16 @@ export async function loadClinicDashboard(
       treatmentTypes: [...treatmentTypesFor(config, clinic)].map(([key, t]) => ({ key, label: t.label })),
     },
     connector: connector!,
+    // The lift report's own rule over the dashboard's facts: nothing is counted a second way.
+    lift: {
+      ...liftReport(liftFacts(facts), liftTypeInfo, {
+        clinics: [clinic.id],
+        from: new Date(period.fromMs).toISOString(),
+        to: new Date(period.toMs).toISOString(),
+        treatmentType: null,
+      }),
+      variants: variantRows(variantFacts, configuredVariants(clinic, types, undefined)),
+    },
+    holdoutConfigured: [...liftTypeInfo.values()].some((t) => t.share > 0),
   };
 }

@@ -3,6 +3,7 @@
  * open tasks, connector and sending health (word + shape + reason, never colour alone) and config
  * warnings — each row linking into the clinic. Takes loaded data only.
  */
+import { LiftCell } from '../components/lift-panel.js';
 import { percent, StatusBadge } from '../components/status-badge.js';
 import type { AgencyOverview } from '../data/agency-overview.js';
 
@@ -40,6 +41,7 @@ export function AgencyBody({ data, clinicHref }: AgencyBodyProps) {
               <th scope="col">Clinic</th>
               <th scope="col">Enrolled</th>
               <th scope="col">Rebook rate</th>
+              <th scope="col">Lift</th>
               <th scope="col">Open tasks</th>
               <th scope="col">Connection</th>
               <th scope="col">Sending</th>
@@ -64,6 +66,9 @@ export function AgencyBody({ data, clinicHref }: AgencyBodyProps) {
                       </span>
                     </>
                   )}
+                </td>
+                <td>
+                  <LiftCell lift={c.lift} holdoutConfigured={c.holdoutConfigured} />
                 </td>
                 <td>
                   {c.openTasks}

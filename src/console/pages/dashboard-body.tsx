@@ -4,6 +4,7 @@
  * connector health. Takes loaded data only: no auth, layout or fetching here.
  */
 import { BarChart, FunnelChart, LineChart } from '../components/charts.js';
+import { LiftPanel } from '../components/lift-panel.js';
 import { percent, StatusBadge } from '../components/status-badge.js';
 import type { ClinicDashboard } from '../data/clinic-dashboard.js';
 import { ago } from '../data/health-rules.js';
@@ -222,6 +223,7 @@ export function DashboardBody(props: DashboardBodyProps) {
     <div class="dashboard">
       <p class="dash-period">Treatments completed {periodText}</p>
       <Headline data={data} />
+      <LiftPanel lift={data.lift} holdoutConfigured={data.holdoutConfigured} />
       <section class="dash-section" aria-labelledby="dash-funnel-h">
         <h2 id="dash-funnel-h">From treatment to rebooking</h2>
         <FunnelChart
