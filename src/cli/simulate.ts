@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { holdoutShareFor } from '../config/lift.js';
+import { ConfigError, clinicOrThrow, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
 import { type BookingRates, parseBookingRates } from '../simulator/booking-rates.js';
@@ -16,6 +17,7 @@ import { renderChart } from '../simulator/chart.js';
 import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 import { type SimulationResult, simulate } from '../simulator/engine.js';
 import { HistoryFormatError, type ParsedHistory, parseHistoryCsv } from '../simulator/history-csv.js';
+import { type LiftPlanRow, liftPlan, renderLiftPlan } from '../simulator/lift-plan.js';
 import { renderSummary } from '../simulator/report.js';
 import { argumentError, type CommandContext } from './command.js';
 
@@ -33,11 +35,16 @@ export const SIMULATE_USAGE = `usage: rebook simulate --clinic ID --history FILE
   --out DIR                output directory (default $REBOOK_DATA_DIR/simulations/<timestamp>)
   --config DIR             configuration directory (default $REBOOK_CONFIG_DIR)
   --trace CLIENT_ID        record every event of this client in the JSON (repeatable)
+  --holdout SHARE          holdout share for the proof-of-lift plan, e.g. 0.1 or 10% (default: the
+                           clinic's lift.holdout per treatment type)
+  --baseline RATE          rebook rate without the program for that plan (default 0.35)
 `;
 
 /** What simulation.json holds: the result plus what was read from the history file. */
 export interface SimulationFile extends SimulationResult {
   format: 'rebook-simulation/1';
+  /** Per treatment type: months until a 20-point lift shows at 95% confidence (src/simulator/lift-plan.ts). */
+  liftPlan: LiftPlanRow[];
   history: {
     file: string;
     rows: number;
@@ -65,6 +72,14 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number, mi
   if (!/^\d+$/.test(raw) || n < min || n > max)
     throw new RangeError(`--${name} must be a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** A share such as 0.1 or 10%, within [min, max]. */
+function shareArg(name: string, raw: string, min: number, max: number): number {
+  const v = raw.endsWith('%') ? Number(raw.slice(0, -1)) / 100 : Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max || raw.trim() === '')
+    throw new RangeError(`--${name} must be a share from ${min} to ${max} (e.g. 0.1 or 10%)`);
+  return v;
 }
 
 /** A one-line progress bar on stderr, redrawn with a carriage return (terminals only). */
@@ -100,7 +115,10 @@ export async function simulateCommand(
   if (!args.clinic || !args.history) return fail(`--clinic and --history are required\n${SIMULATE_USAGE}`);
 
   let months: number, seed: number, leadDays: number;
+  let holdout: number | undefined, baseline: number;
   try {
+    holdout = args.holdout === undefined ? undefined : shareArg('holdout', args.holdout, 0, 0.5);
+    baseline = args.baseline === undefined ? 0.35 : shareArg('baseline', args.baseline, 0.01, 0.79);
     months = wholeNumber('months', args.months, 12, 1, 120);
     seed = wholeNumber('seed', args.seed, 1, 0, 2 ** 32 - 1);
     leadDays = wholeNumber('lead-days', args['lead-days'], 14, 0, 365);
@@ -109,9 +127,12 @@ export async function simulateCommand(
   }
 
   let clinic: SimulationClinic;
+  let shareOf: (treatmentType: string) => number;
   try {
     const config = loadConfig(args.config ?? env.REBOOK_CONFIG_DIR);
     clinic = simulationClinic(config, args.clinic);
+    const clinicConfig = clinicOrThrow(config, args.clinic);
+    shareOf = (t) => holdout ?? holdoutShareFor(clinicConfig, t);
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
     if (err instanceof RebookError && err.code === 'clinic_not_found')
@@ -186,6 +207,7 @@ export async function simulateCommand(
       problems: history.problems,
     },
     ...result,
+    liftPlan: liftPlan(result.byType, months, clinic.types, { holdoutShare: shareOf, baselineRate: baseline }),
   };
   writeFileSync(join(out, 'simulation.json'), `${JSON.stringify(file, null, 2)}\n`);
   writeFileSync(join(out, 'chart.svg'), renderChart(result));
@@ -207,6 +229,7 @@ export async function simulateCommand(
   );
 
   process.stdout.write(renderSummary(result, { malformedRows: history.problems.length }));
+  process.stdout.write(renderLiftPlan(file.liftPlan));
   process.stdout.write(
     `\nWrote ${join(out, 'simulation.json')}, ${join(out, 'weekly.csv')} and ${join(out, 'chart.svg')}\n`,
   );
@@ -232,6 +255,8 @@ function parseSimulateArgs(args: string[]) {
       out: { type: 'string' },
       config: { type: 'string' },
       trace: { type: 'string', multiple: true },
+      holdout: { type: 'string' },
+      baseline: { type: 'string' },
     },
   }).values;
 }

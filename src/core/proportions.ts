@@ -83,3 +83,37 @@ export function sampleSizeForLift(
 export function excludesZero(i: Interval): boolean {
   return i.lower > 0 || i.upper < 0;
 }
+
+/** How long a clinic must enrol before a holdout comparison can see a lift (`monthsToSeeLift`). */
+export interface LiftPlan {
+  /** Finished sequences each arm needs (`sampleSizeForLift`, arms in the holdout's ratio). */
+  needed: { treated: number; holdout: number };
+  /** Whole months of enrolment until both arms have them; null when nobody is held out. */
+  monthsOfEnrolment: number | null;
+}
+
+/**
+ * The power estimate behind "how many months until this clinic can see a 20-point lift at 95%
+ * confidence": each month `monthlyEnrolments` clients enrol, `holdoutShare` of them held out;
+ * the arms need the Fleiss sample sizes for `baselineRate` → `baselineRate + lift` at 80% power,
+ * and the month count is the one at which the slower arm gets there (rounded up). The sequences
+ * must then finish (the treatment's interval plus the grace period) before the report shows it.
+ */
+export function monthsToSeeLift(input: {
+  monthlyEnrolments: number;
+  holdoutShare: number;
+  baselineRate: number;
+  lift?: number;
+}): LiftPlan {
+  const { monthlyEnrolments: m, holdoutShare: s, baselineRate: p0 } = input;
+  const lift = input.lift ?? 0.2;
+  if (!(s > 0 && s < 1)) {
+    const n = sampleSizeForLift(p0, Math.min(1, p0 + lift), 9);
+    return { needed: { treated: n.treated, holdout: n.comparison }, monthsOfEnrolment: null };
+  }
+  const n = sampleSizeForLift(p0, Math.min(1, p0 + lift), (1 - s) / s);
+  const needed = { treated: n.treated, holdout: n.comparison };
+  if (!(m > 0)) return { needed, monthsOfEnrolment: null };
+  const months = Math.max(needed.holdout / (m * s), needed.treated / (m * (1 - s)));
+  return { needed, monthsOfEnrolment: Math.ceil(months - 1e-9) };
+}
