@@ -92,6 +92,7 @@ describe('the variant report over a database', () => {
   let api: { statusCode: number; body: Json };
   let table: Run;
   let csv: Run;
+  let messagesView: Json[];
 
   function rebook(args: string[]): Promise<Run> {
     return new Promise((resolve) => {
@@ -200,6 +201,12 @@ variants:
       headers: { authorization: `Bearer ${API_KEY}` },
     });
     api = { statusCode: res.statusCode, body: res.json() };
+    const ledger = await app.inject({
+      method: 'GET',
+      url: '/v1/clinics/demo-clinic/messages?clientId=v-1',
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    messagesView = ledger.json().messages;
     await app.close();
     await database.close();
     const period = ['--from', '2026-01-01', '--to', '2026-01-31'];
@@ -223,6 +230,14 @@ variants:
     expect(byStage.incentive.difference).toEqual(newcombeDifference(160, 400, 80, 400));
     expect(byStage.reminder).toMatchObject({ status: 'too_small', better: null, difference: null });
     expect(byStage.reminder.needed.more).toBeGreaterThan(0);
+  });
+
+  it('API: each ledger row carries its variant (null for a stage without variants)', () => {
+    // Client v-1 is the second of the pct15 runs.
+    expect(messagesView.map((m) => [m.stage, m.variant]).sort()).toEqual([
+      ['care_checkin', null],
+      ['incentive', 'pct15'],
+    ]);
   });
 
   it('CLI table: the variants section with its verdicts', () => {

@@ -31,6 +31,10 @@ const messageView = z
     dueAt: isoTime.nullable(),
     sentAt: isoTime.nullable(),
     arm: armField,
+    variant: z
+      .string()
+      .nullable()
+      .describe('the stage variant this message was sent as (null: the stage has no variants)'),
   })
   .meta({ id: 'Message' });
 
@@ -97,6 +101,7 @@ export const registerReadRoutes: FastifyPluginAsyncZod = async (app) => {
           dueAt: iso(m.dueAt),
           sentAt: iso(m.sentAt),
           arm: m.arm ?? 'treated',
+          variant: m.variant,
         })),
       };
     },
