@@ -8,11 +8,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { holdoutShareFor } from '../config/lift.js';
+import { averagePriceCentsFor, holdoutShareFor } from '../config/lift.js';
 import { ConfigError, clinicOrThrow, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
-import { type BookingRates, parseBookingRates } from '../simulator/booking-rates.js';
+import { type BookingRates, parseBookingRates, rateFor } from '../simulator/booking-rates.js';
 import { renderChart } from '../simulator/chart.js';
 import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 import { type SimulationResult, simulate } from '../simulator/engine.js';
@@ -128,11 +128,13 @@ export async function simulateCommand(
 
   let clinic: SimulationClinic;
   let shareOf: (treatmentType: string) => number;
+  let priceOf: (treatmentType: string) => number | null;
   try {
     const config = loadConfig(args.config ?? env.REBOOK_CONFIG_DIR);
     clinic = simulationClinic(config, args.clinic);
     const clinicConfig = clinicOrThrow(config, args.clinic);
     shareOf = (t) => holdout ?? holdoutShareFor(clinicConfig, t);
+    priceOf = (t) => averagePriceCentsFor(clinicConfig, t);
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
     if (err instanceof RebookError && err.code === 'clinic_not_found')
@@ -207,7 +209,16 @@ export async function simulateCommand(
       problems: history.problems,
     },
     ...result,
-    liftPlan: liftPlan(result.byType, months, clinic.types, { holdoutShare: shareOf, baselineRate: baseline }),
+    liftPlan: liftPlan(result.byType, months, clinic.types, {
+      holdoutShare: shareOf,
+      baselineRate: baseline,
+      // Care touches convert nobody (rate 0); the marketing stages in day order.
+      stageRates: (t) => {
+        const type = clinic.types.get(t);
+        return type && [...type.stages].sort((a, b) => a.day - b.day).map((s) => rateFor(rates, s));
+      },
+      priceCents: priceOf,
+    }),
   };
   writeFileSync(join(out, 'simulation.json'), `${JSON.stringify(file, null, 2)}\n`);
   writeFileSync(join(out, 'chart.svg'), renderChart(result));

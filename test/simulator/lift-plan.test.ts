@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulationFile } from '../../src/cli/simulate.js';
 import { monthsToSeeLift } from '../../src/core/proportions.js';
-import { liftPlan } from '../../src/simulator/lift-plan.js';
+import { cumulativeRebookRate, liftPlan } from '../../src/simulator/lift-plan.js';
 import { generateHistory, historyToCsv } from '../../src/simulator/synthetic.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,7 +56,12 @@ describe('months until a 20-point lift shows', () => {
       ],
       12,
       new Map([['neuromodulator', { intervalDays: 90 }]]),
-      { holdoutShare: () => 0.1, baselineRate: 0.4 },
+      {
+        holdoutShare: () => 0.1,
+        baselineRate: 0.4,
+        stageRates: () => [0, 0, 0.22, 0.35, 0.12, 0.3],
+        priceCents: () => 45_000,
+      },
     );
     // 720 / 12 = 60 a month → 9 months of enrolment; 9 + 120/30.4375 = 12.94 → 13.
     expect(rows).toEqual([
@@ -68,8 +73,20 @@ describe('months until a 20-point lift shows', () => {
         needed: { treated: 477, holdout: 53 },
         monthsOfEnrolment: 9,
         monthsUntilVisible: 13,
+        // 1 − 1·1·0.78·0.65·0.88·0.70 = 1 − 0.312312
+        impliedProgramRate: expect.closeTo(0.687688, 9),
+        // 60 a month × 0.20 = 12 visits; × $450 = $5,400.
+        visitsPerMonthAtLift: expect.closeTo(12, 9),
+        revenueCentsPerMonthAtLift: 540_000,
       },
     ]);
+  });
+
+  it('the cumulative rebook rate of stage conversions (by hand)', () => {
+    // The DOMAIN.md stage benchmarks: 1 − 0.78 · 0.65 · 0.88 · 0.70 = 1 − 0.312312 = 0.687688.
+    expect(cumulativeRebookRate([0.22, 0.35, 0.12, 0.3])).toBeCloseTo(0.687688, 12);
+    expect(cumulativeRebookRate([])).toBe(0);
+    expect(cumulativeRebookRate([0.5, 0.5])).toBe(0.75);
   });
 });
 
@@ -122,6 +139,10 @@ describe('rebook simulate --holdout', () => {
         `  ${r.treatmentType}: ${r.monthlyEnrolments.toFixed(1)} enrolments a month, 10% held out: ${r.monthsOfEnrolment} months of enrolment (${plan.needed.treated} treated + ${plan.needed.holdout} held out, baseline 40%), visible after about ${r.monthsUntilVisible} months`,
       );
     }
+    // Botox: the default stage rates imply 68.8% (care touches convert nobody); no average price configured.
+    expect(run.stdout).toMatch(
+      /^ {4}a 20-point lift is \+\d+\.\d visits a month; the stage rates imply 68\.8% rebooked in the program$/m,
+    );
     expect(run.stdout).toContain('Proof of lift: months until a 20-point lift shows at 95% confidence (80% power)');
   });
 });
