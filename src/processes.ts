@@ -22,7 +22,7 @@ import { createProviderRegistry } from './messaging/registry.js';
 import { UNSUBSCRIBE_SECRET_ENV } from './messaging/unsubscribe.js';
 import { watchApiCalls } from './metrics/index.js';
 import { buildApp } from './server/app.js';
-import { dataConverterFor } from './temporal/connection.js';
+import { dataConverterFor, retryWhileUnreachable } from './temporal/connection.js';
 import { createSequenceSignals } from './temporal/sequence-signals.js';
 import { createSequenceStatus } from './temporal/sequence-status.js';
 import type { TemporalSettings } from './temporal/settings.js';
@@ -174,25 +174,31 @@ export async function runWorker(opts: {
   watchApiCalls(runtime.counter);
   const apiCallLog = startApiCallLog(opts.database.db, runtime.counter, { log: opts.log });
   const dataConverter = dataConverterFor(opts.settings, opts.secrets);
-  const worker = await createWorker({
-    connection: opts.connection,
-    namespace: opts.settings.namespace,
-    taskQueue: opts.settings.taskQueue,
-    tuning: opts.settings.worker,
-    ...(dataConverter ? { dataConverter } : {}),
-    deps: {
-      db: opts.database.db,
-      config: opts.config,
-      providers: { sms: outbox, email: outbox },
-      // Clinics whose Twilio/SendGrid credentials are present send for real; the rest use the outbox.
-      clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
-      unsubscribeSecret: opts.secrets[UNSUBSCRIBE_SECRET_ENV],
-      // Stage variants share the holdout's key: both are keyed hashes nobody outside may predict.
-      variantSecret: opts.secrets[HOLDOUT_SECRET_ENV] ?? opts.secrets[UNSUBSCRIBE_SECRET_ENV],
-      log: opts.log,
-      checkBooking: createBookingChecker(runtime),
-    },
-  });
+  // Creating the worker describes the namespace: a cluster down at this moment is waited out.
+  const worker = await retryWhileUnreachable(
+    'creating the worker',
+    () =>
+      createWorker({
+        connection: opts.connection,
+        namespace: opts.settings.namespace,
+        taskQueue: opts.settings.taskQueue,
+        tuning: opts.settings.worker,
+        ...(dataConverter ? { dataConverter } : {}),
+        deps: {
+          db: opts.database.db,
+          config: opts.config,
+          providers: { sms: outbox, email: outbox },
+          // Clinics whose Twilio/SendGrid credentials are present send for real; the rest use the outbox.
+          clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),
+          unsubscribeSecret: opts.secrets[UNSUBSCRIBE_SECRET_ENV],
+          // Stage variants share the holdout's key: both are keyed hashes nobody outside may predict.
+          variantSecret: opts.secrets[HOLDOUT_SECRET_ENV] ?? opts.secrets[UNSUBSCRIBE_SECRET_ENV],
+          log: opts.log,
+          checkBooking: createBookingChecker(runtime),
+        },
+      }),
+    (info) => opts.log.warn(info, 'Temporal unreachable while the worker starts; retrying'),
+  );
   const done = worker.run();
   return {
     done,

@@ -158,10 +158,21 @@ export async function workerKill(stack: ChaosStack, o: { clients: number; holdMs
  * The Temporal server down while treatments arrive at a steady rate: every answer 2xx (queued in
  * the inbox), and once it is back every accepted treatment's sequence starts and sends.
  */
-export async function temporalDown(stack: ChaosStack, o: { clients: number; downMs: number }): Promise<ScenarioResult> {
+export async function temporalDown(
+  stack: ChaosStack,
+  o: {
+    clients: number;
+    downMs: number;
+    /** The worker restarted while the cluster is down (a deploy, a reboot): it must wait for the cluster. */
+    workerStartsDuringOutage?: boolean;
+  },
+): Promise<ScenarioResult> {
   const tag = `tdown${Date.now().toString(36)}`;
   const accepted = new Set<number>();
+  const before = stack.processes.filter((p) => p.name.startsWith('worker') && p.alive());
+  if (o.workerStartsDuringOutage) for (const w of before) await stack.terminate(w);
   await stack.stopTemporal();
+  if (o.workerStartsDuringOutage) stack.startWorker();
   const statuses: number[] = [];
   const gap = o.downMs / o.clients;
   const t0 = Date.now();
@@ -179,9 +190,16 @@ export async function temporalDown(stack: ChaosStack, o: { clients: number; down
   await stack.startTemporal();
   const repairedAt = Date.now();
   const r = await settle(stack, tag, accepted, repairedAt, 240_000);
-  const workersAlive = stack.processes.filter((p) => p.name.startsWith('worker') && p.alive()).length;
+  const stopped = new Set(o.workerStartsDuringOutage ? before : []);
+  const workers = stack.processes.filter((p) => p.name.startsWith('worker') && !stopped.has(p));
+  const workersAlive = workers.filter((p) => p.alive()).length;
+  // A worker that died during the outage: its last words, so the cause is in the run's output.
+  for (const w of workers.filter((p) => !p.alive()))
+    process.stdout.write(
+      `--- ${w.name} exited (${w.child.exitCode ?? w.child.signalCode})\n${w.output().slice(-4000)}\n`,
+    );
   return {
-    scenario: `Temporal down ${Math.round(o.downMs / 1000)} s, treatments arriving`,
+    scenario: `Temporal down ${Math.round(o.downMs / 1000)} s, treatments arriving${o.workerStartsDuringOutage ? ', worker started during it' : ''}`,
     ...r,
     extra: {
       'answers non-2xx while down': statuses.filter((s) => s < 200 || s >= 300).length,

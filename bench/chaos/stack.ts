@@ -128,6 +128,10 @@ export interface ChaosStack {
   startWorker(): Proc;
   /** SIGKILL to the process group: the worker and anything it spawned, no shutdown hooks. */
   kill9(p: Proc): void;
+  /** SIGTERM (the supervisor's stop), then waits for it to exit. */
+  terminate(p: Proc): Promise<void>;
+  /** Waits until a worker polls the task queue (started, not just spawned). */
+  workerPolling(timeoutMs?: number): Promise<void>;
   stopTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
   logs(): string;
@@ -223,6 +227,27 @@ providers:
     await new Promise((r) => setTimeout(r, 250));
   }
 
+  // A worker still starting (bundling, describing the namespace) is not one a fault can test.
+  const workerPolling = async (timeoutMs = 180_000) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const conn = await Connection.connect({ address: temporal.address }).catch(() => undefined);
+      const pollers = await conn?.workflowService
+        .describeTaskQueue({
+          namespace: settings.namespace,
+          taskQueue: { name: settings.taskQueue },
+          taskQueueType: 1, // workflow
+        })
+        .then((d) => d.pollers?.length ?? 0)
+        .catch(() => 0);
+      await conn?.close();
+      if (pollers) return;
+      if (Date.now() > until) throw new Error(`no worker polled the task queue\n${logs()}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  await workerPolling();
+
   const groupSignal = (p: Proc, signal: NodeJS.Signals) => {
     try {
       process.kill(-p.child.pid!, signal);
@@ -256,6 +281,11 @@ providers:
     processes,
     startWorker,
     kill9: (p) => groupSignal(p, 'SIGKILL'),
+    async terminate(p) {
+      groupSignal(p, 'SIGTERM');
+      await exited(p, 20_000);
+    },
+    workerPolling,
     async stopTemporal() {
       await temporal.stop();
     },

@@ -3,7 +3,7 @@ import type { Env } from '../env.js';
 import { createLogger, type Logger, logFormatFor } from '../log.js';
 import { serveWorkerMetrics } from '../metrics/index.js';
 import { openConfiguredDatabase, runWorker } from '../processes.js';
-import { connectWorker } from '../temporal/connection.js';
+import { connectWorker, retryWhileUnreachable } from '../temporal/connection.js';
 import { type CommandContext, takesNoArguments } from './command.js';
 import { productionProcess, quietTemporalRuntime } from './process-lifecycle.js';
 
@@ -24,7 +24,11 @@ export async function run(argv: string[], { env }: CommandContext): Promise<numb
 
 async function worker(env: Env, log: Logger): Promise<void> {
   const { settings, config, parts } = productionProcess(env, log);
-  const connection = await connectWorker(settings);
+  const connection = await retryWhileUnreachable(
+    'connecting',
+    () => connectWorker(settings),
+    (info) => log.warn(info, 'Temporal unreachable while the worker starts; retrying'),
+  );
   parts.push({ stop: () => connection.close() });
   const database = await openConfiguredDatabase(env);
   parts.push({ stop: () => database.close() });

@@ -46,3 +46,36 @@ export async function connectWorker(
   const opts: NativeConnectionOptions = { address: s.address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) };
   return NativeConnection.connect(opts);
 }
+
+/**
+ * True when the worker side (the SDK's native core) failed because the cluster could not be
+ * reached: it reports the gRPC status in the error's text ("Status { code: Unavailable, …",
+ * "tcp connect error"), not as a status object. A refused namespace or credential is not this.
+ */
+export function isNativeTemporalUnreachable(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return /code: (Unavailable|DeadlineExceeded)\b|tcp connect error|Connection refused/i.test(message);
+}
+
+/**
+ * Runs a worker start step (connecting, creating the worker) again while the cluster cannot be
+ * reached, with backoff up to 30 s, instead of exiting: a worker started during a cluster outage
+ * (a deploy, a reboot where Temporal comes up later) then takes work as soon as it is back, as a
+ * running worker does. Anything else (a misconfigured namespace, a refused key) still fails at once.
+ */
+export async function retryWhileUnreachable<T>(
+  step: string,
+  start: () => Promise<T>,
+  onRetry: (info: { step: string; attempt: number; retryInMs: number }) => void,
+  maxDelayMs = 30_000,
+): Promise<T> {
+  for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(delay * 2, maxDelayMs)) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!isNativeTemporalUnreachable(err)) throw err;
+      onRetry({ step, attempt, retryInMs: delay });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

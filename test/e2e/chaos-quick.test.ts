@@ -1,7 +1,8 @@
 /**
  * The quick fault scenarios CI runs (bench/chaos/scenarios.ts; `npm run chaos` runs all of them
  * with longer faults): kill -9 of a worker with sends in flight, and the Temporal server down while
- * treatments arrive. Counts only, no timings: nothing accepted lost, nothing sent twice.
+ * treatments arrive (with the worker running, and with the worker started during the outage).
+ * Counts only, no timings: nothing accepted lost, nothing sent twice.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatResult, temporalDown, workerKill } from '../../bench/chaos/scenarios.js';
@@ -37,4 +38,16 @@ it('the Temporal server down while treatments arrive: all answered 2xx, all star
   expect(r.lost, stack.logs()).toBe(0);
   expect(r.duplicated).toBe(0);
   expect(r.extra['workers alive after']).toBe(1);
+}, 300_000);
+
+it('a worker started while the Temporal server is down waits for it: all answered 2xx, all started and sent after', async () => {
+  // The worker is restarted during the outage (a deploy, a reboot where Temporal comes up later):
+  // it used to exit when creating the worker could not describe the namespace, and every event was lost.
+  const r = await temporalDown(stack, { clients: 4, downMs: 15_000, workerStartsDuringOutage: true });
+  console.log(formatResult(r));
+  expect(r.extra['answers non-2xx while down']).toBe(0);
+  expect(r.accepted).toBe(4);
+  expect(r.extra['workers alive after'], stack.logs()).toBe(1);
+  expect(r.lost, stack.logs()).toBe(0);
+  expect(r.duplicated).toBe(0);
 }, 300_000);
