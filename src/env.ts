@@ -27,6 +27,10 @@ const envSchema = z.object({
   /** Requests per minute and client IP on the public webhook and unsubscribe routes (0: off). */
   REBOOK_RATE_LIMIT_WEBHOOKS: z.coerce.number().int().min(0).default(3000),
   REBOOK_RATE_LIMIT_UNSUBSCRIBE: z.coerce.number().int().min(0).default(60),
+  /** Requests per minute and API key on the events API (0: off). */
+  REBOOK_RATE_LIMIT_EVENTS: z.coerce.number().int().min(0).default(600),
+  /** Events-API and webhook requests one server handles at once; beyond it 429 with Retry-After (0: no cap). */
+  REBOOK_INGEST_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(64),
   /** Proxies trusted for the client's address (X-Forwarded-For): see src/config/trust-proxy.ts. */
   REBOOK_TRUST_PROXY: trustProxySchema,
   /**

@@ -83,6 +83,8 @@ export async function runServer(opts: {
     rateLimits: {
       webhooksPerMinute: env.REBOOK_RATE_LIMIT_WEBHOOKS,
       unsubscribePerMinute: env.REBOOK_RATE_LIMIT_UNSUBSCRIBE,
+      eventsPerMinute: env.REBOOK_RATE_LIMIT_EVENTS,
+      ingestInFlight: env.REBOOK_INGEST_MAX_IN_FLIGHT,
     },
     trustProxy: env.REBOOK_TRUST_PROXY,
     clinicProviders: createProviderRegistry(() => opts.config.current(), { secrets: opts.secrets }),

@@ -69,13 +69,31 @@ export interface AppDeps {
 export interface RateLimits {
   webhooksPerMinute: number;
   unsubscribePerMinute: number;
+  /** Requests per minute and API key on the events API (POST /v1/clinics/:clinicId/events); 0: off. */
+  eventsPerMinute?: number;
+  /**
+   * Ingestion requests (events API and webhooks) handled at once by this process; beyond it the
+   * next answers 429 at once instead of queueing behind the others (0: no cap).
+   */
+  ingestInFlight?: number;
 }
 
 /**
  * Vendors deliver every clinic's webhooks from a few addresses (Mindbody: one subscription for
- * all sites), so that limit is generous; an unsubscribe link is clicked once by a person.
+ * all sites), so that limit is generous; an unsubscribe link is clicked once by a person. The
+ * events API is keyed by API key: a connector or `rebook import` sends batches of up to 500
+ * events, one after another, far below 600 requests a minute; a runaway client is held to it.
+ * In flight: a request waiting behind 64 others on two cores answers in seconds; refusing it
+ * keeps the answers bounded and tells the sender to come back (Retry-After) while nothing is stored.
  */
-export const DEFAULT_RATE_LIMITS: RateLimits = { webhooksPerMinute: 3000, unsubscribePerMinute: 60 };
+export const DEFAULT_RATE_LIMITS: Required<RateLimits> = {
+  webhooksPerMinute: 3000,
+  unsubscribePerMinute: 60,
+  eventsPerMinute: 600,
+  ingestInFlight: 64,
+};
+
+const EVENTS_ROUTE = '/v1/clinics/:clinicId/events';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -113,9 +131,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   await registerOpenApi(app);
   registerAccessControl(app);
-  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
-  // Per client IP on the public routes only; set on the route before the plugin reads it.
+  const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits };
+  // Per client IP on the public routes, per API key on the events API (the key is known by then:
+  // the access check's onRequest hook runs before the route's); set on the route before the plugin reads it.
   app.addHook('onRoute', (route) => {
+    if (route.url === EVENTS_ROUTE && limits.eventsPerMinute > 0) {
+      route.config = {
+        ...route.config,
+        rateLimit: {
+          max: limits.eventsPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (req: FastifyRequest) => (req.principal ? `key:${req.principal.keyId}` : `ip:${req.ip}`),
+        },
+      };
+      return;
+    }
     const perMinute = route.url.startsWith('/webhooks/')
       ? limits.webhooksPerMinute
       : route.url.startsWith('/unsubscribe/')
@@ -124,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (perMinute > 0) route.config = { ...route.config, rateLimit: { max: perMinute, timeWindow: 60_000 } };
   });
   await app.register(rateLimit, { global: false });
+  registerIngestBackpressure(app, limits.ingestInFlight);
   app.addHook('preValidation', async (req) => {
     if (!req.routeOptions.url?.startsWith('/v1/')) return;
     const paths = [
@@ -262,4 +293,31 @@ export function isDatabaseUnavailable(err: unknown): boolean {
       return true;
   }
   return false;
+}
+
+/**
+ * Backpressure on ingestion: beyond `max` events-API and webhook requests in flight, the next is
+ * answered 429 (Retry-After: 1) before its body is read, so nothing is stored for it and the
+ * sender retries; the ones taken keep answering in bounded time instead of queueing on the event
+ * loop and the database pool. Counted from the request to its answer (or its abort).
+ */
+function registerIngestBackpressure(app: FastifyInstance, max: number): void {
+  if (max <= 0) return;
+  let inFlight = 0;
+  const counted = new WeakSet<FastifyRequest>();
+  const isIngest = (url: string | undefined) => url === EVENTS_ROUTE || url?.startsWith('/webhooks/') === true;
+  app.addHook('onRequest', async (req, reply) => {
+    if (!isIngest(req.routeOptions.url)) return;
+    if (inFlight >= max) {
+      reply.header('retry-after', '1');
+      throw new RebookError('rate_limited', 'server busy, retry later');
+    }
+    inFlight++;
+    counted.add(req);
+  });
+  const release = async (req: FastifyRequest) => {
+    if (counted.delete(req)) inFlight--;
+  };
+  app.addHook('onResponse', release);
+  app.addHook('onRequestAbort', release);
 }
