@@ -23,12 +23,20 @@ const CLIENTS = num('CHAOS_CLIENTS', 20);
 const scenarios: Record<string, (s: Awaited<ReturnType<typeof startChaosStack>>) => Promise<ScenarioResult>> = {
   'worker-kill': (s) => workerKill(s, { clients: CLIENTS, holdMs: num('CHAOS_HOLD_MS', 5_000) }),
   'temporal-down': (s) => temporalDown(s, { clients: CLIENTS, downMs: num('CHAOS_TEMPORAL_DOWN_MS', 5 * 60_000) }),
+  // The same outage with the worker restarted during it (a deploy, a reboot): it waits for the cluster.
+  'temporal-down-worker-restart': (s) =>
+    temporalDown(s, {
+      clients: CLIENTS,
+      downMs: num('CHAOS_TEMPORAL_DOWN_MS', 5 * 60_000),
+      workerStartsDuringOutage: true,
+    }),
   'postgres-restart': (s) => postgresRestart(s, { clients: CLIENTS, downMs: num('CHAOS_PG_DOWN_MS', 30_000) }),
   'provider-5xx': (s) =>
     providerOutage(s, { clients: CLIENTS, outageMs: num('CHAOS_PROVIDER_DOWN_MS', 10 * 60_000), mode: 'fail' }),
   'provider-hang': (s) =>
     providerOutage(s, { clients: CLIENTS, outageMs: num('CHAOS_PROVIDER_HANG_MS', 2 * 60_000), mode: 'hang' }),
-  flood: (s) => flood(s, { clients: num('CHAOS_FLOOD_EVENTS', 500), concurrency: num('CHAOS_FLOOD_CONCURRENCY', 50) }),
+  // 10× the webhook benchmark's full rate (about 60/s, bench/RESULTS-webhooks.md) for a minute.
+  flood: (s) => flood(s, { ratePerSecond: num('CHAOS_FLOOD_RATE', 600), durationMs: num('CHAOS_FLOOD_MS', 60_000) }),
 };
 
 const stack = await startChaosStack();

@@ -23,6 +23,8 @@ import { startTestPostgres, type TestPostgres } from '../../test/helpers/postgre
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLINIC = 'demo-clinic';
 export const API_KEY = 'chaos-api-key-0123456789abcdef';
+/** A second key of the clinic, for the flood: the events API's limit is per key, so the flood has its own. */
+export const FLOOD_KEY = 'chaos-flood-key-0123456789abcdef';
 
 /** What the fake provider does with the next requests. */
 export type ProviderMode = 'ok' | 'fail' | 'hang';
@@ -138,9 +140,16 @@ export interface ChaosStack {
   stop(): Promise<void>;
 }
 
-export async function startChaosStack(opts: { forwardIntervalMs?: number } = {}): Promise<ChaosStack> {
+export async function startChaosStack(
+  opts: {
+    forwardIntervalMs?: number;
+    /** More environment for `rebook server` (rate limits, backpressure). */
+    serverEnv?: NodeJS.ProcessEnv;
+  } = {},
+): Promise<ChaosStack> {
   const dir = mkdtempSync(join(tmpdir(), 'rebook-chaos-'));
-  const pg = await startTestPostgres();
+  // Its own cluster (not CI's TEST_DATABASE_URL): the postgres-restart scenario stops and starts it.
+  const pg = await startTestPostgres({ own: true });
   const databaseUrl = pg.createDatabase('rebook_chaos');
   const fake = await startFakeSendgrid();
   const zone = afternoonZone();
@@ -170,7 +179,8 @@ export async function startChaosStack(opts: { forwardIntervalMs?: number } = {})
       .replace(
         /^sendWindow: .*$/m,
         'sendWindow: { days: [sun, mon, tue, wed, thu, fri, sat], start: "08:00", end: "20:00" }',
-      )}
+      )
+      .replace(/^apiKeys:\n/m, 'apiKeys:\n  - { name: flood, env: CHAOS_FLOOD_KEY }\n')}
 providers:
   sendgrid: { apiKeyEnv: CHAOS_SENDGRID_KEY, from: chaos@example.com, webhookPublicKeyEnv: CHAOS_SENDGRID_PUBLIC_KEY, apiBaseUrl: "${fake.url}" }
 `,
@@ -190,6 +200,7 @@ providers:
         DATABASE_URL: databaseUrl,
         TEMPORAL_ADDRESS: temporal.address,
         REBOOK_API_KEY: API_KEY,
+        CHAOS_FLOOD_KEY: FLOOD_KEY,
         REBOOK_UNSUBSCRIBE_SECRET: 'chaos-unsubscribe-secret-0123456789',
         CHAOS_SENDGRID_KEY: 'SG.chaos-fake-key',
         CHAOS_SENDGRID_PUBLIC_KEY: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE',
@@ -216,7 +227,7 @@ providers:
   };
   const serverPort = await freePort();
   const server = `http://127.0.0.1:${serverPort}`;
-  start('server', ['server'], { PORT: String(serverPort) });
+  start('server', ['server'], { PORT: String(serverPort), ...opts.serverEnv });
   let workers = 0;
   const startWorker = () => start(`worker ${++workers}`, ['worker']);
   startWorker();

@@ -1,17 +1,20 @@
 /**
  * The quick fault scenarios CI runs (bench/chaos/scenarios.ts; `npm run chaos` runs all of them
  * with longer faults): kill -9 of a worker with sends in flight, and the Temporal server down while
- * treatments arrive (with the worker running, and with the worker started during the outage).
+ * treatments arrive (with the worker running, and with the worker started during the outage), a flood
+ * from one API key past its limit, and PostgreSQL restarted under the running processes.
  * Counts only, no timings: nothing accepted lost, nothing sent twice.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { formatResult, temporalDown, workerKill } from '../../bench/chaos/scenarios.js';
+import { flood, formatResult, postgresRestart, temporalDown, workerKill } from '../../bench/chaos/scenarios.js';
 import { type ChaosStack, startChaosStack } from '../../bench/chaos/stack.js';
 
 let stack: ChaosStack;
+const FLOOD_LIMIT = 40;
 
 beforeAll(async () => {
-  stack = await startChaosStack();
+  // A low per-key limit on the events API, so a short flood crosses it (the flood posts with its own key).
+  stack = await startChaosStack({ serverEnv: { REBOOK_RATE_LIMIT_EVENTS: String(FLOOD_LIMIT) } });
 }, 240_000);
 
 afterAll(async () => {
@@ -50,4 +53,29 @@ it('a worker started while the Temporal server is down waits for it: all answere
   expect(r.extra['workers alive after'], stack.logs()).toBe(1);
   expect(r.lost, stack.logs()).toBe(0);
   expect(r.duplicated).toBe(0);
+}, 300_000);
+
+it('a flood from one key: beyond its limit 429 with Retry-After, the rest taken, nothing taken is lost', async () => {
+  const r = await flood(stack, { ratePerSecond: 40, durationMs: 5_000 });
+  console.log(formatResult(r));
+  expect(r.accepted).toBeGreaterThan(0);
+  expect(r.accepted).toBeLessThanOrEqual(FLOOD_LIMIT);
+  expect(r.extra['answers 429 (limited)']).toBe(200 - r.accepted);
+  expect(r.extra['429 without Retry-After']).toBe(0);
+  expect(r.extra['other non-2xx']).toBe(0);
+  expect(r.lost, stack.logs()).toBe(0);
+  expect(r.duplicated).toBe(0);
+}, 300_000);
+
+it('PostgreSQL restarted under the running processes: 503 during the gap, nothing lost, no process restarted', async () => {
+  // The stack's own throwaway cluster (stopped with pg_ctl -m fast, started again on the same port).
+  const r = await postgresRestart(stack, { clients: 5, downMs: 6_000 });
+  console.log(formatResult(r));
+  expect(r.extra['answers 503 while down']).toBe(5);
+  expect(r.extra['other non-2xx while down']).toBe(0);
+  expect(r.accepted).toBe(5);
+  expect(r.lost, stack.logs()).toBe(0);
+  expect(r.duplicated).toBe(0);
+  const [alive, running] = String(r.extra['processes alive after (of running before)']).split('/');
+  expect(alive, stack.logs()).toBe(running);
 }, 300_000);

@@ -29,9 +29,14 @@ function serverBinDir(): string | undefined {
   return versions[0] ? join(root, versions[0], 'bin') : undefined;
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(
+  opts: {
+    /** A throwaway cluster even when TEST_DATABASE_URL is set: for tests that stop and start it (halt/resume). */
+    own?: boolean;
+  } = {},
+): Promise<TestPostgres> {
   const bin = serverBinDir();
-  const given = process.env.TEST_DATABASE_URL;
+  const given = opts.own ? undefined : process.env.TEST_DATABASE_URL;
   const psql = (url: string, sql: string) =>
     execFileSync(bin ? join(bin, 'psql') : 'psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: 'pipe' });
   const on = (base: string) => (name: string) => {
