@@ -36,7 +36,12 @@ const scenarios: Record<string, (s: Awaited<ReturnType<typeof startChaosStack>>)
   'provider-hang': (s) =>
     providerOutage(s, { clients: CLIENTS, outageMs: num('CHAOS_PROVIDER_HANG_MS', 2 * 60_000), mode: 'hang' }),
   // 10× the webhook benchmark's full rate (about 60/s, bench/RESULTS-webhooks.md) for a minute.
-  flood: (s) => flood(s, { ratePerSecond: num('CHAOS_FLOOD_RATE', 600), durationMs: num('CHAOS_FLOOD_MS', 60_000) }),
+  flood: (s) =>
+    flood(s, {
+      ratePerSecond: num('CHAOS_FLOOD_RATE', 600),
+      durationMs: num('CHAOS_FLOOD_MS', 60_000),
+      maxOpen: num('CHAOS_FLOOD_MAX_OPEN', 256),
+    }),
 };
 
 const stack = await startChaosStack();
