@@ -16,6 +16,7 @@ import type { Ingest } from '../ingest/inbox.js';
 import type { Logger } from '../log.js';
 import { createInbound } from '../messaging/inbound.js';
 import { createOutboxProvider } from '../messaging/outbox/index.js';
+import { SENDGRID_EVENTS_PATH, TWILIO_INBOUND_PATH, TWILIO_STATUS_PATH } from '../messaging/registry.js';
 import type { ProviderSet } from '../messaging/types.js';
 import { metricsPlugin } from '../metrics/index.js';
 import type { SequenceSignals } from '../temporal/sequence-signals.js';
@@ -296,7 +297,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 /**
- * Backpressure on ingestion: beyond `max` events-API and webhook requests in flight, the next is
+ * Backpressure on ingestion: beyond `max` events-API and booking-platform webhook requests in flight, the next is
  * answered 429 (Retry-After: 1) before its body is read, so nothing is stored for it and the
  * sender retries; the ones taken keep answering in bounded time instead of queueing on the event
  * loop and the database pool. Counted from the request to its answer (or its abort).
@@ -305,7 +306,11 @@ function registerIngestBackpressure(app: FastifyInstance, max: number): void {
   if (max <= 0) return;
   let inFlight = 0;
   const counted = new WeakSet<FastifyRequest>();
-  const isIngest = (url: string | undefined) => url === EVENTS_ROUTE || url?.startsWith('/webhooks/') === true;
+  // Booking-platform deliveries only: those vendors retry a 429. Twilio and SendGrid callbacks are
+  // left out: Twilio does not retry an inbound SMS (a STOP reply refused would be lost).
+  const providerCallbacks = new Set([TWILIO_STATUS_PATH, TWILIO_INBOUND_PATH, SENDGRID_EVENTS_PATH]);
+  const isIngest = (url: string | undefined) =>
+    url === EVENTS_ROUTE || (url?.startsWith('/webhooks/') === true && !providerCallbacks.has(url));
   app.addHook('onRequest', async (req, reply) => {
     if (!isIngest(req.routeOptions.url)) return;
     if (inFlight >= max) {

@@ -2,7 +2,7 @@
  * Flood protection on ingestion (issue 12 §4): the events API is limited per API key (429 with
  * Retry-After and code rate_limited; another key is not affected), and beyond a number of
  * ingestion requests in flight the next is refused at once (429, Retry-After: 1) rather than
- * queued. A refused request stores nothing, so nothing the server answered 2xx is lost; the
+ * queued (booking-platform deliveries only: provider callbacks are never refused). A refused request stores nothing, so nothing the server answered 2xx is lost; the
  * sender's retry is the delivery.
  */
 import { request } from 'node:http';
@@ -123,6 +123,13 @@ describe('backpressure: ingestion requests in flight', () => {
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     expect(await inboxRows()).toBe(before);
+    // Provider callbacks are not refused: Twilio does not retry an inbound SMS (a STOP must get through).
+    const inbound = await fetch(`${url}/webhooks/twilio/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'From=%2B12125550123&Body=STOP',
+    });
+    expect(inbound.status).not.toBe(429);
     // The held ones are answered (the webhook's own verdict, not a refusal), and the cap frees up.
     for (const h of held) expect(await h.finish()).not.toBe(429);
     const taken = await fetch(`${url}/v1/clinics/demo-clinic/events`, {
