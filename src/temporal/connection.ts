@@ -59,15 +59,16 @@ export function isNativeTemporalUnreachable(err: unknown): boolean {
 
 /**
  * Runs a worker start step (connecting, creating the worker) again while the cluster cannot be
- * reached, with backoff up to 30 s, instead of exiting: a worker started during a cluster outage
- * (a deploy, a reboot where Temporal comes up later) then takes work as soon as it is back, as a
- * running worker does. Anything else (a misconfigured namespace, a refused key) still fails at once.
+ * reached, with backoff up to 10 s (about as far as the SDK's own polls back off), instead of
+ * exiting: a worker started during a cluster outage (a deploy, a reboot where Temporal comes up
+ * later) then takes work soon after it is back, as a running worker does. Anything else (a
+ * misconfigured namespace, a refused key) still fails at once.
  */
 export async function retryWhileUnreachable<T>(
   step: string,
   start: () => Promise<T>,
   onRetry: (info: { step: string; attempt: number; retryInMs: number }) => void,
-  maxDelayMs = 30_000,
+  maxDelayMs = 10_000,
 ): Promise<T> {
   for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(delay * 2, maxDelayMs)) {
     try {
