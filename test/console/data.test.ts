@@ -8,6 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordApiCalls } from '../../connectors/api-call-log.js';
 import { ApiCallCounter } from '../../connectors/http.js';
@@ -241,6 +242,14 @@ describe.each(engines)('console data on $name', (engine) => {
     const [after] = await loadSendingHealth(db, ['spa-a', 'spa-b'], window);
     expect(after!.spamReports).toBe(1);
     expect((await loadSendingHealth(db, ['spa-b'], window))[0]).toMatchObject({ sent: 0, status: 'green' });
+
+    // A send left unconfirmed by a crash: red whatever the rates, counted, and said so (issue 12 §4).
+    const row = all.find((m) => m.status === 'sent')!;
+    await db.update(messages).set({ status: 'unconfirmed' }).where(eq(messages.id, row.id));
+    const [unknown] = await loadSendingHealth(db, ['spa-a'], window);
+    expect(unknown).toMatchObject({ unconfirmed: 1, status: 'red' });
+    expect(unknown!.why).toMatch(/^1 send has an unknown outcome after a crash/);
+    await db.update(messages).set({ status: 'sent' }).where(eq(messages.id, row.id));
   });
 
   it('agency overview: one row per clinic with enrolled, rebook rate, open tasks, health and warnings', async () => {

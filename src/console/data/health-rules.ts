@@ -90,6 +90,11 @@ export function connectorVerdict(f: ConnectorFigures, nowMs: number): RagVerdict
 
 export interface SendingFigures {
   sent: number;
+  /**
+   * Sends whose outcome is unknown after a crash (ledger `unconfirmed`: the provider may have taken
+   * them; never sent again). A provider status callback fills in the truth and takes them out.
+   */
+  unconfirmed: number;
   emailsSent: number;
   failed: number;
   clientsMessaged: number;
@@ -114,6 +119,12 @@ export function sendingRates(f: SendingFigures): SendingRates {
 }
 
 export function sendingVerdict(f: SendingFigures): RagVerdict {
+  // Staff must look whatever the sample: each one is a client who may or may not have been messaged.
+  if (f.unconfirmed > 0)
+    return {
+      status: 'red',
+      why: `${f.unconfirmed} ${f.unconfirmed === 1 ? 'send has' : 'sends have'} an unknown outcome after a crash (not resent): check with the provider`,
+    };
   if (f.sent < SENDING_MIN_SAMPLE) return { status: 'green', why: `${f.sent} messages sent: too few to judge yet` };
   const r = sendingRates(f);
   const checks: { rate: number | null; amber: number; red: number; what: string }[] = [

@@ -47,6 +47,7 @@ export async function loadSendingHealth(
       sent: sql<number>`count(*)::int`,
       emailsSent: sql<number>`(count(*) filter (where ${messages.channel} = 'email'))::int`,
       failed: sql<number>`(count(*) filter (where ${inArray(messages.status, [...FAILED])}))::int`,
+      unconfirmed: sql<number>`(count(*) filter (where ${messages.status} = 'unconfirmed'))::int`,
       clientsMessaged: sql<number>`count(distinct ${messages.clientId})::int`,
     })
     .from(messages)
@@ -82,6 +83,7 @@ export async function loadSendingHealth(
     const s = sent.find((r) => r.clinicId === clinicId);
     const figures: SendingFigures = {
       sent: Number(s?.sent ?? 0),
+      unconfirmed: Number(s?.unconfirmed ?? 0),
       emailsSent: Number(s?.emailsSent ?? 0),
       failed: Number(s?.failed ?? 0),
       clientsMessaged: Number(s?.clientsMessaged ?? 0),
