@@ -6,8 +6,8 @@
 import { clinicOrThrow, type LoadedConfig } from '../config/load.js';
 import { emailHidesTreatment, loyaltyTiersFor } from '../config/messaging.js';
 import type { ClinicConfig } from '../config/schema.js';
-import type { LoyaltyTier } from '../core/offers.js';
 import { stageVariantsFor } from '../config/variants.js';
+import type { LoyaltyTier } from '../core/offers.js';
 import type { StageVariant } from '../core/variants.js';
 import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 
