@@ -11,6 +11,7 @@ import type { ClinicConfig } from '../config/schema.js';
 import { stageVariantsFor } from '../config/variants.js';
 import { localDayIndex } from '../core/local-days.js';
 import { localDayAt } from '../core/plan.js';
+import { DEFAULT_REACTIVATION, SNOOZE_TOUCH_KEY } from '../core/reactivation.js';
 import { REBOOK_GRACE_DAYS } from '../core/types.js';
 import { stageVariants } from '../core/variants.js';
 import { addDays, fromLocal, localDate } from '../core/zoned-time.js';
@@ -83,7 +84,23 @@ function invalid(field: string): RebookError {
 export function reportTypes(config: LoadedConfig, clinic: ClinicConfig): Map<string, ReportTypeInfo> {
   const out = new Map<string, ReportTypeInfo>();
   for (const [key, t] of treatmentTypesFor(config, clinic))
-    out.set(key, { label: t.label, intervalDays: t.intervalDays, stages: [...t.stages].sort((a, b) => a.day - b.day) });
+    out.set(key, {
+      label: t.label,
+      intervalDays: t.intervalDays,
+      stages: [...t.stages].sort((a, b) => a.day - b.day),
+      later: [
+        ...(t.reactivation ?? DEFAULT_REACTIVATION).map((r) => ({
+          key: r.key,
+          purpose: r.purpose,
+          channel: r.channel,
+        })),
+        {
+          key: SNOOZE_TOUCH_KEY,
+          purpose: 'reactivation' as const,
+          channel: t.stages.some((s) => s.channel === 'sms') ? ('sms' as const) : ('email' as const),
+        },
+      ],
+    });
   return out;
 }
 

@@ -79,6 +79,11 @@ export interface ReportTypeInfo {
   label: string;
   intervalDays: number;
   stages: Pick<StageDefinition, 'key' | 'purpose' | 'channel'>[];
+  /**
+   * The touches after the staff stage (reactivation, win-back, a snooze's touch): listed only when
+   * a run reached them, in this order, with their purpose (their own attribution, issue 11 §3).
+   */
+  later?: Pick<StageDefinition, 'key' | 'purpose' | 'channel'>[];
 }
 
 /** Ledger statuses that mean the provider (or the outbox) took the message. */
@@ -360,10 +365,13 @@ export function rebookingReport(
     }
     return t;
   };
-  const stageOf = (t: ReturnType<typeof typeOf>, key: string) => {
+  const stageOf = (t: ReturnType<typeof typeOf>, key: string, typeKey: string) => {
     let s = t.stages.get(key);
     if (!s) {
-      s = newStageRow(key);
+      s = newStageRow(
+        key,
+        types.get(typeKey)?.later?.find((l) => l.key === key),
+      );
       t.stages.set(key, s);
     }
     return s;
@@ -389,7 +397,7 @@ export function rebookingReport(
         c.revenueCents += r.nextPriceCents;
         c.bookingsWithPrice++;
       } else c.bookingsWithoutPrice++;
-      stageOf(t, r.outcomeStage ?? BEFORE_FIRST_TOUCH).bookings++;
+      stageOf(t, r.outcomeStage ?? BEFORE_FIRST_TOUCH, r.treatmentType).bookings++;
     } else if (r.outcome === 'churned') c.churned++;
     else if (r.outcome === 'not_interested') c.notInterested++;
     else if (r.outcome === 'cancelled') c.cancelled++;
@@ -397,7 +405,7 @@ export function rebookingReport(
 
   for (const m of facts.messages) {
     const t = typeOf(m.treatmentType);
-    const row = stageOf(t, m.stage);
+    const row = stageOf(t, m.stage, m.treatmentType);
     addMessage(row, m);
     addMessage(t.counts, m);
     row.reached += m.reached;
@@ -406,7 +414,7 @@ export function rebookingReport(
     const run = runs.get(task.runId);
     if (!run) continue;
     const t = typeOf(run.treatmentType);
-    const row = stageOf(t, task.stage ?? 'staff_escalation');
+    const row = stageOf(t, task.stage ?? 'staff_escalation', run.treatmentType);
     row.reached++;
     row.escalated++;
     t.counts.escalated++;
@@ -420,7 +428,7 @@ export function rebookingReport(
     if (!run) continue;
     const t = typeOf(run.treatmentType);
     const bucket = holdBucket(h);
-    stageOf(t, h.stage).heldBack[bucket]++;
+    stageOf(t, h.stage, run.treatmentType).heldBack[bucket]++;
     t.counts.heldBack[bucket]++;
   }
 

@@ -5,7 +5,8 @@
  * consent → incentive by email and a capped check-in, one without email consent, one in another
  * time zone held by the send window) — read through GET /v1/clinics/:clinicId/reports/rebooking.
  * With issue 11's lifecycle everyone also gets the day-1 and day-12 care touches, and a booking
- * counts as rebooked once its visit happens (attended).
+ * counts as rebooked once its visit happens (attended); the non-responders get the reactivation and
+ * win-back touches and churn after day 240.
  */
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -124,7 +125,8 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
   });
   expect(resolved.statusCode).toBe(200);
 
-  await e.sleepUntil(at(125));
+  // Past the last win-back offer (day 240): every run of the period has ended.
+  await e.sleepUntil(at(245));
   const period = `from=${encodeURIComponent(iso(t0 - DAY_MS))}&to=${encodeURIComponent(iso(t0 + DAY_MS))}`;
   const res = await get(`/v1/clinics/${CLINIC_ID}/reports/rebooking?${period}`);
   expect(res.statusCode).toBe(200);
@@ -139,29 +141,31 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
   const botox = report.types[0];
   expect(botox).toMatchObject({
     enrolled: 8,
-    running: 1,
-    snoozed: 1,
-    finished: 7,
+    running: 0,
+    snoozed: 0,
+    finished: 8,
     booked: 3,
     bookedOnTime: 3,
     // Two bookings became visits (days 92 and 98); the staff-reported one cannot be watched.
     attended: 2,
     awaitingVisit: 0,
-    churned: 4,
-    rebookingRate: 0.4286,
+    // The four who never answered and the one who said "not now" without a date (issue 11 §3).
+    churned: 5,
+    rebookingRate: 0.375,
     escalated: 5,
     staffConverted: 1,
     staffConversionRate: 0.2,
     revenueCents: 45_000,
     bookingsWithPrice: 1,
     bookingsWithoutPrice: 2,
-    // Eight day-1 SMS and eight day-12 email care touches (care needs no marketing consent) on top of
-    // the rebooking stages' 11 emails and 6 SMS; the west client's two care touches wait for 10:00 there.
-    sent: { email: 19, sms: 14, total: 33 },
+    // Eight day-1 SMS and eight day-12 email care touches (care needs no marketing consent), the
+    // rebooking stages' 11 emails and 6 SMS, then 14 touches after the window (below); the west
+    // client's touches each wait for 10:00 there.
+    sent: { email: 25, sms: 22, total: 47 },
     delivered: 1,
     opened: 2,
     clicked: 1,
-    heldBack: { sendWindow: 5, capsDeferred: 0, capsSuppressed: 1, consent: 2, other: 0 },
+    heldBack: { sendWindow: 8, capsDeferred: 0, capsSuppressed: 1, consent: 2, other: 0 },
   });
   const stages = Object.fromEntries(botox.stages.map((s: { stage: string }) => [s.stage, s]));
   expect(Object.keys(stages)).toEqual([
@@ -172,6 +176,9 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
     'results_checkin',
     'staff_escalation',
     'reactivation',
+    'snooze_reactivation',
+    'winback_1',
+    'winback_2',
   ]);
   // Care touches reach everyone, the consent-less too, and are never credited with a booking.
   expect(stages.care_checkin).toMatchObject({
@@ -204,7 +211,13 @@ it('counts enrolments, messages, attributed bookings, staff conversions, churn, 
     heldBack: { sendWindow: 1, capsSuppressed: 1, consent: 1 },
   });
   expect(stages.staff_escalation).toMatchObject({ reached: 5, escalated: 5, staffConverted: 1, bookings: 1 });
-  expect(stages.reactivation).toMatchObject({ reached: 1, sent: { sms: 1 } });
+  // After the window: the reactivation touch on day 120 to the four who never answered (the one
+  // without SMS consent by email), the snoozed client's own touch instead, then two win-backs for all
+  // five (day 180 by email, day 210 by SMS, each falling back where the channel lacks consent).
+  expect(stages.reactivation).toMatchObject({ purpose: 'reactivation', reached: 4, sent: { email: 1, sms: 3 } });
+  expect(stages.snooze_reactivation).toMatchObject({ purpose: 'reactivation', reached: 1, sent: { sms: 1 } });
+  expect(stages.winback_1).toMatchObject({ purpose: 'winback', reached: 5, bookings: 0, sent: { email: 4, sms: 1 } });
+  expect(stages.winback_2).toMatchObject({ purpose: 'winback', reached: 5, bookings: 0, sent: { email: 1, sms: 4 } });
 
   // The rebooked treatment on day 92 is a run of its own, in its own period.
   const later = (
