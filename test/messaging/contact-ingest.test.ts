@@ -103,7 +103,10 @@ describe('phones at ingest', () => {
 
     await e.sleepUntil(demoDue(t0, 90) + MINUTE);
     const wf = await e.workflowIdFor('bad-phone');
+    // The day-1 care check-in (an SMS stage, issue 11) falls back to email like the incentive does.
     expect((await e.messages()).filter((m) => m.workflowId === wf).map((m) => [m.stage, m.channel])).toEqual([
+      ['care_checkin', 'email'],
+      ['care_results', 'email'],
       ['reminder', 'email'],
       ['incentive', 'email'],
     ]);
@@ -134,9 +137,13 @@ describe('phones at ingest', () => {
 
     await e.sleepUntil(demoDue(t0, 90) + MINUTE);
     const wf = await e.workflowIdFor('fixed-phone');
-    const incentive = (await e.messages()).filter((m) => m.workflowId === wf && m.stage === 'incentive');
-    expect(incentive.map((m) => [m.channel, m.recipient])).toEqual([['sms', '+12125550195']]);
-    expect(smsSent.filter((m) => m.to === '+12125550195')).toHaveLength(1);
+    // Both SMS stages (the day-1 care check-in, issue 11, and the incentive) go to the corrected number, once each.
+    const sms = (await e.messages()).filter((m) => m.workflowId === wf && m.channel === 'sms');
+    expect(sms.map((m) => [m.stage, m.recipient])).toEqual([
+      ['care_checkin', '+12125550195'],
+      ['incentive', '+12125550195'],
+    ]);
+    expect(smsSent.filter((m) => m.to === '+12125550195')).toHaveLength(2);
   });
 
   it('a carrier-level mark concerns the number: a new number clears it, the same number keeps it', async () => {
