@@ -24,7 +24,7 @@ const secrets = {
 let e: Engine;
 let configDir: string;
 const requests: any[] = [];
-/** Answers to give, in order (then 202). */
+/** Answers to give to the template sends, in order (then 202); other emails get 202. */
 const answers: number[] = [503];
 
 beforeAll(async () => {
@@ -48,7 +48,8 @@ beforeAll(async () => {
     .post('/v3/mail/send')
     .reply((_uri, body) => {
       requests.push(body);
-      const status = answers.shift() ?? 202;
+      // The day-12 care email (issue 11) goes out first: the 503 is kept for the templated reminder.
+      const status = (body as any).template_id === TEMPLATE ? (answers.shift() ?? 202) : 202;
       return status === 202
         ? [202, '', { 'X-Message-Id': `sg-${requests.length}` }]
         : [status, { errors: [{ message: 'try later' }] }];
@@ -77,7 +78,8 @@ it('sends template_id with the tokens as dynamic_template_data; the ledger keeps
   const wf = await e.workflowIdFor('tpl-1');
   await e.sleepUntil(demoDue(t0, 80) + 10 * MINUTE);
 
-  const [reminder] = (await e.messages()).filter((m) => m.workflowId === wf);
+  // By stage key: the day-1 care SMS and the day-12 care email (issue 11) come before it.
+  const reminder = (await e.messages()).find((m) => m.workflowId === wf && m.stage === 'reminder');
   expect(reminder).toMatchObject({
     stage: 'reminder',
     channel: 'email',
@@ -87,9 +89,12 @@ it('sends template_id with the tokens as dynamic_template_data; the ledger keeps
     body: null,
     subject: null,
   });
-  expect(requests).toHaveLength(2);
-  expect(requests[1]).toEqual(requests[0]);
-  const sent = requests[1];
+  // The care email (a text email, sent once) and the reminder twice: the 503, then the same request.
+  expect(requests.map((r) => r.template_id ?? null)).toEqual([null, TEMPLATE, TEMPLATE]);
+  expect(requests[0].categories).toEqual(['rebook', 'demo-clinic', 'care']);
+  expect(JSON.stringify(requests[0])).not.toContain('Botox'); // no BAA: the care email names no treatment either
+  expect(requests[2]).toEqual(requests[1]);
+  const sent = requests[2];
   const data = reminder!.templateData!;
   expect(sent).toEqual({
     from: { email: 'hello@glow.example.com' },
@@ -106,6 +111,9 @@ it('sends template_id with the tokens as dynamic_template_data; the ledger keeps
     bookingUrl: 'https://book.example.com/glow-aesthetics',
     clinicAddress: '123 Main Street, Suite 200, Springfield, NY 10001',
     incentive: '',
+    // Series tokens (issue 11 §4, docs/configuration.md): empty outside a series.
+    session: '',
+    sessions: '',
   });
   expect(Object.keys(data).sort()).toEqual([
     'bookingUrl',
@@ -115,6 +123,8 @@ it('sends template_id with the tokens as dynamic_template_data; the ledger keeps
     'firstName',
     'incentive',
     'providerName',
+    'session',
+    'sessions',
     'treatmentLabel',
     'unsubscribeUrl',
   ]);
