@@ -132,8 +132,10 @@ describe('rebook import', () => {
       expect(code).toBe(0);
       const lines = printed.trim().split('\n');
       expect(lines.slice(0, 8)).toEqual([
-        expect.stringMatching(/^line 2\tenroll\tneuromodulator from stage reminder\t/),
+        // Treated 10 days ago: the day-1 care check-in is past (never sent late), the day-12 results email is next.
+        expect.stringMatching(/^line 2\tenroll\tneuromodulator from stage care_results\t/),
         expect.stringMatching(/^line 3\tenroll\tneuromodulator from stage incentive\t/),
+        // Treated 30 days ago: both filler care touches (days 1 and 14) are past.
         expect.stringMatching(/^line 4\tenroll\tlip_filler from stage reminder\t/),
         expect.stringMatching(/^line 5\tskip\twindow_passed\t/),
         expect.stringMatching(/^line 6\tskip\tnot_completed\t/),
@@ -193,7 +195,15 @@ describe('rebook import', () => {
     expect(s.history.map((h) => `${h.stage}:${h.event}`)).not.toContain('reminder:sent');
     expect(Date.parse(s.nextActionAt!) - now).toBeGreaterThan(3 * DAY);
     expect(Date.parse(s.nextActionAt!) - now).toBeLessThan(6 * DAY);
-    expect(await wf('P-1', 'neuromodulator')).toBeDefined();
+    // Treated 10 days ago, as the dry run said: the day-1 care check-in is not sent late; next is the day-12 email.
+    const recent = stack.client.workflow.getHandle((await wf('P-1', 'neuromodulator'))!);
+    const r = await until('P-1 scheduled', async () => {
+      const st = await recent.query(statusQuery);
+      return st.nextActionAt ? st : undefined;
+    });
+    expect(r.history.map((h) => `${h.stage}:${h.event}`)).not.toContain('care_checkin:sent');
+    expect(Date.parse(r.nextActionAt!) - now).toBeGreaterThan(DAY);
+    expect(Date.parse(r.nextActionAt!) - now).toBeLessThan(3 * DAY);
     expect(await wf('P-3', 'lip_filler')).toBeDefined();
     expect(await wf('P-4', 'neuromodulator')).toBeUndefined();
 
