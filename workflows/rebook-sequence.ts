@@ -56,7 +56,7 @@ const HISTORY_LIMIT = 4_000;
 const SEEN_LIMIT = 200;
 /** Days a sequence waits for a booking after the reactivation touch before calling it churned. */
 const REACTIVATION_GRACE_MS = 30 * 86_400_000;
-/** A cancelled booking not replaced within this long puts the client back into follow-up. */
+/** A cancelled booking not replaced within this long puts the client back into follow-up (plans made before the clinic setting). */
 export const CANCEL_REBOOK_GRACE_MS = 2 * 86_400_000;
 /** A booked start this long past with neither completion nor cancellation is checked as a no-show. */
 export const NO_SHOW_INFER_AFTER_MS = 86_400_000;
@@ -296,7 +296,9 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     const care = careIndex >= 0 ? p.stages[careIndex] : undefined;
     const lapse = w.lapse;
     const checkAt = lapse
-      ? new Date(Date.parse(lapse.at) + (lapse.kind === 'cancelled' ? CANCEL_REBOOK_GRACE_MS : 0)).toISOString()
+      ? new Date(
+          Date.parse(lapse.at) + (lapse.kind === 'cancelled' ? (p.cancelRebookGraceMs ?? CANCEL_REBOOK_GRACE_MS) : 0),
+        ).toISOString()
       : new Date(Date.parse(w.booking.startAt) + NO_SHOW_INFER_AFTER_MS).toISOString();
     const careFirst = !!care && Date.parse(care.dueAt) <= Date.parse(checkAt);
     const at = careFirst ? care!.dueAt : checkAt;

@@ -113,7 +113,7 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
         ...opts,
         spacingMs: capSpacingMs(capRulesFor(clinic)),
       });
-      return { ...plan, reactivation };
+      return { ...plan, reactivation, cancelRebookGraceMs: clinic.cancelRebookGraceDays * 86_400_000 };
     },
 
     async checkBooking({ clinicId, clientId, after, excludeAppointmentId }) {

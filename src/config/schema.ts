@@ -238,6 +238,11 @@ export const clinicSchema = z
     connector: connectorSettingsSchema.optional(),
     apiKeys: z.array(z.strictObject({ name: z.string().min(1), env: envName })).default([]),
     sendTime: clock.default('10:00'),
+    /**
+     * Days a cancelled booking may be replaced before the client goes back into follow-up with a
+     * recovery touch (issue 11); 0: at once.
+     */
+    cancelRebookGraceDays: z.number().int().min(0).max(30).default(2),
     /** Treatment types this clinic runs; all catalog types when absent. */
     treatmentTypes: z.array(slug).optional(),
     services: z

@@ -88,6 +88,8 @@ export interface SequencePlan {
   reactivationAt: string;
   /** Non-responder touches after the staff stage; absent in plans made before issue 11 §3. */
   reactivation?: ReactivationPlan;
+  /** How long a cancelled booking may be replaced before follow-up resumes (the clinic's setting); absent: 2 days. */
+  cancelRebookGraceMs?: number;
   /**
    * A series type planned with a known session: `completed` is the anchor treatment's session;
    * `phase` says whether the stages remind for the next session or are the maintenance cadence.
