@@ -101,12 +101,8 @@ afterAll(async () => {
 });
 
 it('live status from the workflow, then cancel ends it as cancelled (staff may read, not cancel)', async () => {
-  const enrolled = await api(
-    'POST',
-    '/v1/clinics/demo-clinic/events',
-    agencyKey,
-    treatment('adm-1', 'adm-1-a', 'Botox 20u'),
-  );
+  const event = treatment('adm-1', 'adm-1-a', 'Botox 20u');
+  const enrolled = await api('POST', '/v1/clinics/demo-clinic/events', agencyKey, event);
   expect(enrolled.status).toBe(202);
   const sequenceId: string = enrolled.body.results[0].sequenceId;
   const path = `/v1/clinics/demo-clinic/sequences/${encodeURIComponent(sequenceId)}`;
@@ -122,9 +118,16 @@ it('live status from the workflow, then cancel ends it as cancelled (staff may r
     treatmentType: 'neuromodulator',
     running: true,
   });
-  expect(live.live).toMatchObject({ stage: 'enrolled', outcome: 'running' });
-  expect(live.live.history.map((h: { event: string }) => h.event)).toContain('planned');
-  expect(Date.parse(live.live.nextActionAt) - Date.now()).toBeGreaterThan(70 * DAY);
+  // Treated 5 days ago: the day-1 care check-in is past (suppressed, never sent late); the
+  // day-12 results email is the next action, about a week out.
+  expect(live.live).toMatchObject({ stage: 'care_checkin', nextStage: 'care_results', outcome: 'running' });
+  expect(live.live.history).toEqual([
+    expect.objectContaining({ stage: 'enrolled', event: 'planned' }),
+    expect.objectContaining({ stage: 'care_checkin', event: 'suppressed', detail: 'past_due_at_enrollment' }),
+  ]);
+  const completedAt = Date.parse(event.completedAt);
+  expect(Date.parse(live.live.nextActionAt)).toBeGreaterThan(completedAt + 11 * DAY);
+  expect(Date.parse(live.live.nextActionAt)).toBeLessThan(completedAt + 13 * DAY);
 
   expect((await api('POST', `${path}/cancel`, staffKey)).status).toBe(403);
   const cancelled = await api('POST', `${path}/cancel`, agencyKey);
