@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConfigStore } from '../../src/config/store.js';
 import type { Database } from '../../src/db/client.js';
+import { sequenceRuns } from '../../src/db/schema.js';
 import { parseEnv } from '../../src/env.js';
 import { createLogger } from '../../src/log.js';
 import { openConfiguredDatabase, runServer, runWorker, type Stoppable } from '../../src/processes.js';
@@ -71,7 +73,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-it('HTTP event in → workflow visible → worker restarted → booking → workflow closed as booked', async () => {
+it('HTTP event in → workflow visible → worker restarted → booking → marketing stopped → visit → run attended', async () => {
   const completedAt = new Date(Date.now() - 10 * DAY).toISOString();
   const enrolled = await api('POST', '/v1/clinics/demo-clinic/events', {
     type: 'treatment.completed',
@@ -102,12 +104,15 @@ it('HTTP event in → workflow visible → worker restarted → booking → work
   expect(described.typedSearchAttributes.get(searchAttributes.clinicId)).toBe('demo-clinic');
   expect(described.typedSearchAttributes.get(searchAttributes.treatmentType)).toBe('neuromodulator');
 
-  const waiting = await until('stage 1 scheduled', async () => {
+  const waiting = await until('the next touch scheduled', async () => {
     const s = await handle.query(statusQuery);
     return s.nextActionAt ? s : undefined;
   });
-  // Day 80 of a treatment 10 days ago: about 70 days out.
-  expect(Date.parse(waiting.nextActionAt!) - Date.now()).toBeGreaterThan(69 * DAY);
+  // A treatment 10 days ago: the day-1 care check-in is past (never sent late); the day-12 care
+  // results email is next, about 2 days out.
+  expect(waiting.nextStage).toBe('care_results');
+  expect(Date.parse(waiting.nextActionAt!)).toBeGreaterThan(Date.parse(completedAt) + 11 * DAY);
+  expect(Date.parse(waiting.nextActionAt!)).toBeLessThan(Date.parse(completedAt) + 13 * DAY);
   const seq = await until('sequence row', async () => {
     const r = await api('GET', '/v1/clinics/demo-clinic/sequences?clientId=e2e-client');
     return r.body.sequences[0]?.nextActionAt ? r.body.sequences[0] : undefined;
@@ -117,26 +122,75 @@ it('HTTP event in → workflow visible → worker restarted → booking → work
   // Restart the worker mid-sequence; the booking arrives while no worker is running.
   await worker.stop();
   await workerConn.close();
+  // A slot a minute from now, so the visit can be reported below without waiting real days.
+  const startAt = new Date(Date.now() + 60_000).toISOString();
   const booked = await api('POST', '/v1/clinics/demo-clinic/events', {
     type: 'appointment.booked',
     clientId: 'e2e-client',
     appointmentId: 'e2e-appt-2',
-    startAt: new Date(Date.now() + 7 * DAY).toISOString(),
+    startAt,
   });
   expect(booked.status).toBe(202);
   expect(booked.body.results[0]).toMatchObject({ status: 'accepted', sequencesSignalled: 1 });
   expect((await handle.describe()).status.name).toBe('RUNNING');
   worker = await startWorker();
 
-  const result = await handle.result();
-  expect(result.outcome).toBe('booked');
-  expect(result.outcomeStage).toBe('before_first_touch');
-  expect((await handle.describe()).status.name).toBe('COMPLETED');
-  const after = await until('sequence closed in the read API', async () => {
-    const r = await api('GET', '/v1/clinics/demo-clinic/sequences?clientId=e2e-client');
-    return r.body.sequences[0]?.running === false ? r.body.sequences[0] : undefined;
+  // A booking is not the end (issue 11): marketing stops, the run is booked and keeps watching the
+  // booked appointment: next is the check a day after its start (before the day-12 care touch).
+  const watching = await until('the booking taken by the restarted worker', async () => {
+    const s = await handle.query(statusQuery);
+    return s.outcome === 'booked' ? s : undefined;
   });
-  expect(after.outcome).toBe('booked');
+  expect(watching).toMatchObject({
+    outcomeStage: 'before_first_touch',
+    nextStage: 'visit_check',
+    nextActionAt: new Date(Date.parse(startAt) + DAY).toISOString(),
+  });
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  const bookedRow = await until('the booked run in the read API', async () => {
+    const r = await api('GET', '/v1/clinics/demo-clinic/sequences?clientId=e2e-client');
+    return r.body.sequences.find((x: { outcome: string }) => x.outcome === 'booked');
+  });
+  expect(bookedRow).toMatchObject({ id: workflowId, anchorAppointmentId: 'e2e-appt-1', running: true });
+
+  // The visit happens: the booked appointment completes. The run it ends is attended and the
+  // same workflow starts the next cycle from the new treatment.
+  const visit = await api('POST', '/v1/clinics/demo-clinic/events', {
+    type: 'treatment.completed',
+    client: {
+      id: 'e2e-client',
+      firstName: 'Marisol',
+      lastName: 'Vantongeren',
+      email: 'marisol.v@example.com',
+      phone: '+12125550188',
+      consent: { sms: true, email: true },
+    },
+    appointmentId: 'e2e-appt-2',
+    service: { name: 'Dysport 60 units' },
+    completedAt: new Date().toISOString(),
+  });
+  expect(visit.status).toBe(202);
+  const next = await until('the next cycle in the read API', async () => {
+    const r = await api('GET', '/v1/clinics/demo-clinic/sequences?clientId=e2e-client');
+    const row = r.body.sequences[0];
+    return row?.anchorAppointmentId === 'e2e-appt-2' && row.nextActionAt ? row : undefined;
+  });
+  expect(next).toMatchObject({ id: workflowId, outcome: 'running', running: true, nextStage: 'care_checkin' });
+  // The run the visit ended, as the reports count it: attended, no longer running.
+  const runs = await database.db
+    .select()
+    .from(sequenceRuns)
+    .where(eq(sequenceRuns.workflowId, workflowId))
+    .orderBy(sequenceRuns.startedAt);
+  expect(runs).toMatchObject([
+    { runKey: 'e2e-appt-1', outcome: 'attended', outcomeStage: 'before_first_touch', running: false },
+    { runKey: 'e2e-appt-2', outcome: 'running', running: true },
+  ]);
+  const cycle = await handle.query(statusQuery);
+  expect(cycle).toMatchObject({ outcome: 'running', nextStage: 'care_checkin' });
+  expect(cycle.history.map((h) => h.event)).toEqual(expect.arrayContaining(['planned', 'attended', 'restarted']));
+  // Nothing was sent: the booking came before the first marketing touch, and the next cycle's
+  // day-1 check-in is a day away.
   const msgs = await api('GET', '/v1/clinics/demo-clinic/messages?clientId=e2e-client');
   expect(msgs.body.messages).toEqual([]);
 });
