@@ -2,7 +2,7 @@
  * The console's dashboard, agency overview and settings in a real browser against the real stack
  * (time-skipping Temporal with the real worker, PGlite with the real migrations, the real HTTP app
  * on a port). Real sequences feed the dashboard: Botox treatments run to day 101, one booked after
- * its reminder. A manager maps an unrecognised service with one click and the next treatment of
+ * its reminder and visited on day 92 (attended: the rebooked run; the visit starts its next cycle). A manager maps an unrecognised service with one click and the next treatment of
  * it enrolls; an agency admin sees both clinics of the agency; the front desk gets 404. Pages are
  * screenshotted at 1280, 768 and 390 px under test-results/console/ and checked with axe-core.
  */
@@ -75,9 +75,13 @@ beforeAll(async () => {
     treatment({ clientId: 'dash-4', appointmentId: 'dash-4-appt', service: 'Aqua Gold Facial', completedAt: iso(t0) }),
   );
   expect(unknown).toMatchObject({ enrolled: false, reason: 'unclassified_service' });
-  // dash-1 books after its day-80 reminder; the others run to the day-100 staff call.
+  // dash-1 books after its day-80 reminder and comes in on day 92 (issue 11: a booking counts as
+  // rebooked once its visit happens); the others run to the day-100 staff call.
   await e.sleepUntil(t0 + 85 * DAY_MS);
-  await e.send(booking('dash-1', 'dash-1-next', e.now() + 7 * DAY_MS));
+  const visitAt = e.now() + 7 * DAY_MS;
+  await e.send(booking('dash-1', 'dash-1-next', visitAt));
+  await e.sleepUntil(visitAt + 3_600_000);
+  await e.send(treatment({ clientId: 'dash-1', appointmentId: 'dash-1-next', completedAt: iso(visitAt) }));
   await e.sleepUntil(t0 + 101 * DAY_MS);
 
   const db = e.database.db;
@@ -114,20 +118,27 @@ it('shows a manager the dashboard of real sequences as charts', async () => {
   expect(await navLabels()).toEqual(['Call list', 'Conversations', 'Dashboard', 'Preview', 'Settings']);
   await page.getByRole('link', { name: 'Dashboard' }).click();
   await page.waitForURL(`${base}/app/dashboard`);
-  // The treatments are ~101 days old: outside the default 90 days, inside the last 365.
-  await expect(page.locator('.dash-figures').textContent()).resolves.toMatch(/Enrolled\s*0/);
+  // The first treatments are ~101 days old: outside the default 90 days, inside the last 365. In
+  // the 90 days only dash-1's day-92 visit, which started its next cycle: nothing finished yet.
+  const recent = await page.locator('.dash-figures').textContent();
+  expect(recent).toMatch(/Enrolled\s*1/);
+  expect(recent).toContain('No sequence has finished yet');
   await page.getByLabel('Treatments completed in').selectOption('365');
   await page.getByRole('button', { name: 'Show' }).click();
   await page.waitForURL(/\/app\/dashboard\?.*range=365/);
   expect(await page.title()).toBe('Dashboard · Rebook');
   const figures = await page.locator('.dash-figures').textContent();
+  // dash-1's first run ended attended (its visit happened): the one finished sequence, rebooked.
+  // Enrolled: the three first treatments and dash-1's visit, its next cycle.
   expect(figures).toContain('100% rebooked');
-  expect(figures).toMatch(/Enrolled\s*3/);
+  expect(figures).toContain('1 of 1 finished sequences');
+  expect(figures).toMatch(/Enrolled\s*4/);
+  expect(figures).toContain('3 still in their sequence');
   // Funnel, rebook rate by month, messages: SVG charts, not only tables (held back is empty: nothing was held).
   for (const id of ['funnel', 'months', 'messages'])
     await expect(page.locator(`svg.chart__svg[aria-labelledby^="${id}-title"]`).count()).resolves.toBe(1);
   await expect(page.locator('.chart--empty').textContent()).resolves.toContain('Nothing was held back');
-  expect(await page.locator('#funnel-desc').textContent()).toContain('Of 3 treatments enrolled');
+  expect(await page.locator('#funnel-desc').textContent()).toContain('Of 4 treatments enrolled');
   expect(await page.locator('.chart__data').first().textContent()).toMatch(/Reminder/);
   await expect(page.locator('#dash-connector-h').textContent()).resolves.toBe('Booking platform connection');
   await look('dashboard');
@@ -189,7 +200,8 @@ it('shows an agency admin every clinic of the agency, each linking to its dashbo
   const rows = page.locator('.agency__table tbody tr');
   await expect(rows.count()).resolves.toBe(2);
   const demoRow = rows.filter({ hasText: 'Glow Aesthetics (demo)' });
-  expect(await demoRow.locator('td').first().textContent()).toBe('4');
+  // dash-1, 2, 3, dash-1's visit (its next cycle) and dash-5.
+  expect(await demoRow.locator('td').first().textContent()).toBe('5');
   await expect(demoRow.locator('.status').count()).resolves.toBe(2);
   await expect(rows.filter({ hasText: 'Other Spa' }).count()).resolves.toBe(1);
   await look('agency');
