@@ -72,7 +72,8 @@ export const SYNTHETIC_MENU: MenuItem[] = [
   {
     type: 'laser',
     weight: 6,
-    names: ['Laser hair removal', 'IPL photofacial', 'BBL', 'Clear + Brilliant'],
+    // Laser hair removal is a treatment series of its own (issue 11 §4), not modelled here yet.
+    names: ['Fraxel laser', 'IPL photofacial', 'BBL', 'Clear + Brilliant'],
     price: [250, 700],
     gap: [40, 70],
   },
