@@ -52,8 +52,8 @@ function Headline({ data }: { data: ClinicDashboard }) {
             <dd>
               <span class="dash-figure__number">{percent(t.rebookingRate)} rebooked</span>
               <span class="dash-figure__meaning">
-                ({percent(before)} booked before any message) — {t.bookedOnTime} of {t.finished} finished sequences
-                booked within the treatment's window
+                ({percent(before)} booked before any message) — {t.bookedOnTime} of {t.finished} finished sequences came
+                back within the treatment's window (a booking counts once it is a visit)
               </span>
             </dd>
           )}
@@ -62,7 +62,10 @@ function Headline({ data }: { data: ClinicDashboard }) {
           <dt>Enrolled</dt>
           <dd>
             <span class="dash-figure__number">{t.enrolled}</span>
-            <span class="dash-figure__meaning">treatments in the period, {t.running} still in their sequence</span>
+            <span class="dash-figure__meaning">
+              treatments in the period, {t.running} still in their sequence
+              {t.awaitingVisit > 0 ? ` (${t.awaitingVisit} booked, the visit still ahead)` : ''}
+            </span>
           </dd>
         </div>
         <div class="dash-figure">
