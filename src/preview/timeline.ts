@@ -34,7 +34,8 @@ import {
   type OfferReason,
 } from '../core/offers.js';
 import { normalizePhone } from '../core/phone.js';
-import { planSequence, reactivationStage } from '../core/plan.js';
+import { planSequence } from '../core/plan.js';
+import { capSpacingMs, DEFAULT_REACTIVATION, planReactivation, snoozeTouch } from '../core/reactivation.js';
 import { nextOpening, WEEKDAY_NAMES } from '../core/send-window.js';
 import { type SegmentInfo, smsSegments } from '../core/sms-segments.js';
 import type { Channel, PlannedStage, SeriesPosition, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
@@ -246,6 +247,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     ...(input.session ? { session: input.session } : {}),
   });
   const windowEnds = Date.parse(plan.windowEndsAt);
+  const offerEndsOf = (s: PlannedStage) => (s.offerExpiresAt ? Date.parse(s.offerExpiresAt) : windowEnds);
   const unusableFor = {
     marketing: usability(clinic, input.client, 'marketing'),
     care: usability(clinic, input.client, 'care'),
@@ -391,12 +393,17 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         treatmentLabel: type.label,
         ...(category === 'marketing' && needsIncentive(s.purpose, template.body)
           ? {
-              incentive: variant?.offer
-                ? { ...incentive, description: describeOffer(variantOffer(variant.offer, input.priceCents)) }
-                : incentive,
+              incentive: {
+                ...incentive,
+                // A win-back touch's offer is a fresh one with its own expiry (issue 11 §3).
+                expiresAtMs: offerEndsOf(s),
+                ...(variant?.offer
+                  ? { description: describeOffer(variantOffer(variant.offer, input.priceCents)) }
+                  : {}),
+              },
             }
           : {}),
-        offerExpiresAtMs: windowEnds,
+        offerExpiresAtMs: offerEndsOf(s),
         ...(channel === 'email' && unsubscribeUrl ? { unsubscribeUrl } : {}),
         ...(s.series ? { series: s.series } : {}),
       });
@@ -467,13 +474,45 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     });
   }
 
-  const reStage = reactivationStage(plan, plan.stages.find((x) => x.channel === 'sms') ? 'sms' : 'email');
+  // After a "not now" reply without a date: its own touch at interval + 30 days, in place of the
+  // touches below (so its caps count the messages above only, and it counts for none below).
+  const sendsBefore = sends.length;
+  const reStage = snoozeTouch(
+    plan,
+    plan.reactivationAt,
+    plan.stages.find((x) => x.channel === 'sms') ? 'sms' : 'email',
+  );
   const reStart = Date.parse(reStage.dueAt);
   const {
     doneMs: _done,
     noUsableChannel: _none,
     ...reactivation
   } = clientStage(reStage, reStart, reStart + REACTIVATION_GRACE_MS);
+  sends.length = sendsBefore;
+
+  // Otherwise, after the staff stage, for a client who never answered: the reactivation touch on the window's
+  // last day, then the win-back touches (issue 11 §3), as the workflow plans them.
+  const later = planReactivation(plan, type.reactivation ?? DEFAULT_REACTIVATION, {
+    timeZone: clinicTz,
+    sendTime: clinic.sendTime,
+    spacingMs: capSpacingMs(clinic.capRules),
+  });
+  for (let i = 0; i < later.stages.length; i++) {
+    const s = later.stages[i]!;
+    if (escalatedAt !== undefined) {
+      stages.push({ ...base(s), reason: 'client already handed to staff' });
+      continue;
+    }
+    const next = later.stages[i + 1];
+    const start = Math.max(Date.parse(s.dueAt), clock);
+    const {
+      doneMs,
+      noUsableChannel: _n,
+      ...row
+    } = clientStage(s, start, next ? Date.parse(next.dueAt) : Date.parse(later.churnAt));
+    stages.push(row);
+    clock = doneMs;
+  }
 
   return {
     clinicId: clinic.id,
@@ -507,7 +546,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
       'the client is in no other sequence (caps count only the messages of this timeline)',
       'the client does not book, reply or opt out along the way; deliveries succeed',
       'the incentive code is a placeholder: real codes are drawn when the stage is sent',
-      'the reactivation touch happens only after a "not now" reply; its caps count every message above',
+      'the reactivation and win-back touches go to a client who never answered; a "not now" reply gets its own touch instead (reactivation), whose caps count every message above',
     ],
   };
 }

@@ -76,6 +76,9 @@ describe('POST /v1/clinics/:clinicId/preview', () => {
       ['incentive', 'sent', iso(demoDue(T0, 90))],
       ['results_checkin', 'sent', iso(demoDue(T0, 95))],
       ['staff_escalation', 'staff_task', iso(demoDue(T0, 100))],
+      ['reactivation', 'sent', iso(demoDue(T0, 120))],
+      ['winback_1', 'sent', iso(demoDue(T0, 180))],
+      ['winback_2', 'sent', iso(demoDue(T0, 210))],
     ]);
     expect(json.incentive.description).toBe('15% off');
     expect(json.stages[3].content.body).toContain('Hi Dana');
@@ -207,7 +210,9 @@ describe('rebook preview', () => {
     expect(table.stdout).toMatch(
       /^staff_escalation\s+100\s+2026-06-09 Tue 10:00\s+2026-06-09 Tue 10:00\s+staff\s+—\s+staff task \(no_response\)$/m,
     );
-    expect(table.stdout).toMatch(/^reactivation \*\s+120\s+2026-06-29 Mon 10:00/m);
+    expect(table.stdout).toMatch(/^reactivation\s+120\s+2026-06-29 Mon 10:00/m);
+    expect(table.stdout).toMatch(/^winback_2\s+210\s+/m);
+    expect(table.stdout).toMatch(/^snooze_reactivation \*\s+120\s+2026-06-29 Mon 10:00/m);
     expect(table.stdout).toContain('15% off with code XXXX-XXXX-XXXX-XXXX, valid until Jun 29.');
   });
 

@@ -41,10 +41,21 @@ describe('preview of a series', () => {
       ['series_reminder', 'sent', new Date(demoDue(T0, 28)).toISOString(), { session: 3, sessions: 6 }],
       ['series_sms', 'sent', new Date(demoDue(T0, 35)).toISOString(), { session: 3, sessions: 6 }],
       ['series_staff', 'staff_task', new Date(demoDue(T0, 42)).toISOString(), { session: 3, sessions: 6 }],
+      // A client who drops out of the course gets the reactivation and win-back touches (issue 11 §3),
+      // timed from the series interval (window: day 35 + 30).
+      ['reactivation', 'sent', new Date(demoDue(T0, 65)).toISOString(), undefined],
+      ['winback_1', 'sent', new Date(demoDue(T0, 125)).toISOString(), undefined],
+      ['winback_2', 'sent', new Date(demoDue(T0, 155)).toISOString(), undefined],
     ]);
     expect(r.stages[0]!.content!.subject).toBe('Alex, time to book session 3 of 6');
     expect(r.stages[1]!.content!.body).toContain('session 3 of 6 of your laser hair removal is due');
-    expect(r.stages.map((s) => s.content?.body ?? '').join('\n')).not.toContain('XXXX-XXXX');
+    // No offer between sessions (the win-backs after a dropped course carry their own).
+    expect(
+      r.stages
+        .filter((s) => s.series)
+        .map((s) => s.content?.body ?? '')
+        .join('\n'),
+    ).not.toContain('XXXX-XXXX');
 
     const text = renderPreview(r);
     expect(text).toContain('Series      session 2 of 6 done: reminders for session 3 of 6');
@@ -65,6 +76,9 @@ describe('preview of a series', () => {
       ['incentive', 265],
       ['results_checkin', 270],
       ['staff_escalation', 280],
+      ['reactivation', 300],
+      ['winback_1', 360],
+      ['winback_2', 390],
     ]);
     expect(r.stages.every((s) => !s.series)).toBe(true);
     expect(renderPreview(r)).toContain('course complete (session 6 of 6): maintenance cadence');

@@ -56,6 +56,10 @@ describe('previewTimeline', () => {
       ['incentive', 'sent', 'sms', iso(demoDue(T0, 90)), null],
       ['results_checkin', 'sent', 'email', iso(demoDue(T0, 95)), null],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 100)), 'no_response'],
+      // No answer: the reactivation touch on the window's last day, then the two win-backs (issue 11 §3).
+      ['reactivation', 'sent', 'sms', iso(demoDue(T0, 120)), null],
+      ['winback_1', 'sent', 'email', iso(demoDue(T0, 180)), null],
+      ['winback_2', 'sent', 'sms', iso(demoDue(T0, 210)), null],
     ]);
     expect(r.stages.every((s) => s.holds.length === 0)).toBe(true);
     expect(rebooking(r)[0]!.due.local).toBe('2026-05-20 Wed 10:00');
@@ -77,14 +81,19 @@ describe('previewTimeline', () => {
     );
     expect(sms.sms).toEqual({ encoding: 'GSM-7', units: sms.body.length, segments: 2 });
     expect(r.windowEndsAt.at).toBe(iso(demoDayEnd(T0, 120)));
+    // In place of those, after a "not now" reply without a date: its own touch on day 120.
     expect(r.reactivation).toMatchObject({
-      key: 'reactivation',
+      key: 'snooze_reactivation',
       day: 120,
       outcome: 'sent',
       channel: 'sms',
       at: { at: iso(demoDue(T0, 120)) },
     });
     expect(r.reactivation.content!.body).toContain('https://book.example.com/glow-aesthetics');
+    // Each win-back carries an offer of its own, lasting 30 days from its day.
+    const winback = r.stages.find((s) => s.key === 'winback_1')!;
+    expect(winback).toMatchObject({ purpose: 'winback', category: 'marketing' });
+    expect(winback.content!.body).toContain('valid until Sep 27');
   });
 
   it('a treatment type given directly needs no service name', () => {
@@ -97,6 +106,9 @@ describe('previewTimeline', () => {
       ['incentive', iso(demoDue(T0, 175))],
       ['results_checkin', iso(demoDue(T0, 180))],
       ['staff_escalation', iso(demoDue(T0, 190))],
+      ['reactivation', iso(demoDue(T0, 210))],
+      ['winback_1', iso(demoDue(T0, 270))],
+      ['winback_2', iso(demoDue(T0, 300))],
     ]);
   });
 
@@ -179,6 +191,9 @@ describe('previewTimeline', () => {
       ['incentive', 'skipped', null, null, 'client already handed to staff'],
       ['results_checkin', 'skipped', null, null, 'client already handed to staff'],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 80)), 'no_usable_channel'],
+      ['reactivation', 'skipped', null, null, 'client already handed to staff'],
+      ['winback_1', 'skipped', null, null, 'client already handed to staff'],
+      ['winback_2', 'skipped', null, null, 'client already handed to staff'],
     ]);
   });
 
@@ -195,6 +210,10 @@ describe('previewTimeline', () => {
       ['incentive', 'sent', 'sms', iso(demoDue(T0, 92)), null],
       ['results_checkin', 'suppressed', 'email', null, 'capped'],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 100)), 'no_response'],
+      // 40, 60 and 30 days apart: nothing after the window is held by a 12-day cap.
+      ['reactivation', 'sent', 'sms', iso(demoDue(T0, 120)), null],
+      ['winback_1', 'sent', 'email', iso(demoDue(T0, 180)), null],
+      ['winback_2', 'sent', 'sms', iso(demoDue(T0, 210)), null],
     ]);
     expect(rebooking(r)[1]).toMatchObject({
       caps: 'deferred',
@@ -320,6 +339,9 @@ describe('previewTimeline: care touches (issue 11)', () => {
       ['incentive', 'skipped', null, null, 'client already handed to staff'],
       ['results_checkin', 'skipped', null, null, 'client already handed to staff'],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 80)), 'no_usable_channel'],
+      ['reactivation', 'skipped', null, null, 'client already handed to staff'],
+      ['winback_1', 'skipped', null, null, 'client already handed to staff'],
+      ['winback_2', 'skipped', null, null, 'client already handed to staff'],
     ]);
     for (const care of r.stages.slice(0, 2)) {
       expect(care.category).toBe('care');
