@@ -118,3 +118,10 @@ export const MINDBODY_CATALOG_TTL_MS = 12 * 3_600_000;
  * https://developers.mindbodyonline.com/PublicDocumentation/V6#get-client-services
  */
 export const MINDBODY_SERIES_MIN_COUNT = 2;
+
+/**
+ * A client's pricing options with sessions left are delivered as one package plan under this id
+ * (`client.membership`, issue 14 §3): re-read whole, so an option used up or expired since the
+ * last read drops out of it rather than lingering as a plan of its own.
+ */
+export const MINDBODY_PACKAGE_PLAN = { id: 'mindbody-pricing-options', name: 'Prepaid sessions' } as const;

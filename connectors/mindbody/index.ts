@@ -35,7 +35,14 @@ import {
   MINDBODY_POLL_OVERLAP_MS,
   MINDBODY_POLL_UPCOMING_MS,
 } from './constants.js';
-import { clientRecord, isCompleted, isLiveBooking, seriesFromPricingOption, treatmentEvent } from './mapping.js';
+import {
+  clientRecord,
+  isCompleted,
+  isLiveBooking,
+  packageCreditsEvent,
+  seriesFromPricingOption,
+  treatmentEvent,
+} from './mapping.js';
 import { type ApiAppointment, type ApiClient, apiAppointmentSchema, apiClientSchema } from './schemas.js';
 import { mindbodyWebhook } from './webhook.js';
 
@@ -115,16 +122,22 @@ async function uniqueIdFor(
 const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
 /**
- * Which session of a course a completed visit was, read from the pricing option (a package or a
- * contract's sessions) that paid for it. One extra call, only for visits paid from one.
+ * What the pricing option that paid for a completed visit tells (a package, a contract's
+ * sessions): which session of a course it was, and the client's package credits now that one was
+ * used (issue 14 §3). One extra call, only for visits paid from one: that is when credits change.
+ * All the client's options are read (not only this session type's) so the credits are whole.
  */
-async function seriesOf(
+async function pricingOptionFacts(
   ctx: ApiContext,
   a: ApiAppointment,
-): Promise<{ session: number; sessions: number } | undefined> {
-  if (!a.ClientServiceId) return undefined;
-  const options = await mindbodyClient(ctx).clientServices(a.ClientId, a.SessionTypeId);
-  return seriesFromPricingOption(options.find((o) => o.Id === a.ClientServiceId));
+  c: ApiClient,
+  occurredAt: string | undefined,
+): Promise<{ series?: { session: number; sessions: number }; plans: CanonicalEvent[] }> {
+  if (!a.ClientServiceId) return { plans: [] };
+  const options = await mindbodyClient(ctx).clientServices(a.ClientId);
+  const series = seriesFromPricingOption(options.find((o) => o.Id === a.ClientServiceId));
+  const plans = [packageCreditsEvent(options, c.UniqueId, ctx.clinic.timeZone, ctx.runtime.now(), occurredAt)];
+  return series ? { series, plans } : { plans };
 }
 
 async function appointmentChanged(
@@ -145,8 +158,8 @@ async function appointmentChanged(
     if (isCompleted(a, tz, now)) {
       const c = await readClient(ctx, a.ClientId);
       if (!c) throw new RebookError('validation_failed', 'client not found on re-read');
-      const series = await seriesOf(ctx, a);
-      return [treatmentEvent(a, c, await serviceName(ctx, a.SessionTypeId), tz, occurredAt, now, series)];
+      const { series, plans } = await pricingOptionFacts(ctx, a, c, occurredAt);
+      return [treatmentEvent(a, c, await serviceName(ctx, a.SessionTypeId), tz, occurredAt, now, series), ...plans];
     }
     if (!isLiveBooking(a.Status)) return [];
     return bookedIfFuture(
@@ -255,6 +268,7 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
       const a = apiAppointmentSchema.parse(d.appointment);
       const c = apiClientSchema.parse(d.client);
       await saveClientRef(ctx.db, ctx.clinic.id, PLATFORM, c.UniqueId, c.Id);
+      const { series, plans } = await pricingOptionFacts(ctx, a, c, undefined);
       return [
         treatmentEvent(
           a,
@@ -263,8 +277,9 @@ async function resolve(ctx: ApiContext, e: VendorEvent): Promise<CanonicalEvent[
           ctx.clinic.timeZone,
           undefined,
           ctx.runtime.now(),
-          await seriesOf(ctx, a),
+          series,
         ),
+        ...plans,
       ];
     }
     case 'poll.appointmentBooked':

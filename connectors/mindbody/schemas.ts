@@ -83,6 +83,11 @@ export const apiClientServiceSchema = z.object({
   Count: z.number().int().nullish(),
   Remaining: z.number().int().nullish(),
   Current: z.boolean().nullish(),
+  /** Site-local wall times (like every API v6 date): usable from `ActiveDate`, until `ExpirationDate`. */
+  ActiveDate: z.string().nullish(),
+  ExpirationDate: z.string().nullish(),
+  /** (unconfirmed) A returned (refunded) option: its sessions are gone. */
+  Returned: z.boolean().nullish(),
 });
 
 export const apiClientSchema = z.object({
