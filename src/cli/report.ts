@@ -5,8 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, clinicOrThrow, loadConfig } from '../config/load.js';
-import { openDatabase } from '../db/client.js';
+import { ConfigError, clinicOrThrow, type LoadedConfig, loadConfig } from '../config/load.js';
+import type { ClinicConfig } from '../config/schema.js';
+import { type Db, openDatabase } from '../db/client.js';
 import { embeddedDatabaseHolder, embeddedDir, snapshotEmbeddedDatabase } from '../db/embedded-lock.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
@@ -150,29 +151,11 @@ export async function reportCommand(
       if (agencyId) reports.push(await viaApi(values.url, key, { agencyId }, q));
       for (const id of ids) reports.push(await viaApi(values.url, key, { clinicId: id }, q));
     } else {
-      const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
-      if (agencyId && !config.agencies.has(agencyId))
-        return fail(`unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, 1);
-      const clinics = ids.map((id) => clinicOrThrow(config, id));
-      const pglite = embeddedDir(env.REBOOK_DATA_DIR);
-      if (!env.DATABASE_URL && !existsSync(pglite))
-        return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
-      // A running `rebook dev` holds the embedded database: read a snapshot of it instead.
-      const snapshot =
-        !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined
-          ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR)
-          : undefined;
-      const database = await openDatabase(
-        env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite },
-      );
-      try {
-        if (agencyId) reports.push(await agencyRebookingReport(database.db, config, agencyId, q, Date.now()));
-        for (const clinic of clinics)
-          reports.push(await clinicRebookingReport(database.db, config, clinic, q, Date.now()));
-      } finally {
-        await database.close();
-        snapshot?.remove();
-      }
+      const problem = await withLocalDatabase(values, env, agencyId, ids, async (db, config, clinics) => {
+        if (agencyId) reports.push(await agencyRebookingReport(db, config, agencyId, q, Date.now()));
+        for (const clinic of clinics) reports.push(await clinicRebookingReport(db, config, clinic, q, Date.now()));
+      });
+      if (problem) return fail(problem, 1);
     }
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);
@@ -192,6 +175,39 @@ export async function reportCommand(
         : renderReportTable(report),
   );
   return 0;
+}
+
+/**
+ * Reads through this machine's database: DATABASE_URL, else the embedded one (a snapshot of it
+ * while a running `rebook dev` holds it). Returns what stops the read, or nothing once `read` ran.
+ */
+async function withLocalDatabase(
+  values: ReturnType<typeof parseReportArgs>['values'],
+  env: Pick<Env, 'REBOOK_CONFIG_DIR' | 'REBOOK_DATA_DIR' | 'DATABASE_URL'>,
+  agencyId: string | undefined,
+  ids: string[],
+  read: (db: Db, config: LoadedConfig, clinics: ClinicConfig[]) => Promise<void>,
+): Promise<string | undefined> {
+  const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
+  if (agencyId && !config.agencies.has(agencyId)) return `unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`;
+  const clinics = ids.map((id) => clinicOrThrow(config, id));
+  const pglite = embeddedDir(env.REBOOK_DATA_DIR);
+  if (!env.DATABASE_URL && !existsSync(pglite))
+    return 'no database: set DATABASE_URL, or read through a running server with --url and --key';
+  const snapshot =
+    !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined
+      ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR)
+      : undefined;
+  const database = await openDatabase(
+    env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite },
+  );
+  try {
+    await read(database.db, config, clinics);
+  } finally {
+    await database.close();
+    snapshot?.remove();
+  }
+  return undefined;
 }
 
 /** `--lift`: each clinic's lift report (clinics are never pooled: their baselines differ). */
@@ -220,27 +236,11 @@ async function liftCommand(
       }
       for (const id of ids) lifts.push(await viaApi<LiftReport>(values.url, key, { clinicId: id }, q, 'lift'));
     } else {
-      const config = loadConfig(values.config ?? env.REBOOK_CONFIG_DIR);
-      if (agencyId && !config.agencies.has(agencyId))
-        return fail(`unknown agency "${agencyId}" (no agencies/${agencyId}.yaml)`, 1);
-      const clinics = ids.map((id) => clinicOrThrow(config, id));
-      const pglite = embeddedDir(env.REBOOK_DATA_DIR);
-      if (!env.DATABASE_URL && !existsSync(pglite))
-        return fail('no database: set DATABASE_URL, or read through a running server with --url and --key', 1);
-      const snapshot =
-        !env.DATABASE_URL && embeddedDatabaseHolder(env.REBOOK_DATA_DIR) !== undefined
-          ? snapshotEmbeddedDatabase(env.REBOOK_DATA_DIR)
-          : undefined;
-      const database = await openDatabase(
-        env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: snapshot?.dir ?? pglite },
-      );
-      try {
-        if (agencyId) agency = await agencyLiftReport(database.db, config, agencyId, q, Date.now());
-        for (const clinic of clinics) lifts.push(await clinicLiftReport(database.db, config, clinic, q, Date.now()));
-      } finally {
-        await database.close();
-        snapshot?.remove();
-      }
+      const problem = await withLocalDatabase(values, env, agencyId, ids, async (db, config, clinics) => {
+        if (agencyId) agency = await agencyLiftReport(db, config, agencyId, q, Date.now());
+        for (const clinic of clinics) lifts.push(await clinicLiftReport(db, config, clinic, q, Date.now()));
+      });
+      if (problem) return fail(problem, 1);
     }
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 1);

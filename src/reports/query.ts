@@ -459,6 +459,23 @@ export interface ClinicTotals {
   lift: LiftRow;
 }
 
+/**
+ * An agency's clinics in id order and the period, both validated: the period even without
+ * clinics (a bad period answers 400 whatever the agency holds), the treatment type against the
+ * types any of its clinics runs.
+ */
+function agencyScope(config: LoadedConfig, agencyId: string, q: ReportQuery, nowMs: number) {
+  const clinics = [...config.clinics.values()]
+    .filter((c) => c.agency === agencyId)
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const period = parsePeriod(q, clinics[0]?.timeZone ?? 'UTC', nowMs);
+  if (q.treatmentType) {
+    const known = clinics.flatMap((c) => [...reportTypes(config, c).keys()]);
+    if (!known.includes(q.treatmentType)) throw unknownType(known, 'agency');
+  }
+  return { clinics, period };
+}
+
 /** The roll-up of an agency's clinics, with each clinic's totals beside it. */
 export interface AgencyRebookingReport extends RebookingReport {
   agency: string;
@@ -477,15 +494,7 @@ export async function agencyRebookingReport(
   q: ReportQuery,
   nowMs: number,
 ): Promise<AgencyRebookingReport> {
-  const clinics = [...config.clinics.values()]
-    .filter((c) => c.agency === agencyId)
-    .sort((a, b) => a.id.localeCompare(b.id));
-  // Validated even without clinics, so a bad period answers 400 whatever the agency holds.
-  const period = parsePeriod(q, clinics[0]?.timeZone ?? 'UTC', nowMs);
-  if (q.treatmentType) {
-    const known = clinics.flatMap((c) => [...reportTypes(config, c).keys()]);
-    if (!known.includes(q.treatmentType)) throw unknownType(known, 'agency');
-  }
+  const { clinics, period } = agencyScope(config, agencyId, q, nowMs);
   const reports: RebookingReport[] = [];
   const lifts: LiftRow[] = [];
   for (const clinic of clinics) {
@@ -573,14 +582,7 @@ export async function agencyLiftReport(
   q: ReportQuery,
   nowMs: number,
 ): Promise<AgencyLiftReport> {
-  const clinics = [...config.clinics.values()]
-    .filter((c) => c.agency === agencyId)
-    .sort((a, b) => a.id.localeCompare(b.id));
-  const period = parsePeriod(q, clinics[0]?.timeZone ?? 'UTC', nowMs);
-  if (q.treatmentType) {
-    const known = clinics.flatMap((c) => [...reportTypes(config, c).keys()]);
-    if (!known.includes(q.treatmentType)) throw unknownType(known, 'agency');
-  }
+  const { clinics, period } = agencyScope(config, agencyId, q, nowMs);
   const byClinic: AgencyLiftReport['byClinic'] = [];
   for (const clinic of clinics) {
     const types = reportTypes(config, clinic);
