@@ -88,6 +88,25 @@ export const stageLabels: Record<string, string> = {
   reactivation: 'Reactivation',
   staff_reply: 'Staff reply',
   enrolled: 'Enrolled',
+  // Care touches (catalog keys; a clinic's own keys fall back to plain words).
+  care_checkin: 'Day-1 check-in',
+  care_swelling: 'Post-care check-in',
+  care_aftercare: 'Aftercare tips',
+  care_results: 'Results message',
+  care_results_photo: 'Results photo check-in',
+  // After a booking lapsed, and for non-responders.
+  recovery_cancelled: 'New time after a cancellation',
+  recovery_no_show: 'New time after a missed visit',
+  visit_check: 'Visit check',
+  winback_1: 'Win-back 1',
+  winback_2: 'Win-back 2',
+  snooze_reactivation: 'After the snooze',
+  // Treatment series, between sessions.
+  series_reminder: 'Next-session reminder',
+  series_sms: 'Next-session text',
+  series_staff: 'Next-session call',
+  before_first_touch: 'Before the first touch',
+  window_close: 'End of the window',
 };
 export const stageLabel = (stage: string) => stageLabels[stage] ?? humanize(stage);
 

@@ -12,12 +12,15 @@ import {
 } from '../components/format.js';
 import { Csrf, EmptyState, Notice } from '../components/forms.js';
 import { Layout, type Viewer } from '../components/layout.js';
+import { lifecyclePhase } from '../data/client-lifecycle.js';
 import type { ClientDetail, ClientRow } from '../queries/client.js';
 
 interface Entry {
   at: Date;
   what: string;
   detail?: string;
+  /** Small grey tags before the status: a care touch, a held-out client's message. */
+  tags?: string[];
   badge?: { text: string; kind?: 'ok' | 'warning' | 'danger' | 'muted' };
 }
 
@@ -32,14 +35,40 @@ const statusKind = (s: string): 'ok' | 'warning' | 'danger' | 'muted' | undefine
 const offerWhy = (reason: string | null): string =>
   reason && reason in OFFER_REASON_TEXT ? `Why this offer: ${OFFER_REASON_TEXT[reason as OfferReason]}` : '';
 
-function timeline(d: ClientDetail): Entry[] {
+function timeline(d: ClientDetail, timeZone: string): Entry[] {
   const entries: Entry[] = [
     ...d.treatments
       .filter((t) => t.status === 'completed' && t.startAt)
       .map((t) => ({
         at: t.startAt!,
         what: `Treatment: ${t.serviceName ?? humanize(t.treatmentType ?? 'unknown')}`,
-        ...(t.treatmentType ? { detail: humanize(t.treatmentType) } : {}),
+        ...(t.treatmentType
+          ? {
+              detail: [
+                humanize(t.treatmentType),
+                t.seriesSession && t.seriesSessions ? `session ${t.seriesSession} of ${t.seriesSessions}` : '',
+              ]
+                .filter(Boolean)
+                .join(' · '),
+            }
+          : {}),
+      })),
+    // A booking is not a visit: what became of the ones that did not happen is on the timeline too.
+    ...d.treatments
+      .filter((t) => t.status === 'cancelled')
+      .map((t) => ({
+        at: t.sourceUpdatedAt ?? t.updatedAt,
+        what: 'Appointment cancelled',
+        ...(t.startAt ? { detail: `Was booked for ${formatDateTime(t.startAt, timeZone)}` } : {}),
+        badge: { text: 'cancelled', kind: 'warning' as const },
+      })),
+    ...d.treatments
+      .filter((t) => t.status === 'no_show' && t.startAt)
+      .map((t) => ({
+        at: t.startAt!,
+        what: 'Missed appointment',
+        detail: 'The client did not come to the booked visit',
+        badge: { text: 'no-show', kind: 'danger' as const },
       })),
     ...d.treatments
       .filter((t) => t.status === 'booked' && t.startAt)
@@ -47,6 +76,8 @@ function timeline(d: ClientDetail): Entry[] {
     ...d.messages.map((m) => ({
       at: m.sentAt ?? m.dueAt,
       what: `${stageLabel(m.stage)} · ${m.channel === 'sms' ? 'text' : humanize(m.channel)}`,
+      // Care touches go out whatever the booking; a held-out client gets only those.
+      tags: [...(m.category === 'care' ? ['care'] : []), ...(m.arm === 'holdout' ? ['held out'] : [])],
       ...(m.body || m.offerReason
         ? {
             detail: [m.body ? (m.subject ? `${m.subject} — ${m.body}` : m.body) : '', offerWhy(m.offerReason)]
@@ -112,7 +143,7 @@ export function ClientPage(props: {
       : client.consentEmail
         ? 'Yes'
         : 'No consent';
-  const entries = timeline(detail);
+  const entries = timeline(detail, timeZone);
   const running = detail.sequences.filter((s) => s.running);
   return (
     <Layout title="Client" viewer={viewer} current="/app/clients">
@@ -171,6 +202,10 @@ export function ClientPage(props: {
                   <li>
                     <span class="timeline__when">{formatDateTime(e.at, timeZone)}</span>
                     <span class="timeline__what">{e.what}</span>{' '}
+                    {(e.tags ?? []).map((t) => (
+                      <span class="badge badge--muted">{t}</span>
+                    ))}
+                    {e.tags?.length ? ' ' : null}
                     {e.badge ? (
                       <span class={`badge${e.badge.kind ? ` badge--${e.badge.kind}` : ''}`}>{e.badge.text}</span>
                     ) : null}
@@ -188,37 +223,53 @@ export function ClientPage(props: {
               <p>No sequence: this client has no repeatable treatment on record.</p>
             </div>
           ) : (
-            detail.sequences.map((s) => (
-              <div class="card">
-                <h3>{humanize(s.treatmentType)}</h3>
-                <p>
-                  <span class={s.running ? 'badge badge--ok' : 'badge badge--muted'}>
-                    {s.running ? 'running' : humanize(s.outcome)}
-                  </span>{' '}
-                  {s.anchorAt ? `treated ${formatDate(s.anchorAt, timeZone)}` : ''}
-                </p>
-                {s.running ? (
-                  <p class="hint">
-                    Reached: {s.stage ? stageLabel(s.stage) : '—'}
-                    {s.nextActionAt ? ` · next step ${formatDateTime(s.nextActionAt, timeZone)}` : ''}
+            detail.sequences
+              .map((s) => ({
+                ...s,
+                phase: lifecyclePhase(s, detail.treatments, detail.messages),
+                // What the client last got from this sequence (the ledger), not the stage the
+                // workflow passed: stages skipped while a booking stood were never sent.
+                lastTouch: detail.messages.find(
+                  (m) => m.workflowId === s.workflowId && !!m.sentAt && !m.channel.startsWith('staff_'),
+                )?.stage,
+              }))
+              .map((s) => (
+                <div class="card">
+                  <h3>{humanize(s.treatmentType)}</h3>
+                  <p>
+                    <span class={`badge badge--${s.phase.kind}`}>{s.phase.label}</span>{' '}
+                    {s.arm === 'holdout' ? <span class="badge badge--muted">held out</span> : null}{' '}
+                    {s.anchorAt ? `treated ${formatDate(s.anchorAt, timeZone)}` : ''}
+                    {s.phase.visitAt ? ` · visit ${formatDateTime(s.phase.visitAt, timeZone)}` : ''}
                   </p>
-                ) : s.outcomeStage ? (
-                  <p class="hint">Ended after: {stageLabel(s.outcomeStage)}</p>
-                ) : null}
-                {s.running ? (
-                  <form method="post" action={`/app/clients/${client.id}/sequence`} class="button-row">
-                    <Csrf token={viewer.csrf} />
-                    <input type="hidden" name="treatmentType" value={s.treatmentType} />
-                    <button class="button button--secondary button--small" type="submit" name="action" value="snooze">
-                      Pause (snooze)
-                    </button>
-                    <button class="button button--danger button--small" type="submit" name="action" value="end">
-                      End sequence
-                    </button>
-                  </form>
-                ) : null}
-              </div>
-            ))
+                  {s.phase.detail ? <p class="hint">{s.phase.detail}</p> : null}
+                  {s.arm === 'holdout' ? (
+                    <p class="hint">Held out to measure the program: care touches only, no rebooking touch.</p>
+                  ) : null}
+                  {s.running ? (
+                    <p class="hint">
+                      Last touch: {s.lastTouch ? stageLabel(s.lastTouch) : 'none yet'}
+                      {s.nextActionAt
+                        ? ` · next: ${s.nextStage ? `${stageLabel(s.nextStage)}, ` : ''}${formatDateTime(s.nextActionAt, timeZone)}`
+                        : ''}
+                    </p>
+                  ) : s.outcomeStage ? (
+                    <p class="hint">Ended after: {stageLabel(s.outcomeStage)}</p>
+                  ) : null}
+                  {s.running ? (
+                    <form method="post" action={`/app/clients/${client.id}/sequence`} class="button-row">
+                      <Csrf token={viewer.csrf} />
+                      <input type="hidden" name="treatmentType" value={s.treatmentType} />
+                      <button class="button button--secondary button--small" type="submit" name="action" value="snooze">
+                        Pause (snooze)
+                      </button>
+                      <button class="button button--danger button--small" type="submit" name="action" value="end">
+                        End sequence
+                      </button>
+                    </form>
+                  ) : null}
+                </div>
+              ))
           )}
           <h2>Record an opt-out</h2>
           <div class="card">
