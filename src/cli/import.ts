@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { type ImportPlan, planImport, progressBar, rowProblems, sendImport } from '../../connectors/csv/import.js';
 import { renderImportSummary } from '../../connectors/csv/import-summary.js';
 import { CSV_FORMATS, type CsvFormat, parseMapping } from '../../connectors/csv/presets.js';
+import { retryAfterMs } from '../../connectors/http.js';
 import { clinicOrThrow, loadConfig } from '../config/load.js';
 import { CsvFormatError } from '../csv/treatments.js';
 import { type CanonicalEvent, type EventResult, IMPORT_SOURCE_HEADER } from '../ingest/events.js';
@@ -29,7 +30,8 @@ export const usage = `usage: rebook import --clinic ID [--format FORMAT] [--map 
                        the key the running \`rebook dev\` generated)
   --json               print the summary as JSON
 
-Rows go through the server's events API.
+Rows go through the server's events API, in batches of 200; when the server is busy (429, 502–504)
+or unreachable, the batch is sent again after its Retry-After (up to 8 tries).
 `;
 
 export function run(argv: string[], { env, secrets }: CommandContext): Promise<number> {
@@ -112,17 +114,10 @@ export async function importCommand(
     return 2;
   }
   const url = (values.url ?? env.url ?? env.dev?.url ?? `http://127.0.0.1:${env.port}`).replace(/\/+$/, '');
-  const send = async (events: CanonicalEvent[]): Promise<EventResult[]> => {
-    const res = await fetch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', [IMPORT_SOURCE_HEADER]: 'import' },
-      body: JSON.stringify({ events }),
-    });
-    const body = (await res.json()) as { results?: EventResult[]; error?: { code: string; message: string } };
-    if (!res.ok || !body.results)
-      throw new Error(`server answered ${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`);
-    return body.results;
-  };
+  const send = (events: CanonicalEvent[]): Promise<EventResult[]> =>
+    postBatch(`${url}/v1/clinics/${encodeURIComponent(clinic.id)}/events`, key, events, (line) =>
+      err.write(`${line}\n`),
+    );
   for (const p of rowProblems(plan, file)) err.write(`${p}\n`);
   const summary = await sendImport(plan, send, progressBar(err as NodeJS.WriteStream));
   out.write(
@@ -147,4 +142,59 @@ function parseImportArgs(argv: string[]) {
       json: { type: 'boolean', default: false },
     },
   });
+}
+
+/** How often a batch is sent again while the server says "later", and the longest wait between. */
+const BATCH_ATTEMPTS = 8;
+const MAX_WAIT_MS = 60_000;
+
+/**
+ * One batch to the events API. A busy server (429: its rate limit or its in-flight cap; 502–504:
+ * a proxy in front of a restarting server) or one that cannot be reached is waited for — its
+ * Retry-After, else 1, 2, 4… seconds — and the same batch is sent again, so an import of a large
+ * export never stops half way because the clinic's webhooks were busy at the same moment. Events
+ * are keyed by appointment: a batch applied in part before a failure answers `duplicate` for what
+ * was already taken, never twice. Any other refusal (a bad key, a validation error) stops the import.
+ */
+export async function postBatch(
+  url: string,
+  key: string,
+  events: CanonicalEvent[],
+  say: (line: string) => void,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<EventResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    let status = 0;
+    let waitMs: number | undefined;
+    let body: { results?: EventResult[]; error?: { code: string; message: string } } | undefined;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          [IMPORT_SOURCE_HEADER]: 'import',
+        },
+        body: JSON.stringify({ events }),
+      });
+      status = res.status;
+      waitMs = retryAfterMs(res.headers.get('retry-after') ?? undefined);
+      body = (await res.json().catch(() => undefined)) as typeof body;
+      if (res.ok && body?.results) return body.results;
+    } catch {
+      // Unreachable (refused, reset): retried like a busy answer.
+    }
+    const busy = status === 0 || status === 429 || (status >= 502 && status <= 504);
+    if (!busy || attempt >= BATCH_ATTEMPTS)
+      throw new Error(
+        status === 0
+          ? `server unreachable at ${new URL(url).origin} after ${attempt} attempts`
+          : `server answered ${status} ${body?.error?.code ?? ''}: ${body?.error?.message ?? ''}`,
+      );
+    const ms = Math.min(MAX_WAIT_MS, waitMs ?? 1000 * 2 ** (attempt - 1));
+    say(
+      `server ${status === 0 ? 'unreachable' : `busy (${status})`}: sending the batch again in ${Math.ceil(ms / 1000)} s`,
+    );
+    await sleep(ms);
+  }
 }

@@ -4,9 +4,10 @@
  * Importing the same file again changes nothing.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planImport, sendImport } from '../../connectors/csv/import.js';
 import { parseMapping } from '../../connectors/csv/presets.js';
@@ -25,6 +26,7 @@ import {
   startConnectorStack,
   until,
 } from '../helpers/connector-stack.js';
+import { sink } from '../helpers/sink.js';
 
 const DAY = 86_400_000;
 const CLINIC = 'mb-clinic';
@@ -81,7 +83,8 @@ function janeExport(now: number): string {
 
 let stack: ConnectorStack;
 beforeAll(async () => {
-  stack = await startConnectorStack();
+  // One ingest request at a time: the busy-server test below holds the slot to be answered 429.
+  stack = await startConnectorStack({ env: { REBOOK_INGEST_MAX_IN_FLIGHT: '1' } });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -216,5 +219,61 @@ describe('rebook import', () => {
     expect((await stack.database.db.select().from(sequences)).map((r) => r.workflowId).sort()).toEqual(
       before.map((r) => r.workflowId).sort(),
     );
+  });
+
+  it('waits for a busy server (429, Retry-After) and sends the same batch again: nothing lost, nothing twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebook-csv-'));
+    const now = Date.now();
+    const [d, t] = janeDate(now - 20 * DAY);
+    writeFileSync(
+      join(dir, 'busy.csv'),
+      [
+        'Appointment ID,Patient ID,Patient,Patient Email,Patient Mobile Phone,Treatment,Date,Start Time,State,Price',
+        `B-1,PB-1,"Ferreira, Inês",ines.f@example.ca,+16045550140,Botox,${d},${t},Arrived,410.00`,
+        `B-2,PB-2,"Walsh, Orla",orla.w@example.ca,+16045550141,Dysport,${d},${t},Arrived,390.00`,
+      ].join('\n'),
+    );
+    // Another sender holds the server's only ingest slot: its body is not finished yet.
+    const held = httpRequest(`${stack.url}/v1/clinics/${CLINIC}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'content-length': '2' },
+    });
+    const heldAnswer = new Promise<number>((resolve, reject) => {
+      held.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      held.on('error', reject);
+    });
+    held.write('{');
+    held.flushHeaders();
+    await new Promise((r) => setTimeout(r, 300));
+    const out = sink();
+    const err = sink();
+    const configDir = connectorConfigDir();
+    try {
+      const importing = importCommand(
+        ['--clinic', CLINIC, '--format', 'jane', '--url', stack.url, '--key', API_KEY, '--json', join(dir, 'busy.csv')],
+        { configDir, port: 1, secrets: {} },
+        out.stream,
+        err.stream,
+      );
+      // The import's first try is refused while the slot is held; then the slot frees.
+      await until('the import was told to wait', async () => (/busy \(429\)/.test(err.text()) ? true : undefined));
+      held.end('}');
+      expect(await heldAnswer).toBe(400);
+      expect(await importing).toBe(0);
+      expect(err.text()).toMatch(/server busy \(429\): sending the batch again in 1 s/);
+      expect(JSON.parse(out.text())).toMatchObject({ rows: 2, enrolled: 2, duplicates: 0 });
+      const enrolled = await stack.database.db
+        .select({ id: sequences.workflowId })
+        .from(sequences)
+        .innerJoin(clients, eq(clients.id, sequences.clientId))
+        .where(and(eq(sequences.clinicId, CLINIC), inArray(clients.externalId, ['PB-1', 'PB-2'])));
+      expect(enrolled).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(configDir, { recursive: true, force: true });
+    }
   });
 });

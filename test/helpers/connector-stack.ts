@@ -76,7 +76,9 @@ export interface ConnectorStack {
   stop(): Promise<void>;
 }
 
-export async function startConnectorStack(opts: { forwardIntervalMs?: number } = {}): Promise<ConnectorStack> {
+export async function startConnectorStack(
+  opts: { forwardIntervalMs?: number; env?: Record<string, string> } = {},
+): Promise<ConnectorStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rebook-connectors-'));
   const configDir = connectorConfigDir();
   const base = loadTemporalSettings('temporal.yaml');
@@ -92,6 +94,7 @@ export async function startConnectorStack(opts: { forwardIntervalMs?: number } =
     REBOOK_DATA_DIR: dataDir,
     PORT: '0',
     REBOOK_FORWARD_INTERVAL_MS: String(opts.forwardIntervalMs ?? 200),
+    ...opts.env,
   });
   const database = await openConfiguredDatabase(env);
   const config = createConfigStore(configDir);
