@@ -86,6 +86,26 @@ describe('LineChart', () => {
     expect(html).not.toMatch(/NaN|Infinity/);
   });
 
+  it('a year of months: about six labels, always the current month, ending inside the chart', () => {
+    const months = Array.from({ length: 12 }, (_, i) => `M${String(i + 1).padStart(2, '0')}`);
+    const html = render(
+      <LineChart
+        {...text}
+        id="l2"
+        categories={months}
+        series={[{ name: 'Visits', values: months.map((_, i) => i) }]}
+      />,
+    );
+    const labels = [
+      ...html.matchAll(/<text class="chart__label" x="([\d.]+)" y="220" text-anchor="(\w+)">(M\d+)</g),
+    ].map((m) => ({ x: Number(m[1]), anchor: m[2], text: m[3] }));
+    // Every other month, the one just before the last dropped so the two never overprint.
+    expect(labels.map((l) => l.text)).toEqual(['M01', 'M03', 'M05', 'M07', 'M09', 'M12']);
+    // The last label ends at the plot's right edge (600 − 12) instead of spilling past the viewBox.
+    expect(labels.at(-1)).toEqual({ x: 588, anchor: 'end', text: 'M12' });
+    expect(labels.slice(0, -1).every((l) => l.anchor === 'middle')).toBe(true);
+  });
+
   it('no figure at all: the empty-state message', () => {
     const html = render(<LineChart {...text} categories={['2026-01']} series={[{ name: 'x', values: [null] }]} />);
     expect(html).toContain(text.empty);

@@ -180,14 +180,20 @@ export function LineChart(
       <text class="chart__label" x={PAD.left - 6} y={H - PAD.bottom} text-anchor="end">
         {fmt(0)}
       </text>
-      {props.categories.map((c, i) =>
-        // At most about six labels: a year of months side by side would overprint each other.
-        i % Math.ceil(props.categories.length / 6) === 0 ? (
-          <text class="chart__label" x={xOf(i)} y={H - PAD.bottom + 16} text-anchor="middle">
+      {props.categories.map((c, i) => {
+        // At most about six labels (a year of months side by side would overprint each other),
+        // and always the last: the current month is the one read first. It ends at the plot's
+        // edge instead of centring there, where half of it would be cut off.
+        const n = props.categories.length;
+        const every = Math.ceil(n / 6);
+        const last = i === n - 1 && n > 1;
+        if (!last && (i % every !== 0 || (n - 1 - i > 0 && n - 1 - i < every))) return null;
+        return (
+          <text class="chart__label" x={xOf(i)} y={H - PAD.bottom + 16} text-anchor={last ? 'end' : 'middle'}>
             {c}
           </text>
-        ) : null,
-      )}
+        );
+      })}
       {props.series.map((s, k) => {
         // Runs of consecutive figures: a null breaks the line.
         const runs: { i: number; v: number }[][] = [];
