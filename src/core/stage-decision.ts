@@ -42,7 +42,8 @@ export type DeferReason = 'send_window' | 'capped' | 'variant_send_time';
 export type StageDecision =
   | { kind: 'send'; at: number; channel: Channel; fallback: boolean }
   | { kind: 'defer'; until: number; reason: DeferReason; channel?: Channel; rule?: CapRule }
-  | { kind: 'suppress'; reason: string; channel?: Channel }
+  /** A capped stage says which rule held it and when that rule would have let it out (`allowedAt`). */
+  | { kind: 'suppress'; reason: string; channel?: Channel; rule?: CapRule; allowedAt?: number }
   | { kind: 'escalate'; reason: EscalationReason };
 
 /** What the decision needs of the clinic (a subset of the simulator's and the preview's clinic). */
@@ -151,7 +152,7 @@ export function decideStage(input: StageDecisionInput): StageDecision {
       const at = nextOpening(caps.allowedAt, clinic.sendWindow, input.sendTimeZone);
       return at < input.expiresAtMs
         ? { kind: 'defer', until: at, reason: 'capped', channel, rule: caps.rule }
-        : { kind: 'suppress', reason: 'capped', channel };
+        : { kind: 'suppress', reason: 'capped', channel, rule: caps.rule, allowedAt: at };
     }
   }
   return { kind: 'send', at: nowMs, channel, fallback: channel !== preferred };

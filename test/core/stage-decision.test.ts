@@ -154,6 +154,8 @@ describe('decideStage, rule by rule', () => {
       kind: 'suppress',
       reason: 'capped',
       channel: 'sms',
+      rule: { max: 2, windowMs: 30 * D, channel: 'sms' },
+      allowedAt: d.until,
     });
     // Without the ledger (delivery's first look, before the row lock) the caps are not checked.
     expect(decideStage(input({}, { sends: undefined })).kind).toBe('send');
