@@ -2,8 +2,9 @@
  * The treatment CSV both `rebook import` and `rebook simulate` read: records and the lines they
  * start on, and every problem reported at its line, naming the column (src/csv/).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCsvRecords } from '../../src/csv/records.js';
+import { readCsvRecords, readWithCsvParse, scanRegularCsv } from '../../src/csv/records.js';
 import { CsvFormatError, readTreatmentCsv, TREATMENT_COLUMNS } from '../../src/csv/treatments.js';
 
 const NY = 'America/New_York';
@@ -104,5 +105,35 @@ describe('readTreatmentCsv', () => {
     expect(() => read('appointment_id,date\na1,2026-03-02\n')).toThrow(/service_name or service/);
     expect(() => read('service\nBotox\n')).toThrow(/completed_at or date/);
     expect(() => read('service,date,Date\nBotox,2026-03-02,2026-03-02\n')).toThrow(/column date appears twice/);
+  });
+});
+
+describe('the fast CSV scan agrees with csv-parse', () => {
+  // Texts over a small alphabet hit every edge: quotes in all positions, empty fields, blank lines, a final comma.
+  const csvText = fc
+    .array(fc.constantFrom('a', 'b', ' ', ',', '\n', '"', '""', '"x"', ',"y,z"', '"p\nq"'), { maxLength: 40 })
+    .map((parts) => parts.join(''));
+
+  it('on every file it reads itself, and leaves every other file to csv-parse', () => {
+    let scanned = 0;
+    fc.assert(
+      fc.property(csvText, (text) => {
+        const fast = scanRegularCsv(text);
+        if (fast) {
+          scanned++;
+          expect(fast).toEqual(readWithCsvParse(text).records);
+        }
+        expect(readCsvRecords(text)).toEqual(readWithCsvParse(text));
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
+    // The property says something only if the fast scan takes a good share of the texts.
+    expect(scanned).toBeGreaterThan(300);
+  });
+
+  it('reads a regular quoted file itself', () => {
+    const text = 'h1,h2\n"a, b",1\n"say ""hi""",2\n"multi\nline",3\n';
+    expect(scanRegularCsv(text)).toEqual(readWithCsvParse(text).records);
+    expect(scanRegularCsv(text)).toHaveLength(4);
   });
 });
