@@ -5,8 +5,8 @@
  *     database writes, signal-with-start) divided by raw `client.workflow.signalWithStart`
  *     calls/s for the same workflow, signal, arguments and concurrency against the same server
  *     and worker. Both sides run in alternating rounds so machine noise hits both.
- *  2. Exit latency: from the 202 answer to an `appointment.booked` until the sequence workflow
- *     has closed as booked (its pending stages cancelled), for running sequences.
+ *  2. Exit latency: from the 202 answer to an `appointment.booked` until the sequence has
+ *     recorded it (pending stages cancelled, outcome booked), for running sequences.
  *
  * Knobs: BENCH_EVENTS, BENCH_SEQUENCES, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_EXIT_CONCURRENCY,
  * BENCH_WARMUP, BENCH_TMPDIR, BENCH_DATABASE_URL. Results: stdout and
@@ -19,12 +19,11 @@ import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalme
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-import { and, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import { clients, sequences } from '../src/db/schema.js';
 import {
   SEQUENCE_WORKFLOW,
   type SequenceInput,
-  type SequenceStatus,
   searchAttributes,
   sequenceWorkflowId,
   type TreatmentSignal,
@@ -257,12 +256,20 @@ interface ExitResult {
   concurrency: number;
   n: number;
   failures: number;
-  /** From the 202 answer to the booking until the workflow closed as booked. */
+  /** From the 202 answer to the booking until the sequence recorded it (pending stages cancelled, outcome booked). */
   latenciesMs: number[];
   /** The booking request itself, sent until 202 answered. */
   httpMs: number[];
 }
 
+/**
+ * Since issue 11 a booking does not close the workflow: it cancels the pending stages and the
+ * sequence watches the booked appointment until it becomes a visit. The moment that matters is
+ * the sequence recording `booked` (its pending stages cancelled), which the worker's
+ * recordProgress writes with the database's clock (`updated_at = now()`). So the rows are read
+ * every 100 ms and each latency is that stamp minus the wall-clock time of the 202: the poll's
+ * interval does not round the figure, and a slow poll does not tax the path it measures.
+ */
 async function exitPhase(stack: BenchStack, n: number, concurrency: number): Promise<ExitResult> {
   // Setup (untimed): n running sequences, each planned and waiting on its first stage's timer.
   const tag = `exit${concurrency}`;
@@ -272,17 +279,6 @@ async function exitPhase(stack: BenchStack, n: number, concurrency: number): Pro
   const ids = setup.workflowIds;
   const startAt = new Date(Date.now() + 7 * DAY).toISOString();
 
-  // Long-polls for each workflow's close are open before the first booking is sent.
-  const closedAt = new Array<number>(n);
-  const outcomes = ids.map((id, i) =>
-    stack.observer.workflow
-      .getHandle(id)
-      .result()
-      .then((r: SequenceStatus) => {
-        closedAt[i] = performance.now();
-        return r.outcome;
-      }),
-  );
   const acceptedAt = new Array<number>(n);
   const httpMs = new Array<number>(n);
   const signalled = await pool(n, concurrency, async (i) => {
@@ -296,20 +292,28 @@ async function exitPhase(stack: BenchStack, n: number, concurrency: number): Pro
         startAt,
       }),
     );
-    acceptedAt[i] = performance.now();
-    httpMs[i] = acceptedAt[i]! - sent;
+    acceptedAt[i] = Date.now();
+    httpMs[i] = performance.now() - sent;
     return r.status === 202 && r.body?.results?.[0]?.sequencesSignalled === 1;
   });
-  const settled = await Promise.race([
-    Promise.allSettled(outcomes),
-    new Promise<null>((r) => setTimeout(() => r(null), 60_000).unref()),
-  ]);
-  if (!settled) throw new Error('exit phase: sequences still running 60 s after their bookings');
+  const recordedAt = new Map<string, number>();
+  for (const deadline = Date.now() + 60_000; recordedAt.size < n && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    const pending = ids.filter((id) => !recordedAt.has(id));
+    for (let i = 0; i < pending.length; i += 500) {
+      const rows = await stack.database.db
+        .select({ id: sequences.workflowId, at: sequences.updatedAt })
+        .from(sequences)
+        .where(and(inArray(sequences.workflowId, pending.slice(i, i + 500)), eq(sequences.outcome, 'booked')));
+      for (const r of rows) recordedAt.set(r.id, r.at.getTime());
+    }
+  }
   const latenciesMs: number[] = [];
   let failures = 0;
-  settled.forEach((o, i) => {
-    if (!signalled[i] || o.status !== 'fulfilled' || o.value !== 'booked') failures++;
-    else latenciesMs.push(closedAt[i]! - acceptedAt[i]!);
+  ids.forEach((id, i) => {
+    const at = recordedAt.get(id);
+    if (!signalled[i] || at === undefined) failures++;
+    else latenciesMs.push(at - acceptedAt[i]!);
   });
   return { concurrency, n, failures, latenciesMs, httpMs };
 }
@@ -395,12 +399,13 @@ async function main(): Promise<void> {
       );
     }
 
-    // Every workflow this run started should be running (or, for the exit set, closed as booked).
+    // Every workflow this run started should be running: the exit sets too (a booked sequence
+    // watches the appointment until it becomes a visit).
     const started = phases.reduce((a, p) => a + p.workflowIds.length, 0);
-    const expectedRunning = started + warmupStarted;
+    const expectedRunning = started + warmupStarted + exits.reduce((a, e) => a + e.measured + e.failures, 0);
     let running = 0;
     for (const deadline = Date.now() + 10_000; ; ) {
-      // Visibility trails the close of the exit-phase workflows by a moment.
+      // Visibility trails the starts by a moment.
       running = (
         await stack.observer.workflow.count(
           `WorkflowType = '${SEQUENCE_WORKFLOW}' AND TaskQueue = '${stack.settings.taskQueue}' AND ExecutionStatus = 'Running'`,
@@ -410,6 +415,8 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
 
+    // Issue 12 §5: the production shape (PostgreSQL) ≥ 0.9, the embedded `rebook dev` shape ≥ 0.6.
+    const target = stack.database.engine === 'postgres' ? 0.9 : 0.6;
     const ingest = phases.filter((p) => p.side === 'ingest');
     const baseline = phases.filter((p) => p.side === 'baseline');
     const ingestMedian = median(ingest.map((p) => p.perSecond));
@@ -425,7 +432,7 @@ async function main(): Promise<void> {
         fmt(baselineMedian, 1),
         baseline.map((p) => fmt(p.perSecond, 1)).join(' / '),
       ],
-      ['ingest ratio (target >= 0.80)', fmt(ratio, 2), roundRatios.map((r) => fmt(r, 2)).join(' / ')],
+      [`ingest ratio (target >= ${target.toFixed(2)})`, fmt(ratio, 2), roundRatios.map((r) => fmt(r, 2)).join(' / ')],
     ];
     for (const e of exits) {
       const label = `exit latency, ${e.concurrency === 1 ? 'one booking at a time' : `${e.concurrency} bookings at a time`} (ms)`;
@@ -435,14 +442,14 @@ async function main(): Promise<void> {
         `${e.measured} measured, ${e.failures} failed; booking request p50 ${fmt(e.bookingHttpP50)} ms`,
       ]);
       rows.push(['  p50 / p95', `${fmt(e.p50)} / ${fmt(e.p95)}`, '']);
-      rows.push(['  p99 (target < 1000) / max', `${fmt(e.p99)} / ${fmt(e.max)}`, '']);
+      rows.push(['  p99 (target < 500 at 16) / max', `${fmt(e.p99)} / ${fmt(e.max)}`, '']);
     }
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(...rows.map((r) => r[1].length));
     process.stdout.write(`\n  ${'metric'.padEnd(w0)}  ${'value'.padStart(w1)}  per round / notes\n`);
     for (const [a, b, c] of rows) process.stdout.write(`  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}\n`);
     process.stdout.write(
-      `\n  ingest ratio ${ratio >= 0.8 ? 'meets' : 'MISSES'} the 0.80 target; exit p99 ${exits.map((e) => `${e.p99 < 1000 ? 'meets' : 'MISSES'} the 1 s target at ${e.concurrency} in flight`).join(', ')}.\n` +
+      `\n  ingest ratio ${ratio >= target ? 'meets' : 'MISSES'} the ${target.toFixed(2)} target; exit p99 ${exits.map((e) => `${e.p99 < 500 ? 'meets' : 'MISSES'} the 0.5 s target at ${e.concurrency} in flight`).join(', ')}.\n` +
         `  ${started} sequences started in the rounds; ${running} of ${expectedRunning} expected ${SEQUENCE_WORKFLOW} workflows running at the end (rounds + warm-up); ${warningCount()} SDK warnings.\n` +
         `  total ${totalSeconds.toFixed(1)} s; load average (1 min) ${loadBefore[0]!.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${availableParallelism()} CPUs\n`,
     );
@@ -472,13 +479,13 @@ async function main(): Promise<void> {
       },
       ingest: {
         ratio,
-        target: 0.8,
+        target,
         ingestEventsPerSecondMedian: ingestMedian,
         baselineCallsPerSecondMedian: baselineMedian,
         roundRatios,
         phases: phases.map(({ workflowIds: _ids, ...p }) => p),
       },
-      exit: { targetP99Ms: 1000, sequencesPerLevel: params.sequences, levels: exits },
+      exit: { targetP99Ms: 500, sequencesPerLevel: params.sequences, levels: exits },
       checks: {
         startedInRounds: started,
         expectedRunningAtEnd: expectedRunning,

@@ -22,6 +22,7 @@
  *   npm run bench:webhooks            (writes bench/RESULTS-webhooks.md)
  *   BENCH_N=600 BENCH_CONCURRENCY=32 BENCH_LATENCY_SECONDS=60 npm run bench:webhooks
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
+ *   BENCH_BUDGET=0 BENCH_LATENCY_SECONDS=10 npx tsx bench/webhooks.ts   (ratios and answer times only)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -57,6 +58,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_N ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
+/** BENCH_BUDGET=0 skips the simulated API-budget day (minutes of polling) when only the ratios are wanted. */
+const BUDGET = process.env.BENCH_BUDGET !== '0';
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 const TZ = 'America/Los_Angeles';
 const SIGNING_KEY = 'bench-signing-key-6f1d';
@@ -590,7 +593,7 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   // 3. Vendor API budget (once, on the embedded engine): one simulated day, default polling
   // interval, webhooks working; the fake API holds only that day's appointments.
   let budget: ScenarioResult['budget'];
-  if (engine === 'pglite') {
+  if (engine === 'pglite' && BUDGET) {
     await fake.clear();
     budget = await apiBudget({ database, config, client, settings, fake, secrets, log, now });
   }
