@@ -14,6 +14,7 @@ import {
   temporalDown,
   workerKill,
 } from './chaos/scenarios.js';
+import { sleepingSequences } from './chaos/sleeping.js';
 import { startChaosStack } from './chaos/stack.js';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -42,6 +43,24 @@ const scenarios: Record<string, (s: Awaited<ReturnType<typeof startChaosStack>>)
       durationMs: num('CHAOS_FLOOD_MS', 60_000),
       maxOpen: num('CHAOS_FLOOD_MAX_OPEN', 256),
     }),
+  // Issue 12: 20,000 sleeping sequences, worker RSS against a small sticky cache, resume after kill -9.
+  sleeping: (s) => {
+    const cache = num('CHAOS_SLEEP_CACHE', 200);
+    return sleepingSequences(s, {
+      sequences: num('CHAOS_SLEEP_SEQUENCES', 20_000),
+      batch: num('CHAOS_SLEEP_BATCH', 25),
+      concurrency: num('CHAOS_SLEEP_CONCURRENCY', 16),
+      tuning: {
+        maxCachedWorkflows: cache,
+        // The SDK refuses more workflow task slots than cached workflows.
+        maxConcurrentWorkflowTaskExecutions: Math.min(cache, num('CHAOS_SLEEP_WFT_SLOTS', 100)),
+        maxConcurrentActivityTaskExecutions: num('CHAOS_SLEEP_ACTIVITY_SLOTS', 100),
+      },
+      observeMs: num('CHAOS_SLEEP_OBSERVE_MS', 5 * 60_000),
+      resumeSample: num('CHAOS_SLEEP_SAMPLE', 100),
+      progress: (line) => process.stdout.write(`${line}\n`),
+    });
+  },
 };
 
 const stack = await startChaosStack();

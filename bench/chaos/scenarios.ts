@@ -53,7 +53,7 @@ function treatment(stack: ChaosStack, tag: string, i: number) {
   };
 }
 
-async function post(
+export async function post(
   stack: ChaosStack,
   body: unknown,
   key = API_KEY,

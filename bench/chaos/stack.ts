@@ -5,7 +5,7 @@
  * clinic's `providers.sendgrid.apiBaseUrl`) that counts every provider call at its HTTP boundary
  * and can be told to fail (503), hang, or answer slowly.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -118,6 +118,8 @@ export interface Proc {
   alive(): boolean;
 }
 
+export type WorkerTuning = TemporalSettings['worker'];
+
 export interface ChaosStack {
   dir: string;
   zone: string;
@@ -127,13 +129,23 @@ export interface ChaosStack {
   temporal: DevServer;
   server: string;
   processes: Proc[];
-  startWorker(): Proc;
+  /**
+   * Starts `rebook worker`; with `tuning`, from a temporal.yaml whose worker section says so
+   * (REBOOK_TEMPORAL_CONFIG), e.g. a small sticky cache.
+   */
+  startWorker(tuning?: Partial<WorkerTuning>): Proc;
+  /** Resident memory of a process and anything it spawned (its process group), in MB. */
+  rssMb(p: Proc): number;
   /** SIGKILL to the process group: the worker and anything it spawned, no shutdown hooks. */
   kill9(p: Proc): void;
   /** SIGTERM (the supervisor's stop), then waits for it to exit. */
   terminate(p: Proc): Promise<void>;
-  /** Waits until a worker polls the task queue (started, not just spawned). */
-  workerPolling(timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until a worker polls the task queue (started, not just spawned); with `worker`, until
+   * that one does. (Without it, a worker killed a moment ago still counts: the server lists a
+   * poller for about a minute after its last poll.)
+   */
+  workerPolling(timeoutMs?: number, worker?: Proc): Promise<void>;
   stopTemporal(): Promise<void>;
   startTemporal(): Promise<void>;
   logs(): string;
@@ -229,7 +241,16 @@ providers:
   const server = `http://127.0.0.1:${serverPort}`;
   start('server', ['server'], { PORT: String(serverPort), ...opts.serverEnv });
   let workers = 0;
-  const startWorker = () => start(`worker ${++workers}`, ['worker']);
+  const startWorker = (tuning?: Partial<WorkerTuning>) => {
+    const n = ++workers;
+    if (!tuning) return start(`worker ${n}`, ['worker']);
+    const file = join(dir, `temporal-worker-${n}.yaml`);
+    let text = readFileSync(yaml, 'utf8');
+    for (const [key, value] of Object.entries(tuning))
+      text = text.replace(new RegExp(`^(\\s+${key}): .*$`, 'm'), `$1: ${value}`);
+    writeFileSync(file, text);
+    return start(`worker ${n}`, ['worker'], { REBOOK_TEMPORAL_CONFIG: file });
+  };
   startWorker();
   const logs = () => processes.map((p) => `--- ${p.name}\n${p.output().slice(-3000)}`).join('\n');
   const deadline = Date.now() + 180_000;
@@ -239,7 +260,9 @@ providers:
   }
 
   // A worker still starting (bundling, describing the namespace) is not one a fault can test.
-  const workerPolling = async (timeoutMs = 180_000) => {
+  const workerPolling = async (timeoutMs = 180_000, worker?: Proc) => {
+    // The SDK's default worker identity is `pid@host`, and the bin runs the worker in its own process.
+    const identity = worker ? `${worker.child.pid}@` : '';
     const until = Date.now() + timeoutMs;
     for (;;) {
       const conn = await Connection.connect({ address: temporal.address }).catch(() => undefined);
@@ -249,7 +272,7 @@ providers:
           taskQueue: { name: settings.taskQueue },
           taskQueueType: 1, // workflow
         })
-        .then((d) => d.pollers?.length ?? 0)
+        .then((d) => (d.pollers ?? []).filter((p) => p.identity?.startsWith(identity)).length)
         .catch(() => 0);
       await conn?.close();
       if (pollers) return;
@@ -292,6 +315,16 @@ providers:
     processes,
     startWorker,
     kill9: (p) => groupSignal(p, 'SIGKILL'),
+    rssMb(p) {
+      if (!p.alive()) return 0;
+      const table = execFileSync('ps', ['-eo', 'pgid=,rss='], { encoding: 'utf8' });
+      let kb = 0;
+      for (const line of table.split('\n')) {
+        const [pgid, rss] = line.trim().split(/\s+/).map(Number);
+        if (pgid === p.child.pid) kb += rss ?? 0;
+      }
+      return kb / 1024;
+    },
     async terminate(p) {
       groupSignal(p, 'SIGTERM');
       await exited(p, 20_000);
