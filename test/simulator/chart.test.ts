@@ -17,6 +17,10 @@ function week(weekStart: string, email: number, sms: number, staffTasks: number)
     suppressedByCaps: 0,
     rebookings: 0,
     enrolled: 0,
+    care: 0,
+    attended: 0,
+    cancelled: 0,
+    noShows: 0,
   };
 }
 

@@ -36,10 +36,16 @@ describe('one Botox client, no booking', () => {
     expect(events(r.trace, 'churned').map((e) => e.at)).toEqual(['2026-05-16T03:59:00.000Z']);
 
     const s = r.summary;
-    expect(s.messages).toEqual({ email: 2, sms: 1, total: 3, viaFallback: 0 });
-    expect(s.staffTasks).toEqual({ total: 1, noResponse: 1, noTouchDelivered: 0, noUsableChannel: 0 });
+    expect(s.messages).toEqual({ email: 2, sms: 1, total: 3, viaFallback: 0, care: 0 });
+    expect(s.staffTasks).toEqual({
+      total: 1,
+      noResponse: 1,
+      noTouchDelivered: 0,
+      noUsableChannel: 0,
+      appointmentChange: 0,
+    });
     expect(s.deferred).toEqual({ sendWindow: 1, caps: 0 });
-    expect(s.suppressed).toEqual({ caps: 0, noChannel: 0, noTemplate: 0 });
+    expect(s.suppressed).toEqual({ caps: 0, noChannel: 0, noTemplate: 0, holdout: 0 });
     // $400 falls in the $300–600 tier: 15 % off.
     expect(s.offers).toEqual({ issued: 1, byOffer: { '15% off': 1 } });
     expect(s.sequences).toMatchObject({
@@ -77,7 +83,7 @@ describe('one Botox client, no booking', () => {
       from: '2026-04-13',
       months: 1,
     });
-    expect(r.summary.messages).toEqual({ email: 1, sms: 1, total: 2, viaFallback: 0 });
+    expect(r.summary.messages).toEqual({ email: 1, sms: 1, total: 2, viaFallback: 0, care: 0 });
     expect(r.summary.staffTasks.total).toBe(1);
     expect(r.summary.sequences.enrolled).toBe(0); // enrolled before the period
     expect(r.summary.sequences.churned).toBe(0); // churns on 05-16, after it
@@ -251,7 +257,7 @@ describe('channels and consent', () => {
       ['reminder', 'email', '2026-04-06T14:00:00.000Z'],
       ['incentive', 'email', '2026-04-15T14:00:00.000Z'],
     ]);
-    expect(r.summary.messages).toEqual({ email: 2, sms: 0, total: 2, viaFallback: 1 });
+    expect(r.summary.messages).toEqual({ email: 2, sms: 0, total: 2, viaFallback: 1, care: 0 });
     expect(r.summary.suppressed.caps).toBe(1);
     expect(r.summary.offers.issued).toBe(1);
   });
@@ -270,7 +276,13 @@ describe('channels and consent', () => {
     expect(events(r.trace, 'staff_task').map((e) => [e.stage, e.at, e.detail])).toEqual([
       ['staff_escalation', '2026-04-05T14:00:00.000Z', 'no_usable_channel'],
     ]);
-    expect(r.summary.staffTasks).toEqual({ total: 1, noResponse: 0, noTouchDelivered: 0, noUsableChannel: 1 });
+    expect(r.summary.staffTasks).toEqual({
+      total: 1,
+      noResponse: 0,
+      noTouchDelivered: 0,
+      noUsableChannel: 1,
+      appointmentChange: 0,
+    });
     expect(r.summary.sequences.noUsableChannel).toBe(1);
     expect(r.summary.input.clientsWithoutChannel).toBe(1);
   });

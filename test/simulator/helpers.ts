@@ -42,6 +42,8 @@ export function run(
     seed: 1,
     rates: ratesOf(clinic),
     leadDays: 14,
+    // Every booking attended unless a test says otherwise (the lifecycle tests do).
+    lifecycle: { noShow: 0, cancel: 0, rebookAfterCancel: 0 },
     traceClients: new Set(parsed.rows.map((r) => r.clientId)),
     ...opts,
   });

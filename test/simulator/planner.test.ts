@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planSequence } from '../../src/core/plan.js';
+import { DEFAULT_REACTIVATION, planReactivation } from '../../src/core/reactivation.js';
 import type { TreatmentTypeDefinition } from '../../src/core/types.js';
 import { createPlanner } from '../../src/simulator/engine.js';
 
@@ -62,9 +63,13 @@ describe('createPlanner', () => {
           for (const anchorMs of anchors) {
             const fast = planner(type, anchorMs);
             const real = planSequence(type, new Date(anchorMs).toISOString(), { timeZone, sendTime });
-            expect(fast.dues).toEqual(real.stages.map((s) => Date.parse(s.dueAt)));
-            expect(fast.stages.map((s) => s.key)).toEqual(real.stages.map((s) => s.key));
+            const later = planReactivation(real, DEFAULT_REACTIVATION, { timeZone, sendTime, spacingMs: 86_400_000 });
+            const stages = [...real.stages, ...later.stages];
+            expect(fast.dues).toEqual(stages.map((s) => Math.max(Date.parse(s.dueAt), anchorMs)));
+            expect(fast.stages.map((s) => s.key)).toEqual(stages.map((s) => s.key));
+            expect(fast.planned).toBe(real.stages.length);
             expect(fast.windowEndsAt).toBe(Date.parse(real.windowEndsAt));
+            expect(fast.churnAt).toBe(Date.parse(later.churnAt));
           }
         },
       ),
