@@ -58,6 +58,16 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_N ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 30);
+/**
+ * Mindbody sites the webhooks are spread over (each appointment id's site is id % SITES). Our own
+ * Mindbody pacing (MINDBODY_RATE_LIMIT: 300 calls a minute per site, shared by every process)
+ * caps one site at 2.5 webhooks a second (two re-reads each): with one site the ratio measured
+ * that cap (0.13–0.24), not Rebook's path. A deployment receives from many sites; ten keep every
+ * site's window under its limit for the whole run.
+ */
+const SITES = Number(process.env.BENCH_SITES ?? 10);
+const siteClinic = (site: number) => (site === 0 ? 'bench-mb' : `bench-mb-${site}`);
+const siteId = (site: number) => String(-99 - site);
 /** BENCH_BUDGET=0 skips the simulated API-budget day (minutes of polling) when only the ratios are wanted. */
 const BUDGET = process.env.BENCH_BUDGET !== '0';
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
@@ -332,26 +342,27 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
   const fake = fakeMindbody();
   const apiBase = `http://127.0.0.1:${await fake.listen()}/public/v6`;
 
-  // Config: the catalog and one Mindbody clinic whose API is the fake server.
+  // Config: the catalog and SITES Mindbody clinics (one site each) whose API is the fake server.
   const configDir = join(dir, 'config');
   mkdirSync(join(configDir, 'clinics'), { recursive: true });
   copyFileSync(join(ROOT, 'config/catalog.yaml'), join(configDir, 'catalog.yaml'));
-  writeFileSync(
-    join(configDir, 'clinics', 'bench.yaml'),
-    [
-      'id: bench-mb',
-      'name: Bench Med Spa',
-      `timeZone: ${TZ}`,
-      'bookingUrl: https://book.example.com/bench',
-      'address: 1 Bench Way, Santa Barbara, CA 93101',
-      'platform: mindbody',
-      'connector:',
-      '  siteId: "-99"',
-      `  apiBaseUrl: ${apiBase}`,
-      '  credentials: { apiKey: BENCH_MB_API_KEY, webhookSignatureKey: BENCH_MB_SIGNING_KEY, username: BENCH_MB_USER, password: BENCH_MB_PASSWORD }',
-      '',
-    ].join('\n'),
-  );
+  for (let site = 0; site < SITES; site++)
+    writeFileSync(
+      join(configDir, 'clinics', `bench-${site}.yaml`),
+      [
+        `id: ${siteClinic(site)}`,
+        `name: Bench Med Spa ${site}`,
+        `timeZone: ${TZ}`,
+        'bookingUrl: https://book.example.com/bench',
+        'address: 1 Bench Way, Santa Barbara, CA 93101',
+        'platform: mindbody',
+        'connector:',
+        `  siteId: "${siteId(site)}"`,
+        `  apiBaseUrl: ${apiBase}`,
+        '  credentials: { apiKey: BENCH_MB_API_KEY, webhookSignatureKey: BENCH_MB_SIGNING_KEY, username: BENCH_MB_USER, password: BENCH_MB_PASSWORD }',
+        '',
+      ].join('\n'),
+    );
   const secrets = {
     REBOOK_UNSUBSCRIBE_SECRET: 'bench-unsubscribe-secret-0123456789',
     BENCH_MB_API_KEY: 'k',
@@ -462,7 +473,7 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
       eventSchemaVersion: 1,
       eventInstanceOriginationDateTime: new Date().toISOString(),
       eventData: {
-        siteId: -99,
+        siteId: Number(siteId(Number(id) % SITES)),
         appointmentId: Number(id),
         status: 'Completed',
         clientId,
@@ -517,7 +528,7 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
     .insert(clients)
     .values(
       Array.from({ length: N }, (_, i) => ({
-        clinicId: 'bench-mb',
+        clinicId: siteClinic(i % SITES),
         externalId: `baseline-${i}`,
         firstName: 'Bench',
         lastName: 'Baseline',
@@ -534,11 +545,11 @@ async function scenario(engine: Engine, log: ReturnType<typeof createLogger>): P
       await client.workflow.signalWithStart(SEQUENCE_WORKFLOW, {
         workflowId: `bench-baseline-${now}-${i}`,
         taskQueue: settings.taskQueue,
-        args: [{ clinicId: 'bench-mb', clientId: baselineClients[i]!.id, treatmentType: 'neuromodulator' }],
+        args: [{ clinicId: siteClinic(i % SITES), clientId: baselineClients[i]!.id, treatmentType: 'neuromodulator' }],
         signal: treatmentCompletedSignal,
         signalArgs: [{ appointmentId: `b-${i}`, completedAt: new Date(now - 3_600_000).toISOString() }],
         typedSearchAttributes: [
-          { key: searchAttributes.clinicId, value: 'bench-mb' },
+          { key: searchAttributes.clinicId, value: siteClinic(i % SITES) },
           { key: searchAttributes.treatmentType, value: 'neuromodulator' },
         ],
       });
