@@ -30,6 +30,13 @@ export interface SleepingOptions {
   concurrency: number;
   /** The worker's sticky cache (maxCachedWorkflows) and any other worker setting. */
   tuning: Partial<WorkerTuning> & { maxCachedWorkflows: number };
+  /**
+   * Sending stops after this long (the N reached is reported): on a shared 2-core machine the
+   * dev server plans a few sequences a second, and a run must end.
+   */
+  loadForMs?: number;
+  /** Accepted but not yet sleeping at most this many: the sender waits (keeps the drain short). */
+  maxAhead?: number;
   /** How long to watch the worker once every sequence sleeps. */
   observeMs: number;
   /** Clients given a booking across the restart. */
@@ -135,10 +142,14 @@ export async function sleepingSequences(stack: ChaosStack, o: SleepingOptions): 
   const accepted = new Set<number>();
   const statuses = new Map<number, number>();
   let next = 0;
+  let sleepingNow = 0;
+  const loadUntil = t0 + (o.loadForMs ?? Number.POSITIVE_INFINITY);
+  const maxAhead = o.maxAhead ?? Number.POSITIVE_INFINITY;
   const sender = async () => {
     for (;;) {
+      while (next - sleepingNow > maxAhead && Date.now() < loadUntil) await sleep(500);
       const from = next;
-      if (from >= o.sequences) return;
+      if (from >= o.sequences || Date.now() >= loadUntil) return;
       next = Math.min(o.sequences, from + o.batch);
       const to = next;
       const events = Array.from({ length: to - from }, (_, k) => treatment(tag, from + k, completedAt));
@@ -167,6 +178,7 @@ export async function sleepingSequences(stack: ChaosStack, o: SleepingOptions): 
   while (loadedAt === undefined || counts.sleeping < accepted.size) {
     await sleep(2_000);
     counts = await sequenceCounts(stack, tag);
+    sleepingNow = counts.sleeping;
     if (counts.sleeping > lastSleeping) {
       lastSleeping = counts.sleeping;
       lastProgress = Date.now();
@@ -231,7 +243,7 @@ export async function sleepingSequences(stack: ChaosStack, o: SleepingOptions): 
   const sends = stack.fake.calls.filter((c) => c.to.startsWith(`${tag}-`)).length;
 
   return {
-    scenario: `${o.sequences} sleeping sequences, worker cache ${o.tuning.maxCachedWorkflows}, kill -9 and restart`,
+    scenario: `${accepted.size} of ${o.sequences} sleeping sequences, worker cache ${o.tuning.maxCachedWorkflows}, kill -9 and restart`,
     accepted: accepted.size,
     lost: accepted.size - sleepingBefore + (sample.length - booked),
     duplicated: after.rows - after.clients + sends,

@@ -157,9 +157,15 @@ export async function startChaosStack(
     forwardIntervalMs?: number;
     /** More environment for `rebook server` (rate limits, backpressure). */
     serverEnv?: NodeJS.ProcessEnv;
+    /**
+     * Where the Temporal dev server's SQLite file (and the stack's config) go. On a disk its
+     * fsyncs cap how fast sequences start (about 5 planned a second here); tmpfs (/dev/shm)
+     * takes that cap away for scenarios that need many sequences. A real cluster has neither.
+     */
+    tmpBase?: string;
   } = {},
 ): Promise<ChaosStack> {
-  const dir = mkdtempSync(join(tmpdir(), 'rebook-chaos-'));
+  const dir = mkdtempSync(join(opts.tmpBase ?? tmpdir(), 'rebook-chaos-'));
   // Its own cluster (not CI's TEST_DATABASE_URL): the postgres-restart scenario stops and starts it.
   const pg = await startTestPostgres({ own: true });
   const databaseUrl = pg.createDatabase('rebook_chaos');
