@@ -6,6 +6,8 @@
  * and the rendered text. Pure: no database, no clock, no provider; the incentive code is a
  * placeholder of the real code's length (codes are drawn at send time).
  *
+ * Each stage's decision at each instant (send, defer, suppress, escalate) is src/core/stage-decision.ts,
+ * the function delivery and the workflow use too; what is left here is the walk through the stages.
  * Semantics follow workflows/rebook-sequence.ts and src/activities/deliver.ts: stages run one
  * after another (a stage held past the next one's due instant delays it); a held stage is tried
  * again when the window opens or the caps allow, and suppressed when that is past the next stage;
@@ -15,17 +17,11 @@
  * the caps unless the clinic counts them, never a reason to hand the client to staff, and not a
  * touch the staff escalation counts as delivered.
  */
-import { checkCaps, describeRule, type SendRecord } from '../core/caps.js';
+import { describeRule, type SendRecord } from '../core/caps.js';
 import { classifyService } from '../core/classify.js';
 import { describeOffer, type Offer, percentOfPrice } from '../core/incentives.js';
-import {
-  capsApply,
-  channelBlock,
-  type MessageCategory,
-  messageCategory,
-  stageTemplate,
-} from '../core/message-category.js';
-import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
+import { capsApply, type MessageCategory, messageCategory, stageTemplate } from '../core/message-category.js';
+import { needsIncentive, renderStageContent, stageTemplateValues } from '../core/message-content.js';
 import {
   type ClientHistory,
   type ClientPlanFacts,
@@ -36,17 +32,11 @@ import {
 import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { capSpacingMs, DEFAULT_REACTIVATION, planReactivation, snoozeTouch } from '../core/reactivation.js';
-import { nextOpening, WEEKDAY_NAMES } from '../core/send-window.js';
+import { WEEKDAY_NAMES } from '../core/send-window.js';
 import { type SegmentInfo, smsSegments } from '../core/sms-segments.js';
+import { type ChannelState, decideStage, staffEscalationReason, unusableChannels } from '../core/stage-decision.js';
 import type { Channel, PlannedStage, SeriesPosition, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
-import {
-  type StageVariant,
-  stageVariants,
-  variantChannel,
-  variantOffer,
-  variantSendAt,
-  variantTemplate,
-} from '../core/variants.js';
+import { type StageVariant, stageVariants, variantOffer, variantTemplate } from '../core/variants.js';
 import { toLocal } from '../core/zoned-time.js';
 import { RebookError } from '../errors.js';
 import type { PreviewClinic } from './clinic.js';
@@ -219,22 +209,21 @@ function resolveType(
   };
 }
 
-/** Address, consent (marketing only) and number validity: what is known before any message is sent. */
-function usability(
-  clinic: PreviewClinic,
-  client: PreviewInput['client'],
-  category: MessageCategory,
-): Record<Channel, Unusable | null> {
+/** What is known of the client's channels before any message is sent: address, consent, number validity. */
+function channelStates(clinic: PreviewClinic, client: PreviewInput['client']): Record<Channel, ChannelState> {
   const facts = (address: unknown, consented: boolean) => ({
     hasAddress: !!address,
     consented,
     optedOut: false,
     undeliverable: false,
   });
-  let sms = channelBlock(category, facts(client.phone, client.consent.sms)) as Unusable | null;
-  if (!sms && !normalizePhone(client.phone!, clinic.defaultCountry).ok) sms = 'invalid_number';
-  const email = channelBlock(category, facts(client.email, client.consent.email)) as Unusable | null;
-  return { sms, email };
+  return {
+    sms: {
+      ...facts(client.phone, client.consent.sms),
+      ...(client.phone ? { validNumber: normalizePhone(client.phone, clinic.defaultCountry).ok } : {}),
+    },
+    email: facts(client.email, client.consent.email),
+  };
 }
 
 export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): PreviewResult {
@@ -248,11 +237,8 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
   });
   const windowEnds = Date.parse(plan.windowEndsAt);
   const offerEndsOf = (s: PlannedStage) => (s.offerExpiresAt ? Date.parse(s.offerExpiresAt) : windowEnds);
-  const unusableFor = {
-    marketing: usability(clinic, input.client, 'marketing'),
-    care: usability(clinic, input.client, 'care'),
-  };
-  const unusable = unusableFor.marketing;
+  const channels = channelStates(clinic, input.client);
+  const unusable = unusableChannels('marketing', channels) as Record<Channel, Unusable | null>;
   const decision = decideOffer({
     priceCents: input.priceCents ?? null,
     priceTiers: clinic.incentives.tiers,
@@ -303,16 +289,14 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     return found;
   }
 
-  /** One client-facing stage from `startMs` on, until `expiresMs` (next stage due or window end). */
+  /** One client-facing stage from `dueMs` on, until `expiresMs` (next stage due or window end): decideStage at each instant. */
   function clientStage(
     s: PlannedStage,
     dueMs: number,
     expiresMs: number,
   ): PreviewStage & { doneMs: number; noUsableChannel?: boolean } {
-    let startMs = dueMs;
     const row = base(s);
     const category = row.category;
-    const unusable = unusableFor[category];
     const capped = capsApply(category, clinic.capsIncludeCare);
     const variant = previewVariant(s);
     if (variant) {
@@ -320,75 +304,78 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
       const total = list.reduce((sum, v) => sum + v.weight, 0);
       row.variant = variant.name;
       row.variants = list.map((v) => ({ name: v.name, share: Math.round((v.weight / total) * 1000) / 1000 }));
-      // A send-time variant waits for its clock on the stage's day, as delivery does.
-      startMs = Math.max(startMs, variantSendAt(Date.parse(s.dueAt), variant, clinicTz));
     }
-    const preferred: Channel = variantChannel(s.channel === 'staff' ? 'email' : s.channel, variant);
     const templateFor = (c: Channel) => variantTemplate(variant, c, stageTemplate(clinic.templates, s, c));
     const hasTemplate = (c: Channel) => !!templateFor(c);
-    const channel = stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
-    if (!channel) {
-      const none = !!unusable.sms && !!unusable.email;
-      return {
-        ...row,
-        outcome: 'suppressed',
-        reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`,
-        doneMs: startMs,
-        // A care touch nobody can receive hands no one to staff (the workflow escalates on marketing stages).
-        ...(none && category === 'marketing' ? { noUsableChannel: true } : {}),
-      };
-    }
-    const template = templateFor(channel);
-    if (!template)
-      return {
-        ...row,
-        outcome: 'config_error',
-        channel,
-        reason: `no ${channel} template for stage purpose "${s.purpose}"`,
-        doneMs: startMs,
-      };
-    if (channel === 'email' && !unsubscribeUrl)
-      return {
-        ...row,
-        outcome: 'config_error',
-        channel,
-        reason: 'email needs publicBaseUrl for its one-click unsubscribe link',
-        doneMs: startMs,
-      };
-    let now = startMs;
+    /** What the clinic's configuration cannot send on `channel` (delivery refuses it as config_invalid). */
+    const configError = (channel: Channel): string | undefined =>
+      !templateFor(channel)
+        ? `no ${channel} template for stage purpose "${s.purpose}"`
+        : channel === 'email' && !unsubscribeUrl
+          ? 'email needs publicBaseUrl for its one-click unsubscribe link'
+          : undefined;
+    let now = dueMs;
     // Bounded like the workflow's loop: each round moves `now` forward to a window opening or a cap release.
     for (let round = 0; round < 64; round++) {
-      const open = nextOpening(now, clinic.sendWindow, zone);
-      if (open > now) {
-        row.holds.push({
-          reason: 'send_window',
-          from: new Date(now).toISOString(),
-          until: Number.isFinite(open) ? new Date(open).toISOString() : 'never',
-        });
-        if (!Number.isFinite(open))
-          return { ...row, outcome: 'suppressed', channel, reason: 'send_window_never_opens', doneMs: now };
-        now = open;
-        continue;
-      }
-      const decision = checkCaps(capped ? clinic.capRules : [], sends, channel, now);
-      if (!decision.allowed) {
-        const next = nextOpening(decision.allowedAt, clinic.sendWindow, zone);
-        const held: Hold = {
-          reason: 'capped',
-          from: new Date(now).toISOString(),
-          until: Number.isFinite(next) ? new Date(next).toISOString() : 'never',
-          rule: describeRule(decision.rule),
+      const d = decideStage({
+        stage: s,
+        nowMs: now,
+        expiresAtMs: expiresMs,
+        clinic,
+        sendTimeZone: zone,
+        channels,
+        hasTemplate,
+        variant,
+        sends,
+      });
+      if (d.kind === 'escalate' || (d.kind === 'suppress' && !d.channel))
+        return {
+          ...row,
+          outcome: 'suppressed',
+          reason: d.reason,
+          doneMs: now,
+          // A care touch nobody can receive hands no one to staff (the workflow escalates on marketing stages).
+          ...(d.kind === 'escalate' ? { noUsableChannel: true } : {}),
         };
-        row.holds.push(held);
-        if (!(next < expiresMs))
-          return { ...row, outcome: 'suppressed', channel, reason: 'capped', caps: 'suppressed', doneMs: now };
-        now = next;
+      const channel = d.channel;
+      const error = channel && configError(channel);
+      if (channel && error) return { ...row, outcome: 'config_error', channel, reason: error, doneMs: now };
+      if (d.kind === 'suppress') {
+        if (d.reason === 'send_window_never_opens')
+          row.holds.push({ reason: 'send_window', from: new Date(now).toISOString(), until: 'never' });
+        if (d.reason === 'capped')
+          row.holds.push({
+            reason: 'capped',
+            from: new Date(now).toISOString(),
+            until: Number.isFinite(d.allowedAt) ? new Date(d.allowedAt!).toISOString() : 'never',
+            ...(d.rule ? { rule: describeRule(d.rule) } : {}),
+          });
+        return {
+          ...row,
+          outcome: 'suppressed',
+          channel: d.channel!,
+          reason: d.reason,
+          ...(d.reason === 'capped' ? { caps: 'suppressed' as const } : {}),
+          doneMs: now,
+        };
+      }
+      if (d.kind === 'defer') {
+        // A send-time variant waits for its clock on the stage's day, as delivery does: not a hold.
+        if (d.reason !== 'variant_send_time')
+          row.holds.push({
+            reason: d.reason,
+            from: new Date(now).toISOString(),
+            until: new Date(d.until).toISOString(),
+            ...(d.rule ? { rule: describeRule(d.rule) } : {}),
+          });
+        now = d.until;
         continue;
       }
       // Only what the caps count is remembered for later cap checks.
-      if (capped) sends.push({ at: now, channel });
+      if (capped) sends.push({ at: now, channel: d.channel });
+      const template = templateFor(d.channel)!;
       const values = stageTemplateValues(clinic, {
-        channel,
+        channel: d.channel,
         firstName: input.client.firstName ?? 'Alex',
         treatmentLabel: type.label,
         ...(category === 'marketing' && needsIncentive(s.purpose, template.body)
@@ -404,23 +391,23 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
             }
           : {}),
         offerExpiresAtMs: offerEndsOf(s),
-        ...(channel === 'email' && unsubscribeUrl ? { unsubscribeUrl } : {}),
+        ...(d.channel === 'email' && unsubscribeUrl ? { unsubscribeUrl } : {}),
         ...(s.series ? { series: s.series } : {}),
       });
       const content: PreviewContent = renderStageContent(template, values);
-      if (channel === 'sms') content.sms = smsSegments(content.body);
+      if (d.channel === 'sms') content.sms = smsSegments(content.body);
       return {
         ...row,
         outcome: 'sent',
         at: at(now),
-        channel,
-        ...(channel !== preferred ? { fallback: true } : {}),
+        channel: d.channel,
+        ...(d.fallback ? { fallback: true } : {}),
         caps: row.holds.some((h) => h.reason === 'capped') ? 'deferred' : 'allowed',
         content,
         doneMs: now,
       };
     }
-    return { ...row, outcome: 'suppressed', channel, reason: 'held_too_long', doneMs: now };
+    return { ...row, outcome: 'suppressed', reason: 'held_too_long', doneMs: now };
   }
 
   const stages: PreviewStage[] = [];
@@ -445,7 +432,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         ...base(s),
         outcome: 'staff_task',
         at: at(start),
-        reason: sent > 0 ? 'no_response' : 'no_touch_delivered',
+        reason: staffEscalationReason(sent > 0),
       });
       clock = start;
       continue;
