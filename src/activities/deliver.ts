@@ -29,31 +29,29 @@ import {
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
 import { stageVariantsFor } from '../config/variants.js';
-import { checkCaps, type SendRecord } from '../core/caps.js';
-import { type Arm, holdoutSuppresses } from '../core/holdout.js';
+import type { SendRecord } from '../core/caps.js';
+import type { Arm } from '../core/holdout.js';
 import { describeOffer, incentiveCode, type Offer } from '../core/incentives.js';
 import {
   capsApply,
-  channelBlock,
   countedCategories,
   type MessageCategory,
   messageCategory,
   stageTemplate,
 } from '../core/message-category.js';
-import { needsIncentive, renderStageContent, stageChannel, stageTemplateValues } from '../core/message-content.js';
+import { needsIncentive, renderStageContent, stageTemplateValues } from '../core/message-content.js';
 import { decideOffer, type OfferReason } from '../core/offers.js';
-import { normalizePhone } from '../core/phone.js';
+import { normalizePhone, type PhoneCheck } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
-import { nextOpening } from '../core/send-window.js';
-import type { Channel, PlannedStage } from '../core/types.js';
 import {
-  assignVariant,
-  type StageVariant,
-  variantChannel,
-  variantOffer,
-  variantSendAt,
-  variantTemplate,
-} from '../core/variants.js';
+  type ChannelState,
+  type DecisionClinic,
+  decideStage,
+  type StageDecision,
+  unusableChannels,
+} from '../core/stage-decision.js';
+import type { Channel, PlannedStage } from '../core/types.js';
+import { assignVariant, type StageVariant, variantOffer, variantTemplate } from '../core/variants.js';
 import type { Db } from '../db/client.js';
 import { clientOfferFacts } from '../db/offer-facts.js';
 import { appointments, clients, incentives, messages, sequences } from '../db/schema.js';
@@ -109,6 +107,26 @@ export async function sequenceArm(db: Db, workflowId: string): Promise<Arm | nul
 /** Deferral reason of a send-time variant: the variant's time, not a hold (reports do not count it). */
 export const VARIANT_SEND_TIME = 'variant_send_time';
 
+/**
+ * A stage decision that is not a send, as the workflow reads it. Histories keep this shape: a
+ * stage nobody can receive is `suppressed` with `noUsableChannel`, and the workflow decides
+ * whether that hands the client to staff (it does not for care touches or win-back touches).
+ */
+export function deliveryResultOf(decision: Exclude<StageDecision, { kind: 'send' }>): DeliveryResult {
+  switch (decision.kind) {
+    case 'defer':
+      return { status: 'deferred', until: new Date(decision.until).toISOString(), reason: decision.reason };
+    case 'escalate':
+      return { status: 'suppressed', reason: decision.reason, noUsableChannel: true };
+    case 'suppress':
+      return {
+        status: 'suppressed',
+        reason: decision.reason,
+        ...(decision.reason === 'no_usable_channel' ? { noUsableChannel: true } : {}),
+      };
+  }
+}
+
 /** The variant of this client at this stage (null: the stage has no variants); keyed hash in src/core/variants.ts. */
 export function stageVariantOf(
   secret: string | undefined,
@@ -137,37 +155,32 @@ export function createDelivery(deps: DeliveryDeps) {
   const { db, config, log } = deps;
   const random = deps.random ?? ((n: number) => randomBytes(n));
 
-  async function usability(
+  /** What is known of the client's channels now: address, consent, opt-outs, failed deliveries, the number's shape. */
+  async function channelStates(
     client: typeof clients.$inferSelect,
     clinic: ClinicConfig,
     rejectedHere: Set<string>,
-    category: MessageCategory,
-  ): Promise<Record<Channel, Unusable | null>> {
+  ): Promise<{ channels: Record<Channel, ChannelState>; phone?: PhoneCheck }> {
     const flags = await channelFlags(db, client.id);
-    let sms: Unusable | null = channelBlock(category, {
-      hasAddress: !!client.phone,
-      consented: client.consentSms,
-      optedOut: flags.sms.optedOut,
-      undeliverable: flags.sms.undeliverable || rejectedHere.has('sms'),
-    });
-    if (!sms && client.phone) {
-      const phone = normalizePhone(client.phone, clinic.defaultCountry);
-      if (!phone.ok) {
-        // Never reaches Twilio; remembered so every later stage goes straight to email.
-        await markUndeliverable(db, client.id, 'sms', phone.reason, new Date());
-        sms = 'invalid_number';
-      } else if (client.phoneE164 !== phone.e164) {
-        await db.update(clients).set({ phoneE164: phone.e164 }).where(eq(clients.id, client.id));
-        client.phoneE164 = phone.e164;
-      }
-    }
-    const email: Unusable | null = channelBlock(category, {
-      hasAddress: !!client.email,
-      consented: client.consentEmail,
-      optedOut: flags.email.optedOut,
-      undeliverable: flags.email.undeliverable || rejectedHere.has('email'),
-    });
-    return { sms, email };
+    const phone = client.phone ? normalizePhone(client.phone, clinic.defaultCountry) : undefined;
+    return {
+      channels: {
+        sms: {
+          hasAddress: !!client.phone,
+          consented: client.consentSms,
+          optedOut: flags.sms.optedOut,
+          undeliverable: flags.sms.undeliverable || rejectedHere.has('sms'),
+          ...(phone ? { validNumber: phone.ok } : {}),
+        },
+        email: {
+          hasAddress: !!client.email,
+          consented: client.consentEmail,
+          optedOut: flags.email.optedOut,
+          undeliverable: flags.email.undeliverable || rejectedHere.has('email'),
+        },
+      },
+      ...(phone ? { phone } : {}),
+    };
   }
 
   function expiryOf(input: DeliverInput, clinic: ClinicConfig): { stageEnds: number; offerEnds: number } {
@@ -266,14 +279,20 @@ export function createDelivery(deps: DeliveryDeps) {
     throw new RebookError('internal', 'could not allocate an incentive code');
   }
 
-  /** Reserves the ledger row if every cap allows it now: one client at a time (row lock). */
+  /**
+   * Reserves the ledger row if the stage may still go out now, caps included: one client at a
+   * time (row lock), so two sequences of a client cannot both slip past a cap. `decide` is
+   * decideStage over the facts already gathered, given the client's counted recent sends.
+   */
   async function reserve(
     values: typeof messages.$inferInsert,
-    channel: Channel,
     nowMs: number,
     clinic: ClinicConfig,
     category: MessageCategory,
-  ): Promise<{ row: typeof messages.$inferSelect } | { allowedAt: number; rule: string } | { raced: true }> {
+    decide: (sends: SendRecord[]) => StageDecision,
+  ): Promise<
+    { row: typeof messages.$inferSelect } | { decision: Exclude<StageDecision, { kind: 'send' }> } | { raced: true }
+  > {
     // A care touch is not held by the caps unless the clinic's rules include care.
     const rules = capsApply(category, clinic.capsIncludeCare) ? capRulesFor(clinic) : [];
     if (rules.length === 0) {
@@ -296,13 +315,8 @@ export function createDelivery(deps: DeliveryDeps) {
             gt(at, new Date(nowMs - horizon)),
           ),
         );
-      const sends: SendRecord[] = recent.map((r) => ({ at: new Date(r.at).getTime(), channel: r.channel as Channel }));
-      const decision = checkCaps(rules, sends, channel, nowMs);
-      if (!decision.allowed)
-        return {
-          allowedAt: decision.allowedAt,
-          rule: `${decision.rule.max}/${decision.rule.windowMs / 3_600_000}h${decision.rule.channel ? `/${decision.rule.channel}` : ''}`,
-        };
+      const decision = decide(recent.map((r) => ({ at: new Date(r.at).getTime(), channel: r.channel as Channel })));
+      if (decision.kind !== 'send') return { decision };
       const [row] = await tx.insert(messages).values(values).onConflictDoNothing().returning();
       return row ? { row } : { raced: true as const };
     });
@@ -314,15 +328,22 @@ export function createDelivery(deps: DeliveryDeps) {
     const base = `${ref.workflowId}|${ref.runKey}|${stage.key}`;
     const keys = [base, `${base}|sms`, `${base}|email`];
     const clinic = clinicOrThrow(config.current(), ref.clinicId);
-    // A held-out client gets care touches only: the rest of the program is what the holdout measures.
+    // The holdout arm (care touches only for a held-out client) is part of the stage decision below.
     const arm = await sequenceArm(db, ref.workflowId);
-    if (holdoutSuppresses(arm, messageCategory(stage))) return { status: 'suppressed', reason: 'holdout' };
     // Variants are chosen here, at delivery, never in the workflow: the same client and stage
     // always get the same one, so a retry or a restart sends what the first attempt would have.
     const variant = stageVariantOf(deps.variantSecret, clinic, stage, ref.clientId);
-    const sendAt = variantSendAt(Date.parse(stage.dueAt), variant, clinic.timeZone);
-    if (sendAt > nowMs && sendAt < expiryOf(input, clinic).stageEnds)
-      return { status: 'deferred', until: new Date(sendAt).toISOString(), reason: VARIANT_SEND_TIME };
+    const category = messageCategory(stage);
+    const { stageEnds, offerEnds } = expiryOf(input, clinic);
+    const window = sendWindowFor(clinic);
+    const decisionClinic: DecisionClinic = {
+      timeZone: clinic.timeZone,
+      sendWindow: window,
+      capRules: capRulesFor(clinic),
+      fallback: clinic.fallback,
+      capsIncludeCare: clinic.capsIncludeCare,
+    };
+    const templateFor = (c: Channel) => variantTemplate(variant, c, stageTemplate(clinic.templates, stage, c));
 
     for (let round = 0; round < 3; round++) {
       const rows = await db.select().from(messages).where(inArray(messages.idempotencyKey, keys));
@@ -349,31 +370,38 @@ export function createDelivery(deps: DeliveryDeps) {
         .from(clients)
         .where(and(eq(clients.id, ref.clientId), eq(clients.clinicId, ref.clinicId)));
       if (!client) throw new RebookError('not_found', 'client not found for sequence', { field: 'clientId' });
-      const category = messageCategory(stage);
-      const unusable = await usability(client, clinic, rejectedHere, category);
-      const preferred: Channel = variantChannel(stage.channel === 'staff' ? 'email' : stage.channel, variant);
-      const templateFor = (c: Channel) => variantTemplate(variant, c, stageTemplate(clinic.templates, stage, c));
-      // A channel the clinic has no template for (this stage's purpose) is no fallback either.
-      const hasTemplate = (c: Channel) => !!templateFor(c);
-      const channel: Channel | null =
-        retry && !unusable[retry.channel as Channel]
-          ? (retry.channel as Channel)
-          : stageChannel(preferred, unusable, clinic.fallback, hasTemplate);
-      if (!channel) {
-        const none = !!unusable.sms && !!unusable.email;
-        return {
-          status: 'suppressed',
-          reason: none ? 'no_usable_channel' : `${preferred}_${unusable[preferred]}`,
-          ...(none ? { noUsableChannel: true } : {}),
-        };
+      const { channels, phone } = await channelStates(client, clinic, rejectedHere);
+      // Send window in the client's zone when known, else the clinic's. The caps are checked again
+      // under the client's row lock (reserve), with the same function over the counted sends.
+      const decide = (sends?: SendRecord[]) =>
+        decideStage({
+          stage,
+          nowMs,
+          expiresAtMs: stageEnds,
+          clinic: decisionClinic,
+          sendTimeZone: client.timeZone ?? clinic.timeZone,
+          channels,
+          // A channel the clinic has no template for (this stage's purpose) is no fallback either.
+          hasTemplate: (c) => !!templateFor(c),
+          arm,
+          variant,
+          ...(retry ? { retryChannel: retry.channel as Channel } : {}),
+          ...(sends ? { sends } : {}),
+        });
+      const decision = decide();
+      // Past the holdout and a variant's clock, the number was looked at (as it always was).
+      const looked =
+        !(decision.kind === 'suppress' && decision.reason === 'holdout') &&
+        !(decision.kind === 'defer' && decision.reason === 'variant_send_time');
+      if (looked && phone && !phone.ok && unusableChannels(category, channels).sms === 'invalid_number')
+        // Never reaches Twilio; remembered so every later stage goes straight to email.
+        await markUndeliverable(db, client.id, 'sms', phone.reason, new Date());
+      else if (looked && phone?.ok && client.phoneE164 !== phone.e164) {
+        await db.update(clients).set({ phoneE164: phone.e164 }).where(eq(clients.id, client.id));
+        client.phoneE164 = phone.e164;
       }
-
-      // Send window in the client's zone when known, else the clinic's.
-      const zone = client.timeZone ?? clinic.timeZone;
-      const window = sendWindowFor(clinic);
-      const { stageEnds, offerEnds } = expiryOf(input, clinic);
-      const opening = nextOpening(nowMs, window, zone);
-      if (opening > nowMs) return { status: 'deferred', until: new Date(opening).toISOString(), reason: 'send_window' };
+      if (decision.kind !== 'send') return deliveryResultOf(decision);
+      const channel = decision.channel;
 
       let row: typeof messages.$inferSelect;
       if (retry) {
@@ -457,21 +485,24 @@ export function createDelivery(deps: DeliveryDeps) {
             category,
             offerReason: offer?.reason ?? null,
           },
-          channel,
           nowMs,
           clinic,
           category,
+          decide,
         );
         if ('raced' in reserved) continue;
-        if ('allowedAt' in reserved) {
-          const at = nextOpening(reserved.allowedAt, window, zone);
-          log.info(
-            { workflowId: ref.workflowId, stage: stage.key, rule: reserved.rule },
-            'held back by a frequency cap',
-          );
-          return at < stageEnds
-            ? { status: 'deferred', until: new Date(at).toISOString(), reason: 'capped' }
-            : { status: 'suppressed', reason: 'capped' };
+        if ('decision' in reserved) {
+          const rule = 'rule' in reserved.decision ? reserved.decision.rule : undefined;
+          if (rule)
+            log.info(
+              {
+                workflowId: ref.workflowId,
+                stage: stage.key,
+                rule: `${rule.max}/${rule.windowMs / 3_600_000}h${rule.channel ? `/${rule.channel}` : ''}`,
+              },
+              'held back by a frequency cap',
+            );
+          return deliveryResultOf(reserved.decision);
         }
         row = reserved.row;
         if (incentive && !incentive.messageId)
