@@ -14,7 +14,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SequenceActivities, SequenceRef } from '../src/activities/types.js';
+import type {
+  BookingQuery,
+  ProgressRecord,
+  SequenceActivities,
+  SequenceRef,
+  StageActivities,
+} from '../src/activities/types.js';
 import { isCareTouch } from '../src/core/message-category.js';
 import { firstCurrentStageIndex, LATE_STAGE_TOLERANCE_MS, reactivationStage } from '../src/core/plan.js';
 import {
@@ -43,7 +49,7 @@ import {
   WINDOW_CLOSE_STAGE,
 } from './definitions.js';
 
-const acts = proxyActivities<SequenceActivities>({
+const acts = proxyActivities<SequenceActivities & StageActivities>({
   startToCloseTimeout: '1 minute',
   // Retries until the dependency is back: a stage is never skipped because a database or a
   // provider had a bad minute. Non-retryable coded errors still fail fast.
@@ -64,11 +70,15 @@ export const NO_SHOW_INFER_AFTER_MS = 86_400_000;
 export const VISIT_CHECK_STAGE = 'visit_check';
 
 export async function rebookSequence(input: SequenceInput): Promise<SequenceStatus> {
+  // Issue 12 §5 (Temporal Cloud actions): one activity per step, no per-stage search-attribute
+  // upserts. Asked first: a run that has it takes every later behaviour without asking for their
+  // patches (each marker would be one more event), and older runs never see it, so they replay.
+  const lean = patched('fewer-actions');
   // Issue 11 (care touches, booked is not the end): runs started before it keep the old
   // behaviour to their end, so their histories replay; every new run takes the new path.
-  const lifecycle = patched('post-treatment-lifecycle');
+  const lifecycle = lean || patched('post-treatment-lifecycle');
   // Issue 11 §3 (reactivation and win-back for non-responders, dated snoozes): the same rule.
-  const react = patched('reactivation-winback') && lifecycle;
+  const react = lean || (patched('reactivation-winback') && lifecycle);
   const st: CarriedState = input.carried ?? { seen: [], history: [], stageIndex: 0, phase: 'sequence' };
   let plan: SequencePlan | undefined = st.plan;
   let stageLabel = st.history.at(-1)?.stage ?? 'enrolled';
@@ -150,26 +160,50 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     runKey: st.anchor!.appointmentId,
   });
 
+  /** The sequence row as `publish` writes it. */
+  function progress(
+    stage: string,
+    next: string | undefined,
+    upcoming?: string,
+    running = true,
+    o: SequenceOutcome = outcome,
+  ): ProgressRecord {
+    return {
+      anchorAt: st.anchor?.completedAt,
+      stage,
+      nextActionAt: next,
+      ...(next && upcoming ? { nextStage: upcoming } : {}),
+      outcome: o,
+      outcomeStage,
+      running,
+    };
+  }
+  const progressKey = (p: ProgressRecord) =>
+    JSON.stringify([p.anchorAt, p.stage, p.nextActionAt, p.nextStage, p.outcome, p.outcomeStage, p.running]);
+  /** What the sequence row holds, as last written by this run (lean runs skip writing it again). */
+  let recorded: string | undefined;
+  const remember = (p: ProgressRecord | undefined) => {
+    if (p) recorded = progressKey(p);
+  };
+
   /** `stage` is where the sequence is; `next` the instant of `upcoming`, the stage due next. */
   async function publish(stage: string, next: string | undefined, upcoming?: string, running = true) {
     stageLabel = stage;
     nextActionAt = next;
     nextStage = next ? upcoming : undefined;
-    upsertSearchAttributes([
-      { key: searchAttributes.stage, value: stage },
-      { key: searchAttributes.outcome, value: outcome },
-      { key: searchAttributes.nextActionAt, value: next ? new Date(next) : null },
-    ]);
-    await acts.recordProgress({
-      ref: ref(),
-      anchorAt: st.anchor?.completedAt,
-      stage,
-      nextActionAt: next,
-      ...(nextStage ? { nextStage } : {}),
-      outcome,
-      outcomeStage,
-      running,
-    });
+    // Lean runs: the console and the API read the next action from the database, not from
+    // visibility; the outcome is set at start and upserted once, when the run ends (finish).
+    if (!lean)
+      upsertSearchAttributes([
+        { key: searchAttributes.stage, value: stage },
+        { key: searchAttributes.outcome, value: outcome },
+        { key: searchAttributes.nextActionAt, value: next ? new Date(next) : null },
+      ]);
+    const p = progress(stage, next, upcoming, running);
+    // The stage's own activity usually wrote this row already (it was told what comes next).
+    if (lean && recorded === progressKey(p)) return;
+    await acts.recordProgress({ ref: ref(), ...p });
+    remember(p);
   }
 
   async function escalate(stage: PlannedStage, reason: string) {
@@ -200,35 +234,62 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     return { expiresAt: next?.dueAt ?? end, offerExpiresAt: plan.windowEndsAt };
   }
 
-  /**
-   * Runs one due stage. Returns false when interrupted (a booking, a newer treatment, a snooze)
-   * before the stage finished: the main loop then decides what happens.
-   */
-  /** Asks the booking platform; a booking found is recorded exactly like a booking signal. */
-  async function bookedMeanwhile(): Promise<boolean> {
+  /** The booking re-check's question. */
+  function bookingQuery(): BookingQuery {
     // After a lapse the missed appointment may still read "booked" with a past start: only an
     // upcoming appointment counts (lifecycle runs; older runs keep their recorded question).
     const after = lifecycle && Date.now() > Date.parse(st.anchor!.completedAt) ? now() : st.anchor!.completedAt;
-    const check = await acts.checkBooking({
-      clinicId: input.clinicId,
-      clientId: input.clientId,
-      after,
-      excludeAppointmentId: st.anchor!.appointmentId,
-    });
-    if (check.booked)
-      st.booking ??= { appointmentId: check.appointmentId ?? 'unknown', startAt: check.startAt ?? now() };
+    return { after, excludeAppointmentId: st.anchor!.appointmentId };
+  }
+
+  /** A booking the re-check found is recorded exactly like a booking signal. */
+  function bookedFound(check: { appointmentId?: string; startAt?: string }) {
+    st.booking ??= { appointmentId: check.appointmentId ?? 'unknown', startAt: check.startAt ?? now() };
+  }
+
+  /** Asks the booking platform; a booking found is recorded exactly like a booking signal. */
+  async function bookedMeanwhile(): Promise<boolean> {
+    const check = await acts.checkBooking({ clinicId: input.clinicId, clientId: input.clientId, ...bookingQuery() });
+    if (check.booked) bookedFound(check);
     return check.booked;
   }
 
-  async function runStage(stage: PlannedStage): Promise<boolean> {
+  /**
+   * Runs one due stage. `then` is what the sequence row should say once it is done (lean runs:
+   * the stage's activity writes it). Returns false when interrupted (a booking, a newer
+   * treatment, a snooze) before the stage finished: the main loop then decides what happens.
+   */
+  async function runStage(stage: PlannedStage, then?: ProgressRecord): Promise<boolean> {
     if (stage.channel === 'staff') {
+      // Care touches are no rebooking touch: a client reached only by them had no marketing touch.
+      const careKeys = new Set(lifecycle ? (plan?.stages ?? []).filter(isCareTouch).map((s) => s.key) : []);
+      const delivered = st.history.some((h) => h.event === 'sent' && !careKeys.has(h.stage));
+      const reason = delivered ? 'no_response' : 'no_touch_delivered';
+      if (lean) {
+        const touches = st.history.filter((h) => h.event === 'sent').map((h) => h.stage);
+        const r = await acts.escalateStage({
+          ref: ref(),
+          stage,
+          now: now(),
+          anchorAt: st.anchor!.completedAt,
+          reason,
+          touches,
+          recheck: bookingQuery(),
+          ...(then ? { progress: then } : {}),
+        });
+        if (r.status === 'booked') {
+          bookedFound(r);
+          return false;
+        }
+        remember(r.recorded);
+        note(stage.key, 'escalated', reason);
+        st.lastTouch = stage.key;
+        return true;
+      }
       // A front-desk call to a client who already booked embarrasses the clinic as much as a
       // reminder does. Histories recorded before this check replay without it.
       if (patched('recheck-booking-before-escalation') && (await bookedMeanwhile())) return false;
-      // Care touches are no rebooking touch: a client reached only by them had no marketing touch.
-      const care = new Set(lifecycle ? (plan?.stages ?? []).filter(isCareTouch).map((s) => s.key) : []);
-      const delivered = st.history.some((h) => h.event === 'sent' && !care.has(h.stage));
-      await escalate(stage, delivered ? 'no_response' : 'no_touch_delivered');
+      await escalate(stage, reason);
       return true;
     }
     const care = lifecycle && isCareTouch(stage);
@@ -236,16 +297,32 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     for (;;) {
       // The worst failure of this product is a reminder to someone who already booked: ask
       // the booking platform right before every client-facing send, not only via events. A
-      // care touch goes out whatever the booking, so it does not ask.
-      if (!care && (await bookedMeanwhile())) return false;
+      // care touch goes out whatever the booking, so it does not ask. Lean runs ask inside the
+      // sending activity, right before the send.
+      if (!lean && !care && (await bookedMeanwhile())) return false;
       if (stop()) return false;
-      const result = await acts.deliverStage({
+      const delivery = {
         ref: ref(),
         stage,
         now: now(),
         anchorAt: st.anchor!.completedAt,
         ...stageExpiry(stage),
-      });
+      };
+      let result: Awaited<ReturnType<SequenceActivities['deliverStage']>>;
+      if (lean) {
+        const r = await acts.sendStage({
+          ...delivery,
+          ...(care ? {} : { recheck: bookingQuery() }),
+          ...(then ? { progress: then } : {}),
+          deferred: progress(stage.key, undefined),
+        });
+        if (r.status === 'booked') {
+          bookedFound(r);
+          return false;
+        }
+        remember(r.recorded);
+        result = r;
+      } else result = await acts.deliverStage(delivery);
       if (result.status === 'sent') {
         note(stage.key, 'sent', result.channel);
         // Care touches are not conversion stages: a booking is never attributed to one.
@@ -290,9 +367,10 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
    * One step while a booking is watched: the next care touch, the check a day after the booked
    * start, or the resumption after a cancellation (not rebooked within two days) or a no-show.
    */
-  async function watchStep(p: SequencePlan): Promise<SequenceStatus | undefined> {
+  /** While watching: the next care touch from stage `from` on, or the check of the booking, whichever is first. */
+  function watchNext(p: SequencePlan, from: number) {
     const w = st.watch!;
-    const careIndex = p.stages.findIndex((s, i) => i >= st.stageIndex && isCareTouch(s));
+    const careIndex = p.stages.findIndex((s, i) => i >= from && isCareTouch(s));
     const care = careIndex >= 0 ? p.stages[careIndex] : undefined;
     const lapse = w.lapse;
     const checkAt = lapse
@@ -302,7 +380,14 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       : new Date(Date.parse(w.booking.startAt) + NO_SHOW_INFER_AFTER_MS).toISOString();
     const careFirst = !!care && Date.parse(care.dueAt) <= Date.parse(checkAt);
     const at = careFirst ? care!.dueAt : checkAt;
-    await publish(stageLabel, at, careFirst ? care!.key : lapse ? `recovery_${lapse.kind}` : VISIT_CHECK_STAGE);
+    const key = careFirst ? care!.key : lapse ? `recovery_${lapse.kind}` : VISIT_CHECK_STAGE;
+    return { careIndex, care, lapse, careFirst, at, key };
+  }
+
+  async function watchStep(p: SequencePlan): Promise<SequenceStatus | undefined> {
+    const w = st.watch!;
+    const { careIndex, care, lapse, careFirst, at, key } = watchNext(p, st.stageIndex);
+    await publish(stageLabel, at, key);
     const hadLapse = !!lapse;
     const watched = w.booking.appointmentId;
     const changed = () =>
@@ -313,17 +398,31 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       (!hadLapse && !!st.watch?.lapse);
     if (await waitUntil(at, changed)) return;
     if (careFirst) {
-      if (await runStage(care!)) st.stageIndex = careIndex + 1;
+      let then: ProgressRecord | undefined;
+      if (lean) {
+        const after = watchNext(p, careIndex + 1);
+        then = progress(stageLabel, after.at, after.key);
+      }
+      if (await runStage(care!, then)) st.stageIndex = careIndex + 1;
       return;
     }
     if (!lapse) {
       // The platform never said: ask what became of the appointment before calling it a no-show.
-      const c = await acts.checkAppointment({
-        clinicId: input.clinicId,
-        clientId: input.clientId,
-        appointmentId: watched,
-        now: now(),
-      });
+      const question = { clinicId: input.clinicId, clientId: input.clientId, appointmentId: watched, now: now() };
+      let c: Awaited<ReturnType<SequenceActivities['checkAppointment']>>;
+      if (lean) {
+        // A visit ends the run: the row finish() writes, written by the same activity.
+        const r = await acts.checkVisit({
+          ...question,
+          ref: ref(),
+          ifCompleted: {
+            ...progress(stageLabel, undefined, undefined, false, 'attended'),
+            outcomeStage: st.bookedAfter,
+          },
+        });
+        remember(r.recorded);
+        c = r;
+      } else c = await acts.checkAppointment(question);
       if (c.status === 'completed') {
         note(st.bookedAfter ?? stageLabel, 'attended');
         return finish('attended', st.bookedAfter);
@@ -398,10 +497,33 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     outcome = 'snoozed';
   }
 
+  /**
+   * What the loop publishes after the touch `done` when no booking, snooze or failure intervenes:
+   * the next reactivation or win-back touch, else the close of the window. A lean run hands it to
+   * the touch's activity; a wrong guess only costs the write it would have saved.
+   */
+  function afterTouch(done: string, ahead: PlannedStage[], churnAt: string): ProgressRecord {
+    const next = ahead[0];
+    const o = outcome === 'snoozed' ? 'running' : outcome;
+    return next ? progress(done, next.dueAt, next.key, true, o) : progress(done, churnAt, WINDOW_CLOSE_STAGE, true, o);
+  }
+
+  /** The same after the planned stage at `i`: the next planned stage, else the touches after the window. */
+  function afterSequenceStage(p: SequencePlan, i: number): ProgressRecord {
+    const done = p.stages[i]!.key;
+    const next = p.stages[i + 1];
+    if (next) return progress(done, next.dueAt, next.key);
+    const ahead = reactivationAhead(st.winback ?? p.reactivation?.stages ?? [], Date.now(), LATE_STAGE_TOLERANCE_MS);
+    return afterTouch(done, ahead, st.churnAt ?? p.reactivation?.churnAt ?? p.windowEndsAt);
+  }
+
   async function finish(o: SequenceOutcome, at?: string): Promise<SequenceStatus> {
     outcome = o;
     outcomeStage = at;
     note(at ?? stageLabel, o === 'booked' ? 'booked' : 'ended', o);
+    // Lean runs set the outcome at start (enrollSequence): one upsert, when it changes at the end.
+    if (lean && workflowInfo().typedSearchAttributes.get(searchAttributes.outcome) !== o)
+      upsertSearchAttributes([{ key: searchAttributes.outcome, value: o }]);
     await publish(stageLabel, undefined, undefined, false);
     return {
       clinicId: input.clinicId,
@@ -462,7 +584,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     if (st.ended) return finish(st.ended.outcome, st.watch ? st.bookedAfter : st.lastTouch);
 
     if (!plan) {
-      plan = await acts.planSequence({
+      const planning = {
         clinicId: input.clinicId,
         treatmentType: input.treatmentType,
         completedAt: st.anchor!.completedAt,
@@ -470,7 +592,13 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
         // replays unchanged, so no patch): an activity's arguments are not compared on replay.
         clientId: input.clientId,
         appointmentId: st.anchor!.appointmentId,
-      });
+      };
+      if (lean) {
+        // Planned and the first step recorded in one activity.
+        const r = await acts.beginSequence({ ...planning, ref: ref(), now: now(), outcome });
+        plan = r.plan;
+        remember(r.recorded);
+      } else plan = await acts.planSequence(planning);
       st.plan = plan;
       st.stageIndex = firstCurrentStageIndex(plan, Date.now());
       for (const skipped of plan.stages.slice(0, st.stageIndex))
@@ -518,7 +646,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       }
       await publish(st.stageIndex === 0 ? 'enrolled' : plan.stages[st.stageIndex - 1]!.key, stage.dueAt, stage.key);
       if (await waitUntil(stage.dueAt)) continue;
-      if (await runStage(stage)) st.stageIndex++;
+      if (await runStage(stage, lean ? afterSequenceStage(plan, st.stageIndex) : undefined)) st.stageIndex++;
       continue;
     }
 
@@ -531,7 +659,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
           stage.key,
         );
         if (await waitUntil(stage.dueAt)) continue;
-        if (await runStage(stage)) {
+        const then = lean ? afterTouch(stage.key, st.winback!.slice(1, 2), st.churnAt ?? plan.windowEndsAt) : undefined;
+        if (await runStage(stage, then)) {
           st.winback!.shift();
           if (outcome === 'snoozed') outcome = 'running';
         }

@@ -19,7 +19,8 @@ import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.
 import { activityTimeMs, recordHold, recordRun } from '../reports/record.js';
 import { createDelivery, type DeliveryDeps, providerFor, sequenceArm } from './deliver.js';
 import { toActivityFailure } from './failure.js';
-import type { SequenceActivities } from './types.js';
+import { createStageActivities } from './send-stage.js';
+import type { SequenceActivities, StageActivities } from './types.js';
 
 export interface ActivityDeps extends DeliveryDeps {
   /** The booking check through the clinic's connector (built with the process's secrets); generic-only default. */
@@ -40,7 +41,7 @@ function guarded<T extends object>(impl: T): T {
   return out as T;
 }
 
-export function createActivities(deps: ActivityDeps): SequenceActivities {
+export function createActivities(deps: ActivityDeps): SequenceActivities & StageActivities {
   const { db, config, log } = deps;
   const { deliverStage } = createDelivery(deps);
   const bookingCheck = deps.checkBooking ?? createBookingChecker(createConnectorRuntime({ secrets: {}, log }));
@@ -95,7 +96,7 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
     );
   }
 
-  return guarded<SequenceActivities>({
+  const base: SequenceActivities = {
     async planSequence({ clinicId, treatmentType, completedAt, clientId, appointmentId }) {
       const cfg = config.current();
       const clinic = clinicOrThrow(cfg, clinicId);
@@ -219,5 +220,6 @@ export function createActivities(deps: ActivityDeps): SequenceActivities {
         activityTimeMs(),
       );
     },
-  });
+  };
+  return guarded({ ...base, ...createStageActivities(base, { db, log }) });
 }

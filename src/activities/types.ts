@@ -15,6 +15,67 @@ export type DeliveryResult =
   | { status: 'deferred'; until: string; reason: string }
   | { status: 'suppressed'; reason: string; noUsableChannel?: boolean };
 
+/** What the sequence row says (the read API and the console take the next action from it). */
+export interface ProgressRecord {
+  anchorAt?: string;
+  stage: string;
+  nextActionAt?: string;
+  /** The stage due at `nextActionAt` (absent in histories recorded before it existed). */
+  nextStage?: string;
+  outcome: SequenceOutcome;
+  outcomeStage?: string;
+  running: boolean;
+}
+
+/** The booking re-check's question (the client and anchor come with the sequence ref). */
+export interface BookingQuery {
+  after: string;
+  excludeAppointmentId: string;
+}
+
+/** The re-check found an upcoming appointment: nothing was sent. */
+export interface BookedMeanwhile {
+  status: 'booked';
+  appointmentId?: string;
+  startAt?: string;
+}
+
+type PlanInput = Parameters<SequenceActivities['planSequence']>[0];
+type DeliverStageInput = Parameters<SequenceActivities['deliverStage']>[0];
+type EscalateInput = Parameters<SequenceActivities['escalateToStaff']>[0];
+type CheckAppointmentInput = Parameters<SequenceActivities['checkAppointment']>[0];
+
+/**
+ * One activity per step of a sequence (patch `fewer-actions`, src/activities/send-stage.ts): each
+ * Temporal Cloud action costs money, so the booking re-check, the delivery and the sequence row
+ * for what comes next are one activity instead of three. `recorded` is what was written to the
+ * sequence row, so the workflow does not write it again.
+ */
+export interface StageActivities {
+  /** Plans the sequence and records its first step (`now`: the workflow's clock). */
+  beginSequence(
+    input: PlanInput & { ref: SequenceRef; now: string; outcome: SequenceOutcome },
+  ): Promise<{ plan: SequencePlan; recorded?: ProgressRecord }>;
+  /**
+   * Re-checks the booking platform (when `recheck` is given: every client-facing stage but a care
+   * touch), delivers, and records `progress` when the stage is done (sent or suppressed), or
+   * `deferred` with the new instant when it waits.
+   */
+  sendStage(
+    input: DeliverStageInput & { recheck?: BookingQuery; progress?: ProgressRecord; deferred?: ProgressRecord },
+  ): Promise<(DeliveryResult | BookedMeanwhile) & { recorded?: ProgressRecord }>;
+  /** Re-checks the booking platform, creates the staff task, records `progress`. */
+  escalateStage(
+    input: EscalateInput & { recheck: BookingQuery; progress?: ProgressRecord },
+  ): Promise<
+    BookedMeanwhile | { status: 'escalated'; taskId: string | null; suppressed?: 'holdout'; recorded?: ProgressRecord }
+  >;
+  /** checkAppointment, recording `ifCompleted` (the run's last row) when the visit happened. */
+  checkVisit(
+    input: CheckAppointmentInput & { ref: SequenceRef; ifCompleted?: ProgressRecord },
+  ): Promise<Awaited<ReturnType<SequenceActivities['checkAppointment']>> & { recorded?: ProgressRecord }>;
+}
+
 export interface SequenceActivities {
   /** Plans the stages of a sequence from the clinic's config at the time of planning. */
   planSequence(input: {
@@ -65,15 +126,5 @@ export interface SequenceActivities {
     touches: string[];
   }): Promise<{ taskId: string | null; suppressed?: 'holdout' }>;
   /** Mirrors the workflow's progress into the database for the read API and reports. */
-  recordProgress(input: {
-    ref: SequenceRef;
-    anchorAt?: string;
-    stage: string;
-    nextActionAt?: string;
-    /** The stage due at `nextActionAt` (absent in histories recorded before it existed). */
-    nextStage?: string;
-    outcome: SequenceOutcome;
-    outcomeStage?: string;
-    running: boolean;
-  }): Promise<void>;
+  recordProgress(input: { ref: SequenceRef } & ProgressRecord): Promise<void>;
 }

@@ -44,6 +44,9 @@ export async function enrollSequence(
       typedSearchAttributes: [
         { key: searchAttributes.clinicId, value: input.clinicId },
         { key: searchAttributes.treatmentType, value: input.treatmentType },
+        // Set here, at start, it is free (https://docs.temporal.io/cloud/actions); the workflow
+        // upserts it once more only when the run ends with another outcome.
+        { key: searchAttributes.outcome, value: 'running' },
       ],
     }),
   );

@@ -50,7 +50,12 @@ it('continues as new past the history limit and keeps plan, touches, dedupe memo
   expect(after.historyLength).toBeLessThan(100);
   expect(after.typedSearchAttributes.get(searchAttributes.clinicId)).toBe(CLINIC_ID);
   expect(after.typedSearchAttributes.get(searchAttributes.treatmentType)).toBe('neuromodulator');
-  expect(after.typedSearchAttributes.get(searchAttributes.stage)).toBe('reminder');
+  expect(after.typedSearchAttributes.get(searchAttributes.outcome)).toBe('running');
+  expect((await e.sequences()).find((r) => r.workflowId === wf)).toMatchObject({
+    stage: 'reminder',
+    nextStage: 'incentive',
+    running: true,
+  });
   const st = await handle.query(statusQuery);
   expect(st).toMatchObject({
     anchorAppointmentId: 'can-appt',

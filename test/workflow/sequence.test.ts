@@ -412,7 +412,7 @@ describe('late and refused enrollments', () => {
 });
 
 describe('visibility', () => {
-  it('publishes ClinicId, TreatmentType, SequenceStage and NextActionAt, and no client data in ids or search attributes', async () => {
+  it('publishes ClinicId, TreatmentType and SequenceOutcome (the next action in the sequence row), and no client data in ids or search attributes', async () => {
     const t0 = await treatmentSlot(e);
     const client = {
       clientId: 'sa-ext-7731',
@@ -429,14 +429,20 @@ describe('visibility', () => {
     let d = await handle.describe();
     expect(d.typedSearchAttributes.get(searchAttributes.clinicId)).toBe(CLINIC_ID);
     expect(d.typedSearchAttributes.get(searchAttributes.treatmentType)).toBe('neuromodulator');
-    expect(d.typedSearchAttributes.get(searchAttributes.stage)).toBe('enrolled');
     expect(d.typedSearchAttributes.get(searchAttributes.outcome)).toBe('running');
-    expect(d.typedSearchAttributes.get(searchAttributes.nextActionAt)?.getTime()).toBe(demoDue(t0, 1));
+    // Issue 12 §5: no per-stage upserts (each is a billable action); the console and the API read
+    // the next action from the sequence row. Runs from before keep SequenceStage and NextActionAt.
+    expect(d.typedSearchAttributes.get(searchAttributes.stage)).toBeUndefined();
+    expect(d.typedSearchAttributes.get(searchAttributes.nextActionAt)).toBeUndefined();
+    const row = async () => (await e.sequences()).find((r) => r.workflowId === wf);
+    expect(await row()).toMatchObject({ stage: 'enrolled', nextStage: 'care_checkin', outcome: 'running' });
+    expect((await row())?.nextActionAt?.getTime()).toBe(demoDue(t0, 1));
 
     await e.sleepUntil(demoDue(t0, 80) + 60_000);
     d = await handle.describe();
-    expect(d.typedSearchAttributes.get(searchAttributes.stage)).toBe('reminder');
-    expect(d.typedSearchAttributes.get(searchAttributes.nextActionAt)?.getTime()).toBe(demoDue(t0, 90));
+    expect(d.typedSearchAttributes.get(searchAttributes.stage)).toBeUndefined();
+    expect(await row()).toMatchObject({ stage: 'reminder', nextStage: 'incentive', outcome: 'running' });
+    expect((await row())?.nextActionAt?.getTime()).toBe(demoDue(t0, 90));
 
     const uuid = await e.clientUuid('sa-ext-7731');
     expect(wf).toBe(`rebook/${CLINIC_ID}/${uuid}/neuromodulator`);
