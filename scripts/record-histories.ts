@@ -8,9 +8,14 @@
  * committed ones stay as recorded by the code that made them, e.g.
  *   npx tsx scripts/record-histories.ts lifecycle-
  * Clients are fictitious; histories hold opaque ids and instants only.
+ * A "before" history (bench/temporal-actions.ts compares shapes before and after a change) is
+ * recorded with the earlier workflow code checked out elsewhere, e.g.
+ *   git show main:workflows/rebook-sequence.ts > .before/workflows/rebook-sequence.ts (and the rest of workflows/)
+ *   RECORD_WORKFLOWS_PATH=.before/workflows/index.ts npx tsx scripts/record-histories.ts lifecycle-winback-series
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { demoDue, treatmentSlot } from '../test/helpers/clinic-time.js';
 import { booking, DAY_MS, type Engine, startEngine, treatment } from '../test/helpers/engine.js';
 import { historyToJson } from '../test/helpers/history-json.js';
@@ -20,11 +25,80 @@ const OUT_DIR = join('test', 'fixtures', 'histories');
 
 interface Scenario {
   name: string;
+  /** The clinic's Botox type with its four rebooking stages only: no care touches, no reactivation or win-back. */
+  rebookingOnly?: boolean;
   /** Drives one sequence to completion; returns its workflow id. */
   run(e: Engine): Promise<string>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** config/ with the demo clinic's Botox narrowed to the four rebooking stages (issue 12 §5's shape). */
+function rebookingOnlyConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rebook-config-'));
+  mkdirSync(join(dir, 'clinics'));
+  writeFileSync(join(dir, 'catalog.yaml'), readFileSync(join('config', 'catalog.yaml')));
+  writeFileSync(
+    join(dir, 'clinics', 'demo-clinic.yaml'),
+    `${readFileSync(join('config', 'clinics', 'demo-clinic.yaml'), 'utf8')}
+catalog:
+  treatmentTypes:
+    neuromodulator:
+      stages:
+        - { key: reminder, day: 80, channel: email, purpose: reminder }
+        - { key: incentive, day: 90, channel: sms, purpose: incentive }
+        - { key: results_checkin, day: 95, channel: email, purpose: checkin }
+        - { key: staff_escalation, day: 100, channel: staff, purpose: escalation }
+      reactivation: []
+`,
+  );
+  return dir;
+}
+
+/** Every touch of a churned full lifecycle: care, rebooking, staff, reactivation, win-backs. */
+async function fullLifecycleChurned(e: Engine, clientId: string): Promise<string> {
+  const t0 = await treatmentSlot(e);
+  await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0) }));
+  const wf = await e.workflowIdFor(clientId);
+  await runToEnd(e, wf, t0 + 242 * DAY_MS);
+  return wf;
+}
+
+/** Booked at checkout; the care touches still go out; the booking becomes a visit of another type. */
+async function prebookedAttended(e: Engine, clientId: string): Promise<string> {
+  const t0 = await treatmentSlot(e);
+  await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0) }));
+  const wf = await e.workflowIdFor(clientId);
+  await e.send(booking(clientId, `${clientId}-next`, t0 + 30 * DAY_MS));
+  await e.sleepUntil(t0 + 30 * DAY_MS + 3_600_000);
+  await e.send(
+    treatment({
+      clientId,
+      appointmentId: `${clientId}-next`,
+      service: 'HydraFacial',
+      completedAt: iso(t0 + 30 * DAY_MS),
+    }),
+  );
+  await runToEnd(e, wf, t0 + 32 * DAY_MS);
+  return wf;
+}
+
+/**
+ * Laser hair removal, a series: session 1, the next-session reminder, booked on day 30 for day 35,
+ * session 2 done (the same sequence restarts for session 3), then no answer to anything: churned.
+ */
+async function seriesTwoSessionsChurned(e: Engine, clientId: string): Promise<string> {
+  const t0 = await treatmentSlot(e);
+  const service = 'Laser Hair Removal';
+  await e.send(treatment({ clientId, appointmentId: `${clientId}-s1`, service, completedAt: iso(t0) }));
+  const wf = await e.workflowIdFor(clientId, 'laser_hair_removal');
+  await e.sleepUntil(t0 + 30 * DAY_MS);
+  await e.send(booking(clientId, `${clientId}-s2`, t0 + 35 * DAY_MS));
+  await e.sleepUntil(t0 + 35 * DAY_MS + 3_600_000);
+  await e.send(treatment({ clientId, appointmentId: `${clientId}-s2`, service, completedAt: iso(t0 + 35 * DAY_MS) }));
+  await runToEnd(e, wf, t0 + 400 * DAY_MS);
+  return wf;
+}
 
 async function runToEnd(e: Engine, workflowId: string, until: number): Promise<void> {
   await e.sleepUntil(until);
@@ -158,23 +232,101 @@ const scenarios: Scenario[] = [
       return wf;
     },
   },
+  // The same series shape on the code before issue 12 §5 (recorded with RECORD_WORKFLOWS_PATH):
+  // the "before" of bench/temporal-actions.ts, and one more old path the replay test keeps.
+  { name: 'lifecycle-winback-series-two-sessions-churned', run: (e) => seriesTwoSessionsChurned(e, 'rec-series-old') },
+  // Issue 12 §5 (patch fewer-actions): the shapes bench/temporal-actions.ts prices, on the lean path.
+  {
+    // The four rebooking stages, no answer: the issue's "about 27 actions" shape.
+    name: 'fewer-actions-botox-rebooking-churned',
+    rebookingOnly: true,
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(treatment({ clientId: 'rec-lean-full', appointmentId: 'rec-lean-full-appt', completedAt: iso(t0) }));
+      const wf = await e.workflowIdFor('rec-lean-full');
+      await runToEnd(e, wf, t0 + 122 * DAY_MS);
+      return wf;
+    },
+  },
+  { name: 'fewer-actions-prebooked-care-attended', run: (e) => prebookedAttended(e, 'rec-lean-pre') },
+  { name: 'fewer-actions-series-two-sessions-churned', run: (e) => seriesTwoSessionsChurned(e, 'rec-lean-series') },
+  { name: 'fewer-actions-winback-churned', run: (e) => fullLifecycleChurned(e, 'rec-lean-winback') },
+  {
+    // Booked on day 85, cancelled on day 88: the recovery touch, the stages ahead, staff, win-back, churned.
+    name: 'fewer-actions-cancelled-recovered-churned',
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(
+        treatment({ clientId: 'rec-lean-cancel', appointmentId: 'rec-lean-cancel-appt', completedAt: iso(t0) }),
+      );
+      const wf = await e.workflowIdFor('rec-lean-cancel');
+      await e.sleepUntil(t0 + 85 * DAY_MS);
+      await e.send(booking('rec-lean-cancel', 'rec-lean-cancel-next', t0 + 92 * DAY_MS));
+      await e.sleepUntil(t0 + 88 * DAY_MS);
+      await e.send({
+        type: 'appointment.cancelled',
+        clientId: 'rec-lean-cancel',
+        appointmentId: 'rec-lean-cancel-next',
+      });
+      await runToEnd(e, wf, t0 + 242 * DAY_MS);
+      return wf;
+    },
+  },
+  {
+    // "Remind me in 2 weeks" on day 91, booked after the day-180 win-back, the visit of another type.
+    name: 'fewer-actions-dated-snooze-booked',
+    async run(e) {
+      const t0 = await treatmentSlot(e);
+      await e.send(
+        treatment({ clientId: 'rec-lean-dated', appointmentId: 'rec-lean-dated-appt', completedAt: iso(t0) }),
+      );
+      const wf = await e.workflowIdFor('rec-lean-dated');
+      await e.sleepUntil(t0 + 91 * DAY_MS);
+      await e.client.workflow
+        .getHandle(wf)
+        .signal(snoozeSignal, { reason: 'not_now_reply', until: iso(demoDue(t0, 105)) });
+      await e.sleepUntil(demoDue(t0, 182));
+      await e.send(booking('rec-lean-dated', 'rec-lean-dated-next', demoDue(t0, 190)));
+      await e.sleepUntil(demoDue(t0, 190) + 3_600_000);
+      await e.send(
+        treatment({
+          clientId: 'rec-lean-dated',
+          appointmentId: 'rec-lean-dated-next',
+          service: 'HydraFacial',
+          completedAt: iso(demoDue(t0, 190)),
+        }),
+      );
+      await runToEnd(e, wf, demoDue(t0, 192));
+      return wf;
+    },
+  },
 ];
 
 const only = process.argv.slice(2);
 
 async function main(): Promise<void> {
   mkdirSync(OUT_DIR, { recursive: true });
-  const e = await startEngine();
-  try {
-    for (const s of scenarios.filter((x) => only.length === 0 || only.some((p) => x.name.startsWith(p)))) {
-      const wf = await s.run(e);
-      const history = await e.client.workflow.getHandle(wf).fetchHistory();
-      const file = join(OUT_DIR, `${s.name}.json`);
-      writeFileSync(file, historyToJson(history));
-      console.log(`${file}: ${history.events?.length ?? 0} events`);
+  const chosen = scenarios.filter((x) => only.length === 0 || only.some((p) => x.name.startsWith(p)));
+  const workflowsPath = process.env.RECORD_WORKFLOWS_PATH ? resolve(process.env.RECORD_WORKFLOWS_PATH) : undefined;
+  // One engine per configuration: the rebooking-only shape needs its own catalog.
+  for (const rebookingOnly of [false, true]) {
+    const group = chosen.filter((s) => !!s.rebookingOnly === rebookingOnly);
+    if (group.length === 0) continue;
+    const e = await startEngine({
+      ...(rebookingOnly ? { configDir: rebookingOnlyConfig() } : {}),
+      ...(workflowsPath ? { workflowsPath } : {}),
+    });
+    try {
+      for (const s of group) {
+        const wf = await s.run(e);
+        const history = await e.client.workflow.getHandle(wf).fetchHistory();
+        const file = join(OUT_DIR, `${s.name}.json`);
+        writeFileSync(file, historyToJson(history));
+        console.log(`${file}: ${history.events?.length ?? 0} events`);
+      }
+    } finally {
+      await e.stop();
     }
-  } finally {
-    await e.stop();
   }
 }
 

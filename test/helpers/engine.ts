@@ -65,6 +65,8 @@ export interface EngineOptions {
   checkBooking?: ReturnType<typeof createBookingChecker>;
   /** Key of the holdout hash ingest assigns arms with (proof of lift). */
   holdoutSecret?: string;
+  /** Workflow code to run instead of workflows/ (scripts/record-histories.ts: a "before" history). */
+  workflowsPath?: string;
 }
 
 /** The unsubscribe-link secret the engine's worker signs with. */
@@ -100,7 +102,7 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-let bundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
+const bundles = new Map<string, Awaited<ReturnType<typeof bundleWorkflowCode>>>();
 
 /**
  * The clock the booking check's short cache ages by: the server time at which the running
@@ -131,7 +133,12 @@ export async function startEngine(opts: EngineOptions = {}): Promise<Engine> {
   const log = opts.log ?? createLogger({ level: 'silent' });
   const outbox = createOutboxProvider(log);
   const taskQueue = `test-${Math.random().toString(36).slice(2)}`;
-  bundle ??= await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietSdkLogger() });
+  const workflowsPath = opts.workflowsPath ?? WORKFLOWS_PATH;
+  let bundle = bundles.get(workflowsPath);
+  if (!bundle) {
+    bundle = await bundleWorkflowCode({ workflowsPath, logger: quietSdkLogger() });
+    bundles.set(workflowsPath, bundle);
+  }
   const worker = await createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

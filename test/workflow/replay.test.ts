@@ -34,11 +34,18 @@ it('has recorded histories of complete sequences to replay', () => {
     'botox-full-sequence-churned.json',
     'botox-restarted-then-booked.json',
     'botox-snoozed-reactivated.json',
+    'fewer-actions-botox-rebooking-churned.json',
+    'fewer-actions-cancelled-recovered-churned.json',
+    'fewer-actions-dated-snooze-booked.json',
+    'fewer-actions-prebooked-care-attended.json',
+    'fewer-actions-series-two-sessions-churned.json',
+    'fewer-actions-winback-churned.json',
     'lifecycle-cancelled-recovered-churned.json',
     'lifecycle-inferred-no-show-churned.json',
     'lifecycle-prebooked-care-attended.json',
     'lifecycle-winback-churned.json',
     'lifecycle-winback-dated-snooze-booked.json',
+    'lifecycle-winback-series-two-sessions-churned.json',
   ]);
   for (const { history } of histories) {
     expect(history.events!.length).toBeGreaterThan(30);
@@ -46,17 +53,21 @@ it('has recorded histories of complete sequences to replay', () => {
   }
 });
 
+interface RawEvent {
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes: { indexedFields: Record<string, unknown> } };
+  markerRecordedEventAttributes?: {
+    markerName: string;
+    details: Record<string, { payloads: { data: string }[] }>;
+  };
+}
+const eventsOf = (file: string) =>
+  (JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as { events: RawEvent[] }).events;
+
 it('the histories from before issue 11 take the old path, the new ones the patched lifecycle (and win-back) paths', () => {
   const patches = (file: string): string[] => {
-    const raw = JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
-      events: {
-        markerRecordedEventAttributes?: {
-          markerName: string;
-          details: Record<string, { payloads: { data: string }[] }>;
-        };
-      }[];
-    };
-    return raw.events.flatMap((e) =>
+    return eventsOf(file).flatMap((e) =>
       e.markerRecordedEventAttributes?.markerName === 'core_patch'
         ? Object.values(e.markerRecordedEventAttributes.details).flatMap((d) =>
             d.payloads.map((p) => (JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as { id: string }).id),
@@ -69,6 +80,29 @@ it('the histories from before issue 11 take the old path, the new ones the patch
   // Issue 11 §3: only the histories recorded since reactivation and win-back took that path.
   for (const f of files)
     expect([f, patches(f).includes('reactivation-winback')]).toEqual([f, f.startsWith('lifecycle-winback-')]);
+  // Issue 12 §5: the lean path, whose runs ask for no other patch.
+  for (const f of files) expect([f, patches(f).includes('fewer-actions')]).toEqual([f, f.startsWith('fewer-actions-')]);
+});
+
+it('the fewer-actions histories publish no stage in visibility and spend one activity per step', () => {
+  for (const f of files.filter((x) => x.startsWith('fewer-actions-'))) {
+    const events = eventsOf(f);
+    const upserted = events.flatMap((e) =>
+      Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes.indexedFields ?? {}),
+    );
+    // The outcome once, at the end; TemporalChangeVersion comes with the patch marker (not billed).
+    expect([f, upserted.sort()]).toEqual([f, ['SequenceOutcome', 'TemporalChangeVersion']]);
+    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
+    // The booking re-check happens inside sendStage and escalateStage, never as an activity of its own.
+    expect([f, activities.filter((a) => ['checkBooking', 'deliverStage', 'planSequence'].includes(a))]).toEqual([
+      f,
+      [],
+    ]);
+    expect([f, activities.includes('sendStage')]).toEqual([f, true]);
+    // Per stage one timer and one activity: the sequence row is written by the stage's activity.
+    const timers = events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_STARTED').length;
+    expect([f, activities.length <= timers + 3]).toEqual([f, true]);
+  }
 });
 
 it('replays every recorded history against the current workflow code without a determinism error', async () => {
