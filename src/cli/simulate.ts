@@ -12,7 +12,15 @@ import { averagePriceCentsFor, holdoutShareFor } from '../config/lift.js';
 import { ConfigError, clinicOrThrow, loadConfig } from '../config/load.js';
 import type { Env } from '../env.js';
 import { RebookError } from '../errors.js';
-import { type BookingRates, parseBookingRates, rateFor } from '../simulator/booking-rates.js';
+import {
+  type BookingRates,
+  type LifecycleRates,
+  parseBookingRates,
+  parseLifecycleRates,
+  parseVariantRates,
+  rateFor,
+  type VariantRates,
+} from '../simulator/booking-rates.js';
 import { renderChart } from '../simulator/chart.js';
 import { type SimulationClinic, simulationClinic } from '../simulator/clinic.js';
 import { type SimulationResult, simulate } from '../simulator/engine.js';
@@ -27,7 +35,12 @@ export const SIMULATE_USAGE = `usage: rebook simulate --clinic ID --history FILE
   --history FILE.csv       treatment history: client_id, appointment_id, service_name,
                            completed_at, price?, email?, phone?, sms_consent?, email_consent?
   --booking-rates LIST     stage=rate pairs by stage key or purpose, e.g. reminder=0.25,incentive=40%
-                           (defaults: reminder 0.22, incentive 0.35, checkin 0.12, escalation 0.30)
+                           (defaults: reminder 0.22, incentive 0.35, checkin 0.12, escalation 0.30;
+                           assumed: recovery 0.25, reactivation 0.10, winback 0.05; care 0)
+  --lifecycle-rates LIST   what becomes of a booking, e.g. noShow=0.2,cancel=10%,rebookAfterCancel=0.5
+                           (defaults: noShow 0.15, cancel 0.10, rebookAfterCancel 0.5)
+  --variant-rates LIST     stage.variant=rate for the clinic's stage variants, e.g. incentive.pct15=0.4
+                           (a variant without one converts at its stage's rate)
   --months N               length of the simulated period (default 12)
   --from YYYY-MM-DD        first day counted (default: the earliest treatment)
   --seed N                 seed of the booking draws (default 1)
@@ -37,7 +50,8 @@ export const SIMULATE_USAGE = `usage: rebook simulate --clinic ID --history FILE
   --trace CLIENT_ID        record every event of this client in the JSON (repeatable)
   --holdout SHARE          holdout share for the proof-of-lift plan, e.g. 0.1 or 10% (default: the
                            clinic's lift.holdout per treatment type)
-  --baseline RATE          rebook rate without the program for that plan (default 0.35)
+  --baseline RATE          rebook rate without the program: held-out clients book by themselves at
+                           this rate, and the plan assumes it (default 0.35)
 `;
 
 /** What simulation.json holds: the result plus what was read from the history file. */
@@ -143,9 +157,14 @@ export async function simulateCommand(
   }
 
   let rates: BookingRates;
+  let lifecycle: LifecycleRates;
+  let variantRates: VariantRates;
   try {
     rates = parseBookingRates(args['booking-rates'] ?? '', clinic.types.values());
+    lifecycle = parseLifecycleRates(args['lifecycle-rates'] ?? '');
+    variantRates = parseVariantRates(args['variant-rates'] ?? '', clinic.variants);
   } catch (err) {
+    if (err instanceof RebookError) return fail(`${err.message} [${err.code}]`);
     return fail((err as Error).message);
   }
 
@@ -183,6 +202,10 @@ export async function simulateCommand(
       months,
       seed,
       rates,
+      lifecycle,
+      variantRates,
+      baseline,
+      holdoutShare: shareOf,
       leadDays,
       ...(args.from ? { from: args.from } : {}),
       ...(args.trace?.length ? { traceClients: new Set(args.trace) } : {}),
@@ -233,6 +256,10 @@ export async function simulateCommand(
     'suppressedByCaps',
     'rebookings',
     'enrolled',
+    'care',
+    'attended',
+    'cancelled',
+    'noShows',
   ] as const;
   writeFileSync(
     join(out, 'weekly.csv'),
@@ -259,6 +286,8 @@ function parseSimulateArgs(args: string[]) {
       clinic: { type: 'string' },
       history: { type: 'string' },
       'booking-rates': { type: 'string' },
+      'lifecycle-rates': { type: 'string' },
+      'variant-rates': { type: 'string' },
       months: { type: 'string' },
       from: { type: 'string' },
       seed: { type: 'string' },

@@ -122,7 +122,7 @@ function pairs(text: string, flag: string): Record<string, string> {
 function invalid(flag: string, issues: { path: string; message: string }[]): RebookError {
   return new RebookError(
     'validation_failed',
-    `${flag}: ${issues.map((i) => `${i.path.slice(flag.length + 1) || i.path}: ${i.message}`).join('; ')}`,
+    `${flag}: ${issues.map((i) => (i.path === flag ? i.message : `${i.path.slice(flag.length + 1)}: ${i.message}`)).join('; ')}`,
     { field: flag, issues },
   );
 }

@@ -1172,7 +1172,7 @@ export function simulate(
       for (const q of running.values()) {
         let t = q.nextAt;
         let k = 'stage' as typeof kind;
-        if (q.selfBookAt < t && q.phase === 'stages') {
+        if (q.selfBookAt < t && q.phase !== 'watching') {
           t = q.selfBookAt;
           k = 'self';
         }

@@ -34,7 +34,7 @@ function rebook(args: string[], env: Record<string, string> = {}): Promise<Run> 
   });
 }
 
-let a: Run, b: Run, c: Run, unknownClinic: Run, badRates: Run;
+let a: Run, b: Run, c: Run, unknownClinic: Run, badRates: Run, badLifecycle: Run;
 const read = (p: string) => readFileSync(p, 'utf8');
 
 beforeAll(async () => {
@@ -49,7 +49,7 @@ beforeAll(async () => {
   // Lines 902 and 903 (after the header and 900 rows) cannot be read.
   writeFileSync(join(dir, 'history.csv'), `${historyToCsv(rows)}c-x,a-x,Botox,not a date,,y,,,\nc-y,a-y,Botox\n`);
   const history = join(dir, 'history.csv');
-  [a, b, c, unknownClinic, badRates] = await Promise.all([
+  [a, b, c, unknownClinic, badRates, badLifecycle] = await Promise.all([
     rebook(['simulate', '--clinic', 'demo-clinic', '--history', history, '--out', join(dir, 'a'), '--seed', '3']),
     rebook(['simulate', '--clinic', 'demo-clinic', '--history', history, '--seed', '3'], {
       REBOOK_DATA_DIR: join(dir, 'data'),
@@ -67,6 +67,17 @@ beforeAll(async () => {
       '--out',
       join(dir, 'y'),
     ]),
+    rebook([
+      'simulate',
+      '--clinic',
+      'demo-clinic',
+      '--history',
+      history,
+      '--lifecycle-rates',
+      'noShow=0.2,walkIn=0.1',
+      '--out',
+      join(dir, 'z'),
+    ]),
   ]);
 }, 180_000);
 
@@ -81,6 +92,10 @@ describe('rebook simulate', () => {
     expect(a.stdout).toMatch(/Client messages\s+[\d,]+\s/);
     expect(a.stdout).toMatch(/Staff tasks \(front desk\)\s+[\d,]+\s/);
     expect(a.stdout).toContain('Rebookings by stage');
+    expect(a.stdout).toMatch(/Bookings \(no-show 15%, cancel 10%, rebooked after a cancel 50%\)/);
+    expect(a.stdout).toMatch(/ {2}attended \(became visits\)\s+[\d,]+/);
+    expect(a.stdout).toMatch(/ {2}no-show\s+[\d,]+/);
+    expect(a.stdout).toMatch(/in the program\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+[\d.]+%/);
     expect(a.stderr).toContain('2 row(s) could not be read');
     expect(a.stderr).toContain('line 902: completed_at is not a date');
     expect(a.stderr).toContain('line 903: expected 9 fields, found 3');
@@ -103,7 +118,7 @@ describe('rebook simulate', () => {
       .split('\n');
     expect(csvLines).toHaveLength(json.weekly.length + 1);
     expect(csvLines[0]).toBe(
-      'weekStart,email,sms,staffTasks,offers,deferredBySendWindow,deferredByCaps,suppressedByCaps,rebookings,enrolled',
+      'weekStart,email,sms,staffTasks,offers,deferredBySendWindow,deferredByCaps,suppressedByCaps,rebookings,enrolled,care,attended,cancelled,noShows',
     );
   });
 
@@ -141,5 +156,9 @@ describe('rebook simulate', () => {
     expect(unknownClinic.stderr).toContain('unknown clinic "no-such-clinic"');
     expect(badRates.code).toBe(2);
     expect(badRates.stderr).toContain('--booking-rates');
+    expect(badLifecycle.code).toBe(2);
+    expect(badLifecycle.stderr).toContain(
+      'rebook simulate: --lifecycle-rates: walkIn: unknown; the rates are noShow, cancel and rebookAfterCancel [validation_failed]',
+    );
   });
 });
