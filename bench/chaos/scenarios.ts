@@ -326,8 +326,31 @@ export async function flood(
   const seconds = (Date.now() - t0) / 1000;
   const repairedAt = Date.now();
   const r = await settle(stack, tag, accepted, repairedAt, 600_000);
-  const sorted = latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+  // Every request the server answered since the flood began is the flood's (settling reads the
+  // database, not the API). Read after settling: a log line can reach us after its answer does.
+  const inServer = stack.serverAnswers.filter((a) => a.at >= t0);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p: number) => percentile(sorted, p);
+  const byClass = (ms: number[], st: number[], want: (s: number) => boolean) =>
+    ms.filter((_, k) => want(st[k]!)).sort((a, b) => a - b);
+  const is2xx = (s: number) => s >= 200 && s < 300;
+  const is429 = (s: number) => s === 429;
+  const sent2xx = byClass(latencies, statuses, is2xx);
+  const sent429 = byClass(latencies, statuses, is429);
+  const srvMs = inServer.map((a) => a.ms);
+  const srvSt = inServer.map((a) => a.status);
+  const srv2xx = byClass(srvMs, srvSt, is2xx);
+  const srv429 = byClass(srvMs, srvSt, is429);
+  const serverFigures: Record<string, number> =
+    inServer.length === 0
+      ? {}
+      : {
+          'server: answers logged': inServer.length,
+          'server: 2xx p50 ms': percentile(srv2xx, 50),
+          'server: 2xx p99 ms': percentile(srv2xx, 99),
+          'server: 429 p50 ms': percentile(srv429, 50),
+          'server: 429 p99 ms': percentile(srv429, 99),
+        };
   return {
     scenario: `flood: ${o.ratePerSecond} treatments/s for ${Math.round(o.durationMs / 1000)} s, one API key (events API)`,
     ...r,
@@ -343,8 +366,21 @@ export async function flood(
         .join(' '),
       'answer p50 ms': pct(50),
       'answer p99 ms': pct(99),
+      // Per status as the sender saw them (its own queueing included)…
+      '2xx p50 ms': percentile(sent2xx, 50),
+      '2xx p99 ms': percentile(sent2xx, 99),
+      '429 p50 ms': percentile(sent429, 50),
+      '429 p99 ms': percentile(sent429, 99),
+      // …and inside the server (fastify's responseTime; with the stack's requestLog only).
+      ...serverFigures,
     },
   };
+}
+
+/** The p-th percentile of sorted values (nearest rank), rounded; -1 when there are none. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return -1;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
 }
 
 export function formatResult(r: ScenarioResult): string {

@@ -111,6 +111,15 @@ export function afternoonZone(now = Date.now()): string {
   return offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
+/** One answer as `rebook server` logged it (fastify's "request completed" line, at info level). */
+export interface ServerAnswer {
+  /** When the line reached the harness (ms since the epoch). */
+  at: number;
+  status: number;
+  /** fastify's responseTime: from the request's arrival in the server to its answer, in ms. */
+  ms: number;
+}
+
 export interface Proc {
   name: string;
   child: ChildProcess;
@@ -128,6 +137,8 @@ export interface ChaosStack {
   fake: FakeSendgrid;
   temporal: DevServer;
   server: string;
+  /** The server's answers, when started with `requestLog` (else empty). */
+  serverAnswers: ServerAnswer[];
   processes: Proc[];
   /**
    * Starts `rebook worker`; with `tuning`, from a temporal.yaml whose worker section says so
@@ -163,6 +174,12 @@ export async function startChaosStack(
      * takes that cap away for scenarios that need many sequences. A real cluster has neither.
      */
     tmpBase?: string;
+    /**
+     * The server logs each answer (LOG_LEVEL info) and the harness keeps status and time of each
+     * (`serverAnswers`): answer times measured inside the server, where a flooding sender's own
+     * queueing cannot inflate them.
+     */
+    requestLog?: boolean;
   } = {},
 ): Promise<ChaosStack> {
   const dir = mkdtempSync(join(opts.tmpBase ?? tmpdir(), 'rebook-chaos-'));
@@ -207,6 +224,7 @@ providers:
   const database = await openDatabase({ url: databaseUrl });
 
   const processes: Proc[] = [];
+  const serverAnswers: ServerAnswer[] = [];
   const start = (name: string, args: string[], extra: NodeJS.ProcessEnv = {}): Proc => {
     const { DATABASE_URL: _ignored, ...inherited } = process.env;
     const child = spawn(process.execPath, [join(ROOT, 'bin/rebook.mjs'), ...args], {
@@ -232,7 +250,22 @@ providers:
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+    let partial = '';
+    child.stdout!.on('data', (d) => {
+      out = (out + d).slice(-20_000);
+      if (!opts.requestLog || name !== 'server') return;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.includes('"request completed"')) continue;
+        try {
+          const l = JSON.parse(line) as { res?: { statusCode?: number }; responseTime?: number };
+          serverAnswers.push({ at: Date.now(), status: l.res?.statusCode ?? 0, ms: l.responseTime ?? 0 });
+        } catch {
+          // not a JSON line
+        }
+      }
+    });
     child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
     const p: Proc = {
       name,
@@ -245,7 +278,11 @@ providers:
   };
   const serverPort = await freePort();
   const server = `http://127.0.0.1:${serverPort}`;
-  start('server', ['server'], { PORT: String(serverPort), ...opts.serverEnv });
+  start('server', ['server'], {
+    PORT: String(serverPort),
+    ...(opts.requestLog ? { LOG_LEVEL: 'info' } : {}),
+    ...opts.serverEnv,
+  });
   let workers = 0;
   const startWorker = (tuning?: Partial<WorkerTuning>) => {
     const n = ++workers;
@@ -318,6 +355,7 @@ providers:
       return temporal;
     },
     server,
+    serverAnswers,
     processes,
     startWorker,
     kill9: (p) => groupSignal(p, 'SIGKILL'),
