@@ -31,6 +31,7 @@ import {
   snoozeTouch,
   snoozeTouchAt,
 } from '../src/core/reactivation.js';
+import { bookingStopsStage, noChannelEscalates, staffEscalationReason } from '../src/core/stage-decision.js';
 import type { PlannedStage, SequenceOutcome, SequencePlan } from '../src/core/types.js';
 import {
   appointmentLapsedSignal,
@@ -264,7 +265,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       // Care touches are no rebooking touch: a client reached only by them had no marketing touch.
       const careKeys = new Set(lifecycle ? (plan?.stages ?? []).filter(isCareTouch).map((s) => s.key) : []);
       const delivered = st.history.some((h) => h.event === 'sent' && !careKeys.has(h.stage));
-      const reason = delivered ? 'no_response' : 'no_touch_delivered';
+      const reason = staffEscalationReason(delivered);
       if (lean) {
         const touches = st.history.filter((h) => h.event === 'sent').map((h) => h.stage);
         const r = await acts.escalateStage({
@@ -292,7 +293,8 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       await escalate(stage, reason);
       return true;
     }
-    const care = lifecycle && isCareTouch(stage);
+    // A booking or a "not now" stops marketing, not a care touch (src/core/stage-decision.ts).
+    const care = lifecycle && !bookingStopsStage(stage);
     const stop = care ? careInterrupted : interrupted;
     for (;;) {
       // The worst failure of this product is a reminder to someone who already booked: ask
@@ -332,7 +334,9 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       if (result.status === 'suppressed') {
         note(stage.key, 'suppressed', result.reason);
         // In the win-back phase the staff stage is long past: the touches left are simply suppressed too.
-        if (result.noUsableChannel && plan && !care && !(react && st.phase === 'winback')) {
+        // Runs from before care touches treat every stage as marketing (their recorded commands).
+        const escalates = !lifecycle || noChannelEscalates(stage, react && st.phase === 'winback');
+        if (result.noUsableChannel && plan && !care && escalates) {
           // Nobody can be reached automatically: hand the client to staff now, skip the rest.
           const staffStage = plan.stages.find((s) => s.channel === 'staff') ?? {
             ...stage,
