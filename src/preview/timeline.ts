@@ -11,8 +11,8 @@
  * Semantics follow workflows/rebook-sequence.ts and src/activities/deliver.ts: stages run one
  * after another (a stage held past the next one's due instant delays it); a held stage is tried
  * again when the window opens or the caps allow, and suppressed when that is past the next stage;
- * a client with no usable channel goes to staff at the first client-facing stage and the rest is
- * skipped; the staff escalation says `no_touch_delivered` when no message went out. Care touches
+ * a client with no usable channel goes to staff at the first client-facing stage and the rest of
+ * the rebooking stages is skipped (the reactivation and win-back touches are still tried); the staff escalation says `no_touch_delivered` when no message went out. Care touches
  * (issue 11) follow src/core/message-category.ts: no marketing consent needed, no offer, exempt from
  * the caps unless the clinic counts them, never a reason to hand the client to staff, and not a
  * touch the staff escalation counts as delivered.
@@ -485,11 +485,8 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     spacingMs: capSpacingMs(clinic.capRules),
   });
   for (let i = 0; i < later.stages.length; i++) {
+    // Tried even after a hand-over to staff, as the workflow does: consent or an address may have come since.
     const s = later.stages[i]!;
-    if (escalatedAt !== undefined) {
-      stages.push({ ...base(s), reason: 'client already handed to staff' });
-      continue;
-    }
     const next = later.stages[i + 1];
     const start = Math.max(Date.parse(s.dueAt), clock);
     const {

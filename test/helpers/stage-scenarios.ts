@@ -94,7 +94,7 @@ export const STAGE_SCENARIOS: StageScenario[] = (
       service: 'Botox 20u',
       treatedOn: { weekday: 2, at: '15:00' },
       client: { ...reachable, consent: { sms: false, email: false } },
-      untilDay: 101,
+      untilDay: 245,
       shows: 'care touches go out; the first marketing stage hands the client to staff (no_usable_channel)',
     },
     {
@@ -110,7 +110,7 @@ export const STAGE_SCENARIOS: StageScenario[] = (
       service: 'Botox 20u',
       treatedOn: { weekday: 2, at: '15:00' },
       client: { ...reachable, phone: '+1 555 0100', email: null },
-      untilDay: 101,
+      untilDay: 245,
       shows: 'no usable channel: care touches suppressed, the first marketing stage goes to staff',
     },
     {

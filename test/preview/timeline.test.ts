@@ -191,9 +191,10 @@ describe('previewTimeline', () => {
       ['incentive', 'skipped', null, null, 'client already handed to staff'],
       ['results_checkin', 'skipped', null, null, 'client already handed to staff'],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 80)), 'no_usable_channel'],
-      ['reactivation', 'skipped', null, null, 'client already handed to staff'],
-      ['winback_1', 'skipped', null, null, 'client already handed to staff'],
-      ['winback_2', 'skipped', null, null, 'client already handed to staff'],
+      // As the workflow does, the touches after the window are still tried (consent may have come since).
+      ['reactivation', 'suppressed', null, null, 'no_usable_channel'],
+      ['winback_1', 'suppressed', null, null, 'no_usable_channel'],
+      ['winback_2', 'suppressed', null, null, 'no_usable_channel'],
     ]);
   });
 
@@ -339,9 +340,10 @@ describe('previewTimeline: care touches (issue 11)', () => {
       ['incentive', 'skipped', null, null, 'client already handed to staff'],
       ['results_checkin', 'skipped', null, null, 'client already handed to staff'],
       ['staff_escalation', 'staff_task', null, iso(demoDue(T0, 80)), 'no_usable_channel'],
-      ['reactivation', 'skipped', null, null, 'client already handed to staff'],
-      ['winback_1', 'skipped', null, null, 'client already handed to staff'],
-      ['winback_2', 'skipped', null, null, 'client already handed to staff'],
+      // As the workflow does, the touches after the window are still tried (consent may have come since).
+      ['reactivation', 'suppressed', null, null, 'no_usable_channel'],
+      ['winback_1', 'suppressed', null, null, 'no_usable_channel'],
+      ['winback_2', 'suppressed', null, null, 'no_usable_channel'],
     ]);
     for (const care of r.stages.slice(0, 2)) {
       expect(care.category).toBe('care');
