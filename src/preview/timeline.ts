@@ -30,11 +30,17 @@ import {
   type OfferReason,
 } from '../core/offers.js';
 import { normalizePhone } from '../core/phone.js';
-import { planSequence } from '../core/plan.js';
+import { firstCurrentStageIndex, planSequence } from '../core/plan.js';
 import { capSpacingMs, DEFAULT_REACTIVATION, planReactivation, snoozeTouch } from '../core/reactivation.js';
 import { WEEKDAY_NAMES } from '../core/send-window.js';
 import { type SegmentInfo, smsSegments } from '../core/sms-segments.js';
-import { type ChannelState, decideStage, staffEscalationReason, unusableChannels } from '../core/stage-decision.js';
+import {
+  bookingStopsStage,
+  type ChannelState,
+  decideStage,
+  staffEscalationReason,
+  unusableChannels,
+} from '../core/stage-decision.js';
 import type { Channel, PlannedStage, SeriesPosition, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
 import { type StageVariant, stageVariants, variantOffer, variantTemplate } from '../core/variants.js';
 import { toLocal } from '../core/zoned-time.js';
@@ -47,6 +53,10 @@ export const SAMPLE_INCENTIVE_CODE = 'XXXX-XXXX-XXXX-XXXX';
 const SAMPLE_UNSUBSCRIBE_TOKEN = 'x'.repeat(64);
 /** Days a sequence waits for a booking after the reactivation touch (workflows/rebook-sequence.ts). */
 const REACTIVATION_GRACE_MS = 30 * 86_400_000;
+/** A cancelled booking not replaced within this long resumes follow-up (plans without the clinic's setting). */
+const CANCEL_REBOOK_GRACE_MS = 2 * 86_400_000;
+/** A booked start this long past with no word from the platform is checked as a no-show (the workflow's visit check). */
+const NO_SHOW_INFER_AFTER_MS = 86_400_000;
 
 export interface PreviewInput {
   /** A configured treatment type key, or a service name classified as at enrollment. */
@@ -70,6 +80,13 @@ export interface PreviewInput {
   session?: { completed: number; sessions?: number };
   /** What the client's plans and last 12 months would say (memberships, packages, loyalty tiers). */
   offerFacts?: { facts?: ClientPlanFacts; history?: ClientHistory };
+  /**
+   * A booking the client makes, and what becomes of it (issue 11 §2), as the workflow follows it:
+   * marketing stops once it is made, care touches still go out; a cancellation not rebooked within
+   * the clinic's grace, or a no-show, brings a recovery touch and the stages still ahead. Without a
+   * lapse the rest is not shown (the visit decides it).
+   */
+  booking?: { bookedAtMs: number; startAtMs: number; lapse?: { kind: 'cancelled' | 'no_show'; atMs: number } };
   /** Stage key → the variant to show (a client's own is a keyed hash of its id; the sample has none): first when unset. */
   variants?: Record<string, string>;
 }
@@ -415,8 +432,57 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
   let sent = 0;
   /** Set when no channel is usable: the client went to staff then and the rest is skipped. */
   let escalatedAt: number | undefined;
+  const booking = input.booking;
+  /** When a lapsed booking puts the client back into follow-up (a cancellation: after the grace to rebook). */
+  const resumeAt = booking?.lapse
+    ? booking.lapse.atMs +
+      (booking.lapse.kind === 'cancelled' ? (plan.cancelRebookGraceMs ?? CANCEL_REBOOK_GRACE_MS) : 0)
+    : undefined;
+  /** booked: marketing stops, the booking is watched; resumed: follow-up came back after a lapse. */
+  let watch: 'none' | 'booked' | 'resumed' = 'none';
+  /** The recovery touch, then the stages still ahead (none sent late; a staff stage past becomes a task at once). */
+  const resume = (i: number): number => {
+    const kind = booking!.lapse!.kind;
+    const recovery: PlannedStage = {
+      key: `recovery_${kind}`,
+      day: Math.floor((resumeAt! - input.completedAtMs) / 86_400_000),
+      channel: plan.stages.some((x) => x.channel === 'sms') ? 'sms' : 'email',
+      purpose: 'recovery',
+      dueAt: new Date(resumeAt!).toISOString(),
+    };
+    const expires = Date.parse(plan.reactivationAt) + REACTIVATION_GRACE_MS;
+    const { doneMs, noUsableChannel: _n, ...row } = clientStage(recovery, Math.max(resumeAt!, clock), expires);
+    stages.push(row);
+    clock = doneMs;
+    if (row.outcome === 'sent') sent++;
+    watch = 'resumed';
+    const ahead = Math.max(i, firstCurrentStageIndex(plan, doneMs, 0));
+    for (let k = i; k < ahead; k++) stages.push({ ...base(plan.stages[k]!), reason: 'passed while booked' });
+    const staff = plan.stages.findIndex((x) => x.channel === 'staff');
+    if (staff >= 0 && staff < ahead && !stages.some((x) => x.outcome === 'staff_task'))
+      stages.push({
+        ...base(plan.stages[staff]!),
+        outcome: 'staff_task',
+        at: at(doneMs),
+        reason: 'appointment_change',
+      });
+    return ahead;
+  };
   for (let i = 0; i < plan.stages.length; i++) {
     const s = plan.stages[i]!;
+    if (booking && watch === 'none' && Math.max(Date.parse(s.dueAt), clock) > booking.bookedAtMs) watch = 'booked';
+    if (watch === 'booked') {
+      if (resumeAt !== undefined && Date.parse(s.dueAt) > resumeAt) {
+        i = resume(i) - 1;
+        continue;
+      }
+      // While the booking is watched only care touches go out (those before the visit check when it never lapses).
+      const checkAt = resumeAt ?? booking!.startAtMs + NO_SHOW_INFER_AFTER_MS;
+      if (bookingStopsStage(s) || Date.parse(s.dueAt) > checkAt) {
+        stages.push({ ...base(s), reason: 'booked' });
+        continue;
+      }
+    }
     if (escalatedAt !== undefined) {
       const first = s.channel === 'staff' && !stages.some((x) => x.outcome === 'staff_task');
       stages.push(
@@ -445,6 +511,8 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
     if (row.outcome === 'sent' && row.category === 'marketing') sent++;
     if (noUsableChannel) escalatedAt = doneMs;
   }
+  // A lapse after every stage of the plan was due: the recovery touch all the same.
+  if (watch === 'booked' && resumeAt !== undefined) resume(plan.stages.length);
   if (escalatedAt !== undefined && !stages.some((x) => x.outcome === 'staff_task')) {
     // No staff stage in the catalog: the workflow escalates all the same.
     stages.push({
@@ -487,6 +555,10 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
   for (let i = 0; i < later.stages.length; i++) {
     // Tried even after a hand-over to staff, as the workflow does: consent or an address may have come since.
     const s = later.stages[i]!;
+    if (watch === 'booked') {
+      stages.push({ ...base(s), reason: 'booked' });
+      continue;
+    }
     const next = later.stages[i + 1];
     const start = Math.max(Date.parse(s.dueAt), clock);
     const {

@@ -177,13 +177,26 @@ export function scenarioBookedStartAt(event: Extract<ScenarioEvent, { kind: 'boo
   return localTimeOnDay(treatedAtMs, event.startDay, '11:00', SCENARIO_TIME_ZONE);
 }
 
-/** The preview request of a scenario treated at `treatedAtMs`. */
+/** The preview request of a scenario treated at `treatedAtMs` (its booking and what became of it included). */
 export function scenarioPreviewInput(scenario: StageScenario, treatedAtMs: number): PreviewInput {
+  const booked = scenario.events?.find((x) => x.kind === 'booked');
+  const lapse = scenario.events?.find((x) => x.kind === 'cancelled' || x.kind === 'no_show');
   return {
     treatmentType: scenario.treatmentType,
     completedAtMs: treatedAtMs,
     client: { firstName: 'Avery', ...scenario.client },
     ...(scenario.session ? { session: scenario.session } : {}),
+    ...(booked?.kind === 'booked'
+      ? {
+          booking: {
+            bookedAtMs: scenarioEventAt(booked, treatedAtMs),
+            startAtMs: scenarioBookedStartAt(booked, treatedAtMs),
+            ...(lapse && (lapse.kind === 'cancelled' || lapse.kind === 'no_show')
+              ? { lapse: { kind: lapse.kind, atMs: scenarioEventAt(lapse, treatedAtMs) } }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -14,12 +14,14 @@ import { loadConfig } from '../../src/config/load.js';
 import { previewClinic } from '../../src/preview/clinic.js';
 import { type PreviewResult, previewTimeline } from '../../src/preview/timeline.js';
 import { statusQuery } from '../../workflows/definitions.js';
-import { DAY_MS, type Engine, iso, perWorkflow, startEngine, treatment } from '../helpers/engine.js';
+import { booking, DAY_MS, type Engine, iso, perWorkflow, startEngine, treatment } from '../helpers/engine.js';
 import {
   SCENARIO_CLINIC_ID,
   SCENARIO_SEND_WINDOW_YAML,
   STAGE_SCENARIOS,
   type StageScenario,
+  scenarioBookedStartAt,
+  scenarioEventAt,
   scenarioPreviewInput,
   scenarioTreatmentAt,
 } from '../helpers/stage-scenarios.js';
@@ -112,6 +114,20 @@ async function run(scenario: StageScenario) {
     }),
   );
   expect(res).toMatchObject({ status: 'accepted', enrolled: true, treatmentType: scenario.treatmentType });
+  for (const event of scenario.events ?? []) {
+    await e.sleepUntil(scenarioEventAt(event, t0));
+    const appointmentId = `${clientId}-${event.appointmentId}`;
+    const [r] = await e.send(
+      event.kind === 'booked'
+        ? booking(clientId, appointmentId, scenarioBookedStartAt(event, t0))
+        : {
+            type: event.kind === 'cancelled' ? 'appointment.cancelled' : 'appointment.no_show',
+            clientId,
+            appointmentId,
+          },
+    );
+    expect(r).toMatchObject({ status: 'accepted' });
+  }
   await e.sleepUntil(t0 + scenario.untilDay * DAY_MS);
   const workflow = await fromWorkflow(await e.workflowIdFor(clientId, scenario.treatmentType));
   const preview = fromPreview(
@@ -121,8 +137,7 @@ async function run(scenario: StageScenario) {
   return { workflow, preview };
 }
 
-const withoutEvents = STAGE_SCENARIOS.filter((s) => !s.events?.length);
-it.each(withoutEvents.map((s) => [s.name, s] as const))(
+it.each(STAGE_SCENARIOS.map((s) => [s.name, s] as const))(
   '%s: workflow and preview decide every stage alike',
   async (_, scenario) => {
     const { workflow, preview } = await run(scenario);
