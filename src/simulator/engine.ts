@@ -44,18 +44,17 @@
  *
  * Pure: no I/O, no clock. Expensive core calls are memoized (same inputs, same outputs).
  */
-import { checkCaps, type SendRecord } from '../core/caps.js';
+import type { SendRecord } from '../core/caps.js';
 import { classifyService } from '../core/classify.js';
 import { describeOffer, offerFor } from '../core/incentives.js';
 import { capsApply, templateKeys } from '../core/message-category.js';
-import { stageChannel } from '../core/message-content.js';
 import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { capSpacingMs, DEFAULT_REACTIVATION, planReactivation } from '../core/reactivation.js';
-import { nextOpening } from '../core/send-window.js';
 import { type CompletedSession, completedSession } from '../core/series.js';
+import { type ChannelState, decideStage, unusableChannels } from '../core/stage-decision.js';
 import type { Channel, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
-import { chooseVariant, type StageVariant, stageVariants, variantChannel, variantSendAt } from '../core/variants.js';
+import { chooseVariant, type StageVariant, stageVariants, variantChannel } from '../core/variants.js';
 import { addDays, DAY_MS, fromLocal, toLocal } from '../core/zoned-time.js';
 import {
   type BookingRates,
@@ -401,6 +400,8 @@ interface Seq {
   variants?: Map<string, StageVariant>;
   /** A held-out client who comes back by itself books then (Infinity: not). */
   selfBookAt: number;
+  /** When the sequence last resumed after a cancellation or a no-show (the recovery touch's due instant). */
+  resumedAt?: number;
 }
 
 /** A simulated booking of a client, watched until it becomes a visit or lapses. */
@@ -452,15 +453,6 @@ export function simulate(
       localDates.set(bucket, d);
     }
     return d ?? dateOf(ms);
-  };
-  const openings = new Map<number, number>();
-  const opening = (ms: number): number => {
-    let o = openings.get(ms);
-    if (o === undefined) {
-      o = nextOpening(ms, clinic.sendWindow, tz);
-      openings.set(ms, o);
-    }
-    return o;
   };
   const classified = new Map<string, TreatmentTypeDefinition | undefined>();
   const classify = (name: string) => {
@@ -694,14 +686,23 @@ export function simulate(
       phoneOk = normalizePhone(phone, clinic.defaultCountry).ok;
       if (!phoneOk) s.input.invalidPhones++;
     }
-    // Marketing needs consent; a care touch only an address (and no opt-out, not simulated).
-    const unusable: Record<'marketing' | 'care', Record<Channel, boolean>> = {
-      marketing: {
-        email: !(hasEmail && (latest('emailConsent') ?? clinic.assumedConsent.email)),
-        sms: !(phoneOk && (latest('smsConsent') ?? clinic.assumedConsent.sms)),
+    // What decideStage knows of each channel (opt-outs and delivery failures are not simulated).
+    const channels: Record<Channel, ChannelState> = {
+      sms: {
+        hasAddress: phone !== false,
+        consented: latest('smsConsent') ?? clinic.assumedConsent.sms,
+        optedOut: false,
+        undeliverable: false,
+        validNumber: phoneOk,
       },
-      care: { email: !hasEmail, sms: !phoneOk },
+      email: {
+        hasAddress: hasEmail,
+        consented: latest('emailConsent') ?? clinic.assumedConsent.email,
+        optedOut: false,
+        undeliverable: false,
+      },
     };
+    const marketingUnusable = unusableChannels('marketing', channels);
 
     const treatments: Treatment[] = [];
     for (const t of all) {
@@ -712,7 +713,7 @@ export function simulate(
       else treatments.push(t);
     }
     if (treatments.length === 0) return;
-    if (unusable.marketing.email && unusable.marketing.sms) s.input.clientsWithoutChannel++;
+    if (marketingUnusable.email && marketingUnusable.sms) s.input.clientsWithoutChannel++;
 
     // Every appointment of the client (any service, even after the period) can be the booking
     // that ends an earlier sequence: the first one on a later local day than its treatment.
@@ -857,6 +858,7 @@ export function simulate(
           care: false,
         };
         q.nextAt = resumeAt;
+        q.resumedAt = resumeAt;
         q.afterLapse = true;
         if (tracing) note('resumed', q.type.key, resumeAt, { stage: key });
       }
@@ -950,42 +952,43 @@ export function simulate(
       return v;
     };
 
+    /** The sequence's stage now due: a recovery touch, a past staff stage after a lapse, or the plan's next. */
+    const currentStage = (seq: Seq): SimStage =>
+      seq.recovery ?? (seq.staffNow ? staffStageOf(seq) : seq.plan.stages[seq.idx]!);
+
+    /** One due stage, decided by core/stage-decision.ts (as delivery, the preview and the workflow decide it). */
     const runStage = (seq: Seq, now: number) => {
-      const stage: SimStage = seq.recovery ?? (seq.staffNow ? staffStageOf(seq) : seq.plan.stages[seq.idx]!);
-      if (stage.channel === 'staff') {
-        const reason = seq.staffNow ? 'appointment_change' : seq.sentAny ? 'no_response' : 'no_touch_delivered';
-        staffTask(seq, stage, now, reason);
-        if (running.get(seq.type.key) === seq && seq.phase === 'stages') advance(seq, now);
-        return;
-      }
-      if (!stage.care && seq.arm === 'holdout') {
-        if (weekOf(now) >= 0) s.suppressed.holdout++;
-        if (tracing) note('suppressed_holdout', seq.type.key, now, { stage: stage.key });
-        advance(seq, now);
-        return;
-      }
-      const category = stage.care ? 'care' : 'marketing';
-      const blocked = unusable[category];
+      const stage = currentStage(seq);
+      const inPeriod = weekOf(now) >= 0;
       const variant = variantFor(seq, stage);
-      if (variant?.sendTime && !seq.heldByWindow && !seq.heldByCaps) {
-        const at = variantSendAt(now, variant, tz);
-        if (at > now) {
-          seq.nextAt = at;
-          return;
-        }
-      }
-      const preferred = variantChannel(stage.channel as Channel, variant ?? null);
-      const templates = templatesOf(stage);
-      const hasTemplate = (c: Channel) => templates.includes(c);
-      const channel = stageChannel(preferred, blocked, clinic.fallback, hasTemplate);
-      if (!channel) {
-        if (blocked.sms && blocked.email && !stage.care) {
+      const decision = decideStage({
+        stage: { channel: stage.channel, purpose: stage.purpose, dueAt: new Date(stageDue(seq)).toISOString() },
+        nowMs: now,
+        expiresAtMs: stageExpires(seq),
+        clinic,
+        sendTimeZone: tz,
+        channels,
+        hasTemplate: (c) => templatesOf(stage).includes(c),
+        arm: seq.arm,
+        variant: variant ?? null,
+        sends,
+        marketingTouchDelivered: seq.sentAny,
+      });
+      switch (decision.kind) {
+        case 'escalate': {
+          if (decision.reason !== 'no_usable_channel') {
+            staffTask(seq, stage, now, seq.staffNow ? 'appointment_change' : decision.reason);
+            if (running.get(seq.type.key) === seq && seq.phase === 'stages') advance(seq, now);
+            return;
+          }
           // Nobody can be reached automatically: staff now, the rest of the sequence skipped.
-          if (weekOf(now) >= 0) s.sequences.noUsableChannel++;
-          const staffStage = staffStageOf(seq);
+          if (inPeriod) s.sequences.noUsableChannel++;
+          if (tracing)
+            note('suppressed_no_channel', seq.type.key, now, { stage: stage.key, detail: 'no_usable_channel' });
           seq.recovery = undefined;
+          seq.staffNow = false;
           seq.idx = seq.plan.planned - 1;
-          staffTask(seq, staffStage, now, 'no_usable_channel');
+          staffTask(seq, staffStageOf(seq), now, 'no_usable_channel');
           if (running.get(seq.type.key) === seq && seq.phase === 'stages') {
             // The reactivation touches need a channel too: the sequence waits for its window to close.
             seq.idx = seq.plan.stages.length;
@@ -994,53 +997,65 @@ export function simulate(
           }
           return;
         }
-        if (weekOf(now) >= 0) s.suppressed.noChannel++;
-        if (tracing) note('suppressed_no_channel', seq.type.key, now, { stage: stage.key, channel: preferred });
-        advance(seq, now);
-        return;
+        case 'suppress': {
+          if (decision.reason === 'holdout') {
+            seq.escalated ||= stage.channel === 'staff';
+            if (inPeriod) s.suppressed.holdout++;
+            if (tracing) note('suppressed_holdout', seq.type.key, now, { stage: stage.key });
+          } else if (decision.reason === 'capped') {
+            if (count(series.suppressedByCaps, now)) s.suppressed.caps++;
+            if (tracing) note('suppressed_caps', seq.type.key, now, { stage: stage.key, channel: decision.channel! });
+          } else {
+            if (inPeriod) s.suppressed.noChannel++;
+            if (tracing)
+              note('suppressed_no_channel', seq.type.key, now, {
+                stage: stage.key,
+                channel: variantChannel(stage.channel as Channel, variant ?? null),
+                detail: decision.reason,
+              });
+          }
+          advance(seq, now);
+          return;
+        }
+        case 'defer': {
+          if (decision.reason === 'send_window') {
+            if (!seq.heldByWindow && count(series.deferredBySendWindow, now)) s.deferred.sendWindow++;
+            seq.heldByWindow = true;
+            if (tracing)
+              note('deferred_send_window', seq.type.key, now, {
+                stage: stage.key,
+                channel: decision.channel!,
+                detail: new Date(decision.until).toISOString(),
+              });
+          } else if (decision.reason === 'capped') {
+            if (!seq.heldByCaps && count(series.deferredByCaps, now)) s.deferred.caps++;
+            seq.heldByCaps = true;
+            if (tracing)
+              note('deferred_caps', seq.type.key, now, {
+                stage: stage.key,
+                channel: decision.channel!,
+                detail: new Date(decision.until).toISOString(),
+              });
+          }
+          seq.nextAt = decision.until;
+          return;
+        }
+        case 'send':
+          break;
       }
-      const open = opening(now);
-      if (open > now) {
-        if (!seq.heldByWindow && count(series.deferredBySendWindow, now)) s.deferred.sendWindow++;
-        seq.heldByWindow = true;
-        if (tracing)
-          note('deferred_send_window', seq.type.key, now, {
-            stage: stage.key,
-            channel,
-            detail: new Date(open).toISOString(),
-          });
-        seq.nextAt = open;
-        return;
-      }
-      if (!hasTemplate(channel)) {
+      const channel = decision.channel;
+      if (!templatesOf(stage).includes(channel)) {
         // Production refuses to send without a template (config_invalid): nothing goes out.
-        if (weekOf(now) >= 0) s.suppressed.noTemplate++;
+        if (inPeriod) s.suppressed.noTemplate++;
         if (tracing) note('suppressed_no_template', seq.type.key, now, { stage: stage.key, channel });
         advance(seq, now);
         return;
       }
-      const capped = capsApply(category, clinic.capsIncludeCare);
-      const decision = capped ? checkCaps(clinic.capRules, sends, channel, now) : ({ allowed: true } as const);
-      if (!decision.allowed) {
-        const at = opening(decision.allowedAt);
-        if (at < stageExpires(seq)) {
-          if (!seq.heldByCaps && count(series.deferredByCaps, now)) s.deferred.caps++;
-          seq.heldByCaps = true;
-          if (tracing)
-            note('deferred_caps', seq.type.key, now, { stage: stage.key, channel, detail: new Date(at).toISOString() });
-          seq.nextAt = at;
-        } else {
-          if (count(series.suppressedByCaps, now)) s.suppressed.caps++;
-          if (tracing) note('suppressed_caps', seq.type.key, now, { stage: stage.key, channel });
-          advance(seq, now);
-        }
-        return;
-      }
-      if (capped) sends.push({ at: now, channel });
+      if (capsApply(stage.care ? 'care' : 'marketing', clinic.capsIncludeCare)) sends.push({ at: now, channel });
       if (count(series[channel], now)) {
         s.messages[channel]++;
         s.messages.total++;
-        if (channel !== preferred) s.messages.viaFallback++;
+        if (decision.fallback) s.messages.viaFallback++;
         byType.get(seq.type.key)!.messages++;
         if (stage.care) {
           s.messages.care++;
@@ -1078,6 +1093,10 @@ export function simulate(
       expose(seq, stage, now, variant);
       if (running.get(seq.type.key) === seq && seq.phase === 'stages') advance(seq, now);
     };
+
+    /** The due instant of the stage now due (a recovery touch or a past staff stage: when it was resumed). */
+    const stageDue = (seq: Seq): number =>
+      seq.recovery || seq.staffNow ? (seq.resumedAt ?? seq.nextAt) : seq.plan.dues[seq.idx]!;
 
     const staffStageOf = (seq: Seq): SimStage =>
       seq.plan.stages.find((x, i) => i < seq.plan.planned && x.channel === 'staff') ?? {
