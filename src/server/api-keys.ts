@@ -143,9 +143,20 @@ export async function findApiKey(db: Db, token: string): Promise<ApiKeyRecord | 
   return record(row);
 }
 
+/** How often a key's last use is recorded, at most. */
+const TOUCH_EVERY_MS = 5 * 60_000;
+
+/**
+ * Whether a key read with this `lastUsedAt` needs its use recorded: the row read to authenticate
+ * already says, so a request within the interval sends no UPDATE at all (one statement, not two,
+ * per request on a database key). touchApiKey keeps its own check for concurrent requests.
+ */
+export const touchDue = (lastUsedAt: Date | null, now = new Date()): boolean =>
+  !lastUsedAt || lastUsedAt.getTime() < now.getTime() - TOUCH_EVERY_MS;
+
 /** Records use at most every few minutes (a write per request would be wasteful). */
 export async function touchApiKey(db: Db, id: string, now = new Date()): Promise<void> {
-  const stale = new Date(now.getTime() - 5 * 60_000);
+  const stale = new Date(now.getTime() - TOUCH_EVERY_MS);
   await db
     .update(apiKeys)
     .set({ lastUsedAt: now })

@@ -15,7 +15,7 @@ import type { AgencyConfig, LoadedConfig } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { Db } from '../db/client.js';
 import { RebookError } from '../errors.js';
-import { findApiKey, type Role, touchApiKey } from './api-keys.js';
+import { findApiKey, type Role, touchApiKey, touchDue } from './api-keys.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -98,7 +98,7 @@ export async function authenticate(
 ): Promise<Principal | undefined> {
   const key = await findApiKey(deps.db, token);
   if (key) {
-    void touchApiKey(deps.db, key.id).catch(() => undefined);
+    if (touchDue(key.lastUsedAt)) void touchApiKey(deps.db, key.id).catch(() => undefined);
     return { keyId: key.id, role: key.role, agencyId: key.agencyId, clinicId: key.clinicId };
   }
   // Keys named in clinic config; hashing both sides keeps the comparison constant time whatever the lengths.

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { apiKeys } from '../../src/db/schema.js';
@@ -100,6 +100,35 @@ describe('finding keys', () => {
     await touchApiKey(database.db, record.id, new Date(t0.getTime() + 60_000));
     const [row] = await database.db.select().from(apiKeys).where(eq(apiKeys.id, record.id));
     expect(row!.lastUsedAt?.toISOString()).toBe(t0.toISOString());
+  });
+
+  it('a request with a key used within the interval sends no UPDATE: the row read to authenticate says so', async () => {
+    const { key, record } = await createApiKey(database.db, config, { clinicId: 'solo', role: 'admin' });
+    let updates = 0;
+    const counting = new Proxy(database.db, {
+      get(target, prop, receiver) {
+        if (prop === 'update') updates++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const lastUsed = async () =>
+      (await database.db.select().from(apiKeys).where(eq(apiKeys.id, record.id)))[0]!.lastUsedAt;
+    const auth = () => authenticate(key, { db: counting, config, secrets: {} });
+
+    expect((await auth())?.keyId).toBe(record.id);
+    await vi.waitFor(async () => expect(await lastUsed()).not.toBeNull());
+    expect(updates).toBe(1);
+    await auth();
+    await auth();
+    expect(updates).toBe(1);
+    // Past the interval the use is recorded again.
+    await database.db
+      .update(apiKeys)
+      .set({ lastUsedAt: new Date(Date.now() - 6 * 60_000) })
+      .where(eq(apiKeys.id, record.id));
+    await auth();
+    expect(updates).toBe(2);
+    await vi.waitFor(async () => expect((await lastUsed())!.getTime()).toBeGreaterThan(Date.now() - 60_000));
   });
 });
 
