@@ -115,6 +115,26 @@ export function noChannelEscalates(stage: Pick<StageDefinition, 'purpose'>, winb
   return bookingStopsStage(stage) && !winbackPhase;
 }
 
+/** A cancelled booking not replaced within this long puts the client back into follow-up (plans without the clinic's setting). */
+export const CANCEL_REBOOK_GRACE_MS = 2 * 86_400_000;
+/** A booked start this long past with neither completion nor cancellation is checked as a no-show. */
+export const NO_SHOW_INFER_AFTER_MS = 86_400_000;
+/** How long a sequence waits for a booking after the snooze's reactivation touch before calling it churned. */
+export const REACTIVATION_GRACE_MS = 30 * 86_400_000;
+
+/** When a lapsed booking puts the client back into follow-up: a no-show at once, a cancellation after the grace to rebook. */
+export function followUpResumesAt(
+  lapse: { kind: 'cancelled' | 'no_show'; atMs: number },
+  cancelRebookGraceMs: number = CANCEL_REBOOK_GRACE_MS,
+): number {
+  return lapse.atMs + (lapse.kind === 'cancelled' ? cancelRebookGraceMs : 0);
+}
+
+/** When a watched booking the platform said nothing more about is checked (completed, cancelled or missed). */
+export function visitCheckAt(startAtMs: number): number {
+  return startAtMs + NO_SHOW_INFER_AFTER_MS;
+}
+
 /** The decision for `input.stage` at `input.nowMs` (see the rules at the top of this file). */
 export function decideStage(input: StageDecisionInput): StageDecision {
   const { stage, nowMs, clinic } = input;

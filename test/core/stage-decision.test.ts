@@ -8,10 +8,12 @@ import {
   type ChannelState,
   type DecisionClinic,
   decideStage,
+  followUpResumesAt,
   noChannelEscalates,
   type StageDecisionInput,
   staffEscalationReason,
   unusableChannels,
+  visitCheckAt,
 } from '../../src/core/stage-decision.js';
 import type { Channel, StageDefinition } from '../../src/core/types.js';
 
@@ -191,6 +193,13 @@ describe('decideStage, rule by rule', () => {
     expect(decideStage(input({}, { retryChannel: 'email' }))).toMatchObject({ channel: 'email' });
     const channels = { sms: ok, email: { ...ok, undeliverable: true } };
     expect(decideStage(input({}, { retryChannel: 'email', channels }))).toMatchObject({ channel: 'sms' });
+  });
+
+  it('a lapsed booking resumes follow-up: a no-show at once, a cancellation after the grace to rebook', () => {
+    expect(followUpResumesAt({ kind: 'no_show', atMs: WED_2PM })).toBe(WED_2PM);
+    expect(followUpResumesAt({ kind: 'cancelled', atMs: WED_2PM })).toBe(WED_2PM + 2 * D);
+    expect(followUpResumesAt({ kind: 'cancelled', atMs: WED_2PM }, 5 * D)).toBe(WED_2PM + 5 * D);
+    expect(visitCheckAt(WED_2PM)).toBe(WED_2PM + D);
   });
 
   it('bookings stop marketing stages, not care touches; win-back stages hand no one to staff', () => {
