@@ -31,7 +31,14 @@ import {
   snoozeTouch,
   snoozeTouchAt,
 } from '../src/core/reactivation.js';
-import { bookingStopsStage, noChannelEscalates, staffEscalationReason } from '../src/core/stage-decision.js';
+import {
+  bookingStopsStage,
+  followUpResumesAt,
+  noChannelEscalates,
+  REACTIVATION_GRACE_MS,
+  staffEscalationReason,
+  visitCheckAt,
+} from '../src/core/stage-decision.js';
 import type { PlannedStage, SequenceOutcome, SequencePlan } from '../src/core/types.js';
 import {
   appointmentLapsedSignal,
@@ -61,12 +68,6 @@ const acts = proxyActivities<SequenceActivities & StageActivities>({
 const HISTORY_LIMIT = 4_000;
 /** Appointment ids remembered for deduplication of repeated treatment signals. */
 const SEEN_LIMIT = 200;
-/** Days a sequence waits for a booking after the reactivation touch before calling it churned. */
-const REACTIVATION_GRACE_MS = 30 * 86_400_000;
-/** A cancelled booking not replaced within this long puts the client back into follow-up (plans made before the clinic setting). */
-export const CANCEL_REBOOK_GRACE_MS = 2 * 86_400_000;
-/** A booked start this long past with neither completion nor cancellation is checked as a no-show. */
-export const NO_SHOW_INFER_AFTER_MS = 86_400_000;
 /** `nextStage` while a booking is watched and its start (plus a day) is the next thing to check. */
 export const VISIT_CHECK_STAGE = 'visit_check';
 
@@ -377,11 +378,11 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     const careIndex = p.stages.findIndex((s, i) => i >= from && isCareTouch(s));
     const care = careIndex >= 0 ? p.stages[careIndex] : undefined;
     const lapse = w.lapse;
-    const checkAt = lapse
-      ? new Date(
-          Date.parse(lapse.at) + (lapse.kind === 'cancelled' ? (p.cancelRebookGraceMs ?? CANCEL_REBOOK_GRACE_MS) : 0),
-        ).toISOString()
-      : new Date(Date.parse(w.booking.startAt) + NO_SHOW_INFER_AFTER_MS).toISOString();
+    const checkAt = new Date(
+      lapse
+        ? followUpResumesAt({ kind: lapse.kind, atMs: Date.parse(lapse.at) }, p.cancelRebookGraceMs)
+        : visitCheckAt(Date.parse(w.booking.startAt)),
+    ).toISOString();
     const careFirst = !!care && Date.parse(care.dueAt) <= Date.parse(checkAt);
     const at = careFirst ? care!.dueAt : checkAt;
     const key = careFirst ? care!.key : lapse ? `recovery_${lapse.kind}` : VISIT_CHECK_STAGE;

@@ -38,8 +38,11 @@ import {
   bookingStopsStage,
   type ChannelState,
   decideStage,
+  followUpResumesAt,
+  REACTIVATION_GRACE_MS,
   staffEscalationReason,
   unusableChannels,
+  visitCheckAt,
 } from '../core/stage-decision.js';
 import type { Channel, PlannedStage, SeriesPosition, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
 import { type StageVariant, stageVariants, variantOffer, variantTemplate } from '../core/variants.js';
@@ -51,12 +54,6 @@ import type { PreviewClinic } from './clinic.js';
 export const SAMPLE_INCENTIVE_CODE = 'XXXX-XXXX-XXXX-XXXX';
 /** A realistic length for the signed one-click unsubscribe token. */
 const SAMPLE_UNSUBSCRIBE_TOKEN = 'x'.repeat(64);
-/** Days a sequence waits for a booking after the reactivation touch (workflows/rebook-sequence.ts). */
-const REACTIVATION_GRACE_MS = 30 * 86_400_000;
-/** A cancelled booking not replaced within this long resumes follow-up (plans without the clinic's setting). */
-const CANCEL_REBOOK_GRACE_MS = 2 * 86_400_000;
-/** A booked start this long past with no word from the platform is checked as a no-show (the workflow's visit check). */
-const NO_SHOW_INFER_AFTER_MS = 86_400_000;
 
 export interface PreviewInput {
   /** A configured treatment type key, or a service name classified as at enrollment. */
@@ -434,10 +431,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
   let escalatedAt: number | undefined;
   const booking = input.booking;
   /** When a lapsed booking puts the client back into follow-up (a cancellation: after the grace to rebook). */
-  const resumeAt = booking?.lapse
-    ? booking.lapse.atMs +
-      (booking.lapse.kind === 'cancelled' ? (plan.cancelRebookGraceMs ?? CANCEL_REBOOK_GRACE_MS) : 0)
-    : undefined;
+  const resumeAt = booking?.lapse ? followUpResumesAt(booking.lapse, plan.cancelRebookGraceMs) : undefined;
   /** booked: marketing stops, the booking is watched; resumed: follow-up came back after a lapse. */
   let watch: 'none' | 'booked' | 'resumed' = 'none';
   /** The recovery touch, then the stages still ahead (none sent late; a staff stage past becomes a task at once). */
@@ -477,7 +471,7 @@ export function previewTimeline(clinic: PreviewClinic, input: PreviewInput): Pre
         continue;
       }
       // While the booking is watched only care touches go out (those before the visit check when it never lapses).
-      const checkAt = resumeAt ?? booking!.startAtMs + NO_SHOW_INFER_AFTER_MS;
+      const checkAt = resumeAt ?? visitCheckAt(booking!.startAtMs);
       if (bookingStopsStage(s) || Date.parse(s.dueAt) > checkAt) {
         stages.push({ ...base(s), reason: 'booked' });
         continue;
