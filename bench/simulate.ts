@@ -1,13 +1,16 @@
 /**
  * `npm run bench:simulate`: the simulator on a year of a 5,000-client clinic (30,000 treatments,
- * synthetic, seeded), target under 10 s for the whole command.
+ * synthetic, seeded), target under 10 s for the whole command. The agency's year of issue 11 §7:
+ * `BENCH_TREATMENTS=300000 BENCH_CLIENTS=50000 BENCH_CLINICS=100 npx tsx bench/simulate.ts` — 100
+ * clinics' histories (each its own clients and seed) in one file, simulated with the full
+ * lifecycle (care touches, cancellations and no-shows, recovery, reactivation, win-back, series).
  *
  *  1. End to end: `npx tsx src/cli/main.ts simulate --clinic demo-clinic --history … --out …` in a
  *     child process, wall time from spawn to exit (process start, config, CSV parsing, the
  *     simulation, the summary and the three output files), plus the CPU time it used.
  *  2. In process: parsing + simulation only, warm, the same history.
  *
- * Knobs: BENCH_CLIENTS (5000), BENCH_TREATMENTS (30000), BENCH_ROUNDS (3), BENCH_SEED (1).
+ * Knobs: BENCH_CLIENTS (5000), BENCH_TREATMENTS (30000), BENCH_CLINICS (1), BENCH_ROUNDS (3), BENCH_SEED (1).
  * Writes bench/RESULTS-simulate.md and bench/results/simulate-latest.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -37,6 +40,7 @@ function intEnv(name: string, fallback: number): number {
 const params = {
   clients: intEnv('BENCH_CLIENTS', 5000),
   treatments: intEnv('BENCH_TREATMENTS', 30_000),
+  clinics: intEnv('BENCH_CLINICS', 1),
   rounds: intEnv('BENCH_ROUNDS', 3),
   seed: intEnv('BENCH_SEED', 1),
   clinic: 'demo-clinic',
@@ -58,6 +62,7 @@ interface RunEntry {
   load1: number;
   rounds: number;
   treatments: number;
+  clinics?: number;
   wallS: number;
   cpuS?: number;
   startupCpuS?: number;
@@ -72,17 +77,22 @@ try {
   const config = loadConfig(join(ROOT, 'config'));
   const clinic = simulationClinic(config, params.clinic);
   const genStart = performance.now();
-  const rows = generateHistory({
-    clients: params.clients,
-    treatments: params.treatments,
-    start: params.start,
-    seed: params.seed,
-    timeZone: clinic.timeZone,
-  });
+  // One history per clinic (its own clients, appointments and seed), the agency's year in one file.
+  const rows = Array.from({ length: params.clinics }, (_, k) => {
+    const share = (n: number) => Math.floor(n / params.clinics) + (k < n % params.clinics ? 1 : 0);
+    const prefix = params.clinics > 1 ? `K${String(k + 1).padStart(3, '0')}-` : '';
+    return generateHistory({
+      clients: share(params.clients),
+      treatments: share(params.treatments),
+      start: params.start,
+      seed: params.seed + k,
+      timeZone: clinic.timeZone,
+    }).map((r) => ({ ...r, client_id: prefix + r.client_id, appointment_id: prefix + r.appointment_id }));
+  }).flat();
   const historyFile = join(work, 'history.csv');
   writeFileSync(historyFile, historyToCsv(rows));
   process.stdout.write(
-    `generated ${rows.length.toLocaleString('en-US')} treatments for ${params.clients.toLocaleString('en-US')} clients in ${s2((performance.now() - genStart) / 1000)} s\n`,
+    `generated ${rows.length.toLocaleString('en-US')} treatments for ${params.clients.toLocaleString('en-US')} clients of ${params.clinics} clinic(s) in ${s2((performance.now() - genStart) / 1000)} s\n`,
   );
 
   const command = [
@@ -200,6 +210,7 @@ try {
     load1: figures.loadAverage.before[0]!,
     rounds: params.rounds,
     treatments: params.treatments,
+    clinics: params.clinics,
     wallS: figures.endToEnd.medianWallS,
     ...(cpu.length ? { cpuS: figures.endToEnd.medianCpuS } : {}),
     ...(startupCpu.length ? { startupCpuS: Number(s2(median(startupCpu))) } : {}),
@@ -216,9 +227,11 @@ try {
 
   const md = `# Simulator benchmark
 
-\`npm run bench:simulate\` (bench/simulate.ts): \`rebook simulate\` on a synthetic year of a
-${params.clients.toLocaleString('en-US')}-client clinic — ${params.treatments.toLocaleString('en-US')} treatments (\`generateHistory\`, seed ${params.seed}), clinic \`${params.clinic}\`,
-default booking rates, 12 months. Target: under ${TARGET_S} s for the whole command.
+\`npm run bench:simulate\` (bench/simulate.ts): \`rebook simulate\` on a synthetic year of
+${params.clinics === 1 ? `a ${params.clients.toLocaleString('en-US')}-client clinic` : `${params.clinics} clinics, ${params.clients.toLocaleString('en-US')} clients in all`} — ${params.treatments.toLocaleString('en-US')} treatments (\`generateHistory\`, seed ${params.seed}${params.clinics > 1 ? ' + clinic number' : ''}), configuration of \`${params.clinic}\`,
+default booking and lifecycle rates (the whole lifecycle: care touches, cancellations and no-shows,
+recovery, reactivation, win-back, series), 12 months. Target: under ${TARGET_S} s for the whole command.
+The agency's year (issue 11 §7): \`BENCH_TREATMENTS=300000 BENCH_CLIENTS=50000 BENCH_CLINICS=100 npx tsx bench/simulate.ts\`.
 
 | | |
 |---|---|
@@ -249,9 +262,9 @@ ${s.rebookings.simulated.toLocaleString('en-US')} simulated rebookings.
 Medians per run (bench/results/simulate-runs.jsonl). \`load\` is the 1-minute load average when
 the run started, on ${figures.nproc} CPUs.
 
-| date (UTC) | commit | load | treatments | end to end, wall | end to end, CPU | process start, CPU | parse + simulate, CPU |
+| date (UTC) | commit | load | treatments (clinics) | end to end, wall | end to end, CPU | process start, CPU | parse + simulate, CPU |
 |---|---|---|---|---|---|---|---|
-${runs.map((r) => `| ${r.date.slice(0, 16).replace('T', ' ')} | ${r.commit} | ${r.load1} | ${r.treatments.toLocaleString('en-US')} | ${s2(r.wallS)} s | ${r.cpuS !== undefined ? `${s2(r.cpuS)} s` : '–'} | ${r.startupCpuS !== undefined ? `${s2(r.startupCpuS)} s` : '–'} | ${s2(r.simulateCpuS)} s |`).join('\n')}
+${runs.map((r) => `| ${r.date.slice(0, 16).replace('T', ' ')} | ${r.commit} | ${r.load1} | ${r.treatments.toLocaleString('en-US')} (${r.clinics ?? 1}) | ${s2(r.wallS)} s | ${r.cpuS !== undefined ? `${s2(r.cpuS)} s` : '–'} | ${r.startupCpuS !== undefined ? `${s2(r.startupCpuS)} s` : '–'} | ${s2(r.simulateCpuS)} s |`).join('\n')}
 
 Raw figures of the latest run: bench/results/simulate-latest.json.
 `;
