@@ -82,6 +82,8 @@ describe('the summary table', () => {
     expect(text).toMatch(/Deferred by the send window\s+1$/m);
     expect(text).toContain('2 malformed');
     expect(text).toContain('"Consultation" (1)');
-    expect(text).toMatch(/reminder\s+0\.00\s+1\s+0\s+0\.0/);
+    // rate, reached, booked, visits, expected
+    expect(text).toMatch(/reminder\s+0\.00\s+1\s+0\s+0\s+0\.0/);
+    expect(text).toMatch(/ {2}attended \(became visits\)\s+0$/m);
   });
 });
