@@ -52,7 +52,7 @@ import { normalizePhone } from '../core/phone.js';
 import { planSequence } from '../core/plan.js';
 import { capSpacingMs, DEFAULT_REACTIVATION, planReactivation } from '../core/reactivation.js';
 import { type CompletedSession, completedSession } from '../core/series.js';
-import { type ChannelState, decideStage, unusableChannels } from '../core/stage-decision.js';
+import { type ChannelState, decideStage, noChannelEscalates, unusableChannels } from '../core/stage-decision.js';
 import type { Channel, StageDefinition, TreatmentTypeDefinition } from '../core/types.js';
 import { chooseVariant, type StageVariant, stageVariants, variantChannel } from '../core/variants.js';
 import { addDays, DAY_MS, fromLocal, toLocal } from '../core/zoned-time.js';
@@ -961,7 +961,7 @@ export function simulate(
       const stage = currentStage(seq);
       const inPeriod = weekOf(now) >= 0;
       const variant = variantFor(seq, stage);
-      const decision = decideStage({
+      const decided = decideStage({
         stage: { channel: stage.channel, purpose: stage.purpose, dueAt: new Date(stageDue(seq)).toISOString() },
         nowMs: now,
         expiresAtMs: stageExpires(seq),
@@ -974,6 +974,15 @@ export function simulate(
         sends,
         marketingTouchDelivered: seq.sentAny,
       });
+      // In the reactivation and win-back touches the staff stage is long past: a client nobody can
+      // reach is not handed to staff again, the touch is suppressed (the workflow's rule).
+      const winbackPhase = !seq.recovery && !seq.staffNow && seq.idx >= seq.plan.planned;
+      const decision: typeof decided =
+        decided.kind === 'escalate' &&
+        decided.reason === 'no_usable_channel' &&
+        !noChannelEscalates(stage, winbackPhase)
+          ? { kind: 'suppress', reason: 'no_usable_channel' }
+          : decided;
       switch (decision.kind) {
         case 'escalate': {
           if (decision.reason !== 'no_usable_channel') {
@@ -990,10 +999,14 @@ export function simulate(
           seq.idx = seq.plan.planned - 1;
           staffTask(seq, staffStageOf(seq), now, 'no_usable_channel');
           if (running.get(seq.type.key) === seq && seq.phase === 'stages') {
-            // The reactivation touches need a channel too: the sequence waits for its window to close.
-            seq.idx = seq.plan.stages.length;
-            seq.phase = 'grace';
-            seq.nextAt = Math.max(seq.plan.windowEndsAt, now);
+            // The rest of the rebooking stages is skipped; the reactivation and win-back touches
+            // are still tried, as the workflow does (consent or an address may have come since).
+            seq.idx = seq.plan.planned;
+            if (seq.idx < seq.plan.stages.length) seq.nextAt = Math.max(seq.plan.dues[seq.idx]!, now);
+            else {
+              seq.phase = 'grace';
+              seq.nextAt = Math.max(seq.plan.windowEndsAt, now);
+            }
           }
           return;
         }
