@@ -60,7 +60,9 @@ export interface DecisionClinic {
 export type ChannelState = ChannelFacts & { validNumber?: boolean };
 
 export interface StageDecisionInput {
-  stage: Pick<StageDefinition, 'channel' | 'purpose'> & { dueAt: string };
+  /** The due instant as ISO text (`dueAt`) or epoch ms (`dueAtMs`: the simulator's hot loop, no Date/ISO round trip). */
+  stage: Pick<StageDefinition, 'channel' | 'purpose'> &
+    ({ dueAt: string; dueAtMs?: undefined } | { dueAtMs: number; dueAt?: undefined });
   nowMs: number;
   /** From this instant on the stage is not worth sending (the next stage's due instant, or the window's end). */
   expiresAtMs: number;
@@ -144,7 +146,8 @@ export function decideStage(input: StageDecisionInput): StageDecision {
     return { kind: 'escalate', reason: staffEscalationReason(!!input.marketingTouchDelivered) };
 
   const variant = input.variant ?? null;
-  const sendAt = variantSendAt(Date.parse(stage.dueAt), variant, clinic.timeZone);
+  const dueMs = stage.dueAtMs ?? Date.parse(stage.dueAt!);
+  const sendAt = variantSendAt(dueMs, variant, clinic.timeZone);
   if (sendAt > nowMs && sendAt < input.expiresAtMs)
     return { kind: 'defer', until: sendAt, reason: 'variant_send_time' };
 

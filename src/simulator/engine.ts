@@ -962,7 +962,7 @@ export function simulate(
       const inPeriod = weekOf(now) >= 0;
       const variant = variantFor(seq, stage);
       const decided = decideStage({
-        stage: { channel: stage.channel, purpose: stage.purpose, dueAt: new Date(stageDue(seq)).toISOString() },
+        stage: { channel: stage.channel, purpose: stage.purpose, dueAtMs: stageDue(seq) },
         nowMs: now,
         expiresAtMs: stageExpires(seq),
         clinic,
