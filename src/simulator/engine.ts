@@ -650,25 +650,513 @@ export function simulate(
   }
   s.input.clients = clients.size;
 
-  const total = clients.size;
-  let done = 0;
-  for (const [clientId, clientRows] of clients) {
-    simulateClient(clientId, clientRows);
-    done++;
-    if (options.onProgress && (done % 250 === 0 || done === total)) options.onProgress(done, total);
-  }
+  // The client being simulated (one at a time) and its state: the functions below are created once
+  // per run, not per client (with ~20 closures a client, their creation and garbage cost seconds on
+  // an agency's year).
+  let clientId = '';
+  let tracing = false;
+  let rng: () => number = () => 0;
+  let fate: () => number = rng;
+  let holdoutDraw = 0;
+  let all: Treatment[] = [];
+  let channels = {} as Record<Channel, ChannelState>;
+  const sends: SendRecord[] = [];
+  const seen = new Set<string>();
+  const running = new Map<string, Seq>();
+  let appointment: Appointment | undefined;
 
-  function simulateClient(clientId: string, clientRows: HistoryRow[]): void {
-    const tracing = !!trace && options.traceClients!.has(clientId);
+  // Every appointment of the client (any service, even after the period) can be the booking
+  // that ends an earlier sequence: the first one on a later local day than its treatment.
+  const historyStop = (t: Treatment): number => {
+    const next = all.find((o) => o.day > t.day);
+    return next ? Math.max(t.row.completedAtMs, next.row.completedAtMs - leadMs) : Number.POSITIVE_INFINITY;
+  };
+
+  // Callers test `tracing` first, so an untraced client allocates nothing for the trace.
+  const note = (kind: TraceKind, seqType: string, at: number, extra: Partial<TraceEvent> = {}) => {
+    trace!.push({ clientId, treatmentType: seqType, kind, at: new Date(at).toISOString(), ...extra });
+  };
+  const count = (arr: Int32Array, at: number): boolean => {
+    const w = weekOf(at);
+    if (w < 0) return false;
+    arr[w]!++;
+    return true;
+  };
+
+  const end = (seq: Seq, at: number, kind: 'attended' | 'booked_in_history' | 'churned', stage?: string) => {
+    running.delete(seq.type.key);
+    const inPeriod = weekOf(at) >= 0;
+    if (inPeriod) {
+      if (kind === 'churned') {
+        s.sequences.churned++;
+        byType.get(seq.type.key)!.churned++;
+        arms[seq.arm].churned++;
+      } else {
+        arms[seq.arm].visits++;
+        if (kind === 'attended') s.sequences.bookedSimulated++;
+        else {
+          s.sequences.bookedInHistory++;
+          if (seq.lastTouch) s.sequences.bookedInHistoryAfterATouch++;
+        }
+      }
+    }
+    if (tracing) note(kind, seq.type.key, at, { stage: stage ?? seq.lastTouch ?? 'before_first_touch' });
+  };
+
+  /** The first index of `seq`'s care stages from `from` on, or -1. */
+  const nextCare = (seq: Seq, from: number): number => {
+    for (let i = from; i < seq.plan.planned; i++) if (seq.plan.stages[i]!.care) return i;
+    return -1;
+  };
+
+  /** A booking at `at`: the marketing of every running sequence stops and the appointment is watched. */
+  const book = (seq: Seq, stage: SimStage | undefined, at: number, afterLapse: boolean) => {
+    const inPeriod = weekOf(at) >= 0;
+    if (inPeriod) {
+      s.lifecycle.booked++;
+      s.rebookings.simulated++;
+      byType.get(seq.type.key)!.rebookings++;
+      count(series.rebookings, at);
+    }
+    const start = at + leadMs;
+    const u = fate();
+    let outcome: Appointment['outcome'] = 'attended';
+    let resolves = start;
+    if (u < life.cancel) {
+      outcome = 'cancelled';
+      resolves = at + Math.floor(leadMs / 2);
+    } else if (u < life.cancel + life.noShow) {
+      outcome = 'no_show';
+      resolves = start + NO_SHOW_FOUND_AFTER_MS;
+    }
+    appointment = { seq, stage, at: resolves, outcome, afterLapse };
+    for (const q of running.values()) {
+      q.phase = 'watching';
+      q.recovery = undefined;
+      q.staffNow = false;
+      q.heldByWindow = false;
+      q.heldByCaps = false;
+      const care = nextCare(q, q.idx);
+      q.nextAt = care < 0 ? Number.POSITIVE_INFINITY : Math.max(q.plan.dues[care]!, at);
+      if (tracing)
+        note('booked', q.type.key, at, {
+          stage: q === seq && stage ? stage.key : (q.lastTouch ?? 'before_first_touch'),
+          ...(afterLapse ? { detail: 'rebooked' } : {}),
+        });
+    }
+  };
+
+  /** The watched appointment resolves: a visit ends the sequences; a lapse puts them back in follow-up. */
+  const resolve = (a: Appointment) => {
+    appointment = undefined;
+    const watching = [...running.values()].filter((q) => q.phase === 'watching');
+    const inPeriod = weekOf(a.at) >= 0;
+    if (watching.length === 0) {
+      if (inPeriod) s.lifecycle.overtakenByHistory++;
+      return;
+    }
+    if (a.outcome === 'attended') {
+      if (inPeriod) {
+        s.lifecycle.attended++;
+        count(series.attended, a.at);
+        if (a.afterLapse) s.lifecycle.recovered++;
+        if (a.stage) {
+          stageRow(a.stage).visits++;
+          if (a.stage.purpose === 'reactivation') s.lifecycle.reactivated++;
+          else if (a.stage.purpose === 'winback') s.lifecycle.wonBack++;
+        }
+        const v = a.stage && a.seq.variants?.get(a.stage.key);
+        if (v && a.stage) variantRow(a.stage, v).visits++;
+        if (a.seq.priceCents === null) s.rebookings.withoutPrice++;
+        else s.rebookings.revenueCents += a.seq.priceCents;
+      }
+      for (const q of watching) end(q, a.at, 'attended', q === a.seq ? a.stage?.key : undefined);
+      return;
+    }
+    if (a.outcome === 'cancelled') {
+      if (inPeriod) {
+        s.lifecycle.cancelled++;
+        count(series.cancelled, a.at);
+      }
+      if (tracing) for (const q of watching) note('cancelled', q.type.key, a.at);
+      if (fate() < life.rebookAfterCancel) {
+        if (inPeriod) s.lifecycle.rebookedAfterCancel++;
+        book(a.seq, a.stage, a.at + DAY_MS, true);
+        return;
+      }
+    } else {
+      if (inPeriod) {
+        s.lifecycle.noShows++;
+        count(series.noShows, a.at);
+      }
+      if (tracing) for (const q of watching) note('no_show', q.type.key, a.at);
+    }
+    const resumeAt = a.at + (a.outcome === 'cancelled' ? CANCEL_GRACE_MS : 0);
+    const key = a.outcome === 'cancelled' ? 'recovery_cancelled' : 'recovery_no_show';
+    for (const q of watching) {
+      q.phase = 'stages';
+      q.recovery = {
+        key,
+        day: Math.floor((resumeAt - q.anchorMs) / DAY_MS),
+        channel: q.plan.stages.some((x) => x.channel === 'sms') ? 'sms' : 'email',
+        purpose: 'recovery',
+        care: false,
+      };
+      q.nextAt = resumeAt;
+      q.resumedAt = resumeAt;
+      q.afterLapse = true;
+      if (tracing) note('resumed', q.type.key, resumeAt, { stage: key });
+    }
+  };
+
+  /** A marketing touch sent or a task created: the client may book because of it. */
+  const expose = (seq: Seq, stage: SimStage, at: number, variant: StageVariant | undefined) => {
+    const rate = (variant && variantRateOf(stage, variant.name)) ?? rateFor(options.rates, stage);
+    const row = stageRow(stage);
+    const inPeriod = weekOf(at) >= 0;
+    if (inPeriod) {
+      row.reached++;
+      row.expectedRebookings += rate;
+      s.rebookings.expected += rate;
+      if (variant) variantRow(stage, variant).reached++;
+    }
+    if (rng() >= rate) return;
+    if (inPeriod) {
+      row.rebookings++;
+      if (variant) variantRow(stage, variant).rebookings++;
+    }
+    book(seq, stage, at, seq.afterLapse);
+  };
+
+  const staffTask = (
+    seq: Seq,
+    stage: SimStage,
+    at: number,
+    reason: 'no_response' | 'no_touch_delivered' | 'no_usable_channel' | 'appointment_change',
+  ) => {
+    seq.escalated = true;
+    if (seq.arm === 'holdout') {
+      if (weekOf(at) >= 0) s.suppressed.holdout++;
+      if (tracing) note('suppressed_holdout', seq.type.key, at, { stage: stage.key });
+      return;
+    }
+    if (count(series.staffTasks, at)) {
+      s.staffTasks.total++;
+      if (reason === 'no_response') s.staffTasks.noResponse++;
+      else if (reason === 'no_touch_delivered') s.staffTasks.noTouchDelivered++;
+      else if (reason === 'no_usable_channel') s.staffTasks.noUsableChannel++;
+      else s.staffTasks.appointmentChange++;
+      byType.get(seq.type.key)!.staffTasks++;
+    }
+    if (tracing) note('staff_task', seq.type.key, at, { stage: stage.key, detail: reason });
+    seq.lastTouch = stage.key;
+    expose(seq, stage, at, undefined);
+  };
+
+  /** Moves the sequence past its current stage (the next one is due no earlier than now). */
+  const advance = (seq: Seq, now: number) => {
+    seq.heldByWindow = false;
+    seq.heldByCaps = false;
+    if (seq.recovery) {
+      // After the recovery touch: the stages still ahead, none sent late; a staff stage already
+      // past (and not done in this cycle) becomes a task at once.
+      seq.recovery = undefined;
+      const staff = seq.plan.stages.findIndex((x, i) => i < seq.plan.planned && x.channel === 'staff');
+      let i = seq.idx;
+      while (i < seq.plan.stages.length && seq.plan.dues[i]! < now) i++;
+      seq.idx = i;
+      if (staff >= 0 && staff < i && !seq.escalated) {
+        seq.staffNow = true;
+        seq.nextAt = now;
+        return;
+      }
+    } else if (seq.staffNow) seq.staffNow = false;
+    else seq.idx++;
+    if (seq.idx >= seq.plan.stages.length) {
+      seq.phase = 'grace';
+      seq.nextAt = Math.max(seq.plan.churnAt, now);
+    } else seq.nextAt = Math.max(seq.plan.dues[seq.idx]!, now);
+  };
+
+  /** When a held stage gives up: the next stage's due instant, the window's end after the plan's last, the churn after the last touch. */
+  const stageExpires = (seq: Seq): number => {
+    const p = seq.plan;
+    if (seq.idx + 1 < p.stages.length && seq.idx + 1 !== p.planned) return p.dues[seq.idx + 1]!;
+    return seq.idx + 1 === p.planned ? p.windowEndsAt : p.churnAt;
+  };
+
+  const variantFor = (seq: Seq, stage: SimStage): StageVariant | undefined => {
+    const list = variantList(stage);
+    if (list.length === 0) return undefined;
+    const v = chooseVariant(
+      list,
+      hash32(`variant\u0000${options.seed}\u0000${clientId}\u0000${stage.key}`) / 4_294_967_296,
+    );
+    if (!seq.variants) seq.variants = new Map();
+    seq.variants.set(stage.key, v);
+    return v;
+  };
+
+  /** The sequence's stage now due: a recovery touch, a past staff stage after a lapse, or the plan's next. */
+  const currentStage = (seq: Seq): SimStage =>
+    seq.recovery ?? (seq.staffNow ? staffStageOf(seq) : seq.plan.stages[seq.idx]!);
+
+  /** One due stage, decided by core/stage-decision.ts (as delivery, the preview and the workflow decide it). */
+  /** The stage runStage decides (hasTemplate reads it: one function for the run, not one per decision). */
+  let decidingStage: SimStage | undefined;
+  const hasTemplate = (c: Channel) => templatesOf(decidingStage!).includes(c);
+  const runStage = (seq: Seq, now: number) => {
+    const stage = currentStage(seq);
+    const inPeriod = weekOf(now) >= 0;
+    const variant = variantFor(seq, stage);
+    decidingStage = stage;
+    const decided = decideStage({
+      stage: { channel: stage.channel, purpose: stage.purpose, dueAtMs: stageDue(seq) },
+      nowMs: now,
+      expiresAtMs: stageExpires(seq),
+      clinic,
+      sendTimeZone: tz,
+      channels,
+      hasTemplate,
+      arm: seq.arm,
+      variant: variant ?? null,
+      sends,
+      marketingTouchDelivered: seq.sentAny,
+    });
+    // In the reactivation and win-back touches the staff stage is long past: a client nobody can
+    // reach is not handed to staff again, the touch is suppressed (the workflow's rule).
+    const winbackPhase = !seq.recovery && !seq.staffNow && seq.idx >= seq.plan.planned;
+    const decision: typeof decided =
+      decided.kind === 'escalate' && decided.reason === 'no_usable_channel' && !noChannelEscalates(stage, winbackPhase)
+        ? { kind: 'suppress', reason: 'no_usable_channel' }
+        : decided;
+    switch (decision.kind) {
+      case 'escalate': {
+        if (decision.reason !== 'no_usable_channel') {
+          staffTask(seq, stage, now, seq.staffNow ? 'appointment_change' : decision.reason);
+          if (running.get(seq.type.key) === seq && seq.phase === 'stages') advance(seq, now);
+          return;
+        }
+        // Nobody can be reached automatically: staff now, the rest of the sequence skipped.
+        if (inPeriod) s.sequences.noUsableChannel++;
+        if (tracing)
+          note('suppressed_no_channel', seq.type.key, now, { stage: stage.key, detail: 'no_usable_channel' });
+        seq.recovery = undefined;
+        seq.staffNow = false;
+        seq.idx = seq.plan.planned - 1;
+        staffTask(seq, staffStageOf(seq), now, 'no_usable_channel');
+        if (running.get(seq.type.key) === seq && seq.phase === 'stages') {
+          // The rest of the rebooking stages is skipped; the reactivation and win-back touches
+          // are still tried, as the workflow does (consent or an address may have come since).
+          seq.idx = seq.plan.planned;
+          if (seq.idx < seq.plan.stages.length) seq.nextAt = Math.max(seq.plan.dues[seq.idx]!, now);
+          else {
+            seq.phase = 'grace';
+            seq.nextAt = Math.max(seq.plan.windowEndsAt, now);
+          }
+        }
+        return;
+      }
+      case 'suppress': {
+        if (decision.reason === 'holdout') {
+          seq.escalated ||= stage.channel === 'staff';
+          if (inPeriod) s.suppressed.holdout++;
+          if (tracing) note('suppressed_holdout', seq.type.key, now, { stage: stage.key });
+        } else if (decision.reason === 'capped') {
+          if (count(series.suppressedByCaps, now)) s.suppressed.caps++;
+          if (tracing) note('suppressed_caps', seq.type.key, now, { stage: stage.key, channel: decision.channel! });
+        } else {
+          if (inPeriod) s.suppressed.noChannel++;
+          if (tracing)
+            note('suppressed_no_channel', seq.type.key, now, {
+              stage: stage.key,
+              channel: variantChannel(stage.channel as Channel, variant ?? null),
+              detail: decision.reason,
+            });
+        }
+        advance(seq, now);
+        return;
+      }
+      case 'defer': {
+        if (decision.reason === 'send_window') {
+          if (!seq.heldByWindow && count(series.deferredBySendWindow, now)) s.deferred.sendWindow++;
+          seq.heldByWindow = true;
+          if (tracing)
+            note('deferred_send_window', seq.type.key, now, {
+              stage: stage.key,
+              channel: decision.channel!,
+              detail: new Date(decision.until).toISOString(),
+            });
+        } else if (decision.reason === 'capped') {
+          if (!seq.heldByCaps && count(series.deferredByCaps, now)) s.deferred.caps++;
+          seq.heldByCaps = true;
+          if (tracing)
+            note('deferred_caps', seq.type.key, now, {
+              stage: stage.key,
+              channel: decision.channel!,
+              detail: new Date(decision.until).toISOString(),
+            });
+        }
+        seq.nextAt = decision.until;
+        return;
+      }
+      case 'send':
+        break;
+    }
+    const channel = decision.channel;
+    if (!templatesOf(stage).includes(channel)) {
+      // Production refuses to send without a template (config_invalid): nothing goes out.
+      if (inPeriod) s.suppressed.noTemplate++;
+      if (tracing) note('suppressed_no_template', seq.type.key, now, { stage: stage.key, channel });
+      advance(seq, now);
+      return;
+    }
+    if (capsApply(stage.care ? 'care' : 'marketing', clinic.capsIncludeCare)) sends.push({ at: now, channel });
+    if (count(series[channel], now)) {
+      s.messages[channel]++;
+      s.messages.total++;
+      if (decision.fallback) s.messages.viaFallback++;
+      byType.get(seq.type.key)!.messages++;
+      if (stage.care) {
+        s.messages.care++;
+        series.care[weekOf(now)]!++;
+      }
+      if (stage.purpose === 'recovery') s.lifecycle.recoveryTouches++;
+    }
+    let detail: string | undefined;
+    if (stage.purpose === 'incentive') {
+      detail = describeOffer(offerFor(seq.priceCents, clinic.incentives.tiers, clinic.incentives.unknown));
+      if (count(series.offers, now)) {
+        s.offers.issued++;
+        s.offers.byOffer[detail] = (s.offers.byOffer[detail] ?? 0) + 1;
+      }
+    }
+    if (tracing)
+      note('sent', seq.type.key, now, {
+        stage: stage.key,
+        channel,
+        ...(detail || variant
+          ? { detail: [detail, variant && `variant ${variant.name}`].filter(Boolean).join('; ') }
+          : {}),
+      });
+    if (stage.care) {
+      // Aftercare converts nobody and is no touch the staff task counts; during a watch it is all that runs.
+      if (seq.phase === 'watching') {
+        const care = nextCare(seq, seq.idx + 1);
+        seq.idx = care < 0 ? seq.idx + 1 : care;
+        seq.nextAt = care < 0 ? Number.POSITIVE_INFINITY : Math.max(seq.plan.dues[care]!, now);
+      } else advance(seq, now);
+      return;
+    }
+    seq.lastTouch = stage.key;
+    seq.sentAny = true;
+    expose(seq, stage, now, variant);
+    if (running.get(seq.type.key) === seq && seq.phase === 'stages') advance(seq, now);
+  };
+
+  /** The due instant of the stage now due (a recovery touch or a past staff stage: when it was resumed). */
+  const stageDue = (seq: Seq): number =>
+    seq.recovery || seq.staffNow ? (seq.resumedAt ?? seq.nextAt) : seq.plan.dues[seq.idx]!;
+
+  const staffStageOf = (seq: Seq): SimStage =>
+    seq.plan.stages.find((x, i) => i < seq.plan.planned && x.channel === 'staff') ?? {
+      key: 'staff_escalation',
+      day: seq.plan.intervalDays,
+      channel: 'staff',
+      purpose: 'escalation',
+      care: false,
+    };
+
+  const enroll = (t: Treatment) => {
+    const type = t.type!;
+    const at = t.row.completedAtMs;
+    const dedupeKey = `${type.key}|${t.row.appointmentId}`;
+    const current = running.get(type.key);
+    // signal-with-start is not idempotent (a repeated appointment), and the latest appointment
+    // wins (an older or same-instant treatment of a running type changes nothing).
+    if (seen.has(dedupeKey) || (current && at <= current.anchorMs)) {
+      s.input.duplicateRows++;
+      if (tracing) note('duplicate', type.key, at, { detail: `line ${t.row.line}` });
+      return;
+    }
+    seen.add(dedupeKey);
+    s.input.treatmentsEnrolled++;
+    if (current) {
+      running.delete(type.key);
+      if (weekOf(at) >= 0) s.sequences.restarted++;
+      if (tracing) note('restarted', type.key, at);
+    }
+    // A series counts its sessions from the client's completed treatments of the type.
+    const session = type.series
+      ? completedSession(
+          all.filter((o) => o.type === type && o.row.completedAtMs < at).map((o) => ({ atMs: o.row.completedAtMs })),
+          at,
+          type.series,
+        )
+      : undefined;
+    const plan = planFor(type, at, session);
+    const arm: Arm = holdoutDraw < shareOf(type.key) ? 'holdout' : 'treated';
+    const seq: Seq = {
+      type,
+      plan,
+      arm,
+      anchorMs: at,
+      priceCents: t.row.priceCents,
+      idx: 0,
+      phase: 'stages',
+      nextAt: plan.dues[0] ?? plan.churnAt,
+      stopAt: historyStop(t),
+      sentAny: current?.sentAny ?? false,
+      heldByWindow: false,
+      heldByCaps: false,
+      escalated: false,
+      afterLapse: false,
+      selfBookAt: Number.POSITIVE_INFINITY,
+    };
+    if (plan.stages.length === 0) seq.phase = 'grace';
+    running.set(type.key, seq);
+    const inPeriod = count(series.enrolled, at);
+    if (inPeriod) {
+      s.sequences.enrolled++;
+      byType.get(type.key)!.enrolled++;
+      arms[arm].enrolled++;
+      if (arm === 'holdout') s.sequences.heldOut++;
+      if (plan.series?.phase === 'series') s.sequences.seriesSessions++;
+      else if (plan.series?.phase === 'maintenance') s.sequences.maintenance++;
+    }
+    if (tracing)
+      note('enrolled', type.key, at, {
+        detail: `line ${t.row.line}${arm === 'holdout' ? '; held out' : ''}${plan.series ? `; session ${plan.series.completed} of ${plan.series.sessions}` : ''}`,
+      });
+    // Without the program a held-out client still comes back by itself, on the interval day.
+    if (arm === 'holdout' && fate() < baseline) {
+      seq.selfBookAt = fromLocalDay(at, plan.intervalDays);
+    }
+  };
+
+  /** The clinic's send time on the local day `days` after the instant `at`. */
+  const fromLocalDay = (at: number, days: number): number => {
+    const d = addDays(localDateOf(at), days);
+    const [h, m] = clinic.sendTime.split(':').map(Number);
+    return fromLocal({ ...d, hour: h!, minute: m! }, tz);
+  };
+
+  function simulateClient(id: string, clientRows: HistoryRow[]): void {
+    sends.length = 0;
+    seen.clear();
+    running.clear();
+    appointment = undefined as Appointment | undefined; // (the cast: the calls below set it)
+    clientId = id;
+    tracing = !!trace && options.traceClients!.has(clientId);
     // Booking draws, and separate streams for what becomes of bookings and for the variants, so
     // that changing a lifecycle rate does not move which touches convert.
-    const rng = streamFor(options.seed, clientId);
-    const fate = streamFor(options.seed, `fate\u0000${clientId}`);
+    rng = streamFor(options.seed, clientId);
+    fate = streamFor(options.seed, `fate\u0000${clientId}`);
     // The holdout draw (production: a keyed hash of clinic and client): one per client, so a client
     // stays in one arm across its sequences; the arms nest as the share grows.
-    const holdoutDraw = hash32(`holdout\u0000${options.seed}\u0000${clientId}`) / 4_294_967_296;
+    holdoutDraw = hash32(`holdout\u0000${options.seed}\u0000${clientId}`) / 4_294_967_296;
     const sorted = [...clientRows].sort((a, b) => a.completedAtMs - b.completedAtMs || a.line - b.line);
-    const all: Treatment[] = sorted.map((row) => ({
+    all = sorted.map((row) => ({
       row,
       type: classify(row.serviceName),
       day: dayNumber(localDateOf(row.completedAtMs)),
@@ -687,7 +1175,7 @@ export function simulate(
       if (!phoneOk) s.input.invalidPhones++;
     }
     // What decideStage knows of each channel (opt-outs and delivery failures are not simulated).
-    const channels: Record<Channel, ChannelState> = {
+    channels = {
       sms: {
         hasAddress: phone !== false,
         consented: latest('smsConsent') ?? clinic.assumedConsent.sms,
@@ -714,485 +1202,6 @@ export function simulate(
     }
     if (treatments.length === 0) return;
     if (marketingUnusable.email && marketingUnusable.sms) s.input.clientsWithoutChannel++;
-
-    // Every appointment of the client (any service, even after the period) can be the booking
-    // that ends an earlier sequence: the first one on a later local day than its treatment.
-    const historyStop = (t: Treatment): number => {
-      const next = all.find((o) => o.day > t.day);
-      return next ? Math.max(t.row.completedAtMs, next.row.completedAtMs - leadMs) : Number.POSITIVE_INFINITY;
-    };
-
-    // Callers test `tracing` first, so an untraced client allocates nothing for the trace.
-    const note = (kind: TraceKind, seqType: string, at: number, extra: Partial<TraceEvent> = {}) => {
-      trace!.push({ clientId, treatmentType: seqType, kind, at: new Date(at).toISOString(), ...extra });
-    };
-    const count = (arr: Int32Array, at: number): boolean => {
-      const w = weekOf(at);
-      if (w < 0) return false;
-      arr[w]!++;
-      return true;
-    };
-
-    const sends: SendRecord[] = [];
-    const seen = new Set<string>();
-    const running = new Map<string, Seq>();
-    let appointment: Appointment | undefined;
-
-    const end = (seq: Seq, at: number, kind: 'attended' | 'booked_in_history' | 'churned', stage?: string) => {
-      running.delete(seq.type.key);
-      const inPeriod = weekOf(at) >= 0;
-      if (inPeriod) {
-        if (kind === 'churned') {
-          s.sequences.churned++;
-          byType.get(seq.type.key)!.churned++;
-          arms[seq.arm].churned++;
-        } else {
-          arms[seq.arm].visits++;
-          if (kind === 'attended') s.sequences.bookedSimulated++;
-          else {
-            s.sequences.bookedInHistory++;
-            if (seq.lastTouch) s.sequences.bookedInHistoryAfterATouch++;
-          }
-        }
-      }
-      if (tracing) note(kind, seq.type.key, at, { stage: stage ?? seq.lastTouch ?? 'before_first_touch' });
-    };
-
-    /** The first index of `seq`'s care stages from `from` on, or -1. */
-    const nextCare = (seq: Seq, from: number): number => {
-      for (let i = from; i < seq.plan.planned; i++) if (seq.plan.stages[i]!.care) return i;
-      return -1;
-    };
-
-    /** A booking at `at`: the marketing of every running sequence stops and the appointment is watched. */
-    const book = (seq: Seq, stage: SimStage | undefined, at: number, afterLapse: boolean) => {
-      const inPeriod = weekOf(at) >= 0;
-      if (inPeriod) {
-        s.lifecycle.booked++;
-        s.rebookings.simulated++;
-        byType.get(seq.type.key)!.rebookings++;
-        count(series.rebookings, at);
-      }
-      const start = at + leadMs;
-      const u = fate();
-      let outcome: Appointment['outcome'] = 'attended';
-      let resolves = start;
-      if (u < life.cancel) {
-        outcome = 'cancelled';
-        resolves = at + Math.floor(leadMs / 2);
-      } else if (u < life.cancel + life.noShow) {
-        outcome = 'no_show';
-        resolves = start + NO_SHOW_FOUND_AFTER_MS;
-      }
-      appointment = { seq, stage, at: resolves, outcome, afterLapse };
-      for (const q of running.values()) {
-        q.phase = 'watching';
-        q.recovery = undefined;
-        q.staffNow = false;
-        q.heldByWindow = false;
-        q.heldByCaps = false;
-        const care = nextCare(q, q.idx);
-        q.nextAt = care < 0 ? Number.POSITIVE_INFINITY : Math.max(q.plan.dues[care]!, at);
-        if (tracing)
-          note('booked', q.type.key, at, {
-            stage: q === seq && stage ? stage.key : (q.lastTouch ?? 'before_first_touch'),
-            ...(afterLapse ? { detail: 'rebooked' } : {}),
-          });
-      }
-    };
-
-    /** The watched appointment resolves: a visit ends the sequences; a lapse puts them back in follow-up. */
-    const resolve = (a: Appointment) => {
-      appointment = undefined;
-      const watching = [...running.values()].filter((q) => q.phase === 'watching');
-      const inPeriod = weekOf(a.at) >= 0;
-      if (watching.length === 0) {
-        if (inPeriod) s.lifecycle.overtakenByHistory++;
-        return;
-      }
-      if (a.outcome === 'attended') {
-        if (inPeriod) {
-          s.lifecycle.attended++;
-          count(series.attended, a.at);
-          if (a.afterLapse) s.lifecycle.recovered++;
-          if (a.stage) {
-            stageRow(a.stage).visits++;
-            if (a.stage.purpose === 'reactivation') s.lifecycle.reactivated++;
-            else if (a.stage.purpose === 'winback') s.lifecycle.wonBack++;
-          }
-          const v = a.stage && a.seq.variants?.get(a.stage.key);
-          if (v && a.stage) variantRow(a.stage, v).visits++;
-          if (a.seq.priceCents === null) s.rebookings.withoutPrice++;
-          else s.rebookings.revenueCents += a.seq.priceCents;
-        }
-        for (const q of watching) end(q, a.at, 'attended', q === a.seq ? a.stage?.key : undefined);
-        return;
-      }
-      if (a.outcome === 'cancelled') {
-        if (inPeriod) {
-          s.lifecycle.cancelled++;
-          count(series.cancelled, a.at);
-        }
-        if (tracing) for (const q of watching) note('cancelled', q.type.key, a.at);
-        if (fate() < life.rebookAfterCancel) {
-          if (inPeriod) s.lifecycle.rebookedAfterCancel++;
-          book(a.seq, a.stage, a.at + DAY_MS, true);
-          return;
-        }
-      } else {
-        if (inPeriod) {
-          s.lifecycle.noShows++;
-          count(series.noShows, a.at);
-        }
-        if (tracing) for (const q of watching) note('no_show', q.type.key, a.at);
-      }
-      const resumeAt = a.at + (a.outcome === 'cancelled' ? CANCEL_GRACE_MS : 0);
-      const key = a.outcome === 'cancelled' ? 'recovery_cancelled' : 'recovery_no_show';
-      for (const q of watching) {
-        q.phase = 'stages';
-        q.recovery = {
-          key,
-          day: Math.floor((resumeAt - q.anchorMs) / DAY_MS),
-          channel: q.plan.stages.some((x) => x.channel === 'sms') ? 'sms' : 'email',
-          purpose: 'recovery',
-          care: false,
-        };
-        q.nextAt = resumeAt;
-        q.resumedAt = resumeAt;
-        q.afterLapse = true;
-        if (tracing) note('resumed', q.type.key, resumeAt, { stage: key });
-      }
-    };
-
-    /** A marketing touch sent or a task created: the client may book because of it. */
-    const expose = (seq: Seq, stage: SimStage, at: number, variant: StageVariant | undefined) => {
-      const rate = (variant && variantRateOf(stage, variant.name)) ?? rateFor(options.rates, stage);
-      const row = stageRow(stage);
-      const inPeriod = weekOf(at) >= 0;
-      if (inPeriod) {
-        row.reached++;
-        row.expectedRebookings += rate;
-        s.rebookings.expected += rate;
-        if (variant) variantRow(stage, variant).reached++;
-      }
-      if (rng() >= rate) return;
-      if (inPeriod) {
-        row.rebookings++;
-        if (variant) variantRow(stage, variant).rebookings++;
-      }
-      book(seq, stage, at, seq.afterLapse);
-    };
-
-    const staffTask = (
-      seq: Seq,
-      stage: SimStage,
-      at: number,
-      reason: 'no_response' | 'no_touch_delivered' | 'no_usable_channel' | 'appointment_change',
-    ) => {
-      seq.escalated = true;
-      if (seq.arm === 'holdout') {
-        if (weekOf(at) >= 0) s.suppressed.holdout++;
-        if (tracing) note('suppressed_holdout', seq.type.key, at, { stage: stage.key });
-        return;
-      }
-      if (count(series.staffTasks, at)) {
-        s.staffTasks.total++;
-        if (reason === 'no_response') s.staffTasks.noResponse++;
-        else if (reason === 'no_touch_delivered') s.staffTasks.noTouchDelivered++;
-        else if (reason === 'no_usable_channel') s.staffTasks.noUsableChannel++;
-        else s.staffTasks.appointmentChange++;
-        byType.get(seq.type.key)!.staffTasks++;
-      }
-      if (tracing) note('staff_task', seq.type.key, at, { stage: stage.key, detail: reason });
-      seq.lastTouch = stage.key;
-      expose(seq, stage, at, undefined);
-    };
-
-    /** Moves the sequence past its current stage (the next one is due no earlier than now). */
-    const advance = (seq: Seq, now: number) => {
-      seq.heldByWindow = false;
-      seq.heldByCaps = false;
-      if (seq.recovery) {
-        // After the recovery touch: the stages still ahead, none sent late; a staff stage already
-        // past (and not done in this cycle) becomes a task at once.
-        seq.recovery = undefined;
-        const staff = seq.plan.stages.findIndex((x, i) => i < seq.plan.planned && x.channel === 'staff');
-        let i = seq.idx;
-        while (i < seq.plan.stages.length && seq.plan.dues[i]! < now) i++;
-        seq.idx = i;
-        if (staff >= 0 && staff < i && !seq.escalated) {
-          seq.staffNow = true;
-          seq.nextAt = now;
-          return;
-        }
-      } else if (seq.staffNow) seq.staffNow = false;
-      else seq.idx++;
-      if (seq.idx >= seq.plan.stages.length) {
-        seq.phase = 'grace';
-        seq.nextAt = Math.max(seq.plan.churnAt, now);
-      } else seq.nextAt = Math.max(seq.plan.dues[seq.idx]!, now);
-    };
-
-    /** When a held stage gives up: the next stage's due instant, the window's end after the plan's last, the churn after the last touch. */
-    const stageExpires = (seq: Seq): number => {
-      const p = seq.plan;
-      if (seq.idx + 1 < p.stages.length && seq.idx + 1 !== p.planned) return p.dues[seq.idx + 1]!;
-      return seq.idx + 1 === p.planned ? p.windowEndsAt : p.churnAt;
-    };
-
-    const variantFor = (seq: Seq, stage: SimStage): StageVariant | undefined => {
-      const list = variantList(stage);
-      if (list.length === 0) return undefined;
-      const v = chooseVariant(
-        list,
-        hash32(`variant\u0000${options.seed}\u0000${clientId}\u0000${stage.key}`) / 4_294_967_296,
-      );
-      if (!seq.variants) seq.variants = new Map();
-      seq.variants.set(stage.key, v);
-      return v;
-    };
-
-    /** The sequence's stage now due: a recovery touch, a past staff stage after a lapse, or the plan's next. */
-    const currentStage = (seq: Seq): SimStage =>
-      seq.recovery ?? (seq.staffNow ? staffStageOf(seq) : seq.plan.stages[seq.idx]!);
-
-    /** One due stage, decided by core/stage-decision.ts (as delivery, the preview and the workflow decide it). */
-    const runStage = (seq: Seq, now: number) => {
-      const stage = currentStage(seq);
-      const inPeriod = weekOf(now) >= 0;
-      const variant = variantFor(seq, stage);
-      const decided = decideStage({
-        stage: { channel: stage.channel, purpose: stage.purpose, dueAtMs: stageDue(seq) },
-        nowMs: now,
-        expiresAtMs: stageExpires(seq),
-        clinic,
-        sendTimeZone: tz,
-        channels,
-        hasTemplate: (c) => templatesOf(stage).includes(c),
-        arm: seq.arm,
-        variant: variant ?? null,
-        sends,
-        marketingTouchDelivered: seq.sentAny,
-      });
-      // In the reactivation and win-back touches the staff stage is long past: a client nobody can
-      // reach is not handed to staff again, the touch is suppressed (the workflow's rule).
-      const winbackPhase = !seq.recovery && !seq.staffNow && seq.idx >= seq.plan.planned;
-      const decision: typeof decided =
-        decided.kind === 'escalate' &&
-        decided.reason === 'no_usable_channel' &&
-        !noChannelEscalates(stage, winbackPhase)
-          ? { kind: 'suppress', reason: 'no_usable_channel' }
-          : decided;
-      switch (decision.kind) {
-        case 'escalate': {
-          if (decision.reason !== 'no_usable_channel') {
-            staffTask(seq, stage, now, seq.staffNow ? 'appointment_change' : decision.reason);
-            if (running.get(seq.type.key) === seq && seq.phase === 'stages') advance(seq, now);
-            return;
-          }
-          // Nobody can be reached automatically: staff now, the rest of the sequence skipped.
-          if (inPeriod) s.sequences.noUsableChannel++;
-          if (tracing)
-            note('suppressed_no_channel', seq.type.key, now, { stage: stage.key, detail: 'no_usable_channel' });
-          seq.recovery = undefined;
-          seq.staffNow = false;
-          seq.idx = seq.plan.planned - 1;
-          staffTask(seq, staffStageOf(seq), now, 'no_usable_channel');
-          if (running.get(seq.type.key) === seq && seq.phase === 'stages') {
-            // The rest of the rebooking stages is skipped; the reactivation and win-back touches
-            // are still tried, as the workflow does (consent or an address may have come since).
-            seq.idx = seq.plan.planned;
-            if (seq.idx < seq.plan.stages.length) seq.nextAt = Math.max(seq.plan.dues[seq.idx]!, now);
-            else {
-              seq.phase = 'grace';
-              seq.nextAt = Math.max(seq.plan.windowEndsAt, now);
-            }
-          }
-          return;
-        }
-        case 'suppress': {
-          if (decision.reason === 'holdout') {
-            seq.escalated ||= stage.channel === 'staff';
-            if (inPeriod) s.suppressed.holdout++;
-            if (tracing) note('suppressed_holdout', seq.type.key, now, { stage: stage.key });
-          } else if (decision.reason === 'capped') {
-            if (count(series.suppressedByCaps, now)) s.suppressed.caps++;
-            if (tracing) note('suppressed_caps', seq.type.key, now, { stage: stage.key, channel: decision.channel! });
-          } else {
-            if (inPeriod) s.suppressed.noChannel++;
-            if (tracing)
-              note('suppressed_no_channel', seq.type.key, now, {
-                stage: stage.key,
-                channel: variantChannel(stage.channel as Channel, variant ?? null),
-                detail: decision.reason,
-              });
-          }
-          advance(seq, now);
-          return;
-        }
-        case 'defer': {
-          if (decision.reason === 'send_window') {
-            if (!seq.heldByWindow && count(series.deferredBySendWindow, now)) s.deferred.sendWindow++;
-            seq.heldByWindow = true;
-            if (tracing)
-              note('deferred_send_window', seq.type.key, now, {
-                stage: stage.key,
-                channel: decision.channel!,
-                detail: new Date(decision.until).toISOString(),
-              });
-          } else if (decision.reason === 'capped') {
-            if (!seq.heldByCaps && count(series.deferredByCaps, now)) s.deferred.caps++;
-            seq.heldByCaps = true;
-            if (tracing)
-              note('deferred_caps', seq.type.key, now, {
-                stage: stage.key,
-                channel: decision.channel!,
-                detail: new Date(decision.until).toISOString(),
-              });
-          }
-          seq.nextAt = decision.until;
-          return;
-        }
-        case 'send':
-          break;
-      }
-      const channel = decision.channel;
-      if (!templatesOf(stage).includes(channel)) {
-        // Production refuses to send without a template (config_invalid): nothing goes out.
-        if (inPeriod) s.suppressed.noTemplate++;
-        if (tracing) note('suppressed_no_template', seq.type.key, now, { stage: stage.key, channel });
-        advance(seq, now);
-        return;
-      }
-      if (capsApply(stage.care ? 'care' : 'marketing', clinic.capsIncludeCare)) sends.push({ at: now, channel });
-      if (count(series[channel], now)) {
-        s.messages[channel]++;
-        s.messages.total++;
-        if (decision.fallback) s.messages.viaFallback++;
-        byType.get(seq.type.key)!.messages++;
-        if (stage.care) {
-          s.messages.care++;
-          series.care[weekOf(now)]!++;
-        }
-        if (stage.purpose === 'recovery') s.lifecycle.recoveryTouches++;
-      }
-      let detail: string | undefined;
-      if (stage.purpose === 'incentive') {
-        detail = describeOffer(offerFor(seq.priceCents, clinic.incentives.tiers, clinic.incentives.unknown));
-        if (count(series.offers, now)) {
-          s.offers.issued++;
-          s.offers.byOffer[detail] = (s.offers.byOffer[detail] ?? 0) + 1;
-        }
-      }
-      if (tracing)
-        note('sent', seq.type.key, now, {
-          stage: stage.key,
-          channel,
-          ...(detail || variant
-            ? { detail: [detail, variant && `variant ${variant.name}`].filter(Boolean).join('; ') }
-            : {}),
-        });
-      if (stage.care) {
-        // Aftercare converts nobody and is no touch the staff task counts; during a watch it is all that runs.
-        if (seq.phase === 'watching') {
-          const care = nextCare(seq, seq.idx + 1);
-          seq.idx = care < 0 ? seq.idx + 1 : care;
-          seq.nextAt = care < 0 ? Number.POSITIVE_INFINITY : Math.max(seq.plan.dues[care]!, now);
-        } else advance(seq, now);
-        return;
-      }
-      seq.lastTouch = stage.key;
-      seq.sentAny = true;
-      expose(seq, stage, now, variant);
-      if (running.get(seq.type.key) === seq && seq.phase === 'stages') advance(seq, now);
-    };
-
-    /** The due instant of the stage now due (a recovery touch or a past staff stage: when it was resumed). */
-    const stageDue = (seq: Seq): number =>
-      seq.recovery || seq.staffNow ? (seq.resumedAt ?? seq.nextAt) : seq.plan.dues[seq.idx]!;
-
-    const staffStageOf = (seq: Seq): SimStage =>
-      seq.plan.stages.find((x, i) => i < seq.plan.planned && x.channel === 'staff') ?? {
-        key: 'staff_escalation',
-        day: seq.plan.intervalDays,
-        channel: 'staff',
-        purpose: 'escalation',
-        care: false,
-      };
-
-    const enroll = (t: Treatment) => {
-      const type = t.type!;
-      const at = t.row.completedAtMs;
-      const dedupeKey = `${type.key}|${t.row.appointmentId}`;
-      const current = running.get(type.key);
-      // signal-with-start is not idempotent (a repeated appointment), and the latest appointment
-      // wins (an older or same-instant treatment of a running type changes nothing).
-      if (seen.has(dedupeKey) || (current && at <= current.anchorMs)) {
-        s.input.duplicateRows++;
-        if (tracing) note('duplicate', type.key, at, { detail: `line ${t.row.line}` });
-        return;
-      }
-      seen.add(dedupeKey);
-      s.input.treatmentsEnrolled++;
-      if (current) {
-        running.delete(type.key);
-        if (weekOf(at) >= 0) s.sequences.restarted++;
-        if (tracing) note('restarted', type.key, at);
-      }
-      // A series counts its sessions from the client's completed treatments of the type.
-      const session = type.series
-        ? completedSession(
-            all.filter((o) => o.type === type && o.row.completedAtMs < at).map((o) => ({ atMs: o.row.completedAtMs })),
-            at,
-            type.series,
-          )
-        : undefined;
-      const plan = planFor(type, at, session);
-      const arm: Arm = holdoutDraw < shareOf(type.key) ? 'holdout' : 'treated';
-      const seq: Seq = {
-        type,
-        plan,
-        arm,
-        anchorMs: at,
-        priceCents: t.row.priceCents,
-        idx: 0,
-        phase: 'stages',
-        nextAt: plan.dues[0] ?? plan.churnAt,
-        stopAt: historyStop(t),
-        sentAny: current?.sentAny ?? false,
-        heldByWindow: false,
-        heldByCaps: false,
-        escalated: false,
-        afterLapse: false,
-        selfBookAt: Number.POSITIVE_INFINITY,
-      };
-      if (plan.stages.length === 0) seq.phase = 'grace';
-      running.set(type.key, seq);
-      const inPeriod = count(series.enrolled, at);
-      if (inPeriod) {
-        s.sequences.enrolled++;
-        byType.get(type.key)!.enrolled++;
-        arms[arm].enrolled++;
-        if (arm === 'holdout') s.sequences.heldOut++;
-        if (plan.series?.phase === 'series') s.sequences.seriesSessions++;
-        else if (plan.series?.phase === 'maintenance') s.sequences.maintenance++;
-      }
-      if (tracing)
-        note('enrolled', type.key, at, {
-          detail: `line ${t.row.line}${arm === 'holdout' ? '; held out' : ''}${plan.series ? `; session ${plan.series.completed} of ${plan.series.sessions}` : ''}`,
-        });
-      // Without the program a held-out client still comes back by itself, on the interval day.
-      if (arm === 'holdout' && fate() < baseline) {
-        seq.selfBookAt = fromLocalDay(at, plan.intervalDays);
-      }
-    };
-
-    /** The clinic's send time on the local day `days` after the instant `at`. */
-    const fromLocalDay = (at: number, days: number): number => {
-      const d = addDays(localDateOf(at), days);
-      const [h, m] = clinic.sendTime.split(':').map(Number);
-      return fromLocal({ ...d, hour: h!, minute: m! }, tz);
-    };
 
     let ti = 0;
     for (let guard = 0; guard < 100_000; guard++) {
@@ -1245,6 +1254,14 @@ export function simulate(
       s.sequences.runningAtEnd++;
       if (tracing) note('running_at_end', q.type.key, toMs, { stage: q.lastTouch ?? 'before_first_touch' });
     }
+  }
+
+  const total = clients.size;
+  let done = 0;
+  for (const [id, clientRows] of clients) {
+    simulateClient(id, clientRows);
+    done++;
+    if (options.onProgress && (done % 250 === 0 || done === total)) options.onProgress(done, total);
   }
 
   const weekly: WeekRow[] = weekLabels.map((weekStart, i) => ({
