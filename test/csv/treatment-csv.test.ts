@@ -5,7 +5,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readCsvRecords, readWithCsvParse, scanRegularCsv } from '../../src/csv/records.js';
-import { CsvFormatError, readTreatmentCsv, TREATMENT_COLUMNS } from '../../src/csv/treatments.js';
+import {
+  CSV_FIELDS,
+  CsvFormatError,
+  readTreatmentCsv,
+  TREATMENT_COLUMNS,
+  treatmentRowSchema,
+} from '../../src/csv/treatments.js';
 
 const NY = 'America/New_York';
 const lines = (text: string) => readCsvRecords(text).records.map((r) => r.line);
@@ -136,4 +142,83 @@ describe('the fast CSV scan agrees with csv-parse', () => {
     expect(scanRegularCsv(text)).toEqual(readWithCsvParse(text).records);
     expect(scanRegularCsv(text)).toHaveLength(4);
   });
+});
+
+describe('the row check without zod agrees with the row schema', () => {
+  // readTreatmentCsv reads a row that passes without zod (src/csv/treatments.ts: readRowFast) and
+  // falls back to treatmentRowSchema for the rest: every row must come out as the schema reads it.
+  const header = [
+    'client_id',
+    'appointment_id',
+    'service_name',
+    'completed_at',
+    'price',
+    'email',
+    'phone',
+    'sms_consent',
+    'email_consent',
+    'first_name',
+    'service_id',
+    'time',
+  ];
+  const cellValues = [
+    ['c1', '', ' c2 '],
+    ['a1', ''],
+    ['Botox', '', ' Lip filler '],
+    ['2026-03-02T10:00:00Z', '2026-03-02', '3/2/26', 'bad', '', '2026-02-30'],
+    ['', '350', '$1200.50', 'x'],
+    ['', 'y', 'a@b.c'],
+    ['', 'n', '+1 555 0100'],
+    ['', 'y', 'Opted In', 'maybe'],
+    ['', 'no', 'x'],
+    ['', 'Ann'],
+    ['', 's1'],
+    ['', '14:30', '25:00'],
+  ];
+  const field = {
+    clientId: 0,
+    appointmentId: 1,
+    service: 2,
+    completedAt: 3,
+    price: 4,
+    email: 5,
+    phone: 6,
+    smsConsent: 7,
+    emailConsent: 8,
+    firstName: 9,
+    serviceId: 10,
+    time: 11,
+  } as const;
+
+  it.each([[[] as const], [['clientId', 'appointmentId'] as const], [['clientId', 'firstName', 'serviceId'] as const]])(
+    'with required %j',
+    (required) => {
+      const rows = Array.from({ length: 3000 }, (_, i) =>
+        cellValues.map((vs, c) => vs[Math.floor(i / (c + 1)) % vs.length]!),
+      );
+      const text = `${header.join(',')}\n${rows.map((r) => r.join(',')).join('\n')}\n`;
+      const read = readTreatmentCsv(text, { timeZone: NY, columns: TREATMENT_COLUMNS, required });
+      const schema = treatmentRowSchema({ timeZone: NY, required });
+      let passed = 0;
+      read.records.forEach((rec, i) => {
+        const r = rows[i]!.map((v) => v.trim());
+        const cells: Record<string, unknown> = {
+          when: { date: r[field.completedAt], time: r[field.time] },
+        };
+        for (const f of CSV_FIELDS)
+          if (f !== 'date' && f !== 'time' && f !== 'completedAt')
+            cells[f] = f in field ? r[field[f as keyof typeof field]] : undefined;
+        const parsed = schema.safeParse(cells);
+        expect(rec.outcome).toBe(parsed.success ? 'row' : 'problem');
+        if (parsed.success && rec.outcome === 'row') {
+          passed++;
+          const { when, price, ...rest } = parsed.data;
+          const expected = { line: i + 2, ...rest, completedAtMs: when, priceCents: price };
+          expect(rec.row).toStrictEqual(expected);
+          expect(Object.keys(rec.row)).toEqual(Object.keys(expected));
+        }
+      });
+      expect(passed).toBeGreaterThan(0);
+    },
+  );
 });
