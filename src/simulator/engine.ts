@@ -463,6 +463,8 @@ export function simulate(
     return type;
   };
   const planFor = createPlanner(clinic, localDateOf);
+  /** Whether a number passes validation (libphonenumber: ~0.5 s of CPU on 50,000 clients), per number as written. */
+  const phoneValid = new Map<string, boolean>();
   const templateChannels = new Map<string, Channel[]>();
   /** The channels the clinic has a template for at a stage: by its key, then its purpose (as delivery looks). */
   const templatesOf = (st: StageDefinition): Channel[] => {
@@ -1171,7 +1173,12 @@ export function simulate(
     const phone = latest('phone');
     let phoneOk = phone !== false;
     if (typeof phone === 'string') {
-      phoneOk = normalizePhone(phone, clinic.defaultCountry).ok;
+      let ok = phoneValid.get(phone);
+      if (ok === undefined) {
+        ok = normalizePhone(phone, clinic.defaultCountry).ok;
+        phoneValid.set(phone, ok);
+      }
+      phoneOk = ok;
       if (!phoneOk) s.input.invalidPhones++;
     }
     // What decideStage knows of each channel (opt-outs and delivery failures are not simulated).
