@@ -55,12 +55,53 @@ catalog:
   return dir;
 }
 
-/** Every touch of a churned full lifecycle: care, rebooking, staff, reactivation, win-backs. */
-async function fullLifecycleChurned(e: Engine, clientId: string): Promise<string> {
+/**
+ * No answer to anything until `untilDay`: day 122 ends a sequence of rebooking stages only, day 242
+ * one with reactivation and both win-backs (churned when the last offer ends).
+ */
+async function churnedWithoutAnswer(e: Engine, clientId: string, untilDay: number): Promise<string> {
   const t0 = await treatmentSlot(e);
   await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0) }));
   const wf = await e.workflowIdFor(clientId);
-  await runToEnd(e, wf, t0 + 242 * DAY_MS);
+  await runToEnd(e, wf, t0 + untilDay * DAY_MS);
+  return wf;
+}
+
+/** Booked on day 85, cancelled on day 88: the recovery touch, the stages ahead, staff, then no answer until `untilDay`. */
+async function cancelledRecovered(e: Engine, clientId: string, untilDay: number): Promise<string> {
+  const t0 = await treatmentSlot(e);
+  await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0) }));
+  const wf = await e.workflowIdFor(clientId);
+  await e.sleepUntil(t0 + 85 * DAY_MS);
+  await e.send(booking(clientId, `${clientId}-next`, t0 + 92 * DAY_MS));
+  await e.sleepUntil(t0 + 88 * DAY_MS);
+  await e.send({ type: 'appointment.cancelled', clientId, appointmentId: `${clientId}-next` });
+  await runToEnd(e, wf, t0 + untilDay * DAY_MS);
+  return wf;
+}
+
+/**
+ * "Remind me in 2 weeks" on day 91 (a dated snooze: one touch on day 105), booked after the day-180
+ * win-back; the booking becomes a visit of another type.
+ */
+async function datedSnoozeBooked(e: Engine, clientId: string): Promise<string> {
+  const t0 = await treatmentSlot(e);
+  await e.send(treatment({ clientId, appointmentId: `${clientId}-appt`, completedAt: iso(t0) }));
+  const wf = await e.workflowIdFor(clientId);
+  await e.sleepUntil(t0 + 91 * DAY_MS);
+  await e.client.workflow.getHandle(wf).signal(snoozeSignal, { reason: 'not_now_reply', until: iso(demoDue(t0, 105)) });
+  await e.sleepUntil(demoDue(t0, 182));
+  await e.send(booking(clientId, `${clientId}-next`, demoDue(t0, 190)));
+  await e.sleepUntil(demoDue(t0, 190) + 3_600_000);
+  await e.send(
+    treatment({
+      clientId,
+      appointmentId: `${clientId}-next`,
+      service: 'HydraFacial',
+      completedAt: iso(demoDue(t0, 190)),
+    }),
+  );
+  await runToEnd(e, wf, demoDue(t0, 192));
   return wf;
 }
 
@@ -106,17 +147,8 @@ async function runToEnd(e: Engine, workflowId: string, until: number): Promise<v
 }
 
 const scenarios: Scenario[] = [
-  {
-    // Every stage: three client touches, the staff escalation, the grace period, churned.
-    name: 'botox-full-sequence-churned',
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(treatment({ clientId: 'rec-full', appointmentId: 'rec-full-appt', completedAt: iso(t0) }));
-      const wf = await e.workflowIdFor('rec-full');
-      await runToEnd(e, wf, t0 + 122 * DAY_MS);
-      return wf;
-    },
-  },
+  // Every stage: three client touches, the staff escalation, the grace period, churned.
+  { name: 'botox-full-sequence-churned', run: (e) => churnedWithoutAnswer(e, 'rec-full', 122) },
   {
     // A retreatment on day 50 restarts the clock; a booking after the new reminder ends it.
     name: 'botox-restarted-then-booked',
@@ -145,42 +177,10 @@ const scenarios: Scenario[] = [
       return wf;
     },
   },
-  {
-    // Issue 11: booked at checkout; the care touches still go out; the booking becomes a visit of another type.
-    name: 'lifecycle-prebooked-care-attended',
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(treatment({ clientId: 'rec-pre', appointmentId: 'rec-pre-appt', completedAt: iso(t0) }));
-      const wf = await e.workflowIdFor('rec-pre');
-      await e.send(booking('rec-pre', 'rec-pre-next', t0 + 30 * DAY_MS));
-      await e.sleepUntil(t0 + 30 * DAY_MS + 3_600_000);
-      await e.send(
-        treatment({
-          clientId: 'rec-pre',
-          appointmentId: 'rec-pre-next',
-          service: 'HydraFacial',
-          completedAt: iso(t0 + 30 * DAY_MS),
-        }),
-      );
-      await runToEnd(e, wf, t0 + 32 * DAY_MS);
-      return wf;
-    },
-  },
-  {
-    // Issue 11: booked on day 85, cancelled on day 88, recovery touch, the stages ahead, staff, churned.
-    name: 'lifecycle-cancelled-recovered-churned',
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(treatment({ clientId: 'rec-cancel', appointmentId: 'rec-cancel-appt', completedAt: iso(t0) }));
-      const wf = await e.workflowIdFor('rec-cancel');
-      await e.sleepUntil(t0 + 85 * DAY_MS);
-      await e.send(booking('rec-cancel', 'rec-cancel-next', t0 + 92 * DAY_MS));
-      await e.sleepUntil(t0 + 88 * DAY_MS);
-      await e.send({ type: 'appointment.cancelled', clientId: 'rec-cancel', appointmentId: 'rec-cancel-next' });
-      await runToEnd(e, wf, t0 + 122 * DAY_MS);
-      return wf;
-    },
-  },
+  // Issue 11: booked at checkout; the care touches still go out; the booking becomes a visit of another type.
+  { name: 'lifecycle-prebooked-care-attended', run: (e) => prebookedAttended(e, 'rec-pre') },
+  // Issue 11: booked on day 85, cancelled on day 88, recovery touch, the stages ahead, staff, churned.
+  { name: 'lifecycle-cancelled-recovered-churned', run: (e) => cancelledRecovered(e, 'rec-cancel', 122) },
   {
     // Issue 11: booked for day 84, never heard of again: inferred no-show, recovery, churned.
     name: 'lifecycle-inferred-no-show-churned',
@@ -194,112 +194,26 @@ const scenarios: Scenario[] = [
       return wf;
     },
   },
-  {
-    // Issue 11 §3: no answer to anything: reactivation (day 120), win-back (days 180, 210), churned when its offer ends.
-    name: 'lifecycle-winback-churned',
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(treatment({ clientId: 'rec-winback', appointmentId: 'rec-winback-appt', completedAt: iso(t0) }));
-      const wf = await e.workflowIdFor('rec-winback');
-      await runToEnd(e, wf, t0 + 242 * DAY_MS);
-      return wf;
-    },
-  },
-  {
-    // Issue 11 §3: "remind me in 2 weeks" on day 91 (a dated snooze: one touch on day 105), booked
-    // after the day-180 win-back, the booking becomes a visit of another type.
-    name: 'lifecycle-winback-dated-snooze-booked',
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(treatment({ clientId: 'rec-dated', appointmentId: 'rec-dated-appt', completedAt: iso(t0) }));
-      const wf = await e.workflowIdFor('rec-dated');
-      await e.sleepUntil(t0 + 91 * DAY_MS);
-      await e.client.workflow
-        .getHandle(wf)
-        .signal(snoozeSignal, { reason: 'not_now_reply', until: iso(demoDue(t0, 105)) });
-      await e.sleepUntil(demoDue(t0, 182));
-      await e.send(booking('rec-dated', 'rec-dated-next', demoDue(t0, 190)));
-      await e.sleepUntil(demoDue(t0, 190) + 3_600_000);
-      await e.send(
-        treatment({
-          clientId: 'rec-dated',
-          appointmentId: 'rec-dated-next',
-          service: 'HydraFacial',
-          completedAt: iso(demoDue(t0, 190)),
-        }),
-      );
-      await runToEnd(e, wf, demoDue(t0, 192));
-      return wf;
-    },
-  },
+  // Issue 11 §3: no answer to anything: reactivation (day 120), win-back (days 180, 210), churned when its offer ends.
+  { name: 'lifecycle-winback-churned', run: (e) => churnedWithoutAnswer(e, 'rec-winback', 242) },
+  // Issue 11 §3: a dated snooze, booked after the day-180 win-back.
+  { name: 'lifecycle-winback-dated-snooze-booked', run: (e) => datedSnoozeBooked(e, 'rec-dated') },
   // The same series shape on the code before issue 12 §5 (recorded with RECORD_WORKFLOWS_PATH):
   // the "before" of bench/temporal-actions.ts, and one more old path the replay test keeps.
   { name: 'lifecycle-winback-series-two-sessions-churned', run: (e) => seriesTwoSessionsChurned(e, 'rec-series-old') },
   // Issue 12 §5 (patch fewer-actions): the shapes bench/temporal-actions.ts prices, on the lean path.
+  // The four rebooking stages, no answer: the issue's "about 27 actions" shape.
   {
-    // The four rebooking stages, no answer: the issue's "about 27 actions" shape.
     name: 'fewer-actions-botox-rebooking-churned',
     rebookingOnly: true,
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(treatment({ clientId: 'rec-lean-full', appointmentId: 'rec-lean-full-appt', completedAt: iso(t0) }));
-      const wf = await e.workflowIdFor('rec-lean-full');
-      await runToEnd(e, wf, t0 + 122 * DAY_MS);
-      return wf;
-    },
+    run: (e) => churnedWithoutAnswer(e, 'rec-lean-full', 122),
   },
   { name: 'fewer-actions-prebooked-care-attended', run: (e) => prebookedAttended(e, 'rec-lean-pre') },
   { name: 'fewer-actions-series-two-sessions-churned', run: (e) => seriesTwoSessionsChurned(e, 'rec-lean-series') },
-  { name: 'fewer-actions-winback-churned', run: (e) => fullLifecycleChurned(e, 'rec-lean-winback') },
-  {
-    // Booked on day 85, cancelled on day 88: the recovery touch, the stages ahead, staff, win-back, churned.
-    name: 'fewer-actions-cancelled-recovered-churned',
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(
-        treatment({ clientId: 'rec-lean-cancel', appointmentId: 'rec-lean-cancel-appt', completedAt: iso(t0) }),
-      );
-      const wf = await e.workflowIdFor('rec-lean-cancel');
-      await e.sleepUntil(t0 + 85 * DAY_MS);
-      await e.send(booking('rec-lean-cancel', 'rec-lean-cancel-next', t0 + 92 * DAY_MS));
-      await e.sleepUntil(t0 + 88 * DAY_MS);
-      await e.send({
-        type: 'appointment.cancelled',
-        clientId: 'rec-lean-cancel',
-        appointmentId: 'rec-lean-cancel-next',
-      });
-      await runToEnd(e, wf, t0 + 242 * DAY_MS);
-      return wf;
-    },
-  },
-  {
-    // "Remind me in 2 weeks" on day 91, booked after the day-180 win-back, the visit of another type.
-    name: 'fewer-actions-dated-snooze-booked',
-    async run(e) {
-      const t0 = await treatmentSlot(e);
-      await e.send(
-        treatment({ clientId: 'rec-lean-dated', appointmentId: 'rec-lean-dated-appt', completedAt: iso(t0) }),
-      );
-      const wf = await e.workflowIdFor('rec-lean-dated');
-      await e.sleepUntil(t0 + 91 * DAY_MS);
-      await e.client.workflow
-        .getHandle(wf)
-        .signal(snoozeSignal, { reason: 'not_now_reply', until: iso(demoDue(t0, 105)) });
-      await e.sleepUntil(demoDue(t0, 182));
-      await e.send(booking('rec-lean-dated', 'rec-lean-dated-next', demoDue(t0, 190)));
-      await e.sleepUntil(demoDue(t0, 190) + 3_600_000);
-      await e.send(
-        treatment({
-          clientId: 'rec-lean-dated',
-          appointmentId: 'rec-lean-dated-next',
-          service: 'HydraFacial',
-          completedAt: iso(demoDue(t0, 190)),
-        }),
-      );
-      await runToEnd(e, wf, demoDue(t0, 192));
-      return wf;
-    },
-  },
+  { name: 'fewer-actions-winback-churned', run: (e) => churnedWithoutAnswer(e, 'rec-lean-winback', 242) },
+  // The recovery touch, the stages ahead, staff, win-back, churned.
+  { name: 'fewer-actions-cancelled-recovered-churned', run: (e) => cancelledRecovered(e, 'rec-lean-cancel', 242) },
+  { name: 'fewer-actions-dated-snooze-booked', run: (e) => datedSnoozeBooked(e, 'rec-lean-dated') },
 ];
 
 const only = process.argv.slice(2);
