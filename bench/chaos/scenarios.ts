@@ -35,7 +35,11 @@ function treatment(stack: ChaosStack, tag: string, i: number) {
       .formatToParts(now)
       .find((p) => p.type === 'timeZoneName')!
       .value.slice(3) || '+00:00';
-  const treated = day(now - 80 * 86_400_000);
+  return treatmentEvent(tag, i, `${day(now - 80 * 86_400_000)}T12:00:00${offset}`, { phone: '+12125550123' });
+}
+
+/** A synthetic client's Botox treatment for the events API (email consent only), keyed by run tag and number. */
+export function treatmentEvent(tag: string, i: number, completedAt: string, contact: { phone?: string } = {}) {
   return {
     type: 'treatment.completed',
     eventId: `${tag}-treatment-${i}`,
@@ -44,12 +48,12 @@ function treatment(stack: ChaosStack, tag: string, i: number) {
       firstName: 'Sam',
       lastName: `Chaos${i}`,
       email: `${tag}-${i}@example.com`,
-      phone: '+12125550123',
+      ...contact,
       consent: { sms: false, email: true },
     },
     appointmentId: `${tag}-appt-${i}`,
     service: { name: 'Botox 20u' },
-    completedAt: `${treated}T12:00:00${offset}`,
+    completedAt,
   };
 }
 

@@ -17,7 +17,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { rows } from '../../src/db/client.js';
-import { post, type ScenarioResult } from './scenarios.js';
+import { post, type ScenarioResult, treatmentEvent } from './scenarios.js';
 import type { ChaosStack, Proc, WorkerTuning } from './stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -66,23 +66,6 @@ export function slopeMbPerMinute(samples: RssSample[]): number {
     den += (s.atMs - mx) ** 2;
   }
   return den === 0 ? 0 : (num / den) * 60_000;
-}
-
-function treatment(tag: string, i: number, completedAt: string) {
-  return {
-    type: 'treatment.completed',
-    eventId: `${tag}-treatment-${i}`,
-    client: {
-      id: `${tag}-client-${i}`,
-      firstName: 'Sam',
-      lastName: `Sleeper${i}`,
-      email: `${tag}-${i}@example.com`,
-      consent: { sms: false, email: true },
-    },
-    appointmentId: `${tag}-appt-${i}`,
-    service: { name: 'Botox 20u' },
-    completedAt,
-  };
 }
 
 /** Sequence rows of this run's clients: how many sleep on a future timer, how many booked. */
@@ -152,7 +135,7 @@ export async function sleepingSequences(stack: ChaosStack, o: SleepingOptions): 
       if (from >= o.sequences || Date.now() >= loadUntil) return;
       next = Math.min(o.sequences, from + o.batch);
       const to = next;
-      const events = Array.from({ length: to - from }, (_, k) => treatment(tag, from + k, completedAt));
+      const events = Array.from({ length: to - from }, (_, k) => treatmentEvent(tag, from + k, completedAt));
       for (let attempt = 0; ; attempt++) {
         const a = await post(stack, { events });
         statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
