@@ -32,22 +32,33 @@ export async function nextBookedAppointment(
   db: Db,
   q: { clinicId: string; clientExternalId: string; after: Date; excludeAppointmentId: string },
 ): Promise<BookedAppointment | undefined> {
-  const [row] = await db
-    .select({ externalId: appointments.externalId, startAt: appointments.startAt })
-    .from(appointments)
-    .where(
-      and(
-        eq(appointments.clinicId, q.clinicId),
-        eq(appointments.clientExternalId, q.clientExternalId),
-        eq(appointments.status, 'booked'),
-        gt(appointments.startAt, q.after),
-        ne(appointments.externalId, q.excludeAppointmentId),
-      ),
-    )
-    .orderBy(asc(appointments.startAt))
-    .limit(1);
-  // `startAt > after` holds, so the start is known.
-  return row?.startAt ? { externalId: row.externalId, startAt: row.startAt } : undefined;
+  return (await nextBookedAppointments(db, [q]))[0];
+}
+
+/** `nextBookedAppointment` for many clients in one round trip (an ingest batch); answers in the order asked. */
+export async function nextBookedAppointments(
+  db: Db,
+  qs: { clinicId: string; clientExternalId: string; after: Date; excludeAppointmentId: string }[],
+): Promise<(BookedAppointment | undefined)[]> {
+  if (qs.length === 0) return [];
+  const asked = sql.join(
+    qs.map(
+      (q, i) =>
+        sql`(${i}::int, ${q.clinicId}::text, ${q.clientExternalId}::text, ${q.after.toISOString()}::timestamptz, ${q.excludeAppointmentId}::text)`,
+    ),
+    sql`, `,
+  );
+  const found = rows<{ i: number; external_id: string; start_at: Date | string }>(
+    await db.execute(sql`
+      select distinct on (q.i) q.i, a.external_id, a.start_at
+      from (values ${asked}) as q (i, clinic_id, client_external_id, after_at, exclude_id)
+      join ${appointments} a on a.clinic_id = q.clinic_id and a.client_external_id = q.client_external_id
+      where a.status = 'booked' and a.start_at > q.after_at and a.external_id <> q.exclude_id
+      order by q.i, a.start_at asc`),
+  );
+  const out = new Array<BookedAppointment | undefined>(qs.length);
+  for (const r of found) out[Number(r.i)] = { externalId: r.external_id, startAt: new Date(r.start_at) };
+  return out;
 }
 
 /** The client an appointment we hold belongs to (their platform id). */

@@ -39,6 +39,42 @@ export function appointmentUpsert({ db }: ApplyContext, clinicId: string, v: App
     .returning({ id: appointments.externalId });
 }
 
+/**
+ * `appointmentUpsert` for completed appointments of an ingest batch, in one statement. A
+ * completed appointment is final, so every row is written whatever was there; only a missing
+ * event time keeps the one stored. Series facts are written when the rows carry them, and the
+ * rows must agree on that (a row without them keeps the stored ones, as the single form does).
+ */
+export function completedAppointmentsUpsert(
+  { db }: ApplyContext,
+  rows: { clinicId: string; facts: AppointmentFacts & { status: 'completed' } }[],
+) {
+  const series = rows.filter((r) => 'seriesSession' in r.facts).length;
+  if (series !== 0 && series !== rows.length)
+    throw new Error('completedAppointmentsUpsert: series facts on some rows only');
+  const now = new Date();
+  return db
+    .insert(appointments)
+    .values(rows.map(({ clinicId, facts }) => ({ clinicId, ...facts, updatedAt: now })))
+    .onConflictDoUpdate({
+      target: [appointments.clinicId, appointments.externalId],
+      set: {
+        clientExternalId: sql`excluded.client_external_id`,
+        status: sql`excluded.status`,
+        startAt: sql`excluded.start_at`,
+        serviceName: sql`excluded.service_name`,
+        treatmentType: sql`excluded.treatment_type`,
+        priceCents: sql`excluded.price_cents`,
+        updatedAt: sql`excluded.updated_at`,
+        sourceUpdatedAt: sql`coalesce(excluded.source_updated_at, ${appointments.sourceUpdatedAt})`,
+        ...(series
+          ? { seriesSession: sql`excluded.series_session`, seriesSessions: sql`excluded.series_sessions` }
+          : {}),
+      },
+    })
+    .returning({ id: appointments.externalId });
+}
+
 /** Records what we know of an appointment; false when the update was stale and changed nothing. */
 export async function recordAppointment(ctx: ApplyContext, clinicId: string, v: AppointmentFacts): Promise<boolean> {
   return (await appointmentUpsert(ctx, clinicId, v)).length > 0;

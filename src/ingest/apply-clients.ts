@@ -2,7 +2,12 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { clinicOrThrow } from '../config/load.js';
 import { appointments, clientAliases, clients } from '../db/schema.js';
-import { applyPlatformContact, type PlatformContact, storedPhone } from '../messaging/channel-state.js';
+import {
+  applyFirstContacts,
+  applyPlatformContact,
+  type PlatformContact,
+  storedPhone,
+} from '../messaging/channel-state.js';
 import { type AppliedBody, type ApplyContext, fresher } from './apply-context.js';
 import { movePlans } from './apply-plans.js';
 import { followKeptProfile } from './enroll.js';
@@ -17,27 +22,36 @@ export async function canonicalClientId({ db }: ApplyContext, clinicId: string, 
   return alias?.id ?? externalId;
 }
 
-/** After a client row was written: phone as E.164 (or flagged), consent flag changes as consent events. */
-const contactState = (
-  { db, config, now }: ApplyContext,
+/** What the contact step needs after a client row was written (see `applyPlatformContact`). */
+const platformContact = (
+  { config, now }: ApplyContext,
   clinicId: string,
   clientId: string,
   c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } },
   at: Date | undefined,
   source: string,
   newClient?: PlatformContact['newClient'],
-) =>
-  applyPlatformContact(db, {
-    clinicId,
-    clientId,
-    defaultCountry: clinicOrThrow(config.current(), clinicId).defaultCountry,
-    phoneGiven: c.phone !== undefined,
-    ...(c.consent ? { consent: c.consent } : {}),
-    source: source === 'import' ? 'import' : 'platform',
-    ref: source,
-    at: at ?? new Date(now()),
-    ...(newClient ? { newClient } : {}),
-  });
+): PlatformContact => ({
+  clinicId,
+  clientId,
+  defaultCountry: clinicOrThrow(config.current(), clinicId).defaultCountry,
+  phoneGiven: c.phone !== undefined,
+  ...(c.consent ? { consent: c.consent } : {}),
+  source: source === 'import' ? 'import' : 'platform',
+  ref: source,
+  at: at ?? new Date(now()),
+  ...(newClient ? { newClient } : {}),
+});
+
+/** After a client row was written: phone as E.164 (or flagged), consent flag changes as consent events. */
+const contactState = (
+  ctx: ApplyContext,
+  clinicId: string,
+  clientId: string,
+  c: { phone?: string | null; consent?: { sms?: boolean; email?: boolean } },
+  at: Date | undefined,
+  source: string,
+) => applyPlatformContact(ctx.db, platformContact(ctx, clinicId, clientId, c, at, source));
 
 /** The client of a completed treatment, created or brought up to date; returns our id for them. */
 export async function upsertClient(
@@ -46,42 +60,105 @@ export async function upsertClient(
   e: TreatmentCompleted,
   source: string,
 ): Promise<string> {
+  return (await upsertClients(ctx, [{ clinicId, e, source }]))[0]!;
+}
+
+/**
+ * The clients of completed treatments (one ingest batch, each client once), created or brought up
+ * to date in one statement; returns our id for each, in order. A row whose stored update is newer
+ * (by vendor event time) is left as it is and only looked up.
+ */
+export async function upsertClients(
+  ctx: ApplyContext,
+  items: { clinicId: string; e: TreatmentCompleted; source: string }[],
+): Promise<string[]> {
   const { db, config } = ctx;
-  const c = e.client;
-  const at = e.occurredAt ? new Date(e.occurredAt) : undefined;
-  const values = {
-    firstName: c.firstName,
-    lastName: c.lastName,
-    email: c.email ?? null,
-    phone: c.phone ?? null,
-    consentSms: c.consent.sms,
-    consentEmail: c.consent.email,
-    updatedAt: new Date(),
-    ...(at ? { sourceUpdatedAt: at } : {}),
-  };
-  // A new row gets its phone in stored form at once (its channel state then needs no reads); an
-  // existing row's phone is normalised by the contact step, which compares it with the old one.
-  const phone = storedPhone(c.phone, clinicOrThrow(config.current(), clinicId).defaultCountry);
-  const [row] = await db
+  if (items.length === 0) return [];
+  const cfg = config.current();
+  const now = new Date();
+  // A new row gets its phone in stored form at once (its channel state then needs no reads). An
+  // existing row gets the same stored form; the contact step still compares its E.164 with the
+  // old one (the update leaves phone_e164 alone), so a changed number is noticed.
+  const written = items.map(({ clinicId, e }) => {
+    const c = e.client;
+    return {
+      clinicId,
+      at: e.occurredAt ? new Date(e.occurredAt) : undefined,
+      phone: storedPhone(c.phone, clinicOrThrow(cfg, clinicId).defaultCountry),
+    };
+  });
+  const returned = await db
     .insert(clients)
-    .values({ clinicId, externalId: c.id, ...values, phone: phone.phone, phoneE164: phone.phoneE164 })
+    .values(
+      items.map(({ clinicId, e: { client: c } }, i) => ({
+        clinicId,
+        externalId: c.id,
+        firstName: c.firstName,
+        lastName: c.lastName,
+        email: c.email ?? null,
+        phone: written[i]!.phone.phone,
+        phoneE164: written[i]!.phone.phoneE164,
+        consentSms: c.consent.sms,
+        consentEmail: c.consent.email,
+        updatedAt: now,
+        sourceUpdatedAt: written[i]!.at ?? null,
+      })),
+    )
     .onConflictDoUpdate({
       target: [clients.clinicId, clients.externalId],
-      set: values,
-      setWhere: fresher(clients.sourceUpdatedAt, at),
+      set: {
+        firstName: sql`excluded.first_name`,
+        lastName: sql`excluded.last_name`,
+        email: sql`excluded.email`,
+        phone: sql`excluded.phone`,
+        consentSms: sql`excluded.consent_sms`,
+        consentEmail: sql`excluded.consent_email`,
+        updatedAt: sql`excluded.updated_at`,
+        // An event without a time keeps the last one applied.
+        sourceUpdatedAt: sql`coalesce(excluded.source_updated_at, ${clients.sourceUpdatedAt})`,
+      },
+      // `fresher`, row by row: an update older than the one applied changes nothing.
+      setWhere: sql`(excluded.source_updated_at is null or ${clients.sourceUpdatedAt} is null or ${clients.sourceUpdatedAt} <= excluded.source_updated_at)`,
     })
     // xmax is 0 on a row this statement inserted (PostgreSQL's documented upsert idiom).
-    .returning({ id: clients.id, inserted: sql<boolean>`(xmax = 0)` });
-  if (row) {
-    await contactState(ctx, clinicId, row.id, c, at, source, row.inserted ? { phoneCheck: phone.check } : undefined);
-    return row.id;
+    .returning({
+      id: clients.id,
+      clinicId: clients.clinicId,
+      externalId: clients.externalId,
+      inserted: sql<boolean>`(xmax = 0)`,
+    });
+  const key = (clinicId: string, externalId: string) => `${clinicId}\u0000${externalId}`;
+  const byKey = new Map(returned.map((r) => [key(r.clinicId, r.externalId), r]));
+  const fresh: PlatformContact[] = [];
+  const ids: (string | undefined)[] = [];
+  for (const [i, { clinicId, e, source }] of items.entries()) {
+    const row = byKey.get(key(clinicId, e.client.id));
+    ids.push(row?.id);
+    if (!row) continue;
+    const { at, phone } = written[i]!;
+    if (row.inserted)
+      fresh.push(platformContact(ctx, clinicId, row.id, e.client, at, source, { phoneCheck: phone.check }));
+    else await contactState(ctx, clinicId, row.id, e.client, at, source);
   }
+  await applyFirstContacts(db, fresh);
   // A newer contact update was applied already: keep it, only look the client up.
-  const [existing] = await db
-    .select({ id: clients.id })
-    .from(clients)
-    .where(and(eq(clients.clinicId, clinicId), eq(clients.externalId, c.id)));
-  return existing!.id;
+  const missing = items.filter((_, i) => ids[i] === undefined);
+  if (missing.length) {
+    const existing = await db
+      .select({ id: clients.id, clinicId: clients.clinicId, externalId: clients.externalId })
+      .from(clients)
+      .where(
+        sql`(${clients.clinicId}, ${clients.externalId}) in (${sql.join(
+          missing.map(({ clinicId, e }) => sql`(${clinicId}, ${e.client.id})`),
+          sql`, `,
+        )})`,
+      );
+    const found = new Map(existing.map((r) => [key(r.clinicId, r.externalId), r.id]));
+    items.forEach(({ clinicId, e }, i) => {
+      ids[i] ??= found.get(key(clinicId, e.client.id));
+    });
+  }
+  return ids.map((id) => id!);
 }
 
 export async function applyClientUpdate(

@@ -2,10 +2,10 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { clinicOrThrow } from '../config/load.js';
-import { nextBookedAppointment } from '../db/connector-store.js';
+import { nextBookedAppointments } from '../db/connector-store.js';
 import { appointments, sequences } from '../db/schema.js';
 import { enrollSequence, signalBooking, signalEnd } from '../temporal/sequences.js';
-import { type AppointmentFacts, appointmentUpsert } from './apply-appointments.js';
+import { type AppointmentFacts, completedAppointmentsUpsert } from './apply-appointments.js';
 import type { ApplyContext } from './apply-context.js';
 import { assignArm } from './holdout.js';
 
@@ -16,42 +16,102 @@ export async function enroll(
   client: { id: string; externalId: string },
   treatmentType: string,
   treatment: { appointmentId: string; completedAt: string },
-  appointment?: AppointmentFacts,
+  appointment?: AppointmentFacts & { status: 'completed' },
 ): Promise<string> {
+  const [outcome] = await enrollMany(ctx, [
+    { clinicId, client, treatmentType, treatment, ...(appointment ? { appointment } : {}) },
+  ]);
+  if ('failed' in outcome!) throw outcome.failed;
+  return outcome!.workflowId;
+}
+
+export interface Enrolment {
+  clinicId: string;
+  client: { id: string; externalId: string };
+  treatmentType: string;
+  treatment: { appointmentId: string; completedAt: string };
+  /** The completed appointment to record with the sequence row (without series facts: see completedAppointmentsUpsert). */
+  appointment?: AppointmentFacts & { status: 'completed' };
+}
+
+/**
+ * `enroll` for an ingest batch (each workflow once): the sequence rows and their completed
+ * appointments in one statement, the workflows started side by side, the bookings that came first
+ * looked up in one query. A Temporal call that fails fails only its own enrolment.
+ */
+export async function enrollMany(
+  ctx: ApplyContext,
+  items: Enrolment[],
+): Promise<({ workflowId: string } | { failed: unknown })[]> {
   const { db } = ctx;
-  const workflowId = sequenceWorkflowId(clinicId, client.id, treatmentType);
-  // The arm is decided once, here, and kept: a re-enrolment (a newer treatment) or a config
-  // reload that changes the share never moves a client already in a sequence.
-  const arm = assignArm(ctx.holdoutSecret, clinicOrThrow(ctx.config.current(), clinicId), treatmentType, client.id);
-  // The completed appointment, when the caller has one to record, goes in the same statement
+  if (items.length === 0) return [];
+  const cfg = ctx.config.current();
+  const now = new Date();
+  const rows = items.map((it) => ({
+    workflowId: sequenceWorkflowId(it.clinicId, it.client.id, it.treatmentType),
+    clinicId: it.clinicId,
+    clientId: it.client.id,
+    treatmentType: it.treatmentType,
+    running: true,
+    // The arm is decided once, here, and kept: a re-enrolment (a newer treatment) or a config
+    // reload that changes the share never moves a client already in a sequence.
+    arm: assignArm(ctx.holdoutSecret, clinicOrThrow(cfg, it.clinicId), it.treatmentType, it.client.id),
+  }));
+  // The completed appointments, when the callers have them to record, go in the same statement
   // (a data-modifying CTE: one round trip less for every enrolling treatment).
-  await (appointment ? db.with(db.$with('appointment').as(appointmentUpsert(ctx, clinicId, appointment))) : db)
+  const appointments = items.flatMap((it) =>
+    it.appointment ? [{ clinicId: it.clinicId, facts: it.appointment }] : [],
+  );
+  await (appointments.length ? db.with(db.$with('appointment').as(completedAppointmentsUpsert(ctx, appointments))) : db)
     .insert(sequences)
-    .values({ workflowId, clinicId, clientId: client.id, treatmentType, running: true, arm })
+    .values(rows)
     .onConflictDoUpdate({
       target: sequences.workflowId,
-      set: { running: true, updatedAt: new Date(), arm: sql`coalesce(${sequences.arm}, excluded.arm)` },
+      set: { running: true, updatedAt: now, arm: sql`coalesce(${sequences.arm}, excluded.arm)` },
     });
-  await enrollSequence(
-    ctx.temporal,
-    ctx.taskQueue,
-    { clinicId, clientId: client.id, treatmentType },
-    workflowId,
-    treatment,
+  const started = await Promise.allSettled(
+    items.map((it, i) =>
+      enrollSequence(
+        ctx.temporal,
+        ctx.taskQueue,
+        { clinicId: it.clinicId, clientId: it.client.id, treatmentType: it.treatmentType },
+        rows[i]!.workflowId,
+        it.treatment,
+      ),
+    ),
   );
-  // A booking that reached us before this completion (out of order) ends the new sequence at once.
-  const laterBooking = await nextBookedAppointment(db, {
-    clinicId,
-    clientExternalId: client.externalId,
-    after: new Date(treatment.completedAt),
-    excludeAppointmentId: treatment.appointmentId,
+  // A booking that reached us before this completion (out of order) ends the new sequence at
+  // once. Looked up after the start, so a booking applied meanwhile is seen here or signals the
+  // running workflow itself.
+  const ok = items.flatMap((it, i) => (started[i]!.status === 'fulfilled' ? [i] : []));
+  const later = await nextBookedAppointments(
+    db,
+    ok.map((i) => ({
+      clinicId: items[i]!.clinicId,
+      clientExternalId: items[i]!.client.externalId,
+      after: new Date(items[i]!.treatment.completedAt),
+      excludeAppointmentId: items[i]!.treatment.appointmentId,
+    })),
+  );
+  const ended = new Map<number, PromiseSettledResult<boolean>>();
+  await Promise.all(
+    ok.map(async (i, j) => {
+      const booking = later[j];
+      if (!booking) return;
+      const signalled = signalBooking(ctx.temporal, rows[i]!.workflowId, {
+        appointmentId: booking.externalId,
+        startAt: booking.startAt.toISOString(),
+      });
+      ended.set(i, (await Promise.allSettled([signalled]))[0]!);
+    }),
+  );
+  return items.map((_, i) => {
+    const start = started[i]!;
+    if (start.status === 'rejected') return { failed: start.reason as unknown };
+    const end = ended.get(i);
+    if (end?.status === 'rejected') return { failed: end.reason as unknown };
+    return { workflowId: rows[i]!.workflowId };
   });
-  if (laterBooking)
-    await signalBooking(ctx.temporal, workflowId, {
-      appointmentId: laterBooking.externalId,
-      startAt: laterBooking.startAt.toISOString(),
-    });
-  return workflowId;
 }
 
 /**

@@ -215,8 +215,21 @@ const consentEvent = (p: PlatformContact, channel: Channel) =>
  * every new client a webhook brings, so it stays at one or two statements.
  */
 async function firstContact(db: Db, p: PlatformContact, check: PhoneCheck | undefined): Promise<void> {
-  if (p.phoneGiven && check && !check.ok)
-    await upsert(db, p.clientId, 'sms', { undeliverableAt: p.at, undeliverableCode: check.reason });
-  const granted = (['sms', 'email'] as const).filter((channel) => p.consent?.[channel] === true);
-  if (granted.length) await db.insert(consentEvents).values(granted.map((channel) => consentEvent(p, channel)));
+  await applyFirstContacts(db, [{ ...p, newClient: { phoneCheck: check } }]);
+}
+
+/**
+ * `firstContact` for the clients one ingest batch created (each with `newClient`): their granted
+ * consents in one statement, whatever the batch's size.
+ */
+export async function applyFirstContacts(db: Db, ps: PlatformContact[]): Promise<void> {
+  for (const p of ps) {
+    const check = p.newClient?.phoneCheck;
+    if (p.phoneGiven && check && !check.ok)
+      await upsert(db, p.clientId, 'sms', { undeliverableAt: p.at, undeliverableCode: check.reason });
+  }
+  const granted = ps.flatMap((p) =>
+    (['sms', 'email'] as const).filter((channel) => p.consent?.[channel] === true).map((c) => consentEvent(p, c)),
+  );
+  if (granted.length) await db.insert(consentEvents).values(granted);
 }
