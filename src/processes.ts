@@ -156,6 +156,18 @@ export async function runServer(opts: {
   };
 }
 
+/**
+ * With PGlite the worker runs in the server's process, on its event loop and its one database
+ * connection: its own concurrency is capped (temporal.yaml `worker.embedded`), so planning
+ * sequences whose first touch is weeks away never starves the answers to webhooks and API calls.
+ * A worker of its own against PostgreSQL keeps the full setting.
+ */
+function workerTuning(settings: TemporalSettings, database: Database): TemporalSettings['worker'] {
+  const { embedded, ...worker } = settings.worker;
+  if (database.engine !== 'pglite' || !embedded) return worker;
+  return { ...worker, ...embedded };
+}
+
 export async function runWorker(opts: {
   settings: TemporalSettings;
   connection: NativeConnection;
@@ -184,7 +196,7 @@ export async function runWorker(opts: {
         connection: opts.connection,
         namespace: opts.settings.namespace,
         taskQueue: opts.settings.taskQueue,
-        tuning: opts.settings.worker,
+        tuning: workerTuning(opts.settings, opts.database),
         ...(dataConverter ? { dataConverter } : {}),
         deps: {
           db: opts.database.db,

@@ -16,7 +16,7 @@ import type { SeriesDefinition } from '../core/types.js';
 import { appointments, clients, messages, sequences } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import { createStaffTask, type StaffTaskReason } from '../messaging/staff-tasks.js';
-import { activityTimeMs, recordHold, recordRun } from '../reports/record.js';
+import { activityTimeMs, recordHold, runUpsert } from '../reports/record.js';
 import { createDelivery, type DeliveryDeps, providerFor, sequenceArm } from './deliver.js';
 import { toActivityFailure } from './failure.js';
 import { createStageActivities } from './send-stage.js';
@@ -203,7 +203,16 @@ export function createActivities(deps: ActivityDeps): SequenceActivities & Stage
         running,
         updatedAt: sql`now()`,
       };
+      // The run's row rides along as a data-modifying CTE: one round trip for both. (Its arm
+      // subquery reads `sequences` as before this statement; recordProgress never sets the arm.)
+      const run = runUpsert(
+        db,
+        ref,
+        { ...(anchorAt ? { anchorAt } : {}), outcome, ...(outcomeStage ? { outcomeStage } : {}), running },
+        activityTimeMs(),
+      );
       await db
+        .with(db.$with('run').as(run))
         .insert(sequences)
         .values({
           workflowId: ref.workflowId,
@@ -213,12 +222,6 @@ export function createActivities(deps: ActivityDeps): SequenceActivities & Stage
           ...values,
         })
         .onConflictDoUpdate({ target: sequences.workflowId, set: values });
-      await recordRun(
-        db,
-        ref,
-        { ...(anchorAt ? { anchorAt } : {}), outcome, ...(outcomeStage ? { outcomeStage } : {}), running },
-        activityTimeMs(),
-      );
     },
   };
   return guarded({ ...base, ...createStageActivities(base, { db, log }) });

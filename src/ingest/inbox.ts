@@ -10,7 +10,7 @@ import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { clinicOrThrow } from '../config/load.js';
 import type { ClinicConfig } from '../config/schema.js';
 import type { ConfigStore } from '../config/store.js';
-import type { Db } from '../db/client.js';
+import { type Db, foreground } from '../db/client.js';
 import { inboxEvents } from '../db/schema.js';
 import { RebookError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -266,6 +266,18 @@ export function createIngest(deps: IngestDeps) {
   const waiting: Waiting[] = [];
   let draining = false;
 
+  /**
+   * A batch's queries go before the worker's on PGlite (see `foreground`: the answers wait for
+   * them, the worker's planning can). Whatever escapes acceptBatch still answers every request.
+   */
+  async function settleBatch(batch: Waiting[]): Promise<void> {
+    try {
+      await foreground(() => acceptBatch(batch));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+
   async function drain(): Promise<void> {
     draining = true;
     try {
@@ -276,7 +288,7 @@ export function createIngest(deps: IngestDeps) {
           size += waiting[0]!.events.length;
           batch.push(waiting.shift()!);
         }
-        await acceptBatch(batch);
+        await settleBatch(batch);
       }
     } finally {
       draining = false;
@@ -387,15 +399,22 @@ export function createIngest(deps: IngestDeps) {
       // Applied but not marked: the rows stay pending under their lock and the forwarder applies them again.
       for (const d of done) if (!failed.has(d.entry.r)) failed.set(d.entry.r, err);
     }
-    // The rest in arrival order; a request whose event was refused stops there, as when it came alone.
-    for (const entry of [...alone, ...entries].sort((a, b) => a.r - b.r || a.index - b.index)) {
-      if (failed.has(entry.r)) continue;
-      try {
-        settle(entry, await processRow(entry.row));
-      } catch (err) {
-        failed.set(entry.r, err);
-      }
-    }
+    // The rest one by one, each request's in its order and the requests side by side (as they
+    // were sent); a request whose event was refused stops there, as when it came alone.
+    const rest = batch.map(() => [] as Entry[]);
+    for (const entry of [...alone, ...entries].sort((a, b) => a.index - b.index)) rest[entry.r]!.push(entry);
+    await Promise.all(
+      rest.map(async (mine, r) => {
+        for (const entry of mine) {
+          if (failed.has(r)) return;
+          try {
+            settle(entry, await processRow(entry.row));
+          } catch (err) {
+            failed.set(r, err);
+          }
+        }
+      }),
+    );
     for (const [r, w] of batch.entries()) {
       if (failed.has(r)) w.reject(failed.get(r));
       else w.resolve(results[r]!);
@@ -413,8 +432,13 @@ export function createIngest(deps: IngestDeps) {
       clinicOrThrow(config.current(), clinicId);
       validate(events);
       return new Promise<EventResult[]>((resolve, reject) => {
-        waiting.push({ clinicId, events, source, resolve, reject });
-        if (!draining) void drain();
+        const w = { clinicId, events, source, resolve, reject };
+        // Only treatments gain from company; a booking or an update goes straight through.
+        if (!events.some((e) => e.type === 'treatment.completed')) void settleBatch([w]);
+        else {
+          waiting.push(w);
+          if (!draining) void drain();
+        }
       });
     },
 

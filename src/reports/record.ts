@@ -19,12 +19,16 @@ export function activityTimeMs(): number {
   }
 }
 
-export async function recordRun(
+/**
+ * The statement recording a sequence run (inserted at its first progress, then kept up to date);
+ * recordProgress sends it with the `sequences` row in one round trip.
+ */
+export function runUpsert(
   db: Db,
   ref: SequenceRef,
   p: { anchorAt?: string; outcome: SequenceOutcome; outcomeStage?: string; running: boolean },
   atMs: number,
-): Promise<void> {
+) {
   const at = new Date(atMs);
   const set = {
     ...(p.anchorAt ? { anchorAt: new Date(p.anchorAt) } : {}),
@@ -34,7 +38,7 @@ export async function recordRun(
     endedAt: p.running ? null : at,
     updatedAt: sql`now()`,
   };
-  await db
+  return db
     .insert(sequenceRuns)
     .values({
       workflowId: ref.workflowId,
@@ -47,7 +51,13 @@ export async function recordRun(
       arm: sql`(select arm from sequences where workflow_id = ${ref.workflowId})`,
       ...set,
     })
-    .onConflictDoUpdate({ target: [sequenceRuns.workflowId, sequenceRuns.runKey], set });
+    .onConflictDoUpdate({ target: [sequenceRuns.workflowId, sequenceRuns.runKey], set })
+    .returning({ workflowId: sequenceRuns.workflowId });
+}
+
+/** Records a sequence run on its own (`runUpsert`, awaited). */
+export async function recordRun(...args: Parameters<typeof runUpsert>): Promise<void> {
+  await runUpsert(...args);
 }
 
 /** Records a deferral or suppression (first occurrence per run, stage, kind and reason). */

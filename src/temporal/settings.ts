@@ -23,6 +23,13 @@ export const temporalSettingsSchema = z.strictObject({
     maxConcurrentWorkflowTaskExecutions: z.number().int().positive(),
     maxCachedWorkflows: z.number().int().nonnegative(),
     shutdownGraceTime: z.string().regex(/^\d+(ms|s|m)$/),
+    /** The worker of `rebook dev` / `npm start`, sharing its process and PGlite with the HTTP server. */
+    embedded: z
+      .strictObject({
+        maxConcurrentActivityTaskExecutions: z.number().int().positive(),
+        maxConcurrentWorkflowTaskExecutions: z.number().int().positive(),
+      })
+      .optional(),
   }),
   searchAttributes: z.record(
     z.string(),
