@@ -1,0 +1,208 @@
+/**
+ * Events-API requests that arrive while a batch is being applied go together in the next one
+ * (src/ingest/inbox.ts accept): the completed treatments of distinct clients are applied with a
+ * handful of statements (src/ingest/apply-treatments.ts applyTreatments). The outcome must be the
+ * one each request would have had alone: the same answers, rows, consent events and workflows;
+ * two events about one client in the order they came; duplicates across requests caught.
+ * Time-skipping server, PGlite, the real worker.
+ *
+ * The calls are made in one tick: the first starts a batch of its own (it is alone when it
+ * arrives) and every later one waits for it, so they form the second batch.
+ */
+import { and, eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appointments, clientChannels, clients, consentEvents, inboxEvents, sequences } from '../../src/db/schema.js';
+import type { EventResult } from '../../src/ingest/events.js';
+import { sequenceWorkflowId } from '../../workflows/definitions.js';
+import { booking, CLINIC_ID, DAY_MS, type Engine, startEngine, treatment } from '../helpers/engine.js';
+
+let e: Engine;
+beforeAll(async () => {
+  e = await startEngine();
+});
+afterAll(async () => {
+  await e?.stop();
+});
+
+const accept = (...events: Parameters<Engine['send']>) => e.ingest.accept(CLINIC_ID, events);
+
+async function clientRows(externalIds: string[]) {
+  return e.database.db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.clinicId, CLINIC_ID), inArray(clients.externalId, externalIds)));
+}
+
+/** The workflow id an answer enrolled the event in. */
+function sequenceOf(r: EventResult | undefined): string {
+  if (!r || !('sequenceId' in r) || !r.sequenceId) throw new Error('not enrolled');
+  return r.sequenceId;
+}
+
+async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  for (const deadline = Date.now() + ms; ; ) {
+    const v = await read();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('events API requests applied together', () => {
+  it('twelve treatments of distinct clients at once: each answered, recorded and enrolled as if it came alone; a duplicate in another request is caught', async () => {
+    const completedAt = new Date(e.now() - 10 * DAY_MS).toISOString();
+    const ids = Array.from({ length: 12 }, (_, i) => `batch-a-${i}`);
+    const first = accept(treatment({ clientId: 'batch-a-lead', appointmentId: 'batch-a-lead-appt', completedAt }));
+    const rest = ids.map((id, i) =>
+      accept(
+        treatment({
+          clientId: id,
+          appointmentId: `${id}-appt`,
+          completedAt,
+          // One without SMS consent and one with a number no carrier takes: their own outcomes.
+          ...(i === 3 ? { consent: { sms: false, email: true } } : {}),
+          ...(i === 5 ? { phone: 'not a phone' } : {}),
+        }),
+      ),
+    );
+    const duplicate = accept(treatment({ clientId: ids[0]!, appointmentId: `${ids[0]}-appt`, completedAt }));
+    const answers = await Promise.all([first, ...rest, duplicate]);
+
+    const rows = await clientRows(ids);
+    expect(rows).toHaveLength(12);
+    const byExternal = new Map(rows.map((r) => [r.externalId, r]));
+    ids.forEach((id, i) => {
+      const [a] = answers[i + 1] as EventResult[];
+      expect(a).toMatchObject({
+        index: 0,
+        type: 'treatment.completed',
+        status: 'accepted',
+        enrolled: true,
+        treatmentType: 'neuromodulator',
+        sequenceId: sequenceWorkflowId(CLINIC_ID, byExternal.get(id)!.id, 'neuromodulator'),
+      });
+    });
+    expect(answers.at(-1)).toEqual([
+      { index: 0, type: 'treatment.completed', status: 'duplicate', enrolled: false, reason: 'duplicate' },
+    ]);
+
+    // The phone in stored form; the unusable one kept as given and its channel marked.
+    expect(byExternal.get(ids[0]!)).toMatchObject({ phone: '+12125550123', phoneE164: '+12125550123' });
+    expect(byExternal.get(ids[5]!)).toMatchObject({ phone: 'not a phone', phoneE164: null });
+    const [flag] = await e.database.db
+      .select()
+      .from(clientChannels)
+      .where(and(eq(clientChannels.clientId, byExternal.get(ids[5]!)!.id), eq(clientChannels.channel, 'sms')));
+    expect(flag?.undeliverableAt).toBeInstanceOf(Date);
+
+    // Each granted consent once, from the platform; no SMS grant for the client who gave none.
+    const consents = await e.database.db
+      .select({ clientId: consentEvents.clientId, channel: consentEvents.channel, action: consentEvents.action })
+      .from(consentEvents)
+      .where(
+        inArray(
+          consentEvents.clientId,
+          rows.map((r) => r.id),
+        ),
+      );
+    expect(consents).toHaveLength(23);
+    expect(consents.filter((c) => c.clientId === byExternal.get(ids[3]!)!.id).map((c) => c.channel)).toEqual(['email']);
+    expect(consents.every((c) => c.action === 'granted')).toBe(true);
+
+    // The completed appointments, the sequence rows, the workflows running, the inbox rows done.
+    const appts = await e.database.db
+      .select()
+      .from(appointments)
+      .where(
+        and(
+          eq(appointments.clinicId, CLINIC_ID),
+          inArray(
+            appointments.externalId,
+            ids.map((id) => `${id}-appt`),
+          ),
+        ),
+      );
+    expect(appts).toHaveLength(12);
+    expect(appts.every((a) => a.status === 'completed' && a.treatmentType === 'neuromodulator')).toBe(true);
+    const seqs = await e.database.db
+      .select()
+      .from(sequences)
+      .where(
+        inArray(
+          sequences.clientId,
+          rows.map((r) => r.id),
+        ),
+      );
+    expect(seqs).toHaveLength(12);
+    expect(seqs.every((s) => s.running && s.arm !== null)).toBe(true);
+    for (const s of seqs) {
+      const d = await e.client.workflow.getHandle(s.workflowId).describe();
+      expect(d.status.name).toBe('RUNNING');
+    }
+    const inbox = await e.database.db
+      .select({ status: inboxEvents.status, payload: inboxEvents.payload })
+      .from(inboxEvents)
+      .where(
+        and(
+          eq(inboxEvents.clinicId, CLINIC_ID),
+          inArray(
+            inboxEvents.dedupeKey,
+            ids.map((id) => `treatment.completed:${id}-appt`),
+          ),
+        ),
+      );
+    expect(inbox).toHaveLength(12);
+    expect(inbox.every((r) => r.status === 'done' && r.payload === null)).toBe(true);
+  });
+
+  it('two events about one client keep their order (treatment, then its booking), beside a request about another client', async () => {
+    const completedAt = new Date(e.now() - 5 * DAY_MS).toISOString();
+    const lead = accept(treatment({ clientId: 'batch-b-lead', appointmentId: 'batch-b-lead-appt', completedAt }));
+    const both = accept(
+      treatment({ clientId: 'batch-b-x', appointmentId: 'batch-b-x-appt', completedAt }),
+      booking('batch-b-x', 'batch-b-x-next', e.now() + 7 * DAY_MS),
+    );
+    const other = accept(treatment({ clientId: 'batch-b-y', appointmentId: 'batch-b-y-appt', completedAt }));
+    const [, xs, ys] = await Promise.all([lead, both, other]);
+    const [t, b] = xs;
+    const [y] = ys;
+    expect(t).toMatchObject({ index: 0, status: 'accepted', enrolled: true });
+    // Applied after the enrolment: the sequence was there to be told.
+    expect(b).toMatchObject({ index: 1, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 });
+    expect(y).toMatchObject({ status: 'accepted', enrolled: true });
+    const x = await until('the booking recorded', async () => {
+      const [s] = await e.database.db
+        .select()
+        .from(sequences)
+        .where(and(eq(sequences.workflowId, sequenceOf(t)), eq(sequences.outcome, 'booked')));
+      return s;
+    });
+    expect(x.outcome).toBe('booked');
+  });
+
+  it('a booking that came before its treatment ends the sequence the batch starts', async () => {
+    const completedAt = new Date(e.now() - 3 * DAY_MS).toISOString();
+    await accept(booking('batch-c-z', 'batch-c-z-next', e.now() + 10 * DAY_MS));
+    const lead = accept(treatment({ clientId: 'batch-c-lead', appointmentId: 'batch-c-lead-appt', completedAt }));
+    const z = accept(treatment({ clientId: 'batch-c-z', appointmentId: 'batch-c-z-appt', completedAt }));
+    const w = accept(treatment({ clientId: 'batch-c-w', appointmentId: 'batch-c-w-appt', completedAt }));
+    const [, zs, ws] = await Promise.all([lead, z, w]);
+    const [zr] = zs;
+    const [wr] = ws;
+    expect(zr).toMatchObject({ status: 'accepted', enrolled: true });
+    const booked = await until('the earlier booking applied to the new sequence', async () => {
+      const [s] = await e.database.db
+        .select()
+        .from(sequences)
+        .where(and(eq(sequences.workflowId, sequenceOf(zr)), eq(sequences.outcome, 'booked')));
+      return s;
+    });
+    expect(booked.outcome).toBe('booked');
+    // The other client of the batch has no booking: still waiting for its first touch.
+    const [other] = await e.database.db
+      .select()
+      .from(sequences)
+      .where(eq(sequences.workflowId, sequenceOf(wr)));
+    expect(other?.outcome).not.toBe('booked');
+  });
+});
