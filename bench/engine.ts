@@ -432,6 +432,9 @@ async function main(): Promise<void> {
     const ingestMedian = median(ingest.map((p) => p.perSecond));
     const baselineMedian = median(baseline.map((p) => p.perSecond));
     const ratio = ingestMedian / baselineMedian;
+    const settledRate = (ps: PhaseResult[]) =>
+      median(ps.map((p) => (p.settledSeconds ? p.workflowIds.length / p.settledSeconds : NaN)));
+    const sustained = settledRate(ingest) / settledRate(baseline);
     const roundRatios = ingest.map((p) => p.perSecond / baseline.find((b) => b.round === p.round)!.perSecond);
     const totalSeconds = (performance.now() - began) / 1000;
 
@@ -443,6 +446,20 @@ async function main(): Promise<void> {
         baseline.map((p) => fmt(p.perSecond, 1)).join(' / '),
       ],
       [`ingest ratio (target >= ${target.toFixed(2)})`, fmt(ratio, 2), roundRatios.map((r) => fmt(r, 2)).join(' / ')],
+      // The rates above end when the last call is answered; the worker's planning of those
+      // sequences may still be under way, and on the raw side it mostly is (its calls are
+      // answered faster than the worker plans). Until every sequence is planned, both sides
+      // carry the same worker work: the rate a steady stream could keep up.
+      [
+        'sustained ratio (start → every sequence planned)',
+        fmt(sustained, 2),
+        ingest
+          .map((p) => {
+            const b = baseline.find((x) => x.round === p.round)!;
+            return p.settledSeconds && b.settledSeconds ? fmt(b.settledSeconds / p.settledSeconds, 2) : '-';
+          })
+          .join(' / '),
+      ],
     ];
     for (const e of exits) {
       const label = `exit latency, ${e.concurrency === 1 ? 'one booking at a time' : `${e.concurrency} bookings at a time`} (ms)`;
@@ -452,15 +469,19 @@ async function main(): Promise<void> {
         `${e.measured} measured, ${e.failures} failed; booking request p50 ${fmt(e.bookingHttpP50)} ms`,
       ]);
       rows.push(['  p50 / p95', `${fmt(e.p50)} / ${fmt(e.p95)}`, '']);
-      rows.push(['  p99 (target < 500 at 16) / max', `${fmt(e.p99)} / ${fmt(e.max)}`, '']);
-      rows.push(['  from sending the booking: p50 / p99', `${fmt(e.fromSendP50)} / ${fmt(e.fromSendP99)}`, '']);
+      rows.push(['  p99 / max', `${fmt(e.p99)} / ${fmt(e.max)}`, '']);
+      rows.push([
+        '  from sending the booking: p50 / p99 (target < 500 at 16)',
+        `${fmt(e.fromSendP50)} / ${fmt(e.fromSendP99)}`,
+        '',
+      ]);
     }
     const w0 = Math.max(...rows.map((r) => r[0].length));
     const w1 = Math.max(...rows.map((r) => r[1].length));
     process.stdout.write(`\n  ${'metric'.padEnd(w0)}  ${'value'.padStart(w1)}  per round / notes\n`);
     for (const [a, b, c] of rows) process.stdout.write(`  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}\n`);
     process.stdout.write(
-      `\n  ingest ratio ${ratio >= target ? 'meets' : 'MISSES'} the ${target.toFixed(2)} target; exit p99 ${exits.map((e) => `${e.p99 < 500 ? 'meets' : 'MISSES'} the 0.5 s target at ${e.concurrency} in flight`).join(', ')}.\n` +
+      `\n  ingest ratio ${ratio >= target ? 'meets' : 'MISSES'} the ${target.toFixed(2)} target; exit p99 from sending the booking ${exits.map((e) => `${e.fromSendP99 < 500 ? 'meets' : 'MISSES'} the 0.5 s target at ${e.concurrency} in flight`).join(', ')}.\n` +
         `  ${started} sequences started in the rounds; ${running} of ${expectedRunning} expected ${SEQUENCE_WORKFLOW} workflows running at the end (rounds + warm-up); ${warningCount()} SDK warnings.\n` +
         `  total ${totalSeconds.toFixed(1)} s; load average (1 min) ${loadBefore[0]!.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${availableParallelism()} CPUs\n`,
     );
@@ -494,9 +515,15 @@ async function main(): Promise<void> {
         ingestEventsPerSecondMedian: ingestMedian,
         baselineCallsPerSecondMedian: baselineMedian,
         roundRatios,
+        sustainedRatio: sustained,
         phases: phases.map(({ workflowIds: _ids, ...p }) => p),
       },
-      exit: { targetP99Ms: 500, sequencesPerLevel: params.sequences, levels: exits },
+      exit: {
+        targetP99Ms: 500,
+        targetMeasuredFrom: 'sending the booking',
+        sequencesPerLevel: params.sequences,
+        levels: exits,
+      },
       checks: {
         startedInRounds: started,
         expectedRunningAtEnd: expectedRunning,

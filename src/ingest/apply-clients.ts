@@ -8,18 +8,14 @@ import {
   type PlatformContact,
   storedPhone,
 } from '../messaging/channel-state.js';
-import { type AppliedBody, type ApplyContext, fresher } from './apply-context.js';
+import { type AppliedBody, type ApplyContext, canonicalClientIds, fresher } from './apply-context.js';
 import { movePlans } from './apply-plans.js';
 import { followKeptProfile } from './enroll.js';
 import type { ClientUpdated, TreatmentCompleted } from './events.js';
 
 /** The kept client's id when `externalId` was merged into another profile. */
-export async function canonicalClientId({ db }: ApplyContext, clinicId: string, externalId: string): Promise<string> {
-  const [alias] = await db
-    .select({ id: clientAliases.externalId })
-    .from(clientAliases)
-    .where(and(eq(clientAliases.clinicId, clinicId), eq(clientAliases.aliasExternalId, externalId)));
-  return alias?.id ?? externalId;
+export async function canonicalClientId(ctx: ApplyContext, clinicId: string, externalId: string): Promise<string> {
+  return (await canonicalClientIds(ctx, [{ clinicId, clientId: externalId }]))[0]!;
 }
 
 /** What the contact step needs after a client row was written (see `applyPlatformContact`). */

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { ConfigStore } from '../config/store.js';
 import type { Db } from '../db/client.js';
 import type { appointments, clientPlans, clients } from '../db/schema.js';
+import { clientAliases } from '../db/schema.js';
 import type { Logger } from '../log.js';
 import type { EventResult } from './events.js';
 
@@ -28,3 +29,25 @@ export const fresher = (
   col: typeof clients.sourceUpdatedAt | typeof appointments.sourceUpdatedAt | typeof clientPlans.sourceUpdatedAt,
   at: Date | undefined,
 ) => (at ? sql`(${col} is null or ${col} <= ${at.toISOString()}::timestamptz)` : sql`true`);
+
+/**
+ * The kept client's id for each platform client id (of the clinic given with it) that was merged
+ * into another profile; the id itself otherwise. One query for a whole batch.
+ */
+export async function canonicalClientIds(
+  { db }: ApplyContext,
+  asked: { clinicId: string; clientId: string }[],
+): Promise<string[]> {
+  if (asked.length === 0) return [];
+  const found = await db
+    .select({ clinicId: clientAliases.clinicId, alias: clientAliases.aliasExternalId, kept: clientAliases.externalId })
+    .from(clientAliases)
+    .where(
+      sql`(${clientAliases.clinicId}, ${clientAliases.aliasExternalId}) in (${sql.join(
+        asked.map((a) => sql`(${a.clinicId}, ${a.clientId})`),
+        sql`, `,
+      )})`,
+    );
+  const kept = new Map(found.map((f) => [`${f.clinicId}\u0000${f.alias}`, f.kept]));
+  return asked.map((a) => kept.get(`${a.clinicId}\u0000${a.clientId}`) ?? a.clientId);
+}

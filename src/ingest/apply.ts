@@ -23,7 +23,7 @@ export async function apply(
     case 'client.merged':
       return applyMerge(ctx, clinicId, e.keptClientId, e.removedClientId);
     case 'appointment.booked':
-      return applyBooked(ctx, clinicId, e, at);
+      return applyBooked(ctx, clinicId, e);
     case 'appointment.cancelled':
       return applyLapsed(ctx, clinicId, e, at);
     case 'appointment.no_show':

@@ -16,7 +16,9 @@ import { RebookError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isTemporalUnavailable } from '../temporal/sequences.js';
 import { apply } from './apply.js';
+import { applyBookings } from './apply-appointments.js';
 import type { AppliedBody, ApplyContext } from './apply-context.js';
+import { canonicalClientIds } from './apply-context.js';
 import { applyTreatments, type TreatmentOutcome } from './apply-treatments.js';
 import { deadLetterUpdate } from './dead-letters.js';
 import { type CanonicalEvent, dedupeKey, type EventResult, type TreatmentCompleted } from './events.js';
@@ -87,6 +89,12 @@ interface Entry {
 
 /** Events applied together at most (whole requests; one request of the events API is at most 500). */
 const BATCH_EVENTS = 500;
+/**
+ * Batches applied at once: two, so a request arriving during a long batch (an import's 500
+ * events) waits for a free slot, not for that batch; and the Temporal calls of one overlap the
+ * statements of the other.
+ */
+const BATCHES_IN_FLIGHT = 2;
 
 /** The client ids (the platform's) an event concerns. */
 function clientsOf(e: CanonicalEvent): string[] {
@@ -264,7 +272,7 @@ export function createIngest(deps: IngestDeps) {
 
   /** Requests of the events API waiting for the batch in progress to finish (see accept). */
   const waiting: Waiting[] = [];
-  let draining = false;
+  let draining = 0;
 
   /**
    * A batch's queries go before the worker's on PGlite (see `foreground`: the answers wait for
@@ -279,7 +287,7 @@ export function createIngest(deps: IngestDeps) {
   }
 
   async function drain(): Promise<void> {
-    draining = true;
+    draining++;
     try {
       while (waiting.length > 0) {
         const batch = [waiting.shift()!];
@@ -291,7 +299,7 @@ export function createIngest(deps: IngestDeps) {
         await settleBatch(batch);
       }
     } finally {
-      draining = false;
+      draining--;
     }
   }
 
@@ -335,9 +343,9 @@ export function createIngest(deps: IngestDeps) {
     const byKey = new Map(stored.map((s) => [rowKey(s.clinicId, s.source, s.dedupeKey), s.id]));
     const results = batch.map((w) => new Array<EventResult>(w.events.length));
     const failed = new Map<number, unknown>();
-    // Every stored event, in arrival order; the completed treatments of clients no earlier event
-    // of the batch concerns are applied together, the rest one by one after them, in order (so
-    // two events about one client still apply in the order they came).
+    // Every stored event, in arrival order; the completed treatments and the bookings of clients
+    // no earlier event of the batch concerns are applied together, the rest one by one after
+    // them, in order (so two events about one client still apply in the order they came).
     const entries: Entry[] = [];
     const together: Entry[] = [];
     const concerned = new Set<string>();
@@ -352,7 +360,8 @@ export function createIngest(deps: IngestDeps) {
         }
         const entry: Entry = { r, index, row: { id, clinicId: w.clinicId, payload: e, source: w.source } };
         const clients = clientsOf(e).map((c) => `${w.clinicId}\u0000${c}`);
-        if (e.type === 'treatment.completed' && !clients.some((c) => concerned.has(c))) together.push(entry);
+        const kind = e.type === 'treatment.completed' || e.type === 'appointment.booked';
+        if (kind && !clients.some((c) => concerned.has(c))) together.push(entry);
         else entries.push(entry);
         for (const c of clients) concerned.add(c);
       }
@@ -361,27 +370,49 @@ export function createIngest(deps: IngestDeps) {
       const e = entry.row.payload;
       results[entry.r]![entry.index] = { index: entry.index, type: e.type, ...body } as EventResult;
     };
-    let outcomes: TreatmentOutcome[] = [];
-    try {
-      outcomes = await applyTreatments(
-        ctx,
-        together.map((t) => ({
-          clinicId: t.row.clinicId,
-          event: t.row.payload as TreatmentCompleted,
-          source: t.row.source,
-        })),
-      );
-    } catch (err) {
-      // Whatever the batch statement met, each treatment is applied on its own below (every step is idempotent).
-      log.warn(
-        { events: together.length, error: err instanceof Error ? err.name : 'Error' },
-        'batch apply fell back to one by one',
-      );
-    }
+    // Treatments and bookings of distinct clients: each kind in a few statements, side by side.
+    const treatments = together.filter((t) => t.row.payload.type === 'treatment.completed');
+    const bookings = together.filter((t) => t.row.payload.type === 'appointment.booked');
+    const outcomes = new Map<Entry, TreatmentOutcome>();
+    const applyKind = async (kind: Entry[], fn: () => Promise<TreatmentOutcome[]>) => {
+      if (kind.length === 0) return;
+      try {
+        (await fn()).forEach((o, i) => void outcomes.set(kind[i]!, o));
+      } catch (err) {
+        // Whatever the statement met, each event is applied on its own below (every step is idempotent).
+        log.warn(
+          { events: kind.length, error: err instanceof Error ? err.name : 'Error' },
+          'batch apply fell back to one by one',
+        );
+      }
+    };
+    await Promise.all([
+      applyKind(treatments, () =>
+        applyTreatments(
+          ctx,
+          treatments.map((t) => ({
+            clinicId: t.row.clinicId,
+            event: t.row.payload as TreatmentCompleted,
+            source: t.row.source,
+          })),
+        ),
+      ),
+      applyKind(bookings, async () => {
+        const events = bookings.map((b) => b.row.payload as Extract<CanonicalEvent, { type: 'appointment.booked' }>);
+        const kept = await canonicalClientIds(
+          ctx,
+          bookings.map((b, i) => ({ clinicId: b.row.clinicId, clientId: events[i]!.clientId })),
+        );
+        return applyBookings(
+          ctx,
+          bookings.map((b, i) => ({ clinicId: b.row.clinicId, e: { ...events[i]!, clientId: kept[i]! } })),
+        );
+      }),
+    ]);
     const done: { entry: Entry; result: AppliedBody }[] = [];
     const alone: Entry[] = [];
-    for (const [i, entry] of together.entries()) {
-      const outcome = outcomes[i];
+    for (const entry of together) {
+      const outcome = outcomes.get(entry);
       if (!outcome) alone.push(entry);
       else if ('applied' in outcome) done.push({ entry, result: outcome.applied });
       else {
@@ -432,13 +463,8 @@ export function createIngest(deps: IngestDeps) {
       clinicOrThrow(config.current(), clinicId);
       validate(events);
       return new Promise<EventResult[]>((resolve, reject) => {
-        const w = { clinicId, events, source, resolve, reject };
-        // Only treatments gain from company; a booking or an update goes straight through.
-        if (!events.some((e) => e.type === 'treatment.completed')) void settleBatch([w]);
-        else {
-          waiting.push(w);
-          if (!draining) void drain();
-        }
+        waiting.push({ clinicId, events, source, resolve, reject });
+        if (draining < BATCHES_IN_FLIGHT) void drain();
       });
     },
 
