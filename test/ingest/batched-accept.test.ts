@@ -6,8 +6,9 @@
  * two events about one client in the order they came; duplicates across requests caught.
  * Time-skipping server, PGlite, the real worker.
  *
- * The calls are made in one tick: the first starts a batch of its own (it is alone when it
- * arrives) and every later one waits for it, so they form the second batch.
+ * The calls are made in one tick: the first two start a batch each (two are applied at once,
+ * and they are alone when they arrive) and every later one waits for a free slot, so the rest
+ * form the third batch together.
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,5 +205,54 @@ describe('events API requests applied together', () => {
       .from(sequences)
       .where(eq(sequences.workflowId, sequenceOf(wr)));
     expect(other?.outcome).not.toBe('booked');
+  });
+  it('bookings at once: each running sequence told and recorded booked; a booking for a completed appointment is stale; a merged profile is followed to the kept one', async () => {
+    const completedAt = new Date(e.now() - 8 * DAY_MS).toISOString();
+    const ids = Array.from({ length: 6 }, (_, i) => `batch-d-${i}`);
+    await Promise.all(ids.map((id) => accept(treatment({ clientId: id, appointmentId: `${id}-appt`, completedAt }))));
+    // batch-d-5 was merged into batch-d-4 on the platform: its booking reaches batch-d-4's sequence.
+    await accept({ type: 'client.merged', keptClientId: ids[4]!, removedClientId: 'batch-d-old' });
+    const startAt = e.now() + 6 * DAY_MS;
+    const lead = accept(booking(ids[0]!, `${ids[0]}-next`, startAt));
+    const rest = [
+      accept(booking(ids[1]!, `${ids[1]}-next`, startAt)),
+      accept(booking(ids[2]!, `${ids[2]}-next`, startAt)),
+      // The completed treatment itself, "booked" late: stale, nothing told.
+      accept(booking(ids[3]!, `${ids[3]}-appt`, startAt)),
+      accept(booking('batch-d-old', 'batch-d-old-next', startAt)),
+    ];
+    const answers = await Promise.all([lead, ...rest]);
+    expect(answers.map((a) => a[0])).toEqual([
+      { index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 },
+      { index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 },
+      { index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 },
+      { index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 0, stale: true },
+      { index: 0, type: 'appointment.booked', status: 'accepted', sequencesSignalled: 1 },
+    ]);
+    const [stale] = await e.database.db
+      .select()
+      .from(appointments)
+      .where(and(eq(appointments.clinicId, CLINIC_ID), eq(appointments.externalId, `${ids[3]}-appt`)));
+    expect(stale?.status).toBe('completed');
+    const [moved] = await e.database.db
+      .select()
+      .from(appointments)
+      .where(and(eq(appointments.clinicId, CLINIC_ID), eq(appointments.externalId, 'batch-d-old-next')));
+    expect(moved).toMatchObject({ status: 'booked', clientExternalId: ids[4] });
+    for (const id of [ids[0]!, ids[1]!, ids[2]!, ids[4]!]) {
+      const workflowId = await e.workflowIdFor(id);
+      await until(`${id} recorded booked`, async () => {
+        const [s] = await e.database.db
+          .select()
+          .from(sequences)
+          .where(and(eq(sequences.workflowId, workflowId), eq(sequences.outcome, 'booked')));
+        return s;
+      });
+    }
+    const [untouched] = await e.database.db
+      .select()
+      .from(sequences)
+      .where(eq(sequences.workflowId, await e.workflowIdFor(ids[3]!)));
+    expect(untouched?.outcome).not.toBe('booked');
   });
 });
