@@ -35,6 +35,8 @@ export interface BenchStack {
   database: Database;
   temporalCli: string;
   dataDir: string;
+  /** Starts the sequence worker when `startStack` was asked to hold it back (idempotent). */
+  startWorker(): Promise<void>;
   /** Stops everything that started (idempotent: every caller awaits the same stop). */
   stop(): Promise<void>;
 }
@@ -88,6 +90,8 @@ export async function startStack(opts: {
   taskQueue: string;
   tmpBase?: string;
   postgresAdminUrl?: string;
+  /** Start without the worker (`startWorker` starts it): workflows wait on the task queue meanwhile. */
+  holdWorker?: boolean;
 }): Promise<BenchStack> {
   const apiKey = 'bench-api-key-0123456789abcdef';
   const secrets = {
@@ -152,12 +156,27 @@ export async function startStack(opts: {
 
     const workerConn: NativeConnection = await connectWorker(settings, {});
     parts.push({ stop: () => workerConn.close() });
-    const worker = await runWorker({ settings, connection: workerConn, database, config, log, secrets });
-    parts.push(worker);
+    let workerStarted: Promise<void> | undefined;
+    const startWorker = () =>
+      (workerStarted ??= (async () => {
+        parts.push(await runWorker({ settings, connection: workerConn, database, config, log, secrets }));
+      })());
+    if (!opts.holdWorker) await startWorker();
     const server = await runServer({ env, settings, database, config, temporal: client, log, secrets });
     parts.push(server);
 
-    return { apiUrl: server.url, apiKey, settings, client, observer, database, temporalCli, dataDir, stop };
+    return {
+      apiUrl: server.url,
+      apiKey,
+      settings,
+      client,
+      observer,
+      database,
+      temporalCli,
+      dataDir,
+      startWorker,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
