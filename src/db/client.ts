@@ -173,6 +173,17 @@ function splitStatements(text: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * The rows of a multi-row write in the order of their key: two such statements running at once
+ * (two ingest batches) then lock the rows they share in the same order, and do not deadlock.
+ */
+export function inLockOrder<T>(rows: T[], key: (row: T) => string): T[] {
+  return rows
+    .map((row) => ({ row, k: key(row) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.row);
+}
+
 /** node-postgres and PGlite shape `execute` results differently; both carry `rows`. */
 export function rows<T>(result: unknown): T[] {
   return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[];

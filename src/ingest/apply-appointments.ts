@@ -1,5 +1,6 @@
 /** Applying appointment events: what we know of each appointment, and bookings ending sequences. */
 import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { inLockOrder } from '../db/client.js';
 import { appointments, clients, sequences } from '../db/schema.js';
 import { signalBooking, signalLapsed } from '../temporal/sequences.js';
 import type { AppliedBody, ApplyContext } from './apply-context.js';
@@ -61,7 +62,12 @@ export function completedAppointmentsUpsert(
   const now = new Date();
   return db
     .insert(appointments)
-    .values(rows.map(({ clinicId, facts }) => ({ clinicId, ...facts, updatedAt: now })))
+    .values(
+      inLockOrder(
+        rows.map(({ clinicId, facts }) => ({ clinicId, ...facts, updatedAt: now })),
+        (r) => `${r.clinicId}\u0000${r.externalId}`,
+      ),
+    )
     .onConflictDoUpdate({
       target: [appointments.clinicId, appointments.externalId],
       set: {
@@ -110,15 +116,18 @@ export async function applyBookings(
   const recorded = await db
     .insert(appointments)
     .values(
-      items.map(({ clinicId, e }) => ({
-        clinicId,
-        externalId: e.appointmentId,
-        clientExternalId: e.clientId,
-        status: 'booked' as const,
-        startAt: new Date(e.startAt),
-        updatedAt: now,
-        sourceUpdatedAt: e.occurredAt ? new Date(e.occurredAt) : null,
-      })),
+      inLockOrder(
+        items.map(({ clinicId, e }) => ({
+          clinicId,
+          externalId: e.appointmentId,
+          clientExternalId: e.clientId,
+          status: 'booked' as const,
+          startAt: new Date(e.startAt),
+          updatedAt: now,
+          sourceUpdatedAt: e.occurredAt ? new Date(e.occurredAt) : null,
+        })),
+        (r) => `${r.clinicId}\u0000${r.externalId}`,
+      ),
     )
     .onConflictDoUpdate({
       target: [appointments.clinicId, appointments.externalId],

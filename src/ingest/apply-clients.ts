@@ -1,6 +1,7 @@
 /** Applying client events: contact details and consent, and merged profiles. */
 import { and, eq, sql } from 'drizzle-orm';
 import { clinicOrThrow } from '../config/load.js';
+import { inLockOrder } from '../db/client.js';
 import { appointments, clientAliases, clients } from '../db/schema.js';
 import {
   applyFirstContacts,
@@ -86,19 +87,22 @@ export async function upsertClients(
   const returned = await db
     .insert(clients)
     .values(
-      items.map(({ clinicId, e: { client: c } }, i) => ({
-        clinicId,
-        externalId: c.id,
-        firstName: c.firstName,
-        lastName: c.lastName,
-        email: c.email ?? null,
-        phone: written[i]!.phone.phone,
-        phoneE164: written[i]!.phone.phoneE164,
-        consentSms: c.consent.sms,
-        consentEmail: c.consent.email,
-        updatedAt: now,
-        sourceUpdatedAt: written[i]!.at ?? null,
-      })),
+      inLockOrder(
+        items.map(({ clinicId, e: { client: c } }, i) => ({
+          clinicId,
+          externalId: c.id,
+          firstName: c.firstName,
+          lastName: c.lastName,
+          email: c.email ?? null,
+          phone: written[i]!.phone.phone,
+          phoneE164: written[i]!.phone.phoneE164,
+          consentSms: c.consent.sms,
+          consentEmail: c.consent.email,
+          updatedAt: now,
+          sourceUpdatedAt: written[i]!.at ?? null,
+        })),
+        (r) => `${r.clinicId}\u0000${r.externalId}`,
+      ),
     )
     .onConflictDoUpdate({
       target: [clients.clinicId, clients.externalId],

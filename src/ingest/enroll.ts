@@ -2,6 +2,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { sequenceWorkflowId } from '../../workflows/definitions.js';
 import { clinicOrThrow } from '../config/load.js';
+import { inLockOrder } from '../db/client.js';
 import { nextBookedAppointments } from '../db/connector-store.js';
 import { appointments, sequences } from '../db/schema.js';
 import { enrollSequence, signalBooking, signalEnd } from '../temporal/sequences.js';
@@ -64,7 +65,7 @@ export async function enrollMany(
   );
   await (appointments.length ? db.with(db.$with('appointment').as(completedAppointmentsUpsert(ctx, appointments))) : db)
     .insert(sequences)
-    .values(rows)
+    .values(inLockOrder(rows, (r) => r.workflowId))
     .onConflictDoUpdate({
       target: sequences.workflowId,
       set: { running: true, updatedAt: now, arm: sql`coalesce(${sequences.arm}, excluded.arm)` },

@@ -309,11 +309,14 @@ export function createIngest(deps: IngestDeps) {
    * error; the others are answered as if they had come alone.
    */
   async function acceptBatch(batch: Waiting[]): Promise<void> {
+    const rowKey = (clinicId: string, source: string, key: string) => `${clinicId}\u0000${source}\u0000${key}`;
     // Stored in one statement before anything is applied: the 2xx is only sent once all are durable.
     let stored: { id: number; clinicId: string; source: string; dedupeKey: string }[];
     try {
       stored = await db
         .insert(inboxEvents)
+        // In arrival order, not in lock order: the forwarder retries rows by id, so a client's
+        // events stay in the order they came.
         .values(
           batch.flatMap(({ clinicId, events, source }) =>
             events.map((e) => ({
@@ -339,7 +342,6 @@ export function createIngest(deps: IngestDeps) {
       else for (const w of batch) await acceptBatch([w]);
       return;
     }
-    const rowKey = (clinicId: string, source: string, key: string) => `${clinicId}\u0000${source}\u0000${key}`;
     const byKey = new Map(stored.map((s) => [rowKey(s.clinicId, s.source, s.dedupeKey), s.id]));
     const results = batch.map((w) => new Array<EventResult>(w.events.length));
     const failed = new Map<number, unknown>();
