@@ -3,7 +3,7 @@ import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { inLockOrder } from '../db/client.js';
 import { appointments, clients, sequences } from '../db/schema.js';
 import { signalBooking, signalLapsed } from '../temporal/sequences.js';
-import type { AppliedBody, ApplyContext } from './apply-context.js';
+import { type AppliedBody, type ApplyContext, clinicRowKey, fromIncoming } from './apply-context.js';
 import type { CanonicalEvent } from './events.js';
 
 /** What an event tells us about one appointment. */
@@ -65,24 +65,20 @@ export function completedAppointmentsUpsert(
     .values(
       inLockOrder(
         rows.map(({ clinicId, facts }) => ({ clinicId, ...facts, updatedAt: now })),
-        (r) => `${r.clinicId}\u0000${r.externalId}`,
+        clinicRowKey,
       ),
     )
     .onConflictDoUpdate({
       target: [appointments.clinicId, appointments.externalId],
-      set: {
-        clientExternalId: sql`excluded.client_external_id`,
-        status: sql`excluded.status`,
-        startAt: sql`excluded.start_at`,
-        serviceName: sql`excluded.service_name`,
-        treatmentType: sql`excluded.treatment_type`,
-        priceCents: sql`excluded.price_cents`,
-        updatedAt: sql`excluded.updated_at`,
-        sourceUpdatedAt: sql`coalesce(excluded.source_updated_at, ${appointments.sourceUpdatedAt})`,
-        ...(series
-          ? { seriesSession: sql`excluded.series_session`, seriesSessions: sql`excluded.series_sessions` }
-          : {}),
-      },
+      set: fromIncoming(appointments, [
+        'clientExternalId',
+        'status',
+        'startAt',
+        'serviceName',
+        'treatmentType',
+        'priceCents',
+        ...(series ? (['seriesSession', 'seriesSessions'] as const) : []),
+      ]),
     })
     .returning({ id: appointments.externalId });
 }
@@ -126,18 +122,12 @@ export async function applyBookings(
           updatedAt: now,
           sourceUpdatedAt: e.occurredAt ? new Date(e.occurredAt) : null,
         })),
-        (r) => `${r.clinicId}\u0000${r.externalId}`,
+        clinicRowKey,
       ),
     )
     .onConflictDoUpdate({
       target: [appointments.clinicId, appointments.externalId],
-      set: {
-        clientExternalId: sql`excluded.client_external_id`,
-        status: sql`excluded.status`,
-        startAt: sql`excluded.start_at`,
-        updatedAt: sql`excluded.updated_at`,
-        sourceUpdatedAt: sql`coalesce(excluded.source_updated_at, ${appointments.sourceUpdatedAt})`,
-      },
+      set: fromIncoming(appointments, ['clientExternalId', 'status', 'startAt']),
       setWhere: mayOverwrite('booked', sql`excluded.source_updated_at`),
     })
     .returning({ clinicId: appointments.clinicId, id: appointments.externalId });

@@ -9,7 +9,14 @@ import {
   type PlatformContact,
   storedPhone,
 } from '../messaging/channel-state.js';
-import { type AppliedBody, type ApplyContext, canonicalClientIds, fresher } from './apply-context.js';
+import {
+  type AppliedBody,
+  type ApplyContext,
+  canonicalClientIds,
+  clinicRowKey,
+  fresher,
+  fromIncoming,
+} from './apply-context.js';
 import { movePlans } from './apply-plans.js';
 import { followKeptProfile } from './enroll.js';
 import type { ClientUpdated, TreatmentCompleted } from './events.js';
@@ -101,22 +108,13 @@ export async function upsertClients(
           updatedAt: now,
           sourceUpdatedAt: written[i]!.at ?? null,
         })),
-        (r) => `${r.clinicId}\u0000${r.externalId}`,
+        clinicRowKey,
       ),
     )
     .onConflictDoUpdate({
       target: [clients.clinicId, clients.externalId],
-      set: {
-        firstName: sql`excluded.first_name`,
-        lastName: sql`excluded.last_name`,
-        email: sql`excluded.email`,
-        phone: sql`excluded.phone`,
-        consentSms: sql`excluded.consent_sms`,
-        consentEmail: sql`excluded.consent_email`,
-        updatedAt: sql`excluded.updated_at`,
-        // An event without a time keeps the last one applied.
-        sourceUpdatedAt: sql`coalesce(excluded.source_updated_at, ${clients.sourceUpdatedAt})`,
-      },
+      // An event without a time keeps the last one applied.
+      set: fromIncoming(clients, ['firstName', 'lastName', 'email', 'phone', 'consentSms', 'consentEmail']),
       // `fresher`, row by row: an update older than the one applied changes nothing.
       setWhere: sql`(excluded.source_updated_at is null or ${clients.sourceUpdatedAt} is null or ${clients.sourceUpdatedAt} <= excluded.source_updated_at)`,
     })

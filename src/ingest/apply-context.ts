@@ -1,6 +1,6 @@
 /** What applying an event needs, and what it answers: shared by the apply-* modules and the inbox. */
 import type { Client } from '@temporalio/client';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { ConfigStore } from '../config/store.js';
 import type { Db } from '../db/client.js';
 import type { appointments, clientPlans, clients } from '../db/schema.js';
@@ -50,4 +50,22 @@ export async function canonicalClientIds(
     );
   const kept = new Map(found.map((f) => [`${f.clinicId}\u0000${f.alias}`, f.kept]));
   return asked.map((a) => kept.get(`${a.clinicId}\u0000${a.clientId}`) ?? a.clientId);
+}
+
+/** A clinic's row by its platform id: the order multi-row upserts write in (`inLockOrder`). */
+export const clinicRowKey = (r: { clinicId: string; externalId: string }) => `${r.clinicId}\u0000${r.externalId}`;
+
+/**
+ * The SET of a multi-row upsert of clients or appointments: each named column from the incoming
+ * row (`excluded`), `updated_at` too, and the vendor event time kept when the incoming row has none.
+ */
+export function fromIncoming<T extends typeof clients | typeof appointments>(
+  table: T,
+  columns: (keyof T['$inferInsert'] & string)[],
+): Record<string, SQL> {
+  const set: Record<string, SQL> = {};
+  for (const c of [...columns, 'updatedAt'])
+    set[c] = sql.raw(`excluded."${(table[c as keyof T] as unknown as { name: string }).name}"`);
+  set.sourceUpdatedAt = sql`coalesce(excluded.source_updated_at, ${table.sourceUpdatedAt})`;
+  return set;
 }
