@@ -72,6 +72,15 @@ const params = {
    * (By default the worker runs throughout, as it does in service.)
    */
   workerAfterRounds: process.env.BENCH_WORKER === 'after-rounds',
+  /**
+   * Where the worker runs: with PostgreSQL, `rebook worker` in a child process by default (the
+   * production shape: server and worker are separate processes); BENCH_WORKER=in-process keeps it
+   * in the bench process, as `rebook dev` runs it and as PGlite always does.
+   */
+  workerProcess:
+    !!process.env.BENCH_DATABASE_URL &&
+    process.env.BENCH_WORKER !== 'in-process' &&
+    process.env.BENCH_WORKER !== 'after-rounds',
   /** A PostgreSQL server URL: the bench creates a scratch database there instead of PGlite. */
   postgres: !!process.env.BENCH_DATABASE_URL,
   completedDaysAgo: 10,
@@ -370,6 +379,7 @@ async function main(): Promise<void> {
     tmpBase: params.tmpBase,
     ...(process.env.BENCH_DATABASE_URL ? { postgresAdminUrl: process.env.BENCH_DATABASE_URL } : {}),
     holdWorker: params.workerAfterRounds,
+    worker: params.workerProcess ? 'process' : 'in-process',
   });
   workerHeld = params.workerAfterRounds;
   // Ctrl-C or a kill still stops the dev server child and removes the temp directory.
@@ -380,7 +390,7 @@ async function main(): Promise<void> {
   try {
     const stackSeconds = (performance.now() - began) / 1000;
     process.stdout.write(
-      `  stack up in ${stackSeconds.toFixed(1)} s (${stack.database.engine}, data in ${stack.dataDir}); ${params.events} events × ${params.rounds} rounds per side, concurrency ${params.concurrency}\n`,
+      `  stack up in ${stackSeconds.toFixed(1)} s (${stack.database.engine}${params.workerProcess ? ', worker in a child process' : ''}, data in ${stack.dataDir}); ${params.events} events × ${params.rounds} rounds per side, concurrency ${params.concurrency}\n`,
     );
 
     let warmupStarted = 0;
@@ -548,6 +558,7 @@ async function main(): Promise<void> {
         roundRatios,
         sustainedRatio: sustained,
         workerAfterRounds: params.workerAfterRounds,
+        workerProcess: params.workerProcess,
         plannedAfterRoundsSeconds: plannedAfterRounds,
         phases: phases.map(({ workflowIds: _ids, ...p }) => p),
       },

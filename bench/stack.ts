@@ -4,6 +4,7 @@
  * the same directory (or a scratch database on a PostgreSQL server), the sequence worker and the
  * HTTP server on an OS-chosen port.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -86,12 +87,64 @@ async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop():
   return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
 
+/** `rebook worker` in a process of its own (the production shape), against the same database and cluster. */
+export async function workerProcess(o: {
+  databaseUrl: string;
+  configDir: string;
+  settings: TemporalSettings;
+  secrets: NodeJS.ProcessEnv;
+  keysEnv: string;
+}): Promise<{ stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'worker'],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        ...o.secrets,
+        DATABASE_URL: o.databaseUrl,
+        REBOOK_CONFIG_DIR: o.configDir,
+        REBOOK_TEMPORAL_CONFIG: join(REPO_ROOT, 'temporal.yaml'),
+        TEMPORAL_ADDRESS: o.settings.address,
+        TEMPORAL_NAMESPACE: o.settings.namespace,
+        TEMPORAL_TASK_QUEUE: o.settings.taskQueue,
+        // The server side of this benchmark runs without payload encryption; so must the worker.
+        [o.keysEnv]: '',
+        LOG_LEVEL: 'info',
+      },
+    },
+  );
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('worker running')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`rebook worker exited with code ${code}`)));
+  });
+  child.stdout!.resume();
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export async function startStack(opts: {
   taskQueue: string;
   tmpBase?: string;
   postgresAdminUrl?: string;
   /** Start without the worker (`startWorker` starts it): workflows wait on the task queue meanwhile. */
   holdWorker?: boolean;
+  /**
+   * 'process': `rebook worker` in a child process (the production shape; PostgreSQL only, PGlite
+   * cannot be shared between processes). Default 'in-process', as `rebook dev` runs it.
+   */
+  worker?: 'in-process' | 'process';
 }): Promise<BenchStack> {
   const apiKey = 'bench-api-key-0123456789abcdef';
   const secrets = {
@@ -154,13 +207,31 @@ export async function startStack(opts: {
     parts.push({ stop: () => database.close() });
     const config = createConfigStore(join(REPO_ROOT, 'config'));
 
-    const workerConn: NativeConnection = await connectWorker(settings, {});
-    parts.push({ stop: () => workerConn.close() });
     let workerStarted: Promise<void> | undefined;
-    const startWorker = () =>
-      (workerStarted ??= (async () => {
-        parts.push(await runWorker({ settings, connection: workerConn, database, config, log, secrets }));
-      })());
+    let startWorker: () => Promise<void>;
+    if (opts.worker === 'process') {
+      if (!databaseUrl) throw new Error('a worker process needs PostgreSQL (postgresAdminUrl)');
+      const url = databaseUrl;
+      startWorker = () =>
+        (workerStarted ??= (async () => {
+          parts.push(
+            await workerProcess({
+              databaseUrl: url,
+              configDir: join(REPO_ROOT, 'config'),
+              settings,
+              secrets,
+              keysEnv: base.encryption.keysEnv,
+            }),
+          );
+        })());
+    } else {
+      const workerConn: NativeConnection = await connectWorker(settings, {});
+      parts.push({ stop: () => workerConn.close() });
+      startWorker = () =>
+        (workerStarted ??= (async () => {
+          parts.push(await runWorker({ settings, connection: workerConn, database, config, log, secrets }));
+        })());
+    }
     if (!opts.holdWorker) await startWorker();
     const server = await runServer({ env, settings, database, config, temporal: client, log, secrets });
     parts.push(server);

@@ -24,7 +24,7 @@
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
  *   BENCH_BUDGET=0 BENCH_LATENCY_SECONDS=10 npx tsx bench/webhooks.ts   (ratios and answer times only)
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -53,6 +53,7 @@ import { startDevServer, temporalCliPath } from '../src/temporal/dev-server.js';
 import { registerSearchAttributes } from '../src/temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../src/temporal/settings.js';
 import { SEQUENCE_WORKFLOW, searchAttributes, treatmentCompletedSignal } from '../workflows/definitions.js';
+import { workerProcess } from './stack.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_N ?? 300);
@@ -274,49 +275,6 @@ async function scratchPostgres(adminUrl: string): Promise<{ url: string; drop():
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
-    },
-  };
-}
-
-/** `rebook worker` in a process of its own (the production shape), against the same database and cluster. */
-async function workerProcess(o: {
-  databaseUrl: string;
-  configDir: string;
-  settings: TemporalSettings;
-  secrets: NodeJS.ProcessEnv;
-  keysEnv: string;
-}): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'worker'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      ...o.secrets,
-      DATABASE_URL: o.databaseUrl,
-      REBOOK_CONFIG_DIR: o.configDir,
-      REBOOK_TEMPORAL_CONFIG: join(ROOT, 'temporal.yaml'),
-      TEMPORAL_ADDRESS: o.settings.address,
-      TEMPORAL_NAMESPACE: o.settings.namespace,
-      TEMPORAL_TASK_QUEUE: o.settings.taskQueue,
-      // The server side of this benchmark runs without payload encryption; so must the worker.
-      [o.keysEnv]: '',
-      LOG_LEVEL: 'info',
-    },
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('worker running')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`rebook worker exited with code ${code}`)));
-  });
-  child.stdout!.resume();
-  return {
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
     },
   };
 }
