@@ -30,21 +30,25 @@ interface HistoryEvent {
 }
 
 /** The same shape of sequence before (the committed history of the earlier code) and after. */
-const SHAPES: { shape: string; before: string; after: string }[] = [
+/** `local`: the same shape since patch local-planning (planning in a local activity), where recorded. */
+const SHAPES: { shape: string; before: string; after: string; local?: string }[] = [
   {
     shape: 'Botox, the four rebooking stages, no answer: churned',
     before: 'botox-full-sequence-churned',
     after: 'fewer-actions-botox-rebooking-churned',
+    local: 'local-planning-botox-rebooking-churned',
   },
   {
     shape: 'Botox booked at checkout, two care touches, attended',
     before: 'lifecycle-prebooked-care-attended',
     after: 'fewer-actions-prebooked-care-attended',
+    local: 'local-planning-prebooked-care-attended',
   },
   {
     shape: 'laser series: session 1, reminder, booked, session 2, then churned',
     before: 'lifecycle-winback-series-two-sessions-churned',
     after: 'fewer-actions-series-two-sessions-churned',
+    local: 'local-planning-series-two-sessions-churned',
   },
   {
     shape: 'Botox full lifecycle churned (2 care, 3 rebooking, staff, reactivation, 2 win-backs)',
@@ -55,6 +59,7 @@ const SHAPES: { shape: string; before: string; after: string }[] = [
     shape: 'Botox dated snooze, booked after a win-back, attended',
     before: 'lifecycle-winback-dated-snooze-booked',
     after: 'fewer-actions-dated-snooze-booked',
+    local: 'local-planning-dated-snooze-booked',
   },
 ];
 
@@ -112,17 +117,20 @@ const usd = (actions: number) => `$${((actions * SEQUENCES_PER_MONTH * USD_PER_M
 const out: string[] = [];
 out.push(`billable actions per sequence, before and after patch fewer-actions (from ${DIR})`, '');
 out.push(
-  `| shape | before | after | clinic-month before → after (${SEQUENCES_PER_MONTH} sequences, $${USD_PER_MILLION}/M) |`,
-  '|---|---:|---:|---|',
+  `| shape | before | after | planned locally | clinic-month before → after (${SEQUENCES_PER_MONTH} sequences, $${USD_PER_MILLION}/M) |`,
+  '|---|---:|---:|---:|---|',
 );
 const pairs = SHAPES.flatMap((s) => {
   const before = byName.get(s.before);
   const after = byName.get(s.after);
   if (!before || !after) {
-    out.push(`| ${s.shape} | ${before?.total ?? 'missing'} | ${after?.total ?? 'missing'} | |`);
+    out.push(`| ${s.shape} | ${before?.total ?? 'missing'} | ${after?.total ?? 'missing'} | | |`);
     return [];
   }
-  out.push(`| ${s.shape} | ${before.total} | **${after.total}** | ${usd(before.total)} → ${usd(after.total)} |`);
+  const local = s.local ? (byName.get(s.local)?.total ?? 'missing') : '-';
+  out.push(
+    `| ${s.shape} | ${before.total} | **${after.total}** | ${local} | ${usd(before.total)} → ${usd(after.total)} |`,
+  );
   return [{ ...s, before, after }];
 });
 

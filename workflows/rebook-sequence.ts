@@ -10,6 +10,7 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -57,11 +58,19 @@ import {
   WINDOW_CLOSE_STAGE,
 } from './definitions.js';
 
-const acts = proxyActivities<SequenceActivities & StageActivities>({
-  startToCloseTimeout: '1 minute',
-  // Retries until the dependency is back: a stage is never skipped because a database or a
-  // provider had a bad minute. Non-retryable coded errors still fail fast.
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+// Retries until the dependency is back: a stage is never skipped because a database or a
+// provider had a bad minute. Non-retryable coded errors still fail fast.
+const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10 minutes' } as const;
+const acts = proxyActivities<SequenceActivities & StageActivities>({ startToCloseTimeout: '1 minute', retry });
+/**
+ * Planning a new sequence runs in the worker that took the start, inside the same workflow task:
+ * no activity task to dispatch and no second workflow task (a marker instead of three activity
+ * events). It only reads configuration and writes the sequence row, both idempotent. Past the
+ * SDK's local-retry threshold a failing attempt waits on a timer, like an activity's retries.
+ */
+const local = proxyLocalActivities<Pick<StageActivities, 'beginSequence'>>({
+  startToCloseTimeout: '30 seconds',
+  retry,
 });
 
 /** Above this many history events the run continues as new, carrying its state. */
@@ -72,10 +81,13 @@ const SEEN_LIMIT = 200;
 export const VISIT_CHECK_STAGE = 'visit_check';
 
 export async function rebookSequence(input: SequenceInput): Promise<SequenceStatus> {
+  // Issue 12 §5 (ingest and booking latency): new runs plan in a local activity. Asked before
+  // 'fewer-actions' and implying it, so a new run still records a single patch marker.
+  const planLocally = patched('local-planning');
   // Issue 12 §5 (Temporal Cloud actions): one activity per step, no per-stage search-attribute
   // upserts. Asked first: a run that has it takes every later behaviour without asking for their
   // patches (each marker would be one more event), and older runs never see it, so they replay.
-  const lean = patched('fewer-actions');
+  const lean = planLocally || patched('fewer-actions');
   // Issue 11 (care touches, booked is not the end): runs started before it keep the old
   // behaviour to their end, so their histories replay; every new run takes the new path.
   const lifecycle = lean || patched('post-treatment-lifecycle');
@@ -600,7 +612,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       };
       if (lean) {
         // Planned and the first step recorded in one activity.
-        const r = await acts.beginSequence({ ...planning, ref: ref(), now: now(), outcome });
+        const r = await (planLocally ? local : acts).beginSequence({ ...planning, ref: ref(), now: now(), outcome });
         plan = r.plan;
         remember(r.recorded);
       } else plan = await acts.planSequence(planning);

@@ -43,6 +43,8 @@ export async function createWorker(opts: {
     ...(t
       ? {
           maxConcurrentActivityTaskExecutions: t.maxConcurrentActivityTaskExecutions,
+          // Planning runs as a local activity (workflows/rebook-sequence.ts): the same cap.
+          maxConcurrentLocalActivityExecutions: t.maxConcurrentActivityTaskExecutions,
           maxConcurrentWorkflowTaskExecutions: t.maxConcurrentWorkflowTaskExecutions,
           maxCachedWorkflows: t.maxCachedWorkflows,
           shutdownGraceTime: t.shutdownGraceTime as `${number}s`,

@@ -97,9 +97,21 @@ it('stores only encrypted payloads in the history while the sequence runs normal
   // A patched() marker's data is the patch id, written by the SDK's core without the codec: plain, and
   // nothing but the id (checked below with every other byte of the history).
   const isPatchMarker = (p: FoundPayload) => /markerRecordedEventAttributes\.details\.patch-data/.test(p.path);
-  const data = found.filter((p) => !isSearchAttribute(p) && !isPatchMarker(p));
+  // A local activity's marker (planning runs as one) carries its result through the codec, and
+  // beside it the core's bookkeeping, plain: sequence number, attempt, activity type, instants.
+  const isLocalActivityData = (p: FoundPayload) => /markerRecordedEventAttributes\.details\.data\./.test(p.path);
+  const data = found.filter((p) => !isSearchAttribute(p) && !isPatchMarker(p) && !isLocalActivityData(p));
   for (const { payload } of found.filter(isPatchMarker))
     expect(JSON.parse(text(payload.data))).toMatchObject({ id: expect.stringMatching(/^[a-z-]+$/) });
+  const localActivities = found.filter(isLocalActivityData);
+  expect(localActivities.length).toBeGreaterThan(0);
+  for (const { payload } of localActivities) {
+    const bookkeeping = JSON.parse(text(payload.data)) as Record<string, unknown>;
+    expect(Object.keys(bookkeeping).sort()).toEqual(
+      ['activity_id', 'activity_type', 'attempt', 'backoff', 'complete_time', 'original_schedule_time', 'seq'].sort(),
+    );
+    expect(bookkeeping.activity_type).toBe('beginSequence');
+  }
   expect(data.length).toBeGreaterThan(10);
   expect(found.some(isSearchAttribute)).toBe(true);
   for (const { payload, path } of data) {
