@@ -5,7 +5,7 @@
  * module, never the tables (.dependency-cruiser.cjs enforces it), so the schema can change without
  * touching every vendor folder.
  */
-import { and, asc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, rows } from './client.js';
 import {
   appointments,

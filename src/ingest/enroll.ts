@@ -84,7 +84,7 @@ export async function enrollMany(
   // A booking that reached us before this completion (out of order) ends the new sequence at
   // once. Looked up after the start, so a booking applied meanwhile is seen here or signals the
   // running workflow itself.
-  const ok = items.flatMap((it, i) => (started[i]!.status === 'fulfilled' ? [i] : []));
+  const ok = items.flatMap((_it, i) => (started[i]!.status === 'fulfilled' ? [i] : []));
   const later = await nextBookedAppointments(
     db,
     ok.map((i) => ({
