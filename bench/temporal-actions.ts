@@ -30,25 +30,25 @@ interface HistoryEvent {
 }
 
 /** The same shape of sequence before (the committed history of the earlier code) and after. */
-/** `local`: the same shape since patch local-planning (planning in a local activity), where recorded. */
+/** `local`: the same shape since patch local-writes (sequence-row writes in local activities), where recorded. */
 const SHAPES: { shape: string; before: string; after: string; local?: string }[] = [
   {
     shape: 'Botox, the four rebooking stages, no answer: churned',
     before: 'botox-full-sequence-churned',
     after: 'fewer-actions-botox-rebooking-churned',
-    local: 'local-planning-botox-rebooking-churned',
+    local: 'local-writes-botox-rebooking-churned',
   },
   {
     shape: 'Botox booked at checkout, two care touches, attended',
     before: 'lifecycle-prebooked-care-attended',
     after: 'fewer-actions-prebooked-care-attended',
-    local: 'local-planning-prebooked-care-attended',
+    local: 'local-writes-prebooked-care-attended',
   },
   {
     shape: 'laser series: session 1, reminder, booked, session 2, then churned',
     before: 'lifecycle-winback-series-two-sessions-churned',
     after: 'fewer-actions-series-two-sessions-churned',
-    local: 'local-planning-series-two-sessions-churned',
+    local: 'local-writes-series-two-sessions-churned',
   },
   {
     shape: 'Botox full lifecycle churned (2 care, 3 rebooking, staff, reactivation, 2 win-backs)',
@@ -59,7 +59,7 @@ const SHAPES: { shape: string; before: string; after: string; local?: string }[]
     shape: 'Botox dated snooze, booked after a win-back, attended',
     before: 'lifecycle-winback-dated-snooze-booked',
     after: 'fewer-actions-dated-snooze-booked',
-    local: 'local-planning-dated-snooze-booked',
+    local: 'local-writes-dated-snooze-booked',
   },
 ];
 
@@ -117,7 +117,7 @@ const usd = (actions: number) => `$${((actions * SEQUENCES_PER_MONTH * USD_PER_M
 const out: string[] = [];
 out.push(`billable actions per sequence, before and after patch fewer-actions (from ${DIR})`, '');
 out.push(
-  `| shape | before | after | planned locally | clinic-month before → after (${SEQUENCES_PER_MONTH} sequences, $${USD_PER_MILLION}/M) |`,
+  `| shape | before | after | local writes | clinic-month before → after (${SEQUENCES_PER_MONTH} sequences, $${USD_PER_MILLION}/M) |`,
   '|---|---:|---:|---:|---|',
 );
 const pairs = SHAPES.flatMap((s) => {

@@ -214,15 +214,15 @@ const scenarios: Scenario[] = [
   // The recovery touch, the stages ahead, staff, win-back, churned.
   { name: 'fewer-actions-cancelled-recovered-churned', run: (e) => cancelledRecovered(e, 'rec-lean-cancel', 242) },
   { name: 'fewer-actions-dated-snooze-booked', run: (e) => datedSnoozeBooked(e, 'rec-lean-dated') },
-  // Issue 12 §5 (patch local-planning): the lean path planned in a local activity.
+  // Issue 12 §5 (patch local-writes): the lean path with its sequence-row writes in local activities.
   {
-    name: 'local-planning-botox-rebooking-churned',
+    name: 'local-writes-botox-rebooking-churned',
     rebookingOnly: true,
-    run: (e) => churnedWithoutAnswer(e, 'rec-local-full', 122),
+    run: (e) => churnedWithoutAnswer(e, 'rec-lw-full', 122),
   },
-  { name: 'local-planning-prebooked-care-attended', run: (e) => prebookedAttended(e, 'rec-local-pre') },
-  { name: 'local-planning-series-two-sessions-churned', run: (e) => seriesTwoSessionsChurned(e, 'rec-local-series') },
-  { name: 'local-planning-dated-snooze-booked', run: (e) => datedSnoozeBooked(e, 'rec-local-dated') },
+  { name: 'local-writes-prebooked-care-attended', run: (e) => prebookedAttended(e, 'rec-lw-pre') },
+  { name: 'local-writes-series-two-sessions-churned', run: (e) => seriesTwoSessionsChurned(e, 'rec-lw-series') },
+  { name: 'local-writes-dated-snooze-booked', run: (e) => datedSnoozeBooked(e, 'rec-lw-dated') },
 ];
 
 const only = process.argv.slice(2);

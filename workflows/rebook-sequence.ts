@@ -63,15 +63,19 @@ import {
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10 minutes' } as const;
 const acts = proxyActivities<SequenceActivities & StageActivities>({ startToCloseTimeout: '1 minute', retry });
 /**
- * Planning a new sequence runs in the worker that took the start, inside the same workflow task:
- * no activity task to dispatch and no second workflow task (a marker instead of three activity
- * events). It only reads configuration and writes the sequence row, both idempotent. Past the
- * SDK's local-retry threshold a failing attempt waits on a timer, like an activity's retries.
+ * The database writes of a step (planning the sequence, recording where it is) run in the worker
+ * that holds the run, inside the workflow task: no activity task to dispatch and no second
+ * workflow task, so a booking is recorded in the same task that received it. They only read
+ * configuration and write the sequence row, both idempotent. Past the SDK's local-retry threshold
+ * a failing attempt waits on a timer, like an activity's retries. Anything that talks to a
+ * provider or a booking platform stays an activity.
  */
-const local = proxyLocalActivities<Pick<StageActivities, 'beginSequence'>>({
-  startToCloseTimeout: '30 seconds',
-  retry,
-});
+const local = proxyLocalActivities<Pick<StageActivities, 'beginSequence'> & Pick<SequenceActivities, 'recordProgress'>>(
+  {
+    startToCloseTimeout: '30 seconds',
+    retry,
+  },
+);
 
 /** Above this many history events the run continues as new, carrying its state. */
 const HISTORY_LIMIT = 4_000;
@@ -81,13 +85,15 @@ const SEEN_LIMIT = 200;
 export const VISIT_CHECK_STAGE = 'visit_check';
 
 export async function rebookSequence(input: SequenceInput): Promise<SequenceStatus> {
-  // Issue 12 §5 (ingest and booking latency): new runs plan in a local activity. Asked before
-  // 'fewer-actions' and implying it, so a new run still records a single patch marker.
-  const planLocally = patched('local-planning');
+  // Issue 12 §5 (ingest and booking latency): new runs write the sequence row in local
+  // activities (see `local`). Asked before 'fewer-actions' and implying it, so a new run still
+  // records a single patch marker.
+  const localWrites = patched('local-writes');
+  const writes = localWrites ? local : acts;
   // Issue 12 §5 (Temporal Cloud actions): one activity per step, no per-stage search-attribute
   // upserts. Asked first: a run that has it takes every later behaviour without asking for their
   // patches (each marker would be one more event), and older runs never see it, so they replay.
-  const lean = planLocally || patched('fewer-actions');
+  const lean = localWrites || patched('fewer-actions');
   // Issue 11 (care touches, booked is not the end): runs started before it keep the old
   // behaviour to their end, so their histories replay; every new run takes the new path.
   const lifecycle = lean || patched('post-treatment-lifecycle');
@@ -216,7 +222,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
     const p = progress(stage, next, upcoming, running);
     // The stage's own activity usually wrote this row already (it was told what comes next).
     if (lean && recorded === progressKey(p)) return;
-    await acts.recordProgress({ ref: ref(), ...p });
+    await writes.recordProgress({ ref: ref(), ...p });
     remember(p);
   }
 
@@ -562,7 +568,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       // The watched booking became this visit (or another one did): the run it ended is recorded
       // as attended before the next cycle starts, so reports count the visit, not only the booking.
       if (lifecycle && st.watch && st.anchor) {
-        await acts.recordProgress({
+        await writes.recordProgress({
           ref: ref(),
           anchorAt: st.anchor.completedAt,
           stage: stageLabel,
@@ -612,7 +618,7 @@ export async function rebookSequence(input: SequenceInput): Promise<SequenceStat
       };
       if (lean) {
         // Planned and the first step recorded in one activity.
-        const r = await (planLocally ? local : acts).beginSequence({ ...planning, ref: ref(), now: now(), outcome });
+        const r = await writes.beginSequence({ ...planning, ref: ref(), now: now(), outcome });
         plan = r.plan;
         remember(r.recorded);
       } else plan = await acts.planSequence(planning);

@@ -46,10 +46,10 @@ it('has recorded histories of complete sequences to replay', () => {
     'lifecycle-winback-churned.json',
     'lifecycle-winback-dated-snooze-booked.json',
     'lifecycle-winback-series-two-sessions-churned.json',
-    'local-planning-botox-rebooking-churned.json',
-    'local-planning-dated-snooze-booked.json',
-    'local-planning-prebooked-care-attended.json',
-    'local-planning-series-two-sessions-churned.json',
+    'local-writes-botox-rebooking-churned.json',
+    'local-writes-dated-snooze-booked.json',
+    'local-writes-prebooked-care-attended.json',
+    'local-writes-series-two-sessions-churned.json',
   ]);
   for (const { history } of histories) {
     expect(history.events!.length).toBeGreaterThan(30);
@@ -86,15 +86,14 @@ it('the histories from before issue 11 take the old path, the new ones the patch
     expect([f, patches(f).includes('reactivation-winback')]).toEqual([f, f.startsWith('lifecycle-winback-')]);
   // Issue 12 §5: the lean path, whose runs ask for no other patch.
   for (const f of files) expect([f, patches(f).includes('fewer-actions')]).toEqual([f, f.startsWith('fewer-actions-')]);
-  // The lean path planned locally: one marker still (the patch implies fewer-actions).
-  for (const f of files)
-    expect([f, patches(f).includes('local-planning')]).toEqual([f, f.startsWith('local-planning-')]);
-  for (const f of files.filter((x) => x.startsWith('local-planning-')))
-    expect([f, patches(f)]).toEqual([f, ['local-planning']]);
+  // The lean path with local writes: one marker still (the patch implies fewer-actions).
+  for (const f of files) expect([f, patches(f).includes('local-writes')]).toEqual([f, f.startsWith('local-writes-')]);
+  for (const f of files.filter((x) => x.startsWith('local-writes-')))
+    expect([f, patches(f)]).toEqual([f, ['local-writes']]);
 });
 
-it('the local-planning histories plan in the workflow task that took the start, with no activity task', () => {
-  for (const f of files.filter((x) => x.startsWith('local-planning-'))) {
+it('the local-writes histories plan in the workflow task that took the start, with no activity task', () => {
+  for (const f of files.filter((x) => x.startsWith('local-writes-'))) {
     const events = eventsOf(f);
     const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
     expect([f, activities.includes('beginSequence')]).toEqual([f, false]);
@@ -110,7 +109,7 @@ it('the local-planning histories plan in the workflow task that took the start, 
 });
 
 it('the fewer-actions histories publish no stage in visibility and spend one activity per step', () => {
-  for (const f of files.filter((x) => x.startsWith('fewer-actions-') || x.startsWith('local-planning-'))) {
+  for (const f of files.filter((x) => x.startsWith('fewer-actions-') || x.startsWith('local-writes-'))) {
     const events = eventsOf(f);
     const upserted = events.flatMap((e) =>
       Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes.indexedFields ?? {}),
