@@ -425,33 +425,41 @@ export function createIngest(deps: IngestDeps) {
         }
       }
     }
-    try {
-      await markDone(done.map((d) => ({ id: d.entry.row.id, result: d.result })));
-      for (const d of done) settle(d.entry, d.result);
-    } catch (err) {
-      // Applied but not marked: the rows stay pending under their lock and the forwarder applies them again.
-      for (const d of done) if (!failed.has(d.entry.r)) failed.set(d.entry.r, err);
-    }
+    // Applied is what the answer reports (stored, and the workflow started or signalled); marking
+    // the rows done is bookkeeping the answer need not wait for. Should it fail, the rows stay
+    // pending under their lock and the forwarder applies them again (every step is idempotent),
+    // so the answer was still true. The batch keeps its slot until the rows are marked.
+    for (const d of done) settle(d.entry, d.result);
+    const marking = markDone(done.map((d) => ({ id: d.entry.row.id, result: d.result }))).catch((err: unknown) =>
+      log.warn(
+        { events: done.length, error: err instanceof Error ? err.name : 'Error' },
+        'applied events not marked done; the forwarder applies them again',
+      ),
+    );
+    const answer = (r: number) => {
+      const w = batch[r]!;
+      if (failed.has(r)) w.reject(failed.get(r));
+      else w.resolve(results[r]!);
+    };
     // The rest one by one, each request's in its order and the requests side by side (as they
-    // were sent); a request whose event was refused stops there, as when it came alone.
+    // were sent); a request whose event was refused stops there, as when it came alone. A
+    // request with nothing left is answered now.
     const rest = batch.map(() => [] as Entry[]);
     for (const entry of [...alone, ...entries].sort((a, b) => a.index - b.index)) rest[entry.r]!.push(entry);
     await Promise.all(
       rest.map(async (mine, r) => {
         for (const entry of mine) {
-          if (failed.has(r)) return;
+          if (failed.has(r)) break;
           try {
             settle(entry, await processRow(entry.row));
           } catch (err) {
             failed.set(r, err);
           }
         }
+        answer(r);
       }),
     );
-    for (const [r, w] of batch.entries()) {
-      if (failed.has(r)) w.reject(failed.get(r));
-      else w.resolve(results[r]!);
-    }
+    await marking;
   }
 
   return {

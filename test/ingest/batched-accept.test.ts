@@ -10,11 +10,11 @@
  * and they are alone when they arrive) and every later one waits for a free slot, so the rest
  * form the third batch together.
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appointments, clientChannels, clients, consentEvents, inboxEvents, sequences } from '../../src/db/schema.js';
 import type { EventResult } from '../../src/ingest/events.js';
-import { sequenceWorkflowId } from '../../workflows/definitions.js';
+import { sequenceWorkflowId, statusQuery } from '../../workflows/definitions.js';
 import { booking, CLINIC_ID, DAY_MS, type Engine, startEngine, treatment } from '../helpers/engine.js';
 
 let e: Engine;
@@ -254,5 +254,55 @@ describe('events API requests applied together', () => {
       .from(sequences)
       .where(eq(sequences.workflowId, await e.workflowIdFor(ids[3]!)));
     expect(untouched?.outcome).not.toBe('booked');
+  });
+
+  it('marking the applied rows done fails: the answer still reports the enrolment (it happened), the row stays pending, and the forwarder applies it again without enrolling twice', async () => {
+    const db = e.database.db;
+    // The database refuses the "done" update, as a connection lost right after the workflows started would.
+    await db.execute(
+      sql.raw(`create function test_refuse_done() returns trigger language plpgsql as $$
+        begin raise exception 'refused by the test'; end $$`),
+    );
+    await db.execute(
+      sql.raw(`create trigger test_refuse_done before update on inbox_events for each row
+        when (new.status = 'done') execute function test_refuse_done()`),
+    );
+    const completedAt = new Date(e.now() - 10 * DAY_MS).toISOString();
+    const rowOf = async () => {
+      const [row] = await db
+        .select()
+        .from(inboxEvents)
+        .where(
+          and(eq(inboxEvents.clinicId, CLINIC_ID), sql`${inboxEvents.payload}->>'appointmentId' = 'batch-m-appt'`),
+        );
+      return row;
+    };
+    let answer: EventResult[];
+    let pending: Awaited<ReturnType<typeof rowOf>>;
+    try {
+      answer = await accept(treatment({ clientId: 'batch-m', appointmentId: 'batch-m-appt', completedAt }));
+      pending = await rowOf();
+    } finally {
+      await db.execute(sql.raw('drop trigger test_refuse_done on inbox_events'));
+      await db.execute(sql.raw('drop function test_refuse_done()'));
+    }
+    expect(answer[0]).toMatchObject({ status: 'accepted', enrolled: true });
+    const workflowId = sequenceOf(answer[0]);
+    expect(pending).toMatchObject({ status: 'pending' });
+    expect(pending?.payload).not.toBeNull();
+
+    // Its lock runs out (INBOX_LOCK_MS) and the forwarder takes it: applied again, now marked.
+    await db.update(inboxEvents).set({ lockedUntil: null }).where(eq(inboxEvents.id, pending!.id));
+    expect(await e.ingest.forwardPending()).toBeGreaterThanOrEqual(1);
+    const [marked] = await db.select().from(inboxEvents).where(eq(inboxEvents.id, pending!.id));
+    expect(marked).toMatchObject({ status: 'done', payload: null });
+    // The same sequence, enrolled once: the repeated treatment signal is recognised by its appointment.
+    expect(await e.workflowIdFor('batch-m')).toBe(workflowId);
+    const status = await until('the sequence planned', async () => {
+      const st = await e.client.workflow.getHandle(workflowId).query(statusQuery);
+      return st.history.some((h) => h.stage === 'enrolled') ? st : undefined;
+    });
+    expect(status.history.filter((h) => h.stage === 'enrolled')).toHaveLength(1);
+    expect(status.anchorAppointmentId).toBe('batch-m-appt');
   });
 });
