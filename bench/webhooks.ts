@@ -55,6 +55,8 @@ import { loadTemporalSettings, type TemporalSettings } from '../src/temporal/set
 import { SEQUENCE_WORKFLOW, searchAttributes, treatmentCompletedSignal } from '../workflows/definitions.js';
 import { workerProcess } from './stack.js';
 
+/** Issue 12 §5: webhooks ÷ raw signal-with-start, the embedded shape and the production shape. */
+const RATIO_TARGET: Record<Engine, number> = { pglite: 0.6, postgres: 0.9 };
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_N ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -847,7 +849,7 @@ ${all.map((r) => `- **${r.engine}**: ${r.shape}`).join('\n')}
 |---|${all.map(() => '---|').join('')}---|
 ${row('raw SDK `signalWithStart`', (r) => `${f(r.baselineRate)} /s`)}
 ${row('signed Mindbody webhooks → verified → inbox → re-read → sequence started', (r) => `${f(r.webhookRate)} /s`)}
-${row('ratio webhooks / raw signalWithStart', (r) => `**${f(r.ratio, 2)}** ${r.ratio >= 0.8 ? '✔' : '✘'}`, '≥ 0.8')}
+${row('ratio webhooks / raw signalWithStart', (r) => `**${f(r.ratio, 2)}** ${r.ratio >= RATIO_TARGET[r.engine] ? '✔' : '✘'}`, all.map((r) => `≥ ${RATIO_TARGET[r.engine]} (${r.engine})`).join(', '))}
 ${row('webhooks sent at half that rate (open loop)', (r) => `${f(r.latency.rate)} /s × ${LATENCY_SECONDS} s = ${r.latency.total}`)}
 ${row('answer time p50 / **p99** / max', (r) => `${f(r.latency.p50)} / **${f(r.latency.p99)}** / ${f(r.latency.max)} ms ${r.latency.p99 < 50 ? '✔' : '✘'}`, 'p99 < 50 ms')}
 ${row('server event-loop delay over that period p99 / max', (r) => `${f(r.latency.eventLoopDelayP99)} / ${f(r.latency.eventLoopDelayMax)} ms`)}
@@ -878,7 +880,7 @@ figure to quote.
 ${medians(runs)
   .map(
     (m) =>
-      `| ${m.engine} | ${m.runs} | **${f(m.ratio.median, 2)}** (${f(m.ratio.min, 2)}–${f(m.ratio.max, 2)}) ${m.ratio.median >= 0.8 ? '✔' : '✘'} | **${f(m.p99.median)} ms** (${f(m.p99.min)}–${f(m.p99.max)}) ${m.p99.median < 50 ? '✔' : '✘'} |`,
+      `| ${m.engine} | ${m.runs} | **${f(m.ratio.median, 2)}** (${f(m.ratio.min, 2)}–${f(m.ratio.max, 2)}) ${m.ratio.median >= RATIO_TARGET[m.engine as Engine] ? '✔' : '✘'} | **${f(m.p99.median)} ms** (${f(m.p99.min)}–${f(m.p99.max)}) ${m.p99.median < 50 ? '✔' : '✘'} |`,
   )
   .join('\n')}
 
