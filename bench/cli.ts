@@ -8,11 +8,12 @@
  * Knobs: BENCH_ROUNDS (9, at least 7). Writes bench/RESULTS-cli.md.
  */
 import { execSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { writeMarkdown } from './markdown.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_S = 0.5;
@@ -104,5 +105,5 @@ Every run (seconds, in order):
 
 ${rows.map((r, i) => `- ${r.label}: ${times[i]!.map((t) => t.toFixed(3)).join(', ')}`).join('\n')}
 `;
-writeFileSync(join(ROOT, 'bench', 'RESULTS-cli.md'), md);
+writeMarkdown(join(ROOT, 'bench', 'RESULTS-cli.md'), md);
 process.stdout.write(md);

@@ -16,7 +16,6 @@
  * Writes bench/RESULTS-console.md.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
@@ -36,6 +35,7 @@ import { createLogger } from '../src/log.js';
 import { parsePeriod } from '../src/reports/query.js';
 import { buildApp } from '../src/server/app.js';
 import { seedConsoleClinic } from '../test/helpers/console-seed.js';
+import { writeMarkdown } from './markdown.js';
 
 const TARGET_P95_MS = 100;
 
@@ -232,7 +232,7 @@ ${table}
 
 Target: p95 < ${TARGET_P95_MS} ms for every page: ${pass ? '✔' : '✘'}.
 `;
-  writeFileSync(new URL('./RESULTS-console.md', import.meta.url), md);
+  writeMarkdown(new URL('./RESULTS-console.md', import.meta.url), md);
   process.stdout.write(`${md}\n`);
 }
 

@@ -25,6 +25,7 @@ import { simulationClinic } from '../src/simulator/clinic.js';
 import { type SimulationResult, simulate } from '../src/simulator/engine.js';
 import { parseHistoryCsv } from '../src/simulator/history-csv.js';
 import { generateHistory, historyToCsv } from '../src/simulator/synthetic.js';
+import { writeMarkdown } from './markdown.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_S = 10;
@@ -268,7 +269,7 @@ ${runs.map((r) => `| ${r.date.slice(0, 16).replace('T', ' ')} | ${r.commit} | ${
 
 Raw figures of the latest run: bench/results/simulate-latest.json.
 `;
-  writeFileSync(join(ROOT, 'bench', 'RESULTS-simulate.md'), md);
+  writeMarkdown(join(ROOT, 'bench', 'RESULTS-simulate.md'), md);
   process.stdout.write(
     `\nmedian end to end ${s2(median(wall))} s wall${cpu.length ? `, ${s2(median(cpu))} s CPU` : ''}; in process ${s2(median(inProcess))} s wall, ${s2(median(inProcessCpu))} s CPU; target < ${TARGET_S} s ${figures.meetsTarget ? 'met' : 'NOT met'}\nwrote bench/RESULTS-simulate.md\n`,
   );

@@ -53,6 +53,7 @@ import { startDevServer, temporalCliPath } from '../src/temporal/dev-server.js';
 import { registerSearchAttributes } from '../src/temporal/search-attributes.js';
 import { loadTemporalSettings, type TemporalSettings } from '../src/temporal/settings.js';
 import { SEQUENCE_WORKFLOW, searchAttributes, treatmentCompletedSignal } from '../workflows/definitions.js';
+import { writeMarkdown } from './markdown.js';
 import { workerProcess } from './stack.js';
 
 /** Issue 12 §5: webhooks ÷ raw signal-with-start, the embedded shape and the production shape. */
@@ -899,7 +900,7 @@ answer), and the throughput figure waits for them. The budget day counts every a
 connector makes (token, session-type catalog, each poll's appointment window and
 modified-clients page, completion re-reads, booking checks).
 `;
-  writeFileSync(join(ROOT, 'bench', 'RESULTS-webhooks.md'), md);
+  writeMarkdown(join(ROOT, 'bench', 'RESULTS-webhooks.md'), md);
 }
 
 main().catch((err) => {
