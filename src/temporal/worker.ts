@@ -43,7 +43,7 @@ export async function createWorker(opts: {
     ...(t
       ? {
           maxConcurrentActivityTaskExecutions: t.maxConcurrentActivityTaskExecutions,
-          // Planning runs as a local activity (workflows/rebook-sequence.ts): the same cap.
+          // The sequence-row writes run as local activities (workflows/rebook-sequence.ts): the same cap.
           maxConcurrentLocalActivityExecutions: t.maxConcurrentActivityTaskExecutions,
           maxConcurrentWorkflowTaskExecutions: t.maxConcurrentWorkflowTaskExecutions,
           maxCachedWorkflows: t.maxCachedWorkflows,
