@@ -207,31 +207,29 @@ export async function startStack(opts: {
     parts.push({ stop: () => database.close() });
     const config = createConfigStore(join(REPO_ROOT, 'config'));
 
-    let workerStarted: Promise<void> | undefined;
-    let startWorker: () => Promise<void>;
+    // How the worker starts: a child process (the production shape) or in this process.
+    let launch: () => Promise<Stoppable>;
     if (opts.worker === 'process') {
       if (!databaseUrl) throw new Error('a worker process needs PostgreSQL (postgresAdminUrl)');
       const url = databaseUrl;
-      startWorker = () =>
-        (workerStarted ??= (async () => {
-          parts.push(
-            await workerProcess({
-              databaseUrl: url,
-              configDir: join(REPO_ROOT, 'config'),
-              settings,
-              secrets,
-              keysEnv: base.encryption.keysEnv,
-            }),
-          );
-        })());
+      launch = () =>
+        workerProcess({
+          databaseUrl: url,
+          configDir: join(REPO_ROOT, 'config'),
+          settings,
+          secrets,
+          keysEnv: base.encryption.keysEnv,
+        });
     } else {
       const workerConn: NativeConnection = await connectWorker(settings, {});
       parts.push({ stop: () => workerConn.close() });
-      startWorker = () =>
-        (workerStarted ??= (async () => {
-          parts.push(await runWorker({ settings, connection: workerConn, database, config, log, secrets }));
-        })());
+      launch = () => runWorker({ settings, connection: workerConn, database, config, log, secrets });
     }
+    let workerStarted: Promise<void> | undefined;
+    const startWorker = () =>
+      (workerStarted ??= (async () => {
+        parts.push(await launch());
+      })());
     if (!opts.holdWorker) await startWorker();
     const server = await runServer({ env, settings, database, config, temporal: client, log, secrets });
     parts.push(server);
