@@ -92,11 +92,13 @@ it('the histories from before issue 11 take the old path, the new ones the patch
     expect([f, patches(f)]).toEqual([f, ['local-writes']]);
 });
 
-it('the local-writes histories plan in the workflow task that took the start, with no activity task', () => {
+it('the local-writes histories plan in the workflow task that took the start and write the row without an activity task', () => {
   for (const f of files.filter((x) => x.startsWith('local-writes-'))) {
     const events = eventsOf(f);
     const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
     expect([f, activities.includes('beginSequence')]).toEqual([f, false]);
+    // Nor is a sequence-row write ever an activity of its own: only what talks to the outside is.
+    expect([f, activities.includes('recordProgress')]).toEqual([f, false]);
     // The first workflow task completes with the patch, the local activity's marker and the
     // first stage's timer: the sequence is planned and waiting after one task.
     const firstDone = events.findIndex((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
